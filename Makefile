@@ -1,0 +1,66 @@
+# SmaRTC: `make run` serves the platform on embedded defaults; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test worker lint messages migrate demo clean
+
+# Installs a Debian package when a check fails: as root with apt-get, otherwise it names the
+# package and stops. $(1) is a shell test, $(2) the package.
+define need
+	@if ! ( $(1) ) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing the Debian package '$(2)'..."; \
+	    apt-get install -y -q $(2) >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q $(2) >/dev/null; }; \
+	  else echo "Missing: install the Debian package '$(2)' (sudo apt-get install $(2))." >&2; exit 1; fi; \
+	fi
+endef
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements/dev.txt
+	@touch $@
+
+$(VENV)/.test-installed: requirements/base.txt requirements/test.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements/test.txt
+	@touch $@
+
+messages:
+	$(call need,command -v msgfmt,gettext)
+	@$(BIN)/python manage.py compilemessages -v0 --ignore=$(VENV)
+
+migrate:
+	$(BIN)/python manage.py migrate --noinput -v1
+
+demo:
+	$(BIN)/python manage.py seed_demo
+
+## run: set up and serve the whole platform with daphne at http://$(HOST):$(PORT)
+run: $(VENV)/.dev-installed
+	@$(MAKE) --no-print-directory messages migrate demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## worker: a Celery worker for all queues (needed only when REDIS_URL is set)
+worker: $(VENV)/.dev-installed
+	$(BIN)/celery -A celery_app worker -Q default,media,moderation -l info
+
+## test: set up and run the whole suite on real PostgreSQL, Redis and Chromium
+test: $(VENV)/.test-installed
+	$(call need,[ -n "$$DATABASE_URL" ] || ls /usr/lib/postgresql/*/bin/initdb,postgresql)
+	$(call need,[ -n "$$REDIS_URL" ] || command -v redis-server,redis-server)
+	$(call need,[ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ],chromium)
+	@$(MAKE) --no-print-directory messages
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles .test-media test-results
+	find . -name '*.mo' -path '*/locale/*' -delete

@@ -1,0 +1,68 @@
+"""Account API: tokens for scripts and bots, and the signed-in user."""
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import NotAuthenticated, ValidationFailed
+
+from . import services
+from .views import client_ip
+
+
+class TokenIn(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    otp = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
+                                help_text="Authenticator or recovery code; required when 2FA is on.")
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class MeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    email = serializers.EmailField()
+    bio = serializers.CharField()
+    two_factor = serializers.BooleanField()
+
+
+class TokenView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=TokenIn, responses={201: TokenOut}, summary="Exchange credentials for an API token")
+    def post(self, request):
+        ser = TokenIn(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data, ip = ser.validated_data, client_ip(request)
+        services.check_login_allowed(username=data["username"], ip=ip)
+        user = authenticate(request, username=data["username"], password=data["password"])
+        if user is None:
+            services.record_login_failure(username=data["username"], ip=ip)
+            raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
+        if services.has_two_factor(user):
+            if not data["otp"]:
+                raise ValidationFailed.field("otp", "Two-factor authentication is on: send a code.")
+            try:
+                services.verify_second_factor(user, token=data["otp"])
+            except ValidationFailed:
+                services.record_login_failure(username=data["username"], ip=ip)
+                raise
+        services.record_login_success(username=data["username"], ip=ip)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key}, status=status.HTTP_201_CREATED)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeOut, summary="The signed-in user")
+    def get(self, request):
+        u = request.user
+        return Response(MeOut({"id": u.id, "username": u.username, "display_name": u.display_name,
+                               "email": u.email, "bio": u.bio, "two_factor": services.has_two_factor(u)}).data)

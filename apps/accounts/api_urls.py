@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("auth/token", api.TokenView.as_view()),
+    path("users/@me", api.MeView.as_view()),
+]

@@ -1,0 +1,149 @@
+"""Every change to an account: sign-up, profile, password, login throttling, two-factor."""
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from apps.core import ratelimit
+from apps.core.errors import NotFound, RateLimited, ValidationFailed
+from apps.core.images import validate_image
+
+from .models import User
+
+RECOVERY_CODE_COUNT = 10
+
+
+def _password_errors(password: str, user: User | None, field: str) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), fields={field: exc.messages}) from None
+
+
+@transaction.atomic
+def sign_up(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    username = username.strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationFailed.field("username", "This username is taken.")
+    user = User(username=username, email=email.strip(), display_name=display_name.strip())
+    try:
+        user.full_clean(exclude=["password"])
+    except DjangoValidationError as exc:
+        raise ValidationFailed("Some fields are invalid.", fields=exc.message_dict) from None
+    _password_errors(password, user, "password")
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def update_profile(user: User, *, display_name: str, bio: str, avatar=None) -> User:
+    if len(display_name) > 64:
+        raise ValidationFailed.field("display_name", "At most 64 characters.")
+    if len(bio) > 1000:
+        raise ValidationFailed.field("bio", "At most 1000 characters.")
+    if avatar is not None:
+        validate_image(avatar, field="avatar")
+        user.avatar = avatar
+    user.display_name = display_name.strip()
+    user.bio = bio
+    user.save()
+    return user
+
+
+def change_password(user: User, *, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password):
+        raise ValidationFailed.field("old_password", "Your current password is wrong.")
+    _password_errors(new_password, user, "new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+
+
+# --- Login throttling: failures are counted per username and per client address. ---
+
+def _login_keys(username: str, ip: str) -> list[str]:
+    return [f"login:user:{username.lower()}", f"login:ip:{ip}"]
+
+
+def check_login_allowed(*, username: str, ip: str) -> None:
+    limit = settings.LOGIN_RATE_LIMIT
+    if any(ratelimit.count(k) >= limit for k in _login_keys(username, ip)):
+        minutes = max(1, settings.LOGIN_RATE_WINDOW // 60)
+        raise RateLimited(
+            f"Too many failed attempts. Try again in {minutes} minutes.",
+            retry_after=settings.LOGIN_RATE_WINDOW,
+        )
+
+
+def record_login_failure(*, username: str, ip: str) -> None:
+    for key in _login_keys(username, ip):
+        ratelimit.hit(key, window=settings.LOGIN_RATE_WINDOW)
+
+
+def record_login_success(*, username: str, ip: str) -> None:
+    ratelimit.reset(_login_keys(username, ip)[0])
+
+
+# --- Two-factor authentication (TOTP with recovery codes). ---
+
+def has_two_factor(user: User) -> bool:
+    return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+@transaction.atomic
+def start_totp_enrolment(user: User) -> TOTPDevice:
+    """A fresh unconfirmed authenticator; earlier unconfirmed attempts are dropped."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Recovery codes")
+    device.token_set.all().delete()
+    codes = ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    return codes
+
+
+@transaction.atomic
+def confirm_totp(user: User, *, token: str) -> list[str]:
+    """Confirm the pending authenticator with a code from it; returns new recovery codes."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        raise NotFound("Start the set-up again: there is no authenticator waiting to be confirmed.")
+    if not device.verify_token(token.strip()):
+        raise ValidationFailed.field("token", "That code is not valid. Check your device's clock.")
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return _new_recovery_codes(user)
+
+
+@transaction.atomic
+def regenerate_recovery_codes(user: User, *, token: str) -> list[str]:
+    verify_second_factor(user, token=token)
+    return _new_recovery_codes(user)
+
+
+@transaction.atomic
+def disable_two_factor(user: User, *, token: str) -> None:
+    verify_second_factor(user, token=token)
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
+def verify_second_factor(user: User, *, token: str):
+    """The confirmed device that accepts `token` (authenticator code or recovery code)."""
+    token = token.strip()
+    if token:
+        for device in devices_for_user(user, confirmed=True):
+            if device.verify_token(token):
+                return device
+    raise ValidationFailed.field("token", "That code is not valid.")

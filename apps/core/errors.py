@@ -1,0 +1,69 @@
+"""Domain errors: every service raises one of these; the API handler and (later) the gateway
+turn them into one error shape: {"error": {"code", "message", "fields"}}."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "fields": self.fields}
+
+
+class ValidationFailed(DomainError):
+    status = 400
+    code = "validation_failed"
+
+    @classmethod
+    def field(cls, name: str, message: str) -> ValidationFailed:
+        return cls(message, fields={name: [message]})
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class MissingPermission(Forbidden):
+    """The actor lacks a named permission bit (the message names it)."""
+
+    code = "missing_permission"
+
+    def __init__(self, permission: str, message: str | None = None):
+        super().__init__(message or f"You need the {permission} permission.")
+        self.permission = permission
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "permission": self.permission}
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

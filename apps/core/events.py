@@ -1,0 +1,42 @@
+"""The one event publisher.
+
+Services call `publish(...)` inside their transaction; the event leaves only after commit, so a
+client never hears of a row that was rolled back. Events travel on the Channels layer to named
+groups; the gateway (chat issue) relays them to sockets as DISPATCH frames.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def guild_group(guild_id: int) -> str:
+    return f"guild.{guild_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def publish(groups: str | Iterable[str], event_type: str, data: dict) -> None:
+    """Send `event_type` with `data` to each group once the current transaction commits."""
+    targets = [groups] if isinstance(groups, str) else list(groups)
+    message = {"type": "gateway.dispatch", "t": event_type, "d": data}
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for group in targets:
+            try:
+                async_to_sync(layer.group_send)(group, message)
+            except Exception:  # a broken layer must not break the write that already committed
+                log.exception("could not publish %s to %s", event_type, group)
+
+    transaction.on_commit(send)

@@ -1,0 +1,373 @@
+"""The guilds REST API: thin doors — parse, access, call a service, serialize."""
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.pagination import NewestFirstPagination, paginated
+
+from . import selectors, services
+from . import serializers as s
+from .models import Ban, Category, Channel, Invite, Member, PermissionOverwrite, Role
+from .permissions import Permission, names
+
+User = get_user_model()
+NO_CONTENT = {204: OpenApiResponse(description="Done.")}
+
+
+def _data(serializer_class, request, partial=False):
+    ser = serializer_class(data=request.data, partial=partial)
+    ser.is_valid(raise_exception=True)
+    return ser.validated_data
+
+
+def _category(guild, category_id):
+    if category_id is None:
+        return None
+    cat = Category.objects.filter(pk=category_id, guild=guild).first()
+    if cat is None:
+        raise ValidationFailed.field("category_id", "Unknown category in this guild.")
+    return cat
+
+
+def _target_member(access, user_id) -> Member:
+    member = selectors.members_of(access.guild).filter(user_id=user_id).first()
+    if member is None:
+        raise NotFound("Unknown member.")
+    return member
+
+
+# --- guilds ---
+
+class GuildListView(APIView):
+    @extend_schema(responses=s.GuildOut(many=True), summary="Guilds I am a member of")
+    def get(self, request):
+        return paginated(self, request, selectors.guilds_of(request.user).order_by("id"), s.GuildOut)
+
+    @extend_schema(request=s.GuildIn, responses={201: s.GuildOut}, summary="Create a guild (you own it)")
+    def post(self, request):
+        guild = services.create_guild(owner=request.user, **_data(s.GuildIn, request))
+        return Response(s.GuildOut(guild).data, status=status.HTTP_201_CREATED)
+
+
+class GuildDetailView(APIView):
+    @extend_schema(responses=s.GuildOut)
+    def get(self, request, guild_id):
+        return Response(s.GuildOut(selectors.access_guild(request.user, guild_id).guild).data)
+
+    @extend_schema(request=s.GuildPatch, responses=s.GuildOut, summary="Edit a guild (MANAGE_GUILD)")
+    def patch(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        guild = services.update_guild(actor=request.user, guild=access.guild, **_data(s.GuildPatch, request))
+        return Response(s.GuildOut(guild).data)
+
+    @extend_schema(responses=NO_CONTENT, summary="Delete a guild (owner only)")
+    def delete(self, request, guild_id):
+        services.delete_guild(actor=request.user, guild=selectors.access_guild(request.user, guild_id).guild)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GuildTransferView(APIView):
+    @extend_schema(request=s.TransferIn, responses=s.GuildOut, summary="Transfer ownership (owner only)")
+    def post(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        new_owner = _target_member(access, _data(s.TransferIn, request)["owner_id"]).user
+        guild = services.transfer_ownership(actor=request.user, guild=access.guild, new_owner=new_owner)
+        return Response(s.GuildOut(guild).data)
+
+
+class GuildPermissionsView(APIView):
+    @extend_schema(responses=s.PermissionsOut, summary="My permissions in a guild")
+    def get(self, request, guild_id):
+        perms = selectors.access_guild(request.user, guild_id).permissions
+        return Response(s.PermissionsOut({"permissions": int(perms), "names": names(perms)}).data)
+
+
+class ExploreView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=s.GuildOut(many=True), summary="Guilds listed on Explore")
+    def get(self, request):
+        query = request.query_params.get("q", "")[:100]
+        return paginated(self, request, selectors.discoverable_guilds(query).order_by("-id"), s.GuildOut,
+                         NewestFirstPagination)
+
+
+# --- channels and categories ---
+
+class GuildChannelsView(APIView):
+    @extend_schema(responses=s.ChannelOut(many=True), summary="Channels I can view, in order")
+    def get(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        return Response(s.ChannelOut([c for c, _ in selectors.visible_channels(access.member)], many=True).data)
+
+    @extend_schema(request=s.ChannelIn, responses={201: s.ChannelOut}, summary="Create a channel (MANAGE_CHANNELS)")
+    def post(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        data = _data(s.ChannelIn, request)
+        data["category"] = _category(access.guild, data.pop("category_id"))
+        channel = services.create_channel(actor=request.user, guild=access.guild, **data)
+        return Response(s.ChannelOut(channel).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ChannelPosition(many=True), responses=s.ChannelOut(many=True),
+                   summary="Reorder channels: the list order is the new order (MANAGE_CHANNELS)")
+    def patch(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        ser = s.ChannelPosition(data=request.data, many=True)
+        ser.is_valid(raise_exception=True)
+        order = [(row["id"], row["category_id"]) for row in ser.validated_data]
+        channels = services.reorder_channels(actor=request.user, guild=access.guild, order=order)
+        return Response(s.ChannelOut(channels, many=True).data)
+
+
+class GuildCategoriesView(APIView):
+    @extend_schema(responses=s.CategoryOut(many=True))
+    def get(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        return Response(s.CategoryOut(access.guild.categories.all(), many=True).data)
+
+    @extend_schema(request=s.CategoryIn, responses={201: s.CategoryOut}, summary="Create a category")
+    def post(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        cat = services.create_category(actor=request.user, guild=access.guild, **_data(s.CategoryIn, request))
+        return Response(s.CategoryOut(cat).data, status=status.HTTP_201_CREATED)
+
+
+class CategoryDetailView(APIView):
+    @extend_schema(responses=NO_CONTENT, summary="Delete a category (its channels stay)")
+    def delete(self, request, category_id):
+        cat = get_object_or_404(Category, pk=category_id)
+        selectors.access_guild(request.user, cat.guild_id)
+        services.delete_category(actor=request.user, category=cat)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChannelDetailView(APIView):
+    @extend_schema(responses=s.ChannelOut)
+    def get(self, request, channel_id):
+        return Response(s.ChannelOut(selectors.access_channel(request.user, channel_id).channel).data)
+
+    @extend_schema(request=s.ChannelPatch, responses=s.ChannelOut, summary="Edit a channel (MANAGE_CHANNELS)")
+    def patch(self, request, channel_id):
+        access = selectors.access_channel(request.user, channel_id)
+        data = _data(s.ChannelPatch, request)
+        if "category_id" in data:
+            data["category"] = _category(access.channel.guild, data.pop("category_id"))
+        channel = services.update_channel(actor=request.user, channel=access.channel, **data)
+        return Response(s.ChannelOut(channel).data)
+
+    @extend_schema(responses=NO_CONTENT, summary="Delete a channel (MANAGE_CHANNELS)")
+    def delete(self, request, channel_id):
+        services.delete_channel(actor=request.user, channel=selectors.access_channel(request.user, channel_id).channel)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChannelPermissionsView(APIView):
+    @extend_schema(responses=s.PermissionsOut, summary="My permissions in a channel")
+    def get(self, request, channel_id):
+        perms = selectors.access_channel(request.user, channel_id).permissions
+        return Response(s.PermissionsOut({"permissions": int(perms), "names": names(perms)}).data)
+
+
+class OverwriteListView(APIView):
+    @extend_schema(responses=s.OverwriteOut(many=True), summary="A channel's permission overwrites")
+    def get(self, request, channel_id):
+        channel = selectors.access_channel(request.user, channel_id).channel
+        ows = PermissionOverwrite.objects.filter(channel=channel).select_related("member")
+        return Response(s.OverwriteOut(ows, many=True).data)
+
+
+class OverwriteDetailView(APIView):
+    def _target(self, channel, target_type, target_id):
+        if target_type == "role":
+            return {"role": get_object_or_404(Role, pk=target_id, guild_id=channel.guild_id)}
+        if target_type == "member":
+            return {"member": get_object_or_404(Member, user_id=target_id, guild_id=channel.guild_id)}
+        raise NotFound("Overwrite targets are 'role' or 'member'.")
+
+    @extend_schema(request=s.OverwriteIn, responses=s.OverwriteOut,
+                   summary="Set a role's or member's overwrite (MANAGE_ROLES in the channel)")
+    def put(self, request, channel_id, target_type, target_id):
+        channel = selectors.access_channel(request.user, channel_id).channel
+        target = self._target(channel, target_type, target_id)
+        ow = services.set_overwrite(actor=request.user, channel=channel, **target, **_data(s.OverwriteIn, request))
+        return Response(s.OverwriteOut(ow).data)
+
+    @extend_schema(responses=NO_CONTENT, summary="Remove an overwrite")
+    def delete(self, request, channel_id, target_type, target_id):
+        channel = selectors.access_channel(request.user, channel_id).channel
+        ow = PermissionOverwrite.objects.filter(channel=channel, **self._target(channel, target_type, target_id)).first()
+        if ow is None:
+            raise NotFound("No overwrite for that target.")
+        services.delete_overwrite(actor=request.user, overwrite=ow)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- roles ---
+
+class RoleListView(APIView):
+    @extend_schema(responses=s.RoleOut(many=True), summary="Roles, highest first")
+    def get(self, request, guild_id):
+        return Response(s.RoleOut(selectors.roles_of(selectors.access_guild(request.user, guild_id).guild), many=True).data)
+
+    @extend_schema(request=s.RoleIn, responses={201: s.RoleOut}, summary="Create a role (MANAGE_ROLES)")
+    def post(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        role = services.create_role(actor=request.user, guild=access.guild, **_data(s.RoleIn, request))
+        return Response(s.RoleOut(role).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RoleOrderIn, responses=s.RoleOut(many=True), summary="Reorder roles (MANAGE_ROLES)")
+    def patch(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        services.reorder_roles(actor=request.user, guild=access.guild, **_data(s.RoleOrderIn, request))
+        return Response(s.RoleOut(selectors.roles_of(access.guild), many=True).data)
+
+
+class RoleDetailView(APIView):
+    @extend_schema(request=s.RolePatch, responses=s.RoleOut, summary="Edit a role (MANAGE_ROLES, below your top role)")
+    def patch(self, request, guild_id, role_id):
+        access = selectors.access_guild(request.user, guild_id)
+        role = get_object_or_404(Role, pk=role_id, guild=access.guild)
+        role = services.update_role(actor=request.user, role=role, **_data(s.RolePatch, request))
+        return Response(s.RoleOut(role).data)
+
+    @extend_schema(responses=NO_CONTENT, summary="Delete a role")
+    def delete(self, request, guild_id, role_id):
+        access = selectors.access_guild(request.user, guild_id)
+        services.delete_role(actor=request.user, role=get_object_or_404(Role, pk=role_id, guild=access.guild))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- members and bans ---
+
+class MemberListView(APIView):
+    @extend_schema(responses=s.MemberOut(many=True), summary="Members (cursor pages)")
+    def get(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        return paginated(self, request, selectors.members_of(access.guild), s.MemberOut)
+
+
+class MemberDetailView(APIView):
+    @extend_schema(responses=s.MemberOut)
+    def get(self, request, guild_id, user_id):
+        return Response(s.MemberOut(_target_member(selectors.access_guild(request.user, guild_id), user_id)).data)
+
+    @extend_schema(request=s.MemberPatch, responses=s.MemberOut,
+                   summary="Set a member's nickname and/or roles (MANAGE_NICKNAMES / MANAGE_ROLES)")
+    def patch(self, request, guild_id, user_id):
+        access = selectors.access_guild(request.user, guild_id)
+        member = _target_member(access, user_id)
+        data = _data(s.MemberPatch, request)
+        # One request, one outcome: a refused role change must not leave the nickname changed.
+        with transaction.atomic():
+            if "nickname" in data:
+                services.set_nickname(actor=request.user, member=member, nickname=data["nickname"])
+            if "roles" in data:
+                roles = list(Role.objects.filter(guild=access.guild, pk__in=data["roles"]))
+                if len(roles) != len(set(data["roles"])):
+                    raise ValidationFailed.field("roles", "Unknown role in this guild.")
+                services.set_member_roles(actor=request.user, member=member, roles=roles)
+        return Response(s.MemberOut(_target_member(access, user_id)).data)
+
+    @extend_schema(request=s.ReasonIn, responses=NO_CONTENT, summary="Kick a member (KICK_MEMBERS)")
+    def delete(self, request, guild_id, user_id):
+        access = selectors.access_guild(request.user, guild_id)
+        services.kick_member(actor=request.user, member=_target_member(access, user_id),
+                             reason=_data(s.ReasonIn, request)["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LeaveGuildView(APIView):
+    @extend_schema(request=None, responses=NO_CONTENT, summary="Leave a guild")
+    def delete(self, request, guild_id):
+        services.leave_guild(user=request.user, guild=selectors.access_guild(request.user, guild_id).guild)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MemberTimeoutView(APIView):
+    @extend_schema(request=s.TimeoutIn, responses=s.MemberOut, summary="Time a member out (MODERATE_MEMBERS)")
+    def post(self, request, guild_id, user_id):
+        access = selectors.access_guild(request.user, guild_id)
+        data = _data(s.TimeoutIn, request)
+        duration = timedelta(seconds=data["seconds"]) if data["seconds"] else None
+        member = services.timeout_member(actor=request.user, member=_target_member(access, user_id),
+                                         duration=duration, reason=data["reason"])
+        return Response(s.MemberOut(member).data)
+
+
+class BanListView(APIView):
+    @extend_schema(responses=s.BanOut(many=True), summary="Bans (BAN_MEMBERS)")
+    def get(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        access.require(Permission.BAN_MEMBERS)
+        qs = Ban.objects.filter(guild=access.guild).select_related("user")
+        return paginated(self, request, qs, s.BanOut, NewestFirstPagination)
+
+
+class BanDetailView(APIView):
+    @extend_schema(request=s.BanIn, responses={201: s.BanOut}, summary="Ban a user (BAN_MEMBERS)")
+    def put(self, request, guild_id, user_id):
+        access = selectors.access_guild(request.user, guild_id)
+        user = get_object_or_404(User, pk=user_id)
+        ban = services.ban_member(actor=request.user, guild=access.guild, user=user, **_data(s.BanIn, request))
+        return Response(s.BanOut(ban).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=NO_CONTENT, summary="Lift a ban (BAN_MEMBERS)")
+    def delete(self, request, guild_id, user_id):
+        access = selectors.access_guild(request.user, guild_id)
+        services.unban_member(actor=request.user, guild=access.guild, user=get_object_or_404(User, pk=user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- invites ---
+
+class GuildInvitesView(APIView):
+    @extend_schema(responses=s.InviteOut(many=True), summary="Active invites (MANAGE_GUILD)")
+    def get(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        access.require(Permission.MANAGE_GUILD)
+        qs = Invite.objects.filter(guild=access.guild, revoked_at__isnull=True).select_related("guild")
+        return paginated(self, request, qs, s.InviteOut, NewestFirstPagination)
+
+    @extend_schema(request=s.InviteIn, responses={201: s.InviteOut}, summary="Create an invite (CREATE_INVITE)")
+    def post(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        data = _data(s.InviteIn, request)
+        channel_id = data.pop("channel_id")
+        channel = get_object_or_404(Channel, pk=channel_id, guild=access.guild) if channel_id else None
+        invite = services.create_invite(actor=request.user, guild=access.guild, channel=channel, **data)
+        return Response(s.InviteOut(invite, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class InviteDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=s.InviteOut, summary="Preview an invite (no login needed)")
+    def get(self, request, code):
+        invite = Invite.objects.select_related("guild").filter(code=code, revoked_at__isnull=True).first()
+        if invite is None or not invite.is_usable:
+            raise NotFound("This invite is invalid or has expired.", code="unknown_invite")
+        return Response(s.InviteOut(invite, context={"request": request}).data)
+
+    @extend_schema(responses=NO_CONTENT, summary="Revoke an invite (its creator or MANAGE_GUILD)")
+    def delete(self, request, code):
+        if not request.user.is_authenticated:
+            self.permission_denied(request)
+        invite = get_object_or_404(Invite.objects.select_related("guild"), code=code)
+        selectors.access_guild(request.user, invite.guild_id)
+        services.revoke_invite(actor=request.user, invite=invite)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InviteAcceptView(APIView):
+    @extend_schema(request=None, responses=s.MemberOut, summary="Join the invite's guild")
+    def post(self, request, code):
+        member = services.join_by_invite(user=request.user, code=code)
+        return Response(s.MemberOut(member).data)

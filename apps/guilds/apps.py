@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GuildsConfig(AppConfig):
+    name = "apps.guilds"
+    label = "guilds"

@@ -1,0 +1,215 @@
+"""Guilds, their channels and roles, members, overwrites, invites, bans and the audit log."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .permissions import DEFAULT_EVERYONE
+
+
+class Guild(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_guilds")
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), max_length=1000, blank=True)
+    icon = models.ImageField(_("icon"), upload_to="guild-icons/%Y/%m/", blank=True)
+    discoverable = models.BooleanField(_("listed on Explore"), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["discoverable", "-id"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.Model):
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        VOICE = "voice", _("Voice")
+        ANNOUNCEMENT = "announcement", _("Announcement")
+
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="channels")
+    category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="channels")
+    name = models.CharField(_("name"), max_length=100)
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices, default=Type.TEXT)
+    topic = models.CharField(_("topic"), max_length=1024, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    slowmode_seconds = models.PositiveIntegerField(_("slow mode (seconds)"), default=0)
+    nsfw = models.BooleanField(_("age-restricted"), default=False)
+    user_limit = models.PositiveSmallIntegerField(_("user limit (voice)"), default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(slowmode_seconds__lte=21600), name="channel_slowmode_max"),
+            models.CheckConstraint(condition=Q(user_limit__lte=99), name="channel_user_limit_max"),
+        ]
+        indexes = [models.Index(fields=["guild", "position"])]
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
+
+
+class Role(models.Model):
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="roles")
+    name = models.CharField(_("name"), max_length=100)
+    color = models.PositiveIntegerField(_("colour"), default=0)
+    position = models.PositiveIntegerField(default=0)
+    permissions = models.BigIntegerField(default=int(DEFAULT_EVERYONE))
+    hoist = models.BooleanField(_("shown separately"), default=False)
+    mentionable = models.BooleanField(default=False)
+    is_default = models.BooleanField(default=False, editable=False, help_text="The @everyone role.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["guild"], condition=Q(is_default=True), name="role_one_everyone_per_guild"),
+            models.CheckConstraint(condition=Q(color__lte=0xFFFFFF), name="role_color_rgb"),
+        ]
+
+    @property
+    def color_hex(self) -> str:
+        return f"#{self.color:06x}" if self.color else ""
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Member(models.Model):
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    nickname = models.CharField(_("nickname"), max_length=32, blank=True)
+    roles = models.ManyToManyField(Role, blank=True, related_name="members")
+    joined_at = models.DateTimeField(default=timezone.now, editable=False)
+    timed_out_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["guild", "user"], name="member_unique_per_guild")]
+
+    @property
+    def shown_name(self) -> str:
+        return self.nickname or self.user.shown_name
+
+    @property
+    def is_timed_out(self) -> bool:
+        return bool(self.timed_out_until and self.timed_out_until > timezone.now())
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.guild_id}"
+
+
+class PermissionOverwrite(models.Model):
+    """Allow/deny bits on one channel for one role or one member (exactly one of them)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="overwrites")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, null=True, blank=True, related_name="overwrites")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="overwrites")
+    allow = models.BigIntegerField(default=0)
+    deny = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role__isnull=False, member__isnull=True) | Q(role__isnull=True, member__isnull=False)),
+                name="overwrite_role_xor_member",
+            ),
+            models.CheckConstraint(condition=Q(allow__gte=0, deny__gte=0), name="overwrite_bits_non_negative"),
+            models.UniqueConstraint(fields=["channel", "role"], name="overwrite_unique_role"),
+            models.UniqueConstraint(fields=["channel", "member"], name="overwrite_unique_member"),
+        ]
+
+    @property
+    def target_type(self) -> str:
+        return "role" if self.role_id else "member"
+
+    @property
+    def target_id(self) -> int:
+        return self.role_id or self.member.user_id
+
+    def __str__(self) -> str:
+        return f"{self.target_type} overwrite on {self.channel}"
+
+
+class Invite(models.Model):
+    code = models.CharField(max_length=16, unique=True)
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="invites")
+    channel = models.ForeignKey(Channel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    max_uses = models.PositiveIntegerField(default=0, help_text="0 means unlimited.")
+    uses = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+
+    @property
+    def is_expired(self) -> bool:
+        return bool(self.expires_at and self.expires_at <= timezone.now())
+
+    @property
+    def is_exhausted(self) -> bool:
+        return bool(self.max_uses and self.uses >= self.max_uses)
+
+    @property
+    def is_usable(self) -> bool:
+        return not (self.revoked_at or self.is_expired or self.is_exhausted)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Ban(models.Model):
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bans")
+    reason = models.CharField(max_length=512, blank=True)
+    banned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["guild", "user"], name="ban_unique_per_guild")]
+
+    def __str__(self) -> str:
+        return f"{self.user} banned from {self.guild_id}"
+
+
+class AuditLogEntry(models.Model):
+    """What a guild's moderators and admins did, written by the services that did it."""
+
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="audit_log")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=32, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=512, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "audit log entries"
+        indexes = [models.Index(fields=["guild", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_id}"

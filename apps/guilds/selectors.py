@@ -1,0 +1,193 @@
+"""Reads that more than one caller needs: membership, permissions, visible channels, lists."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from apps.core.errors import MissingPermission, NotFound
+
+from .models import Category, Channel, Guild, Member, PermissionOverwrite, Role
+from .permissions import (
+    NONE,
+    ChannelOverwrites,
+    MemberContext,
+    Overwrite,
+    Permission,
+    compute_permissions,
+)
+
+
+def member_of(user, guild_id: int) -> Member | None:
+    if not user or not user.is_authenticated:
+        return None
+    return (
+        Member.objects.select_related("guild", "user")
+        .prefetch_related("roles")
+        .filter(guild_id=guild_id, user=user)
+        .first()
+    )
+
+
+def member_context(member: Member) -> MemberContext:
+    guild = member.guild
+    everyone = (Role.objects.filter(guild_id=member.guild_id, is_default=True)
+                .values_list("permissions", flat=True).first()) or 0
+    return MemberContext(
+        is_owner=guild.owner_id == member.user_id,
+        everyone=everyone,
+        roles=tuple(r.permissions for r in member.roles.all()),
+        timed_out=member.is_timed_out,
+    )
+
+
+def _channel_overwrites(channel: Channel, member: Member, overwrites) -> ChannelOverwrites:
+    role_ids = {r.id for r in member.roles.all()}
+    everyone = roles = member_ow = None
+    roles = []
+    for ow in overwrites:
+        if ow.role_id is not None:
+            if ow.role.is_default:
+                everyone = Overwrite(ow.allow, ow.deny)
+            elif ow.role_id in role_ids:
+                roles.append(Overwrite(ow.allow, ow.deny))
+        elif ow.member_id == member.id:
+            member_ow = Overwrite(ow.allow, ow.deny)
+    return ChannelOverwrites(
+        everyone=everyone, roles=tuple(roles), member=member_ow, is_voice=channel.type == Channel.Type.VOICE
+    )
+
+
+def guild_permissions(member: Member | None) -> Permission:
+    return compute_permissions(member_context(member)) if member else NONE
+
+
+def channel_permissions(member: Member | None, channel: Channel) -> Permission:
+    if member is None:
+        return NONE
+    overwrites = PermissionOverwrite.objects.filter(channel=channel).select_related("role")
+    return compute_permissions(member_context(member), _channel_overwrites(channel, member, overwrites))
+
+
+@dataclass
+class GuildAccess:
+    guild: Guild
+    member: Member
+    permissions: Permission
+
+    def require(self, *needed: Permission) -> None:
+        for perm in needed:
+            if not self.permissions & perm:
+                raise MissingPermission(perm.name)
+
+
+def access_guild(user, guild_id: int) -> GuildAccess:
+    """The guild and the user's membership; 404 for anyone who is not a member."""
+    member = member_of(user, guild_id)
+    if member is None:
+        raise NotFound("Unknown guild.")
+    return GuildAccess(member.guild, member, guild_permissions(member))
+
+
+@dataclass
+class ChannelAccess:
+    channel: Channel
+    member: Member
+    permissions: Permission
+
+    def require(self, *needed: Permission) -> None:
+        for perm in needed:
+            if not self.permissions & perm:
+                raise MissingPermission(perm.name)
+
+
+def access_channel(user, channel_id: int) -> ChannelAccess:
+    """The channel and the user's permissions in it; 404 unless the user can view it."""
+    channel = Channel.objects.select_related("guild").filter(pk=channel_id).first()
+    member = member_of(user, channel.guild_id) if channel else None
+    perms = channel_permissions(member, channel) if member else NONE
+    if not perms & Permission.VIEW_CHANNEL:
+        raise NotFound("Unknown channel.")
+    return ChannelAccess(channel, member, perms)
+
+
+def visible_channels(member: Member) -> list[tuple[Channel, Permission]]:
+    """Every channel of the member's guild the member can view, with its permissions, in order."""
+    ctx = member_context(member)
+    channels = list(Channel.objects.filter(guild_id=member.guild_id).select_related("category"))
+    by_channel = defaultdict(list)
+    for ow in PermissionOverwrite.objects.filter(channel__guild_id=member.guild_id).select_related("role"):
+        by_channel[ow.channel_id].append(ow)
+    out = []
+    for ch in channels:
+        perms = compute_permissions(ctx, _channel_overwrites(ch, member, by_channel[ch.id]))
+        if perms & Permission.VIEW_CHANNEL:
+            out.append((ch, perms))
+    return out
+
+
+@dataclass
+class SidebarSection:
+    category: Category | None
+    channels: list[Channel]
+
+
+def sidebar(member: Member) -> list[SidebarSection]:
+    """Visible channels grouped by category, uncategorised first, as Discord shows them."""
+    visible = [ch for ch, _ in visible_channels(member)]
+    sections = [SidebarSection(None, [c for c in visible if c.category_id is None])]
+    for cat in Category.objects.filter(guild_id=member.guild_id):
+        chans = [c for c in visible if c.category_id == cat.id]
+        sections.append(SidebarSection(cat, chans))
+    return [s for s in sections if s.channels or s.category is not None]
+
+
+def top_position(member: Member) -> int:
+    return max((r.position for r in member.roles.all()), default=0)
+
+
+def member_color(member: Member) -> str:
+    coloured = [r for r in member.roles.all() if r.color]
+    return max(coloured, key=lambda r: r.position).color_hex if coloured else ""
+
+
+def guilds_of(user) -> QuerySet[Guild]:
+    return Guild.objects.filter(members__user=user).order_by("members__joined_at", "id")
+
+
+def discoverable_guilds(query: str = "") -> QuerySet[Guild]:
+    qs = (Guild.objects.filter(discoverable=True).annotate(member_count=Count("members"))
+          .order_by("-member_count", "-id"))
+    if query:
+        qs = qs.filter(name__icontains=query)
+    return qs
+
+
+def roles_of(guild: Guild) -> QuerySet[Role]:
+    return Role.objects.filter(guild=guild).order_by("-position", "id")
+
+
+def members_of(guild: Guild) -> QuerySet[Member]:
+    return Member.objects.filter(guild=guild).select_related("user").prefetch_related(
+        Prefetch("roles", queryset=Role.objects.order_by("-position"))
+    )
+
+
+@dataclass
+class MemberGroup:
+    title: str
+    color: str
+    members: list[Member]
+
+
+def member_list(guild: Guild) -> list[MemberGroup]:
+    """Members grouped under their highest hoisted role, then everyone else, like Discord."""
+    hoisted = list(Role.objects.filter(guild=guild, hoist=True, is_default=False).order_by("-position"))
+    groups = {r.id: MemberGroup(r.name, r.color_hex, []) for r in hoisted}
+    rest = MemberGroup("Members", "", [])
+    for m in members_of(guild):
+        m.color = member_color(m)
+        role = next((r for r in m.roles.all() if r.hoist), None)
+        (groups[role.id] if role else rest).members.append(m)
+    return [g for g in [*groups.values(), rest] if g.members]

@@ -1,0 +1,205 @@
+"""Input and output shapes of the guilds API. No writes here: views call services."""
+from rest_framework import serializers
+
+from .models import Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
+from .permissions import Permission
+
+
+class BitfieldField(serializers.CharField):
+    """64-bit permission fields travel as decimal strings, as in Discord's API (JSON loses
+    precision past 2**53)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not value.isdigit():
+            raise serializers.ValidationError("A permission bitfield is a decimal string of digits.")
+        return int(value)
+
+    def to_representation(self, value):
+        return str(value)
+
+
+# --- output ---
+
+class GuildOut(serializers.ModelSerializer):
+    class Meta:
+        model = Guild
+        fields = ["id", "name", "description", "icon", "owner_id", "discoverable", "created_at"]
+
+
+class CategoryOut(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "guild_id", "name", "position"]
+
+
+class ChannelOut(serializers.ModelSerializer):
+    class Meta:
+        model = Channel
+        fields = ["id", "guild_id", "category_id", "name", "type", "topic", "position", "slowmode_seconds",
+                  "nsfw", "user_limit", "created_at"]
+
+
+class RoleOut(serializers.ModelSerializer):
+    permissions = BitfieldField()
+
+    class Meta:
+        model = Role
+        fields = ["id", "guild_id", "name", "color", "position", "permissions", "hoist", "mentionable", "is_default"]
+
+
+class UserBrief(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+
+
+class MemberOut(serializers.ModelSerializer):
+    user = UserBrief()
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Member
+        fields = ["id", "guild_id", "user", "nickname", "roles", "joined_at", "timed_out_until"]
+
+    def get_roles(self, obj) -> list[int]:
+        return [r.id for r in obj.roles.all()]
+
+
+class OverwriteOut(serializers.ModelSerializer):
+    type = serializers.CharField(source="target_type")
+    id = serializers.IntegerField(source="target_id")
+    allow = BitfieldField()
+    deny = BitfieldField()
+
+    class Meta:
+        model = PermissionOverwrite
+        fields = ["type", "id", "allow", "deny"]
+
+
+class InviteOut(serializers.ModelSerializer):
+    guild = GuildOut()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invite
+        fields = ["code", "url", "guild", "channel_id", "creator_id", "max_uses", "uses", "expires_at",
+                  "revoked_at", "created_at"]
+
+    def get_url(self, obj) -> str:
+        request = self.context.get("request")
+        path = f"/invite/{obj.code}"
+        return request.build_absolute_uri(path) if request else path
+
+
+class BanOut(serializers.ModelSerializer):
+    user = UserBrief()
+
+    class Meta:
+        model = Ban
+        fields = ["user", "reason", "created_at"]
+
+
+class PermissionsOut(serializers.Serializer):
+    permissions = BitfieldField()
+    names = serializers.ListField(child=serializers.CharField())
+
+
+# --- input ---
+
+class GuildIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    discoverable = serializers.BooleanField(required=False, default=False)
+
+
+class GuildPatch(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    discoverable = serializers.BooleanField(required=False)
+
+
+class TransferIn(serializers.Serializer):
+    owner_id = serializers.IntegerField()
+
+
+class ChannelIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    type = serializers.ChoiceField(choices=Channel.Type.choices, default=Channel.Type.TEXT)
+    category_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    topic = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="")
+    nsfw = serializers.BooleanField(required=False, default=False)
+    slowmode_seconds = serializers.IntegerField(min_value=0, max_value=21600, required=False, default=0)
+    user_limit = serializers.IntegerField(min_value=0, max_value=99, required=False, default=0)
+
+
+class ChannelPatch(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    category_id = serializers.IntegerField(required=False, allow_null=True)
+    topic = serializers.CharField(max_length=1024, required=False, allow_blank=True)
+    nsfw = serializers.BooleanField(required=False)
+    slowmode_seconds = serializers.IntegerField(min_value=0, max_value=21600, required=False)
+    user_limit = serializers.IntegerField(min_value=0, max_value=99, required=False)
+
+
+class ChannelPosition(serializers.Serializer):
+    id = serializers.IntegerField()
+    category_id = serializers.IntegerField(allow_null=True, required=False, default=None)
+
+
+class CategoryIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class RoleIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    permissions = BitfieldField(required=False, default="0")
+    color = serializers.IntegerField(min_value=0, max_value=0xFFFFFF, required=False, default=0)
+    hoist = serializers.BooleanField(required=False, default=False)
+    mentionable = serializers.BooleanField(required=False, default=False)
+
+
+class RolePatch(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    permissions = BitfieldField(required=False)
+    color = serializers.IntegerField(min_value=0, max_value=0xFFFFFF, required=False)
+    hoist = serializers.BooleanField(required=False)
+    mentionable = serializers.BooleanField(required=False)
+
+
+class RoleOrderIn(serializers.Serializer):
+    order = serializers.ListField(child=serializers.IntegerField(), max_length=250,
+                                  help_text="Role ids from highest to lowest.")
+
+
+class MemberPatch(serializers.Serializer):
+    nickname = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    roles = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=250)
+
+
+class TimeoutIn(serializers.Serializer):
+    seconds = serializers.IntegerField(min_value=0, max_value=28 * 86400,
+                                       help_text="0 lifts the timeout.")
+    reason = serializers.CharField(max_length=512, required=False, allow_blank=True, default="")
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=512, required=False, allow_blank=True, default="")
+
+
+class BanIn(ReasonIn):
+    delete_message_days = serializers.IntegerField(min_value=0, max_value=7, required=False, default=0)
+
+
+class OverwriteIn(serializers.Serializer):
+    allow = BitfieldField(required=False, default="0")
+    deny = BitfieldField(required=False, default="0")
+
+
+class InviteIn(serializers.Serializer):
+    channel_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    max_uses = serializers.IntegerField(min_value=0, max_value=100, required=False, default=0)
+    max_age_seconds = serializers.IntegerField(min_value=0, max_value=604800, required=False, default=86400)
+
+
+PERMISSION_NAMES = [p.name for p in Permission]

@@ -1,0 +1,632 @@
+"""Every change to a guild. Each function checks permission through the engine, writes in one
+transaction, records the audit log where moderators would look, and publishes after commit."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from apps.core.errors import Conflict, DomainError, Forbidden, MissingPermission, NotFound, ValidationFailed
+from apps.core.images import validate_image
+
+from . import events
+from .models import AuditLogEntry, Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
+from .permissions import (
+    ALL,
+    CHANNEL_OVERWRITABLE,
+    DEFAULT_EVERYONE,
+    Permission,
+    can_act_on,
+)
+from .selectors import GuildAccess, access_guild, channel_permissions, top_position
+
+MAX_TIMEOUT = timedelta(days=28)
+MAX_INVITE_AGE = timedelta(days=7)
+MAX_INVITE_USES = 100
+MAX_CHANNELS = 500
+MAX_ROLES = 250
+
+
+class InviteUnusable(DomainError):
+    status = 410
+    code = "invite_unusable"
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _audit(guild: Guild, actor, action: str, *, target=None, reason: str = "", changes: dict | None = None) -> None:
+    AuditLogEntry.objects.create(
+        guild=guild, actor=actor, action=action, reason=reason[:512], changes=changes or {},
+        target_type=type(target).__name__.lower() if target is not None else "",
+        target_id=getattr(target, "pk", None),
+    )
+
+
+def _name(value: str, *, field: str = "name", min_len: int = 1, max_len: int = 100) -> str:
+    value = (value or "").strip()
+    if not min_len <= len(value) <= max_len:
+        raise ValidationFailed.field(field, f"Must be between {min_len} and {max_len} characters.")
+    return value
+
+
+def _is_owner(access: GuildAccess) -> bool:
+    return access.guild.owner_id == access.member.user_id
+
+
+def _check_outranks(access: GuildAccess, target: Member, *, verb: str) -> None:
+    if target.user_id == access.guild.owner_id:
+        raise Forbidden(f"You cannot {verb} the guild owner.", code="role_hierarchy")
+    if not can_act_on(top_position(access.member), top_position(target), actor_is_owner=_is_owner(access)):
+        raise Forbidden(f"You cannot {verb} a member whose highest role is at or above yours.", code="role_hierarchy")
+
+
+def _check_role_below(access: GuildAccess, role: Role) -> None:
+    if not can_act_on(top_position(access.member), role.position, actor_is_owner=_is_owner(access)):
+        raise Forbidden("You cannot manage a role at or above your highest role.", code="role_hierarchy")
+
+
+def _check_grantable(access: GuildAccess, bits: int) -> None:
+    """Nobody hands out a permission they do not hold themselves (owner and admins aside)."""
+    missing = bits & ~int(access.permissions)
+    if missing:
+        raise MissingPermission(Permission(missing & ALL).name or "ADMINISTRATOR",
+                                "You cannot grant permissions you do not have.")
+
+
+def _permission_bits(value: int, *, field: str, allowed: int = int(ALL)) -> int:
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed.field(field, "Must be an integer bitfield.") from None
+    if value < 0 or value & ~allowed:
+        raise ValidationFailed.field(field, "Contains unknown or unsupported permission bits.")
+    return value
+
+
+# --- guilds --------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_guild(*, owner, name: str, description: str = "", discoverable: bool = False) -> Guild:
+    name = _name(name, min_len=2)
+    if len(description) > 1000:
+        raise ValidationFailed.field("description", "At most 1000 characters.")
+    guild = Guild.objects.create(owner=owner, name=name, description=description, discoverable=discoverable)
+    Role.objects.create(guild=guild, name="@everyone", position=0, is_default=True, permissions=int(DEFAULT_EVERYONE))
+    Member.objects.create(guild=guild, user=owner)
+    text = Category.objects.create(guild=guild, name="Text channels", position=0)
+    voice = Category.objects.create(guild=guild, name="Voice channels", position=1)
+    Channel.objects.create(guild=guild, category=text, name="general", type=Channel.Type.TEXT, position=0)
+    Channel.objects.create(guild=guild, category=voice, name="General", type=Channel.Type.VOICE, position=1)
+    _audit(guild, owner, "guild_create", target=guild)
+    events.to_user(owner.id, events.MEMBER_ADD, {"guild": events.guild_payload(guild), "user_id": owner.id})
+    return guild
+
+
+@transaction.atomic
+def update_guild(*, actor, guild: Guild, name: str | None = None, description: str | None = None,
+                 discoverable: bool | None = None, icon=None) -> Guild:
+    access = access_guild(actor, guild.id)
+    access.require(Permission.MANAGE_GUILD)
+    guild = access.guild
+    changes = {}
+    if name is not None:
+        guild.name = changes["name"] = _name(name, min_len=2)
+    if description is not None:
+        if len(description) > 1000:
+            raise ValidationFailed.field("description", "At most 1000 characters.")
+        guild.description = changes["description"] = description
+    if discoverable is not None:
+        guild.discoverable = changes["discoverable"] = bool(discoverable)
+    if icon is not None:
+        validate_image(icon, field="icon")
+        guild.icon = icon
+        changes["icon"] = True
+    guild.save()
+    _audit(guild, actor, "guild_update", target=guild, changes=changes)
+    events.to_guild(guild.id, events.GUILD_UPDATE, events.guild_payload(guild))
+    return guild
+
+
+@transaction.atomic
+def delete_guild(*, actor, guild: Guild) -> None:
+    access = access_guild(actor, guild.id)
+    if not _is_owner(access):
+        raise Forbidden("Only the owner can delete the guild.", code="not_owner")
+    guild_id = guild.id
+    guild.delete()
+    events.to_guild(guild_id, events.GUILD_DELETE, {"id": guild_id})
+
+
+@transaction.atomic
+def transfer_ownership(*, actor, guild: Guild, new_owner) -> Guild:
+    access = access_guild(actor, guild.id)
+    if not _is_owner(access):
+        raise Forbidden("Only the owner can transfer the guild.", code="not_owner")
+    if not Member.objects.filter(guild=guild, user=new_owner).exists():
+        raise ValidationFailed.field("owner_id", "The new owner must be a member of the guild.")
+    guild = Guild.objects.select_for_update().get(pk=guild.pk)
+    guild.owner = new_owner
+    guild.save(update_fields=["owner"])
+    _audit(guild, actor, "guild_transfer", target=guild, changes={"owner_id": new_owner.id})
+    events.to_guild(guild.id, events.GUILD_UPDATE, events.guild_payload(guild))
+    return guild
+
+
+# --- categories and channels ---------------------------------------------------------------
+
+def _channel_name(name: str, type_: str) -> str:
+    name = _name(name)
+    if type_ != Channel.Type.VOICE:
+        # Text channels read like Discord's: lower case, dashes instead of spaces.
+        name = re.sub(r"\s+", "-", name.lower())
+    return name
+
+
+@transaction.atomic
+def create_category(*, actor, guild: Guild, name: str) -> Category:
+    access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
+    position = (Category.objects.filter(guild=guild).aggregate(m=Max("position"))["m"] or 0) + 1
+    cat = Category.objects.create(guild=guild, name=_name(name), position=position)
+    _audit(guild, actor, "category_create", target=cat, changes={"name": cat.name})
+    return cat
+
+
+@transaction.atomic
+def delete_category(*, actor, category: Category) -> None:
+    access_guild(actor, category.guild_id).require(Permission.MANAGE_CHANNELS)
+    _audit(category.guild, actor, "category_delete", target=category, changes={"name": category.name})
+    category.delete()  # its channels keep living, uncategorised
+
+
+def _validate_channel_fields(guild: Guild, *, type_: str, category, topic: str, slowmode_seconds: int,
+                             user_limit: int) -> None:
+    if type_ not in Channel.Type.values:
+        raise ValidationFailed.field("type", f"Must be one of {', '.join(Channel.Type.values)}.")
+    if category is not None and category.guild_id != guild.id:
+        raise ValidationFailed.field("category_id", "That category belongs to another guild.")
+    if len(topic) > 1024:
+        raise ValidationFailed.field("topic", "At most 1024 characters.")
+    if not 0 <= int(slowmode_seconds) <= 21600:
+        raise ValidationFailed.field("slowmode_seconds", "Between 0 and 21600 seconds.")
+    if not 0 <= int(user_limit) <= 99:
+        raise ValidationFailed.field("user_limit", "Between 0 (no limit) and 99.")
+
+
+@transaction.atomic
+def create_channel(*, actor, guild: Guild, name: str, type: str = Channel.Type.TEXT, category: Category | None = None,
+                   topic: str = "", nsfw: bool = False, slowmode_seconds: int = 0, user_limit: int = 0) -> Channel:
+    access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
+    _validate_channel_fields(guild, type_=type, category=category, topic=topic,
+                             slowmode_seconds=slowmode_seconds, user_limit=user_limit)
+    if Channel.objects.filter(guild=guild).count() >= MAX_CHANNELS:
+        raise Conflict(f"A guild has at most {MAX_CHANNELS} channels.", code="too_many_channels")
+    position = (Channel.objects.filter(guild=guild).aggregate(m=Max("position"))["m"] or 0) + 1
+    channel = Channel.objects.create(
+        guild=guild, category=category, name=_channel_name(name, type), type=type, topic=topic, nsfw=nsfw,
+        slowmode_seconds=slowmode_seconds, user_limit=user_limit, position=position,
+    )
+    _audit(guild, actor, "channel_create", target=channel, changes={"name": channel.name, "type": type})
+    events.to_guild(guild.id, events.CHANNEL_CREATE, events.channel_payload(channel))
+    return channel
+
+
+_CHANNEL_FIELDS = ("name", "topic", "nsfw", "slowmode_seconds", "user_limit", "category")
+
+
+@transaction.atomic
+def update_channel(*, actor, channel: Channel, **changes) -> Channel:
+    unknown = set(changes) - set(_CHANNEL_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    member = access_guild(actor, channel.guild_id).member
+    if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
+        raise MissingPermission("MANAGE_CHANNELS")
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    merged = {f: getattr(channel, f) for f in _CHANNEL_FIELDS} | changes
+    _validate_channel_fields(channel.guild, type_=channel.type, category=merged["category"], topic=merged["topic"],
+                             slowmode_seconds=merged["slowmode_seconds"], user_limit=merged["user_limit"])
+    if "name" in changes:
+        changes["name"] = _channel_name(changes["name"], channel.type)
+    for f, v in changes.items():
+        setattr(channel, f, v)
+    channel.save()
+    _audit(channel.guild, actor, "channel_update", target=channel,
+           changes={k: (v.id if isinstance(v, Category) else v) for k, v in changes.items()})
+    events.to_guild(channel.guild_id, events.CHANNEL_UPDATE, events.channel_payload(channel))
+    return channel
+
+
+@transaction.atomic
+def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]) -> list[Channel]:
+    """Set every listed channel's position (its index) and category, in one go."""
+    access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
+    channels = {c.id: c for c in Channel.objects.select_for_update().filter(guild=guild)}
+    categories = set(Category.objects.filter(guild=guild).values_list("id", flat=True))
+    ids = [cid for cid, _ in order]
+    if len(set(ids)) != len(ids) or not set(ids) <= set(channels):
+        raise ValidationFailed.field("order", "List each channel of this guild at most once.")
+    for index, (cid, cat_id) in enumerate(order):
+        if cat_id is not None and cat_id not in categories:
+            raise ValidationFailed.field("order", f"Unknown category {cat_id}.")
+        ch = channels[cid]
+        ch.position, ch.category_id = index, cat_id
+    Channel.objects.bulk_update([channels[i] for i in ids], ["position", "category"])
+    _audit(guild, actor, "channel_reorder", changes={"order": ids})
+    for cid in ids:
+        events.to_guild(guild.id, events.CHANNEL_UPDATE, events.channel_payload(channels[cid]))
+    return sorted(channels.values(), key=lambda c: (c.position, c.id))
+
+
+@transaction.atomic
+def delete_channel(*, actor, channel: Channel) -> None:
+    member = access_guild(actor, channel.guild_id).member
+    if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
+        raise MissingPermission("MANAGE_CHANNELS")
+    payload = events.channel_payload(channel)
+    _audit(channel.guild, actor, "channel_delete", target=channel, changes={"name": channel.name})
+    channel.delete()
+    events.to_guild(payload["guild_id"], events.CHANNEL_DELETE, payload)
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+def _color(value) -> int:
+    if isinstance(value, str):
+        value = value.strip().lstrip("#") or "0"
+        try:
+            value = int(value, 16)
+        except ValueError:
+            raise ValidationFailed.field("color", "Use a colour like #5865f2.") from None
+    if not 0 <= int(value) <= 0xFFFFFF:
+        raise ValidationFailed.field("color", "Use an RGB colour between 0 and 0xFFFFFF.")
+    return int(value)
+
+
+@transaction.atomic
+def create_role(*, actor, guild: Guild, name: str, permissions: int = 0, color=0, hoist: bool = False,
+                mentionable: bool = False) -> Role:
+    access = access_guild(actor, guild.id)
+    access.require(Permission.MANAGE_ROLES)
+    permissions = _permission_bits(permissions, field="permissions")
+    _check_grantable(access, permissions)
+    if Role.objects.filter(guild=guild).count() >= MAX_ROLES:
+        raise Conflict(f"A guild has at most {MAX_ROLES} roles.", code="too_many_roles")
+    # A new role goes just above @everyone, as in Discord; the others move up one.
+    Role.objects.filter(guild=guild, is_default=False).update(position=F("position") + 1)
+    role = Role.objects.create(guild=guild, name=_name(name), permissions=permissions, color=_color(color),
+                               hoist=hoist, mentionable=mentionable, position=1)
+    _audit(guild, actor, "role_create", target=role, changes={"name": role.name, "permissions": str(permissions)})
+    events.to_guild(guild.id, events.ROLE_CREATE, events.role_payload(role))
+    return role
+
+
+@transaction.atomic
+def update_role(*, actor, role: Role, name: str | None = None, permissions: int | None = None, color=None,
+                hoist: bool | None = None, mentionable: bool | None = None) -> Role:
+    access = access_guild(actor, role.guild_id)
+    access.require(Permission.MANAGE_ROLES)
+    role = Role.objects.select_for_update().get(pk=role.pk)
+    if not role.is_default:
+        _check_role_below(access, role)
+    changes = {}
+    if name is not None:
+        if role.is_default:
+            raise ValidationFailed.field("name", "The @everyone role cannot be renamed.")
+        role.name = changes["name"] = _name(name)
+    if permissions is not None:
+        permissions = _permission_bits(permissions, field="permissions")
+        _check_grantable(access, permissions & ~role.permissions)
+        role.permissions = permissions
+        changes["permissions"] = str(permissions)
+    if color is not None:
+        role.color = changes["color"] = _color(color)
+    if hoist is not None:
+        role.hoist = changes["hoist"] = bool(hoist)
+    if mentionable is not None:
+        role.mentionable = changes["mentionable"] = bool(mentionable)
+    role.save()
+    _audit(role.guild, actor, "role_update", target=role, changes=changes)
+    events.to_guild(role.guild_id, events.ROLE_UPDATE, events.role_payload(role))
+    if "permissions" in changes:
+        events.to_guild(role.guild_id, events.PERMISSIONS_CHANGED, {"guild_id": role.guild_id, "role_id": role.id})
+    return role
+
+
+@transaction.atomic
+def reorder_roles(*, actor, guild: Guild, order: list[int]) -> list[Role]:
+    """`order` lists role ids from highest to lowest; they take the positions they held between them.
+    Only roles below the actor's highest role can be moved, and only among themselves."""
+    access = access_guild(actor, guild.id)
+    access.require(Permission.MANAGE_ROLES)
+    roles = {r.id: r for r in Role.objects.select_for_update().filter(guild=guild, is_default=False)}
+    if len(set(order)) != len(order) or not set(order) <= set(roles):
+        raise ValidationFailed.field("order", "List each role of this guild at most once (not @everyone).")
+    for rid in order:
+        _check_role_below(access, roles[rid])
+    slots = sorted((roles[rid].position for rid in order), reverse=True)
+    for rid, position in zip(order, slots, strict=True):
+        roles[rid].position = position
+    Role.objects.bulk_update([roles[r] for r in order], ["position"])
+    _audit(guild, actor, "role_reorder", changes={"order": order})
+    for rid in order:
+        events.to_guild(guild.id, events.ROLE_UPDATE, events.role_payload(roles[rid]))
+    return sorted(roles.values(), key=lambda r: -r.position)
+
+
+@transaction.atomic
+def delete_role(*, actor, role: Role) -> None:
+    access = access_guild(actor, role.guild_id)
+    access.require(Permission.MANAGE_ROLES)
+    if role.is_default:
+        raise ValidationFailed("The @everyone role cannot be deleted.", code="default_role")
+    _check_role_below(access, role)
+    payload = events.role_payload(role)
+    _audit(role.guild, actor, "role_delete", target=role, changes={"name": role.name})
+    role.delete()
+    events.to_guild(payload["guild_id"], events.ROLE_DELETE, payload)
+    events.to_guild(payload["guild_id"], events.PERMISSIONS_CHANGED, {"guild_id": payload["guild_id"]})
+
+
+# --- members -------------------------------------------------------------------------------
+
+def _member_roles_changed(actor, member: Member, action: str, role: Role) -> None:
+    _audit(member.guild, actor, action, target=member, changes={"role_id": role.id, "user_id": member.user_id})
+    events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
+    events.to_user(member.user_id, events.PERMISSIONS_CHANGED, {"guild_id": member.guild_id})
+
+
+@transaction.atomic
+def assign_role(*, actor, member: Member, role: Role) -> Member:
+    access = access_guild(actor, member.guild_id)
+    access.require(Permission.MANAGE_ROLES)
+    if role.guild_id != member.guild_id or role.is_default:
+        raise ValidationFailed.field("role_id", "Pick a role of this guild other than @everyone.")
+    _check_role_below(access, role)
+    member.roles.add(role)
+    _member_roles_changed(actor, member, "member_role_add", role)
+    return member
+
+
+@transaction.atomic
+def remove_role(*, actor, member: Member, role: Role) -> Member:
+    access = access_guild(actor, member.guild_id)
+    access.require(Permission.MANAGE_ROLES)
+    if role.guild_id != member.guild_id or role.is_default:
+        raise ValidationFailed.field("role_id", "Pick a role of this guild other than @everyone.")
+    _check_role_below(access, role)
+    member.roles.remove(role)
+    _member_roles_changed(actor, member, "member_role_remove", role)
+    return member
+
+
+@transaction.atomic
+def set_member_roles(*, actor, member: Member, roles: list[Role]) -> Member:
+    current = set(member.roles.all())
+    wanted = set(roles)
+    for role in wanted - current:
+        assign_role(actor=actor, member=member, role=role)
+    for role in current - wanted:
+        remove_role(actor=actor, member=member, role=role)
+    return member
+
+
+@transaction.atomic
+def set_nickname(*, actor, member: Member, nickname: str) -> Member:
+    access = access_guild(actor, member.guild_id)
+    nickname = (nickname or "").strip()
+    if len(nickname) > 32:
+        raise ValidationFailed.field("nickname", "At most 32 characters.")
+    if member.user_id == actor.id:
+        access.require(Permission.CHANGE_NICKNAME)
+    else:
+        access.require(Permission.MANAGE_NICKNAMES)
+        _check_outranks(access, member, verb="rename")
+    member.nickname = nickname
+    member.save(update_fields=["nickname"])
+    events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
+    return member
+
+
+@transaction.atomic
+def timeout_member(*, actor, member: Member, duration: timedelta | None, reason: str = "") -> Member:
+    """Time a member out for `duration` (None lifts the timeout). They keep only reading rights."""
+    access = access_guild(actor, member.guild_id)
+    access.require(Permission.MODERATE_MEMBERS)
+    _check_outranks(access, member, verb="time out")
+    if duration is not None:
+        if not timedelta(0) < duration <= MAX_TIMEOUT:
+            raise ValidationFailed.field("duration", "A timeout lasts between 1 second and 28 days.")
+        target = access_guild(member.user, member.guild_id)
+        if target.permissions & Permission.ADMINISTRATOR:
+            raise Forbidden("Administrators cannot be timed out.", code="role_hierarchy")
+    member.timed_out_until = timezone.now() + duration if duration else None
+    member.save(update_fields=["timed_out_until"])
+    _audit(member.guild, actor, "member_timeout" if duration else "member_timeout_lift", target=member,
+           reason=reason, changes={"user_id": member.user_id,
+                                   "until": member.timed_out_until.isoformat() if duration else None})
+    events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
+    events.to_user(member.user_id, events.PERMISSIONS_CHANGED, {"guild_id": member.guild_id})
+    return member
+
+
+def _remove_member(member: Member) -> None:
+    guild_id, user_id = member.guild_id, member.user_id
+    member.delete()
+    events.to_guild(guild_id, events.MEMBER_REMOVE, {"guild_id": guild_id, "user_id": user_id})
+    events.to_user(user_id, events.GUILD_DELETE, {"id": guild_id})
+
+
+@transaction.atomic
+def leave_guild(*, user, guild: Guild) -> None:
+    access = access_guild(user, guild.id)
+    if _is_owner(access):
+        raise Conflict("The owner cannot leave: transfer ownership or delete the guild.", code="owner_cannot_leave")
+    _remove_member(access.member)
+
+
+@transaction.atomic
+def kick_member(*, actor, member: Member, reason: str = "") -> None:
+    access = access_guild(actor, member.guild_id)
+    access.require(Permission.KICK_MEMBERS)
+    if member.user_id == actor.id:
+        raise ValidationFailed("You cannot kick yourself; leave the guild instead.", code="self_action")
+    _check_outranks(access, member, verb="kick")
+    _audit(member.guild, actor, "member_kick", target=member, reason=reason, changes={"user_id": member.user_id})
+    _remove_member(member)
+
+
+@transaction.atomic
+def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_days: int = 0) -> Ban:
+    access = access_guild(actor, guild.id)
+    access.require(Permission.BAN_MEMBERS)
+    if user.id == actor.id:
+        raise ValidationFailed("You cannot ban yourself.", code="self_action")
+    if not 0 <= delete_message_days <= 7:
+        raise ValidationFailed.field("delete_message_days", "Between 0 and 7 days.")
+    if len(reason) > 512:
+        raise ValidationFailed.field("reason", "At most 512 characters.")
+    member = Member.objects.filter(guild=guild, user=user).prefetch_related("roles").first()
+    if member:
+        _check_outranks(access, member, verb="ban")
+    elif user.id == guild.owner_id:
+        raise Forbidden("You cannot ban the guild owner.", code="role_hierarchy")
+    ban, created = Ban.objects.get_or_create(guild=guild, user=user, defaults={"reason": reason, "banned_by": actor})
+    if not created:
+        raise Conflict("That user is already banned.", code="already_banned")
+    if member:
+        _remove_member(member)
+    _audit(guild, actor, "member_ban", target=ban, reason=reason,
+           changes={"user_id": user.id, "delete_message_days": delete_message_days})
+    events.to_guild(guild.id, events.BAN_ADD, {"guild_id": guild.id, "user_id": user.id})
+    return ban
+
+
+@transaction.atomic
+def unban_member(*, actor, guild: Guild, user) -> None:
+    access_guild(actor, guild.id).require(Permission.BAN_MEMBERS)
+    deleted, _ = Ban.objects.filter(guild=guild, user=user).delete()
+    if not deleted:
+        raise NotFound("That user is not banned.")
+    _audit(guild, actor, "member_unban", changes={"user_id": user.id})
+    events.to_guild(guild.id, events.BAN_REMOVE, {"guild_id": guild.id, "user_id": user.id})
+
+
+# --- channel permission overwrites ----------------------------------------------------------
+
+@transaction.atomic
+def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role | None = None,
+                  member: Member | None = None) -> PermissionOverwrite:
+    access = access_guild(actor, channel.guild_id)
+    if not channel_permissions(access.member, channel) & Permission.MANAGE_ROLES:
+        raise MissingPermission("MANAGE_ROLES")
+    if (role is None) == (member is None):
+        raise ValidationFailed.field("target", "Name exactly one role or one member.")
+    target_guild = (role or member).guild_id
+    if target_guild != channel.guild_id:
+        raise ValidationFailed.field("target", "The role or member belongs to another guild.")
+    allow = _permission_bits(allow, field="allow", allowed=int(CHANNEL_OVERWRITABLE))
+    deny = _permission_bits(deny, field="deny", allowed=int(CHANNEL_OVERWRITABLE))
+    if allow & deny:
+        raise ValidationFailed.field("deny", "A permission cannot be both allowed and denied.")
+    _check_grantable(access, allow | deny)
+    if role is not None and not role.is_default:
+        _check_role_below(access, role)
+    lookup = {"role": role} if role is not None else {"member": member}
+    ow, _ = PermissionOverwrite.objects.update_or_create(channel=channel, **lookup,
+                                                        defaults={"allow": allow, "deny": deny})
+    _audit(channel.guild, actor, "overwrite_set", target=channel,
+           changes={"target_type": ow.target_type, "target_id": ow.target_id, "allow": str(allow), "deny": str(deny)})
+    events.to_guild(channel.guild_id, events.PERMISSIONS_CHANGED,
+                    {"guild_id": channel.guild_id, "channel_id": channel.id})
+    return ow
+
+
+@transaction.atomic
+def delete_overwrite(*, actor, overwrite: PermissionOverwrite) -> None:
+    channel = overwrite.channel
+    access = access_guild(actor, channel.guild_id)
+    if not channel_permissions(access.member, channel) & Permission.MANAGE_ROLES:
+        raise MissingPermission("MANAGE_ROLES")
+    if overwrite.role_id and not overwrite.role.is_default:
+        _check_role_below(access, overwrite.role)
+    _audit(channel.guild, actor, "overwrite_delete", target=channel,
+           changes={"target_type": overwrite.target_type, "target_id": overwrite.target_id})
+    overwrite.delete()
+    events.to_guild(channel.guild_id, events.PERMISSIONS_CHANGED,
+                    {"guild_id": channel.guild_id, "channel_id": channel.id})
+
+
+# --- invites -------------------------------------------------------------------------------
+
+def _invite_code() -> str:
+    return secrets.token_urlsafe(6)[:8]
+
+
+@transaction.atomic
+def create_invite(*, actor, guild: Guild, channel: Channel | None = None, max_uses: int = 0,
+                  max_age_seconds: int = 86400) -> Invite:
+    access = access_guild(actor, guild.id)
+    if channel is not None:
+        if channel.guild_id != guild.id:
+            raise ValidationFailed.field("channel_id", "That channel belongs to another guild.")
+        if not channel_permissions(access.member, channel) & Permission.CREATE_INVITE:
+            raise MissingPermission("CREATE_INVITE")
+    else:
+        access.require(Permission.CREATE_INVITE)
+    if not 0 <= max_uses <= MAX_INVITE_USES:
+        raise ValidationFailed.field("max_uses", f"Between 0 (unlimited) and {MAX_INVITE_USES}.")
+    if not 0 <= max_age_seconds <= MAX_INVITE_AGE.total_seconds():
+        raise ValidationFailed.field("max_age_seconds", "Between 0 (never expires) and 604800 (7 days).")
+    expires = timezone.now() + timedelta(seconds=max_age_seconds) if max_age_seconds else None
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                invite = Invite.objects.create(code=_invite_code(), guild=guild, channel=channel, creator=actor,
+                                               max_uses=max_uses, expires_at=expires)
+            break
+        except IntegrityError:  # code collision; try another
+            continue
+    else:
+        raise Conflict("Could not allocate an invite code; try again.", code="invite_code")
+    _audit(guild, actor, "invite_create", target=invite, changes={"code": invite.code})
+    events.to_guild(guild.id, events.INVITE_CREATE, events.invite_payload(invite))
+    return invite
+
+
+@transaction.atomic
+def revoke_invite(*, actor, invite: Invite) -> Invite:
+    access = access_guild(actor, invite.guild_id)
+    if invite.creator_id != actor.id:
+        access.require(Permission.MANAGE_GUILD)
+    if invite.revoked_at is None:
+        invite.revoked_at = timezone.now()
+        invite.save(update_fields=["revoked_at"])
+        _audit(invite.guild, actor, "invite_revoke", target=invite, changes={"code": invite.code})
+        events.to_guild(invite.guild_id, events.INVITE_DELETE, events.invite_payload(invite))
+    return invite
+
+
+@transaction.atomic
+def join_by_invite(*, user, code: str) -> Member:
+    """Join the invite's guild. Joining a guild one is already in changes nothing."""
+    invite = Invite.objects.select_for_update().select_related("guild").filter(code=code).first()
+    if invite is None:
+        raise NotFound("This invite does not exist.", code="unknown_invite")
+    existing = Member.objects.filter(guild=invite.guild, user=user).first()
+    if existing:
+        return existing
+    if invite.revoked_at or invite.is_expired:
+        raise InviteUnusable("This invite has expired.", code="invite_expired")
+    if invite.is_exhausted:
+        raise InviteUnusable("This invite has reached its maximum number of uses.", code="invite_exhausted")
+    if Ban.objects.filter(guild=invite.guild, user=user).exists():
+        raise Forbidden("You are banned from this guild.", code="banned")
+    member = Member.objects.create(guild=invite.guild, user=user)
+    Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
+    _audit(invite.guild, user, "member_join", target=member, changes={"invite": invite.code})
+    events.to_guild(invite.guild_id, events.MEMBER_ADD, events.member_payload(member))
+    return member

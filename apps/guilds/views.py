@@ -1,0 +1,490 @@
+"""Server-rendered guild pages. Each view: access -> service -> render; errors become form errors."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import DomainError, NotFound
+from apps.core.forms import add_domain_error
+
+from . import selectors, services
+from .forms import (
+    BanForm,
+    CategoryForm,
+    ChannelEditForm,
+    ChannelForm,
+    GuildForm,
+    GuildSettingsForm,
+    InviteForm,
+    OverwriteForm,
+    RoleForm,
+)
+from .models import Ban, Category, Channel, Invite, Member, PermissionOverwrite, Role
+from .permissions import Permission, from_names, names
+
+
+def _access(user, guild_id):
+    try:
+        return selectors.access_guild(user, guild_id)
+    except NotFound:
+        raise Http404(_("Unknown guild.")) from None
+
+
+def _flash_error(request, exc: DomainError) -> None:
+    messages.error(request, exc.message)
+
+
+def _status(form) -> int:
+    return 400 if form.errors else 200
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "guilds/landing.html", {"explore": selectors.discoverable_guilds()[:6]})
+    first = selectors.guilds_of(request.user).first()
+    return render(request, "guilds/home.html", {"first_guild": first})
+
+
+def explore(request):
+    query = request.GET.get("q", "")[:100]
+    return render(request, "guilds/explore.html", {"guilds": selectors.discoverable_guilds(query)[:60], "q": query})
+
+
+@login_required
+def guild_create(request):
+    form = GuildForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            guild = services.create_guild(owner=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return redirect("guilds:guild", guild_id=guild.id)
+    return render(request, "guilds/guild_create.html", {"form": form}, status=_status(form))
+
+
+def _shell(request, access, **extra):
+    """Context of the three-column layout: guild rail, channel sidebar, member list."""
+    return {
+        "guild": access.guild,
+        "me": access.member,
+        "perms": access.permissions,
+        "perm_names": set(names(access.permissions)),
+        "sections": selectors.sidebar(access.member),
+        "member_groups": selectors.member_list(access.guild),
+        **extra,
+    }
+
+
+@login_required
+def guild(request, guild_id):
+    access = _access(request.user, guild_id)
+    text = [c for c, _ in selectors.visible_channels(access.member) if c.type != Channel.Type.VOICE]
+    if text:
+        return redirect("guilds:channel", guild_id=guild_id, channel_id=text[0].id)
+    return render(request, "guilds/channel.html", _shell(request, access, channel=None))
+
+
+@login_required
+def channel(request, guild_id, channel_id):
+    access = _access(request.user, guild_id)
+    try:
+        ch_access = selectors.access_channel(request.user, channel_id)
+    except NotFound:
+        raise Http404(_("Unknown channel.")) from None
+    if ch_access.channel.guild_id != access.guild.id:
+        raise Http404(_("Unknown channel."))
+    return render(request, "guilds/channel.html", _shell(
+        request, access, channel=ch_access.channel, channel_perm_names=set(names(ch_access.permissions))))
+
+
+# --- settings: overview ---
+
+@login_required
+def settings_overview(request, guild_id):
+    access = _access(request.user, guild_id)
+    g = access.guild
+    form = GuildSettingsForm(request.POST or None, request.FILES or None,
+                             initial={"name": g.name, "description": g.description, "discoverable": g.discoverable})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_guild(actor=request.user, guild=g, name=form.cleaned_data["name"],
+                                  description=form.cleaned_data["description"],
+                                  discoverable=form.cleaned_data["discoverable"], icon=form.cleaned_data["icon"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("guilds:settings", guild_id=g.id)
+    ctx = _shell(request, access, form=form, tab="overview",
+                 members=selectors.members_of(g).exclude(user_id=g.owner_id))
+    return render(request, "guilds/settings_overview.html", ctx, status=_status(form))
+
+
+@login_required
+@require_POST
+def guild_leave(request, guild_id):
+    access = _access(request.user, guild_id)
+    try:
+        services.leave_guild(user=request.user, guild=access.guild)
+    except DomainError as exc:
+        _flash_error(request, exc)
+        return redirect("guilds:settings", guild_id=guild_id)
+    messages.success(request, _("You left %(name)s.") % {"name": access.guild.name})
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def guild_delete(request, guild_id):
+    access = _access(request.user, guild_id)
+    if request.POST.get("confirm_name") != access.guild.name:
+        messages.error(request, _("Type the guild's name to confirm."))
+        return redirect("guilds:settings", guild_id=guild_id)
+    try:
+        services.delete_guild(actor=request.user, guild=access.guild)
+    except DomainError as exc:
+        _flash_error(request, exc)
+        return redirect("guilds:settings", guild_id=guild_id)
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def guild_transfer(request, guild_id):
+    access = _access(request.user, guild_id)
+    member = Member.objects.filter(guild=access.guild, user_id=request.POST.get("user_id") or 0).first()
+    try:
+        if member is None:
+            raise NotFound(_("Unknown member."))
+        services.transfer_ownership(actor=request.user, guild=access.guild, new_owner=member.user)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("Ownership transferred."))
+    return redirect("guilds:settings", guild_id=guild_id)
+
+
+# --- settings: channels ---
+
+@login_required
+def settings_channels(request, guild_id):
+    access = _access(request.user, guild_id)
+    g = access.guild
+    categories = list(g.categories.all())
+    channel_form = ChannelForm(request.POST if request.POST.get("form") == "channel" else None, categories=categories)
+    category_form = CategoryForm(request.POST if request.POST.get("form") == "category" else None)
+    if request.method == "POST":
+        try:
+            if channel_form.is_bound and channel_form.is_valid():
+                d = channel_form.cleaned_data
+                cat = next((c for c in categories if c.id == d["category"]), None)
+                services.create_channel(actor=request.user, guild=g, name=d["name"], type=d["type"],
+                                        category=cat, topic=d["topic"])
+                messages.success(request, _("Channel created."))
+                return redirect("guilds:settings_channels", guild_id=g.id)
+            if category_form.is_bound and category_form.is_valid():
+                services.create_category(actor=request.user, guild=g, name=category_form.cleaned_data["name"])
+                messages.success(request, _("Category created."))
+                return redirect("guilds:settings_channels", guild_id=g.id)
+        except DomainError as exc:
+            add_domain_error(channel_form if channel_form.is_bound else category_form, exc)
+    ctx = _shell(request, access, tab="channels", channel_form=channel_form, category_form=category_form,
+                 all_channels=list(Channel.objects.filter(guild=g).select_related("category")),
+                 categories=categories)
+    return render(request, "guilds/settings_channels.html", ctx,
+                  status=400 if channel_form.errors or category_form.errors else 200)
+
+
+@login_required
+@require_POST
+def channel_move(request, guild_id, channel_id):
+    """Move a channel one place up or down (the list order is the sidebar order)."""
+    access = _access(request.user, guild_id)
+    channels = list(Channel.objects.filter(guild=access.guild))
+    ids = [c.id for c in channels]
+    if channel_id not in ids:
+        raise Http404
+    i = ids.index(channel_id)
+    j = i - 1 if request.POST.get("direction") == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+    by_id = {c.id: c for c in channels}
+    try:
+        services.reorder_channels(actor=request.user, guild=access.guild,
+                                  order=[(cid, by_id[cid].category_id) for cid in ids])
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return redirect("guilds:settings_channels", guild_id=guild_id)
+
+
+@login_required
+@require_POST
+def category_delete(request, guild_id, category_id):
+    access = _access(request.user, guild_id)
+    cat = get_object_or_404(Category, pk=category_id, guild=access.guild)
+    try:
+        services.delete_category(actor=request.user, category=cat)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return redirect("guilds:settings_channels", guild_id=guild_id)
+
+
+@login_required
+def channel_edit(request, guild_id, channel_id):
+    access = _access(request.user, guild_id)
+    ch = get_object_or_404(Channel, pk=channel_id, guild=access.guild)
+    categories = list(access.guild.categories.all())
+    is_overwrite = request.POST.get("form") == "overwrite"
+    form = ChannelEditForm(request.POST if request.method == "POST" and not is_overwrite else None,
+                           categories=categories, initial={
+                               "name": ch.name, "topic": ch.topic, "category": ch.category_id, "nsfw": ch.nsfw,
+                               "slowmode_seconds": ch.slowmode_seconds, "user_limit": ch.user_limit})
+    ow_form = OverwriteForm(request.POST if is_overwrite else None)
+    if request.method == "POST":
+        try:
+            if is_overwrite and ow_form.is_valid():
+                kind, _sep, target_id = ow_form.cleaned_data["target"].partition(":")
+                target = ({"role": get_object_or_404(Role, pk=target_id, guild=access.guild)} if kind == "role"
+                          else {"member": get_object_or_404(Member, user_id=target_id, guild=access.guild)})
+                allow, deny = ow_form.bits()
+                services.set_overwrite(actor=request.user, channel=ch, allow=allow, deny=deny, **target)
+                messages.success(request, _("Permissions saved."))
+                return redirect("guilds:channel_edit", guild_id=guild_id, channel_id=ch.id)
+            if not is_overwrite and form.is_valid():
+                d = form.cleaned_data
+                d["category"] = next((c for c in categories if c.id == d["category"]), None)
+                services.update_channel(actor=request.user, channel=ch, **d)
+                messages.success(request, _("Saved."))
+                return redirect("guilds:channel_edit", guild_id=guild_id, channel_id=ch.id)
+        except DomainError as exc:
+            add_domain_error(ow_form if is_overwrite else form, exc)
+    overwrites = []
+    for ow in PermissionOverwrite.objects.filter(channel=ch).select_related("role", "member__user"):
+        label = ow.role.name if ow.role_id else ow.member.shown_name
+        target = f"role:{ow.role_id}" if ow.role_id else f"member:{ow.member.user_id}"
+        overwrites.append({"label": label, "target": target, "allow": names(ow.allow), "deny": names(ow.deny)})
+    ctx = _shell(request, access, tab="channels", edited=ch, form=form, ow_form=ow_form, overwrites=overwrites,
+                 roles=selectors.roles_of(access.guild), members=selectors.members_of(access.guild))
+    return render(request, "guilds/channel_edit.html", ctx, status=400 if form.errors or ow_form.errors else 200)
+
+
+@login_required
+@require_POST
+def overwrite_delete(request, guild_id, channel_id):
+    access = _access(request.user, guild_id)
+    ch = get_object_or_404(Channel, pk=channel_id, guild=access.guild)
+    kind, _sep, target_id = request.POST.get("target", "").partition(":")
+    lookup = {"role_id": target_id} if kind == "role" else {"member__user_id": target_id}
+    ow = get_object_or_404(PermissionOverwrite, channel=ch, **lookup) if target_id.isdigit() else None
+    if ow is None:
+        raise Http404
+    try:
+        services.delete_overwrite(actor=request.user, overwrite=ow)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return redirect("guilds:channel_edit", guild_id=guild_id, channel_id=channel_id)
+
+
+@login_required
+@require_POST
+def channel_delete(request, guild_id, channel_id):
+    access = _access(request.user, guild_id)
+    ch = get_object_or_404(Channel, pk=channel_id, guild=access.guild)
+    try:
+        services.delete_channel(actor=request.user, channel=ch)
+    except DomainError as exc:
+        _flash_error(request, exc)
+        return redirect("guilds:channel_edit", guild_id=guild_id, channel_id=channel_id)
+    messages.success(request, _("Channel deleted."))
+    return redirect("guilds:settings_channels", guild_id=guild_id)
+
+
+# --- settings: roles ---
+
+def _role_fields(form) -> dict:
+    d = form.cleaned_data
+    return {"name": d["name"], "color": d["color"] or 0, "hoist": d["hoist"], "mentionable": d["mentionable"],
+            "permissions": int(from_names(d["permissions"]))}
+
+
+@login_required
+def settings_roles(request, guild_id):
+    access = _access(request.user, guild_id)
+    form = RoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_role(actor=request.user, guild=access.guild, **_role_fields(form))
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Role created."))
+            return redirect("guilds:settings_roles", guild_id=guild_id)
+    ctx = _shell(request, access, tab="roles", form=form, roles=selectors.roles_of(access.guild))
+    return render(request, "guilds/settings_roles.html", ctx, status=_status(form))
+
+
+@login_required
+def role_edit(request, guild_id, role_id):
+    access = _access(request.user, guild_id)
+    role = get_object_or_404(Role, pk=role_id, guild=access.guild)
+    form = RoleForm(request.POST or None, initial={
+        "name": role.name, "color": role.color_hex or "#000000", "hoist": role.hoist,
+        "mentionable": role.mentionable, "permissions": names(role.permissions)})
+    if request.method == "POST" and form.is_valid():
+        fields = _role_fields(form)
+        if role.is_default:
+            fields.pop("name")
+        try:
+            services.update_role(actor=request.user, role=role, **fields)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Role saved."))
+            return redirect("guilds:role_edit", guild_id=guild_id, role_id=role.id)
+    ctx = _shell(request, access, tab="roles", form=form, role=role, roles=selectors.roles_of(access.guild))
+    return render(request, "guilds/role_edit.html", ctx, status=_status(form))
+
+
+@login_required
+@require_POST
+def role_move(request, guild_id, role_id):
+    access = _access(request.user, guild_id)
+    order = list(Role.objects.filter(guild=access.guild, is_default=False).order_by("-position", "id")
+                 .values_list("id", flat=True))
+    if role_id not in order:
+        raise Http404
+    i = order.index(role_id)
+    j = i - 1 if request.POST.get("direction") == "up" else i + 1
+    if 0 <= j < len(order):
+        pair = [order[i], order[j]] if i < j else [order[j], order[i]]
+        pair.reverse()
+        try:
+            services.reorder_roles(actor=request.user, guild=access.guild, order=pair)
+        except DomainError as exc:
+            _flash_error(request, exc)
+    return redirect("guilds:settings_roles", guild_id=guild_id)
+
+
+@login_required
+@require_POST
+def role_delete(request, guild_id, role_id):
+    access = _access(request.user, guild_id)
+    role = get_object_or_404(Role, pk=role_id, guild=access.guild)
+    try:
+        services.delete_role(actor=request.user, role=role)
+    except DomainError as exc:
+        _flash_error(request, exc)
+        return redirect("guilds:role_edit", guild_id=guild_id, role_id=role_id)
+    messages.success(request, _("Role deleted."))
+    return redirect("guilds:settings_roles", guild_id=guild_id)
+
+
+# --- settings: members and bans ---
+
+@login_required
+def settings_members(request, guild_id):
+    access = _access(request.user, guild_id)
+    bans = []
+    if access.permissions & Permission.BAN_MEMBERS:
+        bans = Ban.objects.filter(guild=access.guild).select_related("user")
+    ctx = _shell(request, access, tab="members", members=selectors.members_of(access.guild),
+                 roles=selectors.roles_of(access.guild).filter(is_default=False), bans=bans, ban_form=BanForm())
+    return render(request, "guilds/settings_members.html", ctx)
+
+
+@login_required
+@require_POST
+def member_action(request, guild_id, user_id):
+    access = _access(request.user, guild_id)
+    member = selectors.members_of(access.guild).filter(user_id=user_id).first()
+    action = request.POST.get("action")
+    try:
+        if member is None and action != "unban":
+            raise NotFound(_("Unknown member."))
+        if action == "roles":
+            wanted = [int(r) for r in request.POST.getlist("roles") if r.isdigit()]
+            roles = list(Role.objects.filter(guild=access.guild, pk__in=wanted, is_default=False))
+            services.set_member_roles(actor=request.user, member=member, roles=roles)
+            messages.success(request, _("Roles updated."))
+        elif action == "kick":
+            services.kick_member(actor=request.user, member=member, reason=request.POST.get("reason", "")[:512])
+            messages.success(request, _("Member kicked."))
+        elif action == "ban":
+            form = BanForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Check the ban form: %(errors)s") % {"errors": form.errors.as_text()})
+            else:
+                services.ban_member(actor=request.user, guild=access.guild, user=member.user, **form.cleaned_data)
+                messages.success(request, _("Member banned."))
+        elif action == "unban":
+            from django.contrib.auth import get_user_model
+
+            user = get_object_or_404(get_user_model(), pk=user_id)
+            services.unban_member(actor=request.user, guild=access.guild, user=user)
+            messages.success(request, _("Ban lifted."))
+        else:
+            messages.error(request, _("Unknown action."))
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return redirect("guilds:settings_members", guild_id=guild_id)
+
+
+# --- invites ---
+
+@login_required
+def settings_invites(request, guild_id):
+    access = _access(request.user, guild_id)
+    form = InviteForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.create_invite(actor=request.user, guild=access.guild, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            form = InviteForm()
+    invites = []
+    if access.permissions & Permission.MANAGE_GUILD:
+        invites = Invite.objects.filter(guild=access.guild, revoked_at__isnull=True).select_related("creator")
+    else:
+        invites = Invite.objects.filter(guild=access.guild, revoked_at__isnull=True, creator=request.user)
+    ctx = _shell(request, access, tab="invites", form=form, created=created,
+                 invites=[i for i in invites if i.is_usable])
+    return render(request, "guilds/settings_invites.html", ctx, status=_status(form))
+
+
+@login_required
+@require_POST
+def invite_revoke(request, guild_id, code):
+    access = _access(request.user, guild_id)
+    invite = get_object_or_404(Invite, code=code, guild=access.guild)
+    try:
+        services.revoke_invite(actor=request.user, invite=invite)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return redirect("guilds:settings_invites", guild_id=guild_id)
+
+
+def invite(request, code):
+    """The page an invite link opens: preview, then join (sign up or log in first if needed)."""
+    inv = Invite.objects.select_related("guild").filter(code=code).first()
+    error = None
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login?next=/invite/{code}")
+        try:
+            member = services.join_by_invite(user=request.user, code=code)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return redirect("guilds:guild", guild_id=member.guild_id)
+    elif inv is None or not inv.is_usable:
+        error = _("This invite is invalid or has expired.")
+    member_count = inv.guild.members.count() if inv else 0
+    already = bool(inv and request.user.is_authenticated and inv.guild.members.filter(user=request.user).exists())
+    return render(request, "guilds/invite.html",
+                  {"invite": inv, "error": error, "member_count": member_count, "already": already},
+                  status=(404 if inv is None else 410) if error else 200)

@@ -1,0 +1,18 @@
+"""The Celery app, built from Django settings (CELERY_* names) with three queues:
+`default`, `media` (waveforms, thumbnails, transcoding) and `moderation` (toxicity scoring)."""
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
+
+app = Celery("smartc")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("default"), Queue("media"), Queue("moderation"))
+app.conf.task_routes = {
+    "media.*": {"queue": "media"},
+    "moderation.*": {"queue": "moderation"},
+}
+app.conf.beat_schedule = {}
+app.autodiscover_tasks()

@@ -1,0 +1,7 @@
+"""Every app's API routes under /api/."""
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.accounts.api_urls")),
+    path("", include("apps.guilds.api_urls")),
+]

@@ -1,0 +1,3 @@
+"""WebSocket routes of every app, gathered in one list for smartc.asgi."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django_otp.admin import OTPAdminSite
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.guilds import views as guild_views
+
+# Staff pass two-factor authentication before the admin lets them in.
+admin.site.__class__ = OTPAdminSite
+admin.site.site_header = "SmaRTC administration"
+admin.site.site_title = "SmaRTC admin"
+admin.site.login_template = "admin/otp_login.html"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("apps.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("smartc.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("django_prometheus.urls")),
+    path("", include("apps.guilds.urls")),
+    path("", guild_views.home, name="home"),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,85 @@
+"""Services publish their events through the Redis channel layer, only after commit."""
+import asyncio
+
+import pytest
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
+from django.db import transaction
+
+from apps.core.events import guild_group, user_group
+from apps.guilds import events, services
+from tests.factories import UserFactory, add_member
+
+pytestmark = pytest.mark.django_db
+
+
+class Listener:
+    """A channel subscribed to some groups on the real layer, like a gateway connection."""
+
+    def __init__(self, *groups):
+        # Its own layer instance and event loop: a receive buffer is bound to the loop that made it.
+        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        self.loop = asyncio.new_event_loop()
+        self.channel = self.loop.run_until_complete(self.layer.new_channel())
+        for g in groups:
+            self.loop.run_until_complete(self.layer.group_add(g, self.channel))
+
+    def receive(self, timeout=2.0):
+        return self.loop.run_until_complete(asyncio.wait_for(self.layer.receive(self.channel), timeout))
+
+    def nothing(self, timeout=0.3) -> bool:
+        try:
+            self.receive(timeout)
+        except TimeoutError:
+            return True
+        return False
+
+
+def test_layer_is_redis():
+    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+
+
+def test_channel_create_reaches_the_guild_group_after_commit(guild, owner, django_capture_on_commit_callbacks):
+    listener = Listener(guild_group(guild.id))
+    with django_capture_on_commit_callbacks(execute=True):
+        ch = services.create_channel(actor=owner, guild=guild, name="news")
+        assert listener.nothing()  # not before commit
+    msg = listener.receive()
+    assert msg["type"] == "gateway.dispatch"
+    assert msg["t"] == events.CHANNEL_CREATE
+    assert msg["d"]["id"] == ch.id and msg["d"]["name"] == "news"
+
+
+def test_rolled_back_write_publishes_nothing(guild, owner, django_capture_on_commit_callbacks):
+    listener = Listener(guild_group(guild.id))
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                services.create_channel(actor=owner, guild=guild, name="doomed")
+                raise RuntimeError("boom")
+        except RuntimeError:
+            pass
+    assert listener.nothing()
+
+
+def test_kick_tells_the_guild_and_the_kicked_user(guild, owner, django_capture_on_commit_callbacks):
+    victim = add_member(guild)
+    to_guild, to_user = Listener(guild_group(guild.id)), Listener(user_group(victim.user_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.kick_member(actor=owner, member=victim)
+    assert to_guild.receive()["t"] == events.MEMBER_REMOVE
+    assert to_user.receive() == {"type": "gateway.dispatch", "t": events.GUILD_DELETE, "d": {"id": guild.id}}
+
+
+def test_join_and_role_change_events(guild, owner, django_capture_on_commit_callbacks):
+    listener = Listener(guild_group(guild.id))
+    newcomer = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        invite = services.create_invite(actor=owner, guild=guild)
+        services.join_by_invite(user=newcomer, code=invite.code)
+    kinds = [listener.receive()["t"], listener.receive()["t"]]
+    assert kinds == [events.INVITE_CREATE, events.MEMBER_ADD]
+    with django_capture_on_commit_callbacks(execute=True):
+        role = services.create_role(actor=owner, guild=guild, name="Crew")
+        services.update_role(actor=owner, role=role, permissions=0)
+    kinds = [listener.receive()["t"] for _ in range(3)]
+    assert kinds == [events.ROLE_CREATE, events.ROLE_UPDATE, events.PERMISSIONS_CHANGED]

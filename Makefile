@@ -39,7 +39,7 @@ migrate:
 	$(BIN)/python manage.py migrate --noinput -v1
 
 demo:
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
 
 ## run: set up and serve the whole platform with daphne at http://$(HOST):$(PORT)
 run: $(VENV)/.dev-installed

@@ -54,7 +54,7 @@ class TokenView(APIView):
                 services.verify_second_factor(user, token=data["otp"])
             except ValidationFailed:
                 services.record_login_failure(username=data["username"], ip=ip)
-                raise
+                raise ValidationFailed.field("otp", "That code is not valid.") from None
         services.record_login_success(username=data["username"], ip=ip)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key}, status=status.HTTP_201_CREATED)

@@ -15,7 +15,7 @@ from apps.core.pagination import NewestFirstPagination, paginated
 
 from . import selectors, services
 from . import serializers as s
-from .models import Ban, Category, Channel, Invite, Member, PermissionOverwrite, Role
+from .models import Ban, Category, Invite, Member, PermissionOverwrite, Role
 from .permissions import Permission, names
 
 User = get_user_model()
@@ -123,8 +123,9 @@ class GuildChannelsView(APIView):
         ser = s.ChannelPosition(data=request.data, many=True)
         ser.is_valid(raise_exception=True)
         order = [(row["id"], row["category_id"]) for row in ser.validated_data]
-        channels = services.reorder_channels(actor=request.user, guild=access.guild, order=order)
-        return Response(s.ChannelOut(channels, many=True).data)
+        services.reorder_channels(actor=request.user, guild=access.guild, order=order)
+        # Answer like GET: the new order of the channels this member can see, never the hidden ones.
+        return Response(s.ChannelOut([c for c, _ in selectors.visible_channels(access.member)], many=True).data)
 
 
 class GuildCategoriesView(APIView):
@@ -203,7 +204,8 @@ class OverwriteDetailView(APIView):
     @extend_schema(responses=NO_CONTENT, summary="Remove an overwrite")
     def delete(self, request, channel_id, target_type, target_id):
         channel = selectors.access_channel(request.user, channel_id).channel
-        ow = PermissionOverwrite.objects.filter(channel=channel, **self._target(channel, target_type, target_id)).first()
+        target = self._target(channel, target_type, target_id)
+        ow = PermissionOverwrite.objects.filter(channel=channel, **target).first()
         if ow is None:
             raise NotFound("No overwrite for that target.")
         services.delete_overwrite(actor=request.user, overwrite=ow)
@@ -215,7 +217,8 @@ class OverwriteDetailView(APIView):
 class RoleListView(APIView):
     @extend_schema(responses=s.RoleOut(many=True), summary="Roles, highest first")
     def get(self, request, guild_id):
-        return Response(s.RoleOut(selectors.roles_of(selectors.access_guild(request.user, guild_id).guild), many=True).data)
+        guild = selectors.access_guild(request.user, guild_id).guild
+        return Response(s.RoleOut(selectors.roles_of(guild), many=True).data)
 
     @extend_schema(request=s.RoleIn, responses={201: s.RoleOut}, summary="Create a role (MANAGE_ROLES)")
     def post(self, request, guild_id):
@@ -223,7 +226,8 @@ class RoleListView(APIView):
         role = services.create_role(actor=request.user, guild=access.guild, **_data(s.RoleIn, request))
         return Response(s.RoleOut(role).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.RoleOrderIn, responses=s.RoleOut(many=True), summary="Reorder roles (MANAGE_ROLES)")
+    @extend_schema(request=s.RoleOrderIn, responses=s.RoleOut(many=True), summary="Reorder roles (MANAGE_ROLES)",
+                   operation_id="guilds_roles_reorder")
     def patch(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
         services.reorder_roles(actor=request.user, guild=access.guild, **_data(s.RoleOrderIn, request))
@@ -270,9 +274,9 @@ class MemberDetailView(APIView):
             if "nickname" in data:
                 services.set_nickname(actor=request.user, member=member, nickname=data["nickname"])
             if "roles" in data:
-                roles = list(Role.objects.filter(guild=access.guild, pk__in=data["roles"]))
+                roles = list(Role.objects.filter(guild=access.guild, is_default=False, pk__in=data["roles"]))
                 if len(roles) != len(set(data["roles"])):
-                    raise ValidationFailed.field("roles", "Unknown role in this guild.")
+                    raise ValidationFailed.field("roles", "Unknown role in this guild (@everyone is implicit).")
                 services.set_member_roles(actor=request.user, member=member, roles=roles)
         return Response(s.MemberOut(_target_member(access, user_id)).data)
 
@@ -333,7 +337,7 @@ class GuildInvitesView(APIView):
     def get(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
         access.require(Permission.MANAGE_GUILD)
-        qs = Invite.objects.filter(guild=access.guild, revoked_at__isnull=True).select_related("guild")
+        qs = selectors.active_invites(access.guild).select_related("guild")
         return paginated(self, request, qs, s.InviteOut, NewestFirstPagination)
 
     @extend_schema(request=s.InviteIn, responses={201: s.InviteOut}, summary="Create an invite (CREATE_INVITE)")
@@ -341,7 +345,8 @@ class GuildInvitesView(APIView):
         access = selectors.access_guild(request.user, guild_id)
         data = _data(s.InviteIn, request)
         channel_id = data.pop("channel_id")
-        channel = get_object_or_404(Channel, pk=channel_id, guild=access.guild) if channel_id else None
+        # A channel the member cannot see is answered 404, as if it did not exist.
+        channel = selectors.access_channel(request.user, channel_id).channel if channel_id else None
         invite = services.create_invite(actor=request.user, guild=access.guild, channel=channel, **data)
         return Response(s.InviteOut(invite, context={"request": request}).data, status=status.HTTP_201_CREATED)
 

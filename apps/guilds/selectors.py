@@ -4,11 +4,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.core.errors import MissingPermission, NotFound
 
-from .models import Category, Channel, Guild, Member, PermissionOverwrite, Role
+from .models import Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
 from .permissions import (
     NONE,
     ChannelOverwrites,
@@ -162,6 +163,15 @@ def discoverable_guilds(query: str = "") -> QuerySet[Guild]:
     if query:
         qs = qs.filter(name__icontains=query)
     return qs
+
+
+def active_invites(guild: Guild) -> QuerySet[Invite]:
+    """Invites that still let people in: not revoked, not expired, not used up."""
+    return Invite.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        Q(max_uses=0) | Q(uses__lt=F("max_uses")),
+        guild=guild, revoked_at__isnull=True,
+    )
 
 
 def roles_of(guild: Guild) -> QuerySet[Role]:

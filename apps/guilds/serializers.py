@@ -9,10 +9,13 @@ class BitfieldField(serializers.CharField):
     """64-bit permission fields travel as decimal strings, as in Discord's API (JSON loses
     precision past 2**53)."""
 
+    MAX_DIGITS = 20  # 2**64 has 20 digits; longer strings are refused before int() sees them
+
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        if not value.isdigit():
-            raise serializers.ValidationError("A permission bitfield is a decimal string of digits.")
+        # str.isdigit() alone lets through digits int() refuses ("²") and lengths it refuses (> 4300).
+        if not (value.isascii() and value.isdigit()) or len(value) > self.MAX_DIGITS:
+            raise serializers.ValidationError("A permission bitfield is a decimal string of at most 20 digits.")
         return int(value)
 
     def to_representation(self, value):

@@ -446,13 +446,10 @@ def settings_invites(request, guild_id):
             add_domain_error(form, exc)
         else:
             form = InviteForm()
-    invites = []
-    if access.permissions & Permission.MANAGE_GUILD:
-        invites = Invite.objects.filter(guild=access.guild, revoked_at__isnull=True).select_related("creator")
-    else:
-        invites = Invite.objects.filter(guild=access.guild, revoked_at__isnull=True, creator=request.user)
-    ctx = _shell(request, access, tab="invites", form=form, created=created,
-                 invites=[i for i in invites if i.is_usable])
+    invites = selectors.active_invites(access.guild).select_related("creator")
+    if not access.permissions & Permission.MANAGE_GUILD:
+        invites = invites.filter(creator=request.user)
+    ctx = _shell(request, access, tab="invites", form=form, created=created, invites=invites)
     return render(request, "guilds/settings_invites.html", ctx, status=_status(form))
 
 
@@ -471,20 +468,20 @@ def invite_revoke(request, guild_id, code):
 def invite(request, code):
     """The page an invite link opens: preview, then join (sign up or log in first if needed)."""
     inv = Invite.objects.select_related("guild").filter(code=code).first()
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"/accounts/login?next=/invite/{code}")
         try:
             member = services.join_by_invite(user=request.user, code=code)
         except DomainError as exc:
-            error = exc.message
+            error, status = exc.message, exc.status
         else:
             return redirect("guilds:guild", guild_id=member.guild_id)
     elif inv is None or not inv.is_usable:
-        error = _("This invite is invalid or has expired.")
+        error, status = _("This invite is invalid or has expired."), 404 if inv is None else 410
     member_count = inv.guild.members.count() if inv else 0
     already = bool(inv and request.user.is_authenticated and inv.guild.members.filter(user=request.user).exists())
     return render(request, "guilds/invite.html",
                   {"invite": inv, "error": error, "member_count": member_count, "already": already},
-                  status=(404 if inv is None else 410) if error else 200)
+                  status=status)

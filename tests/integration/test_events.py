@@ -26,6 +26,10 @@ class Listener:
     def receive(self, timeout=2.0):
         return self.loop.run_until_complete(asyncio.wait_for(self.layer.receive(self.channel), timeout))
 
+    def close(self):
+        self.loop.run_until_complete(self.layer.close_pools())
+        self.loop.close()
+
     def nothing(self, timeout=0.3) -> bool:
         try:
             self.receive(timeout)
@@ -34,12 +38,25 @@ class Listener:
         return False
 
 
+@pytest.fixture
+def listen():
+    made = []
+
+    def make(*groups):
+        made.append(Listener(*groups))
+        return made[-1]
+
+    yield make
+    for listener in made:
+        listener.close()
+
+
 def test_layer_is_redis():
     assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
 
 
-def test_channel_create_reaches_the_guild_group_after_commit(guild, owner, django_capture_on_commit_callbacks):
-    listener = Listener(guild_group(guild.id))
+def test_channel_create_reaches_the_guild_group_after_commit(guild, owner, django_capture_on_commit_callbacks, listen):
+    listener = listen(guild_group(guild.id))
     with django_capture_on_commit_callbacks(execute=True):
         ch = services.create_channel(actor=owner, guild=guild, name="news")
         assert listener.nothing()  # not before commit
@@ -49,8 +66,8 @@ def test_channel_create_reaches_the_guild_group_after_commit(guild, owner, djang
     assert msg["d"]["id"] == ch.id and msg["d"]["name"] == "news"
 
 
-def test_rolled_back_write_publishes_nothing(guild, owner, django_capture_on_commit_callbacks):
-    listener = Listener(guild_group(guild.id))
+def test_rolled_back_write_publishes_nothing(guild, owner, django_capture_on_commit_callbacks, listen):
+    listener = listen(guild_group(guild.id))
     with django_capture_on_commit_callbacks(execute=True):
         try:
             with transaction.atomic():
@@ -61,17 +78,17 @@ def test_rolled_back_write_publishes_nothing(guild, owner, django_capture_on_com
     assert listener.nothing()
 
 
-def test_kick_tells_the_guild_and_the_kicked_user(guild, owner, django_capture_on_commit_callbacks):
+def test_kick_tells_the_guild_and_the_kicked_user(guild, owner, django_capture_on_commit_callbacks, listen):
     victim = add_member(guild)
-    to_guild, to_user = Listener(guild_group(guild.id)), Listener(user_group(victim.user_id))
+    to_guild, to_user = listen(guild_group(guild.id)), listen(user_group(victim.user_id))
     with django_capture_on_commit_callbacks(execute=True):
         services.kick_member(actor=owner, member=victim)
     assert to_guild.receive()["t"] == events.MEMBER_REMOVE
     assert to_user.receive() == {"type": "gateway.dispatch", "t": events.GUILD_DELETE, "d": {"id": guild.id}}
 
 
-def test_join_and_role_change_events(guild, owner, django_capture_on_commit_callbacks):
-    listener = Listener(guild_group(guild.id))
+def test_join_and_role_change_events(guild, owner, django_capture_on_commit_callbacks, listen):
+    listener = listen(guild_group(guild.id))
     newcomer = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
         invite = services.create_invite(actor=owner, guild=guild)

@@ -364,3 +364,13 @@ def test_invite_permissions(guild, owner):
     inv = services.create_invite(actor=owner, guild=guild)
     with pytest.raises(MissingPermission):
         services.revoke_invite(actor=m.user, invite=inv)
+
+
+def test_active_invites_leave_out_revoked_expired_and_used_up(guild, owner):
+    live = services.create_invite(actor=owner, guild=guild)
+    used = services.create_invite(actor=owner, guild=guild, max_uses=1)
+    services.join_by_invite(user=UserFactory(), code=used.code)
+    old = services.create_invite(actor=owner, guild=guild)
+    Invite.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    services.revoke_invite(actor=owner, invite=services.create_invite(actor=owner, guild=guild))
+    assert list(selectors.active_invites(guild)) == [live]

@@ -22,17 +22,21 @@ GUILD_NAME = "SmaRTC Lounge"
 class Command(BaseCommand):
     help = "Create the demo guild and users (idempotent) and print their logins."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="Where the printed links point.")
+
     def handle(self, *args, **options):
+        base = options["base_url"].rstrip("/")
         if not Guild.objects.filter(name=GUILD_NAME).exists():
             with transaction.atomic():
                 self._seed()
         invite = Invite.objects.filter(guild__name=GUILD_NAME, revoked_at__isnull=True).first()
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/accounts/login"))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in at {base}/accounts/login"))
         for username, _, role in USERS:
             self.stdout.write(f"  {username:6} / {DEMO_PASSWORD}   ({role})")
         self.stdout.write(f"  admin  / {DEMO_PASSWORD}   (staff: set up 2FA at /accounts/2fa, then open /admin/)")
         if invite:
-            self.stdout.write(f"  Invite link: http://127.0.0.1:8000/invite/{invite.code}")
+            self.stdout.write(f"  Invite link: {base}/invite/{invite.code}")
 
     def _seed(self):
         users = {}

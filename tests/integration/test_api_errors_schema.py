@@ -1,0 +1,212 @@
+"""Every error leaves the API in one shape, {"error": {"code", "message", "fields"}}; the OpenAPI
+schema and its Swagger UI are served, the UI from local static files."""
+import re
+
+import pytest
+
+from apps.guilds.models import Channel
+from tests.factories import UserFactory, add_member, make_guild
+
+pytestmark = pytest.mark.django_db
+
+
+def error(response):
+    body = response.json()
+    assert set(body) == {"error"}
+    assert {"code", "message", "fields"} <= set(body["error"])
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body["error"]
+
+
+# --- 401 ---
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("get", "/api/guilds"),
+    ("post", "/api/guilds"),
+    ("get", "/api/users/@me"),
+    ("get", "/api/guilds/1/members"),
+])
+def test_anonymous_gets_401_not_authenticated(api, method, path):
+    response = getattr(api, method)(path)
+    assert response.status_code == 401
+    assert error(response)["code"] == "not_authenticated"
+    assert error(response)["fields"] == {}
+    assert response["WWW-Authenticate"] == "Token"
+
+
+# --- 404: a guild you are not in does not exist for you ---
+
+def test_guild_of_others_is_not_found_just_like_a_missing_one(api_as, guild, user):
+    api = api_as(user)
+    hidden = api.get(f"/api/guilds/{guild.id}")
+    missing = api.get(f"/api/guilds/{guild.id + 1000}")
+    assert hidden.status_code == missing.status_code == 404
+    assert error(hidden) == error(missing)
+    assert error(hidden)["code"] == "not_found"
+    general = guild.channels.get(name="general")
+    for path in (f"/api/guilds/{guild.id}/channels", f"/api/guilds/{guild.id}/members",
+                 f"/api/guilds/{guild.id}/roles", f"/api/channels/{general.id}"):
+        assert api.get(path).status_code == 404, path
+    response = api.patch(f"/api/guilds/{guild.id}", {"name": "Mine now"}, format="json")
+    assert response.status_code == 404
+
+
+# --- 403 names the missing permission ---
+
+def test_forbidden_names_the_missing_permission(api_as, guild):
+    member = add_member(guild)
+    response = api_as(member.user).post(f"/api/guilds/{guild.id}/channels", {"name": "mine"}, format="json")
+    assert response.status_code == 403
+    err = error(response)
+    assert (err["code"], err["permission"]) == ("missing_permission", "MANAGE_CHANNELS")
+    assert "MANAGE_CHANNELS" in err["message"]
+
+
+# --- 400 names the field ---
+
+def test_empty_guild_name(api_as, user):
+    api = api_as(user)
+    response = api.post("/api/guilds", {"name": ""}, format="json")
+    assert response.status_code == 400
+    err = error(response)
+    assert err["code"] == "validation_failed"
+    assert "name" in err["fields"]
+    assert api.get("/api/guilds").json()["results"] == []
+
+
+def test_missing_guild_name(api_as, user):
+    response = api_as(user).post("/api/guilds", {}, format="json")
+    assert response.status_code == 400
+    assert "name" in error(response)["fields"]
+
+
+def test_one_letter_guild_name_is_refused_by_the_service_in_the_same_shape(api_as, user):
+    response = api_as(user).post("/api/guilds", {"name": " x "}, format="json")
+    assert response.status_code == 400
+    assert (error(response)["code"], list(error(response)["fields"])) == ("validation_failed", ["name"])
+
+
+def test_slowmode_out_of_range(api_as, guild, owner):
+    api = api_as(owner)
+    response = api.post(f"/api/guilds/{guild.id}/channels", {"name": "slow", "slowmode_seconds": 999999},
+                        format="json")
+    assert response.status_code == 400
+    assert "slowmode_seconds" in error(response)["fields"]
+    general = guild.channels.get(name="general")
+    response = api.patch(f"/api/channels/{general.id}", {"slowmode_seconds": 999999}, format="json")
+    assert response.status_code == 400
+    assert "slowmode_seconds" in error(response)["fields"]
+    assert api.get(f"/api/channels/{general.id}").json()["slowmode_seconds"] == 0
+    assert "slow" not in [c["name"] for c in api.get(f"/api/guilds/{guild.id}/channels").json()]
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "0x10", "", "²", "9" * 5000, str(1 << 62)],
+                         ids=["letters", "negative", "decimal", "hex", "empty", "superscript", "huge", "unknown-bit"])
+def test_bad_permission_bitfields_name_the_field(api_as, guild, owner, value):
+    api = api_as(owner)
+    response = api.post(f"/api/guilds/{guild.id}/roles", {"name": "Bits", "permissions": value}, format="json")
+    assert response.status_code == 400
+    assert "permissions" in error(response)["fields"]
+    assert [r["name"] for r in api.get(f"/api/guilds/{guild.id}/roles").json()] == ["@everyone"]
+
+
+def test_bad_overwrite_bitfield_names_the_field(api_as, guild, owner):
+    general = guild.channels.get(name="general")
+    everyone = guild.roles.get(is_default=True)
+    response = api_as(owner).put(f"/api/channels/{general.id}/overwrites/role/{everyone.id}", {"deny": "abc"},
+                                 format="json")
+    assert response.status_code == 400
+    assert "deny" in error(response)["fields"]
+
+
+def test_unknown_channel_type(api_as, guild, owner):
+    response = api_as(owner).post(f"/api/guilds/{guild.id}/channels", {"name": "fax", "type": "fax"}, format="json")
+    assert response.status_code == 400
+    assert "type" in error(response)["fields"]
+    assert not Channel.objects.filter(name="fax").exists()
+
+
+def test_reorder_with_a_non_list_body(api_as, guild, owner):
+    response = api_as(owner).patch(f"/api/guilds/{guild.id}/channels", {"id": 1}, format="json")
+    assert response.status_code == 400
+    assert error(response)["code"] == "validation_failed"
+
+
+def test_malformed_json(api_as, user):
+    api = api_as(user)
+    response = api.post("/api/guilds", data='{"name": "Broken', content_type="application/json")
+    assert response.status_code == 400
+    err = error(response)
+    assert (err["code"], err["fields"]) == ("parse_error", {})
+    assert api.get("/api/guilds").json()["results"] == []
+
+
+def test_method_not_allowed(api_as, guild, owner):
+    response = api_as(owner).put(f"/api/guilds/{guild.id}", {"name": "x"}, format="json")
+    assert response.status_code == 405
+    assert error(response)["code"] == "method_not_allowed"
+
+
+def test_unknown_object_in_a_guild_is_not_found_in_the_same_shape(api_as, guild, owner):
+    other_role = make_guild(UserFactory(), name="Other").roles.get(is_default=True)
+    response = api_as(owner).patch(f"/api/guilds/{guild.id}/roles/{other_role.id}", {"name": "x"}, format="json")
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+# --- OpenAPI schema and docs ---
+
+MAIN_PATHS = [
+    "/api/guilds", "/api/guilds/{guild_id}", "/api/guilds/{guild_id}/channels", "/api/guilds/{guild_id}/roles",
+    "/api/guilds/{guild_id}/members", "/api/guilds/{guild_id}/members/{user_id}/timeout",
+    "/api/guilds/{guild_id}/bans/{user_id}", "/api/guilds/{guild_id}/invites", "/api/channels/{channel_id}",
+    "/api/channels/{channel_id}/overwrites/{target_type}/{target_id}", "/api/invites/{code}",
+    "/api/invites/{code}/accept", "/api/explore", "/api/auth/token", "/api/users/@me",
+]
+
+
+def test_schema_is_yaml_by_default(api):
+    response = api.get("/api/schema/")
+    assert response.status_code == 200
+    assert "openapi" in response["Content-Type"]
+    text = response.content.decode()
+    assert text.startswith("openapi: 3.")
+    assert "/api/invites/{code}/accept:" in text
+
+
+def test_schema_as_json_lists_the_main_paths(api):
+    response = api.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "SmaRTC API"
+    missing = [p for p in MAIN_PATHS if p not in schema["paths"]]
+    assert missing == []
+    assert {"get", "patch", "delete"} <= set(schema["paths"]["/api/channels/{channel_id}"])
+    assert "post" in schema["paths"]["/api/invites/{code}/accept"]
+
+
+def test_schema_operation_ids_are_unique_and_meaningful(api):
+    paths = api.get("/api/schema/", {"format": "json"}).json()["paths"]
+    ids = [op["operationId"] for item in paths.values() for op in item.values() if "operationId" in op]
+    assert len(ids) == len(set(ids))
+    # A numeral suffix is how the generator papers over a collision; clients would see it.
+    assert [i for i in ids if re.search(r"_\d+$", i)] == []
+
+
+def test_schema_says_bitfields_are_strings(api):
+    components = api.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    assert components["RoleOut"]["properties"]["permissions"]["type"] == "string"
+    assert components["PermissionsOut"]["properties"]["permissions"]["type"] == "string"
+
+
+def test_docs_page_uses_local_swagger_assets(api):
+    response = api.get("/api/docs/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    assert any(a.endswith("swagger-ui.css") for a in assets)
+    assert all(a.startswith("/static/") for a in assets), assets
+    assert "cdn" not in html.lower()
+    assert "/api/schema/" in html

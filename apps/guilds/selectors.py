@@ -72,8 +72,7 @@ def channel_permissions(member: Member | None, channel: Channel) -> Permission:
 
 
 @dataclass
-class GuildAccess:
-    guild: Guild
+class _Access:
     member: Member
     permissions: Permission
 
@@ -81,6 +80,11 @@ class GuildAccess:
         for perm in needed:
             if not self.permissions & perm:
                 raise MissingPermission(perm.name)
+
+
+@dataclass
+class GuildAccess(_Access):
+    guild: Guild
 
 
 def access_guild(user, guild_id: int) -> GuildAccess:
@@ -88,19 +92,12 @@ def access_guild(user, guild_id: int) -> GuildAccess:
     member = member_of(user, guild_id)
     if member is None:
         raise NotFound("Unknown guild.")
-    return GuildAccess(member.guild, member, guild_permissions(member))
+    return GuildAccess(member=member, permissions=guild_permissions(member), guild=member.guild)
 
 
 @dataclass
-class ChannelAccess:
+class ChannelAccess(_Access):
     channel: Channel
-    member: Member
-    permissions: Permission
-
-    def require(self, *needed: Permission) -> None:
-        for perm in needed:
-            if not self.permissions & perm:
-                raise MissingPermission(perm.name)
 
 
 def access_channel(user, channel_id: int) -> ChannelAccess:
@@ -110,7 +107,7 @@ def access_channel(user, channel_id: int) -> ChannelAccess:
     perms = channel_permissions(member, channel) if member else NONE
     if not perms & Permission.VIEW_CHANNEL:
         raise NotFound("Unknown channel.")
-    return ChannelAccess(channel, member, perms)
+    return ChannelAccess(member=member, permissions=perms, channel=channel)
 
 
 def visible_channels(member: Member) -> list[tuple[Channel, Permission]]:

@@ -379,13 +379,17 @@ def _member_roles_changed(actor, member: Member, action: str, role: Role) -> Non
     events.to_user(member.user_id, events.PERMISSIONS_CHANGED, {"guild_id": member.guild_id})
 
 
-@transaction.atomic
-def assign_role(*, actor, member: Member, role: Role) -> Member:
+def _check_role_change(actor, member: Member, role: Role) -> None:
     access = access_guild(actor, member.guild_id)
     access.require(Permission.MANAGE_ROLES)
     if role.guild_id != member.guild_id or role.is_default:
         raise ValidationFailed.field("role_id", "Pick a role of this guild other than @everyone.")
     _check_role_below(access, role)
+
+
+@transaction.atomic
+def assign_role(*, actor, member: Member, role: Role) -> Member:
+    _check_role_change(actor, member, role)
     member.roles.add(role)
     _member_roles_changed(actor, member, "member_role_add", role)
     return member
@@ -393,11 +397,7 @@ def assign_role(*, actor, member: Member, role: Role) -> Member:
 
 @transaction.atomic
 def remove_role(*, actor, member: Member, role: Role) -> Member:
-    access = access_guild(actor, member.guild_id)
-    access.require(Permission.MANAGE_ROLES)
-    if role.guild_id != member.guild_id or role.is_default:
-        raise ValidationFailed.field("role_id", "Pick a role of this guild other than @everyone.")
-    _check_role_below(access, role)
+    _check_role_change(actor, member, role)
     member.roles.remove(role)
     _member_roles_changed(actor, member, "member_role_remove", role)
     return member

@@ -3,6 +3,8 @@ from apps.core.events import guild_group, publish, user_group
 
 from .models import Channel, Guild, Invite, Member, Role
 
+# To a user's group: they joined a guild (the gateway subscribes their sockets to it).
+GUILD_CREATE = "GUILD_CREATE"
 GUILD_UPDATE = "GUILD_UPDATE"
 GUILD_DELETE = "GUILD_DELETE"
 CHANNEL_CREATE = "CHANNEL_CREATE"

@@ -53,6 +53,8 @@ class Channel(models.Model):
     slowmode_seconds = models.PositiveIntegerField(_("slow mode (seconds)"), default=0)
     nsfw = models.BooleanField(_("age-restricted"), default=False)
     user_limit = models.PositiveSmallIntegerField(_("user limit (voice)"), default=0)
+    # Id of the newest message (kept by chat's send_message): the start of the newest history page.
+    last_message_id = models.BigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

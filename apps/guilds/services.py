@@ -102,7 +102,7 @@ def create_guild(*, owner, name: str, description: str = "", discoverable: bool 
     Channel.objects.create(guild=guild, category=text, name="general", type=Channel.Type.TEXT, position=0)
     Channel.objects.create(guild=guild, category=voice, name="General", type=Channel.Type.VOICE, position=1)
     _audit(guild, owner, "guild_create", target=guild)
-    events.to_user(owner.id, events.MEMBER_ADD, {"guild": events.guild_payload(guild), "user_id": owner.id})
+    events.to_user(owner.id, events.GUILD_CREATE, events.guild_payload(guild))
     return guild
 
 
@@ -629,4 +629,5 @@ def join_by_invite(*, user, code: str) -> Member:
     Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
     _audit(invite.guild, user, "member_join", target=member, changes={"invite": invite.code})
     events.to_guild(invite.guild_id, events.MEMBER_ADD, events.member_payload(member))
+    events.to_user(user.id, events.GUILD_CREATE, events.guild_payload(invite.guild))
     return member

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.guilds",
+    "apps.chat",
+    "apps.realtime",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +147,17 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
+
+# --- Real-time gateway and chat ---
+GATEWAY_HEARTBEAT_INTERVAL_MS = env.int("GATEWAY_HEARTBEAT_INTERVAL_MS", default=41250)
+# A client that sends no heartbeat for this many intervals is closed.
+GATEWAY_HEARTBEAT_GRACE = 1.5
+GATEWAY_MAX_FRAME_BYTES = env.int("GATEWAY_MAX_FRAME_BYTES", default=16 * 1024)
+# Client frames allowed per connection per window (Discord: 120 per 60 s).
+GATEWAY_RATE_LIMIT = env.int("GATEWAY_RATE_LIMIT", default=120)
+GATEWAY_RATE_WINDOW = env.int("GATEWAY_RATE_WINDOW", default=60)
+MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=4000)
+HISTORY_PAGE_MAX = 100
 
 # --- Static and media files ---
 STATIC_URL = "/static/"

@@ -1,59 +1,23 @@
 """Browser tests: real Chromium (Debian's, never a downloaded one) driven by Playwright against the
 app served by daphne in a subprocess, on the test database."""
 import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from tests.servers import ARTIFACTS, running_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-results"
 
 # Playwright's sync API keeps an event loop running in this thread; the ORM calls the fixtures
 # make around it are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_url(transactional_db):
     """The whole platform served by daphne (manage.py runserver) on the test database."""
-    port = _free_port()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "smartc.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    log = open(ARTIFACTS / f"server-{port}.log", "w") if ARTIFACTS.exists() else subprocess.DEVNULL
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited at start-up; see test-results/server-*.log")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("the server did not start within 30 s")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
+    with running_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("channels/<int:channel_id>/messages", api.MessagesView.as_view()),
+    path("channels/<int:channel_id>/messages/<int:message_id>", api.MessageDetailView.as_view()),
+    path("channels/<int:channel_id>/messages/<int:message_id>/reactions/<str:emoji>/@me", api.ReactionView.as_view()),
+    path("channels/<int:channel_id>/pins", api.PinsView.as_view()),
+    path("channels/<int:channel_id>/pins/<int:message_id>", api.PinView.as_view()),
+    path("channels/<int:channel_id>/typing", api.TypingView.as_view()),
+    path("channels/<int:channel_id>/ack", api.AckView.as_view()),
+]

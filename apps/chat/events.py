@@ -1,0 +1,20 @@
+"""Chat events. Every one goes to the guild's group with its channel_id; the gateway forwards it
+only to connections that can view that channel."""
+from apps.core.events import guild_group, publish, user_group
+
+MESSAGE_CREATE = "MESSAGE_CREATE"
+MESSAGE_UPDATE = "MESSAGE_UPDATE"
+MESSAGE_DELETE = "MESSAGE_DELETE"
+MESSAGE_REACTION_ADD = "MESSAGE_REACTION_ADD"
+MESSAGE_REACTION_REMOVE = "MESSAGE_REACTION_REMOVE"
+CHANNEL_PINS_UPDATE = "CHANNEL_PINS_UPDATE"
+TYPING_START = "TYPING_START"
+MESSAGE_ACK = "MESSAGE_ACK"
+
+
+def to_channel(channel, event_type: str, data: dict) -> None:
+    publish(guild_group(channel.guild_id), event_type, {"channel_id": channel.id, "guild_id": channel.guild_id, **data})
+
+
+def to_user(user_id: int, event_type: str, data: dict) -> None:
+    publish(user_group(user_id), event_type, data)

@@ -1,0 +1,69 @@
+"""The markdown subset messages support, rendered server-side and then sanitised with nh3.
+
+Supported: ```code blocks```, `inline code`, **bold**, *italic*, __underline__, ~~strike~~,
+||spoilers||, > quotes, bare http(s) links, and mentions (<@id>, <@&id>, @everyone, @here).
+Text is HTML-escaped first, so markup can only come from these rules; nh3 is the safety net.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+
+ALLOWED_TAGS = {"a", "b", "strong", "em", "u", "s", "code", "pre", "blockquote", "span", "br"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class", "data-user-id", "data-role-id"},
+                      "code": {"class"}}
+
+_CODE_BLOCK = re.compile(r"```(?:[a-zA-Z0-9_+-]{1,20}\n)?(.+?)```", re.S)
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+_INLINE = [
+    (re.compile(r"\*\*(.+?)\*\*", re.S), r"<strong>\1</strong>"),
+    (re.compile(r"__(.+?)__", re.S), r"<u>\1</u>"),
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", re.S), r"<em>\1</em>"),
+    (re.compile(r"~~(.+?)~~", re.S), r"<s>\1</s>"),
+    (re.compile(r"\|\|(.+?)\|\|", re.S), r'<span class="spoiler">\1</span>'),
+]
+_LINK = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+_USER_MENTION = re.compile(r"&lt;@(\d{1,20})&gt;")
+_ROLE_MENTION = re.compile(r"&lt;@&amp;(\d{1,20})&gt;")
+_PLACEHOLDER = "\x00{}\x00"
+
+
+def render(text: str, *, users: dict[int, str] | None = None, roles: dict[int, str] | None = None) -> str:
+    """HTML for a message. `users`/`roles` map mentioned ids to the names to show."""
+    users, roles = users or {}, roles or {}
+    stash: list[str] = []
+
+    def keep(fragment: str) -> str:
+        stash.append(fragment)
+        return _PLACEHOLDER.format(len(stash) - 1)
+
+    out = html.escape(text, quote=True)
+    out = _CODE_BLOCK.sub(lambda m: keep(f"<pre><code>{m.group(1)}</code></pre>"), out)
+    out = _INLINE_CODE.sub(lambda m: keep(f"<code>{m.group(1)}</code>"), out)
+    out = _LINK.sub(lambda m: keep(f'<a href="{m.group(0)}">{m.group(0)}</a>'), out)
+    def mention(kind: str, ident: str, name: str) -> str:
+        return keep(f'<span class="mention" data-{kind}-id="{ident}">@{html.escape(name)}</span>')
+
+    out = _USER_MENTION.sub(lambda m: mention("user", m.group(1), users.get(int(m.group(1)), "unknown")), out)
+    out = _ROLE_MENTION.sub(lambda m: mention("role", m.group(1), roles.get(int(m.group(1)), "deleted-role")), out)
+    for pattern, repl in _INLINE:
+        out = pattern.sub(repl, out)
+    lines = []
+    for line in out.split("\n"):
+        if line.startswith("&gt; "):
+            line = f"<blockquote>{line[5:]}</blockquote>"
+        lines.append(line)
+    out = "<br>".join(lines).replace("</blockquote><br><blockquote>", "<br>")
+    for i, fragment in enumerate(stash):
+        out = out.replace(_PLACEHOLDER.format(i), fragment)
+    return nh3.clean(out, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel="noopener noreferrer nofollow",
+                     url_schemes={"http", "https"})
+
+
+def mentioned_ids(text: str) -> tuple[set[int], set[int], bool, bool]:
+    """(user ids, role ids, @everyone, @here) written in a message."""
+    users = {int(x) for x in re.findall(r"<@(\d{1,20})>", text)}
+    roles = {int(x) for x in re.findall(r"<@&(\d{1,20})>", text)}
+    return users, roles, "@everyone" in text, "@here" in text

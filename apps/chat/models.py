@@ -1,0 +1,63 @@
+"""Messages and what hangs off them: reactions and per-member read states."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.guilds.models import Channel, Role
+
+
+class Message(models.Model):
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    content = models.TextField()
+    content_html = models.TextField(blank=True)
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
+    mention_everyone = models.BooleanField(default=False)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
+    mention_roles = models.ManyToManyField(Role, blank=True, related_name="mentioned_in")
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        # History pages walk (channel, id) in either direction: one composite index serves
+        # before/after/around at any depth.
+        indexes = [
+            models.Index(fields=["channel", "id"], name="message_channel_id"),
+            models.Index(fields=["channel", "pinned_at"], name="message_pins", condition=Q(pinned_at__isnull=False)),
+        ]
+        constraints = [models.CheckConstraint(condition=~Q(content=""), name="message_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.author_id}: {self.content[:40]}"
+
+
+class Reaction(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user", "emoji"], name="reaction_once_per_user")]
+        indexes = [models.Index(fields=["message", "emoji"])]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id}"
+
+
+class ReadState(models.Model):
+    """The last message a member has read in a channel."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_states")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="read_states")
+    last_read_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "channel"], name="read_state_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.channel_id} to {self.last_read_id}"

@@ -1,0 +1,63 @@
+"""Shapes of the chat API. Messages leave through services.message_payload, so REST and the
+gateway show a message the same way."""
+from rest_framework import serializers
+
+
+class MessageIn(serializers.Serializer):
+    content = serializers.CharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
+    reply_to = serializers.IntegerField(required=False, allow_null=True, default=None)
+    nonce = serializers.CharField(required=False, allow_null=True, default=None, max_length=64)
+
+
+class MessageEdit(serializers.Serializer):
+    content = serializers.CharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
+
+
+class HistoryQuery(serializers.Serializer):
+    before = serializers.IntegerField(required=False, min_value=0)
+    after = serializers.IntegerField(required=False, min_value=0)
+    around = serializers.IntegerField(required=False, min_value=0)
+    limit = serializers.IntegerField(required=False, default=50)
+
+
+class AckIn(serializers.Serializer):
+    message_id = serializers.IntegerField(min_value=1)
+
+
+class ReactionOut(serializers.Serializer):
+    emoji = serializers.CharField()
+    count = serializers.IntegerField()
+    me = serializers.BooleanField()
+
+
+class AuthorOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    avatar = serializers.CharField(allow_null=True)
+    color = serializers.CharField()
+
+
+class ReplyOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    content = serializers.CharField()
+    author = serializers.CharField(allow_null=True)
+
+
+class MessageOut(serializers.Serializer):
+    """Documentation of the message shape (built by services.message_payload)."""
+
+    id = serializers.IntegerField()
+    channel_id = serializers.IntegerField()
+    author = AuthorOut(allow_null=True)
+    content = serializers.CharField()
+    content_html = serializers.CharField()
+    reply_to = ReplyOut(allow_null=True)
+    mention_everyone = serializers.BooleanField()
+    mentions = serializers.ListField(child=serializers.IntegerField())
+    mention_roles = serializers.ListField(child=serializers.IntegerField())
+    pinned = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    reactions = ReactionOut(many=True)
+    nonce = serializers.CharField(required=False)

@@ -1,0 +1,237 @@
+"""Every write to chat: send, edit, delete, react, pin, typing, read acknowledgements.
+Each checks permission through the engine, writes in one transaction, then publishes."""
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.errors import Conflict, Forbidden, RateLimited, ValidationFailed
+from apps.guilds.models import Channel, Member, Role
+from apps.guilds.permissions import Permission
+from apps.guilds.selectors import ChannelAccess, access_channel, member_color
+
+from . import events, markdown
+from .models import Message, Reaction, ReadState
+
+MAX_PINS = 50
+TYPING_EVERY_SECONDS = 5
+_AT_NAME = re.compile(r"(?<![\w<&@])@([A-Za-z0-9_.+-]{1,150})")
+
+
+def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
+    author = msg.author
+    reply = msg.reply_to
+    return {
+        "id": msg.id,
+        "channel_id": msg.channel_id,
+        "author": {"id": author.id, "username": author.username, "display_name": author.shown_name,
+                   "avatar": author.avatar.url if author.avatar else None,
+                   "color": getattr(msg, "author_color", "")} if author else None,
+        "content": msg.content,
+        "content_html": msg.content_html,
+        "reply_to": {"id": reply.id, "content": reply.content[:200],
+                     "author": reply.author.shown_name if reply.author else None} if reply else None,
+        "mention_everyone": msg.mention_everyone,
+        "mentions": [u.id for u in msg.mentions.all()],
+        "mention_roles": [r.id for r in msg.mention_roles.all()],
+        "pinned": msg.pinned_at is not None,
+        "created_at": msg.created_at.isoformat(),
+        "edited_at": msg.edited_at.isoformat() if msg.edited_at else None,
+        **({"nonce": nonce} if nonce else {}),
+    }
+
+
+def _clean_content(content: str) -> str:
+    if not isinstance(content, str):
+        raise ValidationFailed.field("content", "A message is text.")
+    content = content.strip()
+    if not content:
+        raise ValidationFailed.field("content", "A message cannot be empty.")
+    if len(content) > settings.MESSAGE_MAX_LENGTH:
+        raise ValidationFailed.field("content", f"A message is at most {settings.MESSAGE_MAX_LENGTH} characters.")
+    return content
+
+
+def _resolve_mentions(access: ChannelAccess, content: str) -> tuple[str, dict]:
+    """Turn @username into <@id> for members, and work out who is pinged."""
+    guild_id = access.channel.guild_id
+    names = set(_AT_NAME.findall(content)) - {"everyone", "here"}
+    if names:
+        found = {m.user.username.lower(): m.user_id for m in Member.objects.filter(
+            guild_id=guild_id, user__username__in=names).select_related("user")}
+        content = _AT_NAME.sub(lambda m: f"<@{found[m.group(1).lower()]}>" if m.group(1).lower() in found
+                               else m.group(0), content)
+    user_ids, role_ids, everyone, here = markdown.mentioned_ids(content)
+    members = {m.user_id: m.shown_name for m in Member.objects.filter(guild_id=guild_id, user_id__in=user_ids)
+               .select_related("user")}
+    can_ping_all = bool(access.permissions & Permission.MENTION_EVERYONE)
+    roles = {r.id: r for r in Role.objects.filter(guild_id=guild_id, id__in=role_ids, is_default=False)}
+    pinged_roles = [r for r in roles.values() if r.mentionable or can_ping_all]
+    return content, {
+        "users": members, "roles": {r.id: r.name for r in roles.values()},
+        "pinged_roles": pinged_roles, "everyone": (everyone or here) and can_ping_all,
+    }
+
+
+def _check_slowmode(access: ChannelAccess) -> None:
+    seconds = access.channel.slowmode_seconds
+    if not seconds or access.permissions & (Permission.MANAGE_MESSAGES | Permission.MANAGE_CHANNELS):
+        return
+    key = f"slowmode:{access.channel.id}:{access.member.user_id}"
+    if not cache.add(key, time.time() + seconds, timeout=seconds):
+        wait = max(1, int((cache.get(key) or time.time()) - time.time() + 0.999))
+        raise RateLimited(f"Slow mode is on: wait {wait} seconds before sending again.", retry_after=wait)
+
+
+def send_message(*, author, channel_id: int, content: str, reply_to_id: int | None = None,
+                 nonce: str | None = None) -> Message:
+    content = _clean_content(content)
+    if nonce is not None and (not isinstance(nonce, str) or len(nonce) > 64):
+        raise ValidationFailed.field("nonce", "A nonce is a string of at most 64 characters.")
+    access = access_channel(author, channel_id)
+    access.require(Permission.SEND_MESSAGES)
+    reply = None
+    if reply_to_id is not None:
+        access.require(Permission.READ_MESSAGE_HISTORY)
+        reply = Message.objects.select_related("author").filter(pk=reply_to_id, channel=access.channel).first()
+        if reply is None:
+            raise ValidationFailed.field("reply_to", "You can only reply to a message of this channel.")
+    content, mentions = _resolve_mentions(access, content)
+    _check_slowmode(access)
+    with transaction.atomic():
+        msg = Message.objects.create(
+            channel=access.channel, author=author, content=content, reply_to=reply,
+            content_html=markdown.render(content, users=mentions["users"], roles=mentions["roles"]),
+            mention_everyone=mentions["everyone"],
+        )
+        if mentions["users"]:
+            msg.mentions.set(list(mentions["users"]))
+        if mentions["pinged_roles"]:
+            msg.mention_roles.set(mentions["pinged_roles"])
+        Channel.objects.filter(pk=access.channel.pk).update(last_message_id=msg.id)
+        msg.author_color = member_color(access.member)
+        events.to_channel(access.channel, events.MESSAGE_CREATE, message_payload(msg, nonce=nonce))
+    return msg
+
+
+@transaction.atomic
+def edit_message(*, actor, message: Message, content: str) -> Message:
+    content = _clean_content(content)
+    access = access_channel(actor, message.channel_id)
+    if message.author_id != actor.id:
+        raise Forbidden("You can only edit your own messages.", code="not_author")
+    access.require(Permission.SEND_MESSAGES)
+    content, mentions = _resolve_mentions(access, content)
+    message.content = content
+    message.content_html = markdown.render(content, users=mentions["users"], roles=mentions["roles"])
+    message.edited_at = timezone.now()
+    message.save(update_fields=["content", "content_html", "edited_at"])
+    message.mentions.set(list(mentions["users"]))
+    message.author_color = member_color(access.member)
+    events.to_channel(access.channel, events.MESSAGE_UPDATE, message_payload(message))
+    return message
+
+
+@transaction.atomic
+def delete_message(*, actor, message: Message) -> None:
+    access = access_channel(actor, message.channel_id)
+    if message.author_id != actor.id:
+        access.require(Permission.MANAGE_MESSAGES)
+    message_id = message.id
+    message.delete()
+    events.to_channel(access.channel, events.MESSAGE_DELETE, {"id": message_id})
+
+
+def _check_emoji(emoji: str) -> str:
+    """A unicode emoji (with skin tones, ZWJ sequences, flags and keycaps), nothing else."""
+    if not isinstance(emoji, str) or not 0 < len(emoji) <= 32:
+        raise ValidationFailed.field("emoji", "Use one unicode emoji.")
+    for i, ch in enumerate(emoji):
+        cat = unicodedata.category(ch)
+        keycap = ch in "0123456789#*" and emoji[i + 1: i + 3] in ("\ufe0f\u20e3", "\u20e3")
+        if not (cat in ("So", "Sk", "Mn", "Me", "Cf") or keycap or 0x1F3FB <= ord(ch) <= 0x1F3FF):
+            raise ValidationFailed.field("emoji", "Use one unicode emoji.")
+    return emoji
+
+
+@transaction.atomic
+def add_reaction(*, actor, message: Message, emoji: str) -> bool:
+    """React; True if this is a new reaction (adding the same one twice changes nothing)."""
+    emoji = _check_emoji(emoji)
+    access = access_channel(actor, message.channel_id)
+    access.require(Permission.READ_MESSAGE_HISTORY)
+    # As in Discord, joining an existing reaction needs no ADD_REACTIONS; starting a new one does.
+    if not Reaction.objects.filter(message=message, emoji=emoji).exists():
+        access.require(Permission.ADD_REACTIONS)
+        if Reaction.objects.filter(message=message).values("emoji").distinct().count() >= 20:
+            raise Conflict("A message has at most 20 different reactions.", code="too_many_reactions")
+    _, created = Reaction.objects.get_or_create(message=message, user=actor, emoji=emoji)
+    if created:
+        events.to_channel(access.channel, events.MESSAGE_REACTION_ADD,
+                          {"message_id": message.id, "user_id": actor.id, "emoji": emoji})
+    return created
+
+
+@transaction.atomic
+def remove_reaction(*, actor, message: Message, emoji: str) -> None:
+    access = access_channel(actor, message.channel_id)
+    deleted, _ = Reaction.objects.filter(message=message, user=actor, emoji=emoji).delete()
+    if deleted:
+        events.to_channel(access.channel, events.MESSAGE_REACTION_REMOVE,
+                          {"message_id": message.id, "user_id": actor.id, "emoji": emoji})
+
+
+def _set_pinned(actor, message: Message, pinned: bool) -> Message:
+    access = access_channel(actor, message.channel_id)
+    access.require(Permission.MANAGE_MESSAGES)
+    if pinned and message.pinned_at is None:
+        if Message.objects.filter(channel=message.channel, pinned_at__isnull=False).count() >= MAX_PINS:
+            raise Conflict(f"A channel has at most {MAX_PINS} pinned messages.", code="too_many_pins")
+        message.pinned_at = timezone.now()
+    elif not pinned:
+        message.pinned_at = None
+    message.save(update_fields=["pinned_at"])
+    events.to_channel(access.channel, events.CHANNEL_PINS_UPDATE, {"message_id": message.id, "pinned": pinned})
+    return message
+
+
+@transaction.atomic
+def pin_message(*, actor, message: Message) -> Message:
+    return _set_pinned(actor, message, True)
+
+
+@transaction.atomic
+def unpin_message(*, actor, message: Message) -> Message:
+    return _set_pinned(actor, message, False)
+
+
+def start_typing(*, user, channel_id: int) -> None:
+    """Tell the channel the user is typing (at most once per few seconds; it is ephemeral)."""
+    access = access_channel(user, channel_id)
+    access.require(Permission.SEND_MESSAGES)
+    if cache.add(f"typing:{channel_id}:{user.id}", 1, timeout=TYPING_EVERY_SECONDS):
+        events.to_channel(access.channel, events.TYPING_START,
+                          {"user_id": user.id, "display_name": access.member.shown_name,
+                           "timestamp": int(time.time())})
+
+
+@transaction.atomic
+def ack_message(*, user, channel_id: int, message_id: int) -> ReadState:
+    """Mark a channel read up to `message_id`; read states only move forward."""
+    access = access_channel(user, channel_id)
+    if not Message.objects.filter(pk=message_id, channel=access.channel).exists():
+        raise ValidationFailed.field("message_id", "Unknown message in this channel.")
+    state, _ = ReadState.objects.select_for_update().get_or_create(user=user, channel=access.channel)
+    if message_id > state.last_read_id:
+        state.last_read_id = message_id
+        state.save(update_fields=["last_read_id", "updated_at"])
+        events.to_user(user.id, events.MESSAGE_ACK, {"channel_id": channel_id, "message_id": message_id})
+    return state
+
+

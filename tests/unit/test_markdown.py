@@ -1,0 +1,62 @@
+"""The message markdown subset: what a reader sees, and that nothing dangerous survives."""
+from html.parser import HTMLParser
+
+import pytest
+
+from apps.chat.markdown import mentioned_ids, render
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("**bold**", "<strong>bold</strong>"),
+    ("*it*", "<em>it</em>"),
+    ("__under__", "<u>under</u>"),
+    ("~~gone~~", "<s>gone</s>"),
+    ("||secret||", '<span class="spoiler">secret</span>'),
+    ("`x < y`", "<code>x &lt; y</code>"),
+    ("> quoted", "<blockquote>quoted</blockquote>"),
+    ("```py\nprint(1)\n```", "<pre><code>print(1)\n</code></pre>"),
+])
+def test_formatting(source, expected):
+    assert render(source) == expected
+
+
+def test_code_is_not_formatted_inside():
+    assert render("`**not bold**`") == "<code>**not bold**</code>"
+
+
+def test_links_are_safe_and_marked_nofollow():
+    out = render("see https://example.com/a?b=1&c=2.")
+    assert 'href="https://example.com/a?b=1&amp;c=2"' in out and 'rel="noopener noreferrer nofollow"' in out
+    assert out.endswith("</a>.")
+
+
+@pytest.mark.parametrize("attack", [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "javascript:alert(1)",
+    "[x](javascript:alert(1))",
+    '"><svg onload=alert(1)>',
+])
+def test_html_never_passes_through(attack):
+    tags = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append((tag, dict(attrs)))
+
+    Collect().feed(render(attack))
+    assert all(tag in {"a", "strong", "em", "u", "s", "code", "pre", "blockquote", "span", "br"} for tag, _ in tags)
+    assert not any(name.startswith("on") for _, attrs in tags for name in attrs)
+    assert not any(attrs.get("href", "").startswith("javascript") for _, attrs in tags)
+
+
+def test_mentions_render_names():
+    out = render("hi <@5> and <@&7> and <@9>", users={5: "Bob <b>"}, roles={7: "Mods"})
+    assert '<span class="mention" data-user-id="5">@Bob &lt;b&gt;</span>' in out
+    assert '<span class="mention" data-role-id="7">@Mods</span>' in out
+    assert "@unknown" in out
+
+
+def test_mentioned_ids():
+    assert mentioned_ids("<@1> <@2> <@&3> @everyone") == ({1, 2}, {3}, True, False)
+    assert mentioned_ids("@here") == (set(), set(), False, True)

@@ -20,8 +20,10 @@ def live_url(transactional_db):
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for the browser tests, closed after them: Playwright's sync API keeps an event
+    loop running in the main thread while it is open, which async tests elsewhere cannot share."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from apps.core.errors import NotFound, ValidationFailed
 from apps.guilds.models import Channel
@@ -48,7 +49,7 @@ def history(channel: Channel, *, before: int | None = None, after: int | None = 
 def message_in(channel: Channel, message_id: int) -> Message:
     msg = _with_related(Message.objects.filter(channel=channel, pk=message_id)).first()
     if msg is None:
-        raise NotFound("Unknown message.", code="unknown_message")
+        raise NotFound(gettext("Unknown message."), code="unknown_message")
     return msg
 
 
@@ -70,8 +71,10 @@ def unread_counts(user, channel_ids: list[int]) -> dict[int, dict]:
     """{channel_id: {"unread": n, "mentions": m}} for the given channels (counts capped at 100)."""
     last_read = dict(ReadState.objects.filter(user=user, channel_id__in=channel_ids)
                      .values_list("channel_id", "last_read_id"))
-    out = {}
-    for cid in channel_ids:
+    newest = dict(Channel.objects.filter(id__in=channel_ids).values_list("id", "last_message_id"))
+    out = {cid: {"unread": 0, "mentions": 0} for cid in channel_ids}
+    # Only channels whose newest message is past the read marker cost more queries.
+    for cid in [c for c in channel_ids if (newest.get(c) or 0) > last_read.get(c, 0)]:
         since = Message.objects.filter(channel_id=cid, id__gt=last_read.get(cid, 0)).exclude(author=user)
         ids = list(since.values_list("id", flat=True)[:100])
         mentions = Message.objects.filter(id__in=ids).filter(

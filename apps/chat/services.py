@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.errors import Conflict, Forbidden, RateLimited, ValidationFailed
 from apps.guilds.models import Channel, Member, Role
@@ -49,12 +50,13 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
 
 def _clean_content(content: str) -> str:
     if not isinstance(content, str):
-        raise ValidationFailed.field("content", "A message is text.")
+        raise ValidationFailed.field("content", gettext("A message is text."))
     content = content.strip()
     if not content:
-        raise ValidationFailed.field("content", "A message cannot be empty.")
+        raise ValidationFailed.field("content", gettext("A message cannot be empty."))
     if len(content) > settings.MESSAGE_MAX_LENGTH:
-        raise ValidationFailed.field("content", f"A message is at most {settings.MESSAGE_MAX_LENGTH} characters.")
+        limit = settings.MESSAGE_MAX_LENGTH
+        raise ValidationFailed.field("content", gettext("A message is at most %(n)s characters.") % {"n": limit})
     return content
 
 
@@ -86,7 +88,8 @@ def _check_slowmode(access: ChannelAccess) -> None:
     key = f"slowmode:{access.channel.id}:{access.member.user_id}"
     if not cache.add(key, time.time() + seconds, timeout=seconds):
         wait = max(1, int((cache.get(key) or time.time()) - time.time() + 0.999))
-        raise RateLimited(f"Slow mode is on: wait {wait} seconds before sending again.", retry_after=wait)
+        message = gettext("Slow mode is on: wait %(n)s seconds before sending again.") % {"n": wait}
+        raise RateLimited(message, retry_after=wait)
 
 
 def send_message(*, author, channel_id: int, content: str, reply_to_id: int | None = None,
@@ -101,7 +104,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
         access.require(Permission.READ_MESSAGE_HISTORY)
         reply = Message.objects.select_related("author").filter(pk=reply_to_id, channel=access.channel).first()
         if reply is None:
-            raise ValidationFailed.field("reply_to", "You can only reply to a message of this channel.")
+            raise ValidationFailed.field("reply_to", gettext("You can only reply to a message of this channel."))
     content, mentions = _resolve_mentions(access, content)
     _check_slowmode(access)
     with transaction.atomic():
@@ -125,7 +128,7 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     content = _clean_content(content)
     access = access_channel(actor, message.channel_id)
     if message.author_id != actor.id:
-        raise Forbidden("You can only edit your own messages.", code="not_author")
+        raise Forbidden(gettext("You can only edit your own messages."), code="not_author")
     access.require(Permission.SEND_MESSAGES)
     content, mentions = _resolve_mentions(access, content)
     message.content = content
@@ -151,12 +154,12 @@ def delete_message(*, actor, message: Message) -> None:
 def _check_emoji(emoji: str) -> str:
     """A unicode emoji (with skin tones, ZWJ sequences, flags and keycaps), nothing else."""
     if not isinstance(emoji, str) or not 0 < len(emoji) <= 32:
-        raise ValidationFailed.field("emoji", "Use one unicode emoji.")
+        raise ValidationFailed.field("emoji", gettext("Use one unicode emoji."))
     for i, ch in enumerate(emoji):
         cat = unicodedata.category(ch)
         keycap = ch in "0123456789#*" and emoji[i + 1: i + 3] in ("\ufe0f\u20e3", "\u20e3")
         if not (cat in ("So", "Sk", "Mn", "Me", "Cf") or keycap or 0x1F3FB <= ord(ch) <= 0x1F3FF):
-            raise ValidationFailed.field("emoji", "Use one unicode emoji.")
+            raise ValidationFailed.field("emoji", gettext("Use one unicode emoji."))
     return emoji
 
 
@@ -170,7 +173,7 @@ def add_reaction(*, actor, message: Message, emoji: str) -> bool:
     if not Reaction.objects.filter(message=message, emoji=emoji).exists():
         access.require(Permission.ADD_REACTIONS)
         if Reaction.objects.filter(message=message).values("emoji").distinct().count() >= 20:
-            raise Conflict("A message has at most 20 different reactions.", code="too_many_reactions")
+            raise Conflict(gettext("A message has at most 20 different reactions."), code="too_many_reactions")
     _, created = Reaction.objects.get_or_create(message=message, user=actor, emoji=emoji)
     if created:
         events.to_channel(access.channel, events.MESSAGE_REACTION_ADD,
@@ -192,7 +195,8 @@ def _set_pinned(actor, message: Message, pinned: bool) -> Message:
     access.require(Permission.MANAGE_MESSAGES)
     if pinned and message.pinned_at is None:
         if Message.objects.filter(channel=message.channel, pinned_at__isnull=False).count() >= MAX_PINS:
-            raise Conflict(f"A channel has at most {MAX_PINS} pinned messages.", code="too_many_pins")
+            message = gettext("A channel has at most %(n)s pinned messages.") % {"n": MAX_PINS}
+            raise Conflict(message, code="too_many_pins")
         message.pinned_at = timezone.now()
     elif not pinned:
         message.pinned_at = None
@@ -226,7 +230,7 @@ def ack_message(*, user, channel_id: int, message_id: int) -> ReadState:
     """Mark a channel read up to `message_id`; read states only move forward."""
     access = access_channel(user, channel_id)
     if not Message.objects.filter(pk=message_id, channel=access.channel).exists():
-        raise ValidationFailed.field("message_id", "Unknown message in this channel.")
+        raise ValidationFailed.field("message_id", gettext("Unknown message in this channel."))
     state, _ = ReadState.objects.select_for_update().get_or_create(user=user, channel=access.channel)
     if message_id > state.last_read_id:
         state.last_read_id = message_id

@@ -2,6 +2,8 @@
 turn them into one error shape: {"error": {"code", "message", "fields"}}."""
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 
 class DomainError(Exception):
     status = 400
@@ -43,7 +45,7 @@ class MissingPermission(Forbidden):
     code = "missing_permission"
 
     def __init__(self, permission: str, message: str | None = None):
-        super().__init__(message or f"You need the {permission} permission.")
+        super().__init__(message or gettext("You need the %(permission)s permission.") % {"permission": permission})
         self.permission = permission
 
     def as_dict(self) -> dict:

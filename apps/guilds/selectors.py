@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.errors import MissingPermission, NotFound
 
@@ -91,7 +92,7 @@ def access_guild(user, guild_id: int) -> GuildAccess:
     """The guild and the user's membership; 404 for anyone who is not a member."""
     member = member_of(user, guild_id)
     if member is None:
-        raise NotFound("Unknown guild.")
+        raise NotFound(gettext("Unknown guild."))
     return GuildAccess(member=member, permissions=guild_permissions(member), guild=member.guild)
 
 
@@ -106,7 +107,7 @@ def access_channel(user, channel_id: int) -> ChannelAccess:
     member = member_of(user, channel.guild_id) if channel else None
     perms = channel_permissions(member, channel) if member else NONE
     if not perms & Permission.VIEW_CHANNEL:
-        raise NotFound("Unknown channel.")
+        raise NotFound(gettext("Unknown channel."))
     return ChannelAccess(member=member, permissions=perms, channel=channel)
 
 

@@ -6,7 +6,9 @@ groups; the gateway (chat issue) relays them to sockets as DISPATCH frames.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
@@ -29,14 +31,26 @@ def publish(groups: str | Iterable[str], event_type: str, data: dict) -> None:
     targets = [groups] if isinstance(groups, str) else list(groups)
     message = {"type": "gateway.dispatch", "t": event_type, "d": data}
 
-    def send() -> None:
+    async def fan_out() -> None:
         layer = get_channel_layer()
         if layer is None:
             return
         for group in targets:
             try:
-                async_to_sync(layer.group_send)(group, message)
+                await layer.group_send(group, message)
             except Exception:  # a broken layer must not break the write that already committed
                 log.exception("could not publish %s to %s", event_type, group)
+
+    def send() -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            async_to_sync(fan_out)()  # the usual case: a plain synchronous thread
+            return
+        # This thread runs an event loop, where async_to_sync refuses to work: send from a
+        # worker thread and wait, so the event still leaves, and leaves after commit.
+        worker = threading.Thread(target=async_to_sync(fan_out))
+        worker.start()
+        worker.join()
 
     transaction.on_commit(send)

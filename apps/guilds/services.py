@@ -497,11 +497,12 @@ def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_da
     ban, created = Ban.objects.get_or_create(guild=guild, user=user, defaults={"reason": reason, "banned_by": actor})
     if not created:
         raise Conflict("That user is already banned.", code="already_banned")
-    if member:
-        _remove_member(member)
     _audit(guild, actor, "member_ban", target=ban, reason=reason,
            changes={"user_id": user.id, "delete_message_days": delete_message_days})
+    # Announced while the banned user's sockets still listen to the guild: they learn why they leave.
     events.to_guild(guild.id, events.BAN_ADD, {"guild_id": guild.id, "user_id": user.id})
+    if member:
+        _remove_member(member)
     return ban
 
 

@@ -1,0 +1,343 @@
+"""The WebSocket gateway (/ws/gateway/): one socket per browser tab relays the user's events and
+takes a few client requests. Frames and codes live in protocol.py; docs/gateway.md is the contract.
+
+A connection holds, per guild it belongs to, the set of channel ids it can view. Relaying an event
+is an in-memory check against that set; the set is recomputed (through the permission engine) only
+when an event says permissions, roles or channels changed.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import uuid
+from types import SimpleNamespace
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+
+from apps.chat import services as chat
+from apps.core.errors import DomainError
+from apps.core.events import guild_group, user_group
+from apps.guilds import events as ge
+
+from . import protocol, selectors
+from .protocol import Close, GatewayError, Op
+
+log = logging.getLogger(__name__)
+
+# channels_redis drops group members after its group_expiry (a day by default); a socket that
+# lives that long re-joins its groups, at most this often (checked on heartbeats).
+GROUP_REFRESH_SECONDS = 3600
+CANCEL_ATTEMPTS = 20
+
+
+class GatewayConsumer(AsyncWebsocketConsumer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visible: dict[int, set[int]] = {}  # guild id → ids of the channels this user can view
+        self.joined: set[str] = set()
+        self.seq = 0
+        self.closing = False
+        self.watchdog: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send):
+        if not getattr(scope.get("user"), "is_authenticated", False):
+            await refuse_anonymous(receive, send)
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Here rather than in disconnect(): a crash or a cancelled task never gets there.
+            await self._cleanup()
+
+    @property
+    def channel_receive(self):
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive):
+        # Channels sets this in __call__ and cancels it when the socket goes.
+        self._channel_receive = functools.partial(cancellable_receive, receive)
+
+    async def dispatch(self, message):
+        # Channels hops to a worker thread before every message to close stale DB connections.
+        # Every ORM call here goes through database_sync_to_async, which does that itself, so
+        # relaying an event stays on the event loop.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # --- connection -------------------------------------------------------------------------
+
+    async def connect(self):
+        self.user = self.scope["user"]
+        self.language = language_of(self.scope)
+        await self.accept()
+        self.session_id = uuid.uuid4().hex
+        self.rate = protocol.FrameRateLimit(settings.GATEWAY_RATE_LIMIT, settings.GATEWAY_RATE_WINDOW)
+        self.max_frame = settings.GATEWAY_MAX_FRAME_BYTES
+        interval = settings.GATEWAY_HEARTBEAT_INTERVAL_MS
+        await self._send(protocol.hello(interval))
+        loop = asyncio.get_running_loop()
+        self.last_heartbeat = self.groups_refreshed = loop.time()
+        self.watchdog = asyncio.create_task(self._watch_heartbeats(interval / 1000 * settings.GATEWAY_HEARTBEAT_GRACE))
+        # Subscribe before reading state: an event published in between waits in the queue and is
+        # relayed after READY instead of falling between the read and the subscription.
+        await self._join(user_group(self.user.id))
+        ids = await database_sync_to_async(selectors.guild_ids)(self.user)
+        for guild_id in ids:
+            await self._join(guild_group(guild_id))
+        guilds = await database_sync_to_async(selectors.ready_guilds)(self.user, ids)
+        self.visible = {g["id"]: {c["id"] for c in g["channels"]} for g in guilds}
+        for guild_id in set(ids) - set(self.visible):
+            await self._leave(guild_group(guild_id))
+        await self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
+                                              "session_id": self.session_id})
+
+    async def _watch_heartbeats(self, timeout: float):
+        loop = asyncio.get_running_loop()
+        while (left := self.last_heartbeat + timeout - loop.time()) > 0:
+            await asyncio.sleep(left)
+        await self._close(Close.HEARTBEAT_TIMEOUT)
+
+    async def _cleanup(self):
+        if self.watchdog:
+            self.watchdog.cancel()
+        for group in list(self.joined):
+            try:
+                await self._leave(group)
+            except Exception:  # the socket is gone either way; the layer expires the rest
+                log.exception("could not leave %s", group)
+
+    # --- client frames ----------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return
+        op = d = None
+        try:
+            protocol.check_size(text_data, bytes_data, self.max_frame)
+            self.rate.hit()
+            op, d = protocol.decode(text_data)
+            handler = self.OPS.get(op)
+            if handler is None:
+                raise GatewayError(protocol.UNKNOWN_OP, f"Unknown op {op}.")
+            await handler(self, d)
+        except GatewayError as exc:
+            await self._send(protocol.gateway_error(exc, ref=protocol.ref_of(op, d)))
+            if exc.close:
+                await self._close(exc.close)
+        except DomainError as exc:
+            await self._send(protocol.domain_error(exc, ref=protocol.ref_of(op, d)))
+        except Exception:
+            log.exception("gateway op %s failed", op)
+            await self._send(protocol.error(protocol.INTERNAL_ERROR, "Something went wrong.",
+                                            ref=protocol.ref_of(op, d)))
+
+    async def _heartbeat(self, d):
+        protocol.heartbeat_seq(d)
+        loop = asyncio.get_running_loop()
+        self.last_heartbeat = loop.time()
+        await self._send(protocol.heartbeat_ack())
+        if loop.time() - self.groups_refreshed > GROUP_REFRESH_SECONDS:
+            self.groups_refreshed = loop.time()
+            for group in list(self.joined):
+                await self._join(group)
+
+    async def _typing(self, d):
+        p = protocol.payload(Op.TYPING, d)
+        await self._call(chat.start_typing, user=self.user, channel_id=p["channel_id"])
+
+    async def _send_message(self, d):
+        p = protocol.payload(Op.SEND_MESSAGE, d)
+        # No direct answer: the message comes back as MESSAGE_CREATE carrying the nonce.
+        await self._call(chat.send_message, author=self.user, channel_id=p["channel_id"], content=p["content"],
+                         reply_to_id=p["reply_to"], nonce=p["nonce"])
+
+    async def _ack(self, d):
+        p = protocol.payload(Op.ACK, d)
+        await self._call(chat.ack_message, user=self.user, channel_id=p["channel_id"], message_id=p["message_id"])
+
+    async def _call(self, service, **kwargs):
+        """Run a service in a worker thread, in the user's language (its errors are shown to them)."""
+        def run():
+            with translation.override(self.language):
+                return service(**kwargs)
+
+        return await database_sync_to_async(run)()
+
+    OPS = {Op.HEARTBEAT: _heartbeat, Op.TYPING: _typing, Op.SEND_MESSAGE: _send_message, Op.ACK: _ack}
+
+    # --- events from the layer ----------------------------------------------------------------
+
+    async def gateway_dispatch(self, event):
+        """Relay a published event if this connection may see it (hooks first update its state)."""
+        if self.closing:
+            return
+        t = event["t"]
+        d = await self.EVENT_HOOKS.get(t, GatewayConsumer._if_visible)(self, t, event["d"])
+        if d is not None:
+            await self._dispatch(t, d)
+
+    async def _if_visible(self, t, d):
+        guild_id = protocol.event_guild_id(t, d)
+        if guild_id is not None and guild_id not in self.visible:
+            return None  # a guild this connection has just left: the publish raced the unsubscribe
+        channel_id = d.get("channel_id")
+        if channel_id is None:
+            return d
+        sets = [self.visible[guild_id]] if guild_id is not None else self.visible.values()
+        return d if any(channel_id in s for s in sets) else None
+
+    async def _on_guild_create(self, t, d):
+        guild_id = d["id"]
+        await self._join(guild_group(guild_id))
+        entry = await database_sync_to_async(selectors.guild_entry)(self.user, guild_id)
+        if entry is None:  # already left again
+            await self._forget(guild_id)
+            return None
+        self.visible[guild_id] = {c["id"] for c in entry["channels"]}
+        return {**d, "channels": entry["channels"]}
+
+    async def _on_guild_delete(self, t, d):
+        await self._forget(d["id"])
+        await self._dispatch(t, d)
+        # GUILD_BAN_ADD goes to the guild group first, but a connection that was not subscribed yet
+        # (or lost it) only sees GUILD_DELETE: ask the database why.
+        if await database_sync_to_async(selectors.is_banned)(self.user, d["id"]):
+            await self._banned(d["id"])
+        return None
+
+    async def _on_ban_add(self, t, d):
+        if d["user_id"] != self.user.id:
+            return await self._if_visible(t, d)
+        await self._forget(d["guild_id"])
+        await self._banned(d["guild_id"])
+        return None
+
+    async def _banned(self, guild_id: int):
+        await self._dispatch(ge.BAN_ADD, {"guild_id": guild_id, "user_id": self.user.id})
+        await self._close(Close.BANNED)
+
+    async def _on_permissions_changed(self, t, d):
+        guild_id = d["guild_id"]
+        if guild_id not in self.visible:
+            return None
+        before = self.visible[guild_id]
+        channels = await self._recompute(guild_id)
+        channel_id = d.get("channel_id")
+        if channels is None or (channel_id is not None and channel_id not in before | self.visible[guild_id]):
+            return None  # only those who could, or now can, see the channel hear about it
+        return {**d, "channels": channels}
+
+    async def _on_guild_change(self, t, d):
+        guild_id = d["guild_id"]
+        if guild_id in self.visible and (t != ge.MEMBER_UPDATE or d["user_id"] == self.user.id):
+            await self._recompute(guild_id)
+        return await self._if_visible(t, d)
+
+    async def _on_channel_change(self, t, d):
+        guild_id = d["guild_id"]
+        if guild_id not in self.visible:
+            return None
+        await self._recompute(guild_id)
+        return d if d["id"] in self.visible[guild_id] else None
+
+    async def _on_channel_delete(self, t, d):
+        visible = self.visible.get(d["guild_id"], set())
+        if d["id"] not in visible:
+            return None
+        visible.discard(d["id"])  # a deleted channel changes no one's view of the others
+        return d
+
+    EVENT_HOOKS = {
+        ge.GUILD_CREATE: _on_guild_create,
+        ge.GUILD_DELETE: _on_guild_delete,
+        ge.BAN_ADD: _on_ban_add,
+        ge.PERMISSIONS_CHANGED: _on_permissions_changed,
+        ge.ROLE_UPDATE: _on_guild_change,
+        ge.ROLE_DELETE: _on_guild_change,
+        ge.MEMBER_UPDATE: _on_guild_change,
+        ge.CHANNEL_CREATE: _on_channel_change,
+        ge.CHANNEL_UPDATE: _on_channel_change,
+        ge.CHANNEL_DELETE: _on_channel_delete,
+    }
+
+    # --- state and output ---------------------------------------------------------------------
+
+    async def _recompute(self, guild_id: int) -> list[dict] | None:
+        """Re-read what the user can view in the guild; None (and nothing visible) if no longer a member."""
+        entry = await database_sync_to_async(selectors.guild_entry)(self.user, guild_id, unread=False)
+        self.visible[guild_id] = {c["id"] for c in entry["channels"]} if entry else set()
+        return entry["channels"] if entry else None
+
+    async def _join(self, group: str):
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined.add(group)
+
+    async def _leave(self, group: str):
+        self.joined.discard(group)
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _forget(self, guild_id: int):
+        self.visible.pop(guild_id, None)
+        await self._leave(guild_group(guild_id))
+
+    async def _send(self, text: str):
+        if not self.closing:
+            await self.send(text_data=text)
+
+    async def _dispatch(self, t: str, d: dict):
+        self.seq += 1
+        await self._send(protocol.dispatch(t, d, self.seq))
+
+    async def _close(self, code: Close):
+        if not self.closing:
+            self.closing = True
+            await self.close(code=int(code))
+
+
+async def cancellable_receive(receive):
+    """A channel layer receive that ends when it is cancelled. On Python 3.11, redis-py sends
+    through asyncio.wait_for, which swallows a cancellation that lands as the send completes; the
+    receive then blocks until the next message for a socket that is already gone. Cancel again
+    until it really stops, up to a bound, then leave it to finish on its own."""
+    task = asyncio.ensure_future(receive())
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        for _ in range(CANCEL_ATTEMPTS):
+            task.cancel()
+            await asyncio.wait([task], timeout=0.05)
+            if task.done():
+                break
+        else:
+            log.warning("a channel layer receive ignored %d cancellations", CANCEL_ATTEMPTS)
+        task.add_done_callback(_retrieve)
+        raise
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()  # a late failure of an abandoned receive is of no interest
+
+
+def language_of(scope) -> str:
+    """The language the pages use for this browser: the language cookie, then Accept-Language."""
+    accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+    request = SimpleNamespace(COOKIES=scope.get("cookies") or {}, META={"HTTP_ACCEPT_LANGUAGE": accept})
+    return translation.get_language_from_request(request)
+
+
+async def refuse_anonymous(receive, send):
+    """Accept, so that a browser sees the code, then close 4003. No channel layer is involved: there
+    is nothing to relay, and on Python 3.11 a layer receive cancelled at the wrong moment (redis-py
+    sends through asyncio.wait_for, which can swallow the cancellation) never returns."""
+    if (await receive())["type"] == "websocket.connect":
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": int(Close.NOT_AUTHENTICATED)})

@@ -1,0 +1,193 @@
+"""The gateway's wire protocol: op codes, close codes, frame building and client-frame checks.
+
+Every frame is JSON text `{"op": int, "d": ..., "s": int | null, "t": str | null}`; docs/gateway.md
+is the written contract. Nothing here touches the database or the socket.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from enum import IntEnum
+
+from apps.core.errors import DomainError, MissingPermission, RateLimited
+from apps.guilds import events as guild_events
+
+
+class Op(IntEnum):
+    DISPATCH = 0  # server → client: an event, with a sequence number
+    HEARTBEAT = 1  # client → server: d = last sequence number seen, or null
+    TYPING = 4  # client → server: {"channel_id"}
+    SEND_MESSAGE = 6  # client → server: {"channel_id", "content", "nonce"?, "reply_to"?}
+    ACK = 7  # client → server: {"channel_id", "message_id"}
+    ERROR = 9  # server → client: {"code", "message", "ref"?, ...}
+    HELLO = 10  # server → client, first frame: {"heartbeat_interval": ms}
+    HEARTBEAT_ACK = 11  # server → client: answer to HEARTBEAT
+
+
+class Close(IntEnum):
+    FRAME_TOO_LARGE = 4002
+    NOT_AUTHENTICATED = 4003
+    RATE_LIMITED = 4008
+    HEARTBEAT_TIMEOUT = 4009
+    BANNED = 4010
+
+
+READY = "READY"
+
+# Error codes the gateway itself emits (service errors keep their DomainError code).
+DECODE_ERROR = "decode_error"
+UNKNOWN_OP = "unknown_op"
+INVALID_PAYLOAD = "invalid_payload"
+FRAME_TOO_LARGE = "frame_too_large"
+RATE_LIMITED = "rate_limited"
+INTERNAL_ERROR = "internal_error"
+
+
+class GatewayError(Exception):
+    """A client frame the gateway refuses. With `close`, the socket is closed after the error frame."""
+
+    def __init__(self, code: str, message: str, *, close: Close | None = None, **extra):
+        super().__init__(message)
+        self.code, self.message, self.close, self.extra = code, message, close, extra
+
+
+# --- frames the server sends -----------------------------------------------------------------
+
+def frame(op: Op, d=None, *, s: int | None = None, t: str | None = None) -> str:
+    return json.dumps({"op": int(op), "d": d, "s": s, "t": t}, separators=(",", ":"))
+
+
+def hello(heartbeat_interval_ms: int) -> str:
+    return frame(Op.HELLO, {"heartbeat_interval": heartbeat_interval_ms})
+
+
+def heartbeat_ack() -> str:
+    return frame(Op.HEARTBEAT_ACK)
+
+
+def dispatch(t: str, d: dict, s: int) -> str:
+    return frame(Op.DISPATCH, d, s=s, t=t)
+
+
+def error(code: str, message: str, *, ref=None, **extra) -> str:
+    d = {"code": code, "message": message, **extra}
+    if ref is not None:
+        d["ref"] = ref
+    return frame(Op.ERROR, d)
+
+
+def gateway_error(exc: GatewayError, *, ref=None) -> str:
+    return error(exc.code, exc.message, ref=ref, **exc.extra)
+
+
+def ref_of(op: int | None, d) -> str | int | None:
+    """What an error frame points at: the client's nonce when the frame has one, else its op."""
+    if isinstance(d, dict) and isinstance(d.get("nonce"), str):
+        return d["nonce"]
+    return op
+
+
+def domain_error(exc: DomainError, *, ref=None) -> str:
+    """The one socket shape of a service error: its code and message, plus what a client acts on."""
+    extra = {}
+    if exc.fields:
+        extra["fields"] = exc.fields
+    if isinstance(exc, RateLimited):
+        extra["retry_after"] = exc.retry_after
+    if isinstance(exc, MissingPermission):
+        extra["permission"] = exc.permission
+    return error(exc.code, exc.message, ref=ref, **extra)
+
+
+# --- frames the client sends -----------------------------------------------------------------
+
+def check_size(text_data: str | None, bytes_data: bytes | None, max_bytes: int) -> None:
+    if bytes_data is not None:
+        size = len(bytes_data)
+    else:
+        # A character is 1 to 4 UTF-8 bytes: encode only when the length alone does not decide.
+        size = len(text_data)
+        if size <= max_bytes < 4 * size:
+            size = len(text_data.encode())
+    if size > max_bytes:
+        raise GatewayError(FRAME_TOO_LARGE, f"Frames are at most {max_bytes} bytes.", close=Close.FRAME_TOO_LARGE)
+
+
+def decode(text_data: str | None) -> tuple[int, object]:
+    """(op, d) of a text frame; binary frames (text_data None) are refused."""
+    if text_data is None:
+        raise GatewayError(DECODE_ERROR, "Frames are JSON text, not binary.")
+    try:
+        data = json.loads(text_data)
+    except ValueError:
+        raise GatewayError(DECODE_ERROR, "The frame is not valid JSON.") from None
+    if not isinstance(data, dict) or not _is_int(data.get("op")):
+        raise GatewayError(DECODE_ERROR, 'A frame is an object with an integer "op".')
+    return data["op"], data.get("d")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_TYPES = {int: ("an integer", _is_int), str: ("a string", lambda v: isinstance(v, str))}
+
+# op → {field: (type, required)}
+PAYLOADS: dict[Op, dict[str, tuple[type, bool]]] = {
+    Op.TYPING: {"channel_id": (int, True)},
+    Op.SEND_MESSAGE: {"channel_id": (int, True), "content": (str, True), "nonce": (str, False),
+                      "reply_to": (int, False)},
+    Op.ACK: {"channel_id": (int, True), "message_id": (int, True)},
+}
+
+
+def payload(op: Op, d) -> dict:
+    """The fields of a client op's `d`, type-checked (missing optional fields are None)."""
+    spec = PAYLOADS[op]
+    if not isinstance(d, dict):
+        raise GatewayError(INVALID_PAYLOAD, '"d" must be an object.', field="d")
+    out = {}
+    for name, (kind, required) in spec.items():
+        value = d.get(name)
+        label, ok = _TYPES[kind]
+        if value is None and not required:
+            out[name] = None
+        elif not ok(value):
+            raise GatewayError(INVALID_PAYLOAD, f'"{name}" must be {label}.', field=name)
+        else:
+            out[name] = value
+    return out
+
+
+def heartbeat_seq(d) -> int | None:
+    if d is not None and not _is_int(d):
+        raise GatewayError(INVALID_PAYLOAD, '"d" must be the last sequence number or null.', field="d")
+    return d
+
+
+class FrameRateLimit:
+    """At most `limit` client frames in any sliding `window` seconds."""
+
+    def __init__(self, limit: int, window: float, clock=time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self.times: deque[float] = deque()
+
+    def hit(self) -> None:
+        now = self.clock()
+        while self.times and self.times[0] <= now - self.window:
+            self.times.popleft()
+        if len(self.times) >= self.limit:
+            raise GatewayError(RATE_LIMITED, f"At most {self.limit} frames per {self.window} seconds.",
+                               close=Close.RATE_LIMITED)
+        self.times.append(now)
+
+
+# --- which guild and channel an event belongs to ------------------------------------------------
+
+# These carry the guild as "id"; every other guild event carries "guild_id".
+_GUILD_AS_ID = frozenset({guild_events.GUILD_CREATE, guild_events.GUILD_UPDATE, guild_events.GUILD_DELETE})
+
+
+def event_guild_id(t: str, d: dict) -> int | None:
+    return d.get("id") if t in _GUILD_AS_ID else d.get("guild_id")

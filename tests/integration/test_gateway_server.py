@@ -138,3 +138,13 @@ def test_real_clients_see_the_close_codes(db, user, server):
             started = time.monotonic()
             assert sock.close_code() == 4009  # 1.5 intervals without a heartbeat
             assert 0.4 < time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
+def test_the_gateway_does_not_negotiate_compression(server, guild, alice):
+    """Browsers always offer permessage-deflate; accepting it costs several times the memory of a
+    connection, so the gateway answers without the extension and frames travel uncompressed."""
+    with running_server(server=server) as base, gateway(base, alice) as sock:
+        assert "permessage-deflate" in sock.ws.request.headers["Sec-WebSocket-Extensions"]
+        assert sock.ws.response.headers.get("Sec-WebSocket-Extensions") is None
+        assert sock.ready["guilds"][0]["id"] == guild.id

@@ -1,0 +1,173 @@
+"""Message send -> delivered to every online member of a channel, over the real gateway.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/smartc_bench REDIS_URL=redis://127.0.0.1:6379/5 \
+        .venv/bin/python -m tests.bench.fanout --members 1000 --messages 30 --server uvicorn
+
+Creates a guild with --members members (sessions made directly, no logins), starts the app
+(`--server daphne` or `uvicorn --ws websockets-sansio`) on a free loopback port, connects one
+WebSocket per member, waits for READY on all of them, then sends --messages messages through
+`POST /api/channels/{id}/messages` (token auth) one at a time and records when each member's
+MESSAGE_CREATE arrives. Prints latency percentiles over all deliveries, the time until the last
+member had each message, and the delivery ratio. The clients run in this one process, so their
+own JSON decoding is part of the figure. Bounded: every wait has a timeout; loopback only.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def percentiles(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=100)
+    return f"p50 {q[49]:7.1f} ms   p95 {q[94]:7.1f} ms   p99 {q[98]:7.1f} ms"
+
+
+def setup_guild(members: int):
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from rest_framework.authtoken.models import Token
+
+    from apps.accounts.models import User
+    from apps.guilds import services
+    from apps.guilds.models import Channel, Member
+
+    tag = uuid.uuid4().hex[:8]
+    users = User.objects.bulk_create(
+        [User(username=f"fan{tag}_{i}", password="!", display_name=f"Fan {i}") for i in range(members)])
+    guild = services.create_guild(owner=users[0], name=f"fanout {tag}")
+    Member.objects.bulk_create([Member(guild=guild, user=u) for u in users[1:]])
+    cookies = []
+    for u in users:
+        s = SessionStore()
+        s[SESSION_KEY], s[BACKEND_SESSION_KEY] = str(u.pk), "django.contrib.auth.backends.ModelBackend"
+        s[HASH_SESSION_KEY] = u.get_session_auth_hash()
+        s.create()
+        cookies.append(f"sessionid={s.session_key}")
+    token = Token.objects.create(user=users[0]).key
+    channel = Channel.objects.get(guild=guild, name="general")
+    return channel.id, cookies, token
+
+
+def start_server(kind: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.dev", "DEBUG": "false",
+           "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    if kind == "uvicorn":
+        cmd = [sys.executable, "-m", "uvicorn", "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+               "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning", "--ws-per-message-deflate",
+               "false"]
+    else:
+        cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "smartc.asgi:application"]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def run(args, channel_id: int, cookies: list[str], token: str, port: int) -> None:
+    import websockets
+
+    received: dict[str, list[float]] = {}
+    ready = 0
+    all_ready = asyncio.Event()
+
+    async def member(cookie: str) -> None:
+        nonlocal ready
+        url = f"ws://127.0.0.1:{port}/ws/gateway/"
+        async with websockets.connect(url, additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"},
+                                      compression=None, open_timeout=60, max_queue=None) as ws:
+            hello = json.loads(await ws.recv())
+            interval = hello["d"]["heartbeat_interval"] / 1000
+            last_beat = time.monotonic()
+            async for raw in ws:
+                now = time.perf_counter()
+                frame = json.loads(raw)
+                if frame.get("t") == "READY":
+                    ready += 1
+                    if ready == len(cookies):
+                        all_ready.set()
+                elif frame.get("t") == "MESSAGE_CREATE" and frame["d"].get("nonce"):
+                    received.setdefault(frame["d"]["nonce"], []).append(now)
+                if time.monotonic() - last_beat > interval * 0.8:
+                    await ws.send(json.dumps({"op": 1, "d": frame.get("s")}))
+                    last_beat = time.monotonic()
+
+    started = time.perf_counter()
+    tasks = []
+    for i, cookie in enumerate(cookies):
+        tasks.append(asyncio.create_task(member(cookie)))
+        if i % 100 == 99:
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(all_ready.wait(), timeout=300)
+    print(f"{len(cookies)} members connected and READY in {time.perf_counter() - started:.1f} s")
+
+    def post(nonce: str) -> None:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/channels/{channel_id}/messages",
+            data=json.dumps({"content": f"bench {nonce}", "nonce": nonce}).encode(),
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"}, method="POST")
+        urllib.request.urlopen(req, timeout=30).read()
+
+    sent: dict[str, float] = {}
+    for _ in range(args.messages):
+        nonce = uuid.uuid4().hex[:16]
+        sent[nonce] = time.perf_counter()
+        await asyncio.to_thread(post, nonce)
+        deadline = time.monotonic() + 30
+        while len(received.get(nonce, [])) < len(cookies) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(args.gap)
+    for t in tasks:
+        t.cancel()
+
+    lat = [(r - sent[n]) * 1000 for n in sent for r in received.get(n, [])]
+    last = [(max(received[n]) - sent[n]) * 1000 for n in sent if received.get(n)]
+    delivered = len(lat) / (len(sent) * len(cookies))
+    print(f"deliveries: {len(lat):,} of {len(sent) * len(cookies):,} ({delivered:.2%})")
+    print(f"send -> each member:      {percentiles(lat)}")
+    print(f"send -> last member:      {percentiles(last)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=30)
+    parser.add_argument("--gap", type=float, default=0.2, help="seconds between messages")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
+        raise SystemExit("Set DATABASE_URL (PostgreSQL) and REDIS_URL.")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
+    from tests.bench.history import _create_database
+    from tests.servers import free_port
+
+    _create_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    channel_id, cookies, token = setup_guild(args.members)
+    port = free_port()
+    server = start_server(args.server, port)
+    try:
+        time.sleep(3)
+        asyncio.run(run(args, channel_id, cookies, token, port))
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:  # uvicorn waits for open sockets to close
+            server.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,7 @@ from apps.core.errors import DomainError
 from apps.core.events import guild_group, user_group
 from apps.guilds import events as ge
 
-from . import protocol, selectors
+from . import presence, protocol, selectors
 from .protocol import Close, GatewayError, Op
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.seq = 0
         self.closing = False
         self.watchdog: asyncio.Task | None = None
+        self.status: str | None = None  # this connection's presence once READY
+        self.member_lists: set[int] = set()  # guilds whose member list (and presences) this client follows
 
     async def __call__(self, scope, receive, send):
         if not getattr(scope.get("user"), "is_authenticated", False):
@@ -98,6 +100,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._leave(guild_group(guild_id))
         await self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
                                               "session_id": self.session_id})
+        await self._set_presence(presence.ONLINE)
 
     async def _watch_heartbeats(self, timeout: float):
         loop = asyncio.get_running_loop()
@@ -108,6 +111,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _cleanup(self):
         if self.watchdog:
             self.watchdog.cancel()
+        if self.status:
+            try:
+                await self._set_presence(None)
+            except Exception:  # the entry expires by itself
+                log.exception("could not clear the presence of %s", self.session_id)
         for group in list(self.joined):
             try:
                 await self._leave(group)
@@ -144,6 +152,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         loop = asyncio.get_running_loop()
         self.last_heartbeat = loop.time()
         await self._send(protocol.heartbeat_ack())
+        if self.status:
+            await self._set_presence(self.status)  # keeps this connection's entry alive
         if loop.time() - self.groups_refreshed > GROUP_REFRESH_SECONDS:
             self.groups_refreshed = loop.time()
             for group in list(self.joined):
@@ -171,7 +181,26 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
         return await database_sync_to_async(run)()
 
-    OPS = {Op.HEARTBEAT: _heartbeat, Op.TYPING: _typing, Op.SEND_MESSAGE: _send_message, Op.ACK: _ack}
+    async def _presence_update(self, d):
+        p = protocol.payload(Op.PRESENCE_UPDATE, d)
+        if p["status"] not in presence.SETTABLE:
+            raise GatewayError(protocol.INVALID_PAYLOAD, f'"status" must be one of {", ".join(presence.SETTABLE)}.',
+                               field="status")
+        await self._set_presence(p["status"])
+
+    async def _request_members(self, d):
+        guild_id = protocol.payload(Op.REQUEST_MEMBERS, d)["guild_id"]
+        if guild_id not in self.visible:
+            raise GatewayError(protocol.UNKNOWN_GUILD, "Unknown guild.", field="guild_id")
+        self.member_lists.add(guild_id)  # before reading: a change in between arrives after the chunk
+        members, total = await database_sync_to_async(selectors.member_list)(guild_id, settings.MEMBER_LIST_LIMIT)
+        statuses = await presence.statuses([m["user_id"] for m in members])
+        for m in members:
+            m["status"] = statuses[m["user_id"]]
+        await self._dispatch(protocol.GUILD_MEMBERS_CHUNK, {"guild_id": guild_id, "members": members, "total": total})
+
+    OPS = {Op.HEARTBEAT: _heartbeat, Op.TYPING: _typing, Op.SEND_MESSAGE: _send_message, Op.ACK: _ack,
+           Op.PRESENCE_UPDATE: _presence_update, Op.REQUEST_MEMBERS: _request_members}
 
     # --- events from the layer ----------------------------------------------------------------
 
@@ -255,7 +284,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         visible.discard(d["id"])  # a deleted channel changes no one's view of the others
         return d
 
+    async def _on_presence(self, t, d):
+        return d if d["guild_id"] in self.member_lists and d["guild_id"] in self.visible else None
+
     EVENT_HOOKS = {
+        presence.PRESENCE_UPDATE: _on_presence,
         ge.GUILD_CREATE: _on_guild_create,
         ge.GUILD_DELETE: _on_guild_delete,
         ge.BAN_ADD: _on_ban_add,
@@ -286,7 +319,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _forget(self, guild_id: int):
         self.visible.pop(guild_id, None)
+        self.member_lists.discard(guild_id)
         await self._leave(guild_group(guild_id))
+
+    async def _set_presence(self, status: str | None):
+        """This connection's status (None when it ends); guilds hear of the user's aggregate change."""
+        ttl = settings.GATEWAY_HEARTBEAT_INTERVAL_MS / 1000 * settings.GATEWAY_HEARTBEAT_GRACE + 5
+        await presence.set_status(self.user.id, self.session_id, status, list(self.visible), ttl)
+        self.status = status
 
     async def _send(self, text: str):
         if not self.closing:

@@ -17,9 +17,11 @@ from apps.guilds import events as guild_events
 class Op(IntEnum):
     DISPATCH = 0  # server → client: an event, with a sequence number
     HEARTBEAT = 1  # client → server: d = last sequence number seen, or null
+    PRESENCE_UPDATE = 3  # client → server: {"status": "online" | "idle" | "dnd"}
     TYPING = 4  # client → server: {"channel_id"}
     SEND_MESSAGE = 6  # client → server: {"channel_id", "content", "nonce"?, "reply_to"?}
     ACK = 7  # client → server: {"channel_id", "message_id"}
+    REQUEST_MEMBERS = 8  # client → server: {"guild_id"}; answered by GUILD_MEMBERS_CHUNK
     ERROR = 9  # server → client: {"code", "message", "ref"?, ...}
     HELLO = 10  # server → client, first frame: {"heartbeat_interval": ms}
     HEARTBEAT_ACK = 11  # server → client: answer to HEARTBEAT
@@ -34,6 +36,7 @@ class Close(IntEnum):
 
 
 READY = "READY"
+GUILD_MEMBERS_CHUNK = "GUILD_MEMBERS_CHUNK"
 
 # Error codes the gateway itself emits (service errors keep their DomainError code).
 DECODE_ERROR = "decode_error"
@@ -42,6 +45,7 @@ INVALID_PAYLOAD = "invalid_payload"
 FRAME_TOO_LARGE = "frame_too_large"
 RATE_LIMITED = "rate_limited"
 INTERNAL_ERROR = "internal_error"
+UNKNOWN_GUILD = "unknown_guild"
 
 
 class GatewayError(Exception):
@@ -139,6 +143,8 @@ PAYLOADS: dict[Op, dict[str, tuple[type, bool]]] = {
     Op.SEND_MESSAGE: {"channel_id": (int, True), "content": (str, True), "nonce": (str, False),
                       "reply_to": (int, False)},
     Op.ACK: {"channel_id": (int, True), "message_id": (int, True)},
+    Op.PRESENCE_UPDATE: {"status": (str, True)},
+    Op.REQUEST_MEMBERS: {"guild_id": (int, True)},
 }
 
 

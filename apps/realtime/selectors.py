@@ -3,7 +3,7 @@ Visibility comes from the one permission engine (apps.guilds.selectors.visible_c
 from __future__ import annotations
 
 from apps.chat.selectors import unread_counts
-from apps.guilds.models import Ban, Channel
+from apps.guilds.models import Ban, Channel, Member
 from apps.guilds.selectors import guilds_of, member_of, visible_channels
 
 
@@ -41,3 +41,13 @@ def ready_guilds(user, ids: list[int]) -> list[dict]:
 
 def is_banned(user, guild_id: int) -> bool:
     return Ban.objects.filter(guild_id=guild_id, user=user).exists()
+
+
+def member_list(guild_id: int, limit: int) -> tuple[list[dict], int]:
+    """Up to `limit` members of a guild by name, and how many there are in all."""
+    members = (Member.objects.filter(guild_id=guild_id).select_related("user").prefetch_related("roles")
+               .order_by("user__username")[:limit])
+    out = [{"user_id": m.user_id, "username": m.user.username, "display_name": m.nickname or m.user.shown_name,
+            "roles": [r.id for r in m.roles.all()]} for m in members]
+    total = len(out) if len(out) < limit else Member.objects.filter(guild_id=guild_id).count()
+    return out, total

@@ -2,6 +2,7 @@
 // Message HTML (content_html) is sanitised by the server and inserted as HTML; every other
 // string (names, emoji, reply previews) goes in through textContent.
 import { Gateway, Op } from "./gateway.js";
+import { Presence } from "./members.js";
 
 const QUICK_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🎉", "👀", "🔥"];
 const PAGE_SIZE = 50;
@@ -132,6 +133,7 @@ class ChatPage {
       catchUp: () => (this.historyLoaded ? { channelId: this.channelId, afterId: this.newestId() } : null),
     });
     this.bindGateway();
+    new Presence(this.gateway, this.guildId).start();
     this.gateway.connect();
     window.addEventListener("pagehide", () => {
       if (this.ackTimer) this.ack(); // an ack still waiting goes out before the socket closes

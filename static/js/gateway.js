@@ -4,7 +4,8 @@
 // MESSAGE_CREATE handlers, so a page never silently misses a message.
 
 export const Op = Object.freeze({
-  DISPATCH: 0, HEARTBEAT: 1, TYPING: 4, SEND_MESSAGE: 6, ACK: 7, ERROR: 9, HELLO: 10, HEARTBEAT_ACK: 11,
+  DISPATCH: 0, HEARTBEAT: 1, PRESENCE_UPDATE: 3, TYPING: 4, SEND_MESSAGE: 6, ACK: 7, REQUEST_MEMBERS: 8, ERROR: 9,
+  HELLO: 10, HEARTBEAT_ACK: 11,
 });
 
 // Close codes after which trying again cannot help.

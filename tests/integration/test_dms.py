@@ -284,3 +284,56 @@ def test_rename_and_list_ordered_by_activity_with_unread(people, api_as):
     assert api_as(people["dee"]).patch(f"/api/users/@me/channels/{group.id}", {"name": "x"},
                                        format="json").status_code == 404
     assert api_as(people["dee"]).get("/api/users/@me/channels").json() == []
+
+
+# --- pages ---
+
+def test_pages_open_a_dm_from_the_member_list_and_show_it_only_to_recipients(guild, people, client):
+    ada, bo = people["ada"], people["bo"]
+    client.force_login(ada)
+    page = client.get(f"/guilds/{guild.id}/channels/{guild.channels.get(name='general').id}").content.decode()
+    assert f'form="dm-open-form" name="user_id" value="{bo.id}"' in page
+    assert f'name="user_id" value="{ada.id}"' not in page  # no Message button on yourself
+    res = client.post("/channels/@me/open", {"user_id": bo.id})
+    dm = Channel.objects.get(type="dm")
+    assert res.status_code == 302 and res["Location"] == f"/channels/@me/{dm.id}"
+    send(bo, dm, "hi from bo")
+    home = client.get("/channels/@me").content.decode()
+    assert 'class="dm-link unread"' in home and "hi from bo" in home and ">1</span>" in home
+    page = client.get(f"/channels/@me/{dm.id}").content.decode()
+    assert 'id="chat"' in page and 'data-dm="true"' in page and "Message Bo" in page
+    assert 'id="dm-block"' in page
+
+    # Blocking from the DM page locks the composer for both.
+    client.post(f"/channels/@me/{dm.id}/block", {"action": "block"})
+    assert Block.objects.filter(blocker=ada, blocked=bo).exists()
+    page = client.get(f"/channels/@me/{dm.id}").content.decode()
+    assert 'id="dm-unblock"' in page and 'id="composer"' not in page
+    client.force_login(bo)
+    page = client.get(f"/channels/@me/{dm.id}").content.decode()
+    assert "You cannot send messages to this user." in page and 'id="composer"' not in page
+
+    client.force_login(people["cy"])
+    assert client.get(f"/channels/@me/{dm.id}").status_code == 404
+    res = client.post("/channels/@me/open", {"username": "nobody-here"})
+    assert res.status_code == 302 and not Channel.objects.filter(type="dm").exclude(pk=dm.pk).exists()
+
+
+def test_pages_create_a_group_and_manage_it(people, client):
+    ada, bo, cy = people["ada"], people["bo"], people["cy"]
+    client.force_login(ada)
+    res = client.post("/channels/@me/group", {"usernames": "bo, cy", "name": "Crew"})
+    group = Channel.objects.get(type="group_dm")
+    assert res["Location"] == f"/channels/@me/{group.id}"
+    assert set(selectors.recipient_ids(group)) == {ada.id, bo.id, cy.id}
+    client.post(f"/channels/@me/{group.id}/group", {"action": "remove", "user_id": cy.id})
+    client.post(f"/channels/@me/{group.id}/group", {"action": "add", "username": "dee"})
+    client.post(f"/channels/@me/{group.id}/group", {"action": "rename", "name": "Crew 2"})
+    group.refresh_from_db()
+    assert group.name == "Crew 2" and set(selectors.recipient_ids(group)) == {ada.id, bo.id, people["dee"].id}
+    page = client.get(f"/channels/@me/{group.id}").content.decode()
+    assert "Crew 2" in page and 'id="dm-leave"' in page
+    res = client.post(f"/channels/@me/{group.id}/group", {"action": "leave"})
+    assert res["Location"] == "/channels/@me"
+    group.refresh_from_db()
+    assert group.owner == bo

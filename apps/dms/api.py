@@ -48,7 +48,7 @@ class DMChannelOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField(allow_null=True, help_text="Always null.")
-    type = serializers.ChoiceField(choices=["dm", "group_dm"])
+    type = serializers.CharField(help_text="dm or group_dm.")
     name = serializers.CharField(help_text="Empty for a 1:1 DM and an unnamed group.")
     owner_id = serializers.IntegerField(allow_null=True, help_text="The group's owner; null for a 1:1 DM.")
     last_message_id = serializers.IntegerField(allow_null=True)

@@ -1,5 +1,6 @@
 """The DM REST API: list and open DMs, create group DMs, add/remove recipients, rename a group.
 Messages of a DM use chat's channel endpoints with the DM's channel id."""
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -75,8 +76,7 @@ class MyChannelsView(APIView):
     def post(self, request):
         d = _data(OpenIn, request.data)
         if ("recipient_id" in d) == ("recipient_ids" in d):
-            raise ValidationFailed("Send either recipient_id or recipient_ids.", code="validation_failed",
-                                   fields={"recipient_id": ["Send either recipient_id or recipient_ids."]})
+            raise ValidationFailed.field("recipient_id", gettext("Send either recipient_id or recipient_ids."))
         if "recipient_id" in d:
             channel, created = services.open_dm(user=request.user, recipient_id=d["recipient_id"])
         else:

@@ -143,8 +143,10 @@ def group_action(request, channel_id):
             services.add_recipient(actor=request.user, channel_id=channel_id, user_id=user.id)
         elif action == "remove":
             user_id = request.POST.get("user_id", "")
-            services.remove_recipient(actor=request.user, channel_id=channel_id,
-                                      user_id=int(user_id) if user_id.isdigit() else 0)
+            user_id = int(user_id) if user_id.isdigit() else 0
+            services.remove_recipient(actor=request.user, channel_id=channel_id, user_id=user_id)
+            if user_id == request.user.id:
+                return redirect("dms:home")
         elif action == "leave":
             services.remove_recipient(actor=request.user, channel_id=channel_id, user_id=request.user.id)
             return redirect("dms:home")

@@ -75,6 +75,8 @@ class Channel(models.Model):
             ),
             models.CheckConstraint(condition=Q(owner__isnull=True) | Q(type="group_dm"),
                                    name="channel_owner_only_group_dm"),
+            models.CheckConstraint(condition=Q(guild__isnull=False) | Q(slowmode_seconds=0),
+                                   name="channel_private_no_slowmode"),
         ]
         indexes = [models.Index(fields=["guild", "position"])]
 

@@ -1,6 +1,7 @@
 """Direct messages as users meet them, through the services and the REST API: opening DMs, group
 DMs and their limits, who may reach whom, blocks, and that a DM's messages stay between its people."""
 import pytest
+from django.db import IntegrityError, transaction
 
 from apps.accounts.models import Block
 from apps.chat import services as chat
@@ -65,6 +66,33 @@ def test_slowmode_does_not_apply(people):
     for i in range(5):
         send(ada, dm, f"message {i}")
     assert Message.objects.filter(channel=dm).count() == 5
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Channel.objects.filter(pk=dm.pk).update(slowmode_seconds=30)
+
+
+def test_the_database_keeps_dm_channels_honest(guild, people):
+    ada, bo = people["ada"], people["bo"]
+    dm, _ = services.open_dm(user=ada, recipient_id=bo.id)
+    for bad in (lambda: Channel.objects.create(guild=None, type="text", name="orphan"),
+                lambda: Channel.objects.create(guild=guild, type="dm", name=""),
+                lambda: Channel.objects.create(guild=None, type="dm", name="", owner=ada),
+                lambda: DirectPair.objects.create(channel=Channel.objects.create(guild=None, type="dm", name=""),
+                                                  user_low=min(ada, bo, key=lambda u: u.id),
+                                                  user_high=max(ada, bo, key=lambda u: u.id)),
+                lambda: DMRecipient.objects.create(channel=dm, user=ada)):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            bad()
+
+
+def test_open_over_the_api_is_201_then_200(people, api_as):
+    ada, bo = people["ada"], people["bo"]
+    first = api_as(ada).post("/api/users/@me/channels", {"recipient_id": bo.id}, format="json")
+    assert first.status_code == 201
+    body = first.json()
+    assert (body["type"], body["guild_id"], body["owner_id"], body["unread"]) == ("dm", None, None, 0)
+    assert {r["username"] for r in body["recipients"]} == {"ada", "bo"}
+    again = api_as(bo).post("/api/users/@me/channels", {"recipient_id": ada.id}, format="json")
+    assert (again.status_code, again.json()["id"]) == (200, body["id"])
 
 
 @pytest.mark.parametrize("bad", [0, -3, "7", None, True])

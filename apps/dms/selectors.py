@@ -1,6 +1,7 @@
 """Reads of direct messages: a user's DM list (REST, READY and pages), recipients, who may DM whom."""
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
@@ -81,3 +82,9 @@ def title_for(entry: dict, viewer_id: int) -> str:
         return entry["name"]
     others = [r["display_name"] for r in entry["recipients"] if r["id"] != viewer_id]
     return ", ".join(others) or entry["recipients"][0]["display_name"]
+
+
+def reachable_users(user, *, limit: int = 200):
+    """People the user shares a guild with (whom they may message), by username: the DM picker."""
+    return (get_user_model().objects.filter(memberships__guild__members__user=user, is_active=True)
+            .exclude(pk=user.pk).distinct().order_by("username")[:limit])

@@ -34,7 +34,8 @@ def _user_by_name(username: str):
 
 @login_required
 def home(request):
-    return render(request, "dms/home.html", _sidebar(request, blocked=account_selectors.blocked_users(request.user)))
+    return render(request, "dms/home.html", _sidebar(request, blocked=account_selectors.blocked_users(request.user),
+                                                     reachable=selectors.reachable_users(request.user)))
 
 
 @login_required

@@ -327,6 +327,7 @@ def test_pages_open_a_dm_from_the_member_list_and_show_it_only_to_recipients(gui
     assert res.status_code == 302 and res["Location"] == f"/channels/@me/{dm.id}"
     send(bo, dm, "hi from bo")
     home = client.get("/channels/@me").content.decode()
+    assert '<option value="bo">Bo</option>' in home and '<option value="ada">' not in home  # the picker
     assert 'class="dm-link unread"' in home and "hi from bo" in home and ">1</span>" in home
     page = client.get(f"/channels/@me/{dm.id}").content.decode()
     assert 'id="chat"' in page and 'data-dm="true"' in page and "Message Bo" in page

@@ -366,3 +366,16 @@ def test_pages_create_a_group_and_manage_it(people, client):
     assert res["Location"] == "/channels/@me"
     group.refresh_from_db()
     assert group.owner == bo
+
+
+def test_groups_take_only_people_who_share_a_guild_with_the_owner(people):
+    ada, bo = people["ada"], people["bo"]
+    stranger = make_guild(name="Elsewhere").owner
+    with pytest.raises(Forbidden) as exc:
+        group_of(ada, bo, stranger)
+    assert exc.value.code == "no_shared_guild"
+    assert not Channel.objects.filter(guild=None).exists()
+    group = group_of(ada, bo)
+    with pytest.raises(Forbidden):
+        services.add_recipient(actor=ada, channel_id=group.id, user_id=stranger.id)
+    assert set(selectors.recipient_ids(group)) == {ada.id, bo.id}

@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("apps.accounts.api_urls")),
     path("", include("apps.guilds.api_urls")),
     path("", include("apps.chat.api_urls")),
+    path("", include("apps.dms.api_urls")),
 ]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import User
+from .models import Block, User
 
 
 @admin.register(User)
@@ -11,3 +11,11 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "display_name", "email")
     readonly_fields = ("date_joined", "last_login")
     fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("display_name", "avatar", "bio")}))
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin):
+    list_display = ("blocker", "blocked", "created_at")
+    search_fields = ("blocker__username", "blocked__username")
+    raw_id_fields = ("blocker", "blocked")
+    readonly_fields = ("created_at",)

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from apps.core.errors import NotAuthenticated, ValidationFailed
 
-from . import services
+from . import selectors, services
 from .views import client_ip
 
 
@@ -66,3 +66,28 @@ class MeView(APIView):
         u = request.user
         return Response(MeOut({"id": u.id, "username": u.username, "display_name": u.display_name,
                                "email": u.email, "bio": u.bio, "two_factor": services.has_two_factor(u)}).data)
+
+
+class BlockedUserOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField(source="shown_name")
+
+
+class BlockListView(APIView):
+    @extend_schema(responses=BlockedUserOut(many=True), summary="The users you blocked")
+    def get(self, request):
+        return Response(BlockedUserOut(selectors.blocked_users(request.user), many=True).data)
+
+
+class BlockView(APIView):
+    @extend_schema(request=None, responses={204: None},
+                   summary="Block a user: no 1:1 DM with them, and they cannot join your group DMs")
+    def post(self, request, user_id):
+        services.block_user(user=request.user, target_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={204: None}, summary="Unblock a user")
+    def delete(self, request, user_id):
+        services.unblock_user(user=request.user, target_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

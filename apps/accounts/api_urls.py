@@ -5,4 +5,6 @@ from . import api
 urlpatterns = [
     path("auth/token", api.TokenView.as_view()),
     path("users/@me", api.MeView.as_view()),
+    path("users/@me/blocks", api.BlockListView.as_view()),
+    path("users/@me/blocks/<int:user_id>", api.BlockView.as_view()),
 ]

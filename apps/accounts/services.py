@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -15,7 +16,7 @@ from apps.core import ratelimit
 from apps.core.errors import NotFound, RateLimited, ValidationFailed
 from apps.core.images import validate_image
 
-from .models import User
+from .models import Block, User
 
 RECOVERY_CODE_COUNT = 10
 
@@ -147,3 +148,24 @@ def verify_second_factor(user: User, *, token: str):
             if device.verify_token(token):
                 return device
     raise ValidationFailed.field("token", "That code is not valid.")
+
+
+# --- blocking ------------------------------------------------------------------------------
+
+@transaction.atomic
+def block_user(*, user: User, target_id: int) -> bool:
+    """`user` blocks `target_id`; True if it is new (blocking twice changes nothing)."""
+    if target_id == user.id:
+        raise ValidationFailed.field("user_id", gettext("You cannot block yourself."))
+    target = User.objects.filter(pk=target_id).first()
+    if target is None:
+        raise NotFound(gettext("Unknown user."), code="unknown_user")
+    _, created = Block.objects.get_or_create(blocker=user, blocked=target)
+    return created
+
+
+@transaction.atomic
+def unblock_user(*, user: User, target_id: int) -> None:
+    deleted, _ = Block.objects.filter(blocker=user, blocked_id=target_id).delete()
+    if not deleted:
+        raise NotFound(gettext("You have not blocked this user."), code="not_blocked")

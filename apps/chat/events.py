@@ -1,6 +1,7 @@
 """Chat events. Every one goes to the guild's group with its channel_id; the gateway forwards it
-only to connections that can view that channel."""
+only to connections that can view that channel. Events of a DM go to its recipients' user groups."""
 from apps.core.events import guild_group, publish, user_group
+from apps.guilds.models import DMRecipient
 
 MESSAGE_CREATE = "MESSAGE_CREATE"
 MESSAGE_UPDATE = "MESSAGE_UPDATE"
@@ -13,8 +14,16 @@ MESSAGE_ACK = "MESSAGE_ACK"
 
 
 def to_channel(channel, event_type: str, data: dict) -> None:
-    publish(guild_group(channel.guild_id), event_type, {"channel_id": channel.id, "guild_id": channel.guild_id, **data})
+    publish(channel_groups(channel), event_type, {"channel_id": channel.id, "guild_id": channel.guild_id, **data})
 
 
 def to_user(user_id: int, event_type: str, data: dict) -> None:
     publish(user_group(user_id), event_type, data)
+
+
+def channel_groups(channel) -> str | list[str]:
+    """Who hears of a channel's events: its guild, or (a DM) each of its recipients as of now."""
+    if channel.guild_id is not None:
+        return guild_group(channel.guild_id)
+    return [user_group(uid) for uid in DMRecipient.objects.filter(channel_id=channel.id)
+            .values_list("user_id", flat=True)]

@@ -192,7 +192,8 @@ def remove_reaction(*, actor, message: Message, emoji: str) -> None:
 
 def _set_pinned(actor, message: Message, pinned: bool) -> Message:
     access = access_channel(actor, message.channel_id)
-    access.require(Permission.MANAGE_MESSAGES)
+    if not access.channel.is_private:  # as in Discord, every recipient of a DM may pin
+        access.require(Permission.MANAGE_MESSAGES)
     if pinned and message.pinned_at is None:
         if Message.objects.filter(channel=message.channel, pinned_at__isnull=False).count() >= MAX_PINS:
             message = gettext("A channel has at most %(n)s pinned messages.") % {"n": MAX_PINS}

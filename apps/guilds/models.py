@@ -43,8 +43,11 @@ class Channel(models.Model):
         TEXT = "text", _("Text")
         VOICE = "voice", _("Voice")
         ANNOUNCEMENT = "announcement", _("Announcement")
+        DM = "dm", _("Direct message")
+        GROUP_DM = "group_dm", _("Group direct message")
 
-    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="channels")
+    # Direct messages are channels outside any guild (guild is null); their recipients are DMRecipient rows.
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, null=True, blank=True, related_name="channels")
     category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="channels")
     name = models.CharField(_("name"), max_length=100)
     type = models.CharField(_("type"), max_length=16, choices=Type.choices, default=Type.TEXT)
@@ -55,6 +58,9 @@ class Channel(models.Model):
     user_limit = models.PositiveSmallIntegerField(_("user limit (voice)"), default=0)
     # Id of the newest message (kept by chat's send_message): the start of the newest history page.
     last_message_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # The owner of a group DM (who may add and remove recipients); null on every other channel.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -62,8 +68,22 @@ class Channel(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(slowmode_seconds__lte=21600), name="channel_slowmode_max"),
             models.CheckConstraint(condition=Q(user_limit__lte=99), name="channel_user_limit_max"),
+            models.CheckConstraint(
+                condition=(Q(type__in=["dm", "group_dm"], guild__isnull=True)
+                           | (~Q(type__in=["dm", "group_dm"]) & Q(guild__isnull=False))),
+                name="channel_guild_unless_private",
+            ),
+            models.CheckConstraint(condition=Q(owner__isnull=True) | Q(type="group_dm"),
+                                   name="channel_owner_only_group_dm"),
+            models.CheckConstraint(condition=Q(guild__isnull=False) | Q(slowmode_seconds=0),
+                                   name="channel_private_no_slowmode"),
         ]
         indexes = [models.Index(fields=["guild", "position"])]
+
+    @property
+    def is_private(self) -> bool:
+        """A DM or group DM: no guild, access by recipient list."""
+        return self.guild_id is None
 
     def __str__(self) -> str:
         return f"#{self.name}"
@@ -215,3 +235,45 @@ class AuditLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_id}"
+
+
+class DMRecipient(models.Model):
+    """A user in a DM or group DM. In a ChannelAccess it stands where a guild Member stands for a
+    guild channel: it has a user and a shown name, and no roles."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dm_recipients")
+    joined_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["channel", "user"], name="dm_recipient_once")]
+        indexes = [models.Index(fields=["user", "channel"])]
+
+    @property
+    def shown_name(self) -> str:
+        return self.user.shown_name
+
+    @property
+    def roles(self):
+        return Role.objects.none()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in DM {self.channel_id}"
+
+
+class DirectPair(models.Model):
+    """The two users of a 1:1 DM, smaller id first: one DM per pair of users."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, primary_key=True, related_name="pair")
+    user_low = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user_high = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_low", "user_high"], name="dm_one_per_pair"),
+            models.CheckConstraint(condition=Q(user_low__lt=models.F("user_high")), name="dm_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"DM {self.user_low_id}-{self.user_high_id}"

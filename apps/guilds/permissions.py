@@ -167,3 +167,13 @@ def from_names(values: Iterable[str]) -> Permission:
 def can_act_on(actor_top: int, target_top: int, *, actor_is_owner: bool) -> bool:
     """Role hierarchy: the owner outranks everyone; otherwise only strictly lower positions."""
     return actor_is_owner or actor_top > target_top
+
+
+# What every recipient of a DM or group DM may do there: no guild, no roles, no overwrites, so no
+# @everyone/@here and no MANAGE_MESSAGES (recipients may still pin: see chat's pin services).
+DM_RECIPIENT = (
+    Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY
+    | Permission.ADD_REACTIONS | Permission.ATTACH_FILES | Permission.EMBED_LINKS
+)
+# What a blocked 1:1 DM leaves its two users: they can read what was said, not say more.
+DM_BLOCKED = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY

@@ -8,10 +8,13 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from apps.core.errors import MissingPermission, NotFound
+from apps.accounts.models import Block
+from apps.core.errors import Forbidden, MissingPermission, NotFound
 
-from .models import Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
+from .models import Category, Channel, DMRecipient, Guild, Invite, Member, PermissionOverwrite, Role
 from .permissions import (
+    DM_BLOCKED,
+    DM_RECIPIENT,
     NONE,
     ChannelOverwrites,
     MemberContext,
@@ -104,6 +107,8 @@ class ChannelAccess(_Access):
 def access_channel(user, channel_id: int) -> ChannelAccess:
     """The channel and the user's permissions in it; 404 unless the user can view it."""
     channel = Channel.objects.select_related("guild").filter(pk=channel_id).first()
+    if channel is not None and channel.is_private:
+        return _private_channel_access(user, channel)
     member = member_of(user, channel.guild_id) if channel else None
     perms = channel_permissions(member, channel) if member else NONE
     if not perms & Permission.VIEW_CHANNEL:
@@ -199,3 +204,30 @@ def member_list(guild: Guild) -> list[MemberGroup]:
         role = next((r for r in m.roles.all() if r.hoist), None)
         (groups[role.id] if role else rest).members.append(m)
     return [g for g in [*groups.values(), rest] if g.members]
+
+
+@dataclass
+class PrivateChannelAccess(ChannelAccess):
+    """Access to a DM or group DM; `member` is the user's DMRecipient row."""
+
+    blocked: bool = False
+
+    def require(self, *needed: Permission) -> None:
+        if self.blocked and any(p & DM_RECIPIENT and not self.permissions & p for p in needed):
+            raise Forbidden(gettext("You cannot send messages to this user."), code="cannot_message_user")
+        super().require(*needed)
+
+
+def _private_channel_access(user, channel: Channel) -> PrivateChannelAccess:
+    """Recipients get the fixed DM permissions (minus sending in a 1:1 DM where either user blocked
+    the other); anyone else gets the same 404 as for a guild channel they cannot view."""
+    recipient = (DMRecipient.objects.select_related("user").filter(channel=channel, user_id=getattr(user, "id", None))
+                 .first() if user and user.is_authenticated else None)
+    if recipient is None:
+        raise NotFound(gettext("Unknown channel."))
+    blocked = channel.type == Channel.Type.DM and Block.objects.filter(
+        Q(blocker=user, blocked__dm_recipients__channel=channel)
+        | Q(blocked=user, blocker__dm_recipients__channel=channel)
+    ).exists()
+    return PrivateChannelAccess(member=recipient, permissions=DM_BLOCKED if blocked else DM_RECIPIENT,
+                                channel=channel, blocked=blocked)

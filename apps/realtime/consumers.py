@@ -22,6 +22,7 @@ from django.utils import translation
 from apps.chat import services as chat
 from apps.core.errors import DomainError
 from apps.core.events import guild_group, user_group
+from apps.dms import selectors as dm_selectors
 from apps.guilds import events as ge
 
 from . import presence, protocol, selectors
@@ -39,6 +40,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.visible: dict[int, set[int]] = {}  # guild id → ids of the channels this user can view
+        self.private: set[int] = set()  # ids of the DMs and group DMs this user is in
         self.joined: set[str] = set()
         self.seq = 0
         self.closing = False
@@ -98,8 +100,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.visible = {g["id"]: {c["id"] for c in g["channels"]} for g in guilds}
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
+        private = await database_sync_to_async(dm_selectors.dm_list)(self.user)
+        self.private = {c["id"] for c in private}
         await self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
-                                              "session_id": self.session_id})
+                                              "private_channels": private, "session_id": self.session_id})
         await self._set_presence(presence.ONLINE)
 
     async def _watch_heartbeats(self, timeout: float):
@@ -220,6 +224,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         channel_id = d.get("channel_id")
         if channel_id is None:
             return d
+        if guild_id is None and channel_id in self.private:
+            return d
         sets = [self.visible[guild_id]] if guild_id is not None else self.visible.values()
         return d if any(channel_id in s for s in sets) else None
 
@@ -272,12 +278,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _on_channel_change(self, t, d):
         guild_id = d["guild_id"]
+        if guild_id is None:
+            return await self._on_private_channel(t, d)
         if guild_id not in self.visible:
             return None
         await self._recompute(guild_id)
         return d if d["id"] in self.visible[guild_id] else None
 
     async def _on_channel_delete(self, t, d):
+        if d["guild_id"] is None:
+            return await self._on_private_channel(t, d)
         visible = self.visible.get(d["guild_id"], set())
         if d["id"] not in visible:
             return None
@@ -300,6 +310,21 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         ge.CHANNEL_UPDATE: _on_channel_change,
         ge.CHANNEL_DELETE: _on_channel_delete,
     }
+
+    # --- direct messages ------------------------------------------------------------------------
+
+    async def _on_private_channel(self, t, d):
+        """DM events only reach their recipients' user groups; the set of DM ids follows them, so a
+        connection relays a DM's messages from its CHANNEL_CREATE to its CHANNEL_DELETE."""
+        if t == ge.CHANNEL_CREATE:
+            self.private.add(d["id"])
+            return d
+        if t == ge.CHANNEL_DELETE:
+            if d["id"] not in self.private:
+                return None
+            self.private.discard(d["id"])
+            return d
+        return d if d["id"] in self.private else None
 
     # --- state and output ---------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.guilds",
     "apps.chat",
     "apps.realtime",
+    "apps.dms",
 ]
 
 MIDDLEWARE = [

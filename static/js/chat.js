@@ -78,7 +78,7 @@ class ChatPage {
     this.roleIds = new Set((d.roleIds || "").split(/\s+/).filter(Boolean).map(Number));
     this.can = {
       send: flag(d.canSend), react: flag(d.canAddReactions), manage: flag(d.canManageMessages),
-      history: flag(d.canReadHistory),
+      history: flag(d.canReadHistory), pin: flag(d.canPinMessages) || flag(d.canManageMessages),
     };
     this.t = { ...document.getElementById("chat-i18n").dataset };
     this.lang = document.documentElement.lang || navigator.language;
@@ -389,7 +389,7 @@ class ChatPage {
     if (this.can.react) bar.append(button("react", this.t.react, "☺"));
     if (this.can.send) bar.append(button("reply", this.t.reply, "↩"));
     if (own && this.can.send) bar.append(button("edit", this.t.edit, "✎"));
-    if (this.can.manage) bar.append(button(m.pinned ? "unpin" : "pin", m.pinned ? this.t.unpin : this.t.pin, "📌"));
+    if (this.can.pin) bar.append(button(m.pinned ? "unpin" : "pin", m.pinned ? this.t.unpin : this.t.pin, "📌"));
     if (own || this.can.manage) bar.append(button("delete", this.t.delete, "🗑"));
     return bar;
   }
@@ -1075,7 +1075,7 @@ class ChatPage {
       this.fillContent(content, m);
       const tools = h("div", { class: "pin-tools" },
         this.elementFor(m.id) ? h("button", { type: "button", class: "small pin-jump", text: this.t.jump }) : null,
-        this.can.manage ? h("button", { type: "button", class: "small pin-unpin", text: this.t.unpin }) : null);
+        this.can.pin ? h("button", { type: "button", class: "small pin-unpin", text: this.t.unpin }) : null);
       return h("li", { class: "pin-item", dataset: { id: String(m.id) } },
         this.avatar(m.author),
         h("div", { class: "msg-body" },
@@ -1100,4 +1100,9 @@ class ChatPage {
 }
 
 const root = document.getElementById("chat");
-if (root) new ChatPage(root).start();
+if (root) {
+  const page = new ChatPage(root);
+  page.start();
+  // Other modules (the DM list) listen on this page's gateway rather than open a second socket.
+  document.dispatchEvent(new CustomEvent("smartc:chat", { detail: page }));
+}

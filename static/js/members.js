@@ -25,7 +25,7 @@ export class Presence {
     const g = this.gateway;
     g.on("READY", () => {
       this.sent = "online";
-      g.send(Op.REQUEST_MEMBERS, { guild_id: this.guildId });
+      if (this.guildId > 0) g.send(Op.REQUEST_MEMBERS, { guild_id: this.guildId }); // not on DM pages
       this.sync();
     });
     g.on("GUILD_MEMBERS_CHUNK", (d) => {

@@ -1,0 +1,107 @@
+"""The DM REST API: list and open DMs, create group DMs, add/remove recipients, rename a group.
+Messages of a DM use chat's channel endpoints with the DM's channel id."""
+from django.utils.translation import gettext
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import ValidationFailed
+
+from . import selectors, services
+
+NO_CONTENT = {204: OpenApiResponse(description="Done.")}
+
+
+class OpenIn(serializers.Serializer):
+    recipient_id = serializers.IntegerField(required=False, help_text="Open the 1:1 DM with this user.")
+    recipient_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=50,
+                                          help_text="Create a group DM with these users (at most 9: 10 with you).")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=1000, trim_whitespace=False,
+                                 help_text="The group DM's name (optional).")
+
+
+class RenameIn(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True, max_length=1000, trim_whitespace=False)
+
+
+class UserOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    avatar = serializers.CharField(allow_null=True)
+
+
+class LastMessageAuthorOut(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    display_name = serializers.CharField()
+
+
+class LastMessageOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    author = LastMessageAuthorOut(allow_null=True)
+
+
+class DMChannelOut(serializers.Serializer):
+    """Documentation of a DM channel (built by selectors.dm_list)."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField(allow_null=True, help_text="Always null.")
+    type = serializers.CharField(help_text="dm or group_dm.")
+    name = serializers.CharField(help_text="Empty for a 1:1 DM and an unnamed group.")
+    owner_id = serializers.IntegerField(allow_null=True, help_text="The group's owner; null for a 1:1 DM.")
+    last_message_id = serializers.IntegerField(allow_null=True)
+    recipients = UserOut(many=True, help_text="Everyone in it, you included.")
+    last_message = LastMessageOut(allow_null=True)
+    unread = serializers.IntegerField()
+    mentions = serializers.IntegerField()
+
+
+def _data(serializer_class, data):
+    ser = serializer_class(data=data)
+    ser.is_valid(raise_exception=True)
+    return ser.validated_data
+
+
+class MyChannelsView(APIView):
+    @extend_schema(responses=DMChannelOut(many=True),
+                   summary="Your DMs and group DMs, most recent activity first, with unread counts")
+    def get(self, request):
+        return Response(selectors.dm_list(request.user))
+
+    @extend_schema(request=OpenIn, responses={200: DMChannelOut, 201: DMChannelOut},
+                   summary="Open the 1:1 DM with a user (200 if it exists), or create a group DM (201)")
+    def post(self, request):
+        d = _data(OpenIn, request.data)
+        if ("recipient_id" in d) == ("recipient_ids" in d):
+            raise ValidationFailed.field("recipient_id", gettext("Send either recipient_id or recipient_ids."))
+        if "recipient_id" in d:
+            channel, created = services.open_dm(user=request.user, recipient_id=d["recipient_id"])
+        else:
+            channel = services.create_group_dm(owner=request.user, recipient_ids=d["recipient_ids"],
+                                               name=d.get("name", ""))
+            created = True
+        return Response(selectors.dm_entry(request.user, channel.id),
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class MyChannelView(APIView):
+    @extend_schema(request=RenameIn, responses=DMChannelOut, summary="Rename a group DM (any of its members)")
+    def patch(self, request, channel_id):
+        services.rename_group_dm(actor=request.user, channel_id=channel_id, name=_data(RenameIn, request.data)["name"])
+        return Response(selectors.dm_entry(request.user, channel_id))
+
+
+class RecipientView(APIView):
+    @extend_schema(request=None, responses=NO_CONTENT, summary="Add someone to your group DM (its owner)")
+    def put(self, request, channel_id, user_id):
+        services.add_recipient(actor=request.user, channel_id=channel_id, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=NO_CONTENT,
+                   summary="Remove someone from your group DM (its owner), or leave it (your own id)")
+    def delete(self, request, channel_id, user_id):
+        services.remove_recipient(actor=request.user, channel_id=channel_id, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

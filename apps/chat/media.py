@@ -63,7 +63,6 @@ def _open_checked(fileobj) -> Image.Image:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         img = Image.open(fileobj)
         if img.width * img.height > MAX_PIXELS:
-            img.close()
             raise Image.DecompressionBombError(f"{img.width}x{img.height} is too many pixels")
         return img
 

@@ -4,12 +4,6 @@ hears the message change."""
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-import time
-import uuid
-from contextlib import contextmanager
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -24,35 +18,6 @@ from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import db, gateway, run_async, text_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@contextmanager
-def celery_worker():
-    """`celery -A celery_app worker -Q media -P solo` on the test database and the suite's Redis."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.test", "DATABASE_URL": servers.test_database_url(),
-           "REDIS_URL": os.environ["REDIS_URL"], "CELERY_TASK_ALWAYS_EAGER": "false"}
-    servers.ARTIFACTS.mkdir(exist_ok=True)
-    name = f"media-{uuid.uuid4().hex[:8]}"
-    log_path = servers.ARTIFACTS / f"celery-{name}.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "-Q", "media", "-P", "solo", "-l", "info",
-             "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"],
-            cwd=servers.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while "ready." not in log_path.read_text():
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the Celery worker exited at start-up; see {log_path.name}")
-                assert time.monotonic() < deadline, "the Celery worker did not start within 60 s"
-                time.sleep(0.2)
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def png(size) -> bytes:
@@ -95,7 +60,7 @@ async def test_worker_thumbnails_a_sent_image_and_sockets_see_it(guild, people):
         assert shown["thumbnail_url"] is None and shown["state"] == "pending"
         assert (await a.event("MESSAGE_CREATE"))["nonce"] == "pic-1"
 
-        with celery_worker():
+        with servers.celery_worker(queues="media"):
             f = await b.frame(timeout=30)  # the worker picks the queued task up
             assert (f["op"], f["t"]) == (0, "MESSAGE_UPDATE"), f
             [shown] = f["d"]["attachments"]

@@ -104,6 +104,8 @@ def make_thumbnail(fileobj) -> bytes:
     animation gives its first frame. Raises the Pillow/OS errors of a file it cannot read."""
     with _open_checked(fileobj) as img:
         img.seek(0)
+        if img.format == "JPEG":
+            img.draft("RGB", (THUMBNAIL_BOX[0] * 2, THUMBNAIL_BOX[1] * 2))  # decode at a fraction of the size
         frame = ImageOps.exif_transpose(img)
         frame = frame.convert("RGBA" if _has_alpha(frame) else "RGB")
         frame.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS)

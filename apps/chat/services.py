@@ -137,7 +137,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
 
 @transaction.atomic
 def edit_message(*, actor, message: Message, content: str) -> Message:
-    content = _clean_content(content)
+    content = _clean_content(content, allow_empty=message.attachment_count > 0)
     access = access_channel(actor, message.channel_id)
     if message.author_id != actor.id:
         raise Forbidden(gettext("You can only edit your own messages."), code="not_author")

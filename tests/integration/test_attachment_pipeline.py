@@ -84,3 +84,28 @@ async def test_worker_thumbnails_a_sent_image_and_sockets_see_it(guild, people):
         assert img.width <= 400 and img.height <= 400
         assert img.size == (400, 300)  # 4:3 like the original
     assert len(data) == stored.thumbnail_size
+
+
+@run_async
+async def test_gateway_refuses_bad_attachment_ids(guild, people):
+    alice, bob = people
+    general = await db(text_channel)(guild)
+
+    def upload(user):
+        api = APIClient()
+        api.force_authenticate(user)
+        return api.post(f"/api/channels/{general.id}/attachments",
+                        {"file": SimpleUploadedFile("b.txt", b"bob's")}, format="multipart").json()["id"]
+
+    bobs = await db(upload)(bob)
+    async with gateway(alice) as a:
+        await a.send(6, {"channel_id": general.id, "content": "", "attachment_ids": "1,2"})
+        err = await a.error()
+        assert (err["code"], err["field"]) == ("invalid_payload", "attachment_ids")
+        await a.send(6, {"channel_id": general.id, "content": "", "nonce": "n-2", "attachment_ids": [bobs]})
+        err = await a.error()
+        assert (err["code"], err["ref"]) == ("validation_failed", "n-2") and "attachment_ids" in err["fields"]
+        await a.send(6, {"channel_id": general.id, "content": "", "nonce": "n-3"})
+        err = await a.error()
+        assert (err["code"], err["ref"]) == ("validation_failed", "n-3") and "content" in err["fields"]
+        await a.still_open()

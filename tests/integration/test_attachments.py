@@ -309,3 +309,30 @@ def test_purge_deletes_unsent_old_uploads_and_files_of_deleted_messages(api_as, 
     assert services.purge_stale_attachments() == 2
     assert set(Attachment.objects.values_list("id", flat=True)) == {fresh, kept}
     assert sorted(p.name for p in stored_files(media)) == ["fresh.txt", "kept.txt"]
+
+
+def test_with_eager_celery_the_thumbnail_is_ready_when_the_upload_answers(api_as, owner, general,
+                                                                          django_capture_on_commit_callbacks):
+    """`make run` has no broker: Celery runs the task in-process once the upload commits."""
+    from celery_app import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            att = upload(api_as(owner), general, "red.png", png((300, 600)), "image/png").json()
+    finally:
+        celery_app.conf.task_always_eager = False
+    stored = Attachment.objects.get(pk=att["id"])
+    assert stored.state == "ready" and stored.thumbnail.name.endswith("thumbnail.webp")
+    m = send(api_as(owner), general, "", [att["id"]]).json()
+    assert m["attachments"][0]["thumbnail_url"] == f"/attachments/{att['id']}/thumbnail.webp"
+    with stored.thumbnail.open("rb") as fh, Image.open(fh) as img:
+        assert img.size == (200, 400)
+
+
+def test_a_files_only_message_may_be_edited_to_no_text(api_as, owner, general):
+    api = api_as(owner)
+    att = upload(api, general, "a.txt", b"a").json()["id"]
+    mid = send(api, general, "caption", [att]).json()["id"]
+    r = api.patch(f"/api/channels/{general.id}/messages/{mid}", {"content": ""}, format="json")
+    assert r.status_code == 200 and r.json()["content"] == "" and len(r.json()["attachments"]) == 1

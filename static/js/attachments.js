@@ -18,6 +18,21 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+function fileIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "attach-card-icon");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "28");
+  svg.setAttribute("height", "28");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", "M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5L13 3.5z");
+  svg.append(path);
+  return svg;
+}
+
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   if (match) return decodeURIComponent(match[1]);
@@ -229,7 +244,7 @@ export class Attachments {
 
   renderFile(a) {
     return el("a", { class: "attach-card", href: a.url, download: a.filename, "data-attachment-id": String(a.id) },
-      el("span", { class: "attach-card-icon", "aria-hidden": "true", text: "📄" }),
+      fileIcon(),
       el("span", { class: "attach-card-text" },
         el("span", { class: "attach-card-name", text: a.filename }),
         el("span", { class: "attach-card-size muted", text: this.formatSize(a.size) })));

@@ -84,7 +84,7 @@ def inspect(fileobj, *, filename: str, declared_type: str = "") -> Inspected:
         # verify() checks structure only; decoding every frame's first pass catches truncated data.
         with _open_checked(fileobj) as img:
             img.load()
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationFailed(gettext("The image is too large to process (at most %(n)s megapixels).")
                                % {"n": MAX_PIXELS // 1_000_000}, code="image_too_large",
                                fields={"file": [gettext("Too many pixels.")]}) from None

@@ -114,6 +114,13 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(api_as, owner, general, m
     assert stored_files(media) == []
 
 
+def test_a_bomb_is_named_as_such_whatever_pillows_global_limit(api_as, owner, general, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 30_000_000)  # Pillow now warns before our own check
+    r = upload(api_as(owner), general, "bomb.png", _bomb(), "image/png")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "image_too_large")
+    assert not Attachment.objects.exists()
+
+
 @pytest.mark.parametrize("size", [5_000, 200_000])
 def test_too_big_is_413_whether_the_length_was_declared_or_streamed(api_as, owner, general, media, settings, size):
     """200 KB is refused on its Content-Length before the body is parsed; 5 KB (inside the envelope

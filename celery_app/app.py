@@ -14,5 +14,7 @@ app.conf.task_routes = {
     "media.*": {"queue": "media"},
     "moderation.*": {"queue": "moderation"},
 }
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    "purge-stale-attachments": {"task": "chat.purge_stale_attachments", "schedule": 3600.0},
+}
 app.autodiscover_tasks()

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,5 +58,36 @@ def running_server(*, server: str = "daphne", env: dict | None = None):
             proc.terminate()
             try:
                 proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextmanager
+def celery_worker(*, queues: str = "default,media,moderation"):
+    """A real Celery worker process (`-P solo`) on the test database and the suite's Redis, ready to
+    take tasks; stopped afterwards. Its log goes to test-results/."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.test", "DATABASE_URL": test_database_url(),
+           "REDIS_URL": os.environ["REDIS_URL"], "CELERY_TASK_ALWAYS_EAGER": "false"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = f"worker-{uuid.uuid4().hex[:8]}"
+    log_path = ARTIFACTS / f"celery-{name}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "-Q", queues, "-P", "solo", "-l", "info",
+             "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while "ready." not in log_path.read_text():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the Celery worker exited at start-up; see {log_path.name}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the Celery worker did not start within 60 s; see {log_path.name}")
+                time.sleep(0.2)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()

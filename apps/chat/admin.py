@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Message, Reaction, ReadState
+from .models import Attachment, Message, Reaction, ReadState
 
 
 class ReactionInline(admin.TabularInline):
@@ -31,3 +31,13 @@ class ReadStateAdmin(admin.ModelAdmin):
     list_display = ("user", "channel", "last_read_id", "updated_at")
     search_fields = ("user__username", "channel__name")
     raw_id_fields = ("user", "channel")
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ("id", "filename", "channel", "uploader", "size", "state", "created_at", "sent_at")
+    list_filter = ("state", "created_at")
+    search_fields = ("filename", "uploader__username")
+    list_select_related = ("channel", "uploader")
+    raw_id_fields = ("channel", "uploader", "message")
+    readonly_fields = ("key", "created_at", "sent_at", "failure_reason", "thumbnail_size")

@@ -10,4 +10,5 @@ urlpatterns = [
     path("channels/<int:channel_id>/pins/<int:message_id>", api.PinView.as_view()),
     path("channels/<int:channel_id>/typing", api.TypingView.as_view()),
     path("channels/<int:channel_id>/ack", api.AckView.as_view()),
+    path("channels/<int:channel_id>/attachments", api.AttachmentUploadView.as_view()),
 ]

@@ -1,4 +1,6 @@
-"""Messages and what hangs off them: reactions and per-member read states."""
+"""Messages and what hangs off them: reactions, per-member read states and attached files."""
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,6 +21,8 @@ class Message(models.Model):
     pinned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Kept on the row so the database itself can tell an empty message from a files-only one.
+    attachment_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
@@ -28,7 +32,8 @@ class Message(models.Model):
             models.Index(fields=["channel", "id"], name="message_channel_id"),
             models.Index(fields=["channel", "pinned_at"], name="message_pins", condition=Q(pinned_at__isnull=False)),
         ]
-        constraints = [models.CheckConstraint(condition=~Q(content=""), name="message_not_empty")]
+        constraints = [models.CheckConstraint(condition=~Q(content="") | Q(attachment_count__gt=0),
+                                              name="message_not_empty")]
 
     def __str__(self) -> str:
         return f"{self.author_id}: {self.content[:40]}"
@@ -61,3 +66,52 @@ class ReadState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.channel_id} to {self.last_read_id}"
+
+
+def attachment_path(attachment: "Attachment", filename: str) -> str:
+    # A random folder per upload: names never collide and cannot be guessed from the id.
+    return f"attachments/{attachment.channel_id}/{attachment.key.hex}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file uploaded to a channel. It waits, unsent, until its uploader sends a message with it
+    (`sent_at` set); `state` follows the media pipeline (an image's thumbnail)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        READY = "ready"
+        FAILED = "failed"
+
+    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="attachments")
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Deleting the message detaches its files; the purge deletes them (rows and stored files).
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    file = models.FileField(upload_to=attachment_path, max_length=500)
+    thumbnail = models.FileField(upload_to=attachment_path, max_length=500, blank=True)
+    thumbnail_size = models.PositiveIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["created_at"], name="attachment_unsent",
+                                condition=Q(sent_at__isnull=True))]
+        constraints = [
+            models.CheckConstraint(condition=Q(message__isnull=True) | Q(sent_at__isnull=False),
+                                   name="attachment_sent_with_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.state})"
+
+    @property
+    def is_image(self) -> bool:
+        return self.width is not None

@@ -7,13 +7,16 @@ from django.utils.translation import gettext
 
 from apps.core.errors import NotFound, ValidationFailed
 from apps.guilds.models import Channel
+from apps.guilds.permissions import Permission
+from apps.guilds.selectors import access_channel
 
-from .models import Message, Reaction, ReadState
+from .models import Attachment, Message, Reaction, ReadState
 
 
 def _with_related(qs: QuerySet[Message]) -> QuerySet[Message]:
     return qs.select_related("author", "reply_to__author").prefetch_related(
-        Prefetch("reactions", queryset=Reaction.objects.only("id", "message_id", "user_id", "emoji"))
+        Prefetch("reactions", queryset=Reaction.objects.only("id", "message_id", "user_id", "emoji")),
+        "attachments",
     )
 
 
@@ -82,3 +85,19 @@ def unread_counts(user, channel_ids: list[int]) -> dict[int, dict]:
         ).aggregate(n=Count("id", distinct=True))["n"]
         out[cid] = {"unread": len(ids), "mentions": mentions}
     return out
+
+
+def readable_attachment(user, attachment_id: int) -> Attachment:
+    """An attachment the user may download: of a channel they can view, and either sent with a
+    message they may read or their own unsent upload. NotFound otherwise (nothing is revealed)."""
+    att = Attachment.objects.filter(pk=attachment_id).first()
+    if att is None:
+        raise NotFound(gettext("Unknown attachment."), code="unknown_attachment")
+    access = access_channel(user, att.channel_id)
+    if att.message_id is not None:
+        if not access.permissions & Permission.READ_MESSAGE_HISTORY:
+            raise NotFound(gettext("Unknown attachment."), code="unknown_attachment")
+        return att
+    if att.sent_at is None and att.uploader_id == getattr(user, "id", None):
+        return att
+    raise NotFound(gettext("Unknown attachment."), code="unknown_attachment")

@@ -7,6 +7,8 @@ class MessageIn(serializers.Serializer):
     content = serializers.CharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
     reply_to = serializers.IntegerField(required=False, allow_null=True, default=None)
     nonce = serializers.CharField(required=False, allow_null=True, default=None, max_length=64)
+    attachment_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+                                           help_text="Ids of your unsent uploads to this channel (at most 10).")
 
 
 class MessageEdit(serializers.Serializer):
@@ -44,6 +46,21 @@ class ReplyOut(serializers.Serializer):
     author = serializers.CharField(allow_null=True)
 
 
+class AttachmentOut(serializers.Serializer):
+    """An uploaded file (built by services.attachment_payload). `url` and `thumbnail_url` are served
+    to members who can view the channel; `thumbnail_url` is null until the media queue made it."""
+
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+    url = serializers.CharField()
+    thumbnail_url = serializers.CharField(allow_null=True)
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    state = serializers.ChoiceField(choices=["pending", "ready", "failed"])
+
+
 class MessageOut(serializers.Serializer):
     """Documentation of the message shape (built by services.message_payload)."""
 
@@ -60,4 +77,9 @@ class MessageOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
     reactions = ReactionOut(many=True)
+    attachments = AttachmentOut(many=True)
     nonce = serializers.CharField(required=False)
+
+
+class AttachmentUpload(serializers.Serializer):
+    file = serializers.FileField(help_text="One file; images (PNG, JPEG, GIF, WebP) are checked by their content.")

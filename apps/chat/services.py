@@ -1,24 +1,29 @@
-"""Every write to chat: send, edit, delete, react, pin, typing, read acknowledgements.
+"""Every write to chat: send, edit, delete, react, pin, typing, read acknowledgements, attachments.
 Each checks permission through the engine, writes in one transaction, then publishes."""
 from __future__ import annotations
 
 import re
 import time
 import unicodedata
+from datetime import timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from apps.core.errors import Conflict, Forbidden, RateLimited, ValidationFailed
+from apps.core.errors import Conflict, Forbidden, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.guilds.models import Channel, Member, Role
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import ChannelAccess, access_channel, member_color
 
-from . import events, markdown
-from .models import Message, Reaction, ReadState
+from . import events, markdown, media
+from .models import Attachment, Message, Reaction, ReadState, attachment_path
 
 MAX_PINS = 50
 TYPING_EVERY_SECONDS = 5
@@ -44,15 +49,16 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
         "pinned": msg.pinned_at is not None,
         "created_at": msg.created_at.isoformat(),
         "edited_at": msg.edited_at.isoformat() if msg.edited_at else None,
+        "attachments": [attachment_payload(a) for a in msg.attachments.all()],
         **({"nonce": nonce} if nonce else {}),
     }
 
 
-def _clean_content(content: str) -> str:
+def _clean_content(content: str, *, allow_empty: bool = False) -> str:
     if not isinstance(content, str):
         raise ValidationFailed.field("content", gettext("A message is text."))
     content = content.strip()
-    if not content:
+    if not content and not allow_empty:
         raise ValidationFailed.field("content", gettext("A message cannot be empty."))
     if len(content) > settings.MESSAGE_MAX_LENGTH:
         limit = settings.MESSAGE_MAX_LENGTH
@@ -93,8 +99,9 @@ def _check_slowmode(access: ChannelAccess) -> None:
 
 
 def send_message(*, author, channel_id: int, content: str, reply_to_id: int | None = None,
-                 nonce: str | None = None) -> Message:
-    content = _clean_content(content)
+                 nonce: str | None = None, attachment_ids: list[int] | None = None) -> Message:
+    attachment_ids = _clean_attachment_ids(attachment_ids)
+    content = _clean_content(content, allow_empty=bool(attachment_ids))
     if nonce is not None and (not isinstance(nonce, str) or len(nonce) > 64):
         raise ValidationFailed.field("nonce", "A nonce is a string of at most 64 characters.")
     access = access_channel(author, channel_id)
@@ -106,13 +113,18 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
         if reply is None:
             raise ValidationFailed.field("reply_to", gettext("You can only reply to a message of this channel."))
     content, mentions = _resolve_mentions(access, content)
+    if attachment_ids:
+        access.require(Permission.ATTACH_FILES)
+        _check_attachable(author, access.channel, attachment_ids)  # before slow mode counts the send
     _check_slowmode(access)
     with transaction.atomic():
         msg = Message.objects.create(
             channel=access.channel, author=author, content=content, reply_to=reply,
             content_html=markdown.render(content, users=mentions["users"], roles=mentions["roles"]),
-            mention_everyone=mentions["everyone"],
+            mention_everyone=mentions["everyone"], attachment_count=len(attachment_ids),
         )
+        if attachment_ids:
+            _attach(msg, author, attachment_ids)
         if mentions["users"]:
             msg.mentions.set(list(mentions["users"]))
         if mentions["pinged_roles"]:
@@ -125,7 +137,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
 
 @transaction.atomic
 def edit_message(*, actor, message: Message, content: str) -> Message:
-    content = _clean_content(content)
+    content = _clean_content(content, allow_empty=message.attachment_count > 0)
     access = access_channel(actor, message.channel_id)
     if message.author_id != actor.id:
         raise Forbidden(gettext("You can only edit your own messages."), code="not_author")
@@ -240,3 +252,174 @@ def ack_message(*, user, channel_id: int, message_id: int) -> ReadState:
     return state
 
 
+# --- attachments ---------------------------------------------------------------------------------
+
+MAX_ATTACHMENTS_PER_MESSAGE = 10
+
+
+def attachment_payload(att: Attachment) -> dict:
+    """An attachment as clients see it. The URLs go through the permission-checked views."""
+    base = f"/attachments/{att.id}"
+    thumb = att.thumbnail.name and att.state == Attachment.State.READY
+    return {
+        "id": att.id, "filename": att.filename, "size": att.size, "content_type": att.content_type,
+        "url": f"{base}/{quote(att.filename)}", "thumbnail_url": f"{base}/thumbnail.webp" if thumb else None,
+        "width": att.width, "height": att.height, "state": att.state,
+    }
+
+
+def _clean_attachment_ids(ids) -> list[int]:
+    if ids is None:
+        return []
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ValidationFailed.field("attachment_ids", gettext("Attachment ids are a list of integers."))
+    if len(ids) > MAX_ATTACHMENTS_PER_MESSAGE:
+        message = gettext("A message has at most %(n)s attachments.") % {"n": MAX_ATTACHMENTS_PER_MESSAGE}
+        raise ValidationFailed.field("attachment_ids", message)
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed.field("attachment_ids", gettext("The same attachment is listed twice."))
+    return ids
+
+
+def _attachable(author, channel: Channel, ids: list[int]):
+    """The author's own uploads to this channel, not sent with any message yet."""
+    return Attachment.objects.filter(id__in=ids, uploader=author, channel=channel, sent_at__isnull=True)
+
+
+def _unknown_attachments() -> ValidationFailed:
+    return ValidationFailed.field("attachment_ids", gettext(
+        "Attach only files you uploaded to this channel and have not sent yet."))
+
+
+def _check_attachable(author, channel: Channel, ids: list[int]) -> None:
+    if _attachable(author, channel, ids).count() != len(ids):
+        raise _unknown_attachments()
+
+
+def _attach(msg: Message, author, ids: list[int]) -> None:
+    # Locked so that two sends racing with the same upload cannot both take it.
+    rows = list(_attachable(author, msg.channel, ids).select_for_update())
+    if len(rows) != len(ids):
+        raise _unknown_attachments()
+    Attachment.objects.filter(id__in=ids).update(message=msg, sent_at=timezone.now())
+
+
+def upload_attachment(*, uploader, channel_id: int, upload) -> Attachment:
+    """Store one uploaded file for a later message. Images are decoded and checked first; nothing is
+    stored unless the whole file is accepted. An image's thumbnail is made by the media queue as
+    soon as the upload commits, so it is usually ready by the time the message is sent."""
+    access = access_channel(uploader, channel_id)
+    access.require(Permission.SEND_MESSAGES, Permission.ATTACH_FILES)
+    if upload is None:
+        raise ValidationFailed.field("file", gettext("Choose a file to upload."))
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if upload.size > limit:
+        raise attachment_too_large()
+    if upload.size == 0:
+        raise ValidationFailed.field("file", gettext("The file is empty."))
+    filename = media.clean_filename(upload.name)
+    found = media.inspect(upload, filename=filename, declared_type=getattr(upload, "content_type", ""))
+    att = Attachment(channel=access.channel, uploader=uploader, filename=filename, size=upload.size,
+                     content_type=found.content_type, width=found.width, height=found.height,
+                     state=Attachment.State.PENDING if found.width else Attachment.State.READY)
+    att.file.save(filename, upload, save=False)
+    try:
+        with transaction.atomic():
+            att.save()
+            if att.state == Attachment.State.PENDING:
+                from . import tasks
+
+                transaction.on_commit(lambda: tasks.make_attachment_thumbnail.delay(att.id))
+    except Exception:
+        att.file.delete(save=False)  # the row never made it: neither does the file
+        raise
+    return att
+
+
+def attachment_too_large() -> PayloadTooLarge:
+    limit_mb = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+    return PayloadTooLarge(gettext("Files are at most %(n)s MB.") % {"n": limit_mb}, code="file_too_large",
+                           fields={"file": [gettext("Files are at most %(n)s MB.") % {"n": limit_mb}]})
+
+
+class TransientMediaError(Exception):
+    """Storage or database trouble worth retrying (the file itself may be fine)."""
+
+
+def process_attachment(attachment_id: int) -> str:
+    """Make an image attachment's WebP thumbnail and mark it ready (or failed, with the reason).
+    Idempotent: an attachment already processed, or gone, is left alone. Returns the final state."""
+    att = Attachment.objects.filter(pk=attachment_id).first()
+    if att is None or att.state != Attachment.State.PENDING:
+        return att.state if att else "gone"
+    try:
+        with att.file.open("rb") as fh:
+            data = media.make_thumbnail(fh)
+        reason = ""
+    except FileNotFoundError:
+        data, reason = None, gettext("The stored file is missing.")
+    except media.BAD_IMAGE_ERRORS as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, media.UnidentifiedImageError) and exc.errno:
+            raise TransientMediaError(str(exc)) from exc  # a read error of the storage, not of the image
+        data, reason = None, gettext("The image could not be read.")
+    name = ""
+    if data is not None:
+        name = default_storage.save(attachment_path(att, "thumbnail.webp"), ContentFile(data))
+    try:
+        with transaction.atomic():
+            att = Attachment.objects.select_for_update().filter(pk=attachment_id).first()
+            if att is None or att.state != Attachment.State.PENDING:
+                if name:  # another run finished first (or the upload was purged): keep theirs
+                    default_storage.delete(name)
+                return att.state if att else "gone"
+            if data is not None:
+                att.thumbnail.name, att.thumbnail_size, att.state = name, len(data), Attachment.State.READY
+            else:
+                att.state, att.failure_reason = Attachment.State.FAILED, reason[:255]
+            att.save(update_fields=["thumbnail", "thumbnail_size", "state", "failure_reason"])
+            if att.message_id:
+                _publish_message_update(att.message_id)
+    except Exception:
+        if name:
+            default_storage.delete(name)
+        raise
+    return att.state
+
+
+def _publish_message_update(message_id: int) -> None:
+    msg = Message.objects.select_related("author", "reply_to__author", "channel").get(pk=message_id)
+    member = Member.objects.filter(guild_id=msg.channel.guild_id, user_id=msg.author_id).first()
+    msg.author_color = member_color(member) if member else ""
+    events.to_channel(msg.channel, events.MESSAGE_UPDATE, message_payload(msg))
+
+
+def purge_stale_attachments(*, older_than: timedelta | None = None) -> int:
+    """Delete uploads never sent within ATTACHMENT_UNSENT_HOURS, and files whose message was deleted,
+    rows and stored files both. Returns how many attachments went."""
+    older_than = older_than if older_than is not None else timedelta(hours=settings.ATTACHMENT_UNSENT_HOURS)
+    stale = Attachment.objects.filter(
+        Q(sent_at__isnull=True, created_at__lt=timezone.now() - older_than)
+        | Q(sent_at__isnull=False, message__isnull=True)
+    )
+    count = 0
+    for att in stale.iterator():
+        names = [n for n in (att.file.name, att.thumbnail.name) if n]
+        with transaction.atomic():
+            deleted, _ = Attachment.objects.filter(pk=att.pk, message__isnull=True).delete()
+        if deleted:
+            for name in names:
+                default_storage.delete(name)
+            count += 1
+    return count
+
+
+def fail_attachment(attachment_id: int, *, reason: str) -> None:
+    """Give up on a pending attachment (its pipeline ran out of retries)."""
+    with transaction.atomic():
+        att = Attachment.objects.select_for_update().filter(pk=attachment_id, state=Attachment.State.PENDING).first()
+        if att is None:
+            return
+        att.state, att.failure_reason = Attachment.State.FAILED, reason[:255]
+        att.save(update_fields=["state", "failure_reason"])
+        if att.message_id:
+            _publish_message_update(att.message_id)

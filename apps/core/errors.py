@@ -69,3 +69,8 @@ class RateLimited(DomainError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "too_large"

@@ -171,7 +171,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         p = protocol.payload(Op.SEND_MESSAGE, d)
         # No direct answer: the message comes back as MESSAGE_CREATE carrying the nonce.
         await self._call(chat.send_message, author=self.user, channel_id=p["channel_id"], content=p["content"],
-                         reply_to_id=p["reply_to"], nonce=p["nonce"])
+                         reply_to_id=p["reply_to"], nonce=p["nonce"], attachment_ids=p["attachment_ids"])
 
     async def _ack(self, d):
         p = protocol.payload(Op.ACK, d)

@@ -19,7 +19,7 @@ class Op(IntEnum):
     HEARTBEAT = 1  # client → server: d = last sequence number seen, or null
     PRESENCE_UPDATE = 3  # client → server: {"status": "online" | "idle" | "dnd"}
     TYPING = 4  # client → server: {"channel_id"}
-    SEND_MESSAGE = 6  # client → server: {"channel_id", "content", "nonce"?, "reply_to"?}
+    SEND_MESSAGE = 6  # client → server: {"channel_id", "content", "nonce"?, "reply_to"?, "attachment_ids"?}
     ACK = 7  # client → server: {"channel_id", "message_id"}
     REQUEST_MEMBERS = 8  # client → server: {"guild_id"}; answered by GUILD_MEMBERS_CHUNK
     ERROR = 9  # server → client: {"code", "message", "ref"?, ...}
@@ -135,13 +135,14 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_TYPES = {int: ("an integer", _is_int), str: ("a string", lambda v: isinstance(v, str))}
+_TYPES = {int: ("an integer", _is_int), str: ("a string", lambda v: isinstance(v, str)),
+          list: ("a list of integers", lambda v: isinstance(v, list) and all(_is_int(x) for x in v))}
 
 # op → {field: (type, required)}
 PAYLOADS: dict[Op, dict[str, tuple[type, bool]]] = {
     Op.TYPING: {"channel_id": (int, True)},
     Op.SEND_MESSAGE: {"channel_id": (int, True), "content": (str, True), "nonce": (str, False),
-                      "reply_to": (int, False)},
+                      "reply_to": (int, False), "attachment_ids": (list, False)},
     Op.ACK: {"channel_id": (int, True), "message_id": (int, True)},
     Op.PRESENCE_UPDATE: {"status": (str, True)},
     Op.REQUEST_MEMBERS: {"guild_id": (int, True)},

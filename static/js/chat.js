@@ -1,6 +1,7 @@
 // The live channel page: history over REST, live events over the gateway, and the composer.
 // Message HTML (content_html) is sanitised by the server and inserted as HTML; every other
 // string (names, emoji, reply previews) goes in through textContent.
+import { Attachments } from "./attachments.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
 
@@ -113,6 +114,7 @@ class ChatPage {
     this.lastAcked = 0;
     this.ackTimer = null;
     this.unread = new Map(); // channel id -> {guildId, unread, mentions}
+    this.attachments = new Attachments(this);
 
     this.timeFormat = new Intl.DateTimeFormat(this.lang, { hour: "2-digit", minute: "2-digit" });
     this.dateFormat = new Intl.DateTimeFormat(this.lang, { dateStyle: "short", timeStyle: "short" });
@@ -122,6 +124,7 @@ class ChatPage {
   start() {
     this.bindList();
     this.bindComposer();
+    this.attachments.bind();
     this.bindPins();
     this.bindPicker();
     this.bindScroll();
@@ -344,7 +347,7 @@ class ChatPage {
 
     const content = h("div", { class: "msg-content" });
     this.fillContent(content, m);
-    const body = h("div", { class: "msg-body" }, head, content, this.renderReactions(m));
+    const body = h("div", { class: "msg-body" }, head, content, this.attachments.render(m), this.renderReactions(m));
     li.append(gutter, body);
     if (!pendingNonce) li.append(this.renderActions(m));
     return li;
@@ -767,17 +770,22 @@ class ChatPage {
 
   submit() {
     const content = this.input.value;
-    if (!content.trim()) {
+    if (this.attachments.busy()) {
+      this.setComposerError(this.attachments.t.wait);
+      return;
+    }
+    if (!content.trim() && !this.attachments.count()) {
       this.setComposerError(this.t.empty);
       return;
     }
+    const files = this.attachments.take();
     const nonce = this.newNonce();
     const replyTo = this.replyTo;
     const optimistic = {
       id: 0, channel_id: this.channelId, content, content_html: "", reply_to: replyTo
         ? { id: replyTo.id, author: replyTo.author, content: replyTo.content } : null,
       author: this.myAuthor(), created_at: new Date().toISOString(), edited_at: null, reactions: [], pinned: false,
-      mentions: [], mention_roles: [], mention_everyone: false,
+      mentions: [], mention_roles: [], mention_everyone: false, attachments: files,
     };
     const el = this.renderMessage(optimistic, { pendingNonce: nonce });
     el.querySelector(".msg-content").textContent = content; // shown as typed until the server renders it
@@ -792,13 +800,13 @@ class ChatPage {
     this.lastTypingSent = 0;
     // One send at a time, so messages keep the order they were typed in (and slow mode refuses
     // the later one, never the earlier).
-    this.sendQueue = this.sendQueue.then(() => this.deliver({ nonce, content, replyTo, el }));
+    this.sendQueue = this.sendQueue.then(() => this.deliver({ nonce, content, replyTo, el, files }));
   }
 
-  async deliver({ nonce, content, replyTo, el }) {
+  async deliver({ nonce, content, replyTo, el, files = [] }) {
     try {
       const m = await this.api("POST", this.messagesPath(), {
-        content, nonce, reply_to: replyTo ? replyTo.id : null,
+        content, nonce, reply_to: replyTo ? replyTo.id : null, attachment_ids: files.map((a) => a.id),
       });
       const still = this.pending.get(nonce);
       if (still) {
@@ -813,6 +821,7 @@ class ChatPage {
     } catch (err) {
       el.remove();
       this.pending.delete(nonce);
+      this.attachments.restore(files);
       // Give the text back, so nothing typed is lost.
       if (!this.input.value) {
         this.input.value = content;

@@ -1,0 +1,28 @@
+"""Chat's Celery tasks: thin doors onto services. They take ids, never objects."""
+from celery import shared_task
+from django.db import DatabaseError
+
+from . import services
+
+TRANSIENT = (services.TransientMediaError, DatabaseError, ConnectionError, TimeoutError)
+
+
+@shared_task(name="media.make_attachment_thumbnail", bind=True, max_retries=5, acks_late=True)
+def make_attachment_thumbnail(self, attachment_id: int) -> str:
+    """Thumbnail one image attachment (on the `media` queue). Safe to run twice: the service skips
+    an attachment that is no longer pending. Storage and database hiccups are retried with a
+    growing delay; when the retries run out the attachment is marked failed, never left pending."""
+    try:
+        return services.process_attachment(attachment_id)
+    except TRANSIENT as exc:
+        if self.request.retries >= self.max_retries:
+            services.fail_attachment(attachment_id, reason=str(exc))
+            raise
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
+
+
+@shared_task(name="chat.purge_stale_attachments")
+def purge_stale_attachments() -> int:
+    """Hourly (celery beat): uploads never sent within ATTACHMENT_UNSENT_HOURS, and the files of
+    deleted messages."""
+    return services.purge_stale_attachments()

@@ -44,6 +44,15 @@ class ReplyOut(serializers.Serializer):
     author = serializers.CharField(allow_null=True)
 
 
+class ThreadSummaryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    message_count = serializers.IntegerField()
+    last_message_at = serializers.DateTimeField()
+    archived = serializers.BooleanField()
+    locked = serializers.BooleanField()
+
+
 class MessageOut(serializers.Serializer):
     """Documentation of the message shape (built by services.message_payload)."""
 
@@ -59,5 +68,6 @@ class MessageOut(serializers.Serializer):
     pinned = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
+    thread = ThreadSummaryOut(allow_null=True, help_text="The thread this message started, if any.")
     reactions = ReactionOut(many=True)
     nonce = serializers.CharField(required=False)

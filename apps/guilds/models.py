@@ -43,6 +43,7 @@ class Channel(models.Model):
         TEXT = "text", _("Text")
         VOICE = "voice", _("Voice")
         ANNOUNCEMENT = "announcement", _("Announcement")
+        THREAD = "thread", _("Thread")
 
     guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="channels")
     category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="channels")
@@ -55,6 +56,9 @@ class Channel(models.Model):
     user_limit = models.PositiveSmallIntegerField(_("user limit (voice)"), default=0)
     # Id of the newest message (kept by chat's send_message): the start of the newest history page.
     last_message_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # A thread's text channel; a thread takes its parent's permissions (see selectors.channel_permissions).
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, editable=False,
+                               related_name="threads")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -62,6 +66,8 @@ class Channel(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(slowmode_seconds__lte=21600), name="channel_slowmode_max"),
             models.CheckConstraint(condition=Q(user_limit__lte=99), name="channel_user_limit_max"),
+            models.CheckConstraint(condition=Q(type="thread", parent__isnull=False)
+                                   | (~Q(type="thread") & Q(parent__isnull=True)), name="channel_thread_has_parent"),
         ]
         indexes = [models.Index(fields=["guild", "position"])]
 

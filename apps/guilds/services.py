@@ -202,7 +202,7 @@ def create_channel(*, actor, guild: Guild, name: str, type: str = Channel.Type.T
     access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
     _validate_channel_fields(guild, type_=type, category=category, topic=topic,
                              slowmode_seconds=slowmode_seconds, user_limit=user_limit)
-    if Channel.objects.filter(guild=guild).count() >= MAX_CHANNELS:
+    if Channel.objects.filter(guild=guild, parent__isnull=True).count() >= MAX_CHANNELS:
         raise Conflict(f"A guild has at most {MAX_CHANNELS} channels.", code="too_many_channels")
     position = (Channel.objects.filter(guild=guild).aggregate(m=Max("position"))["m"] or 0) + 1
     channel = Channel.objects.create(

@@ -19,6 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
+from apps.chat import events as ce
 from apps.chat import services as chat
 from apps.core.errors import DomainError
 from apps.core.events import guild_group, user_group
@@ -92,8 +93,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         ids = await database_sync_to_async(selectors.guild_ids)(self.user)
         for guild_id in ids:
             await self._join(guild_group(guild_id))
-        guilds = await database_sync_to_async(selectors.ready_guilds)(self.user, ids)
-        self.visible = {g["id"]: {c["id"] for c in g["channels"]} for g in guilds}
+        guilds, self.visible = await database_sync_to_async(selectors.ready_state)(self.user, ids)
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         await self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
@@ -197,12 +197,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _on_guild_create(self, t, d):
         guild_id = d["id"]
         await self._join(guild_group(guild_id))
-        entry = await database_sync_to_async(selectors.guild_entry)(self.user, guild_id)
+        entry, visible = await database_sync_to_async(selectors.guild_state)(self.user, guild_id)
         if entry is None:  # already left again
             await self._forget(guild_id)
             return None
-        self.visible[guild_id] = {c["id"] for c in entry["channels"]}
-        return {**d, "channels": entry["channels"]}
+        self.visible[guild_id] = visible
+        return {**d, "channels": entry["channels"], "threads": entry["threads"]}
 
     async def _on_guild_delete(self, t, d):
         await self._forget(d["id"])
@@ -255,6 +255,21 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         visible.discard(d["id"])  # a deleted channel changes no one's view of the others
         return d
 
+    async def _on_thread_create(self, t, d):
+        # A thread is visible exactly when its parent is (channel_id is the parent).
+        visible = self.visible.get(d["guild_id"])
+        if visible is None or d["parent_id"] not in visible:
+            return None
+        visible.add(d["id"])
+        return d
+
+    async def _on_thread_delete(self, t, d):
+        visible = self.visible.get(d["guild_id"])
+        if visible is None or d["parent_id"] not in visible:
+            return None
+        visible.discard(d["id"])
+        return d
+
     EVENT_HOOKS = {
         ge.GUILD_CREATE: _on_guild_create,
         ge.GUILD_DELETE: _on_guild_delete,
@@ -266,14 +281,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         ge.CHANNEL_CREATE: _on_channel_change,
         ge.CHANNEL_UPDATE: _on_channel_change,
         ge.CHANNEL_DELETE: _on_channel_delete,
+        ce.THREAD_CREATE: _on_thread_create,
+        ce.THREAD_DELETE: _on_thread_delete,
     }
 
     # --- state and output ---------------------------------------------------------------------
 
     async def _recompute(self, guild_id: int) -> list[dict] | None:
         """Re-read what the user can view in the guild; None (and nothing visible) if no longer a member."""
-        entry = await database_sync_to_async(selectors.guild_entry)(self.user, guild_id, unread=False)
-        self.visible[guild_id] = {c["id"] for c in entry["channels"]} if entry else set()
+        entry, self.visible[guild_id] = await database_sync_to_async(selectors.guild_state)(
+            self.user, guild_id, unread=False)
         return entry["channels"] if entry else None
 
     async def _join(self, group: str):

@@ -3,8 +3,10 @@ Visibility comes from the one permission engine (apps.guilds.selectors.visible_c
 from __future__ import annotations
 
 from apps.chat.selectors import unread_counts
+from apps.chat.thread_selectors import active_threads
+from apps.chat.thread_services import thread_payload
 from apps.guilds.models import Ban, Channel
-from apps.guilds.selectors import guilds_of, member_of, visible_channels
+from apps.guilds.selectors import guilds_of, member_of, visible_channels, visible_thread_ids
 
 
 def user_payload(user) -> dict:
@@ -41,3 +43,30 @@ def ready_guilds(user, ids: list[int]) -> list[dict]:
 
 def is_banned(user, guild_id: int) -> bool:
     return Ban.objects.filter(guild_id=guild_id, user=user).exists()
+
+
+def _visible_ids(entry: dict) -> set[int]:
+    """The ids a connection relays events of: the entry's channels and every thread under them."""
+    ids = {c["id"] for c in entry["channels"]}
+    return ids | set(visible_thread_ids(ids))
+
+
+def _with_threads(entry: dict) -> dict:
+    """Add the active threads of the entry's channels (READY, GUILD_CREATE)."""
+    entry["threads"] = [thread_payload(t) for t in active_threads(c["id"] for c in entry["channels"])]
+    return entry
+
+
+def guild_state(user, guild_id: int, *, unread: bool = True) -> tuple[dict | None, set[int]]:
+    """guild_entry (with its active threads when `unread`, as on a guild's arrival) and the ids the
+    connection may relay in that guild (nothing when the user is not a member)."""
+    entry = guild_entry(user, guild_id, unread=unread)
+    if entry is None:
+        return None, set()
+    return (_with_threads(entry) if unread else entry), _visible_ids(entry)
+
+
+def ready_state(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]]]:
+    """READY's guild list (each with its active threads) and the visible ids per guild."""
+    guilds = [_with_threads(g) for g in ready_guilds(user, ids)]
+    return guilds, {g["id"]: _visible_ids(g) for g in guilds}

@@ -2,6 +2,7 @@
 // Message HTML (content_html) is sanitised by the server and inserted as HTML; every other
 // string (names, emoji, reply previews) goes in through textContent.
 import { Gateway, Op } from "./gateway.js";
+import { attachThreads } from "./threads.js";
 
 const QUICK_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🎉", "👀", "🔥"];
 const PAGE_SIZE = 50;
@@ -112,6 +113,7 @@ class ChatPage {
     this.lastAcked = 0;
     this.ackTimer = null;
     this.unread = new Map(); // channel id -> {guildId, unread, mentions}
+    this.messageHooks = []; // (li, message, {pending}) => void: what other modules add to a rendered message
 
     this.timeFormat = new Intl.DateTimeFormat(this.lang, { hour: "2-digit", minute: "2-digit" });
     this.dateFormat = new Intl.DateTimeFormat(this.lang, { dateStyle: "short", timeStyle: "short" });
@@ -345,6 +347,7 @@ class ChatPage {
     const body = h("div", { class: "msg-body" }, head, content, this.renderReactions(m));
     li.append(gutter, body);
     if (!pendingNonce) li.append(this.renderActions(m));
+    for (const hook of this.messageHooks) hook(li, m, { pending: Boolean(pendingNonce) });
     return li;
   }
 
@@ -1098,4 +1101,8 @@ class ChatPage {
 }
 
 const root = document.getElementById("chat");
-if (root) new ChatPage(root).start();
+if (root) {
+  const page = new ChatPage(root);
+  page.start();
+  attachThreads(page, { h, fill, fillText, flag });
+}

@@ -243,3 +243,25 @@ def test_rest_flow(guild, owner, general, starter, api_as):
     assert api.get(f"/api/threads/{general.id}").json()["error"]["code"] == "unknown_thread"
     assert api.delete(f"/api/threads/{t['id']}").status_code == 204
     assert api.get(f"/api/channels/{general.id}/messages").json()[-1]["thread"] is None
+
+
+def test_threads_are_not_edited_or_deleted_as_channels(guild, owner, starter, api_as):
+    thread = start(owner, starter)
+    api = api_as(owner)
+    res = api.patch(f"/api/channels/{thread.pk}", {"name": "renamed"}, format="json")
+    assert res.status_code == 400 and res.json()["error"]["code"] == "is_thread"
+    assert api.delete(f"/api/channels/{thread.pk}").status_code == 400
+    assert Channel.objects.get(pk=thread.pk).name == "Meetup"
+    # A thread is no channel of the guild's list either.
+    assert thread.pk not in [c["id"] for c in api.get(f"/api/guilds/{guild.id}/channels").json()]
+
+
+def test_channel_page_offers_threads_only_where_they_can_start(guild, owner, general, client):
+    client.force_login(owner)
+    page = client.get(f"/guilds/{guild.id}/channels/{general.id}").content.decode()
+    assert 'id="threads-toggle"' in page and 'data-can-create="true"' in page
+    m = add_member(guild)
+    deny_everyone(owner, general, P.CREATE_THREADS)
+    client.force_login(m.user)
+    page = client.get(f"/guilds/{guild.id}/channels/{general.id}").content.decode()
+    assert 'data-can-create="false"' in page

@@ -1,9 +1,10 @@
 """The WebSocket gateway (/ws/gateway/): one socket per browser tab relays the user's events and
 takes a few client requests. Frames and codes live in protocol.py; docs/gateway.md is the contract.
 
-A connection holds, per guild it belongs to, the set of channel ids it can view. Relaying an event
-is an in-memory check against that set; the set is recomputed (through the permission engine) only
-when an event says permissions, roles or channels changed.
+A connection holds, per guild it belongs to, the set of channel ids it can view (threads included:
+a thread is visible exactly when its parent is). Relaying an event is an in-memory check against
+that set; the set is recomputed (through the permission engine) only when an event says
+permissions, roles or channels changed.
 """
 from __future__ import annotations
 
@@ -290,7 +291,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _recompute(self, guild_id: int) -> list[dict] | None:
         """Re-read what the user can view in the guild; None (and nothing visible) if no longer a member."""
         entry, self.visible[guild_id] = await database_sync_to_async(selectors.guild_state)(
-            self.user, guild_id, unread=False)
+            self.user, guild_id, full=False)
         return entry["channels"] if entry else None
 
     async def _join(self, group: str):

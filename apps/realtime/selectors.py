@@ -57,13 +57,13 @@ def _with_threads(entry: dict) -> dict:
     return entry
 
 
-def guild_state(user, guild_id: int, *, unread: bool = True) -> tuple[dict | None, set[int]]:
-    """guild_entry (with its active threads when `unread`, as on a guild's arrival) and the ids the
-    connection may relay in that guild (nothing when the user is not a member)."""
-    entry = guild_entry(user, guild_id, unread=unread)
+def guild_state(user, guild_id: int, *, full: bool = True) -> tuple[dict | None, set[int]]:
+    """guild_entry (`full`: with unread counts and active threads, as when a guild arrives; else
+    the channels only) and the ids the connection may relay in that guild (none for a non-member)."""
+    entry = guild_entry(user, guild_id, unread=full)
     if entry is None:
         return None, set()
-    return (_with_threads(entry) if unread else entry), _visible_ids(entry)
+    return (_with_threads(entry) if full else entry), _visible_ids(entry)
 
 
 def ready_state(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]]]:

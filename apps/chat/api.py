@@ -13,7 +13,7 @@ from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, member_color, members_of
 
-from . import selectors, services
+from . import selectors, services, thread_selectors
 from . import serializers as s
 
 NO_CONTENT = {204: OpenApiResponse(description="Done.")}
@@ -28,6 +28,7 @@ def _data(serializer_class, data):
 def present(messages, viewer, channel) -> list[dict]:
     """Messages as the viewer sees them: payload plus reactions with "me" and role colours."""
     authors = {m.author_id for m in messages if m.author_id}
+    thread_selectors.attach_thread_summaries(messages)
     colors = {m.user_id: member_color(m) for m in members_of(channel.guild).filter(user_id__in=authors)}
     out = []
     for msg in messages:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, thread_api
 
 urlpatterns = [
     path("channels/<int:channel_id>/messages", api.MessagesView.as_view()),
@@ -11,4 +11,9 @@ urlpatterns = [
     path("channels/<int:channel_id>/typing", api.TypingView.as_view()),
     path("channels/<int:channel_id>/ack", api.AckView.as_view()),
     path("channels/<int:channel_id>/attachments", api.AttachmentUploadView.as_view()),
+    path("channels/<int:channel_id>/messages/<int:message_id>/threads", thread_api.ThreadCreateView.as_view()),
+    path("channels/<int:channel_id>/threads", thread_api.ChannelThreadsView.as_view()),
+    path("threads/<int:thread_id>", thread_api.ThreadDetailView.as_view()),
+    path("threads/<int:thread_id>/members", thread_api.ThreadMembersView.as_view()),
+    path("threads/<int:thread_id>/members/@me", thread_api.ThreadMeView.as_view()),
 ]

@@ -27,3 +27,16 @@ def channel_groups(channel) -> str | list[str]:
         return guild_group(channel.guild_id)
     return [user_group(uid) for uid in DMRecipient.objects.filter(channel_id=channel.id)
             .values_list("user_id", flat=True)]
+
+
+# Threads. Their events carry the thread's "id" and "parent_id", and "channel_id" is the parent:
+# a thread is visible exactly when its parent is, so the gateway filters them on the parent.
+THREAD_CREATE = "THREAD_CREATE"
+THREAD_UPDATE = "THREAD_UPDATE"
+THREAD_DELETE = "THREAD_DELETE"
+THREAD_MEMBERS_UPDATE = "THREAD_MEMBERS_UPDATE"
+
+
+def to_parent(thread_channel, event_type: str, data: dict) -> None:
+    publish(guild_group(thread_channel.guild_id), event_type,
+            {**data, "channel_id": thread_channel.parent_id, "guild_id": thread_channel.guild_id})

@@ -115,3 +115,41 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.width is not None
+
+
+class Thread(models.Model):
+    """What a thread adds to its channel (a guilds.Channel of type thread, whose id it shares).
+    It lives here and not on Channel because it points at its starter message: guilds cannot
+    depend on chat."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, primary_key=True, related_name="thread")
+    # One thread per message at most; the thread outlives its starter message.
+    starter_message = models.OneToOneField(Message, on_delete=models.SET_NULL, null=True, blank=True,
+                                           related_name="thread")
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    archived = models.BooleanField(default=False)
+    locked = models.BooleanField(default=False)
+    message_count = models.PositiveIntegerField(default=0)
+    last_message_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(archived=True) | Q(archived_at__isnull=True),
+                                              name="thread_archived_at_only_when_archived")]
+
+    def __str__(self) -> str:
+        return f"thread {self.channel_id}"
+
+
+class ThreadMember(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    joined_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["thread", "user"], name="thread_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in thread {self.thread_id}"

@@ -61,6 +61,15 @@ class AttachmentOut(serializers.Serializer):
     state = serializers.ChoiceField(choices=["pending", "ready", "failed"])
 
 
+class ThreadSummaryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    message_count = serializers.IntegerField()
+    last_message_at = serializers.DateTimeField()
+    archived = serializers.BooleanField()
+    locked = serializers.BooleanField()
+
+
 class MessageOut(serializers.Serializer):
     """Documentation of the message shape (built by services.message_payload)."""
 
@@ -76,6 +85,7 @@ class MessageOut(serializers.Serializer):
     pinned = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
+    thread = ThreadSummaryOut(allow_null=True, help_text="The thread this message started, if any.")
     reactions = ReactionOut(many=True)
     attachments = AttachmentOut(many=True)
     nonce = serializers.CharField(required=False)

@@ -22,7 +22,7 @@ from apps.guilds.models import Channel, Member, Role
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import ChannelAccess, access_channel, member_color
 
-from . import events, markdown, media
+from . import events, markdown, media, thread_services
 from .models import Attachment, Message, Reaction, ReadState, attachment_path
 
 MAX_PINS = 50
@@ -50,6 +50,7 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
         "created_at": msg.created_at.isoformat(),
         "edited_at": msg.edited_at.isoformat() if msg.edited_at else None,
         "attachments": [attachment_payload(a) for a in msg.attachments.all()],
+        "thread": getattr(msg, "thread_summary", None),
         **({"nonce": nonce} if nonce else {}),
     }
 
@@ -105,6 +106,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
     if nonce is not None and (not isinstance(nonce, str) or len(nonce) > 64):
         raise ValidationFailed.field("nonce", "A nonce is a string of at most 64 characters.")
     access = access_channel(author, channel_id)
+    thread = thread_services.check_can_post(access)
     access.require(Permission.SEND_MESSAGES)
     reply = None
     if reply_to_id is not None:
@@ -130,6 +132,8 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
         if mentions["pinged_roles"]:
             msg.mention_roles.set(mentions["pinged_roles"])
         Channel.objects.filter(pk=access.channel.pk).update(last_message_id=msg.id)
+        if thread is not None:
+            thread_services.record_post(thread, msg)
         msg.author_color = member_color(access.member)
         events.to_channel(access.channel, events.MESSAGE_CREATE, message_payload(msg, nonce=nonce))
     return msg
@@ -160,6 +164,7 @@ def delete_message(*, actor, message: Message) -> None:
         access.require(Permission.MANAGE_MESSAGES)
     message_id = message.id
     message.delete()
+    thread_services.record_delete(access.channel)
     events.to_channel(access.channel, events.MESSAGE_DELETE, {"id": message_id})
 
 

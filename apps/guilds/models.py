@@ -45,6 +45,7 @@ class Channel(models.Model):
         ANNOUNCEMENT = "announcement", _("Announcement")
         DM = "dm", _("Direct message")
         GROUP_DM = "group_dm", _("Group direct message")
+        THREAD = "thread", _("Thread")
 
     # Direct messages are channels outside any guild (guild is null); their recipients are DMRecipient rows.
     guild = models.ForeignKey(Guild, on_delete=models.CASCADE, null=True, blank=True, related_name="channels")
@@ -61,6 +62,9 @@ class Channel(models.Model):
     # The owner of a group DM (who may add and remove recipients); null on every other channel.
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
+    # A thread's text channel; a thread takes its parent's permissions (see selectors.channel_permissions).
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, editable=False,
+                               related_name="threads")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -77,6 +81,8 @@ class Channel(models.Model):
                                    name="channel_owner_only_group_dm"),
             models.CheckConstraint(condition=Q(guild__isnull=False) | Q(slowmode_seconds=0),
                                    name="channel_private_no_slowmode"),
+            models.CheckConstraint(condition=Q(type="thread", parent__isnull=False)
+                                   | (~Q(type="thread") & Q(parent__isnull=True)), name="channel_thread_has_parent"),
         ]
         indexes = [models.Index(fields=["guild", "position"])]
 

@@ -4,6 +4,7 @@
     channel = base, then the channel's overwrites in the order
               @everyone -> the member's roles (allows and denies pooled) -> the member
     a member who cannot VIEW_CHANNEL has nothing in that channel;
+    a thread has its parent's overwrites, and SEND_MESSAGES there means SEND_MESSAGES_IN_THREADS;
     a timed-out member keeps only VIEW_CHANNEL and READ_MESSAGE_HISTORY.
 
 It knows nothing of the ORM: selectors load the data, this decides. Bits follow Discord's
@@ -102,6 +103,7 @@ class ChannelOverwrites:
     roles: tuple[Overwrite, ...] = ()
     member: Overwrite | None = None
     is_voice: bool = False
+    is_thread: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,12 @@ def compute_permissions(member: MemberContext, channel: ChannelOverwrites | None
             return NONE
         if channel.is_voice and not perms & Permission.CONNECT:
             perms &= ~VOICE_NEEDS_CONNECT
+        if channel.is_thread:
+            # Services ask for SEND_MESSAGES everywhere; in a thread the parent's SEND_MESSAGES does
+            # not count, SEND_MESSAGES_IN_THREADS does.
+            perms &= ~Permission.SEND_MESSAGES
+            if perms & Permission.SEND_MESSAGES_IN_THREADS:
+                perms |= Permission.SEND_MESSAGES
 
     if member.timed_out:
         perms &= TIMEOUT_KEEPS

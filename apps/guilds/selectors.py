@@ -60,7 +60,8 @@ def _channel_overwrites(channel: Channel, member: Member, overwrites) -> Channel
         elif ow.member_id == member.id:
             member_ow = Overwrite(ow.allow, ow.deny)
     return ChannelOverwrites(
-        everyone=everyone, roles=tuple(roles), member=member_ow, is_voice=channel.type == Channel.Type.VOICE
+        everyone=everyone, roles=tuple(roles), member=member_ow, is_voice=channel.type == Channel.Type.VOICE,
+        is_thread=channel.type == Channel.Type.THREAD,
     )
 
 
@@ -71,7 +72,8 @@ def guild_permissions(member: Member | None) -> Permission:
 def channel_permissions(member: Member | None, channel: Channel) -> Permission:
     if member is None:
         return NONE
-    overwrites = PermissionOverwrite.objects.filter(channel=channel).select_related("role")
+    # A thread has no overwrites of its own: its parent's apply.
+    overwrites = PermissionOverwrite.objects.filter(channel_id=channel.parent_id or channel.id).select_related("role")
     return compute_permissions(member_context(member), _channel_overwrites(channel, member, overwrites))
 
 
@@ -119,7 +121,7 @@ def access_channel(user, channel_id: int) -> ChannelAccess:
 def visible_channels(member: Member) -> list[tuple[Channel, Permission]]:
     """Every channel of the member's guild the member can view, with its permissions, in order."""
     ctx = member_context(member)
-    channels = list(Channel.objects.filter(guild_id=member.guild_id).select_related("category"))
+    channels = list(Channel.objects.filter(guild_id=member.guild_id, parent__isnull=True).select_related("category"))
     by_channel = defaultdict(list)
     for ow in PermissionOverwrite.objects.filter(channel__guild_id=member.guild_id).select_related("role"):
         by_channel[ow.channel_id].append(ow)
@@ -231,3 +233,9 @@ def _private_channel_access(user, channel: Channel) -> PrivateChannelAccess:
     ).exists()
     return PrivateChannelAccess(member=recipient, permissions=DM_BLOCKED if blocked else DM_RECIPIENT,
                                 channel=channel, blocked=blocked)
+
+
+def visible_thread_ids(channel_ids) -> dict[int, int]:
+    """{thread id: parent id} for every thread (active or archived) under the given channels: a
+    thread is visible exactly when its parent is."""
+    return dict(Channel.objects.filter(parent_id__in=list(channel_ids)).values_list("id", "parent_id"))

@@ -202,7 +202,7 @@ def create_channel(*, actor, guild: Guild, name: str, type: str = Channel.Type.T
     access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
     _validate_channel_fields(guild, type_=type, category=category, topic=topic,
                              slowmode_seconds=slowmode_seconds, user_limit=user_limit)
-    if Channel.objects.filter(guild=guild).count() >= MAX_CHANNELS:
+    if Channel.objects.filter(guild=guild, parent__isnull=True).count() >= MAX_CHANNELS:
         raise Conflict(f"A guild has at most {MAX_CHANNELS} channels.", code="too_many_channels")
     position = (Channel.objects.filter(guild=guild).aggregate(m=Max("position"))["m"] or 0) + 1
     channel = Channel.objects.create(
@@ -222,6 +222,7 @@ def update_channel(*, actor, channel: Channel, **changes) -> Channel:
     unknown = set(changes) - set(_CHANNEL_FIELDS)
     if unknown:
         raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    _not_a_thread(channel)
     member = access_guild(actor, channel.guild_id).member
     if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
         raise MissingPermission("MANAGE_CHANNELS")
@@ -263,6 +264,7 @@ def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]
 
 @transaction.atomic
 def delete_channel(*, actor, channel: Channel) -> None:
+    _not_a_thread(channel)
     member = access_guild(actor, channel.guild_id).member
     if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
         raise MissingPermission("MANAGE_CHANNELS")
@@ -632,3 +634,9 @@ def join_by_invite(*, user, code: str) -> Member:
     events.to_guild(invite.guild_id, events.MEMBER_ADD, events.member_payload(member))
     events.to_user(user.id, events.GUILD_CREATE, events.guild_payload(invite.guild))
     return member
+
+
+def _not_a_thread(channel: Channel) -> None:
+    """Threads change through chat's thread services (their own rules and events), not as channels."""
+    if channel.type == Channel.Type.THREAD:
+        raise ValidationFailed("A thread is changed through /api/threads/{id}.", code="is_thread")

@@ -192,7 +192,7 @@ def settings_channels(request, guild_id):
         except DomainError as exc:
             add_domain_error(channel_form if channel_form.is_bound else category_form, exc)
     ctx = _shell(request, access, tab="channels", channel_form=channel_form, category_form=category_form,
-                 all_channels=list(Channel.objects.filter(guild=g).select_related("category")),
+                 all_channels=list(Channel.objects.filter(guild=g, parent__isnull=True).select_related("category")),
                  categories=categories)
     return render(request, "guilds/settings_channels.html", ctx,
                   status=400 if channel_form.errors or category_form.errors else 200)
@@ -203,7 +203,7 @@ def settings_channels(request, guild_id):
 def channel_move(request, guild_id, channel_id):
     """Move a channel one place up or down (the list order is the sidebar order)."""
     access = _access(request.user, guild_id)
-    channels = list(Channel.objects.filter(guild=access.guild))
+    channels = list(Channel.objects.filter(guild=access.guild, parent__isnull=True))
     ids = [c.id for c in channels]
     if channel_id not in ids:
         raise Http404

@@ -1,9 +1,10 @@
 """The WebSocket gateway (/ws/gateway/): one socket per browser tab relays the user's events and
 takes a few client requests. Frames and codes live in protocol.py; docs/gateway.md is the contract.
 
-A connection holds, per guild it belongs to, the set of channel ids it can view. Relaying an event
-is an in-memory check against that set; the set is recomputed (through the permission engine) only
-when an event says permissions, roles or channels changed.
+A connection holds, per guild it belongs to, the set of channel ids it can view (threads included:
+a thread is visible exactly when its parent is). Relaying an event is an in-memory check against
+that set; the set is recomputed (through the permission engine) only when an event says
+permissions, roles or channels changed.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
+from apps.chat import events as ce
 from apps.chat import services as chat
 from apps.core.errors import DomainError
 from apps.core.events import guild_group, user_group
@@ -96,8 +98,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         ids = await database_sync_to_async(selectors.guild_ids)(self.user)
         for guild_id in ids:
             await self._join(guild_group(guild_id))
-        guilds = await database_sync_to_async(selectors.ready_guilds)(self.user, ids)
-        self.visible = {g["id"]: {c["id"] for c in g["channels"]} for g in guilds}
+        guilds, self.visible = await database_sync_to_async(selectors.ready_state)(self.user, ids)
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         private = await database_sync_to_async(dm_selectors.dm_list)(self.user)
@@ -232,12 +233,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _on_guild_create(self, t, d):
         guild_id = d["id"]
         await self._join(guild_group(guild_id))
-        entry = await database_sync_to_async(selectors.guild_entry)(self.user, guild_id)
+        entry, visible = await database_sync_to_async(selectors.guild_state)(self.user, guild_id)
         if entry is None:  # already left again
             await self._forget(guild_id)
             return None
-        self.visible[guild_id] = {c["id"] for c in entry["channels"]}
-        return {**d, "channels": entry["channels"]}
+        self.visible[guild_id] = visible
+        return {**d, "channels": entry["channels"], "threads": entry["threads"]}
 
     async def _on_guild_delete(self, t, d):
         await self._forget(d["id"])
@@ -297,6 +298,21 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _on_presence(self, t, d):
         return d if d["guild_id"] in self.member_lists and d["guild_id"] in self.visible else None
 
+    async def _on_thread_create(self, t, d):
+        # A thread is visible exactly when its parent is (channel_id is the parent).
+        visible = self.visible.get(d["guild_id"])
+        if visible is None or d["parent_id"] not in visible:
+            return None
+        visible.add(d["id"])
+        return d
+
+    async def _on_thread_delete(self, t, d):
+        visible = self.visible.get(d["guild_id"])
+        if visible is None or d["parent_id"] not in visible:
+            return None
+        visible.discard(d["id"])
+        return d
+
     EVENT_HOOKS = {
         presence.PRESENCE_UPDATE: _on_presence,
         ge.GUILD_CREATE: _on_guild_create,
@@ -309,6 +325,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         ge.CHANNEL_CREATE: _on_channel_change,
         ge.CHANNEL_UPDATE: _on_channel_change,
         ge.CHANNEL_DELETE: _on_channel_delete,
+        ce.THREAD_CREATE: _on_thread_create,
+        ce.THREAD_DELETE: _on_thread_delete,
     }
 
     # --- direct messages ------------------------------------------------------------------------
@@ -330,8 +348,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _recompute(self, guild_id: int) -> list[dict] | None:
         """Re-read what the user can view in the guild; None (and nothing visible) if no longer a member."""
-        entry = await database_sync_to_async(selectors.guild_entry)(self.user, guild_id, unread=False)
-        self.visible[guild_id] = {c["id"] for c in entry["channels"]} if entry else set()
+        entry, self.visible[guild_id] = await database_sync_to_async(selectors.guild_state)(
+            self.user, guild_id, full=False)
         return entry["channels"] if entry else None
 
     async def _join(self, group: str):

@@ -3,8 +3,10 @@ Visibility comes from the one permission engine (apps.guilds.selectors.visible_c
 from __future__ import annotations
 
 from apps.chat.selectors import unread_counts
+from apps.chat.thread_selectors import active_threads
+from apps.chat.thread_services import thread_payload
 from apps.guilds.models import Ban, Channel, Member
-from apps.guilds.selectors import guilds_of, member_of, visible_channels
+from apps.guilds.selectors import guilds_of, member_of, visible_channels, visible_thread_ids
 
 
 def user_payload(user) -> dict:
@@ -51,3 +53,30 @@ def member_list(guild_id: int, limit: int) -> tuple[list[dict], int]:
             "roles": [r.id for r in m.roles.all()]} for m in members]
     total = len(out) if len(out) < limit else Member.objects.filter(guild_id=guild_id).count()
     return out, total
+
+
+def _visible_ids(entry: dict) -> set[int]:
+    """The ids a connection relays events of: the entry's channels and every thread under them."""
+    ids = {c["id"] for c in entry["channels"]}
+    return ids | set(visible_thread_ids(ids))
+
+
+def _with_threads(entry: dict) -> dict:
+    """Add the active threads of the entry's channels (READY, GUILD_CREATE)."""
+    entry["threads"] = [thread_payload(t) for t in active_threads(c["id"] for c in entry["channels"])]
+    return entry
+
+
+def guild_state(user, guild_id: int, *, full: bool = True) -> tuple[dict | None, set[int]]:
+    """guild_entry (`full`: with unread counts and active threads, as when a guild arrives; else
+    the channels only) and the ids the connection may relay in that guild (none for a non-member)."""
+    entry = guild_entry(user, guild_id, unread=full)
+    if entry is None:
+        return None, set()
+    return (_with_threads(entry) if full else entry), _visible_ids(entry)
+
+
+def ready_state(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]]]:
+    """READY's guild list (each with its active threads) and the visible ids per guild."""
+    guilds = [_with_threads(g) for g in ready_guilds(user, ids)]
+    return guilds, {g["id"]: _visible_ids(g) for g in guilds}

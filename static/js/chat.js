@@ -4,6 +4,7 @@
 import { Attachments } from "./attachments.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
+import { attachThreads } from "./threads.js";
 
 const QUICK_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🎉", "👀", "🔥"];
 const PAGE_SIZE = 50;
@@ -115,6 +116,7 @@ class ChatPage {
     this.ackTimer = null;
     this.unread = new Map(); // channel id -> {guildId, unread, mentions}
     this.attachments = new Attachments(this);
+    this.messageHooks = []; // (li, message, {pending}) => void: what other modules add to a rendered message
 
     this.timeFormat = new Intl.DateTimeFormat(this.lang, { hour: "2-digit", minute: "2-digit" });
     this.dateFormat = new Intl.DateTimeFormat(this.lang, { dateStyle: "short", timeStyle: "short" });
@@ -350,6 +352,7 @@ class ChatPage {
     const body = h("div", { class: "msg-body" }, head, content, this.attachments.render(m), this.renderReactions(m));
     li.append(gutter, body);
     if (!pendingNonce) li.append(this.renderActions(m));
+    for (const hook of this.messageHooks) hook(li, m, { pending: Boolean(pendingNonce) });
     return li;
   }
 
@@ -1114,4 +1117,5 @@ if (root) {
   page.start();
   // Other modules (the DM list) listen on this page's gateway rather than open a second socket.
   document.dispatchEvent(new CustomEvent("smartc:chat", { detail: page }));
+  attachThreads(page, { h, fill, fillText, flag });
 }

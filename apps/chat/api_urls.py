@@ -11,3 +11,8 @@ urlpatterns = [
     path("channels/<int:channel_id>/typing", api.TypingView.as_view()),
     path("channels/<int:channel_id>/ack", api.AckView.as_view()),
 ]
+
+urlpatterns += [
+    path("guilds/<int:guild_id>/messages/search", api.GuildSearchView.as_view()),
+    path("users/@me/mentions", api.MentionsView.as_view()),
+]

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
     Exists,
     F,
-    FloatField,
     Func,
     OuterRef,
     Prefetch,
@@ -255,23 +255,38 @@ def search_messages(member, *, q: str = "", author_id: int | None = None, channe
     elif words:
         for w in words:
             qs = qs.filter(content__icontains=w)
-    # The newest matches are the candidates (an index-backed, bounded read); relevance orders them.
-    candidates = list(qs.order_by("-id").values_list("id", flat=True)[: SEARCH_TOTAL_CAP + 1])
-    capped = len(candidates) > SEARCH_TOTAL_CAP
-    candidates = candidates[:SEARCH_TOTAL_CAP]
     if words and postgres:
-        vector, query = _TsVector(F("content")), _TsQuery(Value(tsquery))
-        ranked = (Message.objects.filter(id__in=candidates)
-                  .annotate(rank=Func(vector, query, Value(1), function="ts_rank", output_field=FloatField()))
-                  .order_by("-rank", "-id").values_list("id", flat=True))
-        page_ids = list(ranked[offset: offset + limit])
+        page_ids, count = _ranked_page(qs, tsquery, limit=limit, offset=offset)
     else:
-        page_ids = candidates[offset: offset + limit]
+        newest = list(qs.order_by("-id").values_list("id", flat=True)[: SEARCH_TOTAL_CAP + 1])
+        page_ids, count = newest[offset: offset + limit], len(newest)
     found = {m.id: m for m in _search_related(Message.objects.filter(id__in=page_ids), tsquery if postgres else None)}
     page = [found[i] for i in page_ids if i in found]
     for msg in page:
         msg.snippet = _snippet(msg, words)
-    return SearchPage(total=len(candidates), capped=capped, messages=page)
+    return SearchPage(total=min(count, SEARCH_TOTAL_CAP), capped=count > SEARCH_TOTAL_CAP, messages=page)
+
+
+def _ranked_page(qs: QuerySet[Message], tsquery: str, *, limit: int, offset: int) -> tuple[list[int], int]:
+    """One page of the matches ranked by relevance, then newest, and how many matches (up to the
+    cap + 1). Only the newest matches are ranked: that read is bounded (an index scan that stops
+    at the cap) whatever the word, where ranking every match of a common word would read them all."""
+    candidates = qs.order_by("-id").values("id", "content")[: SEARCH_TOTAL_CAP + 1]
+    try:
+        sql, params = candidates.query.sql_with_params()
+    except EmptyResultSet:  # no channel to search, or a filter that nothing can match
+        return [], 0
+    # The (cap + 1)th match only tells that there are more: it is counted, not ranked.
+    ranked = ("SELECT r.id, r.total FROM (SELECT c.id, c.content, count(*) OVER () AS total,"
+              f" row_number() OVER (ORDER BY c.id DESC) AS n FROM ({sql}) c) r WHERE r.n <= %s"
+              f" ORDER BY ts_rank(to_tsvector('{SEARCH_CONFIG}'::regconfig, r.content),"
+              f" to_tsquery('{SEARCH_CONFIG}'::regconfig, %s), 1) DESC, r.id DESC LIMIT %s OFFSET %s")
+    with connection.cursor() as cursor:
+        cursor.execute(ranked, [*params, SEARCH_TOTAL_CAP, tsquery, limit, offset])
+        rows = cursor.fetchall()
+    if rows:
+        return [r[0] for r in rows], rows[0][1]
+    return [], candidates.count() if offset else 0
 
 
 def _match(tsquery: str):

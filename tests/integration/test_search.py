@@ -222,3 +222,12 @@ def test_inbox_pages_by_cursor_and_filters_by_guild(api_as, guild, owner, genera
     for bad in ({"limit": 51}, {"limit": 0}, {"before": "x"}, {"guild_id": "x"}):
         r = api.get("/api/users/@me/mentions", bad)
         assert r.status_code == 400 and r.json()["error"]["code"] == "validation_failed"
+
+
+def test_ready_names_the_users_roles_so_role_mentions_can_notify(guild, owner):
+    from apps.realtime.selectors import ready_guilds
+
+    crew = make_role(guild, name="crew", mentionable=True)
+    bob = add_member(guild, roles=[crew]).user
+    assert ready_guilds(bob, [guild.id])[0]["role_ids"] == [crew.id]
+    assert ready_guilds(owner, [guild.id])[0]["role_ids"] == []

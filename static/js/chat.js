@@ -1167,3 +1167,6 @@ class ChatPage {
     this.loadInitial();
   }
 }
+
+const root = document.getElementById("chat");
+if (root) new ChatPage(root).start();

@@ -2,7 +2,7 @@
 // one of their roles, or @everyone/@here) while the tab is hidden, a Notification says who wrote in
 // which channel; clicking it brings the tab forward and opens the message. A bell button asks the
 // browser for permission and remembers the choice in localStorage.
-import { openMessage } from "./search.js";
+import { openMessage, renderedText } from "./search.js";
 
 const STORAGE_KEY = "smartc.notifications";
 const BODY_MAX = 200;
@@ -15,10 +15,9 @@ export function notificationsWanted() {
   return supported() && Notification.permission === "granted" && localStorage.getItem(STORAGE_KEY) === "on";
 }
 
-/** The message as plain text: content_html is sanitised markup; its text shows mentions as @names. */
+/** The message as one line of plain text (mentions by name, no markdown signs), cut to BODY_MAX. */
 function plainText(m) {
-  const doc = new DOMParser().parseFromString(m.content_html || "", "text/html"); // inert
-  const text = (doc.body.textContent || m.content || "").replace(/\s+/g, " ").trim();
+  const text = renderedText(m).replace(/\s+/g, " ").trim();
   return text.length > BODY_MAX ? `${text.slice(0, BODY_MAX - 1)}…` : text;
 }
 

@@ -33,6 +33,12 @@ export function snippetNodes(snippet) {
   return out;
 }
 
+/** The text of a message's rendered (server-sanitised) HTML: mentions by name, no markdown signs. */
+export function renderedText(m) {
+  const doc = new DOMParser().parseFromString(m.content_html || "", "text/html"); // inert
+  return doc.body.textContent || m.content;
+}
+
 /** Where a message lives: this page when it is this channel, else its channel's page opened around it. */
 export function openMessage({ guildId, channelId, messageId }) {
   const chat = document.getElementById("chat");
@@ -60,6 +66,7 @@ class SearchPanel {
     this.list = document.getElementById("search-results");
     this.more = document.getElementById("search-more");
     this.mentionsToggle = document.getElementById("mentions-toggle");
+    this.hint = this.panel.querySelector(".search-hint");
     this.mode = null; // "search" | "mentions"
     this.query = "";
     this.offset = 0;
@@ -101,6 +108,7 @@ class SearchPanel {
   open(mode) {
     this.mode = mode;
     this.title.textContent = this.title.dataset[mode];
+    this.hint.hidden = mode !== "search";
     this.panel.hidden = false;
     this.mentionsToggle.setAttribute("aria-expanded", String(mode === "mentions"));
     this.mentionsToggle.classList.toggle("active", mode === "mentions");
@@ -198,7 +206,8 @@ class SearchPanel {
       h("span", { class: "msg-author", text: m.author?.display_name || this.t.deletedUser }),
       h("span", { class: "search-result-channel", text: `#${m.channel.name}` }),
       h("time", { class: "msg-time", datetime: m.created_at, text: this.dateFormat.format(date) })),
-    h("p", { class: "search-snippet" }, snippetNodes(m.snippet)));
+    // A search shows the matched words; the inbox shows the message as read, markdown applied.
+    h("p", { class: "search-snippet" }, this.mode === "search" ? snippetNodes(m.snippet) : renderedText(m)));
   }
 }
 

@@ -114,6 +114,6 @@ def test_search_jumps_to_an_old_message_and_a_hidden_tab_notifies_mentions(live_
     items = page.locator("#search-results .search-result")
     expect(items).to_have_count(3)
     expect(items.nth(0).locator(".search-snippet")).to_have_text("@everyone standup in 5")
-    expect(items.nth(1).locator(".search-snippet")).to_have_text("@Bo the **release** is ready")
+    expect(items.nth(1).locator(".search-snippet")).to_have_text("@Bo the release is ready")
     expect(items.nth(2).locator(".search-snippet")).to_have_text("@Bo are you there?")
     assert errors == []

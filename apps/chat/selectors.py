@@ -251,13 +251,10 @@ def search_messages(member, *, q: str = "", author_id: int | None = None, channe
     postgres = connection.vendor == "postgresql"
     tsquery = " & ".join(f"'{w}':*" if len(w) >= 3 else f"'{w}'" for w in words)
     if words and postgres:
-        qs = qs.filter(_match(tsquery))
-    elif words:
-        for w in words:
-            qs = qs.filter(content__icontains=w)
-    if words and postgres:
-        page_ids, count = _ranked_page(qs, tsquery, limit=limit, offset=offset)
+        page_ids, count = _ranked_page(qs.filter(_match(tsquery)), tsquery, limit=limit, offset=offset)
     else:
+        for w in words:  # SQLite (make run): every word somewhere in the text, newest first
+            qs = qs.filter(content__icontains=w)
         newest = list(qs.order_by("-id").values_list("id", flat=True)[: SEARCH_TOTAL_CAP + 1])
         page_ids, count = newest[offset: offset + limit], len(newest)
     found = {m.id: m for m in _search_related(Message.objects.filter(id__in=page_ids), tsquery if postgres else None)}

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import access_channel, member_color, members_of
+from apps.guilds.selectors import access_channel, access_guild, member_color, members_of
 
 from . import selectors, services, thread_selectors
 from . import serializers as s
@@ -185,3 +185,31 @@ class AttachmentUploadView(APIView):
         att = services.upload_attachment(uploader=request.user, channel_id=channel_id,
                                          upload=files[0] if files else None)
         return Response(services.attachment_payload(att), status=status.HTTP_201_CREATED)
+
+
+def present_found(messages) -> list[dict]:
+    """Search and inbox results: the message, its channel, and the matched part as safe HTML."""
+    return [{**services.message_payload(m), "channel": {"id": m.channel_id, "name": m.channel.name,
+                                                         "guild_id": m.channel.guild_id},
+             "snippet": m.snippet} for m in messages]
+
+
+class GuildSearchView(APIView):
+    @extend_schema(parameters=[s.SearchQuery], responses=s.SearchOut,
+                   summary="Search the guild's messages you may read, best match first")
+    def get(self, request, guild_id):
+        access = access_guild(request.user, guild_id)
+        params = request.query_params.copy()
+        if "has" in params:
+            params.setlist("has", [h for h in params.getlist("has") if h])
+        q = _data(s.SearchQuery, params)
+        found = selectors.search_messages(access.member, **q)
+        return Response({"total": found.total, "capped": found.capped, "results": present_found(found.messages)})
+
+
+class MentionsView(APIView):
+    @extend_schema(parameters=[s.MentionsQuery], responses=s.SearchResultOut(many=True),
+                   summary="Recent messages that mention you, your roles or @everyone, newest first")
+    def get(self, request):
+        q = _data(s.MentionsQuery, request.query_params)
+        return Response(present_found(selectors.mentions_of(request.user, **q)))

@@ -17,3 +17,8 @@ urlpatterns = [
     path("threads/<int:thread_id>/members", thread_api.ThreadMembersView.as_view()),
     path("threads/<int:thread_id>/members/@me", thread_api.ThreadMeView.as_view()),
 ]
+
+urlpatterns += [
+    path("guilds/<int:guild_id>/messages/search", api.GuildSearchView.as_view()),
+    path("users/@me/mentions", api.MentionsView.as_view()),
+]

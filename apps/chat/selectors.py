@@ -1,14 +1,40 @@
 """Reads of messages: history pages, one message, pins, unread counts."""
 from __future__ import annotations
 
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 
 from apps.core.errors import NotFound, ValidationFailed
-from apps.guilds.models import Channel
+from apps.guilds.models import Channel, Member
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import access_channel
+from apps.guilds.selectors import (
+    access_channel,
+    access_guild,
+    guilds_of,
+    member_of,
+    visible_channels,
+    visible_thread_ids,
+)
 
 from .models import Attachment, Message, Reaction, ReadState
 
@@ -101,3 +127,262 @@ def readable_attachment(user, attachment_id: int) -> Attachment:
     if att.sent_at is None and att.uploader_id == getattr(user, "id", None):
         return att
     raise NotFound(gettext("Unknown attachment."), code="unknown_attachment")
+
+
+# --- search and the mentions inbox ---
+# The searchable channels and the inbox's channels come from the one permission engine
+# (visible_channels): a message of a channel the member cannot view, or whose history it cannot
+# read, is never matched, so it can neither appear nor be counted.
+
+SEARCH_CONFIG = "smartc_search"  # `simple` + unaccent, created by migration chat 0002
+SEARCH_QUERY_MAX = 256
+SEARCH_WORDS_MAX = 16
+SEARCH_LIMIT_MAX = 25
+SEARCH_TOTAL_CAP = 1000  # results are ranked among the newest 1,000 matches; the count stops there
+SEARCH_HAS = ("link", "attachment")
+MENTIONS_LIMIT_MAX = 50
+_WORD = re.compile(r"[^\W_]+")
+_FILTER = re.compile(r"(?<!\S)(from|in|has|before|after):(\S+)", re.I)
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"  # private-use characters, stripped from content first
+
+
+@dataclass
+class SearchPage:
+    total: int
+    capped: bool
+    messages: list[Message] = field(default_factory=list)  # each with .snippet (HTML, only <mark>)
+
+
+class _TsVector(Func):
+    # The exact expression of the GIN index message_content_search, so the planner uses it.
+    template = f"to_tsvector('{SEARCH_CONFIG}'::regconfig, %(expressions)s)"
+
+
+class _TsQuery(Func):
+    template = f"to_tsquery('{SEARCH_CONFIG}'::regconfig, %(expressions)s)"
+
+
+class _Headline(Func):
+    template = f"ts_headline('{SEARCH_CONFIG}'::regconfig, %(expressions)s)"
+
+
+def searchable_channel_ids(member) -> list[int]:
+    """The member's channels whose history it may read (VIEW_CHANNEL and READ_MESSAGE_HISTORY)."""
+    needed = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY
+    ids = [ch.id for ch, perms in visible_channels(member) if perms & needed == needed]
+    return ids + list(visible_thread_ids(ids))  # a thread is readable exactly when its parent is
+
+
+def _bound(value, name: str, *, cursor: bool):
+    """A message id, or an ISO date/datetime, for before/after. A bare date means the whole day:
+    before:2025-05-01 ends before that day starts, after:2025-05-01 starts once it ends."""
+    if value in (None, ""):
+        return None
+    value = str(value).strip()
+    if value.isdigit() and len(value) <= 19:
+        return int(value)
+    when = None
+    try:
+        when = parse_datetime(value)
+        if when is None and (day := parse_date(value)) is not None:
+            when = datetime.combine(day, datetime.min.time())
+            if not cursor:
+                when += timedelta(days=1)
+    except ValueError:
+        when = None
+    if when is None:
+        raise ValidationFailed.field(name, gettext("Use a message id or a date such as 2025-05-01."))
+    return when if timezone.is_aware(when) else timezone.make_aware(when, UTC)
+
+
+def _parse_filters(member, q: str, filters: dict) -> tuple[str, dict]:
+    """Pull `from:name in:channel has:link before:… after:…` out of the text into the filters."""
+    def resolve(match):
+        key, value = match.group(1).lower(), match.group(2)
+        if key == "from":
+            name = value.lstrip("@")
+            found = (Member.objects.filter(guild_id=member.guild_id)
+                     .filter(Q(user__username__iexact=name) | Q(nickname__iexact=name)
+                             | Q(user__display_name__iexact=name)).values_list("user_id", flat=True).first())
+            if found is None:
+                raise ValidationFailed.field("q", gettext("No member named %(name)s.") % {"name": name})
+            filters["author_id"] = found
+        elif key == "in":
+            name = value.lstrip("#")
+            found = next((ch.id for ch, _ in visible_channels(member) if ch.name.lower() == name.lower()), None)
+            if found is None:
+                raise ValidationFailed.field("q", gettext("No channel named #%(name)s.") % {"name": name})
+            filters["channel_id"] = found
+        elif key == "has":
+            filters["has"] = [*filters.get("has", []), value.lower()]
+        else:
+            filters[key] = value
+        return " "
+    return _FILTER.sub(resolve, q).strip(), filters
+
+
+def search_messages(member, *, q: str = "", author_id: int | None = None, channel_id: int | None = None,
+                    before=None, after=None, has=(), limit: int = SEARCH_LIMIT_MAX, offset: int = 0) -> SearchPage:
+    """Messages of the member's guild matching the words of `q` (every word, each as a prefix
+    from three letters on, accents ignored) and the filters, best match first then newest."""
+    q = q or ""
+    if len(q) > SEARCH_QUERY_MAX:
+        raise ValidationFailed.field("q", gettext("A search is at most %(n)s characters.") % {"n": SEARCH_QUERY_MAX})
+    if not 1 <= limit <= SEARCH_LIMIT_MAX:
+        raise ValidationFailed.field("limit", gettext("Between 1 and %(n)s.") % {"n": SEARCH_LIMIT_MAX})
+    if not 0 <= offset < SEARCH_TOTAL_CAP:
+        raise ValidationFailed.field("offset", gettext("Between 0 and %(n)s.") % {"n": SEARCH_TOTAL_CAP - 1})
+    text, f = _parse_filters(member, q, {"author_id": author_id, "channel_id": channel_id, "before": before,
+                                         "after": after, "has": list(has or ())})
+    words = [w.lower() for w in _WORD.findall(text)]
+    if text and not words:
+        raise ValidationFailed.field("q", gettext("Search for at least one word."))
+    if len(words) > SEARCH_WORDS_MAX:
+        raise ValidationFailed.field("q", gettext("A search has at most %(n)s words.") % {"n": SEARCH_WORDS_MAX})
+    if bad := [h for h in f["has"] if h not in SEARCH_HAS]:
+        raise ValidationFailed.field("has", gettext("Unknown filter has:%(value)s.") % {"value": bad[0]})
+    if not words and not any(f[k] for k in ("author_id", "channel_id", "before", "after", "has")):
+        raise ValidationFailed.field("q", gettext("Type something to search for, or choose a filter."))
+
+    channel_ids = searchable_channel_ids(member)
+    if f["channel_id"] is not None:
+        channel_ids = [c for c in channel_ids if c == f["channel_id"]]
+    qs = Message.objects.filter(channel_id__in=channel_ids)
+    if f["author_id"] is not None:
+        qs = qs.filter(author_id=f["author_id"])
+    for key, op in (("before", "lt"), ("after", "gt")):
+        bound = _bound(f[key], key, cursor=key == "before")
+        if isinstance(bound, int):
+            qs = qs.filter(**{f"id__{op}": bound})
+        elif bound is not None:
+            qs = qs.filter(**{f"created_at__{op if key == 'before' else 'gte'}": bound})
+    if "link" in f["has"]:
+        qs = qs.filter(Q(content__contains="http://") | Q(content__contains="https://"))
+    if "attachment" in f["has"]:
+        qs = qs.filter(attachment_count__gt=0)
+
+    postgres = connection.vendor == "postgresql"
+    tsquery = " & ".join(f"'{w}':*" if len(w) >= 3 else f"'{w}'" for w in words)
+    if words and postgres:
+        page_ids, count = _ranked_page(qs.filter(_match(tsquery)), tsquery, limit=limit, offset=offset)
+    else:
+        for w in words:  # SQLite (make run): every word somewhere in the text, newest first
+            qs = qs.filter(content__icontains=w)
+        newest = list(qs.order_by("-id").values_list("id", flat=True)[: SEARCH_TOTAL_CAP + 1])
+        page_ids, count = newest[offset: offset + limit], len(newest)
+    found = {m.id: m for m in _search_related(Message.objects.filter(id__in=page_ids), tsquery if postgres else None)}
+    page = [found[i] for i in page_ids if i in found]
+    for msg in page:
+        msg.snippet = _snippet(msg, words)
+    return SearchPage(total=min(count, SEARCH_TOTAL_CAP), capped=count > SEARCH_TOTAL_CAP, messages=page)
+
+
+def _ranked_page(qs: QuerySet[Message], tsquery: str, *, limit: int, offset: int) -> tuple[list[int], int]:
+    """One page of the matches ranked by relevance, then newest, and how many matches (up to the
+    cap + 1). Only the newest matches are ranked: that read is bounded (an index scan that stops
+    at the cap) whatever the word, where ranking every match of a common word would read them all."""
+    candidates = qs.order_by("-id").values("id", "content")[: SEARCH_TOTAL_CAP + 1]
+    try:
+        sql, params = candidates.query.sql_with_params()
+    except EmptyResultSet:  # no channel to search, or a filter that nothing can match
+        return [], 0
+    # The (cap + 1)th match only tells that there are more: it is counted, not ranked.
+    ranked = ("SELECT r.id, r.total FROM (SELECT c.id, c.content, count(*) OVER () AS total,"
+              f" row_number() OVER (ORDER BY c.id DESC) AS n FROM ({sql}) c) r WHERE r.n <= %s"
+              f" ORDER BY ts_rank(to_tsvector('{SEARCH_CONFIG}'::regconfig, r.content),"
+              f" to_tsquery('{SEARCH_CONFIG}'::regconfig, %s), 1) DESC, r.id DESC LIMIT %s OFFSET %s")
+    with connection.cursor() as cursor:
+        cursor.execute(ranked, [*params, SEARCH_TOTAL_CAP, tsquery, limit, offset])
+        rows = cursor.fetchall()
+    if rows:
+        return [r[0] for r in rows], rows[0][1]
+    return [], candidates.count() if offset else 0
+
+
+def _match(tsquery: str):
+    return Func(_TsVector(F("content")), _TsQuery(Value(tsquery)), template="%(expressions)s", arg_joiner=" @@ ",
+                output_field=BooleanField())
+
+
+def _search_related(qs: QuerySet[Message], tsquery: str | None) -> QuerySet[Message]:
+    qs = qs.select_related("author", "channel", "reply_to__author").prefetch_related("mentions", "mention_roles")
+    if tsquery:
+        # ts_headline drops what its parser takes for tags (and mentions like <@8> with them), so it
+        # reads the content already HTML-escaped: its output is then escaped text plus the markers.
+        clean = Func(F("content"), Value(_MARK_OPEN + _MARK_CLOSE), Value(""), function="translate")
+        for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
+            clean = Func(clean, Value(char), Value(entity), function="replace")
+        options = f"StartSel={_MARK_OPEN}, StopSel={_MARK_CLOSE}, MaxWords=40, MinWords=15"
+        qs = qs.annotate(headline=_Headline(clean, _TsQuery(Value(tsquery)), Value(options), output_field=TextField()))
+    return qs
+
+
+_SNIPPET_CHARS = 300
+_ESCAPED_USER = re.compile(r"&lt;@(\d{1,20})&gt;")
+_ESCAPED_ROLE = re.compile(r"&lt;@&amp;(\d{1,20})&gt;")
+
+
+def _snippet(msg: Message, words: list[str]) -> str:
+    """The matched part of a message as HTML: the text escaped, mentions shown by name, and the
+    matched words in <mark>; no other markup can come from the content."""
+    raw = getattr(msg, "headline", None)  # escaped by the database
+    escape = html.escape if raw is None else _escape_stray
+    if raw is None:
+        raw = _mark_words(msg.content.replace(_MARK_OPEN, "").replace(_MARK_CLOSE, ""), words)
+    out, open_ = [], False
+    for part in re.split(f"([{_MARK_OPEN}{_MARK_CLOSE}])", raw):
+        if part == _MARK_OPEN:
+            out.append("" if open_ else "<mark>")
+            open_ = True
+        elif part == _MARK_CLOSE:
+            out.append("</mark>" if open_ else "")
+            open_ = False
+        else:
+            out.append(escape(part))
+    if open_:
+        out.append("</mark>")
+    users = {u.id: u.shown_name for u in msg.mentions.all()}
+    roles = {r.id: r.name for r in msg.mention_roles.all()}
+    text = "".join(out)
+    text = _ESCAPED_ROLE.sub(lambda m: "@" + html.escape(roles.get(int(m.group(1)), "role")), text)
+    return _ESCAPED_USER.sub(lambda m: "@" + html.escape(users.get(int(m.group(1)), "unknown")), text)
+
+
+def _escape_stray(text: str) -> str:
+    """Text the database escaped: a stray < > or " (there should be none) is escaped all the same."""
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _mark_words(content: str, words: list[str]) -> str:
+    """ts_headline's job where there is no PostgreSQL: a window around the first match, words marked."""
+    if not words:
+        return content[:_SNIPPET_CHARS]
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
+    first = pattern.search(content)
+    start = max(0, (first.start() if first else 0) - 80)
+    window = content[start: start + _SNIPPET_CHARS]
+    marked = pattern.sub(lambda m: f"{_MARK_OPEN}{m.group(0)}{_MARK_CLOSE}", window)
+    return ("… " if start else "") + marked + (" …" if start + _SNIPPET_CHARS < len(content) else "")
+
+
+def mentions_of(user, *, before: int | None = None, limit: int = 25, guild_id: int | None = None) -> list[Message]:
+    """Newest first: messages of others that mention the user, one of the user's roles, or
+    @everyone/@here, in channels whose history the user may read (in one guild, or all of them)."""
+    if not 1 <= limit <= MENTIONS_LIMIT_MAX:
+        raise ValidationFailed.field("limit", gettext("Between 1 and %(n)s.") % {"n": MENTIONS_LIMIT_MAX})
+    if guild_id is not None:
+        members = [access_guild(user, guild_id).member]
+    else:
+        members = [m for gid in guilds_of(user).values_list("id", flat=True) if (m := member_of(user, gid))]
+    channel_ids = [cid for member in members for cid in searchable_channel_ids(member)]
+    role_ids = [r.id for member in members for r in member.roles.all()]
+    mentioned = (Q(id__in=Message.mentions.through.objects.filter(user=user).values("message_id"))
+                 | Q(mention_everyone=True)
+                 | Q(id__in=Message.mention_roles.through.objects.filter(role_id__in=role_ids).values("message_id")))
+    qs = Message.objects.filter(mentioned, channel_id__in=channel_ids).exclude(author=user)
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    page = list(_search_related(qs, None).order_by("-id")[:limit])
+    for msg in page:
+        msg.snippet = _snippet(msg, [])
+    return page

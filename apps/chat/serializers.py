@@ -93,3 +93,46 @@ class MessageOut(serializers.Serializer):
 
 class AttachmentUpload(serializers.Serializer):
     file = serializers.FileField(help_text="One file; images (PNG, JPEG, GIF, WebP) are checked by their content.")
+
+
+class SearchQuery(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=256, trim_whitespace=True,
+                              help_text="Words to find (all of them; from three letters on, a word also finds the "
+                                        "words it starts; accents are ignored), and optionally the filters "
+                                        "from:username in:channel has:link|attachment before:… after:…")
+    author_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    channel_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    before = serializers.CharField(required=False, allow_blank=True, default=None, max_length=40,
+                                   help_text="A message id, or an ISO date (messages before that day) or datetime")
+    after = serializers.CharField(required=False, allow_blank=True, default=None, max_length=40,
+                                  help_text="A message id, or an ISO date (messages after that day) or datetime")
+    has = serializers.ListField(child=serializers.ChoiceField(choices=["link", "attachment"]), required=False,
+                                default=list, max_length=2)
+    limit = serializers.IntegerField(required=False, default=25)
+    offset = serializers.IntegerField(required=False, default=0)
+
+
+class ChannelRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    guild_id = serializers.IntegerField()
+
+
+class SearchResultOut(MessageOut):
+    """A message plus where it is and, for search, the matched part as HTML (only <mark> tags)."""
+
+    reactions = None
+    channel = ChannelRefOut()
+    snippet = serializers.CharField(help_text="Escaped text; only <mark> elements around the matched words")
+
+
+class SearchOut(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Matches, counted up to 1,000")
+    capped = serializers.BooleanField(help_text="True when there are more than 1,000 matches")
+    results = SearchResultOut(many=True)
+
+
+class MentionsQuery(serializers.Serializer):
+    before = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    limit = serializers.IntegerField(required=False, default=25)
+    guild_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)

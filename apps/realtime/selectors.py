@@ -33,7 +33,8 @@ def guild_entry(user, guild_id: int, *, unread: bool = True) -> dict | None:
         counts = unread_counts(user, [c["id"] for c in channels])
         for c in channels:
             c.update(counts[c["id"]])
-    return {"id": member.guild_id, "name": member.guild.name, "channels": channels}
+    return {"id": member.guild_id, "name": member.guild.name, "channels": channels,
+            "role_ids": [r.id for r in member.roles.all()]}
 
 
 def ready_guilds(user, ids: list[int]) -> list[dict]:

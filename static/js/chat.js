@@ -5,6 +5,7 @@ import { Attachments } from "./attachments.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
 import { attachThreads } from "./threads.js";
+import { attachNotifications } from "./notifications.js";
 
 const QUICK_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🎉", "👀", "🔥"];
 const PAGE_SIZE = 50;
@@ -139,6 +140,7 @@ class ChatPage {
     });
     this.bindGateway();
     new Presence(this.gateway, this.guildId).start();
+    this.bindJumps();
     this.gateway.connect();
     window.addEventListener("pagehide", () => {
       if (this.ackTimer) this.ack(); // an ack still waiting goes out before the socket closes
@@ -147,7 +149,9 @@ class ChatPage {
     window.addEventListener("pageshow", (event) => {
       if (event.persisted) this.gateway.connect(); // back from the back/forward cache
     });
-    this.loadInitial();
+    const around = Number(new URLSearchParams(location.search).get("around"));
+    if (around > 0) this.openAt(around);
+    else this.loadInitial();
   }
 
   // --- REST ------------------------------------------------------------------------------------
@@ -531,6 +535,10 @@ class ChatPage {
       this.pending.delete(m.nonce);
     }
     if (this.messages.has(m.id)) return;
+    if (this.gapAfter) {
+      if (mine) this.backToPresent(); // the newer messages are not loaded; show the present
+      return;
+    }
     const stick = mine || this.isNearBottom();
     this.upsert(m, { scroll: false });
     if (stick) this.scrollToBottom();
@@ -1108,6 +1116,69 @@ class ChatPage {
     this.toastTimer = setTimeout(() => {
       this.toast.hidden = true;
     }, 6000);
+  }
+
+  // --- jumping to a message (search results, notifications, ?around= links) -----------------------
+
+  bindJumps() {
+    attachNotifications(this.gateway, { userId: this.userId, guildId: this.guildId, roleIds: this.roleIds });
+    document.addEventListener("smartc:jump", (event) => {
+      if (event.detail?.channelId === this.channelId) this.openAt(event.detail.messageId);
+    });
+    this.scroller.addEventListener("scroll", () => {
+      if (this.gapAfter && this.isNearBottom()) this.loadNewer();
+    }, { passive: true });
+  }
+
+  /** Show message `id` of this channel: in place when it is loaded, else the page around it. The
+   *  messages after that page are then loaded as the reader scrolls down (gapAfter). */
+  async openAt(id) {
+    if (this.elementFor(id)) {
+      this.jumpTo(id);
+      return;
+    }
+    if (!this.can.history) {
+      if (!this.historyLoaded) this.loadInitial();
+      return;
+    }
+    let page;
+    try {
+      page = await this.api("GET", this.messagesPath(`?around=${id}&limit=${PAGE_SIZE}`));
+    } catch (err) {
+      this.showToast(err.message || this.t.historyFailed);
+      if (!this.historyLoaded) this.loadInitial();
+      return;
+    }
+    this.messages.clear();
+    this.list.replaceChildren();
+    for (const m of page) this.upsert(m, { scroll: false });
+    this.hasMore = true;
+    this.historyStart.hidden = true;
+    this.historyLoaded = true;
+    this.gapAfter = true;
+    this.jumpTo(id);
+    if (this.isNearBottom()) this.loadNewer();
+  }
+
+  async loadNewer() {
+    if (this.loadingNewer || !this.gapAfter) return;
+    this.loadingNewer = true;
+    try {
+      const page = await this.api("GET", this.messagesPath(`?after=${this.newestId()}&limit=${PAGE_SIZE}`));
+      for (const m of page) this.upsert(m, { scroll: false });
+      if (page.length < PAGE_SIZE) this.gapAfter = false;
+    } catch (err) {
+      this.showToast(err.message);
+    } finally {
+      this.loadingNewer = false;
+    }
+  }
+
+  backToPresent() {
+    this.gapAfter = false;
+    this.messages.clear();
+    this.list.replaceChildren();
+    this.loadInitial();
   }
 }
 

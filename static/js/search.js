@@ -1,0 +1,215 @@
+// Message search and the recent-mentions inbox, in one panel under the channel header.
+// The server parses the filter words (from:, in:, has:, before:, after:) and answers snippets that
+// are escaped text with <mark> around the matches; they are rebuilt here node by node all the same,
+// so nothing but text and <mark> can reach the page. Clicking a result jumps to the message.
+
+const PAGE = 25;
+
+function apiGet(path) {
+  return fetch(`/api${path}`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+}
+
+function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+  return node;
+}
+
+/** The snippet as DOM: its text, and <mark> elements; any other markup becomes its text. */
+export function snippetNodes(snippet) {
+  const doc = new DOMParser().parseFromString(`<div>${snippet}</div>`, "text/html"); // inert: no scripts run
+  const out = document.createDocumentFragment();
+  for (const node of doc.body.firstChild?.childNodes || []) {
+    if (node.nodeName === "MARK") out.append(h("mark", { text: node.textContent }));
+    else out.append(node.textContent);
+  }
+  return out;
+}
+
+/** The text of a message's rendered (server-sanitised) HTML: mentions by name, no markdown signs. */
+export function renderedText(m) {
+  const doc = new DOMParser().parseFromString(m.content_html || "", "text/html"); // inert
+  return doc.body.textContent || m.content;
+}
+
+/** Where a message lives: this page when it is this channel, else its channel's page opened around it. */
+export function openMessage({ guildId, channelId, messageId }) {
+  const chat = document.getElementById("chat");
+  if (chat && Number(chat.dataset.channelId) === channelId) {
+    document.dispatchEvent(new CustomEvent("smartc:jump", { detail: { channelId, messageId } }));
+    return;
+  }
+  location.assign(`/guilds/${guildId}/channels/${channelId}?around=${messageId}`);
+}
+
+function fillText(template, values) {
+  return template.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
+}
+
+class SearchPanel {
+  constructor(root) {
+    this.root = root;
+    this.t = { ...root.dataset };
+    this.guildId = Number(root.dataset.guildId);
+    this.form = document.getElementById("search-form");
+    this.input = document.getElementById("search-input");
+    this.panel = document.getElementById("search-panel");
+    this.title = document.getElementById("search-panel-title");
+    this.summary = document.getElementById("search-summary");
+    this.list = document.getElementById("search-results");
+    this.more = document.getElementById("search-more");
+    this.mentionsToggle = document.getElementById("mentions-toggle");
+    this.hint = this.panel.querySelector(".search-hint");
+    this.mode = null; // "search" | "mentions"
+    this.query = "";
+    this.offset = 0;
+    this.cursor = null;
+    this.generation = 0; // answers to an older request are dropped
+    this.lang = document.documentElement.lang || navigator.language;
+    this.dateFormat = new Intl.DateTimeFormat(this.lang, { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  start() {
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const q = this.input.value.trim();
+      if (q) this.search(q);
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.close();
+    });
+    this.mentionsToggle.addEventListener("click", () => {
+      if (this.mode === "mentions" && !this.panel.hidden) this.close();
+      else this.mentions();
+    });
+    this.panel.querySelector(".search-close").addEventListener("click", () => this.close());
+    this.more.addEventListener("click", () => this.loadMore());
+    this.list.addEventListener("click", (event) => {
+      const item = event.target.closest(".search-result");
+      if (!item) return;
+      const d = item.dataset;
+      openMessage({ guildId: Number(d.guildId), channelId: Number(d.channelId), messageId: Number(d.id) });
+    });
+    this.list.addEventListener("keydown", (event) => {
+      if ((event.key === "Enter" || event.key === " ") && event.target.closest(".search-result")) {
+        event.preventDefault();
+        event.target.closest(".search-result").click();
+      }
+    });
+  }
+
+  open(mode) {
+    this.mode = mode;
+    this.title.textContent = this.title.dataset[mode];
+    this.hint.hidden = mode !== "search";
+    this.panel.hidden = false;
+    this.mentionsToggle.setAttribute("aria-expanded", String(mode === "mentions"));
+    this.mentionsToggle.classList.toggle("active", mode === "mentions");
+    this.list.replaceChildren();
+    this.summary.textContent = "";
+    this.more.hidden = true;
+  }
+
+  close() {
+    this.panel.hidden = true;
+    this.mode = null;
+    this.mentionsToggle.setAttribute("aria-expanded", "false");
+    this.mentionsToggle.classList.remove("active");
+  }
+
+  async get(path) {
+    let res;
+    try {
+      res = await apiGet(path);
+    } catch {
+      throw new Error(this.t.network);
+    }
+    const data = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = data?.error || {};
+      const fieldMessages = Object.values(err.fields || {}).flat().filter((m) => typeof m === "string");
+      throw new Error(fieldMessages[0] || err.message || this.t.failed);
+    }
+    return data;
+  }
+
+  async search(q) {
+    this.open("search");
+    this.query = q;
+    this.offset = 0;
+    await this.loadMore();
+  }
+
+  async mentions() {
+    this.open("mentions");
+    this.cursor = null;
+    await this.loadMore();
+  }
+
+  async loadMore() {
+    const generation = ++this.generation;
+    const mode = this.mode;
+    this.more.hidden = true;
+    try {
+      if (mode === "search") {
+        const params = new URLSearchParams({ q: this.query, limit: String(PAGE), offset: String(this.offset) });
+        const data = await this.get(`/guilds/${this.guildId}/messages/search?${params}`);
+        if (generation !== this.generation) return;
+        this.offset += data.results.length;
+        this.summary.textContent = this.countText(data);
+        this.append(data.results, this.t.noResults);
+        this.more.hidden = !(data.results.length === PAGE && this.offset < data.total);
+      } else {
+        const params = new URLSearchParams({ limit: String(PAGE) });
+        if (this.cursor) params.set("before", String(this.cursor));
+        const data = await this.get(`/users/@me/mentions?${params}`);
+        if (generation !== this.generation) return;
+        if (data.length) this.cursor = data[data.length - 1].id;
+        this.append(data, this.t.noMentions);
+        this.more.hidden = data.length < PAGE;
+      }
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.summary.textContent = "";
+      this.list.replaceChildren(h("li", { class: "search-empty error", role: "alert", text: err.message }));
+    }
+  }
+
+  countText(data) {
+    if (data.capped) return fillText(this.t.resultsCapped, { n: data.total.toLocaleString(this.lang) });
+    if (data.total === 1) return this.t.resultsOne;
+    return fillText(this.t.resultsMany, { n: data.total.toLocaleString(this.lang) });
+  }
+
+  append(results, emptyText) {
+    if (!results.length && !this.list.children.length) {
+      this.list.append(h("li", { class: "search-empty muted", text: emptyText }));
+      return;
+    }
+    for (const m of results) this.list.append(this.renderResult(m));
+  }
+
+  renderResult(m) {
+    const date = new Date(m.created_at);
+    return h("li", {
+      class: "search-result", tabindex: "0", role: "button",
+      dataset: { id: String(m.id), channelId: String(m.channel.id), guildId: String(m.channel.guild_id) },
+    },
+    h("div", { class: "search-result-head" },
+      h("span", { class: "msg-author", text: m.author?.display_name || this.t.deletedUser }),
+      h("span", { class: "search-result-channel", text: `#${m.channel.name}` }),
+      h("time", { class: "msg-time", datetime: m.created_at, text: this.dateFormat.format(date) })),
+    // A search shows the matched words; the inbox shows the message as read, markdown applied.
+    h("p", { class: "search-snippet" }, this.mode === "search" ? snippetNodes(m.snippet) : renderedText(m)));
+  }
+}
+
+const root = document.getElementById("search-tools");
+if (root) new SearchPanel(root).start();

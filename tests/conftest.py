@@ -5,6 +5,17 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory, make_guild
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_database_pools(django_db_setup):
+    """The PostgreSQL pool keeps connections open; close them before the test database is dropped."""
+    yield
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        if hasattr(conn, "close_pool"):
+            conn.close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate-limit counters live in Redis; each test starts with none."""

@@ -14,6 +14,7 @@ import logging
 import uuid
 from types import SimpleNamespace
 
+from asgiref.sync import async_to_sync
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -91,21 +92,33 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self._send(protocol.hello(interval))
         loop = asyncio.get_running_loop()
         self.last_heartbeat = self.groups_refreshed = loop.time()
-        self.watchdog = asyncio.create_task(self._watch_heartbeats(interval / 1000 * settings.GATEWAY_HEARTBEAT_GRACE))
-        # Subscribe before reading state: an event published in between waits in the queue and is
-        # relayed after READY instead of falling between the read and the subscription.
         await self._join(user_group(self.user.id))
-        ids = await database_sync_to_async(selectors.guild_ids)(self.user)
-        for guild_id in ids:
-            await self._join(guild_group(guild_id))
-        guilds, self.visible = await database_sync_to_async(selectors.ready_state)(self.user, ids)
+        ids, guilds, self.visible, private = await database_sync_to_async(self._read_state)()
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
-        private = await database_sync_to_async(dm_selectors.dm_list)(self.user)
         self.private = {c["id"] for c in private}
         await self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
                                               "private_channels": private, "session_id": self.session_id})
+        # Heartbeats sent while the server was still preparing READY wait unread behind connect():
+        # the client is not late, the server was. The deadline counts from READY.
+        self.last_heartbeat = loop.time()
+        self.watchdog = asyncio.create_task(self._watch_heartbeats(interval / 1000 * settings.GATEWAY_HEARTBEAT_GRACE))
         await self._set_presence(presence.ONLINE)
+
+    def _read_state(self):
+        """What READY carries, read in one trip to the database thread: in a reconnect storm every
+        connection's trips queue on that one thread, so each extra trip delays every READY.
+        The guild groups are joined before the state is read (from this thread, on the event loop):
+        an event published in between waits in the queue and is relayed after READY instead of
+        falling between the read and the subscription."""
+        ids = selectors.guild_ids(self.user)
+        async_to_sync(self._join_all)([guild_group(guild_id) for guild_id in ids])
+        guilds, visible = selectors.ready_state(self.user, ids)
+        return ids, guilds, visible, dm_selectors.dm_list(self.user)
+
+    async def _join_all(self, groups: list[str]):
+        for group in groups:
+            await self._join(group)
 
     async def _watch_heartbeats(self, timeout: float):
         loop = asyncio.get_running_loop()

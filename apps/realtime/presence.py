@@ -28,6 +28,8 @@ ONLINE, IDLE, DND, OFFLINE = "online", "idle", "dnd", "offline"
 SETTABLE = (ONLINE, IDLE, DND)
 _RANK = {DND: 3, ONLINE: 2, IDLE: 1}
 PRESENCE_UPDATE = "PRESENCE_UPDATE"
+POOL_SIZE = 50  # Redis connections per process for presence
+POOL_WAIT = 30.0  # seconds an update may wait for one of them
 
 
 def aggregate(entries) -> str:
@@ -36,24 +38,51 @@ def aggregate(entries) -> str:
     return best if best in _RANK else OFFLINE
 
 
-# Drop expired entries, replace this connection's entry (or only remove it when ARGV[3] is empty),
-# and return the statuses before and after, in one atomic step.
-_UPDATE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local before = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, entry in ipairs(before) do
-  if string.sub(entry, 1, #ARGV[2]) == ARGV[2] then redis.call('ZREM', KEYS[1], entry) end
+# Per user, three keys: the live connections scored by expiry, each connection's status, and how
+# many connections have each status. Every step is O(1) in the number of connections, except that
+# expired ones are dropped (each once). ARGV: now, connection id, status ('' once it is gone),
+# its expiry, the keys' lifetime. Returns the user's strongest status before and after ('' = none).
+_COMMON = """
+local function strongest()
+  for _, s in ipairs({'dnd', 'online', 'idle'}) do
+    if tonumber(redis.call('HGET', KEYS[3], s) or '0') > 0 then return s end
+  end
+  return ''
 end
-if ARGV[3] ~= '' then
-  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2] .. ARGV[3])
-  redis.call('EXPIRE', KEYS[1], ARGV[5])
+local function drop(conns)
+  for _, c in ipairs(conns) do
+    local s = redis.call('HGET', KEYS[2], c)
+    if s then
+      redis.call('HINCRBY', KEYS[3], s, -1)
+      redis.call('HDEL', KEYS[2], c)
+    end
+    redis.call('ZREM', KEYS[1], c)
+  end
 end
-return {before, redis.call('ZRANGE', KEYS[1], 0, -1)}
+drop(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]))
 """
+_UPDATE = _COMMON + """
+local before = strongest()
+if ARGV[3] == '' then
+  drop({ARGV[2]})
+else
+  local old = redis.call('HGET', KEYS[2], ARGV[2])
+  if old ~= ARGV[3] then
+    if old then redis.call('HINCRBY', KEYS[3], old, -1) end
+    redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+    redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  end
+  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
+  for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[5]) end
+end
+return {before, strongest()}
+"""
+_READ = _COMMON + "return strongest()"
 
 
-def _statuses(entries) -> list[str]:
-    return [(e.decode() if isinstance(e, bytes) else e).rpartition("|")[2] for e in entries]
+def _status(raw) -> str:
+    raw = raw.decode() if isinstance(raw, bytes) else raw
+    return raw if raw in _RANK else OFFLINE
 
 
 class RedisStore:
@@ -66,23 +95,27 @@ class RedisStore:
 
         loop = asyncio.get_running_loop()
         if loop not in self.clients:
-            self.clients[loop] = redis.from_url(self.url)
+            # A bounded pool that waits for a free connection: in a connect storm thousands of
+            # connections update presence at once, and a plain pool fails past its size.
+            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=POOL_SIZE, timeout=POOL_WAIT)
+            self.clients[loop] = redis.Redis(connection_pool=pool)
         return self.clients[loop]
 
     @staticmethod
-    def _key(user_id: int) -> str:
-        return f"smartc:presence:{user_id}"
+    def _keys(user_id: int) -> list[str]:
+        # One hash tag: the three keys of a user live on the same Redis Cluster slot.
+        return [f"smartc:presence:{{{user_id}}}:{part}" for part in ("conns", "status", "counts")]
 
     async def update(self, user_id: int, conn: str, status: str | None, ttl: float) -> tuple[str, str]:
         now = time.time()
         before, after = await self._client().eval(
-            _UPDATE, 1, self._key(user_id), now, f"{conn}|", status or "", now + ttl, int(ttl) + 1)
-        return aggregate(_statuses(before)), aggregate(_statuses(after))
+            _UPDATE, 3, *self._keys(user_id), now, conn, status or "", now + ttl, int(ttl) + 1)
+        return _status(before), _status(after)
 
     async def close(self) -> None:
         client = self.clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
-            await client.aclose()
+            await client.aclose(close_connection_pool=True)
 
     async def statuses(self, user_ids: list[int]) -> dict[int, str]:
         if not user_ids:
@@ -90,9 +123,9 @@ class RedisStore:
         now = time.time()
         async with self._client().pipeline(transaction=False) as pipe:
             for uid in user_ids:
-                pipe.zrangebyscore(self._key(uid), now, "+inf")
+                pipe.eval(_READ, 3, *self._keys(uid), now)
             results = await pipe.execute()
-        return {uid: aggregate(_statuses(entries)) for uid, entries in zip(user_ids, results, strict=True)}
+        return {uid: _status(raw) for uid, raw in zip(user_ids, results, strict=True)}
 
 
 class MemoryStore:

@@ -85,7 +85,16 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
     "django.db.backends.", "django_prometheus.db.backends."
 )
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # A pool per process: the WebSocket gateway reads the database on every connect, and opening a
+    # PostgreSQL connection for each read costs more than the read (persistent connections are not
+    # an option under ASGI, where threads come and go).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache and Celery broker when REDIS_URL is set. ---
@@ -93,9 +102,12 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "apps.realtime.layers.BlockingPoolRedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
+                # socket_timeout above the layer's 5 s blocking read; a bounded pool per process
+                # whose callers wait (`timeout` seconds at most) for a free connection.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30,
+                           "max_connections": env.int("CHANNEL_LAYER_POOL_SIZE", default=200), "timeout": 30}],
                 "capacity": 1500,
                 "expiry": 30,
             },

@@ -51,8 +51,15 @@ def listen():
         listener.close()
 
 
-def test_layer_is_redis():
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+def test_layer_is_redis_with_a_pool_that_waits_instead_of_failing():
+    import redis.asyncio
+    from channels_redis.core import RedisChannelLayer
+
+    layer = get_channel_layer()
+    assert isinstance(layer, RedisChannelLayer)
+    pool = layer.create_pool(0)
+    assert isinstance(pool, redis.asyncio.BlockingConnectionPool)
+    assert pool.max_connections == 200
 
 
 def test_channel_create_reaches_the_guild_group_after_commit(guild, owner, django_capture_on_commit_callbacks, listen):

@@ -38,7 +38,7 @@ def test_real_services_from_the_environment():
     s = settings_with({"DATABASE_URL": "postgres://u@db:5432/smartc", "REDIS_URL": "redis://cache:6379/0",
                        "AWS_STORAGE_BUCKET_NAME": "media"})
     assert s["db"].endswith("postgresql")
-    assert s["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert s["layer"] == "apps.realtime.layers.BlockingPoolRedisChannelLayer"
     assert s["cache"].endswith("RedisCache")
     assert s["eager"] is False and s["broker"] == "redis://cache:6379/0"
     assert s["media"] == "storages.backends.s3.S3Storage"

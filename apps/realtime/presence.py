@@ -93,11 +93,14 @@ class RedisStore:
     def _client(self):
         import redis.asyncio as redis
 
+        from .layers import retrying
+
         loop = asyncio.get_running_loop()
         if loop not in self.clients:
             # A bounded pool that waits for a free connection: in a connect storm thousands of
             # connections update presence at once, and a plain pool fails past its size.
-            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=POOL_SIZE, timeout=POOL_WAIT)
+            pool = redis.BlockingConnectionPool.from_url(self.url, max_connections=POOL_SIZE, timeout=POOL_WAIT,
+                                                         **retrying())
             self.clients[loop] = redis.Redis(connection_pool=pool)
         return self.clients[loop]
 

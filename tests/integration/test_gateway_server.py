@@ -3,6 +3,9 @@ Redis, driven by the `websockets` client and plain HTTP, as a browser would."""
 from __future__ import annotations
 
 import json
+import shutil
+import socket
+import subprocess
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -17,7 +20,7 @@ from websockets.sync.client import connect
 from apps.chat.models import Message
 from apps.guilds.models import Channel
 from tests.factories import UserFactory, add_member
-from tests.servers import running_server
+from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -148,3 +151,45 @@ def test_the_gateway_does_not_negotiate_compression(server, guild, alice):
         assert "permessage-deflate" in sock.ws.request.headers["Sec-WebSocket-Extensions"]
         assert sock.ws.response.headers.get("Sec-WebSocket-Extensions") is None
         assert sock.ready["guilds"][0]["id"] == guild.id
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        assert time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_no_message_is_lost_when_redis_restarts(guild, owner, alice, general):
+    """Redis carries events, never messages: what is sent while it is down is stored, and a client
+    that comes back finds it with after=<the last id it saw>."""
+    port = free_port()
+    url = f"/api/channels/{general.id}/messages"
+    redis = start_redis(port)
+    try:
+        with running_server(env={"REDIS_URL": f"redis://127.0.0.1:{port}/0"}) as base:
+            with gateway(base, alice) as sock:
+                status, before = api(base, owner, "POST", url, {"content": "before the restart"})
+                assert sock.event("MESSAGE_CREATE")["id"] == before["id"]
+                stop(redis)
+                # Redis is gone: sending still stores the message; nobody can be told live.
+                status, during = api(base, owner, "POST", url, {"content": "while Redis is down"})
+                assert status == 201
+            redis = start_redis(port)  # back, and empty
+            with gateway(base, alice) as sock:
+                status, page = api(base, alice, "GET", f"{url}?after={before['id']}")
+                assert [m["id"] for m in page] == [during["id"]]
+                status, after = api(base, owner, "POST", url, {"content": "after the restart"})
+                assert sock.event("MESSAGE_CREATE")["id"] == after["id"]
+    finally:
+        stop(redis)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.core.errors import Conflict, Forbidden, PayloadTooLarge, RateLimited, ValidationFailed
-from apps.guilds.models import Channel, Member, Role
+from apps.guilds.models import Channel, DMRecipient, Member, Role
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import ChannelAccess, access_channel, member_color
 
@@ -68,17 +68,18 @@ def _clean_content(content: str, *, allow_empty: bool = False) -> str:
 
 
 def _resolve_mentions(access: ChannelAccess, content: str) -> tuple[str, dict]:
-    """Turn @username into <@id> for members, and work out who is pinged."""
+    """Turn @username into <@id> for the people of the channel (a guild's members, a DM's
+    recipients), and work out who is pinged."""
     guild_id = access.channel.guild_id
+    people = (Member.objects.filter(guild_id=guild_id) if guild_id is not None
+              else DMRecipient.objects.filter(channel_id=access.channel.id)).select_related("user")
     names = set(_AT_NAME.findall(content)) - {"everyone", "here"}
     if names:
-        found = {m.user.username.lower(): m.user_id for m in Member.objects.filter(
-            guild_id=guild_id, user__username__in=names).select_related("user")}
+        found = {m.user.username.lower(): m.user_id for m in people.filter(user__username__in=names)}
         content = _AT_NAME.sub(lambda m: f"<@{found[m.group(1).lower()]}>" if m.group(1).lower() in found
                                else m.group(0), content)
     user_ids, role_ids, everyone, here = markdown.mentioned_ids(content)
-    members = {m.user_id: m.shown_name for m in Member.objects.filter(guild_id=guild_id, user_id__in=user_ids)
-               .select_related("user")}
+    members = {m.user_id: m.shown_name for m in people.filter(user_id__in=user_ids)}
     can_ping_all = bool(access.permissions & Permission.MENTION_EVERYONE)
     roles = {r.id: r for r in Role.objects.filter(guild_id=guild_id, id__in=role_ids, is_default=False)}
     pinged_roles = [r for r in roles.values() if r.mentionable or can_ping_all]

@@ -60,6 +60,17 @@ def test_messages_reactions_pins_and_history_work_on_a_dm(people):
     assert selectors.dm_list(ada)[0]["unread"] == 0
 
 
+def test_mentions_in_a_dm_ping_its_recipients_only(people):
+    ada, bo, cy = people["ada"], people["bo"], people["cy"]
+    group = group_of(ada, bo)
+    msg = send(ada, group, "@bo look, and @cy is not here")
+    assert msg.content == f"<@{bo.id}> look, and @cy is not here"
+    assert list(msg.mentions.values_list("id", flat=True)) == [bo.id]
+    assert f"@{bo.shown_name}" in msg.content_html and "@cy" in msg.content_html
+    assert selectors.dm_list(bo)[0]["mentions"] == 1
+    assert not Message.objects.filter(mentions=cy).exists()
+
+
 def test_slowmode_does_not_apply(people):
     ada, bo = people["ada"], people["bo"]
     dm, _ = services.open_dm(user=ada, recipient_id=bo.id)

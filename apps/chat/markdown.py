@@ -62,6 +62,17 @@ def render(text: str, *, users: dict[int, str] | None = None, roles: dict[int, s
                      url_schemes={"http", "https"})
 
 
+_RAW_USER_MENTION = re.compile(r"<@(\d{1,20})>")
+_RAW_ROLE_MENTION = re.compile(r"<@&(\d{1,20})>")
+
+
+def plain(text: str, *, users: dict[int, str] | None = None, roles: dict[int, str] | None = None) -> str:
+    """The message as plain text (reply previews, notifications): mentions shown as @name."""
+    users, roles = users or {}, roles or {}
+    text = _RAW_ROLE_MENTION.sub(lambda m: "@" + roles.get(int(m.group(1)), "deleted-role"), text)
+    return _RAW_USER_MENTION.sub(lambda m: "@" + users.get(int(m.group(1)), "unknown-user"), text)
+
+
 def mentioned_ids(text: str) -> tuple[set[int], set[int], bool, bool]:
     """(user ids, role ids, @everyone, @here) written in a message."""
     users = {int(x) for x in re.findall(r"<@(\d{1,20})>", text)}

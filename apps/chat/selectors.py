@@ -42,7 +42,7 @@ from .models import Attachment, Message, Reaction, ReadState
 def _with_related(qs: QuerySet[Message]) -> QuerySet[Message]:
     return qs.select_related("author", "reply_to__author").prefetch_related(
         Prefetch("reactions", queryset=Reaction.objects.only("id", "message_id", "user_id", "emoji")),
-        "attachments",
+        "attachments", "reply_to__mentions", "reply_to__mention_roles",
     )
 
 

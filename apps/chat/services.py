@@ -41,7 +41,7 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
                    "color": getattr(msg, "author_color", "")} if author else None,
         "content": msg.content,
         "content_html": msg.content_html,
-        "reply_to": {"id": reply.id, "content": reply.content[:200],
+        "reply_to": {"id": reply.id, "content": _preview(reply),
                      "author": reply.author.shown_name if reply.author else None} if reply else None,
         "mention_everyone": msg.mention_everyone,
         "mentions": [u.id for u in msg.mentions.all()],
@@ -53,6 +53,13 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
         "thread": getattr(msg, "thread_summary", None),
         **({"nonce": nonce} if nonce else {}),
     }
+
+
+def _preview(msg: Message) -> str:
+    """A replied-to message as the quote above a reply shows it: plain text, mentions by name."""
+    users = {u.id: u.shown_name for u in msg.mentions.all()}
+    roles = {r.id: r.name for r in msg.mention_roles.all()}
+    return markdown.plain(msg.content, users=users, roles=roles)[:200]
 
 
 def _clean_content(content: str, *, allow_empty: bool = False) -> str:

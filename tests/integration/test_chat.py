@@ -81,6 +81,15 @@ def test_replies_must_stay_in_the_channel(guild, owner, general):
         send(owner, other, "cross", reply_to_id=first.id)
 
 
+def test_a_reply_quotes_its_message_with_mentions_by_name(api_as, guild, owner, general):
+    bob = add_member(guild, UserFactory(username="bob", display_name="Bob")).user
+    mods = make_role(guild, name="mods", mentionable=True)
+    first = send(owner, general, f"@bob and <@&{mods.id}>, ready?")
+    send(bob, general, "yes", reply_to_id=first.id)
+    page = api_as(bob).get(f"/api/channels/{general.id}/messages").json()
+    assert page[-1]["reply_to"] == {"id": first.id, "content": "@Bob and @mods, ready?", "author": owner.shown_name}
+
+
 def test_mentions(guild, owner, general):
     bob = add_member(guild, UserFactory(username="bob", display_name="Bob"))
     mods = make_role(guild, name="mods", mentionable=False)

@@ -74,6 +74,7 @@ def _shell(request, access, **extra):
         "perm_names": set(names(access.permissions)),
         "sections": selectors.sidebar(access.member),
         "member_groups": selectors.member_list(access.guild),
+        "channel_icon_types": ["text", "voice", "announcement"],  # for channels the sidebar adds live
         **extra,
     }
 

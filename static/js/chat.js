@@ -4,6 +4,7 @@
 import { Attachments } from "./attachments.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
+import { Sidebar } from "./sidebar.js";
 import { attachThreads } from "./threads.js";
 import { attachNotifications } from "./notifications.js";
 
@@ -140,6 +141,7 @@ class ChatPage {
     });
     this.bindGateway();
     new Presence(this.gateway, this.guildId).start();
+    new Sidebar(this.gateway, this.guildId).start();
     this.bindJumps();
     this.gateway.connect();
     window.addEventListener("pagehide", () => {

@@ -30,6 +30,7 @@ class Threads {
     this.flags = $("thread-flags");
     this.joinButton = $("thread-join");
     this.archiveButton = $("thread-archive");
+    this.fullLink = $("thread-full");
     this.newForm = $("thread-new");
     this.newName = $("thread-new-name");
     this.newError = $("thread-new-error");
@@ -265,6 +266,9 @@ class Threads {
     this.showPanel();
     this.newForm.hidden = true;
     this.panel.dataset.threadId = String(id);
+    // The panel shows the newest messages; the thread's own page has everything a channel has.
+    this.fullLink.href = `/guilds/${this.page.guildId}/channels/${Number(id)}`;
+    this.fullLink.hidden = false;
     let thread;
     try {
       thread = await this.page.api("GET", `/threads/${id}`);

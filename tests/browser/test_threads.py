@@ -71,6 +71,12 @@ def test_thread_from_a_message_live_for_two_members(live_url, new_page, lab):  #
     item.click()
     expect(b.locator("#thread-messages .msg-content")).to_have_count(3)
 
+    # The full view is the thread as a channel page: its whole history, reactions, edits.
+    b.locator("#thread-full").click()
+    expect(b.locator("#channel-title")).to_contain_text("Meetup plans")
+    expect(b.locator("#message-list .msg[data-id] .msg-content")).to_have_text(
+        ["I am bringing the sequencer", "and two patch cables", "Count me in!"])
+
     def stored():
         thread = Thread.objects.select_related("channel").get()
         return (thread.channel.name, thread.message_count,

@@ -1,8 +1,9 @@
 """The one event publisher.
 
 Services call `publish(...)` inside their transaction; the event leaves only after commit, so a
-client never hears of a row that was rolled back. Events travel on the Channels layer to named
-groups; the gateway (chat issue) relays them to sockets as DISPATCH frames.
+client never hears of a row that was rolled back. Control events travel on the Channels layer to
+named groups; hot events (apps/realtime/hub.py) on Redis pub/sub; the gateway relays both to
+sockets as DISPATCH frames.
 """
 from __future__ import annotations
 
@@ -41,7 +42,19 @@ def publish(groups: str | Iterable[str], event_type: str, data: dict) -> None:
             except Exception:  # a broken layer must not break the write that already committed
                 log.exception("could not publish %s to %s", event_type, group)
 
+    from apps.realtime import hub
+
+    # Hot events take the gateway's fan-out hub; after a control event of the same transaction
+    # they follow it on the Channels layer, so that a client sees them in the order they happened.
+    hot = event_type in hub.HOT and not _control_pending()
+
     def send() -> None:
+        if hot:
+            try:
+                hub.publish(targets, event_type, data)
+            except Exception:  # a broken Redis must not break the write that already committed
+                log.exception("could not publish %s", event_type)
+            return
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -53,4 +66,10 @@ def publish(groups: str | Iterable[str], event_type: str, data: dict) -> None:
         worker.start()
         worker.join()
 
+    send.control = not hot
     transaction.on_commit(send)
+
+
+def _control_pending() -> bool:
+    """Whether the current transaction will publish a control event (on the Channels layer)."""
+    return any(getattr(func, "control", False) for _, func, _ in transaction.get_connection().run_on_commit)

@@ -28,7 +28,7 @@ from apps.core.events import guild_group, user_group
 from apps.dms import selectors as dm_selectors
 from apps.guilds import events as ge
 
-from . import presence, protocol, selectors
+from . import hub, presence, protocol, selectors
 from .protocol import Close, GatewayError, Op
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.watchdog: asyncio.Task | None = None
         self.status: str | None = None  # this connection's presence once READY
         self.member_lists: set[int] = set()  # guilds whose member list (and presences) this client follows
+        self.outbox: hub.Outbox | None = None  # every frame after the handshake goes through it
 
     async def __call__(self, scope, receive, send):
         if not getattr(scope.get("user"), "is_authenticated", False):
@@ -85,6 +86,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.user = self.scope["user"]
         self.language = language_of(self.scope)
         await self.accept()
+        self.outbox = hub.Outbox(self.base_send, settings.GATEWAY_MAX_BACKLOG)
         self.session_id = uuid.uuid4().hex
         self.rate = protocol.FrameRateLimit(settings.GATEWAY_RATE_LIMIT, settings.GATEWAY_RATE_WINDOW)
         self.max_frame = settings.GATEWAY_MAX_FRAME_BYTES
@@ -129,6 +131,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def _cleanup(self):
         if self.watchdog:
             self.watchdog.cancel()
+        await hub.hub().discard_all(self)
+        if self.outbox:
+            self.outbox.stop()
         if self.status:
             try:
                 await self._set_presence(None)
@@ -232,16 +237,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._dispatch(t, d)
 
     async def _if_visible(self, t, d):
+        return d if self._sees(t, d) else None
+
+    def _sees(self, t, d) -> bool:
         guild_id = protocol.event_guild_id(t, d)
         if guild_id is not None and guild_id not in self.visible:
-            return None  # a guild this connection has just left: the publish raced the unsubscribe
+            return False  # a guild this connection has just left: the publish raced the unsubscribe
         channel_id = d.get("channel_id")
         if channel_id is None:
-            return d
+            return True
         if guild_id is None and channel_id in self.private:
-            return d
+            return True
         sets = [self.visible[guild_id]] if guild_id is not None else self.visible.values()
-        return d if any(channel_id in s for s in sets) else None
+        return any(channel_id in s for s in sets)
 
     async def _on_guild_create(self, t, d):
         guild_id = d["id"]
@@ -309,7 +317,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return d
 
     async def _on_presence(self, t, d):
-        return d if d["guild_id"] in self.member_lists and d["guild_id"] in self.visible else None
+        return d if self._follows_presence(d) else None
+
+    def _follows_presence(self, d) -> bool:
+        return d["guild_id"] in self.member_lists and d["guild_id"] in self.visible
 
     async def _on_thread_create(self, t, d):
         # A thread is visible exactly when its parent is (channel_id is the parent).
@@ -367,10 +378,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _join(self, group: str):
         await self.channel_layer.group_add(group, self.channel_name)
+        await hub.hub().add(group, self)
         self.joined.add(group)
 
     async def _leave(self, group: str):
         self.joined.discard(group)
+        await hub.hub().discard(group, self)
         await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _forget(self, guild_id: int):
@@ -385,17 +398,39 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.status = status
 
     async def _send(self, text: str):
-        if not self.closing:
-            await self.send(text_data=text)
+        self._put(text)
+
+    def _put(self, text: str):
+        if not self.closing and not self.outbox.put(text):
+            self.closing = True  # too far behind: drop the backlog, the client resumes over REST
+            self.outbox.abort(int(Close.TOO_SLOW))
 
     async def _dispatch(self, t: str, d: dict):
         self.seq += 1
         await self._send(protocol.dispatch(t, d, self.seq))
 
     async def _close(self, code: Close):
+        self._end(code)
+
+    def _end(self, code: Close):
+        """Close once the frames already queued are sent."""
         if not self.closing:
             self.closing = True
-            await self.close(code=int(code))
+            self.outbox.put(int(code))
+
+    # --- hot events from the hub (hub.py) ---------------------------------------------------------
+
+    def relay(self, t: str, d: dict, prefix: str):
+        """A hot event: checked in memory like any other, its frame is the hub's prefix plus `s`."""
+        if self.closing:
+            return
+        if self._follows_presence(d) if t == presence.PRESENCE_UPDATE else self._sees(t, d):
+            self.seq += 1
+            self._put(f"{prefix}{self.seq}}}")
+
+    def resume(self):
+        """The hub lost events for a while: the client reconnects and catches up."""
+        self._end(Close.RESUME)
 
 
 async def cancellable_receive(receive):

@@ -17,7 +17,6 @@ import logging
 import time
 import weakref
 
-from channels.layers import get_channel_layer
 from django.conf import settings
 
 from apps.core.events import guild_group
@@ -177,13 +176,13 @@ class Batcher:
     async def _flush_later(self) -> None:
         await asyncio.sleep(self.delay)
         pending, self.pending = self.pending, {}
-        layer = get_channel_layer()
+        from . import hub
+
         for guild_id, changes in pending.items():
             presences = [{"user_id": uid, "status": status} for uid, status in changes.items()]
             try:
-                await layer.group_send(guild_group(guild_id), {
-                    "type": "gateway.dispatch", "t": PRESENCE_UPDATE,
-                    "d": {"guild_id": guild_id, "presences": presences}})
+                await hub.publish_async([guild_group(guild_id)], PRESENCE_UPDATE,
+                                        {"guild_id": guild_id, "presences": presences})
             except Exception:  # presence is ephemeral: a lost batch is corrected by the next change
                 log.exception("could not publish presence for guild %s", guild_id)
 

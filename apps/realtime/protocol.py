@@ -33,6 +33,8 @@ class Close(IntEnum):
     RATE_LIMITED = 4008
     HEARTBEAT_TIMEOUT = 4009
     BANNED = 4010
+    TOO_SLOW = 4011  # the client read too slowly: its backlog passed GATEWAY_MAX_BACKLOG frames
+    RESUME = 4012  # the node lost events (its Redis connection dropped): reconnect and catch up
 
 
 READY = "READY"

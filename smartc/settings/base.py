@@ -169,6 +169,8 @@ GATEWAY_MAX_FRAME_BYTES = env.int("GATEWAY_MAX_FRAME_BYTES", default=16 * 1024)
 # Client frames allowed per connection per window (Discord: 120 per 60 s).
 GATEWAY_RATE_LIMIT = env.int("GATEWAY_RATE_LIMIT", default=120)
 GATEWAY_RATE_WINDOW = env.int("GATEWAY_RATE_WINDOW", default=60)
+# Frames a connection may have waiting to be written; past it the client is too slow and is closed.
+GATEWAY_MAX_BACKLOG = env.int("GATEWAY_MAX_BACKLOG", default=1000)
 # Presence changes are gathered per guild for this long and sent as one PRESENCE_UPDATE.
 PRESENCE_BATCH_SECONDS = env.float("PRESENCE_BATCH_SECONDS", default=1.0)
 # A member list request (gateway op 8) returns at most this many members.

@@ -27,7 +27,7 @@ from apps.chat.models import Message, ReadState
 from apps.guilds import services as guilds
 from apps.guilds.models import Ban, Channel, PermissionOverwrite, Role
 from apps.guilds.permissions import DEFAULT_EVERYONE, Permission
-from apps.realtime import presence
+from apps.realtime import hub, presence
 from smartc.asgi import application
 from tests.factories import UserFactory, add_member, make_guild, make_invite, make_role
 
@@ -48,6 +48,7 @@ def run_async(test):
             finally:
                 await get_channel_layer().close_pools()
                 await presence.close()
+                await hub.close()
 
         channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
         try:

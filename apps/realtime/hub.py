@@ -1,0 +1,301 @@
+"""The fan-out hub: hot events (messages, reactions, typing, presence) reach a node's sockets
+through one Redis pub/sub subscription per group and node, instead of one channel-layer round trip
+per member.
+
+Each process and event loop keeps a registry group → local gateway connections. While a group has a
+local member, the hub is subscribed once to the group's Redis channel (`smartc:hub:<group>`); a
+single reader task relays what arrives. The publisher serialises an event once; the receiving node
+parses it once and builds each member's frame by appending the member's sequence number to a
+precomputed prefix. Without REDIS_URL (`make run`, one process) events are handed to the local hubs
+directly.
+
+Every frame a connection sends goes through its Outbox: a bounded, order-preserving backlog drained
+by one writer task, so a slow socket never stalls a broadcast; past GATEWAY_MAX_BACKLOG frames the
+connection is closed (Close.TOO_SLOW) and its client reconnects and catches up over REST.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import weakref
+from collections import deque
+
+from django.conf import settings
+
+from apps.chat import events as ce
+
+from .presence import PRESENCE_UPDATE
+
+log = logging.getLogger(__name__)
+
+# Events without state in the consumer: relaying them is an in-memory check. Events that change a
+# connection's state (guilds, channels, roles, permissions, members, bans, threads, DMs) stay on
+# the Channels layer.
+HOT = frozenset({ce.MESSAGE_CREATE, ce.MESSAGE_UPDATE, ce.MESSAGE_DELETE, ce.MESSAGE_REACTION_ADD,
+                 ce.MESSAGE_REACTION_REMOVE, ce.TYPING_START, PRESENCE_UPDATE})
+PREFIX = "smartc:hub:"
+RECONNECT_DELAY = 0.2  # seconds, doubled per failed attempt up to RECONNECT_MAX
+RECONNECT_MAX = 2.0
+
+
+def encode(t: str, d: dict) -> str:
+    """The one serialisation of an event: its type, a space, its data as JSON."""
+    return f"{t} {json.dumps(d, separators=(',', ':'))}"
+
+
+class Outbox:
+    """A connection's outgoing frames, sent in order by one writer task. `put` never waits."""
+
+    def __init__(self, send, limit: int):
+        self.send, self.limit = send, limit
+        self.items: deque = deque()  # text frames, then possibly one int: the close code
+        self.wake = asyncio.Event()
+        self.task = asyncio.get_running_loop().create_task(self._write())
+
+    def put(self, item) -> bool:
+        """Queue a frame (str) or the close (int); False if the backlog is full."""
+        if self.task.done():
+            return True  # the socket is gone: nothing more to send
+        if isinstance(item, str) and len(self.items) >= self.limit:
+            return False
+        self.items.append(item)
+        self.wake.set()
+        return True
+
+    def abort(self, code: int) -> None:
+        """Drop the backlog and close now (the writer may be stuck on a socket that does not read)."""
+        self.items.clear()
+        self.task.cancel()
+        self.task = asyncio.get_running_loop().create_task(self._close(code))
+
+    async def _close(self, code: int) -> None:
+        try:
+            await self.send({"type": "websocket.close", "code": code})
+        except Exception:  # the socket is already gone
+            pass
+
+    async def _write(self) -> None:
+        while True:
+            while not self.items:
+                self.wake.clear()
+                await self.wake.wait()
+            item = self.items.popleft()
+            if isinstance(item, int):
+                await self._close(item)
+                return
+            try:
+                await self.send({"type": "websocket.send", "text": item})
+            except Exception:  # one broken socket never stops the others
+                log.debug("a frame could not be written", exc_info=True)
+                return
+
+    def stop(self) -> None:
+        self.task.cancel()
+
+
+class Hub:
+    def __init__(self, url: str | None):
+        self.url = url
+        self.groups: dict[str, set] = {}  # group → local connections
+        self.pubsub = None  # None: not connected (yet, or since Redis was lost)
+        self.lock = asyncio.Lock()  # one (re)connection at a time
+        self.reader: asyncio.Task | None = None
+
+    # --- membership -----------------------------------------------------------------------------
+
+    async def add(self, group: str, member) -> None:
+        """Register a local member; the first one of a group subscribes the node (an error if Redis
+        is unreachable, as joining a channel layer group would be)."""
+        members = self.groups.setdefault(group, set())
+        first = not members
+        members.add(member)
+        if not first or not self.url:
+            return
+        try:
+            async with self.lock:
+                if self.pubsub is None:
+                    await self._connect()
+                else:
+                    await self.pubsub.subscribe(PREFIX + group)
+        except Exception:
+            await self.discard(group, member)
+            raise
+        if self.reader is None or self.reader.done():
+            self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def discard(self, group: str, member) -> None:
+        members = self.groups.get(group)
+        if not members or member not in members:
+            return
+        members.discard(member)
+        if members:
+            return
+        del self.groups[group]
+        if self.pubsub is not None:
+            try:
+                await self.pubsub.unsubscribe(PREFIX + group)
+            except Exception:  # the connection is lost: it is resubscribed without this group
+                log.warning("could not unsubscribe from %s", group)
+
+    async def discard_all(self, member) -> None:
+        for group in [g for g, members in self.groups.items() if member in members]:
+            await self.discard(group, member)
+
+    async def _connect(self) -> None:
+        pubsub = _client(self.url).pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(*[PREFIX + g for g in self.groups])
+        except Exception:
+            await pubsub.aclose()
+            raise
+        self.pubsub = pubsub
+
+    # --- delivery -------------------------------------------------------------------------------
+
+    def deliver(self, group: str, data: str) -> None:
+        """Relay one published event to the group's local members: parsed once, framed per member
+        by appending its sequence number."""
+        members = self.groups.get(group)
+        if not members:
+            return
+        t, text = data.split(" ", 1)
+        d = json.loads(text)
+        prefix = f'{{"op":0,"t":"{t}","d":{text},"s":'
+        for member in list(members):
+            try:
+                member.relay(t, d, prefix)
+            except Exception:  # one member's failure never stops the broadcast
+                log.exception("could not relay %s", t)
+
+    async def _read(self) -> None:
+        while self.groups:
+            pubsub = self.pubsub
+            if pubsub is None:
+                await self._reconnect()
+                continue
+            try:
+                message = await pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("the hub lost its Redis connection; reconnecting")
+                if self.pubsub is pubsub:
+                    self.pubsub = None
+                    await _aclose(pubsub)
+                continue
+            if message and message["type"] == "message":
+                self.deliver(_text(message["channel"])[len(PREFIX):], _text(message["data"]))
+        pubsub, self.pubsub = self.pubsub, None
+        await _aclose(pubsub)
+
+    async def _reconnect(self) -> None:
+        """Subscribe every group again, then ask the members who were there to reconnect and resume:
+        what was published in between never reached them. (Members that join meanwhile connect
+        the node themselves, before their READY.)"""
+        lost = {m for members in self.groups.values() for m in members}
+        delay = RECONNECT_DELAY
+        while self.groups and self.pubsub is None:
+            try:
+                async with self.lock:
+                    if self.pubsub is None:
+                        await self._connect()
+            except Exception:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX)
+        for members in list(self.groups.values()):
+            for member in members & lost:
+                member.resume()
+
+    async def close(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+        pubsub, self.pubsub = self.pubsub, None
+        await _aclose(pubsub)
+
+
+async def _aclose(pubsub) -> None:
+    if pubsub is not None:
+        try:
+            await pubsub.aclose()
+        except Exception:  # already broken
+            pass
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → redis client
+_hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Hub
+_hubs_lock = threading.Lock()
+_publisher = None
+
+
+def _client(url: str):
+    import redis.asyncio as redis
+
+    loop = asyncio.get_running_loop()
+    if loop not in _clients:
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        # No silent retry: a lost connection must be seen, to tell the clients what they missed.
+        _clients[loop] = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), health_check_interval=30)
+    return _clients[loop]
+
+
+def hub() -> Hub:
+    """This event loop's hub."""
+    loop = asyncio.get_running_loop()
+    with _hubs_lock:
+        if loop not in _hubs:
+            _hubs[loop] = Hub(settings.REDIS_URL or None)
+        return _hubs[loop]
+
+
+async def close() -> None:
+    """Stop this event loop's hub (the loop is ending)."""
+    loop = asyncio.get_running_loop()
+    with _hubs_lock:
+        h = _hubs.pop(loop, None)
+    if h is not None:
+        await h.close()
+    client = _clients.pop(loop, None)
+    if client is not None:
+        await client.aclose()
+
+
+def publish(groups: list[str], t: str, d: dict) -> None:
+    """Send a hot event to groups, from any thread: serialised once, one PUBLISH per group."""
+    global _publisher
+    data = encode(t, d)
+    if not settings.REDIS_URL:
+        with _hubs_lock:
+            hubs = list(_hubs.items())
+        for loop, h in hubs:
+            for group in groups:
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(h.deliver, group, data)
+        return
+    if _publisher is None:
+        import redis
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        _publisher = redis.Redis.from_url(settings.REDIS_URL, retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+                                          retry_on_error=[redis.ConnectionError])
+    for group in groups:
+        _publisher.publish(PREFIX + group, data)
+
+
+async def publish_async(groups: list[str], t: str, d: dict) -> None:
+    """`publish` from this event loop, without blocking it."""
+    data = encode(t, d)
+    if not settings.REDIS_URL:
+        for group in groups:
+            hub().deliver(group, data)
+        return
+    for group in groups:
+        await _client(settings.REDIS_URL).publish(PREFIX + group, data)

@@ -3,26 +3,19 @@ attachment uploads."""
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, member_color, members_of
 
 from . import selectors, services, thread_selectors
 from . import serializers as s
-
-NO_CONTENT = {204: OpenApiResponse(description="Done.")}
-
-
-def _data(serializer_class, data):
-    ser = serializer_class(data=data)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
 
 
 def present(messages, viewer, channel) -> list[dict]:
@@ -44,13 +37,13 @@ class MessagesView(APIView):
     def get(self, request, channel_id):
         access = access_channel(request.user, channel_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
-        q = _data(s.HistoryQuery, request.query_params)
+        q = validated(s.HistoryQuery, request.query_params)
         page = selectors.history(access.channel, **q)
         return Response(present(page, request.user, access.channel))
 
     @extend_schema(request=s.MessageIn, responses={201: s.MessageOut}, summary="Send a message (SEND_MESSAGES)")
     def post(self, request, channel_id):
-        d = _data(s.MessageIn, request.data)
+        d = validated(s.MessageIn, request.data)
         msg = services.send_message(author=request.user, channel_id=channel_id, content=d["content"],
                                     reply_to_id=d["reply_to"], nonce=d["nonce"], attachment_ids=d["attachment_ids"])
         body = {**services.message_payload(msg, nonce=d["nonce"]), "reactions": []}
@@ -69,7 +62,8 @@ class MessageDetailView(APIView):
     def patch(self, request, channel_id, message_id):
         access = access_channel(request.user, channel_id)
         msg = selectors.message_in(access.channel, message_id)
-        services.edit_message(actor=request.user, message=msg, content=_data(s.MessageEdit, request.data)["content"])
+        content = validated(s.MessageEdit, request.data)["content"]
+        services.edit_message(actor=request.user, message=msg, content=content)
         return Response(present([selectors.message_in(access.channel, message_id)], request.user, access.channel)[0])
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a message (yours, or any with MANAGE_MESSAGES)")
@@ -128,7 +122,7 @@ class AckView(APIView):
     @extend_schema(request=s.AckIn, responses=NO_CONTENT, summary="Mark the channel read up to a message")
     def post(self, request, channel_id):
         services.ack_message(user=request.user, channel_id=channel_id,
-                             message_id=_data(s.AckIn, request.data)["message_id"])
+                             message_id=validated(s.AckIn, request.data)["message_id"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -202,7 +196,7 @@ class GuildSearchView(APIView):
         params = request.query_params.copy()
         if "has" in params:
             params.setlist("has", [h for h in params.getlist("has") if h])
-        q = _data(s.SearchQuery, params)
+        q = validated(s.SearchQuery, params)
         found = selectors.search_messages(access.member, **q)
         return Response({"total": found.total, "capped": found.capped, "results": present_found(found.messages)})
 
@@ -211,5 +205,5 @@ class MentionsView(APIView):
     @extend_schema(parameters=[s.MentionsQuery], responses=s.SearchResultOut(many=True),
                    summary="Recent messages that mention you, your roles or @everyone, newest first")
     def get(self, request):
-        q = _data(s.MentionsQuery, request.query_params)
+        q = validated(s.MentionsQuery, request.query_params)
         return Response(present_found(selectors.mentions_of(request.user, **q)))

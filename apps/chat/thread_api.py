@@ -1,24 +1,17 @@
 """The threads REST API: start a thread from a message, list a channel's threads, read, rename,
 archive, lock or delete one, join, leave, list members. A thread's messages go through the
 ordinary /api/channels/{thread_id}/messages endpoints."""
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import NO_CONTENT, validated
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 
 from . import thread_selectors as selectors
 from . import thread_services as services
-
-NO_CONTENT = {204: OpenApiResponse(description="Done.")}
-
-
-def _data(serializer_class, data):
-    ser = serializer_class(data=data)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
 
 
 class ThreadIn(serializers.Serializer):
@@ -84,7 +77,7 @@ class ThreadCreateView(APIView):
     @extend_schema(request=ThreadIn, responses={201: ThreadOut},
                    summary="Start a thread from a message (CREATE_THREADS); one thread per message")
     def post(self, request, channel_id, message_id):
-        name = _data(ThreadIn, request.data)["name"]
+        name = validated(ThreadIn, request.data)["name"]
         thread = services.create_thread(actor=request.user, channel_id=channel_id, message_id=message_id, name=name)
         return Response(services.thread_payload(thread), status=status.HTTP_201_CREATED)
 
@@ -95,7 +88,7 @@ class ChannelThreadsView(APIView):
                    summary="A channel's active threads, or its archived ones (READ_MESSAGE_HISTORY)")
     def get(self, request, channel_id):
         access = access_channel(request.user, channel_id)
-        q = _data(ThreadListQuery, request.query_params)
+        q = validated(ThreadListQuery, request.query_params)
         if q["archived"]:
             access.require(Permission.READ_MESSAGE_HISTORY)
         threads = selectors.threads_of(access.channel, archived=q["archived"], limit=q["limit"])
@@ -111,7 +104,7 @@ class ThreadDetailView(APIView):
     @extend_schema(request=ThreadPatch, responses=ThreadDetailOut,
                    summary="Rename, archive or lock (MANAGE_THREADS; the creator may rename and archive theirs)")
     def patch(self, request, thread_id):
-        d = _data(ThreadPatch, request.data)
+        d = validated(ThreadPatch, request.data)
         services.update_thread(actor=request.user, thread_id=thread_id, **d)
         access, thread = services.access_thread(request.user, thread_id)
         return Response(_detail(access, thread, request.user))

@@ -1,6 +1,7 @@
 """One DRF exception handler: domain errors and DRF's own errors leave the API in one shape."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -56,3 +57,13 @@ def exception_handler(exc, context):
         body["code"] = "not_authenticated"
     response.data = {"error": body}
     return response
+
+
+NO_CONTENT = {204: OpenApiResponse(description="Done.")}
+
+
+def validated(serializer_class, data, *, partial: bool = False) -> dict:
+    """The request data checked by a serializer; a ValidationError becomes the one error shape."""
+    ser = serializer_class(data=data, partial=partial)
+    ser.is_valid(raise_exception=True)
+    return ser.validated_data

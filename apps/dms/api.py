@@ -1,16 +1,15 @@
 """The DM REST API: list and open DMs, create group DMs, add/remove recipients, rename a group.
 Messages of a DM use chat's channel endpoints with the DM's channel id."""
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import ValidationFailed
 
 from . import selectors, services
-
-NO_CONTENT = {204: OpenApiResponse(description="Done.")}
 
 
 class OpenIn(serializers.Serializer):
@@ -59,12 +58,6 @@ class DMChannelOut(serializers.Serializer):
     mentions = serializers.IntegerField()
 
 
-def _data(serializer_class, data):
-    ser = serializer_class(data=data)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
-
-
 class MyChannelsView(APIView):
     @extend_schema(responses=DMChannelOut(many=True),
                    summary="Your DMs and group DMs, most recent activity first, with unread counts")
@@ -74,7 +67,7 @@ class MyChannelsView(APIView):
     @extend_schema(request=OpenIn, responses={200: DMChannelOut, 201: DMChannelOut},
                    summary="Open the 1:1 DM with a user (200 if it exists), or create a group DM (201)")
     def post(self, request):
-        d = _data(OpenIn, request.data)
+        d = validated(OpenIn, request.data)
         if ("recipient_id" in d) == ("recipient_ids" in d):
             raise ValidationFailed.field("recipient_id", gettext("Send either recipient_id or recipient_ids."))
         if "recipient_id" in d:
@@ -90,7 +83,8 @@ class MyChannelsView(APIView):
 class MyChannelView(APIView):
     @extend_schema(request=RenameIn, responses=DMChannelOut, summary="Rename a group DM (any of its members)")
     def patch(self, request, channel_id):
-        services.rename_group_dm(actor=request.user, channel_id=channel_id, name=_data(RenameIn, request.data)["name"])
+        name = validated(RenameIn, request.data)["name"]
+        services.rename_group_dm(actor=request.user, channel_id=channel_id, name=name)
         return Response(selectors.dm_entry(request.user, channel_id))
 
 

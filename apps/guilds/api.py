@@ -4,12 +4,13 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import NewestFirstPagination, paginated
 
@@ -19,15 +20,6 @@ from .models import Ban, Category, Invite, Member, PermissionOverwrite, Role
 from .permissions import Permission, names
 
 User = get_user_model()
-NO_CONTENT = {204: OpenApiResponse(description="Done.")}
-
-
-def _data(serializer_class, request, partial=False):
-    ser = serializer_class(data=request.data, partial=partial)
-    ser.is_valid(raise_exception=True)
-    return ser.validated_data
-
-
 def _category(guild, category_id):
     if category_id is None:
         return None
@@ -53,7 +45,7 @@ class GuildListView(APIView):
 
     @extend_schema(request=s.GuildIn, responses={201: s.GuildOut}, summary="Create a guild (you own it)")
     def post(self, request):
-        guild = services.create_guild(owner=request.user, **_data(s.GuildIn, request))
+        guild = services.create_guild(owner=request.user, **validated(s.GuildIn, request.data))
         return Response(s.GuildOut(guild).data, status=status.HTTP_201_CREATED)
 
 
@@ -65,7 +57,7 @@ class GuildDetailView(APIView):
     @extend_schema(request=s.GuildPatch, responses=s.GuildOut, summary="Edit a guild (MANAGE_GUILD)")
     def patch(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
-        guild = services.update_guild(actor=request.user, guild=access.guild, **_data(s.GuildPatch, request))
+        guild = services.update_guild(actor=request.user, guild=access.guild, **validated(s.GuildPatch, request.data))
         return Response(s.GuildOut(guild).data)
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a guild (owner only)")
@@ -78,7 +70,7 @@ class GuildTransferView(APIView):
     @extend_schema(request=s.TransferIn, responses=s.GuildOut, summary="Transfer ownership (owner only)")
     def post(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
-        new_owner = _target_member(access, _data(s.TransferIn, request)["owner_id"]).user
+        new_owner = _target_member(access, validated(s.TransferIn, request.data)["owner_id"]).user
         guild = services.transfer_ownership(actor=request.user, guild=access.guild, new_owner=new_owner)
         return Response(s.GuildOut(guild).data)
 
@@ -111,7 +103,7 @@ class GuildChannelsView(APIView):
     @extend_schema(request=s.ChannelIn, responses={201: s.ChannelOut}, summary="Create a channel (MANAGE_CHANNELS)")
     def post(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
-        data = _data(s.ChannelIn, request)
+        data = validated(s.ChannelIn, request.data)
         data["category"] = _category(access.guild, data.pop("category_id"))
         channel = services.create_channel(actor=request.user, guild=access.guild, **data)
         return Response(s.ChannelOut(channel).data, status=status.HTTP_201_CREATED)
@@ -137,7 +129,7 @@ class GuildCategoriesView(APIView):
     @extend_schema(request=s.CategoryIn, responses={201: s.CategoryOut}, summary="Create a category")
     def post(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
-        cat = services.create_category(actor=request.user, guild=access.guild, **_data(s.CategoryIn, request))
+        cat = services.create_category(actor=request.user, guild=access.guild, **validated(s.CategoryIn, request.data))
         return Response(s.CategoryOut(cat).data, status=status.HTTP_201_CREATED)
 
 
@@ -158,7 +150,7 @@ class ChannelDetailView(APIView):
     @extend_schema(request=s.ChannelPatch, responses=s.ChannelOut, summary="Edit a channel (MANAGE_CHANNELS)")
     def patch(self, request, channel_id):
         access = selectors.access_channel(request.user, channel_id)
-        data = _data(s.ChannelPatch, request)
+        data = validated(s.ChannelPatch, request.data)
         if "category_id" in data:
             data["category"] = _category(access.channel.guild, data.pop("category_id"))
         channel = services.update_channel(actor=request.user, channel=access.channel, **data)
@@ -198,7 +190,8 @@ class OverwriteDetailView(APIView):
     def put(self, request, channel_id, target_type, target_id):
         channel = selectors.access_channel(request.user, channel_id).channel
         target = self._target(channel, target_type, target_id)
-        ow = services.set_overwrite(actor=request.user, channel=channel, **target, **_data(s.OverwriteIn, request))
+        bits = validated(s.OverwriteIn, request.data)
+        ow = services.set_overwrite(actor=request.user, channel=channel, **target, **bits)
         return Response(s.OverwriteOut(ow).data)
 
     @extend_schema(responses=NO_CONTENT, summary="Remove an overwrite")
@@ -223,14 +216,14 @@ class RoleListView(APIView):
     @extend_schema(request=s.RoleIn, responses={201: s.RoleOut}, summary="Create a role (MANAGE_ROLES)")
     def post(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
-        role = services.create_role(actor=request.user, guild=access.guild, **_data(s.RoleIn, request))
+        role = services.create_role(actor=request.user, guild=access.guild, **validated(s.RoleIn, request.data))
         return Response(s.RoleOut(role).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.RoleOrderIn, responses=s.RoleOut(many=True), summary="Reorder roles (MANAGE_ROLES)",
                    operation_id="guilds_roles_reorder")
     def patch(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
-        services.reorder_roles(actor=request.user, guild=access.guild, **_data(s.RoleOrderIn, request))
+        services.reorder_roles(actor=request.user, guild=access.guild, **validated(s.RoleOrderIn, request.data))
         return Response(s.RoleOut(selectors.roles_of(access.guild), many=True).data)
 
 
@@ -239,7 +232,7 @@ class RoleDetailView(APIView):
     def patch(self, request, guild_id, role_id):
         access = selectors.access_guild(request.user, guild_id)
         role = get_object_or_404(Role, pk=role_id, guild=access.guild)
-        role = services.update_role(actor=request.user, role=role, **_data(s.RolePatch, request))
+        role = services.update_role(actor=request.user, role=role, **validated(s.RolePatch, request.data))
         return Response(s.RoleOut(role).data)
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a role")
@@ -268,7 +261,7 @@ class MemberDetailView(APIView):
     def patch(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
         member = _target_member(access, user_id)
-        data = _data(s.MemberPatch, request)
+        data = validated(s.MemberPatch, request.data)
         # One request, one outcome: a refused role change must not leave the nickname changed.
         with transaction.atomic():
             if "nickname" in data:
@@ -284,7 +277,7 @@ class MemberDetailView(APIView):
     def delete(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
         services.kick_member(actor=request.user, member=_target_member(access, user_id),
-                             reason=_data(s.ReasonIn, request)["reason"])
+                             reason=validated(s.ReasonIn, request.data)["reason"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -299,7 +292,7 @@ class MemberTimeoutView(APIView):
     @extend_schema(request=s.TimeoutIn, responses=s.MemberOut, summary="Time a member out (MODERATE_MEMBERS)")
     def post(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
-        data = _data(s.TimeoutIn, request)
+        data = validated(s.TimeoutIn, request.data)
         duration = timedelta(seconds=data["seconds"]) if data["seconds"] else None
         member = services.timeout_member(actor=request.user, member=_target_member(access, user_id),
                                          duration=duration, reason=data["reason"])
@@ -320,7 +313,7 @@ class BanDetailView(APIView):
     def put(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
         user = get_object_or_404(User, pk=user_id)
-        ban = services.ban_member(actor=request.user, guild=access.guild, user=user, **_data(s.BanIn, request))
+        ban = services.ban_member(actor=request.user, guild=access.guild, user=user, **validated(s.BanIn, request.data))
         return Response(s.BanOut(ban).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=NO_CONTENT, summary="Lift a ban (BAN_MEMBERS)")
@@ -343,7 +336,7 @@ class GuildInvitesView(APIView):
     @extend_schema(request=s.InviteIn, responses={201: s.InviteOut}, summary="Create an invite (CREATE_INVITE)")
     def post(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
-        data = _data(s.InviteIn, request)
+        data = validated(s.InviteIn, request.data)
         channel_id = data.pop("channel_id")
         # A channel the member cannot see is answered 404, as if it did not exist.
         channel = selectors.access_channel(request.user, channel_id).channel if channel_id else None

@@ -3,20 +3,10 @@
 // message's files are shown: images as their thumbnail (a click opens the original), other files
 // as a download card. Names and sizes go in through textContent only.
 
+import { csrfToken, h } from "./dom.js";
+
 const MAX_FILES = 10;
 const THUMB_BOX = 400; // the server's thumbnails fit 400×400
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
 
 function fileIcon() {
   const ns = "http://www.w3.org/2000/svg";
@@ -31,12 +21,6 @@ function fileIcon() {
   path.setAttribute("d", "M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5L13 3.5z");
   svg.append(path);
   return svg;
-}
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  if (match) return decodeURIComponent(match[1]);
-  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
 }
 
 /** The size a thumbnail is shown at: inside the 400×400 box, aspect kept, never enlarged. */
@@ -110,14 +94,14 @@ export class Attachments {
 
   upload(file) {
     const item = { file, state: "uploading", payload: null, xhr: null };
-    const bar = el("progress", { class: "attach-progress", max: "100", value: "0" });
-    const percent = el("span", { class: "attach-percent", text: "0%" });
-    const status = el("span", { class: "attach-status", role: "status" });
-    const remove = el("button", { type: "button", class: "icon-button attach-remove", title: this.t.remove,
+    const bar = h("progress", { class: "attach-progress", max: "100", value: "0" });
+    const percent = h("span", { class: "attach-percent", text: "0%" });
+    const status = h("span", { class: "attach-status", role: "status" });
+    const remove = h("button", { type: "button", class: "icon-button attach-remove", title: this.t.remove,
       "aria-label": this.t.remove, text: "×" });
-    item.node = el("li", { class: "attach-item uploading" },
-      el("span", { class: "attach-name", text: file.name }),
-      el("span", { class: "attach-size muted", text: this.formatSize(file.size) }),
+    item.node = h("li", { class: "attach-item uploading" },
+      h("span", { class: "attach-name", text: file.name }),
+      h("span", { class: "attach-size muted", text: this.formatSize(file.size) }),
       bar, percent, status, remove);
     item.bar = bar;
     remove.addEventListener("click", () => this.drop(item));
@@ -202,12 +186,12 @@ export class Attachments {
   restore(payloads) {
     for (const payload of payloads) {
       const item = { file: { name: payload.filename, size: payload.size }, state: "done", payload };
-      const remove = el("button", { type: "button", class: "icon-button attach-remove", title: this.t.remove,
+      const remove = h("button", { type: "button", class: "icon-button attach-remove", title: this.t.remove,
         "aria-label": this.t.remove, text: "×" });
-      item.node = el("li", { class: "attach-item done" },
-        el("span", { class: "attach-name", text: payload.filename }),
-        el("span", { class: "attach-size muted", text: this.formatSize(payload.size) }),
-        el("span", { class: "attach-status", text: this.t.uploaded }), remove);
+      item.node = h("li", { class: "attach-item done" },
+        h("span", { class: "attach-name", text: payload.filename }),
+        h("span", { class: "attach-size muted", text: this.formatSize(payload.size) }),
+        h("span", { class: "attach-status", text: this.t.uploaded }), remove);
       remove.addEventListener("click", () => this.drop(item));
       this.items.push(item);
     }
@@ -220,34 +204,34 @@ export class Attachments {
   render(m) {
     const files = m.attachments || [];
     if (!files.length) return null;
-    const box = el("div", { class: "msg-attachments" });
+    const box = h("div", { class: "msg-attachments" });
     for (const a of files) box.append(a.width ? this.renderImage(a) : this.renderFile(a));
     return box;
   }
 
   renderImage(a) {
     const size = fitted(a.width, a.height);
-    const link = el("a", { class: "attach-image", href: a.url, target: "_blank", rel: "noopener",
+    const link = h("a", { class: "attach-image", href: a.url, target: "_blank", rel: "noopener",
       title: a.filename, "data-attachment-id": String(a.id), "data-state": a.state });
     link.style.width = `${size.width}px`;
     link.style.height = `${size.height}px`;
     if (a.thumbnail_url) {
-      link.append(el("img", { class: "attach-thumb", src: a.thumbnail_url, alt: a.filename, loading: "lazy",
+      link.append(h("img", { class: "attach-thumb", src: a.thumbnail_url, alt: a.filename, loading: "lazy",
         width: String(size.width), height: String(size.height) }));
     } else if (a.state === "failed") {
       return this.renderFile(a);
     } else {
-      link.append(el("span", { class: "attach-processing", text: this.t.processing }));
+      link.append(h("span", { class: "attach-processing", text: this.t.processing }));
     }
     return link;
   }
 
   renderFile(a) {
-    return el("a", { class: "attach-card", href: a.url, download: a.filename, "data-attachment-id": String(a.id) },
+    return h("a", { class: "attach-card", href: a.url, download: a.filename, "data-attachment-id": String(a.id) },
       fileIcon(),
-      el("span", { class: "attach-card-text" },
-        el("span", { class: "attach-card-name", text: a.filename }),
-        el("span", { class: "attach-card-size muted", text: this.formatSize(a.size) })));
+      h("span", { class: "attach-card-text" },
+        h("span", { class: "attach-card-name", text: a.filename }),
+        h("span", { class: "attach-card-size muted", text: this.formatSize(a.size) })));
   }
 
   formatSize(bytes) {

@@ -2,6 +2,7 @@
 // Message HTML (content_html) is sanitised by the server and inserted as HTML; every other
 // string (names, emoji, reply previews) goes in through textContent.
 import { Attachments } from "./attachments.js";
+import { csrfToken, fill, fillText, flag, h } from "./dom.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
 import { Sidebar } from "./sidebar.js";
@@ -22,54 +23,6 @@ class ApiError extends Error {
     this.code = code;
     this.status = status;
   }
-}
-
-function flag(value) {
-  return value === "true";
-}
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  if (match) return decodeURIComponent(match[1]);
-  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
-}
-
-/** Fill "{name}" placeholders; values become <strong> nodes when `bold`, text otherwise. */
-function fill(template, values, { bold = false } = {}) {
-  const frag = document.createDocumentFragment();
-  const parts = template.split(/(\{\w+\})/);
-  for (const part of parts) {
-    const key = part.match(/^\{(\w+)\}$/)?.[1];
-    if (key && key in values) {
-      if (bold) {
-        const strong = document.createElement("strong");
-        strong.textContent = String(values[key]);
-        frag.append(strong);
-      } else {
-        frag.append(String(values[key]));
-      }
-    } else if (part) {
-      frag.append(part);
-    }
-  }
-  return frag;
-}
-
-function fillText(template, values) {
-  return fill(template, values).textContent;
-}
-
-function h(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
-  return node;
 }
 
 class ChatPage {

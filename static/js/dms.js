@@ -1,20 +1,8 @@
 // Direct messages: the DM list (the sidebar of /channels/@me pages), its unread badges and the DM
 // item of the guild rail, kept live over the gateway. On a page with a chat it listens on the chat
 // page's socket (one socket per tab); on the DM home, which has no chat, it opens the socket itself.
+import { h } from "./dom.js";
 import { Gateway } from "./gateway.js";
-
-function h(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 class DirectMessages {
   constructor() {

@@ -3,23 +3,12 @@
 // are escaped text with <mark> around the matches; they are rebuilt here node by node all the same,
 // so nothing but text and <mark> can reach the page. Clicking a result jumps to the message.
 
+import { fillText, h } from "./dom.js";
+
 const PAGE = 25;
 
 function apiGet(path) {
   return fetch(`/api${path}`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-}
-
-function h(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
-  return node;
 }
 
 /** The snippet as DOM: its text, and <mark> elements; any other markup becomes its text. */
@@ -47,10 +36,6 @@ export function openMessage({ guildId, channelId, messageId }) {
     return;
   }
   location.assign(`/guilds/${guildId}/channels/${channelId}?around=${messageId}`);
-}
-
-function fillText(template, values) {
-  return template.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
 }
 
 class SearchPanel {

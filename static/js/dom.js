@@ -1,0 +1,50 @@
+// Small DOM helpers shared by the page modules. Text goes in through textContent; attributes are
+// set one by one, never through innerHTML.
+
+export function flag(value) {
+  return value === "true";
+}
+
+export function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  if (match) return decodeURIComponent(match[1]);
+  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
+}
+
+/** Fill "{name}" placeholders; values become <strong> nodes when `bold`, text otherwise. */
+export function fill(template, values, { bold = false } = {}) {
+  const frag = document.createDocumentFragment();
+  const parts = template.split(/(\{\w+\})/);
+  for (const part of parts) {
+    const key = part.match(/^\{(\w+)\}$/)?.[1];
+    if (key && key in values) {
+      if (bold) {
+        const strong = document.createElement("strong");
+        strong.textContent = String(values[key]);
+        frag.append(strong);
+      } else {
+        frag.append(String(values[key]));
+      }
+    } else if (part) {
+      frag.append(part);
+    }
+  }
+  return frag;
+}
+
+export function fillText(template, values) {
+  return fill(template, values).textContent;
+}
+
+export function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+  return node;
+}

@@ -12,11 +12,12 @@ import asyncio
 import functools
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from asgiref.sync import async_to_sync
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
@@ -95,7 +96,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         loop = asyncio.get_running_loop()
         self.last_heartbeat = self.groups_refreshed = loop.time()
         await self._join(user_group(self.user.id))
-        ids, guilds, self.visible, private = await database_sync_to_async(self._read_state)()
+        ids, guilds, self.visible, private = await DatabaseSyncToAsync(
+            self._read_state, thread_sensitive=False, executor=_ready_executor())()
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         self.private = {c["id"] for c in private}
@@ -456,6 +458,19 @@ async def cancellable_receive(receive):
 def _retrieve(task: asyncio.Task) -> None:
     if not task.cancelled():
         task.exception()  # a late failure of an abandoned receive is of no interest
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _ready_executor() -> ThreadPoolExecutor:
+    """The threads that read READY state. Channels runs every other ORM call on one thread per
+    process; in a reconnect storm the READY reads would queue there, each waiting on the database
+    in turn. These threads overlap those waits (each holds its own pooled connection)."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(settings.GATEWAY_READY_THREADS, thread_name_prefix="gateway-ready")
+    return _executor
 
 
 def language_of(scope) -> str:

@@ -46,28 +46,42 @@ def encode(t: str, d: dict) -> str:
 
 
 class Outbox:
-    """A connection's outgoing frames, sent in order by one writer task. `put` never waits."""
+    """A connection's outgoing frames, in order. `put` never waits.
+
+    While nothing is waiting, a frame is written at once: the ASGI send runs right there, up to its
+    first suspension (a server's send only suspends when the socket is paused by flow control).
+    If it suspends, a writer task finishes it and drains the frames queued meanwhile, then ends. An
+    idle connection holds no task, and a broadcast costs no task switch per member."""
 
     def __init__(self, send, limit: int):
         self.send, self.limit = send, limit
-        self.items: deque = deque()  # text frames, then possibly one int: the close code
-        self.wake = asyncio.Event()
-        self.task = asyncio.get_running_loop().create_task(self._write())
+        self.items: deque = deque()  # text frames waiting, then possibly one int: the close code
+        self.task: asyncio.Task | None = None  # the writer, while frames wait
+        self.done = False  # closed or broken: nothing more is sent
 
     def put(self, item) -> bool:
         """Queue a frame (str) or the close (int); False if the backlog is full."""
-        if self.task.done():
+        if self.done:
             return True  # the socket is gone: nothing more to send
-        if isinstance(item, str) and len(self.items) >= self.limit:
-            return False
-        self.items.append(item)
-        self.wake.set()
+        if self.task is not None:
+            if isinstance(item, str) and len(self.items) >= self.limit:
+                return False
+            self.items.append(item)
+        elif isinstance(item, int):
+            self._closing(item)
+        else:
+            self._write_now(item)
         return True
 
     def abort(self, code: int) -> None:
         """Drop the backlog and close now (the writer may be stuck on a socket that does not read)."""
         self.items.clear()
-        self.task.cancel()
+        if self.task is not None:
+            self.task.cancel()
+        self._closing(code)
+
+    def _closing(self, code: int) -> None:
+        self.done = True
         self.task = asyncio.get_running_loop().create_task(self._close(code))
 
     async def _close(self, code: int) -> None:
@@ -76,23 +90,70 @@ class Outbox:
         except Exception:  # the socket is already gone
             pass
 
-    async def _write(self) -> None:
-        while True:
-            while not self.items:
-                self.wake.clear()
-                await self.wake.wait()
-            item = self.items.popleft()
-            if isinstance(item, int):
-                await self._close(item)
-                return
-            try:
+    def _write_now(self, text: str) -> None:
+        coro = self.send({"type": "websocket.send", "text": text})
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:  # one broken socket never stops the others
+            self._broken()
+            return
+        self.task = asyncio.get_running_loop().create_task(self._drain(coro, waiting))
+
+    async def _drain(self, coro, waiting) -> None:
+        try:
+            await _resume(coro, waiting)
+            while self.items:
+                item = self.items.popleft()
+                if isinstance(item, int):
+                    self.done = True
+                    await self._close(item)
+                    return
                 await self.send({"type": "websocket.send", "text": item})
-            except Exception:  # one broken socket never stops the others
-                log.debug("a frame could not be written", exc_info=True)
-                return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._broken()
+            return
+        self.task = None
+
+    def _broken(self) -> None:
+        log.debug("a frame could not be written", exc_info=True)
+        self.done = True
+        self.items.clear()
 
     def stop(self) -> None:
-        self.task.cancel()
+        self.done = True
+        if self.task is not None:
+            self.task.cancel()
+
+
+class _Yield:
+    """An awaitable that hands a future, yielded by a coroutine run by hand, to the running task."""
+
+    def __init__(self, future):
+        self.future = future
+
+    def __await__(self):
+        yield self.future
+
+
+async def _resume(coro, waiting) -> None:
+    """Finish a coroutine that was started by hand and suspended on `waiting` (what it yielded)."""
+    while True:
+        try:
+            await _Yield(waiting)
+        except BaseException as exc:  # cancelled meanwhile: the coroutine sees it where it waits
+            try:
+                waiting = coro.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
 
 
 class Hub:

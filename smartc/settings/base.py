@@ -171,6 +171,8 @@ GATEWAY_RATE_LIMIT = env.int("GATEWAY_RATE_LIMIT", default=120)
 GATEWAY_RATE_WINDOW = env.int("GATEWAY_RATE_WINDOW", default=60)
 # Frames a connection may have waiting to be written; past it the client is too slow and is closed.
 GATEWAY_MAX_BACKLOG = env.int("GATEWAY_MAX_BACKLOG", default=1000)
+# Threads per process reading READY state (each holds a database connection while it runs).
+GATEWAY_READY_THREADS = env.int("GATEWAY_READY_THREADS", default=4)
 # Presence changes are gathered per guild for this long and sent as one PRESENCE_UPDATE.
 PRESENCE_BATCH_SECONDS = env.float("PRESENCE_BATCH_SECONDS", default=1.0)
 # A member list request (gateway op 8) returns at most this many members.

@@ -29,7 +29,7 @@ from apps.core.events import guild_group, user_group
 from apps.dms import selectors as dm_selectors
 from apps.guilds import events as ge
 
-from . import hub, presence, protocol, selectors
+from . import hub, metrics, presence, protocol, selectors
 from .protocol import Close, GatewayError, Op
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if not getattr(scope.get("user"), "is_authenticated", False):
             await refuse_anonymous(receive, send)
             return
+        metrics.CONNECTIONS.inc()
         try:
             await super().__call__(scope, receive, send)
         finally:
+            metrics.CONNECTIONS.dec()
             # Here rather than in disconnect(): a crash or a cancelled task never gets there.
             await self._cleanup()
 
@@ -103,11 +105,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.private = {c["id"] for c in private}
         await self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
                                               "private_channels": private, "session_id": self.session_id})
+        metrics.READY_SECONDS.observe(loop.time() - self.accepted_at)
         # Heartbeats sent while the server was still preparing READY wait unread behind connect():
         # the client is not late, the server was. The deadline counts from READY.
         self.last_heartbeat = loop.time()
         self.watchdog = asyncio.create_task(self._watch_heartbeats(interval / 1000 * settings.GATEWAY_HEARTBEAT_GRACE))
         await self._set_presence(presence.ONLINE)
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.accepted_at = asyncio.get_running_loop().time()
 
     def _read_state(self):
         """What READY carries, read in one trip to the database thread: in a reconnect storm every
@@ -406,6 +413,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if not self.closing and not self.outbox.put(text):
             self.closing = True  # too far behind: drop the backlog, the client resumes over REST
             self.outbox.abort(int(Close.TOO_SLOW))
+            metrics.SLOW_CLOSES.inc()
 
     async def _dispatch(self, t: str, d: dict):
         self.seq += 1
@@ -422,13 +430,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     # --- hot events from the hub (hub.py) ---------------------------------------------------------
 
-    def relay(self, t: str, d: dict, prefix: str):
-        """A hot event: checked in memory like any other, its frame is the hub's prefix plus `s`."""
+    def relay(self, t: str, d: dict, prefix: str) -> bool:
+        """A hot event: checked in memory like any other, its frame is the hub's prefix plus `s`.
+        True if a frame was queued."""
         if self.closing:
-            return
+            return False
         if self._follows_presence(d) if t == presence.PRESENCE_UPDATE else self._sees(t, d):
             self.seq += 1
             self._put(f"{prefix}{self.seq}}}")
+            return not self.closing
+        return False
 
     def resume(self):
         """The hub lost events for a while: the client reconnects and catches up."""
@@ -484,6 +495,7 @@ async def refuse_anonymous(receive, send):
     """Accept, so that a browser sees the code, then close 4003. No channel layer is involved: there
     is nothing to relay, and on Python 3.11 a layer receive cancelled at the wrong moment (redis-py
     sends through asyncio.wait_for, which can swallow the cancellation) never returns."""
+    metrics.HANDSHAKES_REFUSED.labels(metrics.NOT_AUTHENTICATED).inc()
     if (await receive())["type"] == "websocket.connect":
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.close", "code": int(Close.NOT_AUTHENTICATED)})

@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 import weakref
 from collections import deque
 
@@ -26,6 +27,7 @@ from django.conf import settings
 
 from apps.chat import events as ce
 
+from . import metrics
 from .presence import PRESENCE_UPDATE
 
 log = logging.getLogger(__name__)
@@ -35,14 +37,17 @@ log = logging.getLogger(__name__)
 # the Channels layer.
 HOT = frozenset({ce.MESSAGE_CREATE, ce.MESSAGE_UPDATE, ce.MESSAGE_DELETE, ce.MESSAGE_REACTION_ADD,
                  ce.MESSAGE_REACTION_REMOVE, ce.TYPING_START, PRESENCE_UPDATE})
+metrics.count_events(HOT)
 PREFIX = "smartc:hub:"
 RECONNECT_DELAY = 0.2  # seconds, doubled per failed attempt up to RECONNECT_MAX
 RECONNECT_MAX = 2.0
 
 
 def encode(t: str, d: dict) -> str:
-    """The one serialisation of an event: its type, a space, its data as JSON."""
-    return f"{t} {json.dumps(d, separators=(',', ':'))}"
+    """The one serialisation of an event: its type, its publication time (Unix seconds on the
+    publisher's clock, from which receiving nodes measure the broadcast latency) and its data as
+    JSON, separated by spaces."""
+    return f"{t} {time.time():.6f} {json.dumps(d, separators=(',', ':'))}"
 
 
 class Outbox:
@@ -120,6 +125,7 @@ class Outbox:
 
     def _broken(self) -> None:
         log.debug("a frame could not be written", exc_info=True)
+        metrics.SEND_ERRORS.inc()
         self.done = True
         self.items.clear()
 
@@ -221,14 +227,17 @@ class Hub:
         members = self.groups.get(group)
         if not members:
             return
-        t, text = data.split(" ", 1)
+        t, published, text = data.split(" ", 2)
         d = json.loads(text)
         prefix = f'{{"op":0,"t":"{t}","d":{text},"s":'
+        frames = 0
         for member in list(members):
             try:
-                member.relay(t, d, prefix)
+                frames += member.relay(t, d, prefix)
             except Exception:  # one member's failure never stops the broadcast
                 log.exception("could not relay %s", t)
+        metrics.delivered(t, frames)
+        metrics.BROADCAST_LATENCY.observe(max(0.0, time.time() - float(published)))
 
     async def _read(self) -> None:
         while self.groups:
@@ -265,9 +274,10 @@ class Hub:
             except Exception:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX)
-        for members in list(self.groups.values()):
-            for member in members & lost:
-                member.resume()
+        resumed = {m for members in self.groups.values() for m in members} & lost
+        for member in resumed:
+            member.resume()
+        metrics.RESUME_CLOSES.inc(len(resumed))
 
     async def close(self) -> None:
         if self.reader is not None:
@@ -292,6 +302,15 @@ _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop 
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Hub
 _hubs_lock = threading.Lock()
 _publisher = None
+
+
+def _group_count() -> int:
+    with _hubs_lock:
+        hubs = list(_hubs.values())
+    return sum(len(h.groups) for h in hubs)
+
+
+metrics.HUB_GROUPS.set_function(_group_count)
 
 
 def _client(url: str):

@@ -17,6 +17,12 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+if env.bool("ALLOWED_HOSTS_OWN_ADDRESSES", default=False):
+    # Prometheus finds each gateway replica through DNS and scrapes it by address (Host: <its IP>),
+    # a name that changes with every container: the container allows its own addresses.
+    import socket
+
+    ALLOWED_HOSTS += socket.gethostbyname_ex(socket.gethostname())[2]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import logging
 import uuid
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
@@ -48,7 +49,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.joined: set[str] = set()
         self.seq = 0
         self.closing = False
-        self.watchdog: asyncio.Task | None = None
         self.status: str | None = None  # this connection's presence once READY
         self.member_lists: set[int] = set()  # guilds whose member list (and presences) this client follows
         self.outbox: hub.Outbox | None = None  # every frame after the handshake goes through it
@@ -109,7 +109,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         # Heartbeats sent while the server was still preparing READY wait unread behind connect():
         # the client is not late, the server was. The deadline counts from READY.
         self.last_heartbeat = loop.time()
-        self.watchdog = asyncio.create_task(self._watch_heartbeats(interval / 1000 * settings.GATEWAY_HEARTBEAT_GRACE))
+        watchdog().watch(self)
         await self._set_presence(presence.ONLINE)
 
     async def accept(self, subprotocol=None, headers=None):
@@ -131,15 +131,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self._join(group)
 
-    async def _watch_heartbeats(self, timeout: float):
-        loop = asyncio.get_running_loop()
-        while (left := self.last_heartbeat + timeout - loop.time()) > 0:
-            await asyncio.sleep(left)
-        await self._close(Close.HEARTBEAT_TIMEOUT)
-
     async def _cleanup(self):
-        if self.watchdog:
-            self.watchdog.cancel()
+        watchdog().forget(self)
         await hub.hub().discard_all(self)
         if self.outbox:
             self.outbox.stop()
@@ -469,6 +462,43 @@ async def cancellable_receive(receive):
 def _retrieve(task: asyncio.Task) -> None:
     if not task.cancelled():
         task.exception()  # a late failure of an abandoned receive is of no interest
+
+
+class Watchdog:
+    """Closes the connections of this event loop whose heartbeats stopped (Close.HEARTBEAT_TIMEOUT).
+    One task sweeps them all: a task per socket would cost memory on every idle connection."""
+
+    def __init__(self):
+        self.watched: set[GatewayConsumer] = set()
+        self.task: asyncio.Task | None = None
+
+    def watch(self, consumer: GatewayConsumer) -> None:
+        self.watched.add(consumer)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._sweep())
+
+    def forget(self, consumer: GatewayConsumer) -> None:
+        self.watched.discard(consumer)
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.watched:
+            timeout = settings.GATEWAY_HEARTBEAT_INTERVAL_MS / 1000 * settings.GATEWAY_HEARTBEAT_GRACE
+            await asyncio.sleep(min(1.0, timeout / 10))
+            late = loop.time() - timeout
+            for consumer in [c for c in self.watched if c.last_heartbeat < late]:
+                self.watched.discard(consumer)
+                consumer._end(Close.HEARTBEAT_TIMEOUT)
+
+
+_watchdogs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Watchdog
+
+
+def watchdog() -> Watchdog:
+    loop = asyncio.get_running_loop()
+    if loop not in _watchdogs:
+        _watchdogs[loop] = Watchdog()
+    return _watchdogs[loop]
 
 
 _executor: ThreadPoolExecutor | None = None

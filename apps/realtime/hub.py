@@ -60,7 +60,7 @@ class Outbox:
 
     def __init__(self, send, limit: int):
         self.send, self.limit = send, limit
-        self.items: deque = deque()  # text frames waiting, then possibly one int: the close code
+        self.items: deque | None = None  # while the writer runs: frames waiting, maybe then the close code
         self.task: asyncio.Task | None = None  # the writer, while frames wait
         self.done = False  # closed or broken: nothing more is sent
 
@@ -80,7 +80,7 @@ class Outbox:
 
     def abort(self, code: int) -> None:
         """Drop the backlog and close now (the writer may be stuck on a socket that does not read)."""
-        self.items.clear()
+        self.items = None
         if self.task is not None:
             self.task.cancel()
         self._closing(code)
@@ -104,6 +104,7 @@ class Outbox:
         except Exception:  # one broken socket never stops the others
             self._broken()
             return
+        self.items = deque()
         self.task = asyncio.get_running_loop().create_task(self._drain(coro, waiting))
 
     async def _drain(self, coro, waiting) -> None:
@@ -121,13 +122,13 @@ class Outbox:
         except Exception:
             self._broken()
             return
-        self.task = None
+        self.task = self.items = None
 
     def _broken(self) -> None:
         log.debug("a frame could not be written", exc_info=True)
         metrics.SEND_ERRORS.inc()
         self.done = True
-        self.items.clear()
+        self.items = None
 
     def stop(self) -> None:
         self.done = True

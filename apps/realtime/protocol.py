@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import deque
 from enum import IntEnum
 
 from apps.core.errors import DomainError, MissingPermission, RateLimited
@@ -176,20 +175,23 @@ def heartbeat_seq(d) -> int | None:
 
 
 class FrameRateLimit:
-    """At most `limit` client frames in any sliding `window` seconds."""
+    """`limit` client frames per `window` seconds: a burst of `limit`, then one every window/limit
+    (the generic cell rate algorithm: one number per connection, however busy it is)."""
+
+    __slots__ = ("limit", "window", "clock", "due")
 
     def __init__(self, limit: int, window: float, clock=time.monotonic):
         self.limit, self.window, self.clock = limit, window, clock
-        self.times: deque[float] = deque()
+        self.due = 0.0  # when the frames accepted so far are paid for
 
     def hit(self) -> None:
         now = self.clock()
-        while self.times and self.times[0] <= now - self.window:
-            self.times.popleft()
-        if len(self.times) >= self.limit:
+        due = max(self.due, now)
+        step = self.window / self.limit
+        if due - now > self.window - step:
             raise GatewayError(RATE_LIMITED, f"At most {self.limit} frames per {self.window} seconds.",
                                close=Close.RATE_LIMITED)
-        self.times.append(now)
+        self.due = due + step
 
 
 # --- which guild and channel an event belongs to ------------------------------------------------

@@ -28,6 +28,7 @@ from apps.guilds import services as guilds
 from apps.guilds.models import Ban, Channel, PermissionOverwrite, Role
 from apps.guilds.permissions import DEFAULT_EVERYONE, Permission
 from apps.realtime import hub, presence
+from apps.realtime.consumers import watchdog
 from smartc.asgi import application
 from tests.factories import UserFactory, add_member, make_guild, make_invite, make_role
 
@@ -257,11 +258,9 @@ async def test_leaving_unsubscribes_and_stops_the_watchdog(guild, alice):
     groups = [layer._group_key(f"guild.{guild.id}"), layer._group_key(f"user.{alice.id}")]
     async with gateway(alice):
         assert [store.zcard(g) for g in groups] == [1, 1]
-        watchdogs = {t for t in asyncio.all_tasks() if "_watch_heartbeats" in repr(t.get_coro())}
-        assert len(watchdogs) == 1
+        assert len(watchdog().watched) == 1
     assert [store.zcard(g) for g in groups] == [0, 0]
-    await asyncio.sleep(0)
-    assert all(t.done() for t in watchdogs)
+    assert not watchdog().watched
     store.close()
 
 

@@ -244,7 +244,7 @@ class Target:
             import redis
 
             client = redis.Redis.from_url(os.environ["REDIS_URL"])
-            client.publish(f"bench:bare:{group}", json.dumps({"content": content}))
+            client.publish(f"bench:bare:{group}", json.dumps({"content": content}, separators=(",", ":")))
         return sent
 
     def probe(self, seconds: float) -> dict:
@@ -437,7 +437,7 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1000, help="members of the small group")
     parser.add_argument("--broadcasts", type=int, default=20, help="spaced broadcasts per group")
     parser.add_argument("--gap", type=float, default=0.3, help="seconds between spaced broadcasts")
-    parser.add_argument("--gap-timeout", type=float, default=30.0)
+    parser.add_argument("--gap-timeout", type=float, default=10.0)
     parser.add_argument("--burst", type=int, default=60, help="back-to-back broadcasts to the big group")
     parser.add_argument("--burst-timeout", type=float, default=120.0)
     parser.add_argument("--probe-seconds", type=float, default=8.0)

@@ -31,6 +31,7 @@ from apps.dms import selectors as dm_selectors
 from apps.guilds import events as ge
 
 from . import hub, metrics, presence, protocol, selectors
+from .loops import loop_local
 from .protocol import Close, GatewayError, Op
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.accepted_at = asyncio.get_running_loop().time()
 
     def _read_state(self):
-        """What READY carries, read in one trip to the database thread: in a reconnect storm every
-        connection's trips queue on that one thread, so each extra trip delays every READY.
+        """What READY carries, read in one trip to a READY thread (_ready_executor): in a reconnect
+        storm every connection's trips queue on those few threads, so each extra trip delays every READY.
         The guild groups are joined before the state is read (from this thread, on the event loop):
         an event published in between waits in the queue and is relayed after READY instead of
         falling between the read and the subscription."""
@@ -495,23 +496,15 @@ _watchdogs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loo
 
 
 def watchdog() -> Watchdog:
-    loop = asyncio.get_running_loop()
-    if loop not in _watchdogs:
-        _watchdogs[loop] = Watchdog()
-    return _watchdogs[loop]
+    return loop_local(_watchdogs, Watchdog)
 
 
-_executor: ThreadPoolExecutor | None = None
-
-
+@functools.cache
 def _ready_executor() -> ThreadPoolExecutor:
     """The threads that read READY state. Channels runs every other ORM call on one thread per
     process; in a reconnect storm the READY reads would queue there, each waiting on the database
     in turn. These threads overlap those waits (each holds its own pooled connection)."""
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(settings.GATEWAY_READY_THREADS, thread_name_prefix="gateway-ready")
-    return _executor
+    return ThreadPoolExecutor(settings.GATEWAY_READY_THREADS, thread_name_prefix="gateway-ready")
 
 
 def language_of(scope) -> str:

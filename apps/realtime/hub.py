@@ -265,7 +265,7 @@ class Hub:
         """Subscribe every group again, then ask the members who were there to reconnect and resume:
         what was published in between never reached them. (Members that join meanwhile connect
         the node themselves, before their READY.)"""
-        lost = {m for members in self.groups.values() for m in members}
+        lost = self._members()
         delay = RECONNECT_DELAY
         while self.groups and self.pubsub is None:
             try:
@@ -275,10 +275,13 @@ class Hub:
             except Exception:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX)
-        resumed = {m for members in self.groups.values() for m in members} & lost
+        resumed = self._members() & lost
         for member in resumed:
             member.resume()
         metrics.RESUME_CLOSES.inc(len(resumed))
+
+    def _members(self) -> set:
+        return {m for members in self.groups.values() for m in members}
 
     async def close(self) -> None:
         if self.reader is not None:

@@ -21,6 +21,8 @@ from django.conf import settings
 
 from apps.core.events import guild_group
 
+from .loops import loop_local
+
 log = logging.getLogger(__name__)
 
 ONLINE, IDLE, DND, OFFLINE = "online", "idle", "dnd", "offline"
@@ -199,10 +201,7 @@ def store() -> RedisStore | MemoryStore:
 
 
 def _batcher() -> Batcher:
-    loop = asyncio.get_running_loop()
-    if loop not in _batchers:
-        _batchers[loop] = Batcher(settings.PRESENCE_BATCH_SECONDS)
-    return _batchers[loop]
+    return loop_local(_batchers, lambda: Batcher(settings.PRESENCE_BATCH_SECONDS))
 
 
 async def set_status(user_id: int, conn: str, status: str | None, guild_ids, ttl: float) -> str:

@@ -142,19 +142,12 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between messages")
     parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
-        raise SystemExit("Set DATABASE_URL (PostgreSQL) and REDIS_URL.")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
-    from tests.bench.history import _create_database
+    if not os.environ.get("REDIS_URL"):
+        raise SystemExit("Set REDIS_URL (and DATABASE_URL to PostgreSQL).")
+    from tests.bench.history import setup
     from tests.servers import free_port
 
-    _create_database(os.environ["DATABASE_URL"])
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup()
     channel_id, cookies, token = setup_guild(args.members)
     port = free_port()
     server = start_server(args.server, port)

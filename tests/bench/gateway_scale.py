@@ -281,6 +281,16 @@ def collect(clients: Clients) -> dict[str, list[float]]:
     return out
 
 
+def sockets_left(clients: Clients) -> tuple[int, dict[str, int]]:
+    """Sockets still open across the workers, and how many the servers closed, by close code."""
+    stats = clients.stats()
+    closes: dict[str, int] = {}
+    for s in stats:
+        for code, n in s["closes"].items():
+            closes[code] = closes.get(code, 0) + n
+    return sum(s["open"] for s in stats), closes
+
+
 def wait_for(clients: Clients, expected: dict[str, int], timeout: float) -> dict[str, list[float]]:
     """Collect latencies until every message has its expected deliveries (or the timeout)."""
     got: dict[str, list[float]] = {}
@@ -313,30 +323,21 @@ def measure(kind: str, clients: Clients, probe_client: Clients, data: dict, args
         print(f"[{kind}] memory per idle socket: {out['bytes_per_socket'] / 1024:.1f} KB", flush=True)
         out["idle_probe"] = pct(probe_client.ask([target.probe(2.0)])[0]["rtts"])
 
-        expected: dict[str, int] = {}
-        sent: dict[str, float] = {}
         members = {"small": min(args.small, args.members), "big": args.members}
         for group in ("small", "big"):
+            n = members[group]
             lasts, each = [], []
             for i in range(args.broadcasts):
                 mid = f"{group}{i}"
-                sent[mid] = target.broadcast(group, mid)
-                expected[mid] = members[group]
-                got = wait_for(clients, {mid: members[group]}, args.gap_timeout)
-                lats = got.get(mid, [])
+                target.broadcast(group, mid)
+                lats = wait_for(clients, {mid: n}, args.gap_timeout).get(mid, [])
                 each.extend(lats)
-                if len(lats) >= members[group]:
-                    lasts.append(max(lats))
-                else:
-                    lasts.append(float("inf"))
-                expected[mid] = members[group]
-                sent[mid + ":got"] = len(lats)
+                lasts.append(max(lats) if len(lats) >= n else float("inf"))  # a miss counts as never
                 time.sleep(args.gap)
-            out[group] = {"members": members[group], "each": pct(each), "last": pct(lasts),
-                          "delivered": sum(sent[f"{group}{i}:got"] for i in range(args.broadcasts)),
-                          "expected": members[group] * args.broadcasts}
-            print(f"[{kind}] {group} group ({members[group]:,}) each member: {fmt(out[group]['each'])}", flush=True)
-            print(f"[{kind}] {group} group ({members[group]:,}) last member: {fmt(out[group]['last'])}", flush=True)
+            out[group] = {"members": n, "each": pct(each), "last": pct(lasts), "delivered": len(each),
+                          "expected": n * args.broadcasts}
+            print(f"[{kind}] {group} group ({n:,}) each member: {fmt(out[group]['each'])}", flush=True)
+            print(f"[{kind}] {group} group ({n:,}) last member: {fmt(out[group]['last'])}", flush=True)
 
         # Sustained fan-out: back-to-back broadcasts to the big group, an unrelated socket probing.
         box: dict = {}
@@ -356,17 +357,11 @@ def measure(kind: str, clients: Clients, probe_client: Clients, data: dict, args
                         "seconds": round(seconds, 2), "deliveries_per_s": round(delivered / seconds),
                         "stall": pct(box.get("rtts", []))}
         print(f"[{kind}] burst: {out['burst']}", flush=True)
-        stats = clients.stats()
-        out["open_after"] = sum(s["open"] for s in stats)
-        closes: dict = {}
-        for s in stats:
-            for code, n in s["closes"].items():
-                closes[code] = closes.get(code, 0) + n
-        out["closes"] = closes
+        out["open_after"], out["closes"] = sockets_left(clients)
         total = out["small"]["delivered"] + out["big"]["delivered"] + delivered
         want = out["small"]["expected"] + out["big"]["expected"] + out["burst"]["expected"]
         out["delivery_ratio"] = round(total / want, 5)
-        print(f"[{kind}] delivered {total:,} of {want:,}; open sockets {out['open_after']:,}; closes {closes}",
+        print(f"[{kind}] delivered {total:,} of {want:,}; open sockets {out['open_after']:,}; closes {out['closes']}",
               flush=True)
     finally:
         clients.ask([{"cmd": "close"}] * len(clients.procs))
@@ -387,16 +382,10 @@ def hold(clients: Clients, data: dict, args) -> dict:
         out["connect"] = connect_all(clients, target, args.hold)
         print(f"[hold] connect: {out['connect']}", flush=True)
         time.sleep(args.hold_seconds)
-        stats = clients.stats()
-        out["open_after_hold"] = sum(s["open"] for s in stats)
-        closes: dict = {}
-        for s in stats:
-            for code, n in s["closes"].items():
-                closes[code] = closes.get(code, 0) + n
-        out["closes"] = closes
+        out["open_after_hold"], out["closes"] = sockets_left(clients)
         out["bytes_per_socket"] = round((rss(procs) - before) / max(out["connect"]["ready"], 1))
         out["rss_total_mb"] = round(rss(procs) / 2**20)
-        print(f"[hold] after {args.hold_seconds} s: {out['open_after_hold']:,} open, closes {closes}, "
+        print(f"[hold] after {args.hold_seconds} s: {out['open_after_hold']:,} open, closes {out['closes']}, "
               f"{out['bytes_per_socket'] / 1024:.1f} KB per socket", flush=True)
     finally:
         clients.ask([{"cmd": "close"}] * len(clients.procs))
@@ -449,18 +438,11 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     args.server_log = None if args.verbose else subprocess.DEVNULL
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
-        raise SystemExit("Set DATABASE_URL (PostgreSQL) and REDIS_URL.")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
-    from tests.bench.history import _create_database
+    if not os.environ.get("REDIS_URL"):
+        raise SystemExit("Set REDIS_URL (and DATABASE_URL to PostgreSQL).")
+    from tests.bench.history import setup
 
-    _create_database(os.environ["DATABASE_URL"])
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup()
     started = time.perf_counter()
     data = setup_members(args.members, args.small)
     print(f"{args.members:,} members ready in {time.perf_counter() - started:.1f} s; "

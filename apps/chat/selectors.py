@@ -96,11 +96,15 @@ def reaction_summary(message: Message, viewer_id: int | None) -> list[dict]:
     return list(out.values())
 
 
-def unread_counts(user, channel_ids: list[int]) -> dict[int, dict]:
-    """{channel_id: {"unread": n, "mentions": m}} for the given channels (counts capped at 100)."""
+def unread_counts(user, channel_ids: list[int], *, newest: dict[int, int | None] | None = None) -> dict[int, dict]:
+    """{channel_id: {"unread": n, "mentions": m}} for the given channels (counts capped at 100).
+    `newest`: each channel's last_message_id, when the caller has just read the channels."""
+    if not channel_ids:
+        return {}
     last_read = dict(ReadState.objects.filter(user=user, channel_id__in=channel_ids)
                      .values_list("channel_id", "last_read_id"))
-    newest = dict(Channel.objects.filter(id__in=channel_ids).values_list("id", "last_message_id"))
+    if newest is None:
+        newest = dict(Channel.objects.filter(id__in=channel_ids).values_list("id", "last_message_id"))
     out = {cid: {"unread": 0, "mentions": 0} for cid in channel_ids}
     # Only channels whose newest message is past the read marker cost more queries.
     for cid in [c for c in channel_ids if (newest.get(c) or 0) > last_read.get(c, 0)]:

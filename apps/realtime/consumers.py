@@ -13,20 +13,19 @@ import functools
 import logging
 import uuid
 import weakref
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from asgiref.sync import async_to_sync
-from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
 from apps.chat import events as ce
 from apps.chat import services as chat
 from apps.core.errors import DomainError
-from apps.core.events import guild_group, user_group
+from apps.core.events import guild_group, member_list_group, user_group
 from apps.dms import selectors as dm_selectors
 from apps.guilds import events as ge
 
@@ -36,15 +35,13 @@ from .protocol import Close, GatewayError, Op
 
 log = logging.getLogger(__name__)
 
-# channels_redis drops group members after its group_expiry (a day by default); a socket that
-# lives that long re-joins its groups, at most this often (checked on heartbeats).
-GROUP_REFRESH_SECONDS = 3600
-CANCEL_ATTEMPTS = 20
+class GatewayConsumer:
+    """One gateway socket, as a plain ASGI application: it reads the client's frames in its own
+    coroutine and gets events from the hub (`relay`), with no Channels layer, no task and no queue
+    of its own while idle (each of those cost memory on every open socket)."""
 
-
-class GatewayConsumer(AsyncWebsocketConsumer):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, scope, send):
+        self.scope, self.send = scope, send
         self.visible: dict[int, set[int]] = {}  # guild id → ids of the channels this user can view
         self.private: set[int] = set()  # ids of the DMs and group DMs this user is in
         self.joined: set[str] = set()
@@ -53,75 +50,75 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.status: str | None = None  # this connection's presence once READY
         self.member_lists: set[int] = set()  # guilds whose member list (and presences) this client follows
         self.outbox: hub.Outbox | None = None  # every frame after the handshake goes through it
+        # Events that wait, in order: until READY is sent, while a request reads state the events
+        # could change, and behind an event whose hook reads the database. None: nothing waits.
+        self.inbox: deque | None = deque()
+        self.held = 1  # READY is not sent yet
+        self.draining = False
+        self.drainer: asyncio.Task | None = None  # a drain started by an event (kept: tasks are weakly held)
 
-    async def __call__(self, scope, receive, send):
-        if not getattr(scope.get("user"), "is_authenticated", False):
-            await refuse_anonymous(receive, send)
+    @classmethod
+    def as_asgi(cls):
+        async def app(scope, receive, send):
+            await cls(scope, send).run(receive)
+
+        return app
+
+    async def run(self, receive):
+        if not getattr(self.scope.get("user"), "is_authenticated", False):
+            await refuse_anonymous(receive, self.send)
             return
         metrics.CONNECTIONS.inc()
         try:
-            await super().__call__(scope, receive, send)
+            while True:
+                message = await receive()
+                kind = message["type"]
+                if kind == "websocket.receive":
+                    await self.receive(message.get("text"), message.get("bytes"))
+                elif kind == "websocket.connect":
+                    await self.connect()
+                elif kind == "websocket.disconnect":
+                    return
         finally:
             metrics.CONNECTIONS.dec()
-            # Here rather than in disconnect(): a crash or a cancelled task never gets there.
+            # In a finally: a crash or a cancelled task must not leave the connection in the hub.
             await self._cleanup()
-
-    @property
-    def channel_receive(self):
-        return self._channel_receive
-
-    @channel_receive.setter
-    def channel_receive(self, receive):
-        # Channels sets this in __call__ and cancels it when the socket goes.
-        self._channel_receive = functools.partial(cancellable_receive, receive)
-
-    async def dispatch(self, message):
-        # Channels hops to a worker thread before every message to close stale DB connections.
-        # Every ORM call here goes through database_sync_to_async, which does that itself, so
-        # relaying an event stays on the event loop.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     # --- connection -------------------------------------------------------------------------
 
     async def connect(self):
         self.user = self.scope["user"]
         self.language = language_of(self.scope)
-        await self.accept()
-        self.outbox = hub.Outbox(self.base_send, settings.GATEWAY_MAX_BACKLOG)
+        await self.send({"type": "websocket.accept"})
+        loop = asyncio.get_running_loop()
+        self.accepted_at = loop.time()
+        self.outbox = hub.Outbox(self.send, settings.GATEWAY_MAX_BACKLOG)
         self.session_id = uuid.uuid4().hex
         self.rate = protocol.FrameRateLimit(settings.GATEWAY_RATE_LIMIT, settings.GATEWAY_RATE_WINDOW)
         self.max_frame = settings.GATEWAY_MAX_FRAME_BYTES
-        interval = settings.GATEWAY_HEARTBEAT_INTERVAL_MS
-        await self._send(protocol.hello(interval))
-        loop = asyncio.get_running_loop()
-        self.last_heartbeat = self.groups_refreshed = loop.time()
+        self._put(protocol.hello(settings.GATEWAY_HEARTBEAT_INTERVAL_MS))
+        self.last_heartbeat = loop.time()
         await self._join(user_group(self.user.id))
         ids, guilds, self.visible, private = await DatabaseSyncToAsync(
             self._read_state, thread_sensitive=False, executor=_ready_executor())()
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         self.private = {c["id"] for c in private}
-        await self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
-                                              "private_channels": private, "session_id": self.session_id})
+        self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
+                                        "private_channels": private, "session_id": self.session_id})
         metrics.READY_SECONDS.observe(loop.time() - self.accepted_at)
         # Heartbeats sent while the server was still preparing READY wait unread behind connect():
         # the client is not late, the server was. The deadline counts from READY.
         self.last_heartbeat = loop.time()
         watchdog().watch(self)
         await self._set_presence(presence.ONLINE)
-
-    async def accept(self, subprotocol=None, headers=None):
-        await super().accept(subprotocol, headers)
-        self.accepted_at = asyncio.get_running_loop().time()
+        await self._release()
 
     def _read_state(self):
         """What READY carries, read in one trip to a READY thread (_ready_executor): in a reconnect
         storm every connection's trips queue on those few threads, so each extra trip delays every READY.
         The guild groups are joined before the state is read (from this thread, on the event loop):
-        an event published in between waits in the queue and is relayed after READY instead of
+        an event published in between waits in the inbox and is relayed after READY instead of
         falling between the read and the subscription."""
         ids = selectors.guild_ids(self.user)
         async_to_sync(self._join_all)([guild_group(guild_id) for guild_id in ids])
@@ -133,8 +130,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self._join(group)
 
     async def _cleanup(self):
+        self.closing = True
+        self.inbox = None
         watchdog().forget(self)
-        await hub.hub().discard_all(self)
+        for group in list(self.joined):
+            await self._leave(group)
         if self.outbox:
             self.outbox.stop()
         if self.status:
@@ -142,11 +142,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 await self._set_presence(None)
             except Exception:  # the entry expires by itself
                 log.exception("could not clear the presence of %s", self.session_id)
-        for group in list(self.joined):
-            try:
-                await self._leave(group)
-            except Exception:  # the socket is gone either way; the layer expires the rest
-                log.exception("could not leave %s", group)
 
     # --- client frames ----------------------------------------------------------------------
 
@@ -163,27 +158,22 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 raise GatewayError(protocol.UNKNOWN_OP, f"Unknown op {op}.")
             await handler(self, d)
         except GatewayError as exc:
-            await self._send(protocol.gateway_error(exc, ref=protocol.ref_of(op, d)))
+            self._put(protocol.gateway_error(exc, ref=protocol.ref_of(op, d)))
             if exc.close:
-                await self._close(exc.close)
+                self._end(exc.close)
         except DomainError as exc:
-            await self._send(protocol.domain_error(exc, ref=protocol.ref_of(op, d)))
+            self._put(protocol.domain_error(exc, ref=protocol.ref_of(op, d)))
         except Exception:
             log.exception("gateway op %s failed", op)
-            await self._send(protocol.error(protocol.INTERNAL_ERROR, "Something went wrong.",
+            self._put(protocol.error(protocol.INTERNAL_ERROR, "Something went wrong.",
                                             ref=protocol.ref_of(op, d)))
 
     async def _heartbeat(self, d):
         protocol.heartbeat_seq(d)
-        loop = asyncio.get_running_loop()
-        self.last_heartbeat = loop.time()
-        await self._send(protocol.heartbeat_ack())
+        self.last_heartbeat = asyncio.get_running_loop().time()
+        self._put(protocol.heartbeat_ack())
         if self.status:
             await self._set_presence(self.status)  # keeps this connection's entry alive
-        if loop.time() - self.groups_refreshed > GROUP_REFRESH_SECONDS:
-            self.groups_refreshed = loop.time()
-            for group in list(self.joined):
-                await self._join(group)
 
     async def _typing(self, d):
         p = protocol.payload(Op.TYPING, d)
@@ -218,26 +208,91 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         guild_id = protocol.payload(Op.REQUEST_MEMBERS, d)["guild_id"]
         if guild_id not in self.visible:
             raise GatewayError(protocol.UNKNOWN_GUILD, "Unknown guild.", field="guild_id")
-        self.member_lists.add(guild_id)  # before reading: a change in between arrives after the chunk
-        members, total = await database_sync_to_async(selectors.member_list)(guild_id, settings.MEMBER_LIST_LIMIT)
-        statuses = await presence.statuses([m["user_id"] for m in members])
-        for m in members:
-            m["status"] = statuses[m["user_id"]]
-        await self._dispatch(protocol.GUILD_MEMBERS_CHUNK, {"guild_id": guild_id, "members": members, "total": total})
+        if guild_id in self.member_lists:
+            self._hold()  # a change while the list is read arrives after the chunk
+        else:  # follow the list's presence changes first, for the same reason
+            self.member_lists.add(guild_id)
+            self._hold()
+            await self._join(member_list_group(guild_id))
+        try:
+            members, total = await database_sync_to_async(selectors.member_list)(guild_id,
+                                                                                  settings.MEMBER_LIST_LIMIT)
+            statuses = await presence.statuses([m["user_id"] for m in members])
+            for m in members:
+                m["status"] = statuses[m["user_id"]]
+            self._dispatch(protocol.GUILD_MEMBERS_CHUNK, {"guild_id": guild_id, "members": members, "total": total})
+        finally:
+            await self._release()
 
     OPS = {Op.HEARTBEAT: _heartbeat, Op.TYPING: _typing, Op.SEND_MESSAGE: _send_message, Op.ACK: _ack,
            Op.PRESENCE_UPDATE: _presence_update, Op.REQUEST_MEMBERS: _request_members}
 
-    # --- events from the layer ----------------------------------------------------------------
+    # --- events from the hub (hub.py) -------------------------------------------------------------
 
-    async def gateway_dispatch(self, event):
-        """Relay a published event if this connection may see it (hooks first update its state)."""
+    def relay(self, t: str, d: dict, prefix: str) -> bool:
+        """An event published to one of this connection's groups. Most are an in-memory check and
+        a frame made of the hub's prefix and this connection's sequence number, written at once;
+        those with a hook, and any event while others wait, go through the inbox, in order.
+        True if a frame was queued here."""
         if self.closing:
+            return False
+        if self.inbox is not None or t in self.EVENT_HOOKS:
+            self._wait(t, d, prefix)
+            return False
+        return self._emit(t, d, prefix)
+
+    def _emit(self, t: str, d: dict, prefix: str) -> bool:
+        if not (self._follows_presence(d) if t == presence.PRESENCE_UPDATE else self._sees(t, d)):
+            return False
+        self.seq += 1
+        self._put(f"{prefix}{self.seq}}}")
+        return not self.closing
+
+    def _wait(self, t: str, d: dict, prefix: str):
+        if self.inbox is None:
+            self.inbox = deque()
+        if len(self.inbox) >= settings.GATEWAY_MAX_BACKLOG:
+            self._too_slow()
             return
-        t = event["t"]
-        d = await self.EVENT_HOOKS.get(t, GatewayConsumer._if_visible)(self, t, event["d"])
-        if d is not None:
-            await self._dispatch(t, d)
+        self.inbox.append((t, d, prefix))
+        if not self.held and not self.draining:
+            self.drainer = asyncio.get_running_loop().create_task(self._drain())
+
+    def _hold(self):
+        """Keep events in the inbox until `_release`."""
+        self.held += 1
+
+    async def _release(self):
+        self.held -= 1
+        await self._drain()
+
+    async def _drain(self):
+        """Relay the waiting events in order, running their hooks (one drainer at a time)."""
+        if self.draining:
+            return
+        self.draining = True
+        try:
+            while self.inbox and not self.held and not self.closing:
+                t, d, prefix = self.inbox.popleft()
+                hook = self.EVENT_HOOKS.get(t)
+                if hook is None:
+                    self._emit(t, d, prefix)
+                    continue
+                try:
+                    out = await hook(self, t, d)
+                except Exception:  # one event's failure must not end the connection
+                    log.exception("could not relay %s", t)
+                    continue
+                if out is not None:
+                    self._dispatch(t, out)
+            if not self.inbox and not self.held:
+                self.inbox = None
+        finally:
+            self.draining = False
+
+    def resume(self):
+        """The hub lost events for a while: the client reconnects and catches up."""
+        self._end(Close.RESUME)
 
     async def _if_visible(self, t, d):
         return d if self._sees(t, d) else None
@@ -266,7 +321,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _on_guild_delete(self, t, d):
         await self._forget(d["id"])
-        await self._dispatch(t, d)
+        self._dispatch(t, d)
         # GUILD_BAN_ADD goes to the guild group first, but a connection that was not subscribed yet
         # (or lost it) only sees GUILD_DELETE: ask the database why.
         if await database_sync_to_async(selectors.is_banned)(self.user, d["id"]):
@@ -281,8 +336,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return None
 
     async def _banned(self, guild_id: int):
-        await self._dispatch(ge.BAN_ADD, {"guild_id": guild_id, "user_id": self.user.id})
-        await self._close(Close.BANNED)
+        self._dispatch(ge.BAN_ADD, {"guild_id": guild_id, "user_id": self.user.id})
+        self._end(Close.BANNED)
 
     async def _on_permissions_changed(self, t, d):
         guild_id = d["guild_id"]
@@ -319,9 +374,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         visible.discard(d["id"])  # a deleted channel changes no one's view of the others
         return d
 
-    async def _on_presence(self, t, d):
-        return d if self._follows_presence(d) else None
-
     def _follows_presence(self, d) -> bool:
         return d["guild_id"] in self.member_lists and d["guild_id"] in self.visible
 
@@ -341,7 +393,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return d
 
     EVENT_HOOKS = {
-        presence.PRESENCE_UPDATE: _on_presence,
         ge.GUILD_CREATE: _on_guild_create,
         ge.GUILD_DELETE: _on_guild_delete,
         ge.BAN_ADD: _on_ban_add,
@@ -380,19 +431,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return entry["channels"] if entry else None
 
     async def _join(self, group: str):
-        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined.add(group)  # first: a cancelled join is still undone by _cleanup
         await hub.hub().add(group, self)
-        self.joined.add(group)
 
     async def _leave(self, group: str):
         self.joined.discard(group)
         await hub.hub().discard(group, self)
-        await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _forget(self, guild_id: int):
         self.visible.pop(guild_id, None)
-        self.member_lists.discard(guild_id)
         await self._leave(guild_group(guild_id))
+        if guild_id in self.member_lists:
+            self.member_lists.discard(guild_id)
+            await self._leave(member_list_group(guild_id))
 
     async def _set_presence(self, status: str | None):
         """This connection's status (None when it ends); guilds hear of the user's aggregate change."""
@@ -400,69 +451,27 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await presence.set_status(self.user.id, self.session_id, status, list(self.visible), ttl)
         self.status = status
 
-    async def _send(self, text: str):
-        self._put(text)
-
     def _put(self, text: str):
         if not self.closing and not self.outbox.put(text):
-            self.closing = True  # too far behind: drop the backlog, the client resumes over REST
-            self.outbox.abort(int(Close.TOO_SLOW))
-            metrics.SLOW_CLOSES.inc()
+            self._too_slow()
 
-    async def _dispatch(self, t: str, d: dict):
+    def _too_slow(self):
+        """Too far behind: drop the backlog and close; the client resumes over REST."""
+        self.closing = True
+        self.inbox = None
+        self.outbox.abort(int(Close.TOO_SLOW))
+        metrics.SLOW_CLOSES.inc()
+
+    def _dispatch(self, t: str, d: dict):
         self.seq += 1
-        await self._send(protocol.dispatch(t, d, self.seq))
-
-    async def _close(self, code: Close):
-        self._end(code)
+        self._put(protocol.dispatch(t, d, self.seq))
 
     def _end(self, code: Close):
         """Close once the frames already queued are sent."""
         if not self.closing:
             self.closing = True
+            self.inbox = None
             self.outbox.put(int(code))
-
-    # --- hot events from the hub (hub.py) ---------------------------------------------------------
-
-    def relay(self, t: str, d: dict, prefix: str) -> bool:
-        """A hot event: checked in memory like any other, its frame is the hub's prefix plus `s`.
-        True if a frame was queued."""
-        if self.closing:
-            return False
-        if self._follows_presence(d) if t == presence.PRESENCE_UPDATE else self._sees(t, d):
-            self.seq += 1
-            self._put(f"{prefix}{self.seq}}}")
-            return not self.closing
-        return False
-
-    def resume(self):
-        """The hub lost events for a while: the client reconnects and catches up."""
-        self._end(Close.RESUME)
-
-
-async def cancellable_receive(receive):
-    """A channel layer receive that ends when it is cancelled. On Python 3.11, redis-py sends
-    through asyncio.wait_for, which swallows a cancellation that lands as the send completes; the
-    receive then blocks until the next message for a socket that is already gone. Cancel again
-    until it really stops, up to a bound, then leave it to finish on its own."""
-    task = asyncio.ensure_future(receive())
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        for _ in range(CANCEL_ATTEMPTS):
-            task.cancel()
-            await asyncio.wait([task], timeout=0.05)
-            if task.done():
-                break
-        else:
-            log.warning("a channel layer receive ignored %d cancellations", CANCEL_ATTEMPTS)
-        task.add_done_callback(_retrieve)
-        raise
-
-
-def _retrieve(task: asyncio.Task) -> None:
-    if not task.cancelled():
-        task.exception()  # a late failure of an abandoned receive is of no interest
 
 
 class Watchdog:

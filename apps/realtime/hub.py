@@ -1,6 +1,5 @@
-"""The fan-out hub: hot events (messages, reactions, typing, presence) reach a node's sockets
-through one Redis pub/sub subscription per group and node, instead of one channel-layer round trip
-per member.
+"""The fan-out hub: every gateway event reaches a node's sockets through one Redis pub/sub
+subscription per group and node, instead of one channel-layer round trip per member.
 
 Each process and event loop keeps a registry group → local gateway connections. While a group has a
 local member, the hub is subscribed once to the group's Redis channel (`smartc:hub:<group>`); a
@@ -9,9 +8,11 @@ parses it once and builds each member's frame by appending the member's sequence
 precomputed prefix. Without REDIS_URL (`make run`, one process) events are handed to the local hubs
 directly.
 
-Every frame a connection sends goes through its Outbox: a bounded, order-preserving backlog drained
-by one writer task, so a slow socket never stalls a broadcast; past GATEWAY_MAX_BACKLOG frames the
-connection is closed (Close.TOO_SLOW) and its client reconnects and catches up over REST.
+Events reach a group's local members in the order they were published (one publisher connection
+per thread, one subscriber connection per node). Every frame a connection sends goes through its
+Outbox: a bounded, order-preserving backlog, so a slow socket never stalls a broadcast; past
+GATEWAY_MAX_BACKLOG frames the connection is closed (Close.TOO_SLOW) and its client reconnects and
+catches up over REST.
 """
 from __future__ import annotations
 
@@ -32,12 +33,10 @@ from .presence import PRESENCE_UPDATE
 
 log = logging.getLogger(__name__)
 
-# Events without state in the consumer: relaying them is an in-memory check. Events that change a
-# connection's state (guilds, channels, roles, permissions, members, bans, threads, DMs) stay on
-# the Channels layer.
-HOT = frozenset({ce.MESSAGE_CREATE, ce.MESSAGE_UPDATE, ce.MESSAGE_DELETE, ce.MESSAGE_REACTION_ADD,
-                 ce.MESSAGE_REACTION_REMOVE, ce.TYPING_START, PRESENCE_UPDATE})
-metrics.count_events(HOT)
+# Event types counted under their own name in the deliveries metric (the rest count as "other").
+COUNTED = frozenset({ce.MESSAGE_CREATE, ce.MESSAGE_UPDATE, ce.MESSAGE_DELETE, ce.MESSAGE_REACTION_ADD,
+                     ce.MESSAGE_REACTION_REMOVE, ce.TYPING_START, PRESENCE_UPDATE})
+metrics.count_events(COUNTED)
 PREFIX = "smartc:hub:"
 RECONNECT_DELAY = 0.2  # seconds, doubled per failed attempt up to RECONNECT_MAX
 RECONNECT_MAX = 2.0
@@ -48,6 +47,12 @@ def encode(t: str, d: dict) -> str:
     publisher's clock, from which receiving nodes measure the broadcast latency) and its data as
     JSON, separated by spaces."""
     return f"{t} {time.time():.6f} {json.dumps(d, separators=(',', ':'))}"
+
+
+def frame_prefix(t: str, text: str) -> str:
+    """A DISPATCH frame of `t` with data `text` (JSON), up to its sequence number: a member's frame
+    is this, its number and a closing brace."""
+    return f'{{"op":0,"t":"{t}","d":{text},"s":'
 
 
 class Outbox:
@@ -230,7 +235,7 @@ class Hub:
             return
         t, published, text = data.split(" ", 2)
         d = json.loads(text)
-        prefix = f'{{"op":0,"t":"{t}","d":{text},"s":'
+        prefix = frame_prefix(t, text)
         frames = 0
         for member in list(members):
             try:
@@ -352,7 +357,7 @@ async def close() -> None:
 
 
 def publish(groups: list[str], t: str, d: dict) -> None:
-    """Send a hot event to groups, from any thread: serialised once, one PUBLISH per group."""
+    """Send an event to groups, from any thread: serialised once, one PUBLISH per group."""
     global _publisher
     data = encode(t, d)
     if not settings.REDIS_URL:

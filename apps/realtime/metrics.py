@@ -12,7 +12,7 @@ from prometheus_client import Counter, Gauge, Histogram
 CONNECTIONS = Gauge("smartc_gateway_connections", "Open gateway WebSocket connections in this process.")
 HUB_GROUPS = Gauge("smartc_gateway_hub_groups",
                    "Groups (guilds, users) with local members in this process: one Redis subscription each.")
-DELIVERIES = Counter("smartc_gateway_deliveries", "Hot-event frames the hub queued for local connections.",
+DELIVERIES = Counter("smartc_gateway_deliveries", "Event frames the hub queued for local connections.",
                      ["event"])
 SLOW_CLOSES = Counter("smartc_gateway_slow_closes",
                       "Connections closed with 4011: their backlog passed GATEWAY_MAX_BACKLOG frames.")
@@ -23,7 +23,7 @@ HANDSHAKES_REFUSED = Counter("smartc_gateway_handshakes_refused", "WebSocket han
                              ["reason"])
 BROADCAST_LATENCY = Histogram(
     "smartc_gateway_broadcast_latency_seconds",
-    "From a hot event's publication (the publisher's wall clock) to the moment this process has queued it "
+    "From an event's publication (the publisher's wall clock) to the moment this process has queued it "
     "for all its local members.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
 READY_SECONDS = Histogram(
@@ -38,7 +38,7 @@ HANDSHAKES_REFUSED.labels(NOT_AUTHENTICATED)
 
 
 def count_events(types: frozenset[str]) -> None:
-    """The event types that get their own `event` label (the hub's hot events); each series exists
+    """The event types that get their own `event` label (the busiest events); each series exists
     from the start, so rates and alerts see a zero rather than nothing."""
     global _event_types
     _event_types = types

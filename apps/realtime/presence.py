@@ -6,9 +6,10 @@ connection lost with its node simply expires. A user's status is the strongest o
 entries (dnd > online > idle); with none left they are offline. Without REDIS_URL (`make run`, one
 process) the same bookkeeping lives in memory.
 
-Changes are published per guild in batches: a node gathers the presence changes of a short window
-and sends one PRESENCE_UPDATE per guild with all of them, so a reconnect storm of a thousand members
-costs each member one event per window, not a thousand.
+Changes are published per guild in batches, to the guild's member-list group (only connections
+showing that list hear them): a node gathers the presence changes of a short window and sends one
+PRESENCE_UPDATE per guild with all of them, so a reconnect storm of a thousand members costs each
+follower one event per window, not a thousand, and costs the other connections nothing.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import weakref
 
 from django.conf import settings
 
-from apps.core.events import guild_group
+from apps.core.events import member_list_group
 
 from .loops import loop_local
 
@@ -183,7 +184,7 @@ class Batcher:
         for guild_id, changes in pending.items():
             presences = [{"user_id": uid, "status": status} for uid, status in changes.items()]
             try:
-                await hub.publish_async([guild_group(guild_id)], PRESENCE_UPDATE,
+                await hub.publish_async([member_list_group(guild_id)], PRESENCE_UPDATE,
                                         {"guild_id": guild_id, "presences": presences})
             except Exception:  # presence is ephemeral: a lost batch is corrected by the next change
                 log.exception("could not publish presence for guild %s", guild_id)

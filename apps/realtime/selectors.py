@@ -26,11 +26,15 @@ def guild_entry(user, guild_id: int, *, unread: bool = True) -> dict | None:
     """{"id", "name", "channels"} with only the channels the user can view (and their unread and
     mention counts when `unread`); None when the user is not a member."""
     member = member_of(user, guild_id)
-    if member is None:
-        return None
-    channels = [channel_entry(ch) for ch, _ in visible_channels(member)]
+    return None if member is None else _member_entry(member, unread=unread)
+
+
+def _member_entry(member: Member, *, unread: bool) -> dict:
+    visible = [ch for ch, _ in visible_channels(member)]
+    channels = [channel_entry(ch) for ch in visible]
     if unread:
-        counts = unread_counts(user, [c["id"] for c in channels])
+        counts = unread_counts(member.user, [ch.id for ch in visible],
+                               newest={ch.id: ch.last_message_id for ch in visible})
         for c in channels:
             c.update(counts[c["id"]])
     return {"id": member.guild_id, "name": member.guild.name, "channels": channels,
@@ -38,8 +42,13 @@ def guild_entry(user, guild_id: int, *, unread: bool = True) -> dict | None:
 
 
 def ready_guilds(user, ids: list[int]) -> list[dict]:
-    """The READY guild list for the given memberships (a guild left meanwhile is skipped)."""
-    return [entry for gid in ids if (entry := guild_entry(user, gid)) is not None]
+    """The READY guild list for the given memberships (a guild left meanwhile is skipped). The
+    memberships are read together: a connect storm runs this once per socket."""
+    members = {m.guild_id: m for m in Member.objects.filter(user=user, guild_id__in=ids)
+               .select_related("guild").prefetch_related("roles")}
+    for m in members.values():
+        m.user = user
+    return [_member_entry(members[gid], unread=True) for gid in ids if gid in members]
 
 
 def is_banned(user, guild_id: int) -> bool:
@@ -56,15 +65,20 @@ def member_list(guild_id: int, limit: int) -> tuple[list[dict], int]:
     return out, total
 
 
-def _visible_ids(entry: dict) -> set[int]:
+def _thread_ids(entry: dict) -> dict[int, int]:
+    return visible_thread_ids(c["id"] for c in entry["channels"])
+
+
+def _visible_ids(entry: dict, thread_ids: dict[int, int]) -> set[int]:
     """The ids a connection relays events of: the entry's channels and every thread under them."""
-    ids = {c["id"] for c in entry["channels"]}
-    return ids | set(visible_thread_ids(ids))
+    return {c["id"] for c in entry["channels"]} | set(thread_ids)
 
 
-def _with_threads(entry: dict) -> dict:
-    """Add the active threads of the entry's channels (READY, GUILD_CREATE)."""
-    entry["threads"] = [thread_payload(t) for t in active_threads(c["id"] for c in entry["channels"])]
+def _with_threads(entry: dict, thread_ids: dict[int, int]) -> dict:
+    """Add the active threads of the entry's channels (READY, GUILD_CREATE); `thread_ids` are all
+    the threads under them (none: nothing to read)."""
+    threads = active_threads(c["id"] for c in entry["channels"]) if thread_ids else []
+    entry["threads"] = [thread_payload(t) for t in threads]
     return entry
 
 
@@ -74,10 +88,15 @@ def guild_state(user, guild_id: int, *, full: bool = True) -> tuple[dict | None,
     entry = guild_entry(user, guild_id, unread=full)
     if entry is None:
         return None, set()
-    return (_with_threads(entry) if full else entry), _visible_ids(entry)
+    thread_ids = _thread_ids(entry)
+    return (_with_threads(entry, thread_ids) if full else entry), _visible_ids(entry, thread_ids)
 
 
 def ready_state(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]]]:
     """READY's guild list (each with its active threads) and the visible ids per guild."""
-    guilds = [_with_threads(g) for g in ready_guilds(user, ids)]
-    return guilds, {g["id"]: _visible_ids(g) for g in guilds}
+    guilds, visible = [], {}
+    for entry in ready_guilds(user, ids):
+        thread_ids = _thread_ids(entry)
+        guilds.append(_with_threads(entry, thread_ids))
+        visible[entry["id"]] = _visible_ids(entry, thread_ids)
+    return guilds, visible

@@ -1,5 +1,5 @@
 """The WebSocket gateway through the whole ASGI stack (origin check, session auth, routing), on the
-real Redis channel layer and PostgreSQL. Events are triggered through the services, as the app
+real Redis (the gateway hub) and PostgreSQL. Events are triggered through the services, as the app
 does, and the tests assert what each socket receives.
 
 "Receives nothing" is proven with a fence: after the events a socket must not see, an event it
@@ -17,7 +17,6 @@ import pytest
 import redis
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -38,8 +37,8 @@ db = database_sync_to_async
 
 
 def run_async(test):
-    """Run an async test body on its own event loop (sync ORM calls in it go through `db`), with its
-    own channel layer: a Redis layer's receive lock and pools belong to the loop that used them."""
+    """Run an async test body on its own event loop (sync ORM calls in it go through `db`), closing
+    the loop's hub and presence connections after it: Redis clients belong to the loop that used them."""
 
     @functools.wraps(test)
     def wrapper(*args, **kwargs):
@@ -47,15 +46,10 @@ def run_async(test):
             try:
                 await test(*args, **kwargs)
             finally:
-                await get_channel_layer().close_pools()
                 await presence.close()
                 await hub.close()
 
-        channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
-        try:
-            async_to_sync(body)()
-        finally:
-            channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+        async_to_sync(body)()
 
     return wrapper
 
@@ -177,7 +171,7 @@ async def test_anonymous_connection_is_accepted_then_closed_4003_holding_nothing
     for _ in range(5):
         async with gateway(None, ready=False) as gw:
             assert await gw.closed() == 4003
-            # It has ended on its own, with no channel layer receive left to cancel.
+            # It has ended on its own, holding nothing.
             await asyncio.wait([gw.comm.future], timeout=0.5)
             assert gw.comm.future.done() and gw.comm.future.exception() is None
 
@@ -253,14 +247,14 @@ async def test_heartbeats_keep_the_socket_open_and_silence_closes_it_4009(alice,
 
 @run_async
 async def test_leaving_unsubscribes_and_stops_the_watchdog(guild, alice):
-    layer = get_channel_layer()
     store = redis.Redis.from_url(settings.REDIS_URL)
-    groups = [layer._group_key(f"guild.{guild.id}"), layer._group_key(f"user.{alice.id}")]
+    channels = [hub.PREFIX + f"guild.{guild.id}", hub.PREFIX + f"user.{alice.id}"]
     async with gateway(alice):
-        assert [store.zcard(g) for g in groups] == [1, 1]
+        assert [n for _, n in store.pubsub_numsub(*channels)] == [1, 1]
         assert len(watchdog().watched) == 1
-    assert [store.zcard(g) for g in groups] == [0, 0]
-    assert not watchdog().watched
+    await asyncio.sleep(0.1)  # the unsubscribe is sent, not awaited
+    assert [n for _, n in store.pubsub_numsub(*channels)] == [0, 0]
+    assert not watchdog().watched and not hub.hub().groups
     store.close()
 
 
@@ -680,8 +674,7 @@ async def test_ban_closes_4010_even_when_ban_add_never_reaches_the_socket(guild,
         # The ban's rows, then only the user-group half of its events.
         await db(Ban.objects.create)(guild=guild, user=alice, banned_by=owner)
         await db(lambda: member(guild, alice).delete())()
-        await get_channel_layer().group_send(f"user.{alice.id}", {"type": "gateway.dispatch", "t": "GUILD_DELETE",
-                                                                  "d": {"id": guild.id}})
+        await hub.publish_async([f"user.{alice.id}"], "GUILD_DELETE", {"id": guild.id})
         assert await a.event("GUILD_DELETE") == {"id": guild.id}
         assert await a.event("GUILD_BAN_ADD") == {"guild_id": guild.id, "user_id": alice.id}
         assert await a.closed() == 4010
@@ -692,10 +685,8 @@ async def test_events_that_raced_the_unsubscribe_are_not_relayed(guild, owner, a
     general = await db(text_channel)(guild)
     second = await db(make_guild)(owner, name="Second")
     await db(add_member)(second, user=alice)
-    layer = get_channel_layer()
-    store = redis.Redis.from_url(settings.REDIS_URL)
     async with gateway(alice) as a:
-        [channel] = store.zrange(layer._group_key(f"guild.{guild.id}"), 0, -1)  # alice's connection
+        [connection] = watchdog().watched
         await db(guilds.kick_member)(actor=owner, member=await db(member)(guild, alice))
         await a.event("GUILD_MEMBER_REMOVE")
         assert await a.event("GUILD_DELETE") == {"id": guild.id}
@@ -704,11 +695,10 @@ async def test_events_that_raced_the_unsubscribe_are_not_relayed(guild, owner, a
                 ("GUILD_UPDATE", {"id": guild.id, "name": "late"}),
                 ("GUILD_MEMBER_ADD", {"guild_id": guild.id, "user_id": owner.id})]
         for t, d in late:
-            await layer.send(channel.decode(), {"type": "gateway.dispatch", "t": t, "d": d})
+            connection.relay(t, d, hub.frame_prefix(t, json.dumps(d)))
         fence = await db(send)(owner, await db(text_channel)(second), "fence")
         d = await a.event("MESSAGE_CREATE")
         assert (d["id"], d["content"]) == (fence.id, "fence")
-    store.close()
 
 
 @run_async
@@ -733,8 +723,8 @@ async def test_timed_out_member_still_receives_but_cannot_send(guild, owner, ali
 
 @run_async
 async def test_connection_ends_when_its_client_leaves_right_after_an_event(guild, owner, alice):
-    """The consumer must stop when the socket goes, whatever it was doing. Right after relaying an
-    event it is starting its next channel layer receive; cancelling that must end it."""
+    """The consumer must stop when the socket goes, whatever it was doing, right after relaying an
+    event included."""
     general = await db(text_channel)(guild)
     for i in range(20):
         async with gateway(alice) as gw:

@@ -1,5 +1,5 @@
 """Threads on the gateway: a thread's events reach exactly the sockets that can view its parent.
-Same harness as test_gateway (real Redis layer and PostgreSQL, fences for "receives nothing")."""
+Same harness as test_gateway (real Redis hub and PostgreSQL, fences for "receives nothing")."""
 from __future__ import annotations
 
 import pytest

@@ -100,7 +100,7 @@ class GatewayConsumer:
         self.last_heartbeat = loop.time()
         await self._join(user_group(self.user.id))
         ids, guilds, self.visible, private = await DatabaseSyncToAsync(
-            self._read_state, thread_sensitive=False, executor=_ready_executor())()
+            self._read_state, thread_sensitive=False, executor=ready_executor())()
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         self.private = {c["id"] for c in private}
@@ -115,7 +115,7 @@ class GatewayConsumer:
         await self._release()
 
     def _read_state(self):
-        """What READY carries, read in one trip to a READY thread (_ready_executor): in a reconnect
+        """What READY carries, read in one trip to a READY thread (ready_executor): in a reconnect
         storm every connection's trips queue on those few threads, so each extra trip delays every READY.
         The guild groups are joined before the state is read (from this thread, on the event loop):
         an event published in between waits in the inbox and is relayed after READY instead of
@@ -509,10 +509,11 @@ def watchdog() -> Watchdog:
 
 
 @functools.cache
-def _ready_executor() -> ThreadPoolExecutor:
-    """The threads that read READY state. Channels runs every other ORM call on one thread per
-    process; in a reconnect storm the READY reads would queue there, each waiting on the database
-    in turn. These threads overlap those waits (each holds its own pooled connection)."""
+def ready_executor() -> ThreadPoolExecutor:
+    """The threads that read a new socket's session (auth.py) and READY state. Channels runs every
+    other ORM call on one thread per process; in a reconnect storm these reads would queue there,
+    each waiting on the database in turn. These threads overlap those waits (each holds its own
+    pooled connection)."""
     return ThreadPoolExecutor(settings.GATEWAY_READY_THREADS, thread_name_prefix="gateway-ready")
 
 

@@ -177,6 +177,25 @@ async def test_anonymous_connection_is_accepted_then_closed_4003_holding_nothing
 
 
 @run_async
+async def test_a_session_that_is_no_longer_valid_is_refused_4003(alice):
+    """A forged cookie, a logged-out session and one from before a password change all count as
+    anonymous, as they do for pages."""
+    cookie = await db(session_cookie)(alice)
+    async with gateway(ready=False, cookies={settings.SESSION_COOKIE_NAME: "forged"}) as gw:
+        assert await gw.closed() == 4003
+
+    def change_password():
+        alice.set_password("a new password 2026")
+        alice.save()
+
+    await db(change_password)()
+    async with gateway(ready=False, cookies={settings.SESSION_COOKIE_NAME: cookie}) as gw:
+        assert await gw.closed() == 4003
+    async with gateway(alice) as gw:  # logging in again works
+        assert gw.ready["user"]["id"] == alice.id
+
+
+@run_async
 async def test_hello_then_ready_lists_only_visible_channels_with_unread_counts(guild, owner, alice, bob, secret,
                                                                                 settings):
     general = await db(text_channel)(guild)

@@ -38,7 +38,7 @@ def running_server(*, server: str = "daphne", env: dict | None = None):
         cmd = [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"]
     else:
         cmd = [sys.executable, "-m", "uvicorn", "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
+               "--ws", "apps.realtime.server:GatewayWebSocketProtocol", "--ws-per-message-deflate", "false",
                "--ws-ping-interval", "60", "--ws-ping-timeout", "60", "--no-access-log"]
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / f"server-{port}.log", "w") as log:

@@ -1,12 +1,12 @@
 """Session authentication for WebSockets: the user of the session cookie, as Django's own login
 sees it (the session's password hash is checked, so a password change logs sockets out too).
 
-It replaces Channels' AuthMiddlewareStack (cookie, session and auth middleware) for two reasons
-that matter on a gateway node holding tens of thousands of sockets: it reads the session and the
-user in one trip to a thread of the READY pool instead of queueing on Channels' single database
-thread, and it leaves `send` unwrapped (the session middleware wraps it, which costs a coroutine
-per frame on every broadcast) and keeps one copy of the scope, not three. The gateway only reads
-the session; nothing here writes it.
+It replaces Channels' AuthMiddlewareStack (cookie, session and auth middleware) because of what
+matters on a node holding tens of thousands of sockets: it reads the session and the user in one
+trip to a thread of the READY pool instead of queueing on Channels' single database thread; it
+leaves `send` unwrapped (the session middleware wraps it, a coroutine per frame on every
+broadcast); and it copies no scope (the stack kept three copies per socket). The gateway only
+reads the session; nothing here writes it.
 """
 from __future__ import annotations
 
@@ -30,14 +30,16 @@ def user_of(session_key: str | None):
 
 
 class SessionAuthMiddleware:
-    """Adds `cookies` and `user` to the scope of a WebSocket."""
+    """Adds `user` to the scope of a WebSocket."""
 
     def __init__(self, inner):
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
         header = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
-        cookies = parse_cookie(header)
         user = await DatabaseSyncToAsync(user_of, thread_sensitive=False, executor=ready_executor())(
-            cookies.get(settings.SESSION_COOKIE_NAME))
-        return await self.inner(dict(scope, cookies=cookies, user=user), receive, send)
+            parse_cookie(header).get(settings.SESSION_COOKIE_NAME))
+        # Set on the server's own scope rather than on a copy, as uvicorn's proxy-headers middleware
+        # does with "client": nothing outside reads it, and a copy would be kept for the socket's life.
+        scope["user"] = user
+        return await self.inner(scope, receive, send)

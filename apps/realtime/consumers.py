@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from asgiref.sync import async_to_sync
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from django.conf import settings
+from django.http.cookie import parse_cookie
 from django.utils import translation
 
 from apps.chat import events as ce
@@ -34,21 +35,28 @@ from .loops import loop_local
 from .protocol import Close, GatewayError, Op
 
 log = logging.getLogger(__name__)
+NONE: frozenset = frozenset()
 
 class GatewayConsumer:
     """One gateway socket, as a plain ASGI application: it reads the client's frames in its own
     coroutine and gets events from the hub (`relay`), with no Channels layer, no task and no queue
     of its own while idle (each of those cost memory on every open socket)."""
 
+    # Slots rather than a __dict__: a node holds tens of thousands of these.
+    __slots__ = ("scope", "send", "visible", "private", "joined", "seq", "closing", "status", "member_lists",
+                 "outbox", "inbox", "held", "draining", "drainer", "user", "language", "accepted_at", "session_id",
+                 "rate", "max_frame", "last_heartbeat", "__weakref__")
+
     def __init__(self, scope, send):
         self.scope, self.send = scope, send
         self.visible: dict[int, set[int]] = {}  # guild id → ids of the channels this user can view
-        self.private: set[int] = set()  # ids of the DMs and group DMs this user is in
+        # Both rarely change and are often empty: immutable, so that empty ones share one object.
+        self.private: frozenset[int] = NONE  # ids of the DMs and group DMs this user is in
         self.joined: set[str] = set()
         self.seq = 0
         self.closing = False
         self.status: str | None = None  # this connection's presence once READY
-        self.member_lists: set[int] = set()  # guilds whose member list (and presences) this client follows
+        self.member_lists: frozenset[int] = NONE  # guilds whose member list (and presences) this client follows
         self.outbox: hub.Outbox | None = None  # every frame after the handshake goes through it
         # Events that wait, in order: until READY is sent, while a request reads state the events
         # could change, and behind an event whose hook reads the database. None: nothing waits.
@@ -103,7 +111,7 @@ class GatewayConsumer:
             self._read_state, thread_sensitive=False, executor=ready_executor())()
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
-        self.private = {c["id"] for c in private}
+        self.private = frozenset(c["id"] for c in private) or NONE
         self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
                                         "private_channels": private, "session_id": self.session_id})
         metrics.READY_SECONDS.observe(loop.time() - self.accepted_at)
@@ -211,7 +219,7 @@ class GatewayConsumer:
         if guild_id in self.member_lists:
             self._hold()  # a change while the list is read arrives after the chunk
         else:  # follow the list's presence changes first, for the same reason
-            self.member_lists.add(guild_id)
+            self.member_lists |= {guild_id}
             self._hold()
             await self._join(member_list_group(guild_id))
         try:
@@ -413,12 +421,12 @@ class GatewayConsumer:
         """DM events only reach their recipients' user groups; the set of DM ids follows them, so a
         connection relays a DM's messages from its CHANNEL_CREATE to its CHANNEL_DELETE."""
         if t == ge.CHANNEL_CREATE:
-            self.private.add(d["id"])
+            self.private |= {d["id"]}
             return d
         if t == ge.CHANNEL_DELETE:
             if d["id"] not in self.private:
                 return None
-            self.private.discard(d["id"])
+            self.private -= {d["id"]}
             return d
         return d if d["id"] in self.private else None
 
@@ -442,7 +450,7 @@ class GatewayConsumer:
         self.visible.pop(guild_id, None)
         await self._leave(guild_group(guild_id))
         if guild_id in self.member_lists:
-            self.member_lists.discard(guild_id)
+            self.member_lists -= {guild_id}
             await self._leave(member_list_group(guild_id))
 
     async def _set_presence(self, status: str | None):
@@ -520,7 +528,8 @@ def ready_executor() -> ThreadPoolExecutor:
 def language_of(scope) -> str:
     """The language the pages use for this browser: the language cookie, then Accept-Language."""
     accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
-    request = SimpleNamespace(COOKIES=scope.get("cookies") or {}, META={"HTTP_ACCEPT_LANGUAGE": accept})
+    cookies = parse_cookie(dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1"))
+    request = SimpleNamespace(COOKIES=cookies, META={"HTTP_ACCEPT_LANGUAGE": accept})
     return translation.get_language_from_request(request)
 
 

@@ -63,6 +63,8 @@ class Outbox:
     If it suspends, a writer task finishes it and drains the frames queued meanwhile, then ends. An
     idle connection holds no task, and a broadcast costs no task switch per member."""
 
+    __slots__ = ("send", "limit", "items", "task", "done")
+
     def __init__(self, send, limit: int):
         self.send, self.limit = send, limit
         self.items: deque | None = None  # while the writer runs: frames waiting, maybe then the close code
@@ -263,6 +265,9 @@ class Hub:
                 continue
             if message and message["type"] == "message":
                 self.deliver(_text(message["channel"])[len(PREFIX):], _text(message["data"]))
+                # Messages already buffered are read without suspending: without this, a burst of
+                # broadcasts would hold the event loop (every other socket's frames) until it ends.
+                await asyncio.sleep(0)
         pubsub, self.pubsub = self.pubsub, None
         await _aclose(pubsub)
 

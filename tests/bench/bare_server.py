@@ -43,6 +43,7 @@ async def relay(url: str):
         if message["type"] == "message":
             group = message["channel"].decode().rsplit(":", 1)[1]
             broadcast(GROUPS[group], message["data"].decode())
+            await asyncio.sleep(0)  # buffered messages are read without suspending: let other sockets in
 
 
 async def main(port: int, url: str):

@@ -4,7 +4,8 @@
         .venv/bin/python -m tests.bench.gateway_scale --processes 6 --members 10000 --hold 100000
 
 Starts --processes server processes of each kind on loopback: bare servers (tests/bench/bare_server.py)
-and SmaRTC gateway nodes (uvicorn `--ws websockets-sansio`, compression off, real PostgreSQL and
+and SmaRTC gateway nodes (uvicorn with `--ws apps.realtime.server:GatewayWebSocketProtocol`, its
+websockets-sansio protocol that drops the handshake once accepted; compression off, real PostgreSQL and
 Redis). Client worker processes (tests/bench/wsclient.py) open the sockets from source addresses
 127.0.0.2, 127.0.0.3, ...; gateway sockets are authenticated with a session cookie per member.
 
@@ -112,7 +113,8 @@ def start_servers(kind: str, ports: list[int], args) -> list[subprocess.Popen]:
         else:
             cmd = [sys.executable, "-c", RAISE_NOFILE + "import uvicorn.main; uvicorn.main.main()",
                    "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--ws",
-                   "websockets-sansio", "--ws-per-message-deflate", "false", "--ws-ping-interval", "60",
+                   "apps.realtime.server:GatewayWebSocketProtocol", "--ws-per-message-deflate", "false",
+                   "--ws-ping-interval", "60",
                    "--ws-ping-timeout", "60", "--no-access-log", "--log-level", "warning", "--backlog", "4096"]
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=args.server_log))
     deadline = time.monotonic() + 60

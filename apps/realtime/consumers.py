@@ -237,32 +237,35 @@ class GatewayConsumer:
 
     # --- events from the hub (hub.py) -------------------------------------------------------------
 
-    def relay(self, t: str, d: dict, prefix: str) -> bool:
+    def relay(self, ev: hub.Event) -> bool:
         """An event published to one of this connection's groups. Most are an in-memory check and
         a frame made of the hub's prefix and this connection's sequence number, written at once;
         those with a hook, and any event while others wait, go through the inbox, in order.
         True if a frame was queued here."""
         if self.closing:
             return False
-        if self.inbox is not None or t in self.EVENT_HOOKS:
-            self._wait(t, d, prefix)
+        if self.inbox is not None or ev.t in self.EVENT_HOOKS:
+            self._wait(ev)
             return False
-        return self._emit(t, d, prefix)
+        return self._emit(ev)
 
-    def _emit(self, t: str, d: dict, prefix: str) -> bool:
-        if not (self._follows_presence(d) if t == presence.PRESENCE_UPDATE else self._sees(t, d)):
+    def _emit(self, ev: hub.Event) -> bool:
+        if ev.t == presence.PRESENCE_UPDATE:
+            if not self._follows_presence(ev.d):
+                return False
+        elif not self._sees_ids(ev.guild_id, ev.channel_id):
             return False
         self.seq += 1
-        self._put(f"{prefix}{self.seq}}}")
+        self._put(f"{ev.prefix}{self.seq}}}")
         return not self.closing
 
-    def _wait(self, t: str, d: dict, prefix: str):
+    def _wait(self, ev: hub.Event):
         if self.inbox is None:
             self.inbox = deque()
         if len(self.inbox) >= settings.GATEWAY_MAX_BACKLOG:
             self._too_slow()
             return
-        self.inbox.append((t, d, prefix))
+        self.inbox.append(ev)
         if not self.held and not self.draining:
             self.drainer = asyncio.get_running_loop().create_task(self._drain())
 
@@ -281,18 +284,18 @@ class GatewayConsumer:
         self.draining = True
         try:
             while self.inbox and not self.held and not self.closing:
-                t, d, prefix = self.inbox.popleft()
-                hook = self.EVENT_HOOKS.get(t)
+                ev = self.inbox.popleft()
+                hook = self.EVENT_HOOKS.get(ev.t)
                 if hook is None:
-                    self._emit(t, d, prefix)
+                    self._emit(ev)
                     continue
                 try:
-                    out = await hook(self, t, d)
+                    out = await hook(self, ev.t, ev.d)
                 except Exception:  # one event's failure must not end the connection
-                    log.exception("could not relay %s", t)
+                    log.exception("could not relay %s", ev.t)
                     continue
                 if out is not None:
-                    self._dispatch(t, out)
+                    self._dispatch(ev.t, out)
             if not self.inbox and not self.held:
                 self.inbox = None
         finally:
@@ -306,16 +309,19 @@ class GatewayConsumer:
         return d if self._sees(t, d) else None
 
     def _sees(self, t, d) -> bool:
-        guild_id = protocol.event_guild_id(t, d)
-        if guild_id is not None and guild_id not in self.visible:
-            return False  # a guild this connection has just left: the publish raced the unsubscribe
-        channel_id = d.get("channel_id")
+        return self._sees_ids(protocol.event_guild_id(t, d), d.get("channel_id"))
+
+    def _sees_ids(self, guild_id: int | None, channel_id: int | None) -> bool:
+        if guild_id is not None:
+            visible = self.visible.get(guild_id)
+            if visible is None:
+                return False  # a guild this connection has just left: the publish raced the unsubscribe
+            return channel_id is None or channel_id in visible
         if channel_id is None:
             return True
-        if guild_id is None and channel_id in self.private:
+        if channel_id in self.private:
             return True
-        sets = [self.visible[guild_id]] if guild_id is not None else self.visible.values()
-        return any(channel_id in s for s in sets)
+        return any(channel_id in s for s in self.visible.values())
 
     async def _on_guild_create(self, t, d):
         guild_id = d["id"]

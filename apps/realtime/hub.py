@@ -30,6 +30,7 @@ from apps.chat import events as ce
 
 from . import metrics
 from .presence import PRESENCE_UPDATE
+from .protocol import event_guild_id
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,18 @@ def frame_prefix(t: str, text: str) -> str:
     """A DISPATCH frame of `t` with data `text` (JSON), up to its sequence number: a member's frame
     is this, its number and a closing brace."""
     return f'{{"op":0,"t":"{t}","d":{text},"s":'
+
+
+class Event:
+    """One published event as a node hands it to its members: parsed once, with what every
+    member's visibility check reads computed once."""
+
+    __slots__ = ("t", "d", "prefix", "guild_id", "channel_id")
+
+    def __init__(self, t: str, d: dict, prefix: str):
+        self.t, self.d, self.prefix = t, d, prefix
+        self.guild_id = event_guild_id(t, d)
+        self.channel_id = d.get("channel_id")
 
 
 class Outbox:
@@ -236,12 +249,11 @@ class Hub:
         if not members:
             return
         t, published, text = data.split(" ", 2)
-        d = json.loads(text)
-        prefix = frame_prefix(t, text)
+        ev = Event(t, json.loads(text), frame_prefix(t, text))
         frames = 0
         for member in list(members):
             try:
-                frames += member.relay(t, d, prefix)
+                frames += member.relay(ev)
             except Exception:  # one member's failure never stops the broadcast
                 log.exception("could not relay %s", t)
         metrics.delivered(t, frames)

@@ -12,7 +12,10 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 
 class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
-    async def send(self, message) -> None:
-        await super().send(message)
+    def send(self, message):
+        # A plain function returning uvicorn's coroutine, not a coroutine awaiting it: every frame
+        # of every broadcast comes through here, and a second coroutine layer would cost each one.
+        # The handshake goes at the first frame after the accept.
         if self.handshake_complete and getattr(self, "response", None) is not None:
             self.request = self.response = None
+        return super().send(message)

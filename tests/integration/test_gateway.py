@@ -714,7 +714,7 @@ async def test_events_that_raced_the_unsubscribe_are_not_relayed(guild, owner, a
                 ("GUILD_UPDATE", {"id": guild.id, "name": "late"}),
                 ("GUILD_MEMBER_ADD", {"guild_id": guild.id, "user_id": owner.id})]
         for t, d in late:
-            connection.relay(t, d, hub.frame_prefix(t, json.dumps(d)))
+            connection.relay(hub.Event(t, d, hub.frame_prefix(t, json.dumps(d))))
         fence = await db(send)(owner, await db(text_channel)(second), "fence")
         d = await a.event("MESSAGE_CREATE")
         assert (d["id"], d["content"]) == (fence.id, "fence")

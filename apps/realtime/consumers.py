@@ -100,7 +100,8 @@ class GatewayConsumer:
         await self.send({"type": "websocket.accept"})
         loop = asyncio.get_running_loop()
         self.accepted_at = loop.time()
-        self.outbox = hub.Outbox(self.send, settings.GATEWAY_MAX_BACKLOG)
+        self.outbox = hub.Outbox(self.send, settings.GATEWAY_MAX_BACKLOG,
+                                 (self.scope.get("extensions") or {}).get(hub.SEND_TEXT))
         self.session_id = uuid.uuid4().hex
         self.rate = protocol.FrameRateLimit(settings.GATEWAY_RATE_LIMIT, settings.GATEWAY_RATE_WINDOW)
         self.max_frame = settings.GATEWAY_MAX_FRAME_BYTES

@@ -39,8 +39,12 @@ COUNTED = frozenset({ce.MESSAGE_CREATE, ce.MESSAGE_UPDATE, ce.MESSAGE_DELETE, ce
                      ce.MESSAGE_REACTION_REMOVE, ce.TYPING_START, PRESENCE_UPDATE})
 metrics.count_events(COUNTED)
 PREFIX = "smartc:hub:"
+# The ASGI extension of a server's synchronous text write (apps/realtime/server.py, which holds the
+# same name: it is imported by uvicorn before Django is set up, so it cannot import this module).
+SEND_TEXT = "smartc.send_text"
 RECONNECT_DELAY = 0.2  # seconds, doubled per failed attempt up to RECONNECT_MAX
 RECONNECT_MAX = 2.0
+SLICE = 500  # members relayed between two turns of the event loop (about 10 ms of work)
 
 
 def encode(t: str, d: dict) -> str:
@@ -71,15 +75,18 @@ class Event:
 class Outbox:
     """A connection's outgoing frames, in order. `put` never waits.
 
-    While nothing is waiting, a frame is written at once: the ASGI send runs right there, up to its
-    first suspension (a server's send only suspends when the socket is paused by flow control).
+    While nothing is waiting, a frame is written at once: through the server's synchronous write
+    when it offers one and the socket takes it (apps/realtime/server.py), else by running the ASGI
+    send right there, up to its first suspension (a server's send only suspends when the socket is
+    paused by flow control).
     If it suspends, a writer task finishes it and drains the frames queued meanwhile, then ends. An
     idle connection holds no task, and a broadcast costs no task switch per member."""
 
-    __slots__ = ("send", "limit", "items", "task", "done")
+    __slots__ = ("send", "send_text", "limit", "items", "task", "done")
 
-    def __init__(self, send, limit: int):
-        self.send, self.limit = send, limit
+    def __init__(self, send, limit: int, send_text=None):
+        """`send_text`: the server's synchronous write (apps/realtime/server.py), if it has one."""
+        self.send, self.send_text, self.limit = send, send_text, limit
         self.items: deque | None = None  # while the writer runs: frames waiting, maybe then the close code
         self.task: asyncio.Task | None = None  # the writer, while frames wait
         self.done = False  # closed or broken: nothing more is sent
@@ -116,6 +123,13 @@ class Outbox:
             pass
 
     def _write_now(self, text: str) -> None:
+        if self.send_text is not None:
+            try:
+                if self.send_text(text):
+                    return
+            except Exception:  # one broken socket never stops the others
+                self._broken()
+                return
         coro = self.send({"type": "websocket.send", "text": text})
         try:
             waiting = coro.send(None)
@@ -243,19 +257,28 @@ class Hub:
     # --- delivery -------------------------------------------------------------------------------
 
     def deliver(self, group: str, data: str) -> None:
-        """Relay one published event to the group's local members: parsed once, framed per member
-        by appending its sequence number."""
+        """Relay one published event to all the group's local members at once."""
+        for _ in self._relay(group, data):
+            pass
+
+    def _relay(self, group: str, data: str):
+        """Relay one published event to the group's local members, parsed once and framed per member
+        by appending its sequence number; pauses (yields) after each SLICE members."""
         members = self.groups.get(group)
         if not members:
             return
         t, published, text = data.split(" ", 2)
         ev = Event(t, json.loads(text), frame_prefix(t, text))
         frames = 0
-        for member in list(members):
-            try:
-                frames += member.relay(ev)
-            except Exception:  # one member's failure never stops the broadcast
-                log.exception("could not relay %s", t)
+        batch = list(members)
+        for start in range(0, len(batch), SLICE):
+            if start:
+                yield
+            for member in batch[start:start + SLICE]:
+                try:
+                    frames += member.relay(ev)
+                except Exception:  # one member's failure never stops the broadcast
+                    log.exception("could not relay %s", t)
         metrics.delivered(t, frames)
         metrics.BROADCAST_LATENCY.observe(max(0.0, time.time() - float(published)))
 
@@ -276,9 +299,11 @@ class Hub:
                     await _aclose(pubsub)
                 continue
             if message and message["type"] == "message":
-                self.deliver(_text(message["channel"])[len(PREFIX):], _text(message["data"]))
-                # Messages already buffered are read without suspending: without this, a burst of
-                # broadcasts would hold the event loop (every other socket's frames) until it ends.
+                # Other sockets get the event loop between slices of a big group, and between
+                # messages: those already buffered are read without suspending, and a burst of
+                # broadcasts would otherwise hold every other socket's frames until it ends.
+                for _ in self._relay(_text(message["channel"])[len(PREFIX):], _text(message["data"])):
+                    await asyncio.sleep(0)
                 await asyncio.sleep(0)
         pubsub, self.pubsub = self.pubsub, None
         await _aclose(pubsub)

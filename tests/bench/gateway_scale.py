@@ -435,7 +435,8 @@ def main() -> None:
     parser.add_argument("--hold", type=int, default=0, help="gateway sockets to open and hold (0: skip)")
     parser.add_argument("--hold-seconds", type=float, default=60.0)
     parser.add_argument("--concurrency", type=int, default=100, help="handshakes in flight per client process")
-    parser.add_argument("--only", choices=["bare", "gateway"], help="measure one kind only")
+    parser.add_argument("--only", choices=["bare", "gateway", "hold"],
+                        help="measure one kind only, or only hold --hold sockets")
     parser.add_argument("--verbose", action="store_true", help="show the servers' logs")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()

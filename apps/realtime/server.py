@@ -30,9 +30,7 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def send(self, message):
         # A plain function handing back uvicorn's coroutine, not a second coroutine layer.
-        # The handshake goes at the first frame after the accept.
-        if self.handshake_complete and self.response is not None:
-            self.request = self.response = None
+        self._drop_handshake()
         return super().send(message)
 
     def send_text_now(self, text: str) -> bool:
@@ -40,6 +38,12 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         if (not self.handshake_complete or self.close_sent or self.disconnected or not self.writable.is_set()
                 or self.conn.state is not State.OPEN):
             return False
+        self._drop_handshake()
         self.conn.send_text(text.encode())
         self.transport.write(b"".join(self.conn.data_to_send()))
         return True
+
+    def _drop_handshake(self) -> None:
+        """At the first frame after the accept, whichever way it is written."""
+        if self.handshake_complete and self.response is not None:
+            self.request = self.response = None

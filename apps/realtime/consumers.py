@@ -217,13 +217,11 @@ class GatewayConsumer:
         guild_id = protocol.payload(Op.REQUEST_MEMBERS, d)["guild_id"]
         if guild_id not in self.visible:
             raise GatewayError(protocol.UNKNOWN_GUILD, "Unknown guild.", field="guild_id")
-        if guild_id in self.member_lists:
-            self._hold()  # a change while the list is read arrives after the chunk
-        else:  # follow the list's presence changes first, for the same reason
-            self.member_lists |= {guild_id}
-            self._hold()
-            await self._join(member_list_group(guild_id))
+        self._hold()  # a change while the list is read arrives after the chunk
         try:
+            if guild_id not in self.member_lists:  # follow the list's presence changes first, for the same reason
+                self.member_lists |= {guild_id}
+                await self._join(member_list_group(guild_id))
             members, total = await database_sync_to_async(selectors.member_list)(guild_id,
                                                                                   settings.MEMBER_LIST_LIMIT)
             statuses = await presence.statuses([m["user_id"] for m in members])
@@ -541,9 +539,7 @@ def language_of(scope) -> str:
 
 
 async def refuse_anonymous(receive, send):
-    """Accept, so that a browser sees the code, then close 4003. No channel layer is involved: there
-    is nothing to relay, and on Python 3.11 a layer receive cancelled at the wrong moment (redis-py
-    sends through asyncio.wait_for, which can swallow the cancellation) never returns."""
+    """Accept, so that a browser sees the code, then close 4003; nothing joins the hub."""
     metrics.HANDSHAKES_REFUSED.labels(metrics.NOT_AUTHENTICATED).inc()
     if (await receive())["type"] == "websocket.connect":
         await send({"type": "websocket.accept"})

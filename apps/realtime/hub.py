@@ -209,7 +209,7 @@ class Hub:
 
     async def add(self, group: str, member) -> None:
         """Register a local member; the first one of a group subscribes the node (an error if Redis
-        is unreachable, as joining a channel layer group would be)."""
+        is unreachable: the socket cannot be served)."""
         members = self.groups.setdefault(group, set())
         first = not members
         members.add(member)

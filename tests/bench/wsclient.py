@@ -14,6 +14,7 @@ Commands:
                                                   -> {"rtts": [s, ...]}
   {"cmd": "close"}                                -> {"closed": n}   (and forgets the statistics)
   {"cmd": "quit"}
+Every 30 s a worker with sockets prints its open count and the close codes it saw on stderr.
 Loopback only; every wait is bounded.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ import time
 MARKER = b'"content":"bench '
 HEADER_END = b"\r\n\r\n"
 SEQ = re.compile(rb'"s":(\d+)')
+PROGRESS_EVERY = 30.0  # seconds between progress lines on stderr
 
 
 def frame(text: str | bytes, opcode: int = 1) -> bytes:
@@ -167,9 +169,15 @@ class Worker:
         self.beats.append(conn)
 
     async def _beat(self):
+        reported = time.monotonic()
         while True:
             await asyncio.sleep(0.5)
             now = time.monotonic()
+            if now - reported >= PROGRESS_EVERY and (self.live or self.closes):
+                # On stderr, while a long command runs: stdout carries only the answers.
+                reported = now
+                print(f"[client {os.getpid()}] open {len(self.live):,}, closed by the server {self.closes}",
+                      file=sys.stderr, flush=True)
             keep = []
             for conn in self.beats:
                 if conn.closed:

@@ -13,12 +13,10 @@ from __future__ import annotations
 from importlib import import_module
 from types import SimpleNamespace
 
-from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.contrib import auth
-from django.http.cookie import parse_cookie
 
-from .consumers import ready_executor
+from .reads import cookies_of, on_ready_threads
 
 
 def user_of(session_key: str | None):
@@ -36,9 +34,7 @@ class SessionAuthMiddleware:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        header = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
-        user = await DatabaseSyncToAsync(user_of, thread_sensitive=False, executor=ready_executor())(
-            parse_cookie(header).get(settings.SESSION_COOKIE_NAME))
+        user = await on_ready_threads(user_of)(cookies_of(scope).get(settings.SESSION_COOKIE_NAME))
         # Set on the server's own scope rather than on a copy, as uvicorn's proxy-headers middleware
         # does with "client": nothing outside reads it, and a copy would be kept for the socket's life.
         scope["user"] = user

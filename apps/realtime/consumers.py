@@ -9,18 +9,15 @@ permissions, roles or channels changed.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import uuid
 import weakref
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from asgiref.sync import async_to_sync
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
-from django.http.cookie import parse_cookie
 from django.utils import translation
 
 from apps.chat import events as ce
@@ -33,6 +30,7 @@ from apps.guilds import events as ge
 from . import hub, metrics, presence, protocol, selectors
 from .loops import loop_local
 from .protocol import Close, GatewayError, Op
+from .reads import cookies_of, header, on_ready_threads
 
 log = logging.getLogger(__name__)
 NONE: frozenset = frozenset()
@@ -108,8 +106,7 @@ class GatewayConsumer:
         self._put(protocol.hello(settings.GATEWAY_HEARTBEAT_INTERVAL_MS))
         self.last_heartbeat = loop.time()
         await self._join(user_group(self.user.id))
-        ids, guilds, self.visible, private = await DatabaseSyncToAsync(
-            self._read_state, thread_sensitive=False, executor=ready_executor())()
+        ids, guilds, self.visible, private = await on_ready_threads(self._read_state)()
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         self.private = frozenset(c["id"] for c in private) or NONE
@@ -124,7 +121,7 @@ class GatewayConsumer:
         await self._release()
 
     def _read_state(self):
-        """What READY carries, read in one trip to a READY thread (ready_executor): in a reconnect
+        """What READY carries, read in one trip to a READY thread (reads.py): in a reconnect
         storm every connection's trips queue on those few threads, so each extra trip delays every READY.
         The guild groups are joined before the state is read (from this thread, on the event loop):
         an event published in between waits in the inbox and is relayed after READY instead of
@@ -286,7 +283,7 @@ class GatewayConsumer:
                 ev = self.inbox.popleft()
                 hook = self.EVENT_HOOKS.get(ev.t)
                 if hook is None:
-                    self._emit(ev)
+                    metrics.delivered(ev.t, self._emit(ev))  # the hub counts only the frames it wrote
                     continue
                 try:
                     out = await hook(self, ev.t, ev.d)
@@ -295,6 +292,7 @@ class GatewayConsumer:
                     continue
                 if out is not None:
                     self._dispatch(ev.t, out)
+                    metrics.delivered(ev.t, 1)
             if not self.inbox and not self.held:
                 self.inbox = None
         finally:
@@ -521,20 +519,10 @@ def watchdog() -> Watchdog:
     return loop_local(_watchdogs, Watchdog)
 
 
-@functools.cache
-def ready_executor() -> ThreadPoolExecutor:
-    """The threads that read a new socket's session (auth.py) and READY state. Channels runs every
-    other ORM call on one thread per process; in a reconnect storm these reads would queue there,
-    each waiting on the database in turn. These threads overlap those waits (each holds its own
-    pooled connection)."""
-    return ThreadPoolExecutor(settings.GATEWAY_READY_THREADS, thread_name_prefix="gateway-ready")
-
-
 def language_of(scope) -> str:
     """The language the pages use for this browser: the language cookie, then Accept-Language."""
-    accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
-    cookies = parse_cookie(dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1"))
-    request = SimpleNamespace(COOKIES=cookies, META={"HTTP_ACCEPT_LANGUAGE": accept})
+    request = SimpleNamespace(COOKIES=cookies_of(scope),
+                              META={"HTTP_ACCEPT_LANGUAGE": header(scope, b"accept-language")})
     return translation.get_language_from_request(request)
 
 

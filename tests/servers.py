@@ -39,7 +39,7 @@ def running_server(*, server: str = "daphne", env: dict | None = None):
     else:
         cmd = [sys.executable, "-m", "uvicorn", "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port),
                "--ws", "apps.realtime.server:GatewayWebSocketProtocol", "--ws-per-message-deflate", "false",
-               "--ws-ping-interval", "60", "--ws-ping-timeout", "60", "--no-access-log"]
+               "--ws-ping-interval", "0", "--no-access-log"]
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / f"server-{port}.log", "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)

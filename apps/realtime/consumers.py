@@ -110,6 +110,7 @@ class GatewayConsumer:
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         self.private = frozenset(c["id"] for c in private) or NONE
+        await self._set_presence(presence.ONLINE)  # a client with READY is online to everyone
         self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
                                         "private_channels": private, "session_id": self.session_id})
         metrics.READY_SECONDS.observe(loop.time() - self.accepted_at)
@@ -117,7 +118,6 @@ class GatewayConsumer:
         # the client is not late, the server was. The deadline counts from READY.
         self.last_heartbeat = loop.time()
         watchdog().watch(self)
-        await self._set_presence(presence.ONLINE)
         await self._release()
 
     def _read_state(self):
@@ -178,8 +178,8 @@ class GatewayConsumer:
         protocol.heartbeat_seq(d)
         self.last_heartbeat = asyncio.get_running_loop().time()
         self._put(protocol.heartbeat_ack())
-        if self.status:
-            await self._set_presence(self.status)  # keeps this connection's entry alive
+        if self.status:  # keeps this connection's entry alive, in the next batch (presence.py)
+            presence.refresh(self.user.id, self.session_id, self.status, list(self.visible), presence_ttl())
 
     async def _typing(self, d):
         p = protocol.payload(Op.TYPING, d)
@@ -458,8 +458,7 @@ class GatewayConsumer:
 
     async def _set_presence(self, status: str | None):
         """This connection's status (None when it ends); guilds hear of the user's aggregate change."""
-        ttl = settings.GATEWAY_HEARTBEAT_INTERVAL_MS / 1000 * settings.GATEWAY_HEARTBEAT_GRACE + 5
-        await presence.set_status(self.user.id, self.session_id, status, list(self.visible), ttl)
+        await presence.set_status(self.user.id, self.session_id, status, list(self.visible), presence_ttl())
         self.status = status
 
     def _put(self, text: str):
@@ -517,6 +516,13 @@ _watchdogs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loo
 
 def watchdog() -> Watchdog:
     return loop_local(_watchdogs, Watchdog)
+
+
+def presence_ttl() -> float:
+    """How long a connection's presence entry outlives its last heartbeat: past the watchdog's
+    deadline, plus the refresh batch's wait."""
+    return (settings.GATEWAY_HEARTBEAT_INTERVAL_MS / 1000 * settings.GATEWAY_HEARTBEAT_GRACE
+            + settings.PRESENCE_BATCH_SECONDS + 5)
 
 
 def language_of(scope) -> str:

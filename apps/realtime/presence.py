@@ -2,9 +2,10 @@
 
 Each gateway connection keeps an entry `<connection id>|<status>` in a Redis sorted set per user,
 scored by when it expires; heartbeats push the expiry forward, a clean disconnect removes it, and a
-connection lost with its node simply expires. A user's status is the strongest of their live
-entries (dnd > online > idle); with none left they are offline. Without REDIS_URL (`make run`, one
-process) the same bookkeeping lives in memory.
+connection lost with its node simply expires. Heartbeats do not wait for Redis: each event loop
+gathers the refreshes of a short window and writes them in one round trip. A user's status is the
+strongest of their live entries (dnd > online > idle); with none left they are offline. Without
+REDIS_URL (`make run`, one process) the same bookkeeping lives in memory.
 
 Changes are published per guild in batches, to the guild's member-list group (only connections
 showing that list hear them): a node gathers the presence changes of a short window and sends one
@@ -117,6 +118,15 @@ class RedisStore:
             _UPDATE, 3, *self._keys(user_id), now, conn, status or "", now + ttl, int(ttl) + 1)
         return _status(before), _status(after)
 
+    async def update_many(self, entries: list[tuple[int, str, str, float]]) -> list[tuple[str, str]]:
+        """`update` for many (user id, connection, status, ttl) at once, in one round trip."""
+        now = time.time()
+        async with self._client().pipeline(transaction=False) as pipe:
+            for user_id, conn, status, ttl in entries:
+                pipe.eval(_UPDATE, 3, *self._keys(user_id), now, conn, status, now + ttl, int(ttl) + 1)
+            results = await pipe.execute()
+        return [(_status(before), _status(after)) for before, after in results]
+
     async def close(self) -> None:
         client = self.clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
@@ -155,6 +165,9 @@ class MemoryStore:
             self.entries.pop(user_id, None)
         return before, aggregate(s for s, _ in live.values())
 
+    async def update_many(self, entries: list[tuple[int, str, str, float]]) -> list[tuple[str, str]]:
+        return [await self.update(*entry) for entry in entries]
+
     async def close(self) -> None:
         pass
 
@@ -190,8 +203,53 @@ class Batcher:
                 log.exception("could not publish presence for guild %s", guild_id)
 
 
+class Refresher:
+    """Keeps connections' entries alive: a heartbeat queues a refresh here and goes on; every
+    `delay` seconds the queued ones are written in one round trip. An entry that had run out (the
+    server fell behind its TTL) comes back, and the user's guilds hear they are online again."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+        self.pending: dict[str, tuple[int, str, float, list[int]]] = {}  # connection → user, status, ttl, guilds
+        self.flushing: asyncio.Task | None = None
+        self.in_flight: frozenset[str] = frozenset()  # connections whose refresh is being written
+        self.landed = asyncio.Event()
+
+    def add(self, user_id: int, conn: str, status: str, guild_ids: list[int], ttl: float) -> None:
+        self.pending[conn] = (user_id, status, ttl, guild_ids)
+        if self.flushing is None or self.flushing.done():
+            self.flushing = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def settle(self, conn: str) -> None:
+        """Before a connection's own update: drop its queued refresh and let one already on its way
+        land first, so that a refresh never brings back an entry its connection has just removed."""
+        self.pending.pop(conn, None)
+        while conn in self.in_flight:
+            await self.landed.wait()
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.delay)
+        pending, self.pending = self.pending, {}
+        if not pending:
+            return
+        self.in_flight, self.landed = frozenset(pending), asyncio.Event()
+        try:
+            results = await store().update_many(
+                [(user_id, conn, status, ttl) for conn, (user_id, status, ttl, _) in pending.items()])
+        except Exception:  # the entries expire; the next heartbeats queue them again
+            log.exception("could not refresh %s presence entries", len(pending))
+            return
+        finally:
+            self.in_flight = frozenset()
+            self.landed.set()
+        for (user_id, _, _, guild_ids), (before, after) in zip(pending.values(), results, strict=True):
+            if before != after:
+                _batcher().add(guild_ids, user_id, after)
+
+
 _store: RedisStore | MemoryStore | None = None
 _batchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Batcher
+_refreshers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Refresher
 
 
 def store() -> RedisStore | MemoryStore:
@@ -205,13 +263,23 @@ def _batcher() -> Batcher:
     return loop_local(_batchers, lambda: Batcher(settings.PRESENCE_BATCH_SECONDS))
 
 
+def _refresher() -> Refresher:
+    return loop_local(_refreshers, lambda: Refresher(settings.PRESENCE_BATCH_SECONDS))
+
+
 async def set_status(user_id: int, conn: str, status: str | None, guild_ids, ttl: float) -> str:
     """Record one connection's status (None: the connection is gone) and announce the user's new
     status to their guilds if it changed. Returns the user's status."""
+    await _refresher().settle(conn)
     before, after = await store().update(user_id, conn, status, ttl)
     if before != after:
         _batcher().add(guild_ids, user_id, after)
     return after
+
+
+def refresh(user_id: int, conn: str, status: str, guild_ids: list[int], ttl: float) -> None:
+    """Push a live connection's expiry forward (its heartbeat) in the next batch, without waiting."""
+    _refresher().add(user_id, conn, status, guild_ids, ttl)
 
 
 async def statuses(user_ids: list[int]) -> dict[int, str]:
@@ -220,7 +288,9 @@ async def statuses(user_ids: list[int]) -> dict[int, str]:
 
 async def close() -> None:
     """Drop this event loop's pending batch and its connection to the store (the loop is ending)."""
-    batcher = _batchers.pop(asyncio.get_running_loop(), None)
-    if batcher is not None and batcher.flushing is not None:
-        batcher.flushing.cancel()
+    loop = asyncio.get_running_loop()
+    for registry in (_batchers, _refreshers):
+        batch = registry.pop(loop, None)
+        if batch is not None and batch.flushing is not None:
+            batch.flushing.cancel()
     await store().close()

@@ -114,8 +114,7 @@ def start_servers(kind: str, ports: list[int], args) -> list[subprocess.Popen]:
             cmd = [sys.executable, "-c", RAISE_NOFILE + "import uvicorn.main; uvicorn.main.main()",
                    "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--ws",
                    "apps.realtime.server:GatewayWebSocketProtocol", "--ws-per-message-deflate", "false",
-                   "--ws-ping-interval", "60",
-                   "--ws-ping-timeout", "60", "--no-access-log", "--log-level", "warning", "--backlog", "4096"]
+                   "--ws-ping-interval", "0", "--no-access-log", "--log-level", "warning", "--backlog", "4096"]
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=args.server_log))
     deadline = time.monotonic() + 60
     for port in ports:

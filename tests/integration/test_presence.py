@@ -36,12 +36,13 @@ async def presences(gw) -> dict[int, str]:
     return {p["user_id"]: p["status"] for p in d["presences"]}
 
 
-async def status_of(gw, user) -> str:
+async def status_of(gw, user, known: str | None = None) -> str:
     """The status of `user` in the next PRESENCE_UPDATE that names them (others may come first:
-    a client also hears of its own user coming online)."""
+    a client also hears of its own user coming online). `known`: the status the client already
+    has for them, from the member list; its batch may still be on its way, and repeats nothing."""
     while True:
         changes = await presences(gw)
-        if user.id in changes:
+        if user.id in changes and changes[user.id] != known:
             return changes[user.id]
 
 
@@ -72,9 +73,10 @@ async def test_a_user_goes_offline_only_when_their_last_tab_closes(guild, alice,
 @run_async
 async def test_status_is_the_strongest_of_the_users_tabs(guild, alice, bob):
     async with gateway(bob) as b, gateway(alice) as tab1:
-        await member_list(b, guild)
+        chunk = await member_list(b, guild)
+        assert {m["user_id"]: m["status"] for m in chunk["members"]}[alice.id] == "online"
         await tab1.send(3, {"status": "idle"})
-        assert await status_of(b, alice) == "idle"
+        assert await status_of(b, alice, known="online") == "idle"
         async with gateway(alice) as tab2:  # an active tab beats an idle one
             assert await status_of(b, alice) == "online"
             await tab2.send(3, {"status": "dnd"})
@@ -134,4 +136,25 @@ async def test_a_connection_lost_with_its_node_expires(alice):
     await presence.store().update(alice.id, "lost-node-connection", "online", ttl=0.5)
     assert (await presence.statuses([alice.id]))[alice.id] == "online"
     await asyncio.sleep(0.7)
+    assert (await presence.statuses([alice.id]))[alice.id] == "offline"
+
+
+@run_async
+async def test_heartbeats_keep_an_entry_alive_without_waiting_for_redis(alice):
+    """A heartbeat queues its refresh; the batch lands within the window and pushes the expiry on."""
+    await presence.set_status(alice.id, "tab", "online", [], ttl=0.5)
+    for _ in range(6):  # 1.2 s of heartbeats, more than twice the entry's lifetime
+        presence.refresh(alice.id, "tab", "online", [], ttl=0.5)
+        await asyncio.sleep(0.2)
+    assert (await presence.statuses([alice.id]))[alice.id] == "online"
+    await asyncio.sleep(0.7)  # the heartbeats stopped
+    assert (await presence.statuses([alice.id]))[alice.id] == "offline"
+
+
+@run_async
+async def test_a_refresh_queued_before_a_tab_closes_does_not_bring_it_back(alice):
+    await presence.set_status(alice.id, "tab", "online", [], ttl=5)
+    presence.refresh(alice.id, "tab", "online", [], ttl=5)  # its heartbeat, just before the tab closed
+    await presence.set_status(alice.id, "tab", None, [], ttl=5)
+    await asyncio.sleep(0.3)  # past the refresh window
     assert (await presence.statuses([alice.id]))[alice.id] == "offline"

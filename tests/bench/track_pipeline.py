@@ -16,12 +16,13 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
 
 from apps.tracks import audio
+from tests.audio import write_audio
 
 RATE = 44_100
 
@@ -67,16 +68,8 @@ def make_track(path: str, seconds: float, muxer: str, encoder: str) -> str:
     tremolo = 0.6 + 0.4 * np.sin(2 * np.pi * 0.25 * t)
     channels = np.stack([left * tremolo, right * tremolo]) + rng.normal(0, 0.02, (2, len(t)))
     channels = np.clip(channels, -1, 1).astype(np.float32)
-    with av.open(path, "w", format=muxer) as container:
-        stream = container.add_stream(encoder, rate=RATE, layout="stereo")
-        if encoder == "libmp3lame":
-            stream.bit_rate = 128_000
-        for start in range(0, channels.shape[1], 4096):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(channels[:, start:start + 4096]),
-                                               format="fltp", layout="stereo")
-            frame.sample_rate, frame.pts, frame.time_base = RATE, start, Fraction(1, RATE)
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_audio(Path(path), channels, muxer=muxer, encoder=encoder, rate=RATE,
+                bit_rate=128_000 if encoder == "libmp3lame" else None)
     return path
 
 

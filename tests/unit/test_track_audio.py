@@ -6,7 +6,6 @@ import math
 import os
 import shutil
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -16,45 +15,15 @@ from PIL import Image
 
 from apps.tracks import audio
 from apps.tracks.audio import NotAudio
+from tests.audio import FORMATS, stereo, write_audio
+from tests.audio import sine as _sine
 
 SECONDS = 3.0
 TAGS = {"title": "Night Drive", "artist": "Ana Ray", "album": "Roads", "genre": "Synthwave", "date": "2024"}
 
-# name -> (muxer, encoder, sample rate, expected Probe.format, expected Probe.codec)
-FORMATS = {
-    "mp3": ("mp3", "libmp3lame", 44_100, "mp3", "mp3"),
-    "ogg": ("ogg", "libopus", 48_000, "ogg", "opus"),
-    "flac": ("flac", "flac", 44_100, "flac", "flac"),
-    "wav": ("wav", "pcm_s16le", 44_100, "wav", "pcm_s16le"),
-    "m4a": ("ipod", "aac", 44_100, "m4a", "aac"),
-}
 
-
-def sine(rate: int, seconds: float = SECONDS, *, amplitude: float = 0.5, hz: float = 440.0) -> np.ndarray:
-    t = np.arange(round(rate * seconds)) / rate
-    return (amplitude * np.sin(2 * np.pi * hz * t)).astype(np.float32)
-
-
-def write_audio(path: Path, channels: np.ndarray, *, muxer: str, encoder: str, rate: int,
-                tags: dict | None = None, options: dict | None = None) -> Path:
-    """Encodes `channels` (shape: channels x samples, floats in -1..1) with PyAV."""
-    layout = "stereo" if len(channels) == 2 else "mono"
-    with av.open(str(path), "w", format=muxer, options=options or {}) as container:
-        container.metadata.update(tags or {})
-        stream = container.add_stream(encoder, rate=rate, layout=layout)
-        container.start_encoding()  # writes the header even when there are no samples
-        for start in range(0, channels.shape[1], 4096):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(channels[:, start:start + 4096], dtype=np.float32), format="fltp", layout=layout
-            )
-            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return path
-
-
-def stereo(signal: np.ndarray) -> np.ndarray:
-    return np.stack([signal, signal])
+def sine(rate: int, seconds: float = SECONDS, **kwargs) -> np.ndarray:
+    return _sine(rate, seconds, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,12 @@ $(VENV)/.test-installed: requirements/base.txt requirements/prod.txt requirement
 	$(BIN)/pip install -q -r requirements/test.txt
 	@touch $@
 
+# Third-party browser libraries (wavesurfer.js, hls.js), exactly as package-lock.json pins them.
+node_modules/.installed: package.json package-lock.json
+	$(call need,command -v npm,npm)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 messages:
 	$(call need,command -v msgfmt,gettext)
 	@$(BIN)/python manage.py compilemessages -v0 --ignore=$(VENV)
@@ -40,9 +46,10 @@ migrate:
 
 demo:
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
+	$(BIN)/python manage.py seed_demo_tracks
 
 ## run: set up and serve the whole platform with daphne at http://$(HOST):$(PORT)
-run: $(VENV)/.dev-installed
+run: $(VENV)/.dev-installed node_modules/.installed
 	@$(MAKE) --no-print-directory messages migrate demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -51,7 +58,7 @@ worker: $(VENV)/.dev-installed
 	$(BIN)/celery -A celery_app worker -Q default,media,moderation -l info
 
 ## test: set up and run the whole suite on real PostgreSQL, Redis and Chromium
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed node_modules/.installed
 	$(call need,[ -n "$$DATABASE_URL" ] || ls /usr/lib/postgresql/*/bin/initdb,postgresql)
 	$(call need,[ -n "$$REDIS_URL" ] || command -v redis-server,redis-server)
 	$(call need,[ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ],chromium)
@@ -62,5 +69,5 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles .test-media test-results
+	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles .test-media test-results
 	find . -name '*.mo' -path '*/locale/*' -delete

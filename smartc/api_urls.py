@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("apps.guilds.api_urls")),
     path("", include("apps.chat.api_urls")),
     path("", include("apps.dms.api_urls")),
+    path("", include("apps.tracks.api_urls")),
 ]

@@ -23,6 +23,26 @@ def _clean_cache():
     yield
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server, once per test session."""
+    from tests.servers import S3
+
+    server = S3().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, settings):
+    """The default storage is S3 on moto's server for this test; the bucket starts empty."""
+    client = s3_server.client()
+    for key in s3_server.keys():
+        client.delete_object(Bucket=s3_server.bucket, Key=key)
+    settings.STORAGES = s3_server.storages(settings.STORAGES)
+    return s3_server
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

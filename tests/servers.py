@@ -64,11 +64,11 @@ def running_server(*, server: str = "daphne", env: dict | None = None):
 
 
 @contextmanager
-def celery_worker(*, queues: str = "default,media,moderation"):
+def celery_worker(*, queues: str = "default,media,moderation", env: dict | None = None):
     """A real Celery worker process (`-P solo`) on the test database and the suite's Redis, ready to
-    take tasks; stopped afterwards. Its log goes to test-results/."""
+    take tasks; stopped afterwards. Its log goes to test-results/. `env` adds settings (S3)."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.test", "DATABASE_URL": test_database_url(),
-           "REDIS_URL": os.environ["REDIS_URL"], "CELERY_TASK_ALWAYS_EAGER": "false"}
+           "REDIS_URL": os.environ["REDIS_URL"], "CELERY_TASK_ALWAYS_EAGER": "false", **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
     name = f"worker-{uuid.uuid4().hex[:8]}"
     log_path = ARTIFACTS / f"celery-{name}.log"
@@ -92,3 +92,46 @@ def celery_worker(*, queues: str = "default,media,moderation"):
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+class S3:
+    """A real S3 endpoint over HTTP (moto's server) with one bucket, and the settings that point
+    the platform's storage at it, for this process (`storages`) and for subprocesses (`env`)."""
+
+    def __init__(self):
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.bucket = "smartc-test-media"
+
+    def start(self) -> S3:
+        self.server.start()
+        self.client().create_bucket(Bucket=self.bucket)
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="test",
+                            aws_secret_access_key="test", region_name="us-east-1",
+                            config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+
+    def keys(self, prefix: str = "") -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+
+    def storages(self, base: dict) -> dict:
+        options = {"bucket_name": self.bucket, "endpoint_url": self.endpoint, "access_key": "test",
+                   "secret_key": "test", "region_name": "us-east-1", "addressing_style": "path",
+                   "signature_version": "s3v4", "default_acl": None, "querystring_auth": True}
+        return {**base, "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}}
+
+    def env(self) -> dict:
+        return {"AWS_STORAGE_BUCKET_NAME": self.bucket, "AWS_S3_ENDPOINT_URL": self.endpoint,
+                "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_S3_ADDRESSING_STYLE": "path"}

@@ -1,15 +1,13 @@
 """The chat REST API: history, send, edit, delete, reactions, pins, typing, read acknowledgements,
 attachment uploads."""
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import NO_CONTENT, validated
+from apps.core.api import NO_CONTENT, CappedUploadView, validated
 from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, member_color, members_of
@@ -126,42 +124,12 @@ class AckView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class _SizeCap(FileUploadHandler):
-    """First upload handler: stops reading a multipart body once a file passes the limit (when the
-    client sent no honest Content-Length), instead of spooling all of it to disk."""
+class AttachmentUploadView(CappedUploadView):
+    def upload_limit(self) -> int:
+        return settings.ATTACHMENT_MAX_BYTES
 
-    def __init__(self, limit: int, request=None):
-        super().__init__(request)
-        self.limit, self.received, self.exceeded = limit, 0, False
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            self.exceeded = True
-            raise StopUpload(connection_reset=False)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None  # the next handler builds the file; the count runs over the whole body
-
-
-class AttachmentUploadView(APIView):
-    parser_classes = [MultiPartParser]
-    # The multipart envelope (boundaries, headers) on top of the file itself.
-    ENVELOPE_BYTES = 64 * 1024
-
-    def initial(self, request, *args, **kwargs):
-        # Authentication reads the body (the CSRF check looks at POST), so the size is checked first.
-        limit = settings.ATTACHMENT_MAX_BYTES
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit + self.ENVELOPE_BYTES:
-            raise services.attachment_too_large()
-        self.size_cap = _SizeCap(limit, request._request)
-        request._request.upload_handlers = [self.size_cap, *request._request.upload_handlers]
-        super().initial(request, *args, **kwargs)
+    def too_large(self):
+        return services.attachment_too_large()
 
     @extend_schema(request={"multipart/form-data": s.AttachmentUpload}, responses={201: s.AttachmentOut},
                    summary="Upload a file to attach to your next message (SEND_MESSAGES + ATTACH_FILES)",
@@ -172,8 +140,7 @@ class AttachmentUploadView(APIView):
                    "`attachment_ids` of a message within ATTACHMENT_UNSENT_HOURS (24 h).")
     def post(self, request, channel_id):
         files = request.FILES.getlist("file")
-        if self.size_cap.exceeded:
-            raise services.attachment_too_large()
+        self.check_cap()
         if len(request.FILES) > 1 or len(files) > 1:
             raise ValidationFailed.field("file", gettext("Upload one file per request."))
         att = services.upload_attachment(uploader=request.user, channel_id=channel_id,

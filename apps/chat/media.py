@@ -5,26 +5,22 @@ from __future__ import annotations
 import io
 import os
 import unicodedata
-import warnings
 from dataclasses import dataclass
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from apps.core.errors import ValidationFailed
+from apps.core.images import BAD_IMAGE_ERRORS, MAX_PIXELS, open_checked
 
 THUMBNAIL_BOX = (400, 400)
 THUMBNAIL_QUALITY = 80
-# A decoded image costs width × height × 4 bytes: past this it is refused as a decompression bomb.
-MAX_PIXELS = 40_000_000
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".jpe", ".gif", ".webp"}
 _MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 DOWNLOAD_TYPE = "application/octet-stream"
-BAD_IMAGE_ERRORS = (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-                     OSError, SyntaxError, ValueError, EOFError)
 
 
 @dataclass(frozen=True)
@@ -57,16 +53,6 @@ def _claims_image(filename: str, declared_type: str) -> bool:
             or (declared_type or "").split(";")[0].strip().lower() in IMAGE_TYPES.values())
 
 
-def _open_checked(fileobj) -> Image.Image:
-    """Image.open with the decompression-bomb limit raised as an error, not a warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        img = Image.open(fileobj)
-        if img.width * img.height > MAX_PIXELS:
-            raise Image.DecompressionBombError(f"{img.width}x{img.height} is too many pixels")
-        return img
-
-
 def inspect(fileobj, *, filename: str, declared_type: str = "") -> Inspected:
     """What the upload is. Anything whose bytes, name or declared type say "PNG, JPEG, GIF or WebP"
     must decode fully as one of those (bombs and corrupt images are refused); everything else is a
@@ -77,12 +63,12 @@ def inspect(fileobj, *, filename: str, declared_type: str = "") -> Inspected:
     if not (_looks_like_image(head) or _claims_image(filename, declared_type)):
         return Inspected(DOWNLOAD_TYPE)
     try:
-        with _open_checked(fileobj) as img:
+        with open_checked(fileobj) as img:
             fmt, size = img.format, img.size
             img.verify()
         fileobj.seek(0)
         # verify() checks structure only; decoding every frame's first pass catches truncated data.
-        with _open_checked(fileobj) as img:
+        with open_checked(fileobj) as img:
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationFailed(gettext("The image is too large to process (at most %(n)s megapixels).")
@@ -102,7 +88,7 @@ def inspect(fileobj, *, filename: str, declared_type: str = "") -> Inspected:
 def make_thumbnail(fileobj) -> bytes:
     """A WebP that fits THUMBNAIL_BOX, keeps the aspect ratio, follows the EXIF orientation; an
     animation gives its first frame. Raises the Pillow/OS errors of a file it cannot read."""
-    with _open_checked(fileobj) as img:
+    with open_checked(fileobj) as img:
         img.seek(0)
         if img.format == "JPEG":
             img.draft("RGB", (THUMBNAIL_BOX[0] * 2, THUMBNAIL_BOX[1] * 2))  # decode at a fraction of the size

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
+from PIL import UnidentifiedImageError
 
 from apps.core.errors import Conflict, Forbidden, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.guilds.models import Channel, DMRecipient, Member, Role
@@ -372,7 +373,7 @@ def process_attachment(attachment_id: int) -> str:
     except FileNotFoundError:
         data, reason = None, gettext("The stored file is missing.")
     except media.BAD_IMAGE_ERRORS as exc:
-        if isinstance(exc, OSError) and not isinstance(exc, media.UnidentifiedImageError) and exc.errno:
+        if isinstance(exc, OSError) and not isinstance(exc, UnidentifiedImageError) and exc.errno:
             raise TransientMediaError(str(exc)) from exc  # a read error of the storage, not of the image
         data, reason = None, gettext("The image could not be read.")
     name = ""

@@ -1,9 +1,12 @@
 """One DRF exception handler: domain errors and DRF's own errors leave the API in one shape."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import DomainError, RateLimited
@@ -67,3 +70,54 @@ def validated(serializer_class, data, *, partial: bool = False) -> dict:
     ser = serializer_class(data=data, partial=partial)
     ser.is_valid(raise_exception=True)
     return ser.validated_data
+
+
+class _SizeCap(FileUploadHandler):
+    """First upload handler: stops reading a multipart body once a file passes the limit (when the
+    client sent no honest Content-Length), instead of spooling all of it to disk."""
+
+    def __init__(self, limit: int, request=None):
+        super().__init__(request)
+        self.limit, self.received, self.exceeded = limit, 0, False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None  # the next handler builds the file; the count runs over the whole body
+
+
+class CappedUploadView(APIView):
+    """A multipart upload endpoint that refuses a body over `upload_limit()` before reading it
+    (declared Content-Length) or while reading it (no honest length), with `too_large()`."""
+
+    parser_classes = [MultiPartParser]
+    # The multipart envelope (boundaries, headers, other fields) on top of the file itself.
+    ENVELOPE_BYTES = 64 * 1024
+
+    def upload_limit(self) -> int:
+        raise NotImplementedError
+
+    def too_large(self) -> DomainError:
+        raise NotImplementedError
+
+    def initial(self, request, *args, **kwargs):
+        # Authentication reads the body (the CSRF check looks at POST), so the size is checked first.
+        limit = self.upload_limit()
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit + self.ENVELOPE_BYTES:
+            raise self.too_large()
+        self.size_cap = _SizeCap(limit, request._request)
+        request._request.upload_handlers = [self.size_cap, *request._request.upload_handlers]
+        super().initial(request, *args, **kwargs)
+
+    def check_cap(self) -> None:
+        if self.size_cap.exceeded:
+            raise self.too_large()

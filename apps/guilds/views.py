@@ -65,7 +65,7 @@ def guild_create(request):
     return render(request, "guilds/guild_create.html", {"form": form}, status=_status(form))
 
 
-def _shell(request, access, **extra):
+def shell_context(request, access, **extra):
     """Context of the three-column layout: guild rail, channel sidebar, member list."""
     return {
         "guild": access.guild,
@@ -85,7 +85,7 @@ def guild(request, guild_id):
     text = [c for c, _ in selectors.visible_channels(access.member) if c.type != Channel.Type.VOICE]
     if text:
         return redirect("guilds:channel", guild_id=guild_id, channel_id=text[0].id)
-    return render(request, "guilds/channel.html", _shell(request, access, channel=None))
+    return render(request, "guilds/channel.html", shell_context(request, access, channel=None))
 
 
 @login_required
@@ -97,7 +97,7 @@ def channel(request, guild_id, channel_id):
         raise Http404(_("Unknown channel.")) from None
     if ch_access.channel.guild_id != access.guild.id:
         raise Http404(_("Unknown channel."))
-    return render(request, "guilds/channel.html", _shell(
+    return render(request, "guilds/channel.html", shell_context(
         request, access, channel=ch_access.channel, channel_perm_names=set(names(ch_access.permissions))))
 
 
@@ -119,7 +119,7 @@ def settings_overview(request, guild_id):
         else:
             messages.success(request, _("Saved."))
             return redirect("guilds:settings", guild_id=g.id)
-    ctx = _shell(request, access, form=form, tab="overview",
+    ctx = shell_context(request, access, form=form, tab="overview",
                  members=selectors.members_of(g).exclude(user_id=g.owner_id))
     return render(request, "guilds/settings_overview.html", ctx, status=_status(form))
 
@@ -192,7 +192,7 @@ def settings_channels(request, guild_id):
                 return redirect("guilds:settings_channels", guild_id=g.id)
         except DomainError as exc:
             add_domain_error(channel_form if channel_form.is_bound else category_form, exc)
-    ctx = _shell(request, access, tab="channels", channel_form=channel_form, category_form=category_form,
+    ctx = shell_context(request, access, tab="channels", channel_form=channel_form, category_form=category_form,
                  all_channels=list(Channel.objects.filter(guild=g, parent__isnull=True).select_related("category")),
                  categories=categories)
     return render(request, "guilds/settings_channels.html", ctx,
@@ -267,7 +267,7 @@ def channel_edit(request, guild_id, channel_id):
         label = ow.role.name if ow.role_id else ow.member.shown_name
         target = f"role:{ow.role_id}" if ow.role_id else f"member:{ow.member.user_id}"
         overwrites.append({"label": label, "target": target, "allow": names(ow.allow), "deny": names(ow.deny)})
-    ctx = _shell(request, access, tab="channels", edited=ch, form=form, ow_form=ow_form, overwrites=overwrites,
+    ctx = shell_context(request, access, tab="channels", edited=ch, form=form, ow_form=ow_form, overwrites=overwrites,
                  roles=selectors.roles_of(access.guild), members=selectors.members_of(access.guild))
     return render(request, "guilds/channel_edit.html", ctx, status=400 if form.errors or ow_form.errors else 200)
 
@@ -323,7 +323,7 @@ def settings_roles(request, guild_id):
         else:
             messages.success(request, _("Role created."))
             return redirect("guilds:settings_roles", guild_id=guild_id)
-    ctx = _shell(request, access, tab="roles", form=form, roles=selectors.roles_of(access.guild))
+    ctx = shell_context(request, access, tab="roles", form=form, roles=selectors.roles_of(access.guild))
     return render(request, "guilds/settings_roles.html", ctx, status=_status(form))
 
 
@@ -345,7 +345,7 @@ def role_edit(request, guild_id, role_id):
         else:
             messages.success(request, _("Role saved."))
             return redirect("guilds:role_edit", guild_id=guild_id, role_id=role.id)
-    ctx = _shell(request, access, tab="roles", form=form, role=role, roles=selectors.roles_of(access.guild))
+    ctx = shell_context(request, access, tab="roles", form=form, role=role, roles=selectors.roles_of(access.guild))
     return render(request, "guilds/role_edit.html", ctx, status=_status(form))
 
 
@@ -391,7 +391,7 @@ def settings_members(request, guild_id):
     bans = []
     if access.permissions & Permission.BAN_MEMBERS:
         bans = Ban.objects.filter(guild=access.guild).select_related("user")
-    ctx = _shell(request, access, tab="members", members=selectors.members_of(access.guild),
+    ctx = shell_context(request, access, tab="members", members=selectors.members_of(access.guild),
                  roles=selectors.roles_of(access.guild).filter(is_default=False), bans=bans, ban_form=BanForm())
     return render(request, "guilds/settings_members.html", ctx)
 
@@ -450,7 +450,7 @@ def settings_invites(request, guild_id):
     invites = selectors.active_invites(access.guild).select_related("creator")
     if not access.permissions & Permission.MANAGE_GUILD:
         invites = invites.filter(creator=request.user)
-    ctx = _shell(request, access, tab="invites", form=form, created=created, invites=invites)
+    ctx = shell_context(request, access, tab="invites", form=form, created=created, invites=invites)
     return render(request, "guilds/settings_invites.html", ctx, status=_status(form))
 
 

@@ -110,7 +110,7 @@ class GatewayConsumer:
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         self.private = frozenset(c["id"] for c in private) or NONE
-        await self._set_presence(presence.ONLINE)  # a client with READY is online to everyone
+        self._set_presence(presence.ONLINE)
         self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
                                         "private_channels": private, "session_id": self.session_id})
         metrics.READY_SECONDS.observe(loop.time() - self.accepted_at)
@@ -144,10 +144,7 @@ class GatewayConsumer:
         if self.outbox:
             self.outbox.stop()
         if self.status:
-            try:
-                await self._set_presence(None)
-            except Exception:  # the entry expires by itself
-                log.exception("could not clear the presence of %s", self.session_id)
+            self._set_presence(None)
 
     # --- client frames ----------------------------------------------------------------------
 
@@ -178,8 +175,8 @@ class GatewayConsumer:
         protocol.heartbeat_seq(d)
         self.last_heartbeat = asyncio.get_running_loop().time()
         self._put(protocol.heartbeat_ack())
-        if self.status:  # keeps this connection's entry alive, in the next batch (presence.py)
-            presence.refresh(self.user.id, self.session_id, self.status, list(self.visible), presence_ttl())
+        if self.status:
+            self._set_presence(self.status)  # keeps this connection's entry alive
 
     async def _typing(self, d):
         p = protocol.payload(Op.TYPING, d)
@@ -208,7 +205,7 @@ class GatewayConsumer:
         if p["status"] not in presence.SETTABLE:
             raise GatewayError(protocol.INVALID_PAYLOAD, f'"status" must be one of {", ".join(presence.SETTABLE)}.',
                                field="status")
-        await self._set_presence(p["status"])
+        self._set_presence(p["status"])
 
     async def _request_members(self, d):
         guild_id = protocol.payload(Op.REQUEST_MEMBERS, d)["guild_id"]
@@ -456,9 +453,10 @@ class GatewayConsumer:
             self.member_lists -= {guild_id}
             await self._leave(member_list_group(guild_id))
 
-    async def _set_presence(self, status: str | None):
-        """This connection's status (None when it ends); guilds hear of the user's aggregate change."""
-        await presence.set_status(self.user.id, self.session_id, status, list(self.visible), presence_ttl())
+    def _set_presence(self, status: str | None):
+        """This connection's status (None when it ends), written in the next presence batch; guilds
+        hear of the user's aggregate change."""
+        presence.set_status(self.user.id, self.session_id, status, list(self.visible), presence_ttl())
         self.status = status
 
     def _put(self, text: str):

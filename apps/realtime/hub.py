@@ -235,7 +235,8 @@ class Hub:
         if members:
             return
         del self.groups[group]
-        if self.pubsub is not None:
+        # The last group of the node: the reader closes the whole subscription, at once.
+        if self.pubsub is not None and self.groups:
             try:
                 await self.pubsub.unsubscribe(PREFIX + group)
             except Exception:  # the connection is lost: it is resubscribed without this group
@@ -284,6 +285,16 @@ class Hub:
 
     async def _read(self) -> None:
         while self.groups:
+            await self._read_while_members()
+            # No local member left: drop the subscription. A socket that joins while it closes
+            # connects a new one, and this loop reads that one too (there is one reader per node).
+            pubsub, self.pubsub = self.pubsub, None
+            await _aclose(pubsub)
+            async with self.lock:  # a socket that joined meanwhile may be connecting the new one
+                pass
+
+    async def _read_while_members(self) -> None:
+        while self.groups:
             pubsub = self.pubsub
             if pubsub is None:
                 await self._reconnect()
@@ -305,8 +316,6 @@ class Hub:
                 for _ in self._relay(_text(message["channel"])[len(PREFIX):], _text(message["data"])):
                     await asyncio.sleep(0)
                 await asyncio.sleep(0)
-        pubsub, self.pubsub = self.pubsub, None
-        await _aclose(pubsub)
 
     async def _reconnect(self) -> None:
         """Subscribe every group again, then ask the members who were there to reconnect and resume:

@@ -2,8 +2,11 @@
 
 Each gateway connection keeps an entry `<connection id>|<status>` in a Redis sorted set per user,
 scored by when it expires; heartbeats push the expiry forward, a clean disconnect removes it, and a
-connection lost with its node simply expires. Heartbeats do not wait for Redis: each event loop
-gathers the refreshes of a short window and writes them in one round trip. A user's status is the
+connection lost with its node simply expires. No connection waits for Redis: each event loop
+gathers the writes of a short window (connections coming online, changing status, leaving, and
+heartbeats) and sends them in one round trip, the last write of a connection winning. (Awaiting
+one write per connection exhausted the Redis pool in a connect storm of tens of thousands of
+sockets: READY and the close of every socket then waited for it.) A user's status is the
 strongest of their live entries (dnd > online > idle); with none left they are offline. Without
 REDIS_URL (`make run`, one process) the same bookkeeping lives in memory.
 
@@ -203,53 +206,41 @@ class Batcher:
                 log.exception("could not publish presence for guild %s", guild_id)
 
 
-class Refresher:
-    """Keeps connections' entries alive: a heartbeat queues a refresh here and goes on; every
-    `delay` seconds the queued ones are written in one round trip. An entry that had run out (the
-    server fell behind its TTL) comes back, and the user's guilds hear they are online again."""
+class Writer:
+    """Writes connections' entries: a write is queued here and its caller goes on; every `delay`
+    seconds the queued ones go to the store in one round trip (one at a time, so a later write of a
+    connection never lands before an earlier one), and the guilds of each user whose status changed
+    hear of it. An entry that had run out (the server fell behind its TTL) comes back with its next
+    heartbeat, and the user is announced online again."""
 
     def __init__(self, delay: float):
         self.delay = delay
         self.pending: dict[str, tuple[int, str, float, list[int]]] = {}  # connection → user, status, ttl, guilds
         self.flushing: asyncio.Task | None = None
-        self.in_flight: frozenset[str] = frozenset()  # connections whose refresh is being written
-        self.landed = asyncio.Event()
 
     def add(self, user_id: int, conn: str, status: str, guild_ids: list[int], ttl: float) -> None:
         self.pending[conn] = (user_id, status, ttl, guild_ids)
         if self.flushing is None or self.flushing.done():
-            self.flushing = asyncio.get_running_loop().create_task(self._flush_later())
+            self.flushing = asyncio.get_running_loop().create_task(self._flush())
 
-    async def settle(self, conn: str) -> None:
-        """Before a connection's own update: drop its queued refresh and let one already on its way
-        land first, so that a refresh never brings back an entry its connection has just removed."""
-        self.pending.pop(conn, None)
-        while conn in self.in_flight:
-            await self.landed.wait()
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self.delay)
-        pending, self.pending = self.pending, {}
-        if not pending:
-            return
-        self.in_flight, self.landed = frozenset(pending), asyncio.Event()
-        try:
-            results = await store().update_many(
-                [(user_id, conn, status, ttl) for conn, (user_id, status, ttl, _) in pending.items()])
-        except Exception:  # the entries expire; the next heartbeats queue them again
-            log.exception("could not refresh %s presence entries", len(pending))
-            return
-        finally:
-            self.in_flight = frozenset()
-            self.landed.set()
-        for (user_id, _, _, guild_ids), (before, after) in zip(pending.values(), results, strict=True):
-            if before != after:
-                _batcher().add(guild_ids, user_id, after)
+    async def _flush(self) -> None:
+        while self.pending:
+            await asyncio.sleep(self.delay)
+            pending, self.pending = self.pending, {}
+            try:
+                results = await store().update_many(
+                    [(user_id, conn, status, ttl) for conn, (user_id, status, ttl, _) in pending.items()])
+            except Exception:  # the entries expire; live connections' next heartbeats write them again
+                log.exception("could not write %s presence entries", len(pending))
+                continue
+            for (user_id, _, _, guild_ids), (before, after) in zip(pending.values(), results, strict=True):
+                if before != after:
+                    _batcher().add(guild_ids, user_id, after)
 
 
 _store: RedisStore | MemoryStore | None = None
 _batchers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Batcher
-_refreshers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Refresher
+_writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Writer
 
 
 def store() -> RedisStore | MemoryStore:
@@ -263,23 +254,15 @@ def _batcher() -> Batcher:
     return loop_local(_batchers, lambda: Batcher(settings.PRESENCE_BATCH_SECONDS))
 
 
-def _refresher() -> Refresher:
-    return loop_local(_refreshers, lambda: Refresher(settings.PRESENCE_BATCH_SECONDS))
+def _writer() -> Writer:
+    return loop_local(_writers, lambda: Writer(settings.PRESENCE_BATCH_SECONDS))
 
 
-async def set_status(user_id: int, conn: str, status: str | None, guild_ids, ttl: float) -> str:
-    """Record one connection's status (None: the connection is gone) and announce the user's new
-    status to their guilds if it changed. Returns the user's status."""
-    await _refresher().settle(conn)
-    before, after = await store().update(user_id, conn, status, ttl)
-    if before != after:
-        _batcher().add(guild_ids, user_id, after)
-    return after
-
-
-def refresh(user_id: int, conn: str, status: str, guild_ids: list[int], ttl: float) -> None:
-    """Push a live connection's expiry forward (its heartbeat) in the next batch, without waiting."""
-    _refresher().add(user_id, conn, status, guild_ids, ttl)
+def set_status(user_id: int, conn: str, status: str | None, guild_ids: list[int], ttl: float) -> None:
+    """Record one connection's status, or push its expiry forward (a heartbeat: the same status
+    again), or remove it (None: the connection is gone), in the next batch. The user's guilds hear
+    of their aggregate status when it changes."""
+    _writer().add(user_id, conn, status or "", guild_ids, ttl)
 
 
 async def statuses(user_ids: list[int]) -> dict[int, str]:
@@ -289,7 +272,7 @@ async def statuses(user_ids: list[int]) -> dict[int, str]:
 async def close() -> None:
     """Drop this event loop's pending batch and its connection to the store (the loop is ending)."""
     loop = asyncio.get_running_loop()
-    for registry in (_batchers, _refreshers):
+    for registry in (_batchers, _writers):
         batch = registry.pop(loop, None)
         if batch is not None and batch.flushing is not None:
             batch.flushing.cancel()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.chat",
     "apps.realtime",
     "apps.dms",
+    "apps.tracks",
 ]
 
 MIDDLEWARE = [
@@ -188,7 +189,12 @@ HISTORY_PAGE_MAX = 100
 
 # --- Static and media files ---
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Third-party browser libraries come from npm (package.json; `make` runs `npm ci`), never copied in.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/wavesurfer", BASE_DIR / "node_modules" / "wavesurfer.js" / "dist"),
+    ("vendor/hls", BASE_DIR / "node_modules" / "hls.js" / "dist"),
+]
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
@@ -200,6 +206,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Chat attachments: largest file accepted (bytes), and how long an upload may wait unsent.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
 ATTACHMENT_UNSENT_HOURS = env.int("ATTACHMENT_UNSENT_HOURS", default=24)
+# Tracks: largest upload (bytes) and longest audio (seconds) accepted; cover thumbnail sizes (px).
+TRACK_MAX_BYTES = env.int("TRACK_MAX_BYTES", default=200 * 1024 * 1024)
+TRACK_MAX_SECONDS = env.int("TRACK_MAX_SECONDS", default=3 * 3600)
+TRACK_COVER_SIZES = (96, 300, 600)
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:

@@ -80,9 +80,9 @@ class Gateway:
             assert f["s"] is None and f["t"] is None, f
         return f
 
-    async def event(self, t: str) -> dict:
+    async def event(self, t: str, timeout: float = 3) -> dict:
         """The next frame, which must be a DISPATCH of `t`; returns its d."""
-        f = await self.frame()
+        f = await self.frame(timeout)
         assert (f["op"], f["t"]) == (0, t), f
         return f["d"]
 

@@ -3,6 +3,7 @@ pub/sub subscription per group; a slow reader is closed without holding up the o
 connection leaves the registry; a Redis restart makes the clients reconnect and resume."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -170,6 +171,34 @@ async def test_a_crashed_connection_leaves_the_hub(guild, owner, alice, monkeypa
         assert user_group(owner.id) not in registry
         message = await db(send)(alice, general, "after the crash")
         assert (await other.event("MESSAGE_CREATE"))["id"] == message.id
+
+
+@run_async
+async def test_a_socket_that_joins_as_the_last_one_leaves_still_gets_events(guild, owner, alice, monkeypatch):
+    """The node drops its Redis subscription when its last socket leaves; one that arrives while
+    it is being dropped gets a new subscription, and the hub reads it (no event goes unheard)."""
+    general = await db(text_channel)(guild)
+    close = hub._aclose
+
+    async def slow_close(pubsub):  # widen the window: letting go of Redis takes a while
+        await asyncio.sleep(1.0)
+        await close(pubsub)
+
+    monkeypatch.setattr(hub, "_aclose", slow_close)
+    node = hub.hub()
+    leaving = gateway(owner)
+    await leaving.__aenter__()
+    reader = node.reader
+    await leaving.__aexit__(None, None, None)  # the node's last socket
+    for _ in range(60):
+        if node.pubsub is None:
+            break
+        await asyncio.sleep(0.05)
+    assert node.pubsub is None and not reader.done()  # the reader is letting go of Redis
+    async with gateway(alice) as joined:
+        message = await db(send)(owner, general, "still heard")
+        assert (await joined.event("MESSAGE_CREATE"))["id"] == message.id
+        await joined.still_open()
 
 
 def test_after_a_redis_restart_clients_resume_and_get_new_messages(guild, owner, alice):

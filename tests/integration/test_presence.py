@@ -46,9 +46,19 @@ async def status_of(gw, user, known: str | None = None) -> str:
             return changes[user.id]
 
 
+async def online(*users) -> None:
+    """Until the users' connections' presence writes have landed (one batch window)."""
+    for _ in range(50):
+        if set((await presence.statuses([u.id for u in users])).values()) == {"online"}:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not online")
+
+
 @run_async
 async def test_member_list_shows_who_is_online(guild, owner, alice, bob):
     async with gateway(alice), gateway(bob) as b:
+        await online(alice, bob)
         chunk = await member_list(b, guild)
         status = {m["user_id"]: m["status"] for m in chunk["members"]}
         assert status == {owner.id: "offline", alice.id: "online", bob.id: "online"}
@@ -73,6 +83,7 @@ async def test_a_user_goes_offline_only_when_their_last_tab_closes(guild, alice,
 @run_async
 async def test_status_is_the_strongest_of_the_users_tabs(guild, alice, bob):
     async with gateway(bob) as b, gateway(alice) as tab1:
+        await online(alice)
         chunk = await member_list(b, guild)
         assert {m["user_id"]: m["status"] for m in chunk["members"]}[alice.id] == "online"
         await tab1.send(3, {"status": "idle"})
@@ -141,10 +152,10 @@ async def test_a_connection_lost_with_its_node_expires(alice):
 
 @run_async
 async def test_heartbeats_keep_an_entry_alive_without_waiting_for_redis(alice):
-    """A heartbeat queues its refresh; the batch lands within the window and pushes the expiry on."""
-    await presence.set_status(alice.id, "tab", "online", [], ttl=0.5)
+    """A heartbeat queues its write; the batch lands within the window and pushes the expiry on."""
+    presence.set_status(alice.id, "tab", "online", [], ttl=0.5)
     for _ in range(6):  # 1.2 s of heartbeats, more than twice the entry's lifetime
-        presence.refresh(alice.id, "tab", "online", [], ttl=0.5)
+        presence.set_status(alice.id, "tab", "online", [], ttl=0.5)
         await asyncio.sleep(0.2)
     assert (await presence.statuses([alice.id]))[alice.id] == "online"
     await asyncio.sleep(0.7)  # the heartbeats stopped
@@ -152,9 +163,11 @@ async def test_heartbeats_keep_an_entry_alive_without_waiting_for_redis(alice):
 
 
 @run_async
-async def test_a_refresh_queued_before_a_tab_closes_does_not_bring_it_back(alice):
-    await presence.set_status(alice.id, "tab", "online", [], ttl=5)
-    presence.refresh(alice.id, "tab", "online", [], ttl=5)  # its heartbeat, just before the tab closed
-    await presence.set_status(alice.id, "tab", None, [], ttl=5)
-    await asyncio.sleep(0.3)  # past the refresh window
+async def test_the_last_write_of_a_connection_wins(alice):
+    presence.set_status(alice.id, "tab", "online", [], ttl=5)
+    await asyncio.sleep(0.3)
+    assert (await presence.statuses([alice.id]))[alice.id] == "online"
+    presence.set_status(alice.id, "tab", "dnd", [], ttl=5)  # a heartbeat, then the tab closes
+    presence.set_status(alice.id, "tab", None, [], ttl=5)
+    await asyncio.sleep(0.3)  # past the window
     assert (await presence.statuses([alice.id]))[alice.id] == "offline"

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from .models import Tag, Track
+
+
+@admin.register(Track)
+class TrackAdmin(admin.ModelAdmin):
+    """Moderators look tracks up and read the pipeline's state; changes go through the services
+    (deleting a track here would leave its files behind, so the admin cannot delete)."""
+
+    list_display = ("id", "title", "owner", "guild", "state", "step", "duration_ms", "created_at")
+    list_filter = ("state", "created_at")
+    search_fields = ("title", "owner__username", "genre", "tags__name")
+    list_select_related = ("owner", "guild")
+    raw_id_fields = ("owner", "guild", "tags")
+    readonly_fields = [f.name for f in Track._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)

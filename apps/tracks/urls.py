@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tracks"
+
+urlpatterns = [
+    path("guilds/<int:guild_id>/tracks", views.guild_tracks, name="guild"),
+    path("tracks/<int:track_id>", views.track_page, name="page"),
+    path("tracks/<int:track_id>/stream.m4a", views.stream, name="stream"),
+    path("tracks/<int:track_id>/hls/<path:path>", views.hls, name="hls"),
+    path("tracks/<int:track_id>/peaks.json", views.peaks, name="peaks"),
+    path("tracks/<int:track_id>/cover-<int:size>.webp", views.cover, name="cover"),
+]

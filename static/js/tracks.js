@@ -1,0 +1,119 @@
+// A guild's tracks page: the upload form (a real progress bar, errors shown beside the form with
+// what was typed kept) and the list, which follows the uploader's tracks through the media
+// pipeline live (TRACK_UPDATE on the gateway).
+import { csrfToken, h } from "./dom.js";
+import { Gateway } from "./gateway.js";
+
+const page = document.getElementById("tracks");
+const form = document.getElementById("track-upload");
+const list = document.getElementById("track-list");
+
+function stateText(state, reason) {
+  if (state === "failed") return `${list.dataset.stateFailed}: ${reason}`;
+  return list.dataset[`state${state[0].toUpperCase()}${state.slice(1)}`] || state;
+}
+
+function duration(ms) {
+  const total = Math.round((ms || 0) / 1000);
+  const [hours, minutes, seconds] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  const mm = hours ? String(minutes).padStart(2, "0") : String(minutes);
+  return `${hours ? `${hours}:` : ""}${mm}:${String(seconds).padStart(2, "0")}`;
+}
+
+function item(track) {
+  const ready = track.state === "ready";
+  const cover = track.cover_urls?.["96"];
+  return h("li", { class: "track-item", dataset: { trackId: String(track.id), state: track.state } },
+    cover ? h("img", { class: "track-cover", src: cover, alt: "", width: 48, height: 48 })
+      : h("span", { class: "track-cover placeholder", "aria-hidden": "true", text: "\u266b" }),
+    h("span", { class: "track-text" },
+      ready ? h("a", { class: "track-title", href: track.page_url, text: track.title })
+        : h("span", { class: "track-title", text: track.title }),
+      h("small", { class: "muted", text: [track.owner.display_name, track.genre].filter(Boolean).join(" · ") })),
+    h("span", { class: "track-state", dataset: { state: track.state },
+      text: ready ? duration(track.duration_ms) : stateText(track.state, track.failure_reason) }));
+}
+
+function show(track) {
+  const old = list.querySelector(`[data-track-id="${track.id}"]`);
+  const fresh = item(track);
+  if (old) old.replaceWith(fresh);
+  else {
+    list.querySelector(".empty")?.remove();
+    list.prepend(fresh);
+  }
+}
+
+async function refresh(id) {
+  const response = await fetch(`/api/tracks/${id}`, { headers: { Accept: "application/json" } });
+  if (response.ok) show(await response.json());
+}
+
+function errorText(body, fallback) {
+  const error = body?.error;
+  if (!error) return fallback;
+  const fields = Object.values(error.fields || {}).flat();
+  return fields.length ? fields.join(" ") : error.message;
+}
+
+function upload(event) {
+  event.preventDefault();
+  const status = document.getElementById("upload-status");
+  const progress = document.getElementById("upload-progress");
+  const button = form.querySelector("button[type=submit]");
+  const file = form.elements.file.files[0];
+  status.classList.remove("form-error");
+  if (file && file.size > Number(form.dataset.maxBytes) * 1024 * 1024) {
+    status.textContent = form.dataset.tooLarge;
+    status.classList.add("form-error");
+    return;
+  }
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", form.dataset.url);
+  xhr.setRequestHeader("X-CSRFToken", csrfToken());
+  xhr.setRequestHeader("Accept", "application/json");
+  xhr.responseType = "json";
+  progress.hidden = false;
+  progress.value = 0;
+  button.disabled = true;
+  status.textContent = form.dataset.uploading;
+  xhr.upload.addEventListener("progress", (e) => {
+    if (e.lengthComputable) progress.value = Math.round((e.loaded / e.total) * 100);
+  });
+  xhr.addEventListener("load", () => {
+    button.disabled = false;
+    if (xhr.status === 201) {
+      progress.value = 100;
+      status.textContent = form.dataset.processing;
+      show(xhr.response);
+      form.reset();
+      return;
+    }
+    progress.hidden = true;
+    status.textContent = errorText(xhr.response, form.dataset.failed);
+    status.classList.add("form-error");
+  });
+  xhr.addEventListener("error", () => {
+    button.disabled = false;
+    progress.hidden = true;
+    status.textContent = form.dataset.failed;
+    status.classList.add("form-error");
+  });
+  xhr.send(new FormData(form));
+}
+
+if (page) {
+  form?.addEventListener("submit", upload);
+  const gateway = new Gateway();
+  gateway.on("TRACK_UPDATE", (d) => {
+    if (d.state === "ready" || !list.querySelector(`[data-track-id="${d.id}"]`)) refresh(d.id);
+    else {
+      const state = list.querySelector(`[data-track-id="${d.id}"] .track-state`);
+      state.dataset.state = d.state;
+      state.textContent = stateText(d.state, d.failure_reason);
+    }
+  });
+  gateway.on("TRACK_DELETE", (d) => list.querySelector(`[data-track-id="${d.id}"]`)?.remove());
+  gateway.connect();
+  window.addEventListener("pagehide", () => gateway.close());
+}

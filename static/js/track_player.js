@@ -67,7 +67,7 @@ async function start() {
   });
   container.dataset.ready = "true";
   const label = () => {
-    button.textContent = audio.paused ? "\u25b6" : "\u23f8";
+    button.textContent = audio.paused ? "\u25b6" : "\u275a\u275a";
     button.setAttribute("aria-label", audio.paused ? button.dataset.play : button.dataset.pause);
   };
   button.addEventListener("click", () => wave.playPause());

@@ -35,9 +35,9 @@ def sine_mp3(tmp_path) -> bytes:
     return audio.track_file(tmp_path / "s.mp3", 3.0).read_bytes()
 
 
-def post(api, guild, data: bytes, name: str = "song.mp3", **fields):
+def post(api, guild, data: bytes, name: str = "song.mp3", language: str = "en", **fields):
     body = {"file": SimpleUploadedFile(name, data), "title": "A song", **fields}
-    return api.post(f"/api/guilds/{guild.id}/tracks", body, format="multipart")
+    return api.post(f"/api/guilds/{guild.id}/tracks", body, format="multipart", HTTP_ACCEPT_LANGUAGE=language)
 
 
 def stored_files() -> list[str]:
@@ -181,3 +181,14 @@ def test_parse_range(header, size, expected):
 def test_parse_range_refuses(header):
     with pytest.raises(ValueError):
         parse_range(header, 1000)
+
+
+def test_the_tracks_page_and_its_errors_speak_french(api_as, client, guild, alice, sine_mp3, settings):
+    settings.TRACK_MAX_BYTES = 10_000
+    client.force_login(alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    page = client.get(f"/guilds/{guild.id}/tracks").content.decode()
+    section = page[page.find("tracks-page"):][:3000]
+    assert "Téléverser un morceau" in section and "Aucun morceau pour l'instant." in section
+    r = post(api_as(alice), guild, sine_mp3, language="fr")
+    assert r.status_code == 413 and r.json()["error"]["message"] == "Les morceaux ne peuvent pas dépasser 0 Mo."

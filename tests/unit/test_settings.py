@@ -63,3 +63,22 @@ def test_compose_stack_names_every_part_and_real_entry_points():
     build = services["web"]["build"]
     assert (ROOT / "docker" / build["context"] / build["dockerfile"]).is_file()
     assert (ROOT / "docker/nginx.conf").read_text().count("proxy_pass") >= 2
+
+
+def test_cloudfront_signing_is_configured_from_the_environment(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "cloudfront.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                      serialization.NoEncryption()))
+    probe = ("import django; django.setup(); from django.core.files.storage import default_storage as s; "
+             "print(s.url('tracks/k/stream.m4a'))")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="smartc.settings.dev", AWS_STORAGE_BUCKET_NAME="media",
+               CLOUDFRONT_DOMAIN="cdn.example.org", CLOUDFRONT_PRIVATE_KEY_PATH=str(pem), CLOUDFRONT_KEY_ID="KTEST")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    url = out.stdout.strip().splitlines()[-1]
+    assert url.startswith("https://cdn.example.org/tracks/k/stream.m4a?Expires=")
+    assert "Signature=" in url and url.endswith("Key-Pair-Id=KTEST")

@@ -9,7 +9,8 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "email", "is_staff", "is_active", "date_joined", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("username", "display_name", "email")
-    readonly_fields = ("date_joined", "last_login")
+    # The avatar changes only through the profile service, which makes its thumbnails.
+    readonly_fields = ("date_joined", "last_login", "avatar")
     fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("display_name", "avatar", "bio")}))
 
 

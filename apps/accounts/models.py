@@ -1,4 +1,8 @@
+import uuid
+from pathlib import PurePosixPath
+
 from django.contrib.auth.models import AbstractUser
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -6,11 +10,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def avatar_path(user, filename: str) -> str:
+    """A new name for every upload: S3 overwrites an object of the same name, and the old avatar's
+    files are deleted once the new one is saved."""
+    ext = PurePosixPath(filename).suffix.lower()[:8]
+    return f"avatars/{user.pk or 'new'}/{uuid.uuid4().hex}{ext}"
+
+
 class User(AbstractUser):
     """A SmaRTC account. Usernames are unique without regard to case."""
 
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
-    avatar = models.ImageField(_("avatar"), upload_to="avatars/%Y/%m/", blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to=avatar_path, blank=True)
+    # Size (px, as a string) → storage name of a square WebP thumbnail of `avatar`, made by the media
+    # queue after an upload; empty until then.
+    avatar_thumbs = models.JSONField(default=dict, blank=True, editable=False)
     bio = models.TextField(_("bio"), max_length=1000, blank=True)
 
     class Meta:
@@ -19,6 +33,15 @@ class User(AbstractUser):
     @property
     def shown_name(self) -> str:
         return self.display_name or self.username
+
+    def avatar_url(self, size: int = 96) -> str | None:
+        """The smallest avatar thumbnail of at least `size` px; the original until thumbnails exist."""
+        if not self.avatar:
+            return None
+        fitting = sorted(int(s) for s in self.avatar_thumbs if int(s) >= size)
+        if fitting:
+            return default_storage.url(self.avatar_thumbs[str(fitting[0])])
+        return self.avatar.url
 
     def __str__(self) -> str:
         return self.username

@@ -1,24 +1,29 @@
 """Every change to an account: sign-up, profile, password, login throttling, two-factor."""
 from __future__ import annotations
 
+import logging
 import secrets
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.core import ratelimit
+from apps.core import images, ratelimit
 from apps.core.errors import NotFound, RateLimited, ValidationFailed
 from apps.core.images import validate_image
 
 from .models import Block, User
 
 RECOVERY_CODE_COUNT = 10
+log = logging.getLogger(__name__)
 
 
 def _password_errors(password: str, user: User | None, field: str) -> None:
@@ -50,13 +55,56 @@ def update_profile(user: User, *, display_name: str, bio: str, avatar=None) -> U
         raise ValidationFailed.field("display_name", "At most 64 characters.")
     if len(bio) > 1000:
         raise ValidationFailed.field("bio", "At most 1000 characters.")
+    replaced = []
     if avatar is not None:
         validate_image(avatar, field="avatar")
-        user.avatar = avatar
+        if user.avatar:
+            replaced = [user.avatar.name, *user.avatar_thumbs.values()]
+        user.avatar, user.avatar_thumbs = avatar, {}
     user.display_name = display_name.strip()
     user.bio = bio
     user.save()
+    if avatar is not None:
+        from . import tasks
+
+        user_id = user.id
+        kept = user.avatar.name
+        transaction.on_commit(lambda: (_delete_files(n for n in replaced if n != kept),
+                                       tasks.avatar_thumbnails.delay(user_id)))
     return user
+
+
+def _delete_files(names) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            log.warning("could not delete %s", name)  # an orphan costs storage, not correctness
+
+
+def make_avatar_thumbnails(user_id: int) -> str:
+    """Square WebP thumbnails of a user's avatar in AVATAR_SIZES. Idempotent: a user whose thumbnails
+    exist is skipped, and thumbnails of an avatar replaced meanwhile are thrown away."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not user.avatar or user.avatar_thumbs:
+        return "skipped"
+    source = user.avatar.name
+    try:
+        with user.avatar.open("rb") as fh:
+            thumbs = images.webp_thumbnails(fh, settings.AVATAR_SIZES, square=True)
+    except FileNotFoundError:
+        return "skipped"
+    except images.BAD_IMAGE_ERRORS as exc:
+        if isinstance(exc, OSError) and exc.errno:
+            raise  # storage trouble: the task retries
+        return "skipped"  # checked at upload; the original stays the avatar
+    stem = PurePosixPath(source).with_suffix("")
+    names = {str(size): default_storage.save(f"{stem}-{size}.webp", ContentFile(data))
+             for size, data in thumbs.items()}
+    if not User.objects.filter(pk=user_id, avatar=source, avatar_thumbs={}).update(avatar_thumbs=names):
+        _delete_files(names.values())
+        return "skipped"
+    return "done"
 
 
 def change_password(user: User, *, old_password: str, new_password: str) -> None:

@@ -38,7 +38,7 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
         "id": msg.id,
         "channel_id": msg.channel_id,
         "author": {"id": author.id, "username": author.username, "display_name": author.shown_name,
-                   "avatar": author.avatar.url if author.avatar else None,
+                   "avatar": author.avatar_url(),
                    "color": getattr(msg, "author_color", "")} if author else None,
         "content": msg.content,
         "content_html": msg.content_html,

@@ -1,8 +1,9 @@
 """Checks every uploaded image goes through before it is stored, and the one way to open one."""
+import io
 import warnings
 
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from apps.core.errors import ValidationFailed
 
@@ -39,3 +40,22 @@ def validate_image(upload, *, field: str) -> None:
         upload.seek(0)
     if fmt not in ALLOWED_FORMATS:
         raise ValidationFailed.field(field, "Use a PNG, JPEG, GIF or WebP image.")
+
+
+def webp_thumbnails(fileobj, sizes, *, square: bool = False, quality: int = 82) -> dict[int, bytes]:
+    """WebP thumbnails of an image that fit in size × size, one per size; with `square` they are
+    centre-cropped to fill the square (avatars). Raises one of BAD_IMAGE_ERRORS for a bad image."""
+    with open_checked(fileobj) as img:
+        img = ImageOps.exif_transpose(img)
+        frame = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")
+    out = {}
+    for size in sizes:
+        if square:
+            thumb = ImageOps.fit(frame, (size, size), Image.Resampling.LANCZOS)
+        else:
+            thumb = frame.copy()
+            thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
+        buf = io.BytesIO()
+        thumb.save(buf, "WEBP", quality=quality, method=4)
+        out[size] = buf.getvalue()
+    return out

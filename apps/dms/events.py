@@ -13,7 +13,7 @@ CHANNEL_RECIPIENT_REMOVE = "CHANNEL_RECIPIENT_REMOVE"
 
 def user_payload(user) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.shown_name,
-            "avatar": user.avatar.url if user.avatar else None}
+            "avatar": user.avatar_url()}
 
 
 def channel_payload(channel: Channel, recipients) -> dict:

@@ -7,7 +7,6 @@ fails the track with a reason the uploader can read and removes every stored obj
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import os
@@ -21,7 +20,6 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
-from PIL import Image
 
 from apps.core import images
 from apps.core.errors import Forbidden, PayloadTooLarge, ValidationFailed
@@ -263,14 +261,10 @@ def make_artwork(track_id: int) -> str:
     if track.cover.name and not track.covers:
         covers = {}
         try:
-            with track.cover.open("rb") as fh, images.open_checked(fh) as img:
-                frame = img.convert("RGB")
-                for size in settings.TRACK_COVER_SIZES:
-                    thumb = frame.copy()
-                    thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
-                    out = io.BytesIO()
-                    thumb.save(out, "WEBP", quality=COVER_QUALITY, method=4)
-                    covers[str(size)] = _put(track_path(track, f"cover-{size}.webp"), out.getvalue())
+            with track.cover.open("rb") as fh:
+                thumbs = images.webp_thumbnails(fh, settings.TRACK_COVER_SIZES, quality=COVER_QUALITY)
+            for size, data in thumbs.items():
+                covers[str(size)] = _put(track_path(track, f"cover-{size}.webp"), data)
         except FileNotFoundError:
             covers = {}  # the cover is optional: a lost one leaves the default artwork
         except images.BAD_IMAGE_ERRORS as exc:

@@ -210,6 +210,8 @@ ATTACHMENT_UNSENT_HOURS = env.int("ATTACHMENT_UNSENT_HOURS", default=24)
 TRACK_MAX_BYTES = env.int("TRACK_MAX_BYTES", default=200 * 1024 * 1024)
 TRACK_MAX_SECONDS = env.int("TRACK_MAX_SECONDS", default=3 * 3600)
 TRACK_COVER_SIZES = (96, 300, 600)
+# Avatars: square WebP thumbnail sizes (px) made after an upload.
+AVATAR_SIZES = (32, 96, 256)
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:

@@ -1,0 +1,15 @@
+"""Account work on the `media` queue: avatar thumbnails. Tasks take ids and call a service."""
+from celery import shared_task
+from django.db import DatabaseError
+
+from . import services
+
+RETRIES = 5
+
+
+@shared_task(name="media.avatar_thumbnails", bind=True, max_retries=RETRIES, acks_late=True)
+def avatar_thumbnails(self, user_id: int) -> str:
+    try:
+        return services.make_avatar_thumbnails(user_id)
+    except (DatabaseError, OSError) as exc:
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc

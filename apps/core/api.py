@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -91,11 +92,22 @@ class _SizeCap(FileUploadHandler):
         return None  # the next handler builds the file; the count runs over the whole body
 
 
+class UploadRateThrottle(UserRateThrottle):
+    """Uploads per user (API_UPLOAD_RATE), on top of the general API rate: each one costs storage
+    and worker time that a read does not."""
+
+    scope = "uploads"
+
+
 class CappedUploadView(APIView):
     """A multipart upload endpoint that refuses a body over `upload_limit()` before reading it
-    (declared Content-Length) or while reading it (no honest length), with `too_large()`."""
+    (declared Content-Length) or while reading it (no honest length), with `too_large()`, and more
+    uploads than the upload rate allows with 429."""
 
     parser_classes = [MultiPartParser]
+
+    def get_throttles(self):
+        return [*super().get_throttles(), UploadRateThrottle()]
     # The multipart envelope (boundaries, headers, other fields) on top of the file itself.
     ENVELOPE_BYTES = 64 * 1024
 

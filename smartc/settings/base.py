@@ -246,7 +246,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env("API_USER_RATE", default="6000/hour")},
+    "DEFAULT_THROTTLE_RATES": {"user": env("API_USER_RATE", default="6000/hour"),
+                               "uploads": env("API_UPLOAD_RATE", default="300/hour")},
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.IdCursorPagination",
 }
 SPECTACULAR_SETTINGS = {

@@ -343,3 +343,19 @@ def test_a_files_only_message_may_be_edited_to_no_text(api_as, owner, general):
     mid = send(api, general, "caption", [att]).json()["id"]
     r = api.patch(f"/api/channels/{general.id}/messages/{mid}", {"content": ""}, format="json")
     assert r.status_code == 200 and r.json()["content"] == "" and len(r.json()["attachments"]) == 1
+
+
+def test_uploads_past_the_upload_rate_get_429_and_store_nothing(api_as, owner, general, media, monkeypatch):
+    from apps.core.api import UploadRateThrottle
+
+    monkeypatch.setattr(UploadRateThrottle, "rate", "2/hour", raising=False)
+    api = api_as(owner)
+    assert [upload(api, general, f"{i}.png", png()).status_code for i in range(2)] == [201, 201]
+    r = upload(api, general, "2.png", png())
+    assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
+    assert int(r["Retry-After"]) > 0
+    assert len(stored_files(media)) == 2 and Attachment.objects.count() == 2
+    # Another member has their own allowance; reading is not an upload.
+    other = add_member(general.guild, UserFactory(username="cy")).user
+    assert upload(api_as(other), general, "c.png", png()).status_code == 201
+    assert api_as(owner).get(f"/api/channels/{general.id}/messages").status_code == 200

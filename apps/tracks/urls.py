@@ -11,4 +11,10 @@ urlpatterns = [
     path("tracks/<int:track_id>/hls/<path:path>", views.hls, name="hls"),
     path("tracks/<int:track_id>/peaks.json", views.peaks, name="peaks"),
     path("tracks/<int:track_id>/cover-<int:size>.webp", views.cover, name="cover"),
+    path("tracks/search", views.search_page, name="search"),
+    path("tracks/tag/<str:tag>", views.tag_page, name="tag"),
+    path("tracks/genre/<str:genre>", views.genre_page, name="genre"),
+    path("stream", views.stream_page, name="feed"),
+    path("trending", views.trending_page, name="trending"),
+    path("users/<str:username>", views.profile_page, name="profile"),
 ]

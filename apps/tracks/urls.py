@@ -12,8 +12,9 @@ urlpatterns = [
     path("tracks/<int:track_id>/peaks.json", views.peaks, name="peaks"),
     path("tracks/<int:track_id>/cover-<int:size>.webp", views.cover, name="cover"),
     path("tracks/search", views.search_page, name="search"),
-    path("tracks/tag/<str:tag>", views.tag_page, name="tag"),
-    path("tracks/genre/<str:genre>", views.genre_page, name="genre"),
+    # Tags and genres are free text: "drum/bass" is one tag, hence <path:>.
+    path("tracks/tag/<path:tag>", views.tag_page, name="tag"),
+    path("tracks/genre/<path:genre>", views.genre_page, name="genre"),
     path("stream", views.stream_page, name="feed"),
     path("trending", views.trending_page, name="trending"),
     path("users/<str:username>", views.profile_page, name="profile"),

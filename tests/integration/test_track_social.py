@@ -347,6 +347,15 @@ def test_tag_and_genre_pages(client, guild, ada, bo, outsider):
     assert "Sunset" in page and "Noon" not in page and "Elsewhere chill" not in page
 
 
+def test_tags_and_genres_with_a_slash_have_pages(client, guild, ada, bo):
+    track = make_track(guild, ada, title="Breaks", tags=["drum/bass"], genre="Hip-Hop/Rap")
+    client.force_login(bo)
+    page = client.get(f"/tracks/{track.id}").content.decode()
+    assert 'href="/tracks/tag/drum/bass"' in page and 'href="/tracks/genre/Hip-Hop/Rap"' in page
+    assert "Breaks" in client.get("/tracks/tag/drum/bass").content.decode()
+    assert "Breaks" in client.get("/tracks/genre/hip-hop/rap").content.decode()
+
+
 def test_the_track_page_links_the_artist_tags_and_shows_the_social_bar(client, track, bo):
     services.like_track(user=bo, track_id=track.id)
     services.comment_on_track(author=bo, track_id=track.id, body="nice bridge", position_ms=61_000)

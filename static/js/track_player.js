@@ -132,6 +132,11 @@ function social(track, regions, wave) {
     }
   }
 
+  function addMarker(comment) {
+    regions.addRegion({ id: `comment-${comment.id}`, start: comment.position_ms / 1000, color: "#f0b232",
+      drag: false, resize: false });
+  }
+
   function addComment(comment) {
     if (list.querySelector(`[data-comment-id="${comment.id}"]`)) return;
     const row = h("li", { class: "comment", dataset: { commentId: String(comment.id), position: String(comment.position_ms) } },
@@ -141,10 +146,7 @@ function social(track, regions, wave) {
     fillRow(row, comment);
     const after = [...list.children].find((li) => Number(li.dataset.position) > comment.position_ms);
     list.insertBefore(row, after || null);
-    if (!markerOf(comment)) {
-      regions.addRegion({ id: `comment-${comment.id}`, start: comment.position_ms / 1000, color: "#f0b232",
-        drag: false, resize: false });
-    }
+    if (!markerOf(comment)) addMarker(comment);
   }
 
   function removeComment(id) {
@@ -153,11 +155,15 @@ function social(track, regions, wave) {
   }
 
   const initial = JSON.parse(document.getElementById("comments-data").textContent);
-  for (const comment of initial) {
-    fillRow(list.querySelector(`[data-comment-id="${comment.id}"]`), comment);
-    regions.addRegion({ id: `comment-${comment.id}`, start: comment.position_ms / 1000, color: "#f0b232",
-      drag: false, resize: false });
-  }
+  for (const comment of initial) fillRow(list.querySelector(`[data-comment-id="${comment.id}"]`), comment);
+  // A region added before the waveform knows its duration is clamped to 0: wait for it.
+  const placeInitial = () => {
+    for (const comment of initial) {
+      if (!markerOf(comment) && list.querySelector(`[data-comment-id="${comment.id}"]`)) addMarker(comment);
+    }
+  };
+  if (wave.getDuration() > 0) placeInitial();
+  else wave.once("ready", placeInitial);
 
   list.addEventListener("click", async (e) => {
     const seek = e.target.closest("[data-seek]");

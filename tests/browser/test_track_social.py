@@ -100,7 +100,12 @@ def test_comment_on_the_waveform_like_follow_and_stream(live_url, new_page, lab,
     ada.reload()
     expect(ada.locator("#like-count")).to_have_text("1")
     expect(ada.locator("#play-count")).to_have_text("1")
-    expect(ada.locator('#waveform [part~="marker"]')).to_have_count(1)
+    # Loaded with the page, the marker is where the comment was made too.
+    expect(ada.locator("#waveform")).to_have_attribute("data-ready", "true")
+    expect(marker).to_have_count(1)
+    ada.wait_for_function("""() => { const w = document.getElementById('waveform').getBoundingClientRect();
+        const m = document.querySelector('#waveform > div').shadowRoot.querySelector('[part~="marker"]');
+        return m && Math.abs((m.getBoundingClientRect().x - w.x) / w.width - 0.6) < 0.03; }""")
 
     # Bo follows Ada from her profile; her track is then in his stream.
     bo.click("a.track-artist")

@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from PIL import Image
 
-from apps.core import images
-from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from apps.core import images, ratelimit
+from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.core.events import publish, user_group
 from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
@@ -350,6 +350,9 @@ def _delete(names: list[str]) -> None:
 # and the count on the track moves only when a row was really added or removed.
 
 COMMENT_MAX = 1000
+# Comments per user and minute, across tracks: enough for anyone listening, not for a flood.
+COMMENT_RATE_LIMIT = 10
+COMMENT_RATE_WINDOW = 60
 
 
 def _insert(model, **fields) -> bool:
@@ -418,6 +421,8 @@ def comment_on_track(*, author, track_id: int, body, position_ms) -> TrackCommen
     access_guild(author, track.guild_id).require(Permission.COMMENT_ON_TRACKS)
     body = _clean_text(body, "body", limit=COMMENT_MAX, required=True)
     position_ms = _position(position_ms, track.duration_ms)
+    if ratelimit.hit(f"track-comment:{author.id}", window=COMMENT_RATE_WINDOW) > COMMENT_RATE_LIMIT:
+        raise RateLimited(gettext("You are commenting too fast; wait a minute."), retry_after=COMMENT_RATE_WINDOW)
     with transaction.atomic():
         comment = TrackComment.objects.create(track=track, author=author, body=body, position_ms=position_ms)
         _bump(track.id, "comment_count", 1)

@@ -137,6 +137,16 @@ def test_commenting_needs_comment_on_tracks(api_as, guild, track, bo):
     assert api_as(bo).get(f"/api/tracks/{track.id}/comments").status_code == 200  # reading is still fine
 
 
+def test_comments_are_rate_limited(api_as, track, bo):
+    api = api_as(bo)
+    for i in range(services.COMMENT_RATE_LIMIT):
+        assert api.post(f"/api/tracks/{track.id}/comments", {"body": f"c{i}", "position_ms": i},
+                        format="json").status_code == 201
+    r = api.post(f"/api/tracks/{track.id}/comments", {"body": "one more", "position_ms": 0}, format="json")
+    assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited" and r["Retry-After"] == "60"
+    assert fresh(track).comment_count == services.COMMENT_RATE_LIMIT
+
+
 def test_a_track_still_processing_takes_no_comments(api_as, guild, ada, bo):
     track = make_track(guild, ada, state=Track.State.PROCESSING, duration_ms=None)
     r = api_as(bo).post(f"/api/tracks/{track.id}/comments", {"body": "hi", "position_ms": 1}, format="json")

@@ -60,3 +60,18 @@ def make_invite(guild, creator=None, **kwargs):
 
     code = kwargs.pop("code", None) or f"t{Invite.objects.count() + 1:07d}"
     return Invite.objects.create(guild=guild, creator=creator or guild.owner, code=code, **kwargs)
+
+
+def make_track(guild, owner=None, *, title="A song", tags=(), genre="", duration_ms=60_000, state="ready", **kwargs):
+    """A ready track written directly, without media (social tests do not play it; pipeline tests
+    upload real audio through the service)."""
+    from apps.tracks.models import Tag, Track
+    from apps.tracks.services import search_text
+
+    owner = owner or guild.owner
+    track = Track.objects.create(
+        owner=owner, guild=guild, title=title, genre=genre, original="tracks/none/original.mp3",
+        original_format="mp3", original_size=1, state=state, duration_ms=duration_ms,
+        search_text=search_text(title=title, tags=list(tags), genre=genre, owner=owner), **kwargs)
+    track.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tags])
+    return track

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Tag, Track
+from .models import Tag, Track, TrackComment
 
 
 @admin.register(Track)
@@ -25,3 +25,21 @@ class TrackAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ("name",)
+
+
+@admin.register(TrackComment)
+class TrackCommentAdmin(admin.ModelAdmin):
+    """Moderators read comments here; removing one goes through the track page or the API, where
+    the service keeps the track's count and tells open pages."""
+
+    list_display = ("id", "track", "author", "position_ms", "body", "created_at")
+    search_fields = ("body", "author__username", "track__title")
+    list_select_related = ("track", "author")
+    raw_id_fields = ("track", "author")
+    readonly_fields = [f.name for f in TrackComment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,7 +1,7 @@
 """The tracks API: thin doors onto services and selectors."""
 from django.conf import settings
 from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -57,3 +57,114 @@ class TrackView(APIView):
     def delete(self, request, track_id):
         services.delete_track(actor=request.user, track=selectors.readable_track(request.user, track_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- the social layer -----------------------------------------------------------------------
+
+def _counts(request, track):
+    return Response(selectors.counts_payload(track, request.user))
+
+
+class TrackLikeView(APIView):
+    @extend_schema(request=None, responses=s.Counts, summary="Like a track (idempotent)")
+    def put(self, request, track_id):
+        return _counts(request, services.like_track(user=request.user, track_id=track_id))
+
+    @extend_schema(responses=s.Counts, summary="Take your like back (idempotent)")
+    def delete(self, request, track_id):
+        return _counts(request, services.unlike_track(user=request.user, track_id=track_id))
+
+
+class TrackRepostView(APIView):
+    @extend_schema(request=None, responses=s.Counts,
+                   summary="Repost a track to your followers' streams (idempotent)",
+                   description="Only followers who can read the track (members of its guild) see the repost.")
+    def put(self, request, track_id):
+        return _counts(request, services.repost_track(user=request.user, track_id=track_id))
+
+    @extend_schema(responses=s.Counts, summary="Take your repost back (idempotent)")
+    def delete(self, request, track_id):
+        return _counts(request, services.unrepost_track(user=request.user, track_id=track_id))
+
+
+class TrackCommentsView(APIView):
+    @extend_schema(responses=s.CommentOut(many=True), summary="A track's comments, in the order of the track")
+    def get(self, request, track_id):
+        track = selectors.readable_track(request.user, track_id)
+        return Response([selectors.comment_payload(c) for c in selectors.track_comments(track)])
+
+    @extend_schema(request=s.CommentIn, responses={201: s.CommentOut},
+                   summary="Comment at a moment of a ready track (COMMENT_ON_TRACKS)",
+                   description="`position_ms` past the end of the track is refused with 400 `position_out_of_range`. "
+                   "The track's guild hears a TRACK_COMMENT_CREATE gateway event.")
+    def post(self, request, track_id):
+        data = request.data
+        comment = services.comment_on_track(author=request.user, track_id=track_id, body=data.get("body"),
+                                            position_ms=data.get("position_ms"))
+        return Response(selectors.comment_payload(comment), status=status.HTTP_201_CREATED)
+
+
+class TrackCommentView(APIView):
+    @extend_schema(responses=NO_CONTENT, summary="Delete a comment (its author, or MANAGE_TRACKS)")
+    def delete(self, request, track_id, comment_id):
+        services.delete_track_comment(actor=request.user, track_id=track_id, comment_id=comment_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TrackPlaysView(APIView):
+    @extend_schema(request=None, responses=s.PlayOut, summary="Count a play (once per listener per day)",
+                   description="The player calls this once when playback starts.")
+    def post(self, request, track_id):
+        counted = services.record_play(user=request.user, track_id=track_id)
+        track = selectors.readable_track(request.user, track_id)
+        return Response({"counted": counted, "play_count": track.play_count})
+
+
+class FollowView(APIView):
+    def _answer(self, user_id):
+        return Response(selectors.follow_state(self.request.user, user_id))
+
+    @extend_schema(request=None, responses=s.FollowOut, summary="Follow a user (idempotent; not yourself)")
+    def put(self, request, user_id):
+        services.follow_user(follower=request.user, user_id=user_id)
+        return self._answer(user_id)
+
+    @extend_schema(responses=s.FollowOut, summary="Stop following a user (idempotent)")
+    def delete(self, request, user_id):
+        services.unfollow_user(follower=request.user, user_id=user_id)
+        return self._answer(user_id)
+
+
+def _page(request) -> int:
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit():
+        raise ValidationFailed.field("page", gettext("A page number from 1 to 1000."))
+    return int(raw)
+
+
+class StreamView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("page", int, description="From 1; 20 entries a page.")],
+                   responses=s.StreamOut,
+                   summary="Tracks uploaded or reposted by the people you follow, newest first",
+                   description="Only tracks you can read (of your guilds) appear; a repost is its own entry.")
+    def get(self, request):
+        found = selectors.stream(request.user, page=_page(request))
+        return Response({"items": [selectors.stream_item_payload(i) for i in found.items], "page": found.page,
+                         "next_page": found.page + 1 if found.has_next else None})
+
+
+class TrendingView(APIView):
+    @extend_schema(responses=s.TrackOut(many=True), summary="The tracks you can read, by trending score",
+                   description="Plays, likes and reposts of the last 7 days, each halved every 36 hours of age; "
+                   "recomputed every 10 minutes.")
+    def get(self, request):
+        return Response([selectors.track_payload(t) for t in selectors.trending_tracks(request.user)])
+
+
+class SearchView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("q", str, required=True,
+                                                description="Words of a title, tag, genre or artist name.")],
+                   responses=s.TrackOut(many=True), summary="Search the tracks you can read, best match first")
+    def get(self, request):
+        found = selectors.search_tracks(request.user, request.query_params.get("q", ""))
+        return Response([selectors.track_payload(t) for t in found])

@@ -4,5 +4,14 @@ from . import api
 
 urlpatterns = [
     path("guilds/<int:guild_id>/tracks", api.GuildTracksView.as_view()),
+    path("tracks/trending", api.TrendingView.as_view()),
+    path("tracks/search", api.SearchView.as_view()),
     path("tracks/<int:track_id>", api.TrackView.as_view()),
+    path("tracks/<int:track_id>/like", api.TrackLikeView.as_view()),
+    path("tracks/<int:track_id>/repost", api.TrackRepostView.as_view()),
+    path("tracks/<int:track_id>/comments", api.TrackCommentsView.as_view()),
+    path("tracks/<int:track_id>/comments/<int:comment_id>", api.TrackCommentView.as_view()),
+    path("tracks/<int:track_id>/plays", api.TrackPlaysView.as_view()),
+    path("users/<int:user_id>/follow", api.FollowView.as_view()),
+    path("stream", api.StreamView.as_view()),
 ]

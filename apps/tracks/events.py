@@ -1,12 +1,30 @@
 """Track events. A track's processing is news to its uploader only: TRACK_UPDATE goes to the
-owner's user group at every step, so an upload page follows it live; TRACK_DELETE when it is gone."""
-from apps.core.events import publish, user_group
+owner's user group at every step, so an upload page follows it live; TRACK_DELETE when it is gone.
+
+Comments are news to everyone who can read the track, that is its guild's members: they go to the
+guild group with `guild_id` in the payload (the gateway relays a guild event only to connections
+that are members of that guild), so an open track page shows a new comment on its waveform live."""
+from apps.core.events import guild_group, publish, user_group
 
 TRACK_UPDATE = "TRACK_UPDATE"
 TRACK_DELETE = "TRACK_DELETE"
+TRACK_COMMENT_CREATE = "TRACK_COMMENT_CREATE"
+TRACK_COMMENT_DELETE = "TRACK_COMMENT_DELETE"
 
 
 def track_update(track) -> None:
     from .selectors import track_status
 
     publish(user_group(track.owner_id), TRACK_UPDATE, track_status(track))
+
+
+def track_comment_create(comment) -> None:
+    from .selectors import comment_payload
+
+    publish(guild_group(comment.track.guild_id), TRACK_COMMENT_CREATE,
+            {"guild_id": comment.track.guild_id, **comment_payload(comment)})
+
+
+def track_comment_delete(comment) -> None:
+    publish(guild_group(comment.track.guild_id), TRACK_COMMENT_DELETE,
+            {"guild_id": comment.track.guild_id, "track_id": comment.track_id, "id": comment.id})

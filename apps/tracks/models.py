@@ -78,10 +78,21 @@ class Track(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     ready_at = models.DateTimeField(null=True, blank=True)
 
+    # The social layer's counts, kept by the services (services.py) with F() updates.
+    like_count = models.PositiveIntegerField(default=0)
+    repost_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    play_count = models.PositiveIntegerField(default=0)  # distinct (listener, day) plays
+    trending_score = models.FloatField(default=0.0)  # recomputed by tasks.recompute_trending
+    # Title, tags, genre and artist names: what full-text search reads (selectors.search_tracks).
+    search_text = models.TextField(blank=True, editable=False)
+
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["guild", "-id"], name="track_guild_newest",
-                                condition=Q(state="ready"))]
+                                condition=Q(state="ready")),
+                   models.Index(fields=["-trending_score"], name="track_trending",
+                                condition=Q(state="ready", trending_score__gt=0))]
         constraints = [
             models.CheckConstraint(condition=Q(state="failed") | Q(failure_reason=""),
                                    name="track_reason_only_when_failed"),
@@ -110,3 +121,91 @@ class Track(models.Model):
         names = [self.original.name, self.cover.name, self.peaks, self.stream, *self.hls_files,
                  *self.covers.values()]
         return [n for n in names if n]
+
+
+# --- the social layer ---------------------------------------------------------------------------
+# Likes, reposts and plays are counted on the track (kept by the services with F() updates, so a
+# page never counts rows); follows are between users, whatever guilds they share.
+
+class TrackLike(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_likes")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="track_like_once")]
+        indexes = [models.Index(fields=["user", "-created_at"], name="track_like_user_newest"),
+                   models.Index(fields=["created_at"], name="track_like_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.track_id}"
+
+
+class TrackRepost(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_reposts")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="reposts")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="track_repost_once")]
+        indexes = [models.Index(fields=["user", "-created_at"], name="track_repost_user_newest"),
+                   models.Index(fields=["created_at"], name="track_repost_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} reposted {self.track_id}"
+
+
+class Follow(models.Model):
+    """`follower` hears of what `followee` uploads and reposts (in their stream)."""
+
+    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following")
+    followee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followers")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="follow_once"),
+            models.CheckConstraint(condition=~Q(follower=models.F("followee")), name="follow_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.followee_id}"
+
+
+class TrackComment(models.Model):
+    """A comment pinned to a moment of the track (SoundCloud's timed comments)."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_comments")
+    body = models.TextField(max_length=1000)
+    position_ms = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["position_ms", "id"]
+        indexes = [models.Index(fields=["track", "position_ms"], name="track_comment_position")]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="track_comment_not_empty")]
+
+    @property
+    def position_text(self) -> str:
+        minutes, seconds = divmod(self.position_ms // 1000, 60)
+        return f"{minutes}:{seconds:02d}"
+
+    def __str__(self) -> str:
+        return f"{self.position_text} {self.body[:40]}"
+
+
+class TrackPlay(models.Model):
+    """One listener played the track on that (UTC) day: plays count once per listener per day."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="plays")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_plays")
+    day = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "track", "day"], name="track_play_once_a_day")]
+        indexes = [models.Index(fields=["created_at"], name="track_play_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} played {self.track_id} on {self.day}"

@@ -1,14 +1,22 @@
 """Reads of tracks that more than one caller needs: who may see a track, and how it is shown."""
 from __future__ import annotations
 
-from django.db.models import Q
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.db import connection
+from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from apps.core.errors import NotFound
+from apps.chat.selectors import SEARCH_CONFIG
+from apps.core.errors import NotFound, ValidationFailed
+from apps.guilds.models import Member
 from apps.guilds.selectors import member_of
 
-from .models import Track
+from .models import Follow, Track, TrackComment, TrackLike, TrackRepost
 
 
 def readable_track(user, track_id: int) -> Track:
@@ -43,7 +51,7 @@ def track_payload(track: Track) -> dict:
     return {
         **track_status(track),
         "guild_id": track.guild_id,
-        "owner": {"id": track.owner.id, "username": track.owner.username, "display_name": track.owner.shown_name},
+        "owner": user_payload(track.owner),
         "title": track.title,
         "description": track.description,
         "genre": track.genre,
@@ -53,9 +61,180 @@ def track_payload(track: Track) -> dict:
         "channels": track.channels,
         "bitrate": track.bitrate,
         "created_at": track.created_at.isoformat(),
+        "like_count": track.like_count,
+        "repost_count": track.repost_count,
+        "comment_count": track.comment_count,
+        "play_count": track.play_count,
         "page_url": reverse("tracks:page", args=[track.id]),
         "stream_url": reverse("tracks:stream", args=[track.id]) if ready else None,
         "hls_url": reverse("tracks:hls", args=[track.id, "master.m3u8"]) if ready else None,
         "peaks_url": reverse("tracks:peaks", args=[track.id]) if ready else None,
         "cover_urls": {size: reverse("tracks:cover", args=[track.id, int(size)]) for size in track.covers},
     }
+
+
+def user_payload(user) -> dict:
+    return {"id": user.id, "username": user.username, "display_name": user.shown_name,
+            "profile_url": reverse("tracks:profile", args=[user.username])}
+
+
+# --- the social layer -----------------------------------------------------------------------
+# Every list below starts from readable_tracks: a viewer never sees, through a stream, a profile,
+# a tag page, trending or search, a track of a guild it is not a member of.
+
+def readable_tracks(viewer) -> QuerySet[Track]:
+    """The ready tracks the viewer may see: those of its guilds, and its own."""
+    guild_ids = Member.objects.filter(user=viewer).values("guild_id")
+    return (Track.objects.filter(state=Track.State.READY).filter(Q(guild_id__in=guild_ids) | Q(owner=viewer))
+            .select_related("owner").prefetch_related("tags"))
+
+
+def viewer_state(viewer, track: Track) -> dict:
+    """What the viewer did to the track (the page's toggle buttons)."""
+    return {"liked": TrackLike.objects.filter(user=viewer, track=track).exists(),
+            "reposted": TrackRepost.objects.filter(user=viewer, track=track).exists()}
+
+
+def counts_payload(track: Track, viewer) -> dict:
+    return {"id": track.id, "like_count": track.like_count, "repost_count": track.repost_count,
+            "comment_count": track.comment_count, "play_count": track.play_count, **viewer_state(viewer, track)}
+
+
+def comment_payload(comment: TrackComment) -> dict:
+    return {"id": comment.id, "track_id": comment.track_id, "author": user_payload(comment.author),
+            "body": comment.body, "position_ms": comment.position_ms, "created_at": comment.created_at.isoformat()}
+
+
+def track_comments(track: Track) -> list[TrackComment]:
+    """A track's comments in the order of the track (SoundCloud's waveform order)."""
+    return list(track.comments.select_related("author").order_by("position_ms", "id"))
+
+
+def follow_state(viewer, user_id: int) -> dict:
+    return {"following": Follow.objects.filter(follower=viewer, followee_id=user_id).exists(),
+            "followers": Follow.objects.filter(followee_id=user_id).count()}
+
+
+STREAM_PAGE = 20
+
+
+@dataclass
+class StreamItem:
+    track: Track
+    at: object  # when it was uploaded or reposted
+    reposted_by: object = None  # the user who reposted it, None for an upload
+
+
+@dataclass
+class StreamPage:
+    items: list[StreamItem] = field(default_factory=list)
+    page: int = 1
+    has_next: bool = False
+
+
+def stream(viewer, *, page: int = 1, limit: int = STREAM_PAGE) -> StreamPage:
+    """What the people the viewer follows uploaded or reposted, newest first, among the tracks the
+    viewer may read. A page is `limit` entries; a repost is its own entry."""
+    if not isinstance(page, int) or page < 1 or page > 1000:
+        raise ValidationFailed.field("page", gettext("A page number from 1 to 1000."))
+    followees = Follow.objects.filter(follower=viewer).values("followee_id")
+    readable = readable_tracks(viewer)
+    uploads = (readable.filter(owner_id__in=followees).order_by()
+               .annotate(at=F("created_at"), by=Value(None, output_field=IntegerField()))
+               .values_list("id", "at", "by"))
+    reposts = (TrackRepost.objects.filter(user_id__in=followees, track_id__in=readable.values("id")).order_by()
+               .values_list("track_id", "created_at", "user_id"))
+    start = (page - 1) * limit
+    rows = list(uploads.union(reposts, all=True).order_by("-at", "-id")[start:start + limit + 1])
+    has_next, rows = len(rows) > limit, rows[:limit]
+    tracks = readable.in_bulk([r[0] for r in rows])
+    users = get_user_model().objects.in_bulk([r[2] for r in rows if r[2]])
+    items = [StreamItem(track=tracks[tid], at=at, reposted_by=users.get(by)) for tid, at, by in rows if tid in tracks]
+    return StreamPage(items=items, page=page, has_next=has_next)
+
+
+def stream_item_payload(item: StreamItem) -> dict:
+    return {"track": track_payload(item.track), "at": item.at.isoformat(),
+            "reposted_by": user_payload(item.reposted_by) if item.reposted_by else None}
+
+
+TRENDING_LIMIT = 50
+
+
+def trending_tracks(viewer, *, limit: int = TRENDING_LIMIT) -> list[Track]:
+    """The viewer's readable tracks by trending score (services.recompute_trending), best first."""
+    return list(readable_tracks(viewer).filter(trending_score__gt=0).order_by("-trending_score", "-id")[:limit])
+
+
+PROFILE_LIMIT = 50
+
+
+@dataclass
+class Profile:
+    user: object
+    tracks: list[Track]
+    likes: list[Track]
+    reposts: list[Track]
+    followers: int
+    following: int
+    followed: bool  # the viewer follows this user
+
+
+def profile(viewer, username: str) -> Profile:
+    """A user's tracks, likes and reposts as the viewer may see them (only tracks it can read)."""
+    user = get_user_model().objects.filter(username__iexact=username, is_active=True).first()
+    if user is None:
+        raise NotFound(gettext("Unknown user."))
+    readable = readable_tracks(viewer)
+    return Profile(
+        user=user,
+        tracks=list(readable.filter(owner=user)[:PROFILE_LIMIT]),
+        likes=list(readable.filter(likes__user=user).order_by("-likes__created_at")[:PROFILE_LIMIT]),
+        reposts=list(readable.filter(reposts__user=user).order_by("-reposts__created_at")[:PROFILE_LIMIT]),
+        followers=Follow.objects.filter(followee=user).count(),
+        following=Follow.objects.filter(follower=user).count(),
+        followed=Follow.objects.filter(follower=viewer, followee=user).exists(),
+    )
+
+
+def tag_tracks(viewer, tag: str, *, limit: int = 100) -> list[Track]:
+    return list(readable_tracks(viewer).filter(tags__name=tag.strip().lower())[:limit])
+
+
+def genre_tracks(viewer, genre: str, *, limit: int = 100) -> list[Track]:
+    return list(readable_tracks(viewer).filter(genre__iexact=genre.strip())[:limit])
+
+
+SEARCH_QUERY_MAX = 200
+SEARCH_WORDS_MAX = 16
+SEARCH_LIMIT = 50
+_WORD = re.compile(r"[^\W_]+")
+
+
+class _TsVector(Func):
+    # The exact expression of the GIN index track_search (migration 0003), so the planner uses it.
+    template = f"to_tsvector('{SEARCH_CONFIG}'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()
+
+
+def search_tracks(viewer, q: str, *, limit: int = SEARCH_LIMIT) -> list[Track]:
+    """The viewer's readable tracks whose title, tags, genre or artist match every word of `q`
+    (each a prefix from three letters on, accents ignored), best match first. PostgreSQL ranks
+    with full-text search; SQLite (make run) finds each word anywhere, newest first."""
+    q = q if isinstance(q, str) else ""
+    if len(q) > SEARCH_QUERY_MAX:
+        raise ValidationFailed.field("q", gettext("A search is at most %(n)s characters.") % {"n": SEARCH_QUERY_MAX})
+    words = [w.lower() for w in _WORD.findall(q)]
+    if not words:
+        raise ValidationFailed.field("q", gettext("Search for at least one word."))
+    if len(words) > SEARCH_WORDS_MAX:
+        raise ValidationFailed.field("q", gettext("A search has at most %(n)s words.") % {"n": SEARCH_WORDS_MAX})
+    qs = readable_tracks(viewer)
+    if connection.vendor != "postgresql":
+        for w in words:
+            qs = qs.filter(search_text__icontains=w)
+        return list(qs.order_by("-id")[:limit])
+    query = SearchQuery(" & ".join(f"'{w}':*" if len(w) >= 3 else f"'{w}'" for w in words),
+                        search_type="raw", config=SEARCH_CONFIG)
+    return list(qs.annotate(vector=_TsVector(F("search_text")), rank=SearchRank(F("vector"), query))
+                .filter(vector=query).order_by("-rank", "-trending_score", "-id")[:limit])

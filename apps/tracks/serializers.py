@@ -15,6 +15,7 @@ class Owner(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     display_name = serializers.CharField()
+    profile_url = serializers.CharField()
 
 
 class TrackStatus(serializers.Serializer):
@@ -36,8 +37,58 @@ class TrackOut(TrackStatus):
     channels = serializers.IntegerField(allow_null=True)
     bitrate = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+    like_count = serializers.IntegerField()
+    repost_count = serializers.IntegerField()
+    comment_count = serializers.IntegerField()
+    play_count = serializers.IntegerField(help_text="Distinct plays: one per listener per day.")
     page_url = serializers.CharField()
     stream_url = serializers.CharField(allow_null=True, help_text="Progressive AAC; answers HTTP Range.")
     hls_url = serializers.CharField(allow_null=True, help_text="HLS master playlist (64/128/256 kbps AAC).")
     peaks_url = serializers.CharField(allow_null=True, help_text="Waveform peaks, BBC audiowaveform JSON v2.")
     cover_urls = serializers.DictField(child=serializers.CharField(), help_text="Thumbnail size (px) → WebP URL.")
+
+
+class Counts(serializers.Serializer):
+    id = serializers.IntegerField()
+    like_count = serializers.IntegerField()
+    repost_count = serializers.IntegerField()
+    comment_count = serializers.IntegerField()
+    play_count = serializers.IntegerField()
+    liked = serializers.BooleanField(help_text="You like this track.")
+    reposted = serializers.BooleanField(help_text="You reposted this track.")
+
+
+class CommentIn(serializers.Serializer):
+    body = serializers.CharField(max_length=1000, help_text="1 to 1000 characters.")
+    position_ms = serializers.IntegerField(min_value=0, help_text="Where in the track, from 0 to its duration_ms.")
+
+
+class CommentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    track_id = serializers.IntegerField()
+    author = Owner()
+    body = serializers.CharField()
+    position_ms = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class PlayOut(serializers.Serializer):
+    counted = serializers.BooleanField(help_text="False when you already played this track today.")
+    play_count = serializers.IntegerField()
+
+
+class FollowOut(serializers.Serializer):
+    following = serializers.BooleanField()
+    followers = serializers.IntegerField(help_text="How many users follow this user now.")
+
+
+class StreamItemOut(serializers.Serializer):
+    track = TrackOut()
+    at = serializers.DateTimeField(help_text="When it was uploaded, or reposted.")
+    reposted_by = Owner(allow_null=True, help_text="Who reposted it; null for an upload.")
+
+
+class StreamOut(serializers.Serializer):
+    items = StreamItemOut(many=True)
+    page = serializers.IntegerField()
+    next_page = serializers.IntegerField(allow_null=True)

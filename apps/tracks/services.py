@@ -13,23 +13,28 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from apps.core import images
-from apps.core.errors import Forbidden, PayloadTooLarge, ValidationFailed
+from apps.core import images, ratelimit
+from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.core.events import publish, user_group
 from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 
 from . import audio, events
-from .models import Tag, Track, track_path
+from .models import Follow, Tag, Track, TrackComment, TrackLike, TrackPlay, TrackRepost, track_path
+from .selectors import playable_track, readable_track
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +80,11 @@ def _clean_tags(raw) -> list[str]:
     if len(tags) > MAX_TAGS:
         raise ValidationFailed.field("tags", gettext("At most %(n)s tags.") % {"n": MAX_TAGS})
     return tags
+
+
+def search_text(*, title: str, tags: list[str], genre: str, owner) -> str:
+    """What full-text search reads for a track (the GIN index of migration 0003 is on it)."""
+    return " ".join(w for w in (title, *tags, genre, owner.username, owner.display_name) if w)
 
 
 def track_too_large() -> PayloadTooLarge:
@@ -127,7 +137,8 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
         except audio.NotAudio as exc:
             raise _not_audio(exc) from None
     track = Track(owner=uploader, guild=access.guild, title=title, description=description, genre=genre,
-                  original_format=fmt, original_size=upload.size)
+                  original_format=fmt, original_size=upload.size,
+                  search_text=search_text(title=title, tags=tag_names, genre=genre, owner=uploader))
     stored = []
     try:
         track.original.save(f"original.{fmt}", upload, save=False)
@@ -325,3 +336,161 @@ def _delete(names: list[str]) -> None:
             default_storage.delete(name)
         except Exception:  # a purge can find it later; the row is what users see
             log.exception("could not delete %s", name)
+
+
+# --- the social layer -----------------------------------------------------------------------
+# Likes, reposts, comments and plays are on tracks the actor can read (selectors.playable_track:
+# 404 for anyone outside the track's guild). Toggles are idempotent: liking twice leaves one like,
+# and the count on the track moves only when a row was really added or removed.
+
+COMMENT_MAX = 1000
+# Comments per user and minute, across tracks: enough for anyone listening, not for a flood.
+COMMENT_RATE_LIMIT = 10
+COMMENT_RATE_WINDOW = 60
+
+
+def _insert(model, **fields) -> bool:
+    """Add the row unless it is there; True if this call added it (a unique constraint decides,
+    so two requests at once cannot both count)."""
+    try:
+        with transaction.atomic():
+            model.objects.create(**fields)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _bump(track_id: int, field: str, by: int) -> None:
+    Track.objects.filter(pk=track_id).update(**{field: F(field) + by})
+
+
+def _toggle(model, field: str, *, user, track_id: int, on: bool) -> Track:
+    track = playable_track(user, track_id)
+    with transaction.atomic():
+        if on:
+            changed = _insert(model, user=user, track=track)
+        else:
+            changed = model.objects.filter(user=user, track=track).delete()[0] > 0
+        if changed:
+            _bump(track.id, field, 1 if on else -1)
+    track.refresh_from_db(fields=["like_count", "repost_count", "comment_count", "play_count"])
+    return track
+
+
+def like_track(*, user, track_id: int) -> Track:
+    return _toggle(TrackLike, "like_count", user=user, track_id=track_id, on=True)
+
+
+def unlike_track(*, user, track_id: int) -> Track:
+    return _toggle(TrackLike, "like_count", user=user, track_id=track_id, on=False)
+
+
+def repost_track(*, user, track_id: int) -> Track:
+    """Repost a track to the user's followers' streams (a track they can read, and only they)."""
+    return _toggle(TrackRepost, "repost_count", user=user, track_id=track_id, on=True)
+
+
+def unrepost_track(*, user, track_id: int) -> Track:
+    return _toggle(TrackRepost, "repost_count", user=user, track_id=track_id, on=False)
+
+
+def _position(value, duration_ms: int) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if value is None or value == "":
+        raise ValidationFailed.field("position_ms", gettext("Say where in the track the comment goes."))
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed.field("position_ms", gettext("A position is a whole number of milliseconds."))
+    if not 0 <= value <= duration_ms:
+        message = gettext("The position must be between 0 and the end of the track (%(ms)s ms).") % {
+            "ms": duration_ms}
+        raise ValidationFailed(message, code="position_out_of_range", fields={"position_ms": [message]})
+    return value
+
+
+def comment_on_track(*, author, track_id: int, body, position_ms) -> TrackComment:
+    """A comment at a moment of a ready track (COMMENT_ON_TRACKS in the track's guild); the
+    guild's open pages hear of it (TRACK_COMMENT_CREATE)."""
+    track = playable_track(author, track_id)
+    access_guild(author, track.guild_id).require(Permission.COMMENT_ON_TRACKS)
+    body = _clean_text(body, "body", limit=COMMENT_MAX, required=True)
+    position_ms = _position(position_ms, track.duration_ms)
+    if ratelimit.hit(f"track-comment:{author.id}", window=COMMENT_RATE_WINDOW) > COMMENT_RATE_LIMIT:
+        raise RateLimited(gettext("You are commenting too fast; wait a minute."), retry_after=COMMENT_RATE_WINDOW)
+    with transaction.atomic():
+        comment = TrackComment.objects.create(track=track, author=author, body=body, position_ms=position_ms)
+        _bump(track.id, "comment_count", 1)
+        events.track_comment_create(comment)
+    return comment
+
+
+def delete_track_comment(*, actor, track_id: int, comment_id: int) -> None:
+    """Its author removes a comment, or a member with MANAGE_TRACKS in the track's guild."""
+    track = readable_track(actor, track_id)
+    comment = TrackComment.objects.filter(pk=comment_id, track=track).select_related("track").first()
+    if comment is None:
+        raise NotFound(gettext("Unknown comment."))
+    if comment.author_id != actor.id:
+        access_guild(actor, track.guild_id).require(Permission.MANAGE_TRACKS)
+    with transaction.atomic():
+        if TrackComment.objects.filter(pk=comment.pk).delete()[0]:
+            _bump(track.id, "comment_count", -1)
+            events.track_comment_delete(comment)
+
+
+def record_play(*, user, track_id: int, at=None) -> bool:
+    """Count a play of a ready track: at most once per listener per (UTC) day. True if it counted.
+    `at` is when it was played (now unless given)."""
+    track = playable_track(user, track_id)
+    day = (at or timezone.now()).astimezone(UTC).date()
+    with transaction.atomic():
+        counted = _insert(TrackPlay, track=track, user=user, day=day, created_at=at or timezone.now())
+        if counted:
+            _bump(track.id, "play_count", 1)
+    return counted
+
+
+def follow_user(*, follower, user_id: int) -> bool:
+    """Follow a user (their uploads and reposts come to the follower's stream). Idempotent: True
+    if this call started the follow."""
+    followee = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if followee is None:
+        raise NotFound(gettext("Unknown user."))
+    if followee.pk == follower.pk:
+        message = gettext("You cannot follow yourself.")
+        raise ValidationFailed(message, code="cannot_follow_self")
+    return _insert(Follow, follower=follower, followee=followee)
+
+
+def unfollow_user(*, follower, user_id: int) -> None:
+    Follow.objects.filter(follower=follower, followee_id=user_id).delete()
+
+
+# --- trending -------------------------------------------------------------------------------
+# score = Σ weight × 2^(−age / half-life) over the plays, likes and reposts of the last
+# TRENDING_DAYS days, where age is how long ago each one happened: recent attention counts
+# most, and a track nobody touched for TRENDING_DAYS scores 0.
+
+TRENDING_DAYS = 7
+TRENDING_HALF_LIFE_HOURS = 36
+TRENDING_WEIGHTS = {TrackPlay: 1.0, TrackLike: 3.0, TrackRepost: 5.0}
+
+
+def recompute_trending(*, now=None) -> int:
+    """Write every track's trending_score; returns how many tracks score above 0."""
+    now = now or timezone.now()
+    since = now - timedelta(days=TRENDING_DAYS)
+    scores: dict[int, float] = {}
+    for model, weight in TRENDING_WEIGHTS.items():
+        # One row per track and hour: the read is bounded by tracks × hours, not by plays.
+        rows = (model.objects.filter(created_at__gt=since, created_at__lte=now, track__state=Track.State.READY)
+                .annotate(hour=TruncHour("created_at")).values("track_id", "hour").annotate(n=Count("id")))
+        for row in rows:
+            age_hours = max((now - row["hour"]).total_seconds() / 3600, 0.0)
+            decay = 2 ** (-age_hours / TRENDING_HALF_LIFE_HOURS)
+            scores[row["track_id"]] = scores.get(row["track_id"], 0.0) + weight * row["n"] * decay
+    with transaction.atomic():
+        Track.objects.filter(trending_score__gt=0).exclude(pk__in=scores).update(trending_score=0.0)
+        changed = [Track(pk=pk, trending_score=round(score, 6)) for pk, score in scores.items()]
+        Track.objects.bulk_update(changed, ["trending_score"], batch_size=500)
+    return len(scores)

@@ -45,3 +45,9 @@ def artwork(self, track_id: int) -> str:
 def process_track(track_id: int) -> None:
     """Queue the whole pipeline for a new upload."""
     chain(probe.si(track_id), waveform.si(track_id), renditions.si(track_id), artwork.si(track_id)).delay()
+
+
+@shared_task(name="tracks.recompute_trending", acks_late=True)
+def recompute_trending() -> int:
+    """Celery beat runs this every 10 minutes (celery_app/app.py); running it twice is harmless."""
+    return services.recompute_trending()

@@ -11,4 +11,11 @@ urlpatterns = [
     path("tracks/<int:track_id>/hls/<path:path>", views.hls, name="hls"),
     path("tracks/<int:track_id>/peaks.json", views.peaks, name="peaks"),
     path("tracks/<int:track_id>/cover-<int:size>.webp", views.cover, name="cover"),
+    path("tracks/search", views.search_page, name="search"),
+    # Tags and genres are free text: "drum/bass" is one tag, hence <path:>.
+    path("tracks/tag/<path:tag>", views.tag_page, name="tag"),
+    path("tracks/genre/<path:genre>", views.genre_page, name="genre"),
+    path("stream", views.stream_page, name="feed"),
+    path("trending", views.trending_page, name="trending"),
+    path("users/<str:username>", views.profile_page, name="profile"),
 ]

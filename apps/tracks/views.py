@@ -14,9 +14,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 from apps.guilds.views import shell_context
@@ -183,5 +184,65 @@ def track_page(request, track_id: int):
         access = access_guild(request.user, track.guild_id)
     except NotFound:
         raise Http404 from None
+    comments = selectors.track_comments(track)
     return render(request, "tracks/track.html", shell_context(
-        request, access, track=track, payload=selectors.track_payload(track), tracks_page=True))
+        request, access, track=track, payload=selectors.track_payload(track), tracks_page=True,
+        viewer_state=selectors.viewer_state(request.user, track), comments=comments,
+        comments_data=[selectors.comment_payload(c) for c in comments],
+        can_comment=bool(access.permissions & Permission.COMMENT_ON_TRACKS),
+        can_manage=bool(access.permissions & Permission.MANAGE_TRACKS)))
+
+
+# --- the social layer's pages ---------------------------------------------------------------
+# Lists across guilds, outside any guild's three-column shell; every list comes from a selector
+# that keeps to the tracks the viewer can read.
+
+def _list_page(request, *, heading: str, tracks, empty: str, **extra):
+    return render(request, "tracks/list_page.html", {"heading": heading, "tracks": tracks, "empty": empty, **extra})
+
+
+@login_required
+def stream_page(request):
+    raw = request.GET.get("page", "1")
+    found = selectors.stream(request.user, page=int(raw) if raw.isdigit() and 0 < int(raw) <= 1000 else 1)
+    return render(request, "tracks/stream.html", {"found": found, "nav": "stream"})
+
+
+@login_required
+def trending_page(request):
+    return _list_page(request, heading=gettext("Trending"), tracks=selectors.trending_tracks(request.user),
+                      empty=gettext("Nothing is trending yet."), nav="trending")
+
+
+@login_required
+def tag_page(request, tag: str):
+    return _list_page(request, heading=f"#{tag.strip().lower()}", tracks=selectors.tag_tracks(request.user, tag),
+                      empty=gettext("No tracks with this tag."))
+
+
+@login_required
+def genre_page(request, genre: str):
+    return _list_page(request, heading=genre, tracks=selectors.genre_tracks(request.user, genre),
+                      empty=gettext("No tracks of this genre."))
+
+
+@login_required
+def search_page(request):
+    q = request.GET.get("q", "")
+    tracks, error = [], ""
+    if q.strip():
+        try:
+            tracks = selectors.search_tracks(request.user, q)
+        except ValidationFailed as exc:
+            error = exc.message
+    return _list_page(request, heading=gettext("Search tracks"), tracks=tracks, q=q, error=error, nav="search",
+                      empty=gettext("No tracks match.") if q.strip() else "")
+
+
+@login_required
+def profile_page(request, username: str):
+    try:
+        found = selectors.profile(request.user, username)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "tracks/profile.html", {"profile": found, "nav": "profile"})

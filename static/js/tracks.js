@@ -29,7 +29,9 @@ function item(track) {
     h("span", { class: "track-text" },
       ready ? h("a", { class: "track-title", href: track.page_url, text: track.title })
         : h("span", { class: "track-title", text: track.title }),
-      h("small", { class: "muted", text: [track.owner.display_name, track.genre].filter(Boolean).join(" · ") })),
+      h("small", { class: "muted" },
+        h("a", { class: "track-artist", href: track.owner.profile_url, text: track.owner.display_name }),
+        track.genre ? ` · ${track.genre}` : "")),
     h("span", { class: "track-state", dataset: { state: track.state },
       text: ready ? duration(track.duration_ms) : stateText(track.state, track.failure_reason) }));
 }

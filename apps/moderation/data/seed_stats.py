@@ -6,7 +6,6 @@ Standard library only; the "swear" list mirrors tests/unit/test_toxicity_seed.py
 import csv
 import re
 import unicodedata
-from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

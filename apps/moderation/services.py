@@ -104,7 +104,9 @@ def _require(actor, flag: Flag, permission: Permission) -> None:
 
 
 def _locked(flag: Flag) -> Flag:
-    flag = Flag.objects.select_for_update().select_related("message", "channel", "guild", "author").get(pk=flag.pk)
+    # Only the flag row is locked: its author may be gone (a nullable join cannot be locked).
+    flag = (Flag.objects.select_for_update(of=("self",)).select_related("message", "channel", "guild", "author")
+            .get(pk=flag.pk))
     if flag.state in (Flag.State.APPROVED, Flag.State.REMOVED):
         raise Conflict(gettext("This message has already been reviewed."), code="already_decided")
     return flag

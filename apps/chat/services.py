@@ -119,6 +119,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
     access = access_channel(author, channel_id)
     thread = thread_services.check_can_post(access)
     access.require(Permission.SEND_MESSAGES)
+    moderation_hooks.check_message(access, content)
     reply = None
     if reply_to_id is not None:
         access.require(Permission.READ_MESSAGE_HISTORY)
@@ -158,6 +159,7 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     if message.author_id != actor.id:
         raise Forbidden(gettext("You can only edit your own messages."), code="not_author")
     access.require(Permission.SEND_MESSAGES)
+    moderation_hooks.check_message(access, content)
     content, mentions = _resolve_mentions(access, content)
     message.content = content
     message.content_html = markdown.render(content, users=mentions["users"], roles=mentions["roles"])

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.errors import DomainError
 
 from . import selectors, services
-from .models import Flag, Thresholds, Warning
+from .models import AutomodRule, Flag, Thresholds, Warning
 
 
 def _decide(modeladmin, request, queryset, decide, done: str):
@@ -116,6 +116,24 @@ class WarningAdmin(admin.ModelAdmin):
     list_select_related = ("guild", "user", "moderator")
     search_fields = ("user__username", "guild__name", "reason")
     readonly_fields = ("guild", "user", "moderator", "reason", "flag", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AutomodRule)
+class AutomodRuleAdmin(admin.ModelAdmin):
+    """Read-only: guild managers write rules through the API, where patterns are checked for safety."""
+
+    list_display = ("name", "guild", "action", "enabled", "created_at")
+    list_filter = ("action", "enabled")
+    search_fields = ("name", "guild__name", "reason")
+    list_select_related = ("guild",)
+    readonly_fields = ("guild", "name", "action", "reason", "keywords", "patterns", "exempt_roles",
+                       "exempt_channels", "enabled", "created_by", "created_at")
 
     def has_add_permission(self, request):
         return False

@@ -13,3 +13,11 @@ def message_written(message) -> None:
 
     message_id = message.id
     transaction.on_commit(lambda: tasks.score_message.delay(message_id))
+
+
+def check_message(access, content: str) -> None:
+    """Before a guild message is saved: refuse it (`automod_blocked`, with the rule's reason) if it
+    breaks one of the guild's blocking automod rules."""
+    from . import services
+
+    services.check_message(access=access, content=content)

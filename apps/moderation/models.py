@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.chat.models import Message
-from apps.guilds.models import Channel, Guild
+from apps.guilds.models import Channel, Guild, Role
 
 
 class Thresholds(models.Model):
@@ -89,3 +89,31 @@ class Warning(models.Model):  # noqa: A001 - the domain's word
 
     def __str__(self) -> str:
         return f"warning to {self.user_id}: {self.reason[:40]}"
+
+
+class AutomodRule(models.Model):
+    """Words and patterns a guild refuses (block) or sends to review (flag). Patterns are checked
+    for safety when the rule is saved (apps/moderation/automod.py)."""
+
+    class Action(models.TextChoices):
+        BLOCK = "block"
+        FLAG = "flag"
+
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="automod_rules")
+    name = models.CharField(max_length=100)
+    keywords = models.JSONField(default=list, blank=True)
+    patterns = models.JSONField(default=list, blank=True)
+    action = models.CharField(max_length=5, choices=Action.choices)
+    reason = models.CharField(max_length=255, help_text="Shown to the member whose message is blocked.")
+    exempt_roles = models.ManyToManyField(Role, blank=True, related_name="+")
+    exempt_channels = models.ManyToManyField(Channel, blank=True, related_name="+")
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["guild"], name="automod_rule_guild", condition=Q(enabled=True))]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.action})"

@@ -8,7 +8,8 @@ from django.db.models import Q, QuerySet
 from apps.chat.models import Message
 from apps.guilds.models import Channel
 
-from .models import Flag, Thresholds
+from . import automod
+from .models import AutomodRule, Flag, Thresholds
 
 
 def thresholds_for(channel: Channel) -> tuple[float, float]:
@@ -38,3 +39,25 @@ def labelled(qs: QuerySet[Flag] | None = None) -> QuerySet[Flag]:
     """Decided flags (a label given by a moderator), oldest decision first: training data."""
     qs = Flag.objects.all() if qs is None else qs
     return qs.exclude(label="").filter(decided_at__isnull=False).order_by("decided_at", "id")
+
+
+def automod_rules(guild_id: int) -> list[AutomodRule]:
+    return list(AutomodRule.objects.filter(guild_id=guild_id, enabled=True)
+                .prefetch_related("exempt_roles", "exempt_channels"))
+
+
+def matching_rule(rules: list[AutomodRule], *, channel: Channel, role_ids: set[int], text: str,
+                  action: str) -> AutomodRule | None:
+    """The first rule of `action` that the text breaks, skipping rules the channel (or a thread's
+    parent) or one of the author's roles is exempt from."""
+    channel_ids = {channel.id, channel.parent_id}
+    for rule in rules:
+        if rule.action != action:
+            continue
+        if any(c.id in channel_ids for c in rule.exempt_channels.all()):
+            continue
+        if any(r.id in role_ids for r in rule.exempt_roles.all()):
+            continue
+        if automod.matches(rule, text):
+            return rule
+    return None

@@ -12,16 +12,16 @@ from django.utils.translation import gettext
 
 from apps.chat import services as chat
 from apps.chat.models import Message
-from apps.core.errors import Conflict, MissingPermission, ValidationFailed
+from apps.core.errors import Conflict, DomainError, MissingPermission, ValidationFailed
 from apps.guilds import services as guilds
-from apps.guilds.models import Channel, Guild, Member
+from apps.guilds.models import Channel, Guild, Member, Role
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import channel_permissions, moderator_access
 
-from . import events
-from .models import Flag, Thresholds, Warning
+from . import automod, events
+from .models import AutomodRule, Flag, Thresholds, Warning
 from .scoring import get_scorer
-from .selectors import thresholds_for
+from .selectors import automod_rules, matching_rule, thresholds_for
 
 # --- scoring -----------------------------------------------------------------------------------
 
@@ -50,10 +50,12 @@ def score_message(*, message_id: int) -> Flag | None:
         review_at, hide_at = thresholds_for(msg.channel)
         hide = score >= hide_at
         held = msg.visibility == Message.Visibility.HELD
+        rule = _flagging_rule(msg)
         flag.content, flag.score, flag.scorer, flag.scored_at = msg.content, score, scorer.name, timezone.now()
+        flag.reason = gettext("Automod rule: %(name)s") % {"name": rule.name} if rule else ""
         # An edit is a new text to judge: an earlier decision was about other words. A held message
         # stays in the queue whatever its new score, or editing would be a way out of review.
-        flag.state = Flag.State.OPEN if score >= review_at or hide or held else Flag.State.CLEAN
+        flag.state = Flag.State.OPEN if score >= review_at or hide or held or rule else Flag.State.CLEAN
         flag.label, flag.decided_at, flag.decided_by = "", None, None
         flag.auto_hidden = hide or (held and flag.auto_hidden)
         flag.save()
@@ -180,3 +182,73 @@ def warn_member(*, actor, member: Member, reason: str, flag: Flag | None = None)
                         changes={"user_id": member.user_id, "warning_id": warning.id})
     events.to_user(member.user_id, events.MEMBER_WARNING, events.warning_payload(warning))
     return warning
+
+
+# --- automod -----------------------------------------------------------------------------------
+
+class AutomodBlocked(DomainError):
+    status = 400
+    code = "automod_blocked"
+
+
+def check_message(*, access, content: str) -> None:
+    """Refuse a guild message that breaks one of the guild's blocking automod rules, with the
+    rule's reason. Members who manage the guild are exempt, as in Discord."""
+    guild_id = access.channel.guild_id
+    if guild_id is None or access.permissions & Permission.MANAGE_GUILD or not content:
+        return
+    rules = automod_rules(guild_id)
+    if not rules:
+        return
+    role_ids = {r.id for r in access.member.roles.all()}
+    rule = matching_rule(rules, channel=access.channel, role_ids=role_ids, text=content,
+                         action=AutomodRule.Action.BLOCK)
+    if rule is not None:
+        reason = rule.reason or gettext("This message breaks a rule of this guild.")
+        raise AutomodBlocked(reason, fields={"content": [reason]})
+
+
+def _flagging_rule(msg: Message) -> AutomodRule | None:
+    rules = automod_rules(msg.channel.guild_id)
+    if not rules:
+        return None
+    member = Member.objects.filter(guild_id=msg.channel.guild_id, user_id=msg.author_id).first()
+    role_ids = set(member.roles.values_list("id", flat=True)) if member else set()
+    return matching_rule(rules, channel=msg.channel, role_ids=role_ids, text=msg.content,
+                         action=AutomodRule.Action.FLAG)
+
+
+@transaction.atomic
+def create_automod_rule(*, actor, guild: Guild, name: str, action: str, reason: str = "", keywords=(),
+                        patterns=(), exempt_role_ids=(), exempt_channel_ids=()) -> AutomodRule:
+    """A keyword/regex rule (MANAGE_GUILD). Patterns that could take forever to match are refused
+    (`unsafe_pattern`)."""
+    access = moderator_access(actor, guild.id)
+    access.require(Permission.MANAGE_GUILD)
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 100:
+        raise ValidationFailed.field("name", gettext("A name has 1 to 100 characters."))
+    if action not in AutomodRule.Action.values:
+        raise ValidationFailed.field("action", gettext("The action is block or flag."))
+    if len(reason or "") > 255:
+        raise ValidationFailed.field("reason", gettext("At most 255 characters."))
+    keywords, patterns = automod.clean_rule(keywords=list(keywords), patterns=list(patterns))
+    roles = list(Role.objects.filter(guild=guild, id__in=list(exempt_role_ids)))
+    channels = list(Channel.objects.filter(guild=guild, id__in=list(exempt_channel_ids)))
+    if len(roles) != len(set(exempt_role_ids)) or len(channels) != len(set(exempt_channel_ids)):
+        raise ValidationFailed(gettext("Exempt roles and channels must belong to this guild."), code="unknown_target")
+    rule = AutomodRule.objects.create(guild=guild, name=name, action=action, reason=(reason or "").strip(),
+                                      keywords=keywords, patterns=patterns, created_by=actor)
+    rule.exempt_roles.set(roles)
+    rule.exempt_channels.set(channels)
+    guilds.record_audit(guild, actor, "automod_rule_create", target=rule,
+                        changes={"name": name, "action": action, "keywords": keywords, "patterns": patterns})
+    return rule
+
+
+@transaction.atomic
+def delete_automod_rule(*, actor, rule: AutomodRule) -> None:
+    access = moderator_access(actor, rule.guild_id)
+    access.require(Permission.MANAGE_GUILD)
+    guilds.record_audit(access.guild, actor, "automod_rule_delete", target=rule, changes={"name": rule.name})
+    rule.delete()

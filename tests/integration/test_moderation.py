@@ -25,7 +25,7 @@ from apps.moderation import services
 from apps.moderation.models import Flag, Warning
 from celery_app import app as celery_app
 from tests import servers
-from tests.factories import PASSWORD, UserFactory, add_member_with
+from tests.factories import PASSWORD, UserFactory, add_member, add_member_with
 from tests.integration.test_gateway import alice, bob, db, gateway, run_async, send, text_channel  # noqa: F401
 
 # serialized_rollback: the Moderators group comes from a data migration, which a transactional
@@ -264,3 +264,72 @@ async def test_a_warned_member_is_told_on_their_socket(guild, owner, alice):  # 
         await db(services.warn_member)(actor=owner, member=member, reason="Keep it civil.")
         d = await asyncio.wait_for(a.event("MEMBER_WARNING"), 5)
         assert (d["guild_id"], d["reason"]) == (guild.id, "Keep it civil.")
+
+
+# --- automod -----------------------------------------------------------------------------------
+
+def api_as(user) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_automod_blocks_a_message_with_the_rules_reason_and_spares_exempt_ones(guild, owner, alice):  # noqa: F811
+    general = text_channel(guild)
+    offtopic = guilds.create_channel(actor=owner, guild=guild, name="offtopic")
+    trusted = guilds.create_role(actor=owner, guild=guild, name="trusted")
+    r = api_as(owner).post(f"/api/guilds/{guild.id}/automod/rules", {
+        "name": "scam links", "action": "block", "reason": "No scam links here.", "keywords": ["free nitro"],
+        "patterns": [r"discord\.gift/\w+"], "exempt_channel_ids": [offtopic.id], "exempt_role_ids": [trusted.id],
+    }, format="json")
+    assert r.status_code == 201, r.json()
+
+    api = api_as(alice)
+
+    def post(channel, text):
+        return api.post(f"/api/channels/{channel.id}/messages", {"content": text}, format="json")
+
+    for text in ("get FREE NITRO now", "claim at discord.gift/abc123"):
+        r = post(general, text)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "automod_blocked", r.json()
+        assert r.json()["error"]["message"] == "No scam links here."
+    assert not Message.objects.filter(channel=general).exists()  # refused before saving
+    # Whole words only; an exempt channel and an exempt role are spared.
+    assert post(general, "free nitrogen").status_code == 201
+    assert post(offtopic, "free nitro").status_code == 201
+    Member.objects.get(guild=guild, user=alice).roles.add(trusted)
+    assert post(general, "free nitro").status_code == 201
+    # Editing into a blocked text is refused too.
+    bob_msg = send(add_member(guild).user, general, "hello")
+    r = api_as(bob_msg.author).patch(f"/api/channels/{general.id}/messages/{bob_msg.id}",
+                                     {"content": "free nitro!"}, format="json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "automod_blocked"
+    assert AuditLogEntry.objects.filter(action="automod_rule_create", actor=owner).exists()
+
+
+def test_automod_refuses_catastrophic_patterns_when_the_rule_is_saved(guild, owner):
+    api = api_as(owner)
+    for pattern, says in ((r"(a+)+$", "Nested quantifiers"), (r"(a|aa)+b", "Alternatives inside"),
+                          (r"\s+\s+x", "one unbounded quantifier"), (r"(x)\1", "Backreferences"),
+                          ("[unclosed", "Not a valid regular expression")):
+        r = api.post(f"/api/guilds/{guild.id}/automod/rules", {"name": "bad", "action": "block",
+                                                               "patterns": [pattern]}, format="json")
+        assert r.status_code == 400, pattern
+        error = r.json()["error"]
+        assert error["code"] == "unsafe_pattern" and says in error["message"] and pattern in error["message"], error
+    assert not guild.automod_rules.exists()
+
+
+def test_automod_rules_need_manage_guild(guild, alice):  # noqa: F811
+    r = api_as(alice).post(f"/api/guilds/{guild.id}/automod/rules", {"name": "x", "action": "block",
+                                                                    "keywords": ["spam"]}, format="json")
+    assert r.status_code == 403 and r.json()["error"]["permission"] == "MANAGE_GUILD"
+
+
+def test_a_flagging_rule_sends_a_clean_message_to_review(guild, owner, alice):  # noqa: F811
+    services.create_automod_rule(actor=owner, guild=guild, name="politics", action="flag",
+                                 keywords=["election"])
+    msg = send(alice, text_channel(guild), "who will win the election?")
+    flag = services.score_message(message_id=msg.id)
+    assert flag.score < 0.5 and flag.state == "open" and flag.reason == "Automod rule: politics"
+    assert not flag.auto_hidden and Message.objects.get(pk=msg.id).visibility == "visible"

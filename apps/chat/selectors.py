@@ -123,7 +123,8 @@ def unread_counts(user, channel_ids: list[int], *, newest: dict[int, int | None]
     out = {cid: {"unread": 0, "mentions": 0} for cid in channel_ids}
     # Only channels whose newest message is past the read marker cost more queries.
     for cid in [c for c in channel_ids if (newest.get(c) or 0) > last_read.get(c, 0)]:
-        since = Message.objects.filter(channel_id=cid, id__gt=last_read.get(cid, 0)).exclude(author=user)
+        since = (Message.objects.filter(channel_id=cid, id__gt=last_read.get(cid, 0),
+                                        visibility=Message.Visibility.VISIBLE).exclude(author=user))
         ids = list(since.values_list("id", flat=True)[:100])
         mentions = Message.objects.filter(id__in=ids).filter(
             Q(mentions=user) | Q(mention_everyone=True) | Q(mention_roles__members__user=user)

@@ -4,7 +4,7 @@ decision and its audit log entry, and tells the sockets. Nothing here writes a m
 import csv
 
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +87,12 @@ class FlagAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        # The list opens on the queue (what waits for a decision); the filters reach the rest.
+        if request.method == "GET" and not request.GET:
+            return HttpResponseRedirect(f"{request.path}?state__exact={Flag.State.OPEN}")
+        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         flag = self.get_object(request, object_id)

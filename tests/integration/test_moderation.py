@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from apps.chat.models import Message
+from apps.chat.selectors import unread_counts
 from apps.guilds import services as guilds
 from apps.guilds.models import AuditLogEntry, Member
 from apps.guilds.permissions import Permission
@@ -111,6 +112,16 @@ async def test_worker_scores_after_delivery_and_thresholds_route_or_hide(guild, 
     assert abusive.id in [m["id"] for m in await db(history)(owner, general)]
 
 
+def test_a_held_message_is_not_quoted_in_replies_nor_counted_unread(guild, alice, bob):  # noqa: F811
+    general = text_channel(guild)
+    msg = send(alice, general, ABUSIVE)
+    services.score_message(message_id=msg.id)
+    reply = send(alice, general, "and I mean it", reply_to_id=msg.id)
+    [shown] = [m for m in history(bob, general) if m["id"] == reply.id]
+    assert shown["reply_to"]["content"] == "Message hidden by moderation."
+    assert unread_counts(bob, [general.id])[general.id]["unread"] == 1  # the reply, not the held message
+
+
 def test_a_held_message_stays_in_review_when_edited_clean(guild, alice):  # noqa: F811
     general = text_channel(guild)
     msg = send(alice, general, ABUSIVE)
@@ -170,8 +181,10 @@ def test_superuser_approves_in_the_admin_and_the_message_comes_back(guild, alice
     staff = UserFactory(is_staff=True, is_superuser=True)  # not a member: superusers act everywhere
     client = admin_client(staff)
 
-    page = client.get("/admin/moderation/flag/").content.decode()
-    assert ABUSIVE in page and "alice" in page and "1.00" in page
+    clean = send(bob, general, "lovely weather for a listening party")
+    services.score_message(message_id=clean.id)
+    page = client.get("/admin/moderation/flag/", follow=True).content.decode()  # opens on the queue
+    assert ABUSIVE in page and "alice" in page and "1.00" in page and clean.content not in page
     page = client.get(f"/admin/moderation/flag/{flag.id}/change/").content.decode()
     assert before.content in page and after.content in page and 'class="context-message flagged"' in page
 
@@ -333,3 +346,15 @@ def test_a_flagging_rule_sends_a_clean_message_to_review(guild, owner, alice):  
     flag = services.score_message(message_id=msg.id)
     assert flag.score < 0.5 and flag.state == "open" and flag.reason == "Automod rule: politics"
     assert not flag.auto_hidden and Message.objects.get(pk=msg.id).visibility == "visible"
+
+
+@run_async
+async def test_automod_refuses_a_gateway_send_with_an_error_frame(guild, owner, alice):  # noqa: F811
+    general = await db(text_channel)(guild)
+    await db(services.create_automod_rule)(actor=owner, guild=guild, name="invites", action="block",
+                                           reason="No invite links.", patterns=[r"discord\.gg/\w+"])
+    async with gateway(alice) as a:
+        await a.send(6, {"channel_id": general.id, "content": "join discord.gg/abc", "nonce": "n-1"})
+        error = await a.error()
+        assert (error["code"], error["message"]) == ("automod_blocked", "No invite links."), error
+        await a.still_open()

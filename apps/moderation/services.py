@@ -35,12 +35,14 @@ def score_message(*, message_id: int) -> Flag | None:
     existing = Flag.objects.filter(message_id=message_id).first()
     if existing is not None and existing.content == msg.content:
         return existing  # already scored as it reads now (a redelivered task)
-    scorer = get_scorer()
-    [score] = scorer.score([msg.content])  # outside the transaction: the model takes its time
+    scorer, text = get_scorer(), msg.content
+    [score] = scorer.score([text])  # outside the transaction: the model takes its time
     with transaction.atomic():
         msg = Message.objects.select_for_update().select_related("channel").filter(pk=message_id).first()
         if msg is None or msg.visibility == Message.Visibility.REMOVED:
             return None
+        if msg.content != text:
+            return None  # edited while it was scored: the edit queued its own scoring
         flag = Flag.objects.select_for_update().filter(message=msg).first()
         if flag is not None and flag.content == msg.content:
             return flag

@@ -96,7 +96,9 @@ class FlagAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         flag = self.get_object(request, object_id)
-        extra = {"context_messages": selectors.context_around(flag) if flag else [], "flag": flag,
+        # Every field is read-only: decisions are the buttons below, not a form to save.
+        extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+                 "context_messages": selectors.context_around(flag) if flag else [], "flag": flag,
                  "decisions": [(name, action.short_description) for name, action in
                                ((a.__name__, a) for a in self.actions) if name != "export_csv"]}
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})

@@ -187,6 +187,7 @@ def test_superuser_approves_in_the_admin_and_the_message_comes_back(guild, alice
     assert ABUSIVE in page and "alice" in page and "1.00" in page and clean.content not in page
     page = client.get(f"/admin/moderation/flag/{flag.id}/change/").content.decode()
     assert before.content in page and after.content in page and 'class="context-message flagged"' in page
+    assert 'value="remove_timeout_1h"' in page and 'name="_save"' not in page  # decisions, not a form
 
     act(client, "approve", flag)
     assert flag.message_id in [m["id"] for m in history(bob, general)]

@@ -1,4 +1,4 @@
-"""Automod rules through the API (MANAGE_GUILD): list, create, delete."""
+"""Moderation settings through the API (MANAGE_GUILD): toxicity thresholds, automod rules."""
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import NotFound
+from apps.guilds.models import Channel
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 
@@ -39,3 +40,19 @@ class AutomodRuleDetailView(APIView):
             raise NotFound(gettext("Unknown automod rule."), code="unknown_rule")
         services.delete_automod_rule(actor=request.user, rule=rule)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ThresholdsView(APIView):
+    @extend_schema(request=s.ThresholdsIn, responses=s.ThresholdsOut,
+                   summary="Set the guild's toxicity thresholds, or one channel's override (MANAGE_GUILD)")
+    def put(self, request, guild_id):
+        access = access_guild(request.user, guild_id)
+        d = validated(s.ThresholdsIn, request.data)
+        channel = None
+        if d["channel_id"] is not None:
+            channel = Channel.objects.filter(pk=d["channel_id"], guild=access.guild).first()
+            if channel is None:
+                raise NotFound(gettext("Unknown channel."), code="unknown_channel")
+        row = services.set_thresholds(actor=request.user, guild=access.guild, channel=channel,
+                                      review_at=d["review_at"], hide_at=d["hide_at"])
+        return Response(s.ThresholdsOut(row).data)

@@ -30,3 +30,16 @@ class AutomodRuleOut(serializers.Serializer):
 
     def get_exempt_channel_ids(self, rule) -> list[int]:
         return [c.id for c in rule.exempt_channels.all()]
+
+
+class ThresholdsIn(serializers.Serializer):
+    review_at = serializers.FloatField(min_value=0, max_value=1)
+    hide_at = serializers.FloatField(min_value=0, max_value=1)
+    channel_id = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                          help_text="Set one channel's override instead of the guild's thresholds.")
+
+
+class ThresholdsOut(serializers.Serializer):
+    review_at = serializers.FloatField()
+    hide_at = serializers.FloatField()
+    channel_id = serializers.IntegerField(allow_null=True)

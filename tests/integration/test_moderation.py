@@ -112,6 +112,19 @@ async def test_worker_scores_after_delivery_and_thresholds_route_or_hide(guild, 
     assert abusive.id in [m["id"] for m in await db(history)(owner, general)]
 
 
+def test_guild_managers_set_thresholds_through_the_api(guild, owner, alice):  # noqa: F811
+    general = text_channel(guild)
+    url = f"/api/guilds/{guild.id}/moderation/thresholds"
+    r = api_as(owner).put(url, {"review_at": 0.3, "hide_at": 0.6, "channel_id": general.id}, format="json")
+    assert r.status_code == 200 and r.json() == {"review_at": 0.3, "hide_at": 0.6, "channel_id": general.id}
+    msg = send(alice, general, MILD)  # about 0.98: held under this channel's override
+    assert services.score_message(message_id=msg.id).auto_hidden
+    r = api_as(owner).put(url, {"review_at": 0.7, "hide_at": 0.4}, format="json")
+    assert r.status_code == 400 and "hide_at" in r.json()["error"]["fields"]
+    r = api_as(alice).put(url, {"review_at": 0.1, "hide_at": 0.2}, format="json")
+    assert r.status_code == 403 and r.json()["error"]["permission"] == "MANAGE_GUILD"
+
+
 def test_a_held_message_is_not_quoted_in_replies_nor_counted_unread(guild, alice, bob):  # noqa: F811
     general = text_channel(guild)
     msg = send(alice, general, ABUSIVE)

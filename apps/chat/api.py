@@ -28,6 +28,11 @@ def present(messages, viewer, channel) -> list[dict]:
     return out
 
 
+def _message(access, message_id: int):
+    """A message of the channel as the viewer may see it (held ones: the author and moderators)."""
+    return selectors.message_in(access.channel, message_id, viewer=access)
+
+
 class MessagesView(APIView):
     @extend_schema(parameters=[OpenApiParameter(n, int) for n in ("before", "after", "around", "limit")],
                    responses=s.MessageOut(many=True),
@@ -36,7 +41,7 @@ class MessagesView(APIView):
         access = access_channel(request.user, channel_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
         q = validated(s.HistoryQuery, request.query_params)
-        page = selectors.history(access.channel, **q)
+        page = selectors.history(access.channel, viewer=access, **q)
         return Response(present(page, request.user, access.channel))
 
     @extend_schema(request=s.MessageIn, responses={201: s.MessageOut}, summary="Send a message (SEND_MESSAGES)")
@@ -53,21 +58,21 @@ class MessageDetailView(APIView):
     def get(self, request, channel_id, message_id):
         access = access_channel(request.user, channel_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
-        msg = selectors.message_in(access.channel, message_id)
+        msg = _message(access, message_id)
         return Response(present([msg], request.user, access.channel)[0])
 
     @extend_schema(request=s.MessageEdit, responses=s.MessageOut, summary="Edit your message")
     def patch(self, request, channel_id, message_id):
         access = access_channel(request.user, channel_id)
-        msg = selectors.message_in(access.channel, message_id)
+        msg = _message(access, message_id)
         content = validated(s.MessageEdit, request.data)["content"]
         services.edit_message(actor=request.user, message=msg, content=content)
-        return Response(present([selectors.message_in(access.channel, message_id)], request.user, access.channel)[0])
+        return Response(present([_message(access, message_id)], request.user, access.channel)[0])
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a message (yours, or any with MANAGE_MESSAGES)")
     def delete(self, request, channel_id, message_id):
         access = access_channel(request.user, channel_id)
-        services.delete_message(actor=request.user, message=selectors.message_in(access.channel, message_id))
+        services.delete_message(actor=request.user, message=_message(access, message_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -75,14 +80,14 @@ class ReactionView(APIView):
     @extend_schema(request=None, responses=NO_CONTENT, summary="React with a unicode emoji")
     def put(self, request, channel_id, message_id, emoji):
         access = access_channel(request.user, channel_id)
-        services.add_reaction(actor=request.user, message=selectors.message_in(access.channel, message_id),
+        services.add_reaction(actor=request.user, message=_message(access, message_id),
                               emoji=emoji)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=NO_CONTENT, summary="Remove your reaction")
     def delete(self, request, channel_id, message_id, emoji):
         access = access_channel(request.user, channel_id)
-        services.remove_reaction(actor=request.user, message=selectors.message_in(access.channel, message_id),
+        services.remove_reaction(actor=request.user, message=_message(access, message_id),
                                  emoji=emoji)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -92,20 +97,20 @@ class PinsView(APIView):
     def get(self, request, channel_id):
         access = access_channel(request.user, channel_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
-        return Response(present(selectors.pins(access.channel), request.user, access.channel))
+        return Response(present(selectors.pins(access.channel, viewer=access), request.user, access.channel))
 
 
 class PinView(APIView):
     @extend_schema(request=None, responses=NO_CONTENT, summary="Pin a message (MANAGE_MESSAGES)")
     def put(self, request, channel_id, message_id):
         access = access_channel(request.user, channel_id)
-        services.pin_message(actor=request.user, message=selectors.message_in(access.channel, message_id))
+        services.pin_message(actor=request.user, message=_message(access, message_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=NO_CONTENT, summary="Unpin a message (MANAGE_MESSAGES)")
     def delete(self, request, channel_id, message_id):
         access = access_channel(request.user, channel_id)
-        services.unpin_message(actor=request.user, message=selectors.message_in(access.channel, message_id))
+        services.unpin_message(actor=request.user, message=_message(access, message_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -10,6 +10,11 @@ from apps.guilds.models import Channel, Role
 
 
 class Message(models.Model):
+    class Visibility(models.TextChoices):
+        VISIBLE = "visible"
+        HELD = "held"  # hidden from all but its author (and moderators) until reviewed
+        REMOVED = "removed"  # a moderator removed it: nobody sees it, the review keeps it as evidence
+
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     content = models.TextField()
@@ -23,6 +28,7 @@ class Message(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     # Kept on the row so the database itself can tell an empty message from a files-only one.
     attachment_count = models.PositiveSmallIntegerField(default=0)
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.VISIBLE)
 
     class Meta:
         ordering = ["id"]

@@ -28,6 +28,7 @@ from apps.core.errors import NotFound, ValidationFailed
 from apps.guilds.models import Channel, Member
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import (
+    ChannelAccess,
     access_channel,
     access_guild,
     guilds_of,
@@ -39,6 +40,18 @@ from apps.guilds.selectors import (
 from .models import Attachment, Message, Reaction, ReadState
 
 
+def shown_to(viewer: ChannelAccess | None) -> Q:
+    """The messages a viewer may see: visible ones, plus held ones (waiting for review) to their
+    author and to moderators (MANAGE_MESSAGES in the channel). Without a viewer, visible ones only.
+    Removed messages are seen by nobody here (the admin's review queue keeps them)."""
+    q = Q(visibility=Message.Visibility.VISIBLE)
+    if viewer is None:
+        return q
+    if viewer.permissions & Permission.MANAGE_MESSAGES:
+        return q | Q(visibility=Message.Visibility.HELD)
+    return q | Q(visibility=Message.Visibility.HELD, author_id=viewer.member.user_id)
+
+
 def _with_related(qs: QuerySet[Message]) -> QuerySet[Message]:
     return qs.select_related("author", "reply_to__author").prefetch_related(
         Prefetch("reactions", queryset=Reaction.objects.only("id", "message_id", "user_id", "emoji")),
@@ -46,15 +59,16 @@ def _with_related(qs: QuerySet[Message]) -> QuerySet[Message]:
     )
 
 
-def history(channel: Channel, *, before: int | None = None, after: int | None = None, around: int | None = None,
-            limit: int = 50) -> list[Message]:
-    """A page of a channel's messages, oldest first. One of before/after/around, or the newest page.
+def history(channel: Channel, *, viewer: ChannelAccess | None = None, before: int | None = None,
+            after: int | None = None, around: int | None = None, limit: int = 50) -> list[Message]:
+    """A page of a channel's messages the viewer may see (`shown_to`), oldest first. One of
+    before/after/around, or the newest page.
     Every branch is an index range scan on (channel, id), whatever the depth."""
     if sum(x is not None for x in (before, after, around)) > 1:
         raise ValidationFailed("Use only one of before, after and around.", code="invalid_cursor")
     if not 1 <= limit <= settings.HISTORY_PAGE_MAX:
         raise ValidationFailed.field("limit", f"Between 1 and {settings.HISTORY_PAGE_MAX}.")
-    base = _with_related(Message.objects.filter(channel=channel))
+    base = _with_related(Message.objects.filter(shown_to(viewer), channel=channel))
     # Ordering by (channel_id, id) and not id alone matches the composite index, so the planner
     # never walks the primary key backwards through other channels' rows.
     forward, backward = ("channel_id", "id"), ("-channel_id", "-id")
@@ -75,15 +89,16 @@ def history(channel: Channel, *, before: int | None = None, after: int | None = 
     return list(base.filter(id__lt=before).order_by(*backward)[:limit])[::-1]
 
 
-def message_in(channel: Channel, message_id: int) -> Message:
-    msg = _with_related(Message.objects.filter(channel=channel, pk=message_id)).first()
+def message_in(channel: Channel, message_id: int, *, viewer: ChannelAccess | None = None) -> Message:
+    msg = _with_related(Message.objects.filter(shown_to(viewer), channel=channel, pk=message_id)).first()
     if msg is None:
         raise NotFound(gettext("Unknown message."), code="unknown_message")
     return msg
 
 
-def pins(channel: Channel) -> list[Message]:
-    return list(_with_related(Message.objects.filter(channel=channel, pinned_at__isnull=False)).order_by("-pinned_at"))
+def pins(channel: Channel, *, viewer: ChannelAccess | None = None) -> list[Message]:
+    pinned = Message.objects.filter(shown_to(viewer), channel=channel, pinned_at__isnull=False)
+    return list(_with_related(pinned).order_by("-pinned_at"))
 
 
 def reaction_summary(message: Message, viewer_id: int | None) -> list[dict]:
@@ -108,7 +123,8 @@ def unread_counts(user, channel_ids: list[int], *, newest: dict[int, int | None]
     out = {cid: {"unread": 0, "mentions": 0} for cid in channel_ids}
     # Only channels whose newest message is past the read marker cost more queries.
     for cid in [c for c in channel_ids if (newest.get(c) or 0) > last_read.get(c, 0)]:
-        since = Message.objects.filter(channel_id=cid, id__gt=last_read.get(cid, 0)).exclude(author=user)
+        since = (Message.objects.filter(channel_id=cid, id__gt=last_read.get(cid, 0),
+                                        visibility=Message.Visibility.VISIBLE).exclude(author=user))
         ids = list(since.values_list("id", flat=True)[:100])
         mentions = Message.objects.filter(id__in=ids).filter(
             Q(mentions=user) | Q(mention_everyone=True) | Q(mention_roles__members__user=user)
@@ -251,7 +267,7 @@ def search_messages(member, *, q: str = "", author_id: int | None = None, channe
     channel_ids = searchable_channel_ids(member)
     if f["channel_id"] is not None:
         channel_ids = [c for c in channel_ids if c == f["channel_id"]]
-    qs = Message.objects.filter(channel_id__in=channel_ids)
+    qs = Message.objects.filter(_own_or_visible(member.user_id), channel_id__in=channel_ids)
     if f["author_id"] is not None:
         qs = qs.filter(author_id=f["author_id"])
     for key, op in (("before", "lt"), ("after", "gt")):
@@ -279,6 +295,12 @@ def search_messages(member, *, q: str = "", author_id: int | None = None, channe
     for msg in page:
         msg.snippet = _snippet(msg, words)
     return SearchPage(total=min(count, SEARCH_TOTAL_CAP), capped=count > SEARCH_TOTAL_CAP, messages=page)
+
+
+def _own_or_visible(user_id: int) -> Q:
+    """Search spans channels: held messages are found by their author only (moderators review
+    them in the queue)."""
+    return Q(visibility=Message.Visibility.VISIBLE) | Q(visibility=Message.Visibility.HELD, author_id=user_id)
 
 
 def _ranked_page(qs: QuerySet[Message], tsquery: str, *, limit: int, offset: int) -> tuple[list[int], int]:
@@ -383,7 +405,8 @@ def mentions_of(user, *, before: int | None = None, limit: int = 25, guild_id: i
     mentioned = (Q(id__in=Message.mentions.through.objects.filter(user=user).values("message_id"))
                  | Q(mention_everyone=True)
                  | Q(id__in=Message.mention_roles.through.objects.filter(role_id__in=role_ids).values("message_id")))
-    qs = Message.objects.filter(mentioned, channel_id__in=channel_ids).exclude(author=user)
+    qs = Message.objects.filter(mentioned, visibility=Message.Visibility.VISIBLE,
+                                channel_id__in=channel_ids).exclude(author=user)
     if before is not None:
         qs = qs.filter(id__lt=before)
     page = list(_search_related(qs, None).order_by("-id")[:limit])

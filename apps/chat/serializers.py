@@ -88,6 +88,8 @@ class MessageOut(serializers.Serializer):
     thread = ThreadSummaryOut(allow_null=True, help_text="The thread this message started, if any.")
     reactions = ReactionOut(many=True)
     attachments = AttachmentOut(many=True)
+    held = serializers.BooleanField(help_text="Hidden by moderation until reviewed: only its author and "
+                                    "moderators (MANAGE_MESSAGES) see it.")
     nonce = serializers.CharField(required=False)
 
 

@@ -22,6 +22,7 @@ from apps.core.errors import Conflict, Forbidden, PayloadTooLarge, RateLimited, 
 from apps.guilds.models import Channel, DMRecipient, Member, Role
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import ChannelAccess, access_channel, member_color
+from apps.moderation import hooks as moderation_hooks
 
 from . import events, markdown, media, thread_services
 from .models import Attachment, Message, Reaction, ReadState, attachment_path
@@ -52,12 +53,16 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
         "edited_at": msg.edited_at.isoformat() if msg.edited_at else None,
         "attachments": [attachment_payload(a) for a in msg.attachments.all()],
         "thread": getattr(msg, "thread_summary", None),
+        "held": msg.visibility == Message.Visibility.HELD,
         **({"nonce": nonce} if nonce else {}),
     }
 
 
 def _preview(msg: Message) -> str:
-    """A replied-to message as the quote above a reply shows it: plain text, mentions by name."""
+    """A replied-to message as the quote above a reply shows it: plain text, mentions by name.
+    A message moderation holds or removed is not quoted: the reply goes to everyone."""
+    if msg.visibility != Message.Visibility.VISIBLE:
+        return gettext("Message hidden by moderation.")
     users = {u.id: u.shown_name for u in msg.mentions.all()}
     roles = {r.id: r.name for r in msg.mention_roles.all()}
     return markdown.plain(msg.content, users=users, roles=roles)[:200]
@@ -117,6 +122,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
     access = access_channel(author, channel_id)
     thread = thread_services.check_can_post(access)
     access.require(Permission.SEND_MESSAGES)
+    moderation_hooks.check_message(access, content)
     reply = None
     if reply_to_id is not None:
         access.require(Permission.READ_MESSAGE_HISTORY)
@@ -145,6 +151,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
             thread_services.record_post(thread, msg)
         msg.author_color = member_color(access.member)
         events.to_channel(access.channel, events.MESSAGE_CREATE, message_payload(msg, nonce=nonce))
+        moderation_hooks.message_written(msg)  # after the event: delivery never waits for scoring
     return msg
 
 
@@ -155,6 +162,7 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     if message.author_id != actor.id:
         raise Forbidden(gettext("You can only edit your own messages."), code="not_author")
     access.require(Permission.SEND_MESSAGES)
+    moderation_hooks.check_message(access, content)
     content, mentions = _resolve_mentions(access, content)
     message.content = content
     message.content_html = markdown.render(content, users=mentions["users"], roles=mentions["roles"])
@@ -162,7 +170,8 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     message.save(update_fields=["content", "content_html", "edited_at"])
     message.mentions.set(list(mentions["users"]))
     message.author_color = member_color(access.member)
-    events.to_channel(access.channel, events.MESSAGE_UPDATE, message_payload(message))
+    _publish_update(message)
+    moderation_hooks.message_written(message)
     return message
 
 
@@ -175,6 +184,29 @@ def delete_message(*, actor, message: Message) -> None:
     message.delete()
     thread_services.record_delete(access.channel)
     events.to_channel(access.channel, events.MESSAGE_DELETE, {"id": message_id})
+
+
+def set_visibility(*, message: Message, visibility: str) -> Message:
+    """Hold a message for review, remove it, or make it visible again, and tell the sockets.
+    Precondition: the caller (apps.moderation.services) has checked the actor's rights."""
+    before = message.visibility
+    if before == visibility:
+        return message
+    message.visibility = visibility
+    message.save(update_fields=["visibility"])
+    channel = message.channel
+    if visibility == Message.Visibility.HELD:
+        # Everyone drops it; its author (told right after) keeps it, marked as held.
+        events.to_channel(channel, events.MESSAGE_DELETE, {"id": message.id, "held": True,
+                                                           "author_id": message.author_id})
+        if message.author_id:
+            events.to_user(message.author_id, events.MESSAGE_UPDATE,
+                           {**message_payload(_loaded(message.id)), "guild_id": channel.guild_id})
+    elif visibility == Message.Visibility.REMOVED:
+        events.to_channel(channel, events.MESSAGE_DELETE, {"id": message.id})
+    elif visibility == Message.Visibility.VISIBLE:
+        events.to_channel(channel, events.MESSAGE_UPDATE, {**message_payload(_loaded(message.id)), "restored": True})
+    return message
 
 
 def _check_emoji(emoji: str) -> str:
@@ -400,11 +432,25 @@ def process_attachment(attachment_id: int) -> str:
     return att.state
 
 
-def _publish_message_update(message_id: int) -> None:
+def _loaded(message_id: int) -> Message:
+    """A message with what its payload needs (its author's colour too)."""
     msg = Message.objects.select_related("author", "reply_to__author", "channel").get(pk=message_id)
     member = Member.objects.filter(guild_id=msg.channel.guild_id, user_id=msg.author_id).first()
     msg.author_color = member_color(member) if member else ""
-    events.to_channel(msg.channel, events.MESSAGE_UPDATE, message_payload(msg))
+    return msg
+
+
+def _publish_message_update(message_id: int) -> None:
+    msg = _loaded(message_id)
+    _publish_update(msg)
+
+
+def _publish_update(msg: Message) -> None:
+    """MESSAGE_UPDATE to whoever may see the message: the channel, or only its author while held."""
+    if msg.visibility == Message.Visibility.VISIBLE:
+        events.to_channel(msg.channel, events.MESSAGE_UPDATE, message_payload(msg))
+    elif msg.visibility == Message.Visibility.HELD and msg.author_id:
+        events.to_user(msg.author_id, events.MESSAGE_UPDATE, {**message_payload(msg), "guild_id": msg.channel.guild_id})
 
 
 def purge_stale_attachments(*, older_than: timedelta | None = None) -> int:

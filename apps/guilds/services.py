@@ -22,7 +22,7 @@ from .permissions import (
     Permission,
     can_act_on,
 )
-from .selectors import GuildAccess, access_guild, channel_permissions, top_position
+from .selectors import GuildAccess, access_guild, channel_permissions, moderator_access, top_position
 
 MAX_TIMEOUT = timedelta(days=28)
 MAX_INVITE_AGE = timedelta(days=7)
@@ -38,7 +38,10 @@ class InviteUnusable(DomainError):
 
 # --- helpers -------------------------------------------------------------------------------
 
-def _audit(guild: Guild, actor, action: str, *, target=None, reason: str = "", changes: dict | None = None) -> None:
+def record_audit(guild: Guild, actor, action: str, *, target=None, reason: str = "",
+                 changes: dict | None = None) -> None:
+    """Write one audit log entry. Every service that changes a guild, in any app, records here
+    (inside its transaction), so the log is the one place moderators look."""
     AuditLogEntry.objects.create(
         guild=guild, actor=actor, action=action, reason=reason[:512], changes=changes or {},
         target_type=type(target).__name__.lower() if target is not None else "",
@@ -101,7 +104,7 @@ def create_guild(*, owner, name: str, description: str = "", discoverable: bool 
     voice = Category.objects.create(guild=guild, name="Voice channels", position=1)
     Channel.objects.create(guild=guild, category=text, name="general", type=Channel.Type.TEXT, position=0)
     Channel.objects.create(guild=guild, category=voice, name="General", type=Channel.Type.VOICE, position=1)
-    _audit(guild, owner, "guild_create", target=guild)
+    record_audit(guild, owner, "guild_create", target=guild)
     events.to_user(owner.id, events.GUILD_CREATE, events.guild_payload(guild))
     return guild
 
@@ -126,7 +129,7 @@ def update_guild(*, actor, guild: Guild, name: str | None = None, description: s
         guild.icon = icon
         changes["icon"] = True
     guild.save()
-    _audit(guild, actor, "guild_update", target=guild, changes=changes)
+    record_audit(guild, actor, "guild_update", target=guild, changes=changes)
     events.to_guild(guild.id, events.GUILD_UPDATE, events.guild_payload(guild))
     return guild
 
@@ -151,7 +154,7 @@ def transfer_ownership(*, actor, guild: Guild, new_owner) -> Guild:
     guild = Guild.objects.select_for_update().get(pk=guild.pk)
     guild.owner = new_owner
     guild.save(update_fields=["owner"])
-    _audit(guild, actor, "guild_transfer", target=guild, changes={"owner_id": new_owner.id})
+    record_audit(guild, actor, "guild_transfer", target=guild, changes={"owner_id": new_owner.id})
     events.to_guild(guild.id, events.GUILD_UPDATE, events.guild_payload(guild))
     return guild
 
@@ -171,14 +174,14 @@ def create_category(*, actor, guild: Guild, name: str) -> Category:
     access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
     position = (Category.objects.filter(guild=guild).aggregate(m=Max("position"))["m"] or 0) + 1
     cat = Category.objects.create(guild=guild, name=_name(name), position=position)
-    _audit(guild, actor, "category_create", target=cat, changes={"name": cat.name})
+    record_audit(guild, actor, "category_create", target=cat, changes={"name": cat.name})
     return cat
 
 
 @transaction.atomic
 def delete_category(*, actor, category: Category) -> None:
     access_guild(actor, category.guild_id).require(Permission.MANAGE_CHANNELS)
-    _audit(category.guild, actor, "category_delete", target=category, changes={"name": category.name})
+    record_audit(category.guild, actor, "category_delete", target=category, changes={"name": category.name})
     category.delete()  # its channels keep living, uncategorised
 
 
@@ -209,7 +212,7 @@ def create_channel(*, actor, guild: Guild, name: str, type: str = Channel.Type.T
         guild=guild, category=category, name=_channel_name(name, type), type=type, topic=topic, nsfw=nsfw,
         slowmode_seconds=slowmode_seconds, user_limit=user_limit, position=position,
     )
-    _audit(guild, actor, "channel_create", target=channel, changes={"name": channel.name, "type": type})
+    record_audit(guild, actor, "channel_create", target=channel, changes={"name": channel.name, "type": type})
     events.to_guild(guild.id, events.CHANNEL_CREATE, events.channel_payload(channel))
     return channel
 
@@ -235,7 +238,7 @@ def update_channel(*, actor, channel: Channel, **changes) -> Channel:
     for f, v in changes.items():
         setattr(channel, f, v)
     channel.save()
-    _audit(channel.guild, actor, "channel_update", target=channel,
+    record_audit(channel.guild, actor, "channel_update", target=channel,
            changes={k: (v.id if isinstance(v, Category) else v) for k, v in changes.items()})
     events.to_guild(channel.guild_id, events.CHANNEL_UPDATE, events.channel_payload(channel))
     return channel
@@ -256,7 +259,7 @@ def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]
         ch = channels[cid]
         ch.position, ch.category_id = index, cat_id
     Channel.objects.bulk_update([channels[i] for i in ids], ["position", "category"])
-    _audit(guild, actor, "channel_reorder", changes={"order": ids})
+    record_audit(guild, actor, "channel_reorder", changes={"order": ids})
     for cid in ids:
         events.to_guild(guild.id, events.CHANNEL_UPDATE, events.channel_payload(channels[cid]))
     return sorted(channels.values(), key=lambda c: (c.position, c.id))
@@ -269,7 +272,7 @@ def delete_channel(*, actor, channel: Channel) -> None:
     if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
         raise MissingPermission("MANAGE_CHANNELS")
     payload = events.channel_payload(channel)
-    _audit(channel.guild, actor, "channel_delete", target=channel, changes={"name": channel.name})
+    record_audit(channel.guild, actor, "channel_delete", target=channel, changes={"name": channel.name})
     channel.delete()
     events.to_guild(payload["guild_id"], events.CHANNEL_DELETE, payload)
 
@@ -301,7 +304,7 @@ def create_role(*, actor, guild: Guild, name: str, permissions: int = 0, color=0
     Role.objects.filter(guild=guild, is_default=False).update(position=F("position") + 1)
     role = Role.objects.create(guild=guild, name=_name(name), permissions=permissions, color=_color(color),
                                hoist=hoist, mentionable=mentionable, position=1)
-    _audit(guild, actor, "role_create", target=role, changes={"name": role.name, "permissions": str(permissions)})
+    record_audit(guild, actor, "role_create", target=role, changes={"name": role.name, "permissions": str(permissions)})
     events.to_guild(guild.id, events.ROLE_CREATE, events.role_payload(role))
     return role
 
@@ -331,7 +334,7 @@ def update_role(*, actor, role: Role, name: str | None = None, permissions: int 
     if mentionable is not None:
         role.mentionable = changes["mentionable"] = bool(mentionable)
     role.save()
-    _audit(role.guild, actor, "role_update", target=role, changes=changes)
+    record_audit(role.guild, actor, "role_update", target=role, changes=changes)
     events.to_guild(role.guild_id, events.ROLE_UPDATE, events.role_payload(role))
     if "permissions" in changes:
         events.to_guild(role.guild_id, events.PERMISSIONS_CHANGED, {"guild_id": role.guild_id, "role_id": role.id})
@@ -353,7 +356,7 @@ def reorder_roles(*, actor, guild: Guild, order: list[int]) -> list[Role]:
     for rid, position in zip(order, slots, strict=True):
         roles[rid].position = position
     Role.objects.bulk_update([roles[r] for r in order], ["position"])
-    _audit(guild, actor, "role_reorder", changes={"order": order})
+    record_audit(guild, actor, "role_reorder", changes={"order": order})
     for rid in order:
         events.to_guild(guild.id, events.ROLE_UPDATE, events.role_payload(roles[rid]))
     return sorted(roles.values(), key=lambda r: -r.position)
@@ -367,7 +370,7 @@ def delete_role(*, actor, role: Role) -> None:
         raise ValidationFailed("The @everyone role cannot be deleted.", code="default_role")
     _check_role_below(access, role)
     payload = events.role_payload(role)
-    _audit(role.guild, actor, "role_delete", target=role, changes={"name": role.name})
+    record_audit(role.guild, actor, "role_delete", target=role, changes={"name": role.name})
     role.delete()
     events.to_guild(payload["guild_id"], events.ROLE_DELETE, payload)
     events.to_guild(payload["guild_id"], events.PERMISSIONS_CHANGED, {"guild_id": payload["guild_id"]})
@@ -376,7 +379,7 @@ def delete_role(*, actor, role: Role) -> None:
 # --- members -------------------------------------------------------------------------------
 
 def _member_roles_changed(actor, member: Member, action: str, role: Role) -> None:
-    _audit(member.guild, actor, action, target=member, changes={"role_id": role.id, "user_id": member.user_id})
+    record_audit(member.guild, actor, action, target=member, changes={"role_id": role.id, "user_id": member.user_id})
     events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
     events.to_user(member.user_id, events.PERMISSIONS_CHANGED, {"guild_id": member.guild_id})
 
@@ -436,7 +439,7 @@ def set_nickname(*, actor, member: Member, nickname: str) -> Member:
 @transaction.atomic
 def timeout_member(*, actor, member: Member, duration: timedelta | None, reason: str = "") -> Member:
     """Time a member out for `duration` (None lifts the timeout). They keep only reading rights."""
-    access = access_guild(actor, member.guild_id)
+    access = moderator_access(actor, member.guild_id)
     access.require(Permission.MODERATE_MEMBERS)
     _check_outranks(access, member, verb="time out")
     if duration is not None:
@@ -447,7 +450,7 @@ def timeout_member(*, actor, member: Member, duration: timedelta | None, reason:
             raise Forbidden("Administrators cannot be timed out.", code="role_hierarchy")
     member.timed_out_until = timezone.now() + duration if duration else None
     member.save(update_fields=["timed_out_until"])
-    _audit(member.guild, actor, "member_timeout" if duration else "member_timeout_lift", target=member,
+    record_audit(member.guild, actor, "member_timeout" if duration else "member_timeout_lift", target=member,
            reason=reason, changes={"user_id": member.user_id,
                                    "until": member.timed_out_until.isoformat() if duration else None})
     events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
@@ -472,18 +475,18 @@ def leave_guild(*, user, guild: Guild) -> None:
 
 @transaction.atomic
 def kick_member(*, actor, member: Member, reason: str = "") -> None:
-    access = access_guild(actor, member.guild_id)
+    access = moderator_access(actor, member.guild_id)
     access.require(Permission.KICK_MEMBERS)
     if member.user_id == actor.id:
         raise ValidationFailed("You cannot kick yourself; leave the guild instead.", code="self_action")
     _check_outranks(access, member, verb="kick")
-    _audit(member.guild, actor, "member_kick", target=member, reason=reason, changes={"user_id": member.user_id})
+    record_audit(member.guild, actor, "member_kick", target=member, reason=reason, changes={"user_id": member.user_id})
     _remove_member(member)
 
 
 @transaction.atomic
 def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_days: int = 0) -> Ban:
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     access.require(Permission.BAN_MEMBERS)
     if user.id == actor.id:
         raise ValidationFailed("You cannot ban yourself.", code="self_action")
@@ -499,7 +502,7 @@ def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_da
     ban, created = Ban.objects.get_or_create(guild=guild, user=user, defaults={"reason": reason, "banned_by": actor})
     if not created:
         raise Conflict("That user is already banned.", code="already_banned")
-    _audit(guild, actor, "member_ban", target=ban, reason=reason,
+    record_audit(guild, actor, "member_ban", target=ban, reason=reason,
            changes={"user_id": user.id, "delete_message_days": delete_message_days})
     # Announced while the banned user's sockets still listen to the guild: they learn why they leave.
     events.to_guild(guild.id, events.BAN_ADD, {"guild_id": guild.id, "user_id": user.id})
@@ -514,7 +517,7 @@ def unban_member(*, actor, guild: Guild, user) -> None:
     deleted, _ = Ban.objects.filter(guild=guild, user=user).delete()
     if not deleted:
         raise NotFound("That user is not banned.")
-    _audit(guild, actor, "member_unban", changes={"user_id": user.id})
+    record_audit(guild, actor, "member_unban", changes={"user_id": user.id})
     events.to_guild(guild.id, events.BAN_REMOVE, {"guild_id": guild.id, "user_id": user.id})
 
 
@@ -541,7 +544,7 @@ def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role 
     lookup = {"role": role} if role is not None else {"member": member}
     ow, _ = PermissionOverwrite.objects.update_or_create(channel=channel, **lookup,
                                                         defaults={"allow": allow, "deny": deny})
-    _audit(channel.guild, actor, "overwrite_set", target=channel,
+    record_audit(channel.guild, actor, "overwrite_set", target=channel,
            changes={"target_type": ow.target_type, "target_id": ow.target_id, "allow": str(allow), "deny": str(deny)})
     events.to_guild(channel.guild_id, events.PERMISSIONS_CHANGED,
                     {"guild_id": channel.guild_id, "channel_id": channel.id})
@@ -556,7 +559,7 @@ def delete_overwrite(*, actor, overwrite: PermissionOverwrite) -> None:
         raise MissingPermission("MANAGE_ROLES")
     if overwrite.role_id and not overwrite.role.is_default:
         _check_role_below(access, overwrite.role)
-    _audit(channel.guild, actor, "overwrite_delete", target=channel,
+    record_audit(channel.guild, actor, "overwrite_delete", target=channel,
            changes={"target_type": overwrite.target_type, "target_id": overwrite.target_id})
     overwrite.delete()
     events.to_guild(channel.guild_id, events.PERMISSIONS_CHANGED,
@@ -595,7 +598,7 @@ def create_invite(*, actor, guild: Guild, channel: Channel | None = None, max_us
             continue
     else:
         raise Conflict("Could not allocate an invite code; try again.", code="invite_code")
-    _audit(guild, actor, "invite_create", target=invite, changes={"code": invite.code})
+    record_audit(guild, actor, "invite_create", target=invite, changes={"code": invite.code})
     events.to_guild(guild.id, events.INVITE_CREATE, events.invite_payload(invite))
     return invite
 
@@ -608,7 +611,7 @@ def revoke_invite(*, actor, invite: Invite) -> Invite:
     if invite.revoked_at is None:
         invite.revoked_at = timezone.now()
         invite.save(update_fields=["revoked_at"])
-        _audit(invite.guild, actor, "invite_revoke", target=invite, changes={"code": invite.code})
+        record_audit(invite.guild, actor, "invite_revoke", target=invite, changes={"code": invite.code})
         events.to_guild(invite.guild_id, events.INVITE_DELETE, events.invite_payload(invite))
     return invite
 
@@ -630,7 +633,7 @@ def join_by_invite(*, user, code: str) -> Member:
         raise Forbidden("You are banned from this guild.", code="banned")
     member = Member.objects.create(guild=invite.guild, user=user)
     Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
-    _audit(invite.guild, user, "member_join", target=member, changes={"invite": invite.code})
+    record_audit(invite.guild, user, "member_join", target=member, changes={"invite": invite.code})
     events.to_guild(invite.guild_id, events.MEMBER_ADD, events.member_payload(member))
     events.to_user(user.id, events.GUILD_CREATE, events.guild_payload(invite.guild))
     return member

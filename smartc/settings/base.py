@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.realtime",
     "apps.dms",
     "apps.tracks",
+    "apps.moderation",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,14 @@ PRESENCE_BATCH_SECONDS = env.float("PRESENCE_BATCH_SECONDS", default=1.0)
 MEMBER_LIST_LIMIT = env.int("MEMBER_LIST_LIMIT", default=1000)
 MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=4000)
 HISTORY_PAGE_MAX = 100
+
+# --- Moderation ---
+# The toxicity scorer (a dotted path to a class with `name` and `score(texts) -> [0..1]`).
+MODERATION_SCORER = env("MODERATION_SCORER", default="apps.moderation.scoring.ProfanityCheckScorer")
+# Defaults for guilds that set none: from REVIEW a message goes to the review queue, from HIDE it is
+# also hidden from everyone but its author until a moderator decides.
+MODERATION_REVIEW_THRESHOLD = env.float("MODERATION_REVIEW_THRESHOLD", default=0.5)
+MODERATION_HIDE_THRESHOLD = env.float("MODERATION_HIDE_THRESHOLD", default=0.9)
 
 # --- Static and media files ---
 STATIC_URL = "/static/"

@@ -290,6 +290,10 @@ class ChatPage {
     }
     if (m.reply_to) li.classList.add("has-reply");
     if (m.pinned) li.classList.add("pinned");
+    if (m.held) {
+      li.classList.add("held");
+      li.title = this.t.held;
+    }
     if (author?.id !== this.userId && this.mentionsMe(m)) li.classList.add("mentioned");
 
     if (m.reply_to) li.append(this.renderReplyPreview(m.reply_to));
@@ -317,6 +321,7 @@ class ChatPage {
 
   fillContent(node, m) {
     node.innerHTML = m.content_html; // sanitised server-side (nh3)
+    if (m.held) node.append(" ", h("span", { class: "msg-held", text: this.t.held }));
     if (m.edited_at) {
       const edited = new Date(m.edited_at);
       node.append(" ", h("span", { class: "msg-edited", title: this.fullFormat.format(edited), text: this.t.edited }));
@@ -426,10 +431,13 @@ class ChatPage {
     g.on("MESSAGE_CREATE", (m) => this.onMessageCreate(m));
     g.on("MESSAGE_UPDATE", (m) => {
       if (m.channel_id !== this.channelId) return;
-      if (this.messages.has(m.id)) this.upsert(m);
+      // A held message approved by a moderator comes back ("restored") to those who dropped it.
+      if (this.messages.has(m.id) || m.restored) this.upsert(m);
       this.refreshReplyPreviews(m);
     });
     g.on("MESSAGE_DELETE", (d) => {
+      // Held for review: its author keeps it (a MESSAGE_UPDATE marks it held right after).
+      if (d.held && d.author_id === this.userId) return;
       if (d.channel_id === this.channelId) this.removeMessage(d.id);
     });
     g.on("MESSAGE_REACTION_ADD", (d) => this.onReaction(d, +1));

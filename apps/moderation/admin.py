@@ -1,0 +1,150 @@
+"""The review queue (behind 2FA). Every action is a door onto a service: the service checks the
+moderator's rights in the guild (the permission engine; superusers act everywhere), writes the
+decision and its audit log entry, and tells the sockets. Nothing here writes a model."""
+import csv
+
+from django.contrib import admin, messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import DomainError
+
+from . import selectors, services
+from .models import AutomodRule, Flag, Thresholds, Warning
+
+
+def _decide(modeladmin, request, queryset, decide, done: str):
+    ok = 0
+    for flag in queryset.select_related("channel"):
+        try:
+            decide(flag)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"#{flag.pk}: {exc.message}", messages.ERROR)
+        else:
+            ok += 1
+    if ok:
+        modeladmin.message_user(request, done % {"n": ok}, messages.SUCCESS)
+
+
+def _removal(sanction: str | None, description):
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        _decide(modeladmin, request, queryset,
+                lambda flag: services.remove(actor=request.user, flag=flag, sanction=sanction),
+                gettext("%(n)s message(s) removed."))
+
+    action.__name__ = f"remove_{sanction}" if sanction else "remove"
+    return action
+
+
+@admin.action(description=_("Approve: not toxic, show the message again"), permissions=["change"])
+def approve(modeladmin, request, queryset):
+    _decide(modeladmin, request, queryset, lambda flag: services.approve(actor=request.user, flag=flag),
+            gettext("%(n)s message(s) approved."))
+
+
+@admin.action(description=_("Export the labelled decisions as CSV"), permissions=["view"])
+def export_csv(modeladmin, request, queryset):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="moderation-labels.csv"'
+    out = csv.writer(response)
+    out.writerow(["id", "text", "score", "scorer", "label", "decided_at"])
+    for flag in selectors.labelled(queryset):
+        out.writerow([flag.id, flag.content, f"{flag.score:.4f}", flag.scorer, flag.label, flag.decided_at.isoformat()])
+    return response
+
+
+@admin.register(Flag)
+class FlagAdmin(admin.ModelAdmin):
+    list_display = ("id", "score_shown", "state", "auto_hidden", "author", "guild", "channel", "excerpt",
+                    "created_at", "label")
+    list_filter = ("state", "auto_hidden", "label", "created_at")
+    search_fields = ("content", "author__username", "guild__name", "channel__name")
+    list_select_related = ("author", "guild", "channel")
+    ordering = ("-id",)
+    date_hierarchy = "created_at"
+    actions = [approve, _removal(None, _("Remove: toxic")), _removal("warn", _("Remove and warn the author")),
+               _removal("timeout_1h", _("Remove and time the author out for 1 hour")),
+               _removal("timeout_1d", _("Remove and time the author out for 1 day")),
+               _removal("kick", _("Remove and kick the author")),
+               _removal("ban", _("Remove and ban the author")), export_csv]
+    fields = ("content", "score", "scorer", "state", "auto_hidden", "label", "author", "guild", "channel",
+              "message", "created_at", "scored_at", "decided_at", "decided_by")
+    readonly_fields = fields
+    change_form_template = "admin/moderation/flag/change_form.html"
+
+    @admin.display(description=_("score"), ordering="score")
+    def score_shown(self, obj):
+        return f"{obj.score:.2f}"
+
+    @admin.display(description=_("message"))
+    def excerpt(self, obj):
+        return obj.content[:120]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        # The list opens on the queue (what waits for a decision); the filters reach the rest.
+        if request.method == "GET" and not request.GET:
+            return HttpResponseRedirect(f"{request.path}?state__exact={Flag.State.OPEN}")
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        flag = self.get_object(request, object_id)
+        # Every field is read-only: decisions are the buttons below, not a form to save.
+        extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+                 "context_messages": selectors.context_around(flag) if flag else [], "flag": flag,
+                 "decisions": [(name, action.short_description) for name, action in
+                               ((a.__name__, a) for a in self.actions) if name != "export_csv"]}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+
+@admin.register(Thresholds)
+class ThresholdsAdmin(admin.ModelAdmin):
+    list_display = ("guild", "channel", "review_at", "hide_at")
+    list_select_related = ("guild", "channel")
+    search_fields = ("guild__name", "channel__name")
+    readonly_fields = ("guild", "channel", "review_at", "hide_at")
+
+    def has_add_permission(self, request):
+        return False  # guild managers set them through the service (MANAGE_GUILD)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Warning)
+class WarningAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "guild", "user", "moderator", "reason")
+    list_select_related = ("guild", "user", "moderator")
+    search_fields = ("user__username", "guild__name", "reason")
+    readonly_fields = ("guild", "user", "moderator", "reason", "flag", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AutomodRule)
+class AutomodRuleAdmin(admin.ModelAdmin):
+    """Read-only: guild managers write rules through the API, where patterns are checked for safety."""
+
+    list_display = ("name", "guild", "action", "enabled", "created_at")
+    list_filter = ("action", "enabled")
+    search_fields = ("name", "guild__name", "reason")
+    list_select_related = ("guild",)
+    readonly_fields = ("guild", "name", "action", "reason", "keywords", "patterns", "exempt_roles",
+                       "exempt_channels", "enabled", "created_by", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

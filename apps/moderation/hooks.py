@@ -1,0 +1,23 @@
+"""The one place chat calls into moderation. Explicit calls from the chat service, not signals, so
+a reader of send_message sees that scoring follows."""
+from django.db import transaction
+
+
+def message_written(message) -> None:
+    """A guild message was sent or edited: score it once the write commits. Call it after the
+    message's event was published: on_commit callbacks run in order, so delivery never waits for
+    the scorer. Direct messages are not scored (no guild moderators review them)."""
+    if message.channel.guild_id is None or not message.content:
+        return
+    from . import tasks
+
+    message_id = message.id
+    transaction.on_commit(lambda: tasks.score_message.delay(message_id))
+
+
+def check_message(access, content: str) -> None:
+    """Before a guild message is saved: refuse it (`automod_blocked`, with the rule's reason) if it
+    breaks one of the guild's blocking automod rules."""
+    from . import services
+
+    services.check_message(access=access, content=content)

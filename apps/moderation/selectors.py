@@ -1,0 +1,63 @@
+"""Reads of moderation: the thresholds that apply to a channel, a flagged message's surroundings,
+the labelled decisions."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from apps.chat.models import Message
+from apps.guilds.models import Channel
+
+from . import automod
+from .models import AutomodRule, Flag, Thresholds
+
+
+def thresholds_for(channel: Channel) -> tuple[float, float]:
+    """(review_at, hide_at) for a channel: its own override, else its guild's (a thread: its
+    parent's), else the site's defaults."""
+    channel_id = channel.parent_id or channel.id
+    rows = {t.channel_id: t for t in Thresholds.objects.filter(Q(channel_id=channel_id) | Q(channel__isnull=True),
+                                                               guild_id=channel.guild_id)}
+    found = rows.get(channel_id) or rows.get(None)
+    if found is not None:
+        return found.review_at, found.hide_at
+    return settings.MODERATION_REVIEW_THRESHOLD, settings.MODERATION_HIDE_THRESHOLD
+
+
+def context_around(flag: Flag, *, n: int = 5) -> list[Message]:
+    """The flagged message with up to `n` messages before and after it in its channel, every
+    visibility included (a reviewer sees what the members saw and what was held)."""
+    if flag.message_id is None:
+        return []
+    base = Message.objects.filter(channel_id=flag.channel_id).select_related("author")
+    before = list(base.filter(id__lt=flag.message_id).order_by("-channel_id", "-id")[:n])[::-1]
+    after = list(base.filter(id__gte=flag.message_id).order_by("channel_id", "id")[: n + 1])
+    return before + after
+
+
+def labelled(qs: QuerySet[Flag] | None = None) -> QuerySet[Flag]:
+    """Decided flags (a label given by a moderator), oldest decision first: training data."""
+    qs = Flag.objects.all() if qs is None else qs
+    return qs.exclude(label="").filter(decided_at__isnull=False).order_by("decided_at", "id")
+
+
+def automod_rules(guild_id: int) -> list[AutomodRule]:
+    return list(AutomodRule.objects.filter(guild_id=guild_id, enabled=True)
+                .prefetch_related("exempt_roles", "exempt_channels"))
+
+
+def matching_rule(rules: list[AutomodRule], *, channel: Channel, role_ids: set[int], text: str,
+                  action: str) -> AutomodRule | None:
+    """The first rule of `action` that the text breaks, skipping rules the channel (or a thread's
+    parent) or one of the author's roles is exempt from."""
+    channel_ids = {channel.id, channel.parent_id}
+    for rule in rules:
+        if rule.action != action:
+            continue
+        if any(c.id in channel_ids for c in rule.exempt_channels.all()):
+            continue
+        if any(r.id in role_ids for r in rule.exempt_roles.all()):
+            continue
+        if automod.matches(rule, text):
+            return rule
+    return None

@@ -1,0 +1,18 @@
+"""Moderation work on the `moderation` queue: thin doors onto services, taking ids."""
+from celery import shared_task
+from django.db import DatabaseError
+
+from . import services
+
+TRANSIENT = (DatabaseError, ConnectionError, TimeoutError)
+RETRIES = 5
+
+
+@shared_task(name="moderation.score_message", bind=True, max_retries=RETRIES, acks_late=True)
+def score_message(self, message_id: int) -> str:
+    """Idempotent: a message already scored with its current text is left as it is."""
+    try:
+        flag = services.score_message(message_id=message_id)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
+    return flag.state if flag else "skipped"

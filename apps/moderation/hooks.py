@@ -1,6 +1,11 @@
 """The one place chat calls into moderation. Explicit calls from the chat service, not signals, so
 a reader of send_message sees that scoring follows."""
+import logging
+
 from django.db import transaction
+from kombu.exceptions import OperationalError
+
+log = logging.getLogger(__name__)
 
 
 def message_written(message) -> None:
@@ -12,7 +17,16 @@ def message_written(message) -> None:
     from . import tasks
 
     message_id = message.id
-    transaction.on_commit(lambda: tasks.score_message.delay(message_id))
+
+    def enqueue():
+        # The message is stored and delivered: a broker that is down must not turn the send into
+        # an error, nor hold it up. The message then goes unscored (automod has already run).
+        try:
+            tasks.score_message.apply_async((message_id,), retry=False)
+        except (OperationalError, OSError):
+            log.warning("message %s was not queued for scoring: the broker is unavailable", message_id)
+
+    transaction.on_commit(enqueue)
 
 
 def check_message(access, content: str) -> None:

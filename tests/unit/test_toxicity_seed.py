@@ -48,7 +48,7 @@ def load(name):
     with FILES[name].open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader)
-        rows = [dict(zip(header, values)) for values in reader]
+        rows = [dict(zip(header, values, strict=True)) for values in reader]
     return header, rows
 
 

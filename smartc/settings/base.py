@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.realtime",
     "apps.dms",
     "apps.tracks",
+    "apps.rtc",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,21 @@ PRESENCE_BATCH_SECONDS = env.float("PRESENCE_BATCH_SECONDS", default=1.0)
 MEMBER_LIST_LIMIT = env.int("MEMBER_LIST_LIMIT", default=1000)
 MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=4000)
 HISTORY_PAGE_MAX = 100
+
+# --- Voice and video rooms (docs/voice.md) ---
+# ICE servers every client gets as they are (STUN), as JSON: [{"urls": ["stun:stun.example.org:3478"]}].
+RTC_ICE_SERVERS = env.json("RTC_ICE_SERVERS", default=[])
+# coturn with `use-auth-secret`: each user gets a username and password valid for TURN_TTL seconds.
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SECRET = env("TURN_SECRET", default="")
+TURN_TTL = env.int("TURN_TTL", default=3600)
+# Rooms up to this many participants are a full mesh (each browser sends to every other one).
+RTC_MESH_MAX = env.int("RTC_MESH_MAX", default=4)
+# The Janus SFU for larger rooms; unset, a room never grows past RTC_MESH_MAX.
+JANUS_URL = env("JANUS_URL", default="")
+# Under the gateway's frame limit (GATEWAY_MAX_FRAME_BYTES), so an oversized SDP gets an error
+# frame and the socket stays open; a browser's audio+video offer is 5-10 KB.
+RTC_MAX_SDP_BYTES = env.int("RTC_MAX_SDP_BYTES", default=12 * 1024)
 
 # --- Static and media files ---
 STATIC_URL = "/static/"

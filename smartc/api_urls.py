@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("apps.chat.api_urls")),
     path("", include("apps.dms.api_urls")),
     path("", include("apps.tracks.api_urls")),
+    path("", include("apps.rtc.api_urls")),
 ]

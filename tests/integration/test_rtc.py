@@ -372,3 +372,26 @@ async def test_a_moderator_moves_and_disconnects_a_participant(guild, owner, ali
             await state_update(gw, alice, channel_id=None)
         status, body = await db(patch_voice)(owner, guild, alice, {"mute": True})
         assert status == 409 and body["error"]["code"] == "not_in_voice"
+
+
+# --- pages and REST ----------------------------------------------------------------------------------
+
+def test_a_voice_channel_opens_the_voice_room_page(guild, alice, voice, owner):
+    page = api_client(alice).get(f"/guilds/{guild.id}/channels/{voice.id}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="voice"' in html and 'data-can-connect="true"' in html and "Join voice" in html
+    assert 'data-can-mute-members="false"' in html
+    assert 'data-can-mute-members="true"' in api_client(owner).get(f"/guilds/{guild.id}/channels/{voice.id}") \
+        .content.decode()
+
+
+def test_ice_servers_need_a_login_and_carry_a_fresh_turn_credential(alice, settings):
+    settings.TURN_URLS = ["turn:turn.example.org:3478"]
+    settings.TURN_SECRET = "secret"
+    settings.TURN_TTL = 120
+    assert Client().get("/api/rtc/ice-servers").status_code in (401, 403)
+    body = api_client(alice).get("/api/rtc/ice-servers").json()
+    assert body["ttl"] == 120
+    (relay,) = body["ice_servers"]
+    assert relay["urls"] == ["turn:turn.example.org:3478"] and relay["username"].endswith(f":{alice.id}")

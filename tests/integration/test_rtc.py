@@ -204,6 +204,40 @@ async def test_closing_the_socket_removes_the_participant_for_the_others(guild, 
 
 
 @run_async
+async def test_a_participant_whose_heartbeats_stop_is_removed_and_one_who_beats_stays(guild, alice, bob, voice,
+                                                                                       settings):
+    settings.GATEWAY_HEARTBEAT_INTERVAL_MS = 1000  # the watchdog closes a silent socket after 1.5 s
+    async with gateway(alice) as a, gateway(bob) as b:
+        await join(a, voice)
+        await join(b, voice)
+        # bob's browser keeps beating; alice's has hung. The watchdog closes her socket (4009), the
+        # server then tells the application the connection ended, and bob sees her go.
+        left = closed = None
+        while left is None:
+            await b.send(1, b.seq)
+            while (f := await b.frame())["op"] != 11:
+                if f["t"] == "VOICE_STATE_UPDATE" and f["d"]["channel_id"] is None:
+                    left = f["d"]
+            await asyncio.sleep(0.1)
+            while closed is None and not a.comm.output_queue.empty():
+                out = a.comm.output_queue.get_nowait()
+                if out["type"] == "websocket.close":
+                    closed = out["code"]
+                    await a.comm.send_input({"type": "websocket.disconnect", "code": closed})
+        assert closed == 4009
+        assert left["user_id"] == alice.id
+        for _ in range(6):  # past the heartbeat deadline again: bob's beats keep him in
+            await b.send(1, b.seq)
+            while (await b.frame())["op"] != 11:
+                pass
+            await asyncio.sleep(0.3)
+        await b.send(REQUEST_STATES, {"guild_id": guild.id})
+        while (f := await b.frame())["op"] == 11 or f["t"] != "VOICE_STATES":
+            pass
+        assert [s["user_id"] for s in f["d"]["voice_states"]] == [bob.id]
+
+
+@run_async
 async def test_joining_from_another_tab_replaces_the_first_session(guild, alice, bob, voice):
     async with gateway(bob) as b, gateway(alice) as first, gateway(alice) as second:
         await join(first, voice)

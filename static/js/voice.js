@@ -88,15 +88,18 @@ class VoiceRoom {
 
   onStateUpdate(d) {
     if (d.user_id === this.userId && this.joined) {
-      if (d.session_id !== this.sessionId) return this.hangUp(this.i18n.otherTab);
-      if (d.channel_id === null) return this.hangUp(this.i18n.disconnected);
-      if (d.channel_id !== this.channelId) {
+      if (d.session_id !== this.sessionId) {
+        this.hangUp(this.i18n.otherTab);
+      } else if (d.channel_id === null) {
+        this.hangUp(this.i18n.disconnected);
+      } else if (d.channel_id !== this.channelId) {
         // Moved by a moderator: follow to the other room and join it from there.
         this.hangUp(this.i18n.moved);
         location.href = `/guilds/${this.guildId}/channels/${d.channel_id}?join=1`;
         return;
+      } else {
+        this.applyServerFlags(d);
       }
-      this.applyServerFlags(d);
     }
     if (d.channel_id === this.channelId) {
       this.states.set(d.user_id, d);

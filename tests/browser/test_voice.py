@@ -105,7 +105,7 @@ def tile(page, user):
     return page.locator(f'.voice-tile[data-user-id="{user.id}"]')
 
 
-def test_two_then_three_participants_talk_directly_and_a_closed_tab_leaves(live_url, new_media_page, room):
+def test_participants_talk_directly_a_closed_tab_leaves_and_a_moderator_disconnects(live_url, new_media_page, room):
     ada, bo, cy, voice = room["ada"], room["bo"], room["cy"], room["voice"]
     page_ada = new_media_page()
     errors = open_voice(page_ada, live_url, ada, voice)
@@ -145,8 +145,20 @@ def test_two_then_three_participants_talk_directly_and_a_closed_tab_leaves(live_
         wait_connected(page, 1)
         expect(page.locator("#voice")).to_have_attribute("data-quality", "2")
 
-    # Leaving by the button: Bo's tile goes away for Ada.
-    page_bo.click("#voice-leave")
-    expect(tile(page_ada, bo)).to_have_count(0)
+    # Ada owns the guild: she mutes Bo for everyone, then disconnects him; his browser leaves the call.
+    tile(page_ada, bo).locator('button[data-action="mute"]').click()
+    for page in (page_ada, page_bo):
+        expect(tile(page, bo).locator(".voice-flags")).to_have_text("Muted by a moderator")
+    assert page_bo.evaluate("window.smartcVoice.local.getAudioTracks()[0].enabled") is False
+    tile(page_ada, bo).locator('button[data-action="disconnect"]').click()
     expect(page_bo.locator("#voice")).to_have_attribute("data-voice", "idle")
+    expect(page_bo.locator("#voice-status")).to_have_text("You were disconnected from the voice channel.")
+    expect(tile(page_ada, bo)).to_have_count(0)
+    assert page_bo.evaluate("window.smartcVoice.peers.size") == 0
+    expect(page_ada.locator("#voice")).to_have_attribute("data-quality", "1")
+
+    # Ada leaves by the button: the room is empty for Bo, who still has the page open.
+    page_ada.click("#voice-leave")
+    expect(tile(page_bo, ada)).to_have_count(0)
+    expect(page_bo.locator("#voice-empty")).to_be_visible()
     assert errors == []

@@ -70,7 +70,8 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
     room = [s for s in store().states(channel.guild_id) if s["channel_id"] == channel.id]
     return {"guild_id": channel.guild_id, "channel_id": channel.id, "session_id": session_id,
             "topology": quality.topology_for(len(room)), "quality": quality.step_for(len(room)),
-            "ice_servers": turn.ice_servers(user.id), "voice_states": [ev.voice_state(s) for s in room],
+            "ice_servers": turn.ice_servers(user.id), "ice_transport_policy": settings.RTC_ICE_TRANSPORT_POLICY,
+            "voice_states": [ev.voice_state(s) for s in room],
             "self": ev.voice_state(result.state)}
 
 

@@ -195,6 +195,8 @@ RTC_ICE_SERVERS = env.json("RTC_ICE_SERVERS", default=[])
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_SECRET = env("TURN_SECRET", default="")
 TURN_TTL = env.int("TURN_TTL", default=3600)
+# "relay" makes browsers use TURN only (no direct path: peers never learn each other's addresses).
+RTC_ICE_TRANSPORT_POLICY = env("RTC_ICE_TRANSPORT_POLICY", default="all")
 # Rooms up to this many participants are a full mesh (each browser sends to every other one).
 RTC_MESH_MAX = env.int("RTC_MESH_MAX", default=4)
 # The Janus SFU for larger rooms; unset, a room never grows past RTC_MESH_MAX.

@@ -36,6 +36,7 @@ class VoiceRoom {
     this.joined = false;
     this.sessionId = null;
     this.iceServers = [];
+    this.icePolicy = "all";
     this.quality = null;
     this.selfMute = false;
     this.selfVideo = false;
@@ -116,6 +117,7 @@ class VoiceRoom {
     this.joined = true;
     this.sessionId = d.session_id;
     this.iceServers = d.ice_servers || [];
+    this.icePolicy = d.ice_transport_policy === "relay" ? "relay" : "all";
     this.quality = d.quality;
     this.onStates(d.voice_states);
     this.applyServerFlags(d.self);
@@ -211,7 +213,7 @@ class VoiceRoom {
 
   peer(userId) {
     if (this.peers.has(userId)) return this.peers.get(userId);
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.icePolicy });
     const link = { polite: this.userId < userId, makingOffer: false, ignoreOffer: false, chain: Promise.resolve(),
                    stream: new MediaStream() };
     this.peers.set(userId, pc);

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import CHROMIUM
 from tests.browser.test_chat import in_worker_thread
 from tests.factories import PASSWORD, UserFactory, add_member, make_guild
+from tests.servers import coturn, running_server
 
 pytestmark = [pytest.mark.browser]
 
@@ -101,6 +102,22 @@ def wait_media_from_everyone(page, peers: int):
     raise AssertionError(f"media did not flow from every peer: {stats}")
 
 
+SELECTED_CANDIDATES = """async () => {
+  const out = [];
+  for (const pc of window.smartcVoice.peers.values()) {
+    const stats = new Map();
+    (await pc.getStats()).forEach((r) => stats.set(r.id, r));
+    for (const r of stats.values()) {
+      if (r.type === "transport" && r.selectedCandidatePairId) {
+        const pair = stats.get(r.selectedCandidatePairId);
+        out.push([stats.get(pair.localCandidateId).candidateType, stats.get(pair.remoteCandidateId).candidateType]);
+      }
+    }
+  }
+  return out;
+}"""
+
+
 def tile(page, user):
     return page.locator(f'.voice-tile[data-user-id="{user.id}"]')
 
@@ -162,3 +179,22 @@ def test_participants_talk_directly_a_closed_tab_leaves_and_a_moderator_disconne
     expect(tile(page_bo, ada)).to_have_count(0)
     expect(page_bo.locator("#voice-empty")).to_be_visible()
     assert errors == []
+
+
+def test_a_relay_only_call_goes_through_coturn_with_the_apps_credentials(new_media_page, room):
+    """With RTC_ICE_TRANSPORT_POLICY=relay the browsers may only use TURN: the call connects (and
+    media flows) only if coturn accepts the credentials the app signed with the shared secret."""
+    ada, bo, voice = room["ada"], room["bo"], room["voice"]
+    secret = "a-secret-shared-with-coturn"
+    with coturn(secret=secret) as turn_url, running_server(env={
+            "TURN_URLS": turn_url, "TURN_SECRET": secret, "TURN_TTL": "300",
+            "RTC_ICE_TRANSPORT_POLICY": "relay"}) as url:
+        page_ada, page_bo = new_media_page(), new_media_page()
+        errors = open_voice(page_ada, url, ada, voice) + open_voice(page_bo, url, bo, voice)
+        join(page_ada)
+        join(page_bo)
+        for page in (page_ada, page_bo):
+            wait_connected(page, 1)
+            wait_media_from_everyone(page, 1)
+            assert page.evaluate(SELECTED_CANDIDATES) == [["relay", "relay"]]
+        assert errors == []

@@ -401,6 +401,7 @@ class GatewayConsumer:
             return None
         before = self.visible[guild_id]
         channels = await self._recompute(guild_id)
+        await self._recheck_voice(guild_id)
         channel_id = d.get("channel_id")
         if channels is None or (channel_id is not None and channel_id not in before | self.visible[guild_id]):
             return None  # only those who could, or now can, see the channel hear about it
@@ -410,6 +411,7 @@ class GatewayConsumer:
         guild_id = d["guild_id"]
         if guild_id in self.visible and (t != ge.MEMBER_UPDATE or d["user_id"] == self.user.id):
             await self._recompute(guild_id)
+            await self._recheck_voice(guild_id)
         return await self._if_visible(t, d)
 
     async def _on_channel_change(self, t, d):
@@ -498,6 +500,12 @@ class GatewayConsumer:
     async def _leave(self, group: str):
         self.joined.discard(group)
         await hub.hub().discard(group, self)
+
+    async def _recheck_voice(self, guild_id: int):
+        """A participant who lost CONNECT in their channel leaves it (the rest of the guild pays nothing)."""
+        if self.voice == guild_id and not await self._call(rtc.recheck_voice, user=self.user,
+                                                           session_id=self.session_id, guild_id=guild_id):
+            self.voice = None
 
     async def _forget(self, guild_id: int):
         self.visible.pop(guild_id, None)

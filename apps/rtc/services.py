@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext
 
+from apps.core.errors import MissingPermission, NotFound
 from apps.core.events import guild_group, publish, user_group
 from apps.guilds.models import Channel
 from apps.guilds.permissions import Permission
@@ -61,12 +62,13 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
     if (self_video or self_stream) and not access.permissions & Permission.STREAM:
         self_video = self_stream = False  # camera and screen need STREAM; the call goes on without them
     elsewhere = store().guild_of(user.id)
-    if elsewhere is not None and elsewhere != channel.guild_id:
-        _announce(store().leave(elsewhere, user.id))
     state = {"guild_id": channel.guild_id, "channel_id": channel.id, "user_id": user.id, "session_id": session_id,
              "self_mute": self_mute, "self_deaf": self_deaf, "self_video": self_video, "self_stream": self_stream,
              "mute": False, "deaf": False, "suppress": not access.permissions & Permission.SPEAK}
     result = _enter(channel, state)
+    if elsewhere is not None and elsewhere != channel.guild_id:
+        # Only once the new room took them: a refused join leaves the user where they were.
+        _announce(store().leave(elsewhere, user.id))
     room = [s for s in store().states(channel.guild_id) if s["channel_id"] == channel.id]
     return {"guild_id": channel.guild_id, "channel_id": channel.id, "session_id": session_id,
             "topology": quality.topology_for(len(room)), "quality": quality.step_for(len(room)),
@@ -98,6 +100,20 @@ def leave_voice(*, user, session_id: str, guild_id: int) -> bool:
     result = store().leave(guild_id, user.id, session=session_id)
     _announce(result)
     return result.ok
+
+
+def recheck_voice(*, user, session_id: str, guild_id: int) -> bool:
+    """After a permission, role or member change: a participant who can no longer connect to their
+    channel (CONNECT or VIEW_CHANNEL lost, timed out, left the guild) leaves it. True if still in."""
+    current = _own_state(guild_id, user.id, session_id)
+    if current is None:
+        return False
+    try:
+        access_channel(user, current["channel_id"]).require(Permission.CONNECT)
+    except (NotFound, MissingPermission):
+        leave_voice(user=user, session_id=session_id, guild_id=guild_id)
+        return False
+    return True
 
 
 def refresh_voice(*, user, session_id: str, guild_id: int) -> bool:

@@ -14,12 +14,13 @@ import redis
 from django.conf import settings as django_settings
 from django.test import Client
 
+from apps.core.errors import MissingPermission
 from apps.guilds import services as guilds
 from apps.guilds.models import Channel
 from apps.guilds.permissions import Permission
 from apps.rtc import services as rtc
 from apps.rtc.store import store
-from tests.factories import UserFactory, add_member, add_member_with
+from tests.factories import UserFactory, add_member, add_member_with, make_guild
 from tests.integration.test_gateway import db, everyone, gateway, member, run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -352,16 +353,52 @@ async def test_bad_signals_get_error_frames_and_nothing_is_forwarded(guild, owne
         assert (await error(a))["code"] == "invalid_payload"
         await a.still_open()
 
-        # alice loses CONNECT: she can no longer signal anyone.
-        ow = await db(guilds.set_overwrite)(actor=owner, channel=voice, allow=0, deny=int(P.CONNECT),
-                                            member=await db(member)(guild, alice))
-        await a.send(SIGNAL, {"to": bob.id, "type": "offer", "sdp": OFFER})
-        err = await error(a)
-        assert err["code"] == "missing_permission" and err["permission"] == "CONNECT"
-        assert ow is not None
         # bob received none of it: his next frame is alice's next change.
-        await db(rtc.server_mute)(actor=owner, guild_id=guild.id, user_id=alice.id, mute=True)
-        await state_update(b, alice, mute=True)
+        await a.send(JOIN, {"guild_id": guild.id, "channel_id": voice.id, "self_video": True})
+        await state_update(b, alice, self_video=True)
+
+
+@run_async
+async def test_a_member_who_loses_connect_cannot_signal_and_is_taken_out_of_the_room(guild, owner, alice, bob,
+                                                                                     carol, voice):
+    async with gateway(bob) as b, gateway(carol) as c:
+        await join(b, voice)
+        await join(c, voice)
+        # alice's participant, as her connection would hold it (its socket is elsewhere, say).
+        await db(rtc.join_voice)(user=alice, session_id="alice-tab", channel_id=voice.id)
+        for user in (bob, carol, alice):
+            await state_update(b, user, channel_id=voice.id)
+
+        await db(guilds.set_overwrite)(actor=owner, channel=voice, allow=0, deny=int(P.CONNECT),
+                                       member=await db(member)(guild, alice))
+        with pytest.raises(MissingPermission):
+            await db(rtc.relay_signal)(user=alice, session_id="alice-tab", guild_id=guild.id, to=bob.id,
+                                       kind="offer", sdp=OFFER)
+
+        # carol loses CONNECT while her socket is in the room: she is taken out at once, and bob,
+        # who got no signal from alice, sees that next.
+        await db(guilds.set_overwrite)(actor=owner, channel=voice, allow=0, deny=int(P.CONNECT),
+                                       member=await db(member)(guild, carol))
+        await state_update(b, carol, channel_id=None)
+        await state_update(c, carol, channel_id=voice.id)  # her own join, then her leave
+        await state_update(c, alice, channel_id=voice.id)
+        await state_update(c, carol, channel_id=None)
+
+
+@run_async
+async def test_a_refused_join_elsewhere_leaves_the_member_where_they_were(guild, owner, alice, voice):
+    other = await db(make_guild)(name="Elsewhere")
+    await db(add_member)(other, user=alice)
+    full = await db(Channel.objects.get)(guild=other, type="voice")
+    await db(guilds.update_channel)(actor=other.owner, channel=full, user_limit=1)
+    await db(rtc.join_voice)(user=other.owner, session_id="owner-tab", channel_id=full.id)
+    async with gateway(alice) as a:
+        await join(a, voice)
+        await a.send(JOIN, {"guild_id": other.id, "channel_id": full.id})
+        assert (await error(a, skip=NOISE | {"VOICE_STATE_UPDATE"}))["code"] == "voice_channel_full"
+        await a.send(REQUEST_STATES, {"guild_id": guild.id})
+        d = await next_event(a, "VOICE_STATES", skip=NOISE | {"VOICE_STATE_UPDATE"})
+        assert [(s["user_id"], s["channel_id"]) for s in d["voice_states"]] == [(alice.id, voice.id)]
 
 
 # --- moderation --------------------------------------------------------------------------------------

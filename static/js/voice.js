@@ -71,7 +71,7 @@ class VoiceRoom {
   // --- the room as the server tells it ----------------------------------------------------------
 
   onReady() {
-    this.gateway.send(Op.REQUEST_VOICE_STATES, { guild_id: this.guildId });
+    // The sidebar asks who is in the guild's voice channels (op 14); onStates reads the answer.
     if (this.joined) {
       // A new connection is a new session: the old one left the room when its socket closed.
       this.hangUp();

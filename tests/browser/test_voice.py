@@ -64,7 +64,8 @@ def room(transactional_db):
         guild = make_guild(ada, name="Band Room")
         add_member(guild, bo)
         add_member(guild, cy)
-        return {"ada": ada, "bo": bo, "cy": cy, "voice": guild.channels.get(type="voice")}
+        return {"ada": ada, "bo": bo, "cy": cy, "voice": guild.channels.get(type="voice"),
+                "general": guild.channels.get(name="general")}
 
     return in_worker_thread(build)
 
@@ -131,8 +132,9 @@ def test_participants_talk_directly_a_closed_tab_leaves_and_a_moderator_disconne
     errors += open_voice(page_bo, live_url, bo, voice)
 
     join(page_ada)
-    # Bo, not in the call yet, sees Ada in the room.
+    # Bo, not in the call yet, sees Ada in the room, and under the channel in the sidebar.
     expect(tile(page_bo, ada)).to_be_visible()
+    expect(page_bo.locator(f'.channel-sidebar .voice-members li[data-user-id="{ada.id}"]')).to_have_text("Ada")
     expect(tile(page_bo, ada).locator(".voice-name")).to_have_text("Ada")
     join(page_bo)
     for page in (page_ada, page_bo):
@@ -147,6 +149,12 @@ def test_participants_talk_directly_a_closed_tab_leaves_and_a_moderator_disconne
     # A third participant: a three-way mesh, and the ladder steps down for everyone.
     page_cy = new_media_page()
     errors += open_voice(page_cy, live_url, cy, voice)
+    # From a text channel too, the sidebar shows who is in the voice channel.
+    page_cy.goto(f"{live_url}/guilds/{voice.guild_id}/channels/{room['general'].id}")
+    expect(page_cy.locator(f'.voice-members li[data-user-id="{bo.id}"]')).to_have_text("Bo")
+    expect(page_cy.locator(f'.voice-members li[data-user-id="{bo.id}"]')).to_have_class("muted")
+    page_cy.locator(f'.channel-link[data-channel-id="{voice.id}"]').click()
+    expect(page_cy.locator("#voice")).to_have_attribute("data-gateway", "open")
     join(page_cy)
     for page in (page_ada, page_bo, page_cy):
         wait_connected(page, 2)
@@ -158,6 +166,7 @@ def test_participants_talk_directly_a_closed_tab_leaves_and_a_moderator_disconne
     page_cy.close()
     for page in (page_ada, page_bo):
         expect(tile(page, cy)).to_have_count(0)
+        expect(page.locator(f'.voice-members li[data-user-id="{cy.id}"]')).to_have_count(0)
         expect(page.locator("#voice")).to_have_attribute("data-participants", "2")
         wait_connected(page, 1)
         expect(page.locator("#voice")).to_have_attribute("data-quality", "2")

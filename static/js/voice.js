@@ -28,6 +28,7 @@ class VoiceRoom {
     this.buttons = {
       join: root.querySelector("#voice-join"), leave: root.querySelector("#voice-leave"),
       mute: root.querySelector("#voice-mute"), camera: root.querySelector("#voice-camera"),
+      deafen: root.querySelector("#voice-deafen"),
     };
     this.states = new Map(); // user id → voice state, for this channel
     this.peers = new Map(); // user id → RTCPeerConnection
@@ -39,6 +40,7 @@ class VoiceRoom {
     this.icePolicy = "all";
     this.quality = null;
     this.selfMute = false;
+    this.selfDeaf = false;
     this.selfVideo = false;
     this.audio = null; // AudioContext for the speaking indicators
     this.meters = new Map(); // user id → analyser
@@ -60,6 +62,7 @@ class VoiceRoom {
     this.buttons.leave.addEventListener("click", () => this.leave());
     this.buttons.mute.addEventListener("click", () => this.setFlags({ selfMute: !this.selfMute }));
     this.buttons.camera.addEventListener("click", () => this.setFlags({ selfVideo: !this.selfVideo }));
+    this.buttons.deafen.addEventListener("click", () => this.setFlags({ selfDeaf: !this.selfDeaf }));
     this.grid.addEventListener("click", (event) => this.onTileAction(event));
     window.addEventListener("pagehide", () => g.close());
     setInterval(() => this.measure(), SPEAKING_POLL_MS);
@@ -157,7 +160,8 @@ class VoiceRoom {
     this.selfVideo = this.local.getVideoTracks().length > 0;
     this.applyTrackFlags();
     this.gateway.send(Op.VOICE_STATE_UPDATE, {
-      guild_id: this.guildId, channel_id: this.channelId, self_mute: this.selfMute, self_video: this.selfVideo,
+      guild_id: this.guildId, channel_id: this.channelId, self_mute: this.selfMute, self_deaf: this.selfDeaf,
+      self_video: this.selfVideo,
     });
   }
 
@@ -186,14 +190,20 @@ class VoiceRoom {
     this.local = null;
   }
 
-  setFlags({ selfMute = this.selfMute, selfVideo = this.selfVideo }) {
+  setFlags({ selfMute = this.selfMute, selfDeaf = this.selfDeaf, selfVideo = this.selfVideo }) {
     if (!this.joined) return;
+    // As in Discord, deafening also mutes, and unmuting undeafens.
+    if (selfDeaf && !this.selfDeaf) selfMute = true;
+    if (!selfMute && this.selfMute) selfDeaf = false;
     this.selfMute = selfMute;
+    this.selfDeaf = selfDeaf;
     this.selfVideo = selfVideo && (this.local?.getVideoTracks().length || 0) > 0;
     this.applyTrackFlags();
     this.gateway.send(Op.VOICE_STATE_UPDATE, {
-      guild_id: this.guildId, channel_id: this.channelId, self_mute: this.selfMute, self_video: this.selfVideo,
+      guild_id: this.guildId, channel_id: this.channelId, self_mute: this.selfMute, self_deaf: this.selfDeaf,
+      self_video: this.selfVideo,
     });
+    this.render();
   }
 
   applyServerFlags(state) {
@@ -206,7 +216,8 @@ class VoiceRoom {
     // Tracks are disabled rather than removed: the senders stay and nothing is renegotiated.
     for (const t of this.local?.getAudioTracks() || []) t.enabled = !this.selfMute && !this.serverMute;
     for (const t of this.local?.getVideoTracks() || []) t.enabled = this.selfVideo;
-    for (const v of this.grid.querySelectorAll(".voice-tile:not(.me) video")) v.muted = !!this.serverDeaf;
+    const deaf = !!(this.serverDeaf || this.selfDeaf);
+    for (const v of this.grid.querySelectorAll(".voice-tile:not(.me) video")) v.muted = deaf;
   }
 
   // --- peers: perfect negotiation ---------------------------------------------------------------
@@ -401,7 +412,7 @@ class VoiceRoom {
       const stream = me ? this.local : this.links.get(id)?.stream;
       if (this.joined && stream && video.srcObject !== stream) {
         video.srcObject = stream;
-        video.muted = me || !!this.serverDeaf;
+        video.muted = me || !!(this.serverDeaf || this.selfDeaf);
         video.play().catch(() => {});
       }
       if (this.joined && stream) this.meter(id, stream);
@@ -414,6 +425,9 @@ class VoiceRoom {
     this.buttons.leave.hidden = !this.joined;
     this.buttons.mute.hidden = !this.joined;
     this.buttons.camera.hidden = !this.joined || !this.canVideo;
+    this.buttons.deafen.hidden = !this.joined;
+    this.buttons.deafen.textContent = this.selfDeaf ? this.i18n.undeafen : this.i18n.deafen;
+    this.buttons.deafen.setAttribute("aria-pressed", String(this.selfDeaf));
     this.buttons.mute.textContent = this.selfMute ? this.i18n.unmute : this.i18n.mute;
     this.buttons.mute.setAttribute("aria-pressed", String(this.selfMute));
     this.buttons.camera.textContent = this.selfVideo ? this.i18n.cameraOff : this.i18n.cameraOn;

@@ -145,6 +145,12 @@ def test_participants_talk_directly_a_closed_tab_leaves_and_a_moderator_disconne
     # Mute shows for the other participant.
     page_bo.click("#voice-mute")
     expect(tile(page_ada, bo).locator(".voice-flags")).to_have_text("Muted")
+    # So does deafen; Bo's page stops playing the others' sound.
+    page_bo.click("#voice-deafen")
+    expect(tile(page_ada, bo).locator(".voice-flags")).to_have_text("Muted · Deafened")
+    assert page_bo.evaluate(f"document.querySelector('.voice-tile[data-user-id=\"{ada.id}\"] video').muted")
+    page_bo.click("#voice-deafen")
+    expect(tile(page_ada, bo).locator(".voice-flags")).to_have_text("Muted")
 
     # A third participant: a three-way mesh, and the ladder steps down for everyone.
     page_cy = new_media_page()

@@ -16,6 +16,20 @@ class IceServersOut(serializers.Serializer):
     ttl = serializers.IntegerField()
 
 
+class VoiceStateOut(serializers.Serializer):
+    guild_id = serializers.IntegerField()
+    channel_id = serializers.IntegerField(allow_null=True)
+    user_id = serializers.IntegerField()
+    session_id = serializers.CharField()
+    self_mute = serializers.BooleanField()
+    self_deaf = serializers.BooleanField()
+    self_video = serializers.BooleanField()
+    self_stream = serializers.BooleanField()
+    mute = serializers.BooleanField()
+    deaf = serializers.BooleanField()
+    suppress = serializers.BooleanField()
+
+
 class VoiceStatePatch(serializers.Serializer):
     mute = serializers.BooleanField(required=False)
     deaf = serializers.BooleanField(required=False)
@@ -29,7 +43,7 @@ class IceServersView(APIView):
 
 
 class VoiceStateView(APIView):
-    @extend_schema(request=VoiceStatePatch, responses={200: dict, 204: None},
+    @extend_schema(request=VoiceStatePatch, responses={200: VoiceStateOut, 204: None},
                    summary="Server mute or deafen (MUTE_MEMBERS, DEAFEN_MEMBERS), move or disconnect "
                            "(channel_id, null to disconnect; MOVE_MEMBERS) a participant")
     def patch(self, request, guild_id, user_id):

@@ -13,11 +13,11 @@ VOICE_READY = "VOICE_READY"
 VOICE_STATES = "VOICE_STATES"
 
 
-def voice_state(state: dict, *, channel_id: int | None = None, left: bool = False) -> dict:
+def voice_state(state: dict, *, left: bool = False) -> dict:
     """Discord's voice state shape. `left`: the same participant, now in no channel."""
     return {
         "guild_id": state["guild_id"],
-        "channel_id": None if left else (channel_id or state["channel_id"]),
+        "channel_id": None if left else state["channel_id"],
         "user_id": state["user_id"],
         "session_id": state["session_id"],
         "self_mute": state["self_mute"],

@@ -132,7 +132,7 @@ def relay_signal(*, user, session_id: str, guild_id: int, to: int, kind: str, sd
     _check_signal(kind, sdp, candidate)
     if guild_id is None:
         raise NotInRoom(gettext("You are not in a voice channel."))
-    room = {s["user_id"]: s for s in store().states(guild_id)}
+    room = store().get(guild_id, [user.id, to])
     sender = room.get(user.id)
     if sender is None or sender["session_id"] != session_id:
         raise NotInRoom(gettext("You are not in a voice channel."))
@@ -268,14 +268,12 @@ def _announce(result: Result, *, changed: bool = True) -> None:
 
 
 def _participant(guild_id: int, user_id: int) -> dict:
-    for s in store().states(guild_id):
-        if s["user_id"] == user_id:
-            return s
-    raise NotInRoom(gettext("That member is not in a voice channel."))
+    state = store().get(guild_id, [user_id]).get(user_id)
+    if state is None:
+        raise NotInRoom(gettext("That member is not in a voice channel."))
+    return state
 
 
 def _own_state(guild_id: int, user_id: int, session_id: str) -> dict | None:
-    for s in store().states(guild_id):
-        if s["user_id"] == user_id and s["session_id"] == session_id:
-            return s
-    return None
+    state = store().get(guild_id, [user_id]).get(user_id)
+    return state if state is not None and state["session_id"] == session_id else None

@@ -73,6 +73,20 @@ if #live == 0 then return {} end
 return redis.call('HMGET', KEYS[1], unpack(live))
 """
 
+# ARGV: now, user ids. The live states of those users ('' for none), without reading the others.
+_GET = """
+local out = {}
+for i = 2, #ARGV do
+  local expiry = redis.call('ZSCORE', KEYS[2], ARGV[i])
+  if expiry and tonumber(expiry) > tonumber(ARGV[1]) then
+    out[i - 1] = redis.call('HGET', KEYS[1], ARGV[i]) or ''
+  else
+    out[i - 1] = ''
+  end
+end
+return out
+"""
+
 
 @dataclass
 class Result:
@@ -106,7 +120,8 @@ class RedisStore:
 
         self.client = redis.Redis.from_url(url)  # thread-safe: services run in worker threads
         self.scripts = {name: self.client.register_script(src)
-                        for name, src in (("join", _JOIN), ("update", _UPDATE), ("leave", _LEAVE), ("read", _READ))}
+                        for name, src in (("join", _JOIN), ("update", _UPDATE), ("leave", _LEAVE), ("read", _READ),
+                                             ("get", _GET))}
 
     @staticmethod
     def _keys(guild_id: int) -> list[str]:
@@ -147,6 +162,11 @@ class RedisStore:
         """The guild's live participants."""
         raws = self.scripts["read"](keys=self._keys(guild_id), args=[time.time()])
         return [s for s in _decode_list(raws) if s]
+
+    def get(self, guild_id: int, user_ids: list[int]) -> dict[int, dict]:
+        """The live participants among these users, by user id (a signal reads two, not the guild)."""
+        raws = self.scripts["get"](keys=self._keys(guild_id), args=[time.time(), *user_ids])
+        return {uid: state for uid, raw in zip(user_ids, raws, strict=True) if (state := _decode(raw))}
 
     def guild_of(self, user_id: int) -> int | None:
         raw = self.client.get(self._user_key(user_id))
@@ -203,6 +223,12 @@ class MemoryStore:
         now = time.time()
         with self.lock:
             return [dict(s) for s, expiry in self.guilds.get(guild_id, {}).values() if expiry > now]
+
+    def get(self, guild_id: int, user_ids: list[int]) -> dict[int, dict]:
+        now = time.time()
+        with self.lock:
+            entries = self.guilds.get(guild_id, {})
+            return {uid: dict(entries[uid][0]) for uid in user_ids if uid in entries and entries[uid][1] > now}
 
     def guild_of(self, user_id: int) -> int | None:
         return self.users.get(user_id)

@@ -142,7 +142,8 @@ class S3:
 @contextmanager
 def coturn(*, secret: str, realm: str = "smartc.test"):
     """A throwaway coturn TURN server on loopback with REST credentials (`use-auth-secret`, as in
-    docker/coturn/turnserver.conf); yields its `turn:` URL. Its log goes to test-results/."""
+    docker/coturn/turnserver.conf); yields its `turn:` URLs (UDP and TCP, so a busy UDP port does not
+    leave the browsers without a relay). Its log goes to test-results/."""
     exe = shutil.which("turnserver") or "/usr/bin/turnserver"
     if not os.path.exists(exe):
         raise RuntimeError("coturn is not installed: install the Debian package 'coturn' "
@@ -169,7 +170,7 @@ def coturn(*, secret: str, realm: str = "smartc.test"):
             if time.monotonic() > deadline:
                 raise RuntimeError("coturn did not start within 15 s")
             time.sleep(0.1)
-        yield f"turn:127.0.0.1:{port}"
+        yield [f"turn:127.0.0.1:{port}?transport=udp", f"turn:127.0.0.1:{port}?transport=tcp"]
     finally:
         proc.terminate()
         try:

@@ -90,12 +90,12 @@ def join(page):
 
 
 def wait_connected(page, peers: int):
-    page.wait_for_function(CONNECTED, arg=peers, timeout=20_000)
+    page.wait_for_function(CONNECTED, arg=peers, timeout=30_000)
 
 
 def wait_media_from_everyone(page, peers: int):
     """Until every peer's audio and video inbound-rtp has received bytes; returns the stats."""
-    for _ in range(100):
+    for _ in range(150):
         stats = page.evaluate(INBOUND)
         if len(stats) == peers and all(s["audio"] > 0 and s["video"] > 0 for s in stats.values()):
             return stats
@@ -201,8 +201,8 @@ def test_a_relay_only_call_goes_through_coturn_with_the_apps_credentials(new_med
     media flows) only if coturn accepts the credentials the app signed with the shared secret."""
     ada, bo, voice = room["ada"], room["bo"], room["voice"]
     secret = "a-secret-shared-with-coturn"
-    with coturn(secret=secret) as turn_url, running_server(env={
-            "TURN_URLS": turn_url, "TURN_SECRET": secret, "TURN_TTL": "300",
+    with coturn(secret=secret) as turn_urls, running_server(env={
+            "TURN_URLS": ",".join(turn_urls), "TURN_SECRET": secret, "TURN_TTL": "300",
             "RTC_ICE_TRANSPORT_POLICY": "relay"}) as url:
         page_ada, page_bo = new_media_page(), new_media_page()
         errors = open_voice(page_ada, url, ada, voice) + open_voice(page_bo, url, bo, voice)

@@ -62,6 +62,7 @@ test: $(VENV)/.test-installed node_modules/.installed
 	$(call need,[ -n "$$DATABASE_URL" ] || ls /usr/lib/postgresql/*/bin/initdb,postgresql)
 	$(call need,[ -n "$$REDIS_URL" ] || command -v redis-server,redis-server)
 	$(call need,[ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ],chromium)
+	$(call need,command -v turnserver,coturn)
 	@$(MAKE) --no-print-directory messages
 	$(BIN)/python -m pytest
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.dms.api_urls")),
     path("", include("apps.tracks.api_urls")),
     path("", include("apps.moderation.api_urls")),
+    path("", include("apps.rtc.api_urls")),
 ]

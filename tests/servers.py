@@ -3,6 +3,8 @@ test database and the suite's Redis, so HTTP and WebSocket clients talk to the r
 from __future__ import annotations
 
 import os
+import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -135,3 +137,43 @@ class S3:
     def env(self) -> dict:
         return {"AWS_STORAGE_BUCKET_NAME": self.bucket, "AWS_S3_ENDPOINT_URL": self.endpoint,
                 "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_S3_ADDRESSING_STYLE": "path"}
+
+
+@contextmanager
+def coturn(*, secret: str, realm: str = "smartc.test"):
+    """A throwaway coturn TURN server on loopback with REST credentials (`use-auth-secret`, as in
+    docker/coturn/turnserver.conf); yields its `turn:` URLs (UDP and TCP, so a busy UDP port does not
+    leave the browsers without a relay). Its log goes to test-results/."""
+    exe = shutil.which("turnserver") or "/usr/bin/turnserver"
+    if not os.path.exists(exe):
+        raise RuntimeError("coturn is not installed: install the Debian package 'coturn' "
+                           "(make test does it when run as root).")
+    port = free_port()
+    relay_min = random.randrange(50000, 59000, 100)  # a relay range of its own, away from a real coturn's
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path, pid_path = ARTIFACTS / f"coturn-{port}.log", ARTIFACTS / f"coturn-{port}.pid"
+    cmd = [exe, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={port}",
+           "--use-auth-secret", f"--static-auth-secret={secret}", f"--realm={realm}",
+           # Loopback is denied in production (turnserver.conf); here both browsers are on it.
+           "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", "--fingerprint",
+           f"--min-port={relay_min}", f"--max-port={relay_min + 99}", f"--log-file={log_path}", "--simple-log",
+           f"--pidfile={pid_path}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"coturn exited at start-up; see test-results/{log_path.name}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("coturn did not start within 15 s")
+            time.sleep(0.1)
+        yield [f"turn:127.0.0.1:{port}?transport=udp", f"turn:127.0.0.1:{port}?transport=tcp"]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -97,8 +97,11 @@ def channel(request, guild_id, channel_id):
         raise Http404(_("Unknown channel.")) from None
     if ch_access.channel.guild_id != access.guild.id:
         raise Http404(_("Unknown channel."))
-    return render(request, "guilds/channel.html", shell_context(
-        request, access, channel=ch_access.channel, channel_perm_names=set(names(ch_access.permissions))))
+    ctx = shell_context(request, access, channel=ch_access.channel,
+                        channel_perm_names=set(names(ch_access.permissions)))
+    # A voice channel opens its room (apps/rtc); joining happens over the gateway.
+    template = "rtc/voice_room.html" if ch_access.channel.type == Channel.Type.VOICE else "guilds/channel.html"
+    return render(request, template, ctx)
 
 
 # --- settings: overview ---

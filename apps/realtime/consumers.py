@@ -26,6 +26,8 @@ from apps.core.errors import DomainError
 from apps.core.events import guild_group, member_list_group, user_group
 from apps.dms import selectors as dm_selectors
 from apps.guilds import events as ge
+from apps.rtc import events as rtc_events
+from apps.rtc import services as rtc
 
 from . import hub, metrics, presence, protocol, selectors
 from .loops import loop_local
@@ -43,7 +45,7 @@ class GatewayConsumer:
     # Slots rather than a __dict__: a node holds tens of thousands of these.
     __slots__ = ("scope", "send", "visible", "private", "joined", "seq", "closing", "status", "member_lists",
                  "outbox", "inbox", "held", "draining", "drainer", "user", "language", "accepted_at", "session_id",
-                 "rate", "max_frame", "last_heartbeat", "__weakref__")
+                 "rate", "max_frame", "last_heartbeat", "voice", "__weakref__")
 
     def __init__(self, scope, send):
         self.scope, self.send = scope, send
@@ -62,6 +64,7 @@ class GatewayConsumer:
         self.held = 1  # READY is not sent yet
         self.draining = False
         self.drainer: asyncio.Task | None = None  # a drain started by an event (kept: tasks are weakly held)
+        self.voice: int | None = None  # the guild of this connection's voice session, if it joined one
 
     @classmethod
     def as_asgi(cls):
@@ -145,6 +148,13 @@ class GatewayConsumer:
             self.outbox.stop()
         if self.status:
             self._set_presence(None)
+        if self.voice is not None:
+            # The participant ends with the connection (a crashed node's participants expire instead).
+            try:
+                await self._call(rtc.leave_voice, user=self.user, session_id=self.session_id, guild_id=self.voice)
+            except Exception:
+                log.exception("could not remove the voice state of a closed connection")
+            self.voice = None
 
     # --- client frames ----------------------------------------------------------------------
 
@@ -177,6 +187,10 @@ class GatewayConsumer:
         self._put(protocol.heartbeat_ack())
         if self.status:
             self._set_presence(self.status)  # keeps this connection's entry alive
+        if self.voice is not None:  # and its voice state (None once a moderator or another tab took it)
+            if not await self._call(rtc.refresh_voice, user=self.user, session_id=self.session_id,
+                                    guild_id=self.voice):
+                self.voice = None
 
     async def _typing(self, d):
         p = protocol.payload(Op.TYPING, d)
@@ -225,8 +239,40 @@ class GatewayConsumer:
         finally:
             await self._release()
 
+    async def _voice_state_update(self, d):
+        p = protocol.payload(Op.VOICE_STATE_UPDATE, d)
+        self._hold()  # the join answer comes before the events the join publishes
+        try:
+            answer = await self._call(rtc.set_voice_state, user=self.user, session_id=self.session_id, **p)
+            if p["channel_id"] is None:
+                if self.voice == p["guild_id"]:
+                    self.voice = None
+            elif answer is not None:
+                self.voice = answer["guild_id"]
+                self._dispatch(rtc_events.VOICE_READY, answer)
+        finally:
+            await self._release()
+
+    async def _voice_signal(self, d):
+        p = protocol.payload(Op.VOICE_SIGNAL, d)
+        await self._call(rtc.relay_signal, user=self.user, session_id=self.session_id, guild_id=self.voice,
+                         to=p["to"], kind=p["type"], sdp=p["sdp"], candidate=p["candidate"])
+
+    async def _request_voice_states(self, d):
+        guild_id = protocol.payload(Op.REQUEST_VOICE_STATES, d)["guild_id"]
+        if guild_id not in self.visible:
+            raise GatewayError(protocol.UNKNOWN_GUILD, "Unknown guild.", field="guild_id")
+        self._hold()  # changes after the snapshot arrive after it
+        try:
+            states = await self._call(rtc.voice_states, guild_id=guild_id, channel_ids=self.visible[guild_id])
+            self._dispatch(rtc_events.VOICE_STATES, {"guild_id": guild_id, "voice_states": states})
+        finally:
+            await self._release()
+
     OPS = {Op.HEARTBEAT: _heartbeat, Op.TYPING: _typing, Op.SEND_MESSAGE: _send_message, Op.ACK: _ack,
-           Op.PRESENCE_UPDATE: _presence_update, Op.REQUEST_MEMBERS: _request_members}
+           Op.PRESENCE_UPDATE: _presence_update, Op.REQUEST_MEMBERS: _request_members,
+           Op.VOICE_STATE_UPDATE: _voice_state_update, Op.VOICE_SIGNAL: _voice_signal,
+           Op.REQUEST_VOICE_STATES: _request_voice_states}
 
     # --- events from the hub (hub.py) -------------------------------------------------------------
 
@@ -265,6 +311,8 @@ class GatewayConsumer:
     def _hold(self):
         """Keep events in the inbox until `_release`."""
         self.held += 1
+        if self.inbox is None:  # relay() writes at once while there is no inbox
+            self.inbox = deque()
 
     async def _release(self):
         self.held -= 1
@@ -353,6 +401,7 @@ class GatewayConsumer:
             return None
         before = self.visible[guild_id]
         channels = await self._recompute(guild_id)
+        await self._recheck_voice(guild_id)
         channel_id = d.get("channel_id")
         if channels is None or (channel_id is not None and channel_id not in before | self.visible[guild_id]):
             return None  # only those who could, or now can, see the channel hear about it
@@ -362,6 +411,7 @@ class GatewayConsumer:
         guild_id = d["guild_id"]
         if guild_id in self.visible and (t != ge.MEMBER_UPDATE or d["user_id"] == self.user.id):
             await self._recompute(guild_id)
+            await self._recheck_voice(guild_id)
         return await self._if_visible(t, d)
 
     async def _on_channel_change(self, t, d):
@@ -400,7 +450,12 @@ class GatewayConsumer:
         visible.discard(d["id"])
         return d
 
+    async def _on_voice_signal(self, t, d):
+        # Addressed to one voice session: the user's other tabs are not in the call.
+        return d if d["session_id"] == self.session_id and self._sees(t, d) else None
+
     EVENT_HOOKS = {
+        rtc_events.VOICE_SIGNAL: _on_voice_signal,
         ge.GUILD_CREATE: _on_guild_create,
         ge.GUILD_DELETE: _on_guild_delete,
         ge.BAN_ADD: _on_ban_add,
@@ -446,8 +501,17 @@ class GatewayConsumer:
         self.joined.discard(group)
         await hub.hub().discard(group, self)
 
+    async def _recheck_voice(self, guild_id: int):
+        """A participant who lost CONNECT in their channel leaves it (the rest of the guild pays nothing)."""
+        if self.voice == guild_id and not await self._call(rtc.recheck_voice, user=self.user,
+                                                           session_id=self.session_id, guild_id=guild_id):
+            self.voice = None
+
     async def _forget(self, guild_id: int):
         self.visible.pop(guild_id, None)
+        if self.voice == guild_id:  # banned, kicked or the guild is gone: out of its voice channel too
+            self.voice = None
+            await self._call(rtc.leave_voice, user=self.user, session_id=self.session_id, guild_id=guild_id)
         await self._leave(guild_group(guild_id))
         if guild_id in self.member_lists:
             self.member_lists -= {guild_id}

@@ -24,6 +24,9 @@ class Op(IntEnum):
     ERROR = 9  # server → client: {"code", "message", "ref"?, ...}
     HELLO = 10  # server → client, first frame: {"heartbeat_interval": ms}
     HEARTBEAT_ACK = 11  # server → client: answer to HEARTBEAT
+    VOICE_STATE_UPDATE = 12  # client → server: {"guild_id", "channel_id" (null: leave), "self_mute"?, ...}
+    VOICE_SIGNAL = 13  # client → server: {"to", "type", "sdp"? | "candidate"?}, for one peer in the room
+    REQUEST_VOICE_STATES = 14  # client → server: {"guild_id"}; answered by VOICE_STATES
 
 
 class Close(IntEnum):
@@ -137,7 +140,8 @@ def _is_int(value) -> bool:
 
 
 _TYPES = {int: ("an integer", _is_int), str: ("a string", lambda v: isinstance(v, str)),
-          list: ("a list of integers", lambda v: isinstance(v, list) and all(_is_int(x) for x in v))}
+          list: ("a list of integers", lambda v: isinstance(v, list) and all(_is_int(x) for x in v)),
+          bool: ("true or false", lambda v: isinstance(v, bool)), dict: ("an object", lambda v: isinstance(v, dict))}
 
 # op → {field: (type, required)}
 PAYLOADS: dict[Op, dict[str, tuple[type, bool]]] = {
@@ -147,6 +151,10 @@ PAYLOADS: dict[Op, dict[str, tuple[type, bool]]] = {
     Op.ACK: {"channel_id": (int, True), "message_id": (int, True)},
     Op.PRESENCE_UPDATE: {"status": (str, True)},
     Op.REQUEST_MEMBERS: {"guild_id": (int, True)},
+    Op.VOICE_STATE_UPDATE: {"guild_id": (int, True), "channel_id": (int, False), "self_mute": (bool, False),
+                            "self_deaf": (bool, False), "self_video": (bool, False), "self_stream": (bool, False)},
+    Op.VOICE_SIGNAL: {"to": (int, True), "type": (str, True), "sdp": (str, False), "candidate": (dict, False)},
+    Op.REQUEST_VOICE_STATES: {"guild_id": (int, True)},
 }
 
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.dms",
     "apps.tracks",
     "apps.moderation",
+    "apps.rtc",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +199,23 @@ MODERATION_SCORER = env("MODERATION_SCORER", default="apps.moderation.scoring.Pr
 # also hidden from everyone but its author until a moderator decides.
 MODERATION_REVIEW_THRESHOLD = env.float("MODERATION_REVIEW_THRESHOLD", default=0.5)
 MODERATION_HIDE_THRESHOLD = env.float("MODERATION_HIDE_THRESHOLD", default=0.9)
+
+# --- Voice and video rooms (docs/voice.md) ---
+# ICE servers every client gets as they are (STUN), as JSON: [{"urls": ["stun:stun.example.org:3478"]}].
+RTC_ICE_SERVERS = env.json("RTC_ICE_SERVERS", default=[])
+# coturn with `use-auth-secret`: each user gets a username and password valid for TURN_TTL seconds.
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SECRET = env("TURN_SECRET", default="")
+TURN_TTL = env.int("TURN_TTL", default=3600)
+# "relay" makes browsers use TURN only (no direct path: peers never learn each other's addresses).
+RTC_ICE_TRANSPORT_POLICY = env("RTC_ICE_TRANSPORT_POLICY", default="all")
+# Rooms up to this many participants are a full mesh (each browser sends to every other one).
+RTC_MESH_MAX = env.int("RTC_MESH_MAX", default=4)
+# The Janus SFU for larger rooms; unset, a room never grows past RTC_MESH_MAX.
+JANUS_URL = env("JANUS_URL", default="")
+# Under the gateway's frame limit (GATEWAY_MAX_FRAME_BYTES), so an oversized SDP gets an error
+# frame and the socket stays open; a browser's audio+video offer is 5-10 KB.
+RTC_MAX_SDP_BYTES = env.int("RTC_MAX_SDP_BYTES", default=12 * 1024)
 
 # --- Static and media files ---
 STATIC_URL = "/static/"

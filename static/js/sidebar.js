@@ -1,6 +1,9 @@
 // The channel sidebar follows the guild live: channels created, renamed, moved or deleted, and the
 // channels the user gains or loses with a permission change (PERMISSIONS_CHANGED lists them all).
 // Names go in through textContent; the icons are the server-rendered ones in #channel-icons.
+// Under each voice channel it lists who is in it, live (asked once per connection with op 14, then
+// kept by VOICE_STATE_UPDATE); the voice room page reads the same answers.
+import { Op } from "./gateway.js";
 
 export class Sidebar {
   constructor(gateway, guildId) {
@@ -21,7 +24,10 @@ export class Sidebar {
     g.on("READY", (d) => {
       const guild = (d?.guilds || []).find((x) => x.id === this.guildId);
       if (guild) this.reconcile(guild.channels);
+      g.send(Op.REQUEST_VOICE_STATES, { guild_id: this.guildId });
     });
+    g.on("VOICE_STATES", (d) => mine(d) && this.voiceStates(d.voice_states));
+    g.on("VOICE_STATE_UPDATE", (d) => mine(d) && this.voiceState(d));
   }
 
   link(id) {
@@ -63,6 +69,33 @@ export class Sidebar {
       this.place(a.closest("li"), ch.category_id);
     }
     a.querySelector(".channel-name").textContent = ch.name;
+  }
+
+  voiceStates(states) {
+    for (const list of this.root.querySelectorAll(".voice-members")) list.remove();
+    for (const s of states) this.voiceState(s);
+  }
+
+  /** Show a participant under their voice channel (or nowhere, once they left). */
+  voiceState(s) {
+    const old = this.root.querySelector(`.voice-members li[data-user-id="${Number(s.user_id)}"]`);
+    const oldList = old?.parentElement;
+    old?.remove();
+    if (oldList && !oldList.children.length) oldList.remove();
+    const a = s.channel_id == null ? null : this.link(s.channel_id);
+    if (!a) return;
+    let list = a.parentElement.querySelector(".voice-members");
+    if (!list) {
+      list = document.createElement("ul");
+      list.className = "voice-members";
+      a.after(list);
+    }
+    const li = document.createElement("li");
+    li.dataset.userId = String(s.user_id);
+    const member = document.querySelector(`.member-list .member[data-user-id="${Number(s.user_id)}"] .member-name`);
+    li.textContent = member ? member.textContent.trim() : `#${Number(s.user_id)}`;
+    li.classList.toggle("muted", !!(s.mute || s.self_mute));
+    list.append(li);
   }
 
   /** Put a channel's <li> in its category's list (made if missing), ordered by position. */

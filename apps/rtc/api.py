@@ -1,0 +1,63 @@
+"""The voice REST API: thin doors — parse, call a service, answer."""
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.api import validated
+from apps.guilds.selectors import access_guild
+
+from . import services, turn
+
+
+class IceServersOut(serializers.Serializer):
+    ice_servers = serializers.ListField(child=serializers.DictField())
+    ttl = serializers.IntegerField()
+
+
+class VoiceStateOut(serializers.Serializer):
+    guild_id = serializers.IntegerField()
+    channel_id = serializers.IntegerField(allow_null=True)
+    user_id = serializers.IntegerField()
+    session_id = serializers.CharField()
+    self_mute = serializers.BooleanField()
+    self_deaf = serializers.BooleanField()
+    self_video = serializers.BooleanField()
+    self_stream = serializers.BooleanField()
+    mute = serializers.BooleanField()
+    deaf = serializers.BooleanField()
+    suppress = serializers.BooleanField()
+
+
+class VoiceStatePatch(serializers.Serializer):
+    mute = serializers.BooleanField(required=False)
+    deaf = serializers.BooleanField(required=False)
+    channel_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class IceServersView(APIView):
+    @extend_schema(responses=IceServersOut, summary="ICE servers with short-lived TURN credentials for me")
+    def get(self, request):
+        return Response({"ice_servers": turn.ice_servers(request.user.id), "ttl": settings.TURN_TTL})
+
+
+class VoiceStateView(APIView):
+    @extend_schema(request=VoiceStatePatch, responses={200: VoiceStateOut, 204: None},
+                   summary="Server mute or deafen (MUTE_MEMBERS, DEAFEN_MEMBERS), move or disconnect "
+                           "(channel_id, null to disconnect; MOVE_MEMBERS) a participant")
+    def patch(self, request, guild_id, user_id):
+        access_guild(request.user, guild_id)
+        data = validated(VoiceStatePatch, request.data)
+        kw = {"actor": request.user, "guild_id": guild_id, "user_id": user_id}
+        state = None
+        if "mute" in data:
+            state = services.server_mute(**kw, mute=data["mute"])
+        if "deaf" in data:
+            state = services.server_deafen(**kw, deaf=data["deaf"])
+        if "channel_id" in data:
+            if data["channel_id"] is None:
+                services.disconnect_member(**kw)
+                return Response(status=204)
+            state = services.move_member(**kw, channel_id=data["channel_id"])
+        return Response(state)

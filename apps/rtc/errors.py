@@ -1,0 +1,29 @@
+"""The voice domain's errors: each code reaches the client in an error frame or a 4xx body."""
+from __future__ import annotations
+
+from apps.core.errors import Conflict, DomainError, PayloadTooLarge
+
+
+class ChannelFull(Conflict):
+    code = "voice_channel_full"
+
+
+class SfuUnavailable(Conflict):
+    code = "sfu_unavailable"
+
+
+class NotInRoom(DomainError):
+    status = 409
+    code = "not_in_voice"
+
+
+class NotVoiceChannel(DomainError):
+    code = "not_voice_channel"
+
+
+class SignalTooLarge(PayloadTooLarge):
+    code = "payload_too_large"
+
+
+class InvalidSignal(DomainError):
+    code = "invalid_signal"

@@ -1,0 +1,44 @@
+"""Voice events: their names and payloads, in one place (docs/voice.md)."""
+from __future__ import annotations
+
+# To the guild group: a participant joined, changed a flag, moved or left (channel_id null).
+# Connections relay it only if they can view the channel (a leave is guild-wide).
+VOICE_STATE_UPDATE = "VOICE_STATE_UPDATE"
+# To one user group, relayed only by the connection whose session is addressed (session_id).
+VOICE_SIGNAL = "VOICE_SIGNAL"
+# To the participants' user groups: the room's size changed, here is the new ladder step.
+VOICE_QUALITY_UPDATE = "VOICE_QUALITY_UPDATE"
+# Answers to the client's ops, sent to the asking connection only (not published).
+VOICE_READY = "VOICE_READY"
+VOICE_STATES = "VOICE_STATES"
+
+
+def voice_state(state: dict, *, left: bool = False) -> dict:
+    """Discord's voice state shape. `left`: the same participant, now in no channel."""
+    return {
+        "guild_id": state["guild_id"],
+        "channel_id": None if left else state["channel_id"],
+        "user_id": state["user_id"],
+        "session_id": state["session_id"],
+        "self_mute": state["self_mute"],
+        "self_deaf": state["self_deaf"],
+        "self_video": state["self_video"],
+        "self_stream": state["self_stream"],
+        "mute": state["mute"],
+        "deaf": state["deaf"],
+        "suppress": state.get("suppress", False),
+    }
+
+
+def signal(sender: dict, target: dict, kind: str, sdp: str | None, candidate: dict | None) -> dict:
+    d = {"guild_id": sender["guild_id"], "channel_id": sender["channel_id"], "from": sender["user_id"],
+         "from_session": sender["session_id"], "session_id": target["session_id"], "type": kind}
+    if sdp is not None:
+        d["sdp"] = sdp
+    if candidate is not None:
+        d["candidate"] = candidate
+    return d
+
+
+def quality_update(guild_id: int, channel_id: int, step: dict) -> dict:
+    return {"guild_id": guild_id, "channel_id": channel_id, "quality": step}

@@ -1,0 +1,279 @@
+"""Every change to voice state: join, leave, flags, signaling, and moderation in rooms.
+
+The state lives in Redis (store.py), not in the database: it is as ephemeral as a socket. Each
+service checks permission through the one engine (apps.guilds.selectors), writes the store, then
+publishes what changed through apps.core.events.publish. A gateway connection owns its
+participant (its session id): the connection's heartbeats keep the entry alive and its end
+removes it, so a participant never outlives the socket that joined.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext
+
+from apps.core.errors import MissingPermission, NotFound
+from apps.core.events import guild_group, publish, user_group
+from apps.guilds.models import Channel
+from apps.guilds.permissions import Permission
+from apps.guilds.selectors import access_channel
+
+from . import events as ev
+from . import quality, turn
+from .errors import ChannelFull, InvalidSignal, NotInRoom, NotVoiceChannel, SignalTooLarge
+from .store import Result, store
+
+FLAGS = ("self_mute", "self_deaf", "self_video", "self_stream")
+SIGNAL_TYPES = ("offer", "answer", "candidate")
+CANDIDATE_FIELDS = {"candidate": str, "sdpMid": str, "sdpMLineIndex": int, "usernameFragment": str}
+MAX_CANDIDATE_CHARS = 1024
+
+
+def voice_ttl() -> float:
+    """How long a participant outlives its connection's last heartbeat: past the gateway
+    watchdog's deadline, which ends the connection (and so the participant) first."""
+    return settings.GATEWAY_HEARTBEAT_INTERVAL_MS / 1000 * settings.GATEWAY_HEARTBEAT_GRACE + 5
+
+
+# --- joining, leaving, flags ---------------------------------------------------------------------
+
+def set_voice_state(*, user, session_id: str, guild_id: int, channel_id: int | None, **flags) -> dict | None:
+    """The gateway's VOICE_STATE_UPDATE op: leave (no channel), change this session's flags (its
+    current channel), or join a channel (returns the join answer)."""
+    if channel_id is None:
+        leave_voice(user=user, session_id=session_id, guild_id=guild_id)
+        return None
+    current = _own_state(guild_id, user.id, session_id)
+    if current is not None and current["channel_id"] == channel_id:
+        update_voice_flags(user=user, session_id=session_id, guild_id=guild_id, **flags)
+        return None
+    return join_voice(user=user, session_id=session_id, channel_id=channel_id, guild_id=guild_id,
+                      **{k: bool(v) for k, v in flags.items() if k in FLAGS})
+
+
+def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None = None, self_mute: bool = False,
+               self_deaf: bool = False, self_video: bool = False, self_stream: bool = False) -> dict:
+    """Enter a voice channel from one gateway connection (session), leaving any other room the user
+    is in. Returns the join answer: the participant, the room, ICE servers and the ladder step."""
+    access = _voice_access(user, channel_id)
+    if guild_id is not None and access.channel.guild_id != guild_id:
+        raise NotVoiceChannel(gettext("That is not a voice channel of this guild."), fields={"channel_id": ["invalid"]})
+    access.require(Permission.CONNECT)
+    channel = access.channel
+    if (self_video or self_stream) and not access.permissions & Permission.STREAM:
+        self_video = self_stream = False  # camera and screen need STREAM; the call goes on without them
+    elsewhere = store().guild_of(user.id)
+    state = {"guild_id": channel.guild_id, "channel_id": channel.id, "user_id": user.id, "session_id": session_id,
+             "self_mute": self_mute, "self_deaf": self_deaf, "self_video": self_video, "self_stream": self_stream,
+             "mute": False, "deaf": False, "suppress": not access.permissions & Permission.SPEAK}
+    result = _enter(channel, state)
+    if elsewhere is not None and elsewhere != channel.guild_id:
+        # Only once the new room took them: a refused join leaves the user where they were.
+        _announce(store().leave(elsewhere, user.id))
+    room = [s for s in store().states(channel.guild_id) if s["channel_id"] == channel.id]
+    return {"guild_id": channel.guild_id, "channel_id": channel.id, "session_id": session_id,
+            "topology": quality.topology_for(len(room)), "quality": quality.step_for(len(room)),
+            "ice_servers": turn.ice_servers(user.id), "ice_transport_policy": settings.RTC_ICE_TRANSPORT_POLICY,
+            "voice_states": [ev.voice_state(s) for s in room],
+            "self": ev.voice_state(result.state)}
+
+
+def update_voice_flags(*, user, session_id: str, guild_id: int, **flags) -> dict:
+    """Change this session's own mute, deafen, camera or screen flags."""
+    changes = {k: bool(v) for k, v in flags.items() if k in FLAGS and v is not None}
+    current = _own_state(guild_id, user.id, session_id)
+    if current is None:
+        raise NotInRoom(gettext("You are not in a voice channel."))
+    if (changes.get("self_video") or changes.get("self_stream")):
+        access = access_channel(user, current["channel_id"])
+        if not access.permissions & Permission.STREAM:
+            changes["self_video"] = changes["self_stream"] = False
+    result = store().update(guild_id, user.id, changes, voice_ttl(), session=session_id)
+    if not result.ok:
+        raise NotInRoom(gettext("You are not in a voice channel."))
+    _announce(result)
+    return ev.voice_state(result.state)
+
+
+def leave_voice(*, user, session_id: str, guild_id: int) -> bool:
+    """Leave the room this session is in (nothing if it is in none: another tab took over, or a
+    moderator disconnected it)."""
+    result = store().leave(guild_id, user.id, session=session_id)
+    _announce(result)
+    return result.ok
+
+
+def recheck_voice(*, user, session_id: str, guild_id: int) -> bool:
+    """After a permission, role or member change: a participant who can no longer connect to their
+    channel (CONNECT or VIEW_CHANNEL lost, timed out, left the guild) leaves it. True if still in."""
+    current = _own_state(guild_id, user.id, session_id)
+    if current is None:
+        return False
+    try:
+        access_channel(user, current["channel_id"]).require(Permission.CONNECT)
+    except (NotFound, MissingPermission):
+        leave_voice(user=user, session_id=session_id, guild_id=guild_id)
+        return False
+    return True
+
+
+def refresh_voice(*, user, session_id: str, guild_id: int) -> bool:
+    """Keep this session's participant alive (a heartbeat); False if it is gone."""
+    result = store().update(guild_id, user.id, {}, voice_ttl(), session=session_id)
+    _announce(result, changed=False)
+    return result.ok
+
+
+# --- signaling -------------------------------------------------------------------------------------
+
+def relay_signal(*, user, session_id: str, guild_id: int, to: int, kind: str, sdp=None, candidate=None) -> None:
+    """Hand an offer, answer or ICE candidate to one other participant of the sender's room, on the
+    connection that joined (never a broadcast). Both must be in the room and the sender must still
+    have CONNECT there."""
+    _check_signal(kind, sdp, candidate)
+    if guild_id is None:
+        raise NotInRoom(gettext("You are not in a voice channel."))
+    room = store().get(guild_id, [user.id, to])
+    sender = room.get(user.id)
+    if sender is None or sender["session_id"] != session_id:
+        raise NotInRoom(gettext("You are not in a voice channel."))
+    target = room.get(to)
+    if target is None or target["channel_id"] != sender["channel_id"] or to == user.id:
+        raise NotInRoom(gettext("That member is not in your voice channel."), fields={"to": ["not_in_voice"]})
+    access_channel(user, sender["channel_id"]).require(Permission.CONNECT)
+    publish(user_group(to), ev.VOICE_SIGNAL, ev.signal(sender, target, kind, sdp, candidate))
+
+
+def _check_signal(kind, sdp, candidate) -> None:
+    if kind not in SIGNAL_TYPES:
+        raise InvalidSignal(gettext('"type" must be offer, answer or candidate.'), fields={"type": ["invalid"]})
+    if kind == "candidate":
+        if not isinstance(candidate, dict) or not isinstance(candidate.get("candidate"), str):
+            raise InvalidSignal(gettext('A candidate signal carries a "candidate" object.'),
+                                fields={"candidate": ["invalid"]})
+        for key, value in candidate.items():
+            kind_of = CANDIDATE_FIELDS.get(key)
+            if kind_of is None or not (value is None or (isinstance(value, kind_of) and not isinstance(value, bool))):
+                raise InvalidSignal(gettext("The candidate has an unknown or mistyped field."),
+                                    fields={"candidate": [key]})
+        if len(candidate["candidate"]) > MAX_CANDIDATE_CHARS:
+            raise SignalTooLarge(gettext("The candidate is too large."), fields={"candidate": ["too_large"]})
+        return
+    if not isinstance(sdp, str) or not sdp:
+        raise InvalidSignal(gettext('An offer or answer carries an "sdp" string.'), fields={"sdp": ["invalid"]})
+    if len(sdp.encode()) > settings.RTC_MAX_SDP_BYTES:
+        raise SignalTooLarge(gettext("The session description is larger than %(limit)s bytes.")
+                             % {"limit": settings.RTC_MAX_SDP_BYTES}, fields={"sdp": ["too_large"]})
+
+
+# --- moderation ------------------------------------------------------------------------------------
+
+def server_mute(*, actor, guild_id: int, user_id: int, mute: bool) -> dict:
+    """Mute (or unmute) a participant for everyone (MUTE_MEMBERS in their channel)."""
+    return _moderate(actor, guild_id, user_id, Permission.MUTE_MEMBERS, {"mute": bool(mute)})
+
+
+def server_deafen(*, actor, guild_id: int, user_id: int, deaf: bool) -> dict:
+    """Deafen (or undeafen) a participant (DEAFEN_MEMBERS in their channel)."""
+    return _moderate(actor, guild_id, user_id, Permission.DEAFEN_MEMBERS, {"deaf": bool(deaf)})
+
+
+def move_member(*, actor, guild_id: int, user_id: int, channel_id: int) -> dict:
+    """Move a participant to another voice channel of the guild (MOVE_MEMBERS in both)."""
+    state = _participant(guild_id, user_id)
+    access_channel(actor, state["channel_id"]).require(Permission.MOVE_MEMBERS)
+    dest = _voice_access(actor, channel_id)
+    if dest.channel.guild_id != guild_id:
+        raise NotVoiceChannel(gettext("That is not a voice channel of this guild."), fields={"channel_id": ["invalid"]})
+    dest.require(Permission.MOVE_MEMBERS)
+    if dest.channel.id == state["channel_id"]:
+        return ev.voice_state(state)
+    return ev.voice_state(_enter(dest.channel, {**state, "channel_id": dest.channel.id}).state)
+
+
+def disconnect_member(*, actor, guild_id: int, user_id: int) -> None:
+    """Take a participant out of their room (MOVE_MEMBERS); their browser leaves the call."""
+    state = _participant(guild_id, user_id)
+    access_channel(actor, state["channel_id"]).require(Permission.MOVE_MEMBERS)
+    _announce(store().leave(guild_id, user_id))
+
+
+def _moderate(actor, guild_id: int, user_id: int, permission: Permission, changes: dict) -> dict:
+    state = _participant(guild_id, user_id)
+    access_channel(actor, state["channel_id"]).require(permission)
+    result = store().update(guild_id, user_id, changes, voice_ttl(), session=state["session_id"])
+    if not result.ok:
+        raise NotInRoom(gettext("That member is not in a voice channel."))
+    _announce(result)
+    return ev.voice_state(result.state)
+
+
+# --- reads -------------------------------------------------------------------------------------------
+
+def voice_states(*, guild_id: int, channel_ids) -> list[dict]:
+    """The guild's participants in the given channels (those a connection can view)."""
+    return [ev.voice_state(s) for s in store().states(guild_id) if s["channel_id"] in channel_ids]
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+def _voice_access(user, channel_id: int):
+    access = access_channel(user, channel_id)
+    if access.channel.type != Channel.Type.VOICE:
+        raise NotVoiceChannel(gettext("That is not a voice channel."), fields={"channel_id": ["not_voice"]})
+    return access
+
+
+def _enter(channel: Channel, state: dict) -> Result:
+    """Put the participant in the channel if there is room, keeping their server mute and deafen
+    when they move within the guild; announces the change."""
+    limit = channel.user_limit
+    mesh = 0 if settings.JANUS_URL else settings.RTC_MESH_MAX
+    capacity = min([c for c in (limit, mesh) if c] or [0])
+    result = store().join(state, capacity, voice_ttl())
+    if not result.ok:
+        _announce(result, changed=False)
+        if limit and result.count >= limit:
+            raise ChannelFull(gettext("This voice channel is full."))
+        quality.topology_for(result.count + 1)  # raises: no SFU for a room this size
+        raise ChannelFull(gettext("This voice channel is full."))
+    old = result.old
+    if old and (old["mute"] or old["deaf"]) and not (state["mute"] or state["deaf"]):
+        result = store().update(channel.guild_id, state["user_id"], {"mute": old["mute"], "deaf": old["deaf"]},
+                                voice_ttl(), session=state["session_id"])
+    _announce(result)
+    return result
+
+
+def _announce(result: Result, *, changed: bool = True) -> None:
+    """Publish what a store write changed: expired participants gone, this participant's new state
+    (or its leave), and the new ladder step of each room whose size changed."""
+    resized: set[tuple[int, int]] = set()
+    for gone in result.dropped:
+        publish(guild_group(gone["guild_id"]), ev.VOICE_STATE_UPDATE, ev.voice_state(gone, left=True))
+        resized.add((gone["guild_id"], gone["channel_id"]))
+    if changed and result.ok:
+        old, new = result.old, result.state
+        if new is None:
+            publish(guild_group(old["guild_id"]), ev.VOICE_STATE_UPDATE, ev.voice_state(old, left=True))
+        else:
+            publish(guild_group(new["guild_id"]), ev.VOICE_STATE_UPDATE, ev.voice_state(new))
+        for s in (old, new):
+            if s is not None and (old is None or new is None or old["channel_id"] != new["channel_id"]):
+                resized.add((s["guild_id"], s["channel_id"]))
+    for guild_id, channel_id in resized:
+        room = [s for s in store().states(guild_id) if s["channel_id"] == channel_id]
+        if room:
+            publish([user_group(s["user_id"]) for s in room], ev.VOICE_QUALITY_UPDATE,
+                    ev.quality_update(guild_id, channel_id, quality.step_for(len(room))))
+
+
+def _participant(guild_id: int, user_id: int) -> dict:
+    state = store().get(guild_id, [user_id]).get(user_id)
+    if state is None:
+        raise NotInRoom(gettext("That member is not in a voice channel."))
+    return state
+
+
+def _own_state(guild_id: int, user_id: int, session_id: str) -> dict | None:
+    state = store().get(guild_id, [user_id]).get(user_id)
+    return state if state is not None and state["session_id"] == session_id else None

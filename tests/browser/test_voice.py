@@ -1,0 +1,215 @@
+"""Voice and video rooms in real Chromium with fake camera and microphone: participants join
+through the real server, their browsers connect directly (a full mesh), media flows both ways,
+and a closed tab disappears for the others."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import CHROMIUM
+from tests.browser.test_chat import in_worker_thread
+from tests.factories import PASSWORD, UserFactory, add_member, make_guild
+from tests.servers import coturn, running_server
+
+pytestmark = [pytest.mark.browser]
+
+MEDIA_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+              "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+              "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required"]
+
+CONNECTED = """(n) => {
+  const v = window.smartcVoice;
+  return !!v && v.peers.size === n && [...v.peers.values()].every((pc) => pc.connectionState === "connected");
+}"""
+
+INBOUND = """async () => {
+  const out = {};
+  for (const [id, pc] of window.smartcVoice.peers) {
+    const got = { audio: 0, video: 0 };
+    (await pc.getStats()).forEach((r) => { if (r.type === "inbound-rtp") got[r.kind] += r.bytesReceived || 0; });
+    out[id] = got;
+  }
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def media_browser(browser):
+    """A Chromium whose camera and microphone are Chromium's fake devices (a test pattern and a beep)."""
+    b = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=MEDIA_ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def new_media_page(media_browser):
+    contexts = []
+
+    def make():
+        ctx = media_browser.new_context(locale="en-US", permissions=["microphone", "camera"])
+        ctx.set_default_timeout(20_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def room(transactional_db):
+    """Ada owns "Band Room" with its voice channel "General"; Bo and Cy are members."""
+    def build():
+        ada = UserFactory(username="ada", display_name="Ada")
+        bo = UserFactory(username="bo", display_name="Bo")
+        cy = UserFactory(username="cy", display_name="Cy")
+        guild = make_guild(ada, name="Band Room")
+        add_member(guild, bo)
+        add_member(guild, cy)
+        return {"ada": ada, "bo": bo, "cy": cy, "voice": guild.channels.get(type="voice"),
+                "general": guild.channels.get(name="general")}
+
+    return in_worker_thread(build)
+
+
+def open_voice(page, base, user, channel):
+    """Log in and land on the voice channel's page with the gateway connected; returns the list the
+    page's uncaught script errors are collected in."""
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}/accounts/login?next=/guilds/{channel.guild_id}/channels/{channel.id}")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#channel-title")).to_contain_text(channel.name)
+    expect(page.locator("#voice")).to_have_attribute("data-gateway", "open")
+    return errors
+
+
+def join(page):
+    page.click("#voice-join")
+    expect(page.locator("#voice")).to_have_attribute("data-voice", "joined")
+
+
+def wait_connected(page, peers: int):
+    page.wait_for_function(CONNECTED, arg=peers, timeout=30_000)
+
+
+def wait_media_from_everyone(page, peers: int):
+    """Until every peer's audio and video inbound-rtp has received bytes; returns the stats."""
+    for _ in range(150):
+        stats = page.evaluate(INBOUND)
+        if len(stats) == peers and all(s["audio"] > 0 and s["video"] > 0 for s in stats.values()):
+            return stats
+        page.wait_for_timeout(200)
+    raise AssertionError(f"media did not flow from every peer: {stats}")
+
+
+SELECTED_CANDIDATES = """async () => {
+  const out = [];
+  for (const pc of window.smartcVoice.peers.values()) {
+    const stats = new Map();
+    (await pc.getStats()).forEach((r) => stats.set(r.id, r));
+    for (const r of stats.values()) {
+      if (r.type === "transport" && r.selectedCandidatePairId) {
+        const pair = stats.get(r.selectedCandidatePairId);
+        out.push([stats.get(pair.localCandidateId).candidateType, stats.get(pair.remoteCandidateId).candidateType]);
+      }
+    }
+  }
+  return out;
+}"""
+
+
+def tile(page, user):
+    return page.locator(f'.voice-tile[data-user-id="{user.id}"]')
+
+
+def test_participants_talk_directly_a_closed_tab_leaves_and_a_moderator_disconnects(live_url, new_media_page, room):
+    ada, bo, cy, voice = room["ada"], room["bo"], room["cy"], room["voice"]
+    page_ada = new_media_page()
+    errors = open_voice(page_ada, live_url, ada, voice)
+    expect(page_ada.locator("#voice-empty")).to_be_visible()
+    page_bo = new_media_page()
+    errors += open_voice(page_bo, live_url, bo, voice)
+
+    join(page_ada)
+    # Bo, not in the call yet, sees Ada in the room, and under the channel in the sidebar.
+    expect(tile(page_bo, ada)).to_be_visible()
+    expect(page_bo.locator(f'.channel-sidebar .voice-members li[data-user-id="{ada.id}"]')).to_have_text("Ada")
+    expect(tile(page_bo, ada).locator(".voice-name")).to_have_text("Ada")
+    join(page_bo)
+    for page in (page_ada, page_bo):
+        wait_connected(page, 1)
+        wait_media_from_everyone(page, 1)
+        expect(page.locator("#voice")).to_have_attribute("data-quality", "2")
+
+    # Mute shows for the other participant.
+    page_bo.click("#voice-mute")
+    expect(tile(page_ada, bo).locator(".voice-flags")).to_have_text("Muted")
+    # So does deafen; Bo's page stops playing the others' sound.
+    page_bo.click("#voice-deafen")
+    expect(tile(page_ada, bo).locator(".voice-flags")).to_have_text("Muted · Deafened")
+    assert page_bo.evaluate(f"document.querySelector('.voice-tile[data-user-id=\"{ada.id}\"] video').muted")
+    page_bo.click("#voice-deafen")
+    expect(tile(page_ada, bo).locator(".voice-flags")).to_have_text("Muted")
+
+    # A third participant: a three-way mesh, and the ladder steps down for everyone.
+    page_cy = new_media_page()
+    errors += open_voice(page_cy, live_url, cy, voice)
+    # From a text channel too, the sidebar shows who is in the voice channel.
+    page_cy.goto(f"{live_url}/guilds/{voice.guild_id}/channels/{room['general'].id}")
+    expect(page_cy.locator(f'.voice-members li[data-user-id="{bo.id}"]')).to_have_text("Bo")
+    expect(page_cy.locator(f'.voice-members li[data-user-id="{bo.id}"]')).to_have_class("muted")
+    page_cy.locator(f'.channel-link[data-channel-id="{voice.id}"]').click()
+    expect(page_cy.locator("#voice")).to_have_attribute("data-gateway", "open")
+    join(page_cy)
+    for page in (page_ada, page_bo, page_cy):
+        wait_connected(page, 2)
+        wait_media_from_everyone(page, 2)
+        expect(page.locator("#voice")).to_have_attribute("data-quality", "3")
+        expect(page.locator("#voice")).to_have_attribute("data-participants", "3")
+
+    # Cy closes the tab: gone for the others, their connection to Cy closed.
+    page_cy.close()
+    for page in (page_ada, page_bo):
+        expect(tile(page, cy)).to_have_count(0)
+        expect(page.locator(f'.voice-members li[data-user-id="{cy.id}"]')).to_have_count(0)
+        expect(page.locator("#voice")).to_have_attribute("data-participants", "2")
+        wait_connected(page, 1)
+        expect(page.locator("#voice")).to_have_attribute("data-quality", "2")
+
+    # Ada owns the guild: she mutes Bo for everyone, then disconnects him; his browser leaves the call.
+    tile(page_ada, bo).locator('button[data-action="mute"]').click()
+    for page in (page_ada, page_bo):
+        expect(tile(page, bo).locator(".voice-flags")).to_have_text("Muted by a moderator")
+    assert page_bo.evaluate("window.smartcVoice.local.getAudioTracks()[0].enabled") is False
+    tile(page_ada, bo).locator('button[data-action="disconnect"]').click()
+    expect(page_bo.locator("#voice")).to_have_attribute("data-voice", "idle")
+    expect(page_bo.locator("#voice-status")).to_have_text("You were disconnected from the voice channel.")
+    expect(tile(page_ada, bo)).to_have_count(0)
+    assert page_bo.evaluate("window.smartcVoice.peers.size") == 0
+    expect(page_ada.locator("#voice")).to_have_attribute("data-quality", "1")
+
+    # Ada leaves by the button: the room is empty for Bo, who still has the page open.
+    page_ada.click("#voice-leave")
+    expect(tile(page_bo, ada)).to_have_count(0)
+    expect(page_bo.locator("#voice-empty")).to_be_visible()
+    assert errors == []
+
+
+def test_a_relay_only_call_goes_through_coturn_with_the_apps_credentials(new_media_page, room):
+    """With RTC_ICE_TRANSPORT_POLICY=relay the browsers may only use TURN: the call connects (and
+    media flows) only if coturn accepts the credentials the app signed with the shared secret."""
+    ada, bo, voice = room["ada"], room["bo"], room["voice"]
+    secret = "a-secret-shared-with-coturn"
+    with coturn(secret=secret) as turn_urls, running_server(env={
+            "TURN_URLS": ",".join(turn_urls), "TURN_SECRET": secret, "TURN_TTL": "300",
+            "RTC_ICE_TRANSPORT_POLICY": "relay"}) as url:
+        page_ada, page_bo = new_media_page(), new_media_page()
+        errors = open_voice(page_ada, url, ada, voice) + open_voice(page_bo, url, bo, voice)
+        join(page_ada)
+        join(page_bo)
+        for page in (page_ada, page_bo):
+            wait_connected(page, 1)
+            wait_media_from_everyone(page, 1)
+            assert page.evaluate(SELECTED_CANDIDATES) == [["relay", "relay"]]
+        assert errors == []

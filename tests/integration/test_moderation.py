@@ -29,9 +29,18 @@ from tests import servers
 from tests.factories import PASSWORD, UserFactory, add_member, add_member_with
 from tests.integration.test_gateway import alice, bob, db, gateway, run_async, send, text_channel  # noqa: F401
 
-# serialized_rollback: the Moderators group comes from a data migration, which a transactional
-# test's flush would otherwise have removed.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _moderators_group(db):
+    """The Moderators group comes from a data migration, which a transactional test run before this
+    one has flushed away: put it back the way the migration makes it."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("apps.moderation.migrations.0002_moderators_group").create_group(apps, None)
 P = Permission
 
 CLEAN = "Thanks for the mix, see you at the listening party tonight"

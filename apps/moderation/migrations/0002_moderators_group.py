@@ -10,12 +10,16 @@ NEEDED = [("moderation", "flag", ["view", "change"]), ("moderation", "warning", 
 def create_group(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
 
-    # Permissions are created after all migrations run; this one needs them now.
+    # Permissions are created after all migrations run; this one needs them now. A migration's app
+    # configs have no models module, which create_permissions takes for "no models": lend one.
     for label in ("moderation", "guilds"):
         config = apps.get_app_config(label)
-        config.models_module = True
+        lent = getattr(config, "models_module", None) is None
+        if lent:
+            config.models_module = True
         create_permissions(config, verbosity=0, apps=apps)
-        config.models_module = None
+        if lent:
+            config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _ = Group.objects.get_or_create(name="Moderators")

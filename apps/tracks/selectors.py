@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
+from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Value
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -16,7 +16,7 @@ from apps.core.errors import NotFound, ValidationFailed
 from apps.guilds.models import Member
 from apps.guilds.selectors import member_of
 
-from .models import Follow, Track, TrackComment, TrackLike, TrackRepost
+from .models import Follow, Playlist, PlaylistEntry, Track, TrackComment, TrackLike, TrackRepost
 
 
 def readable_track(user, track_id: int) -> Track:
@@ -238,3 +238,56 @@ def search_tracks(viewer, q: str, *, limit: int = SEARCH_LIMIT) -> list[Track]:
                         search_type="raw", config=SEARCH_CONFIG)
     return list(qs.annotate(vector=_TsVector(F("search_text")), rank=SearchRank(F("vector"), query))
                 .filter(vector=query).order_by("-rank", "-trending_score", "-id")[:limit])
+
+
+# --- playlists ------------------------------------------------------------------------------
+# A private playlist is its owner's alone (404 for anyone else); a public one is seen by all, but
+# each viewer sees only the entries whose track it can read.
+
+def visible_playlist(viewer, playlist_id: int) -> Playlist:
+    playlist = Playlist.objects.select_related("owner").filter(pk=playlist_id).first()
+    if playlist is None or (not playlist.is_public and playlist.owner_id != viewer.id):
+        raise NotFound(gettext("Unknown playlist."))
+    return playlist
+
+
+def playlist_entries(viewer, playlist: Playlist) -> list[PlaylistEntry]:
+    """The playlist's entries in order, among the tracks the viewer may read."""
+    readable = readable_tracks(viewer)
+    return list(playlist.entries.filter(track__in=readable.values("id")).order_by("position", "id")
+                .select_related("track__owner").prefetch_related("track__tags"))
+
+
+def _with_counts(viewer, playlists: QuerySet[Playlist]) -> list[Playlist]:
+    readable = readable_tracks(viewer).values("id")
+    return list(playlists.select_related("owner")
+                .annotate(track_count=Count("entries", filter=Q(entries__track__in=readable))))
+
+
+def own_playlists(viewer) -> list[Playlist]:
+    return _with_counts(viewer, Playlist.objects.filter(owner=viewer))
+
+
+def user_playlists(viewer, user_id: int) -> list[Playlist]:
+    """A user's public playlists (and private ones too when the viewer is that user)."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise NotFound(gettext("Unknown user."))
+    found = Playlist.objects.filter(owner=user)
+    if user.pk != viewer.id:
+        found = found.filter(is_public=True)
+    return _with_counts(viewer, found)
+
+
+def playlist_payload(playlist: Playlist, *, entries: list[PlaylistEntry] | None = None) -> dict:
+    """A playlist; with `entries` (as playlist_entries gave them to the viewer) its tracks in order."""
+    out = {"id": playlist.id, "owner": user_payload(playlist.owner), "title": playlist.title,
+           "description": playlist.description, "is_public": playlist.is_public,
+           "created_at": playlist.created_at.isoformat(), "updated_at": playlist.updated_at.isoformat(),
+           "page_url": reverse("tracks:playlist", args=[playlist.id])}
+    if entries is None:
+        out["track_count"] = getattr(playlist, "track_count", None)
+    else:
+        out["track_count"] = len(entries)
+        out["entries"] = [{"id": e.id, "position": e.position, "track": track_payload(e.track)} for e in entries]
+    return out

@@ -96,12 +96,24 @@ class TrackCommentsView(APIView):
     @extend_schema(request=s.CommentIn, responses={201: s.CommentOut},
                    summary="Comment at a moment of a ready track (COMMENT_ON_TRACKS)",
                    description="`position_ms` past the end of the track is refused with 400 `position_out_of_range`. "
-                   "The track's guild hears a TRACK_COMMENT_CREATE gateway event.")
+                   "The track's guild hears a TRACK_COMMENT_CREATE gateway event. With `channel_id`, a message "
+                   "linking the track at that moment (`/tracks/{id}?t=SECONDS`) and the comment is also sent "
+                   "to that channel (SEND_MESSAGES there): both are written or neither, and the answer has the "
+                   "message's id in `message_id`.")
     def post(self, request, track_id):
         data = request.data
-        comment = services.comment_on_track(author=request.user, track_id=track_id, body=data.get("body"),
-                                            position_ms=data.get("position_ms"))
-        return Response(selectors.comment_payload(comment), status=status.HTTP_201_CREATED)
+        channel_id = data.get("channel_id")
+        if channel_id is None:
+            comment = services.comment_on_track(author=request.user, track_id=track_id, body=data.get("body"),
+                                                position_ms=data.get("position_ms"))
+            return Response(selectors.comment_payload(comment), status=status.HTTP_201_CREATED)
+        if isinstance(channel_id, bool) or not isinstance(channel_id, int):
+            raise ValidationFailed.field("channel_id", gettext("A channel id is a whole number."))
+        comment, message = services.comment_in_channel(
+            author=request.user, track_id=track_id, channel_id=channel_id, body=data.get("body"),
+            position_ms=data.get("position_ms"), origin=request.build_absolute_uri("/"))
+        return Response({**selectors.comment_payload(comment), "message_id": message.id},
+                        status=status.HTTP_201_CREATED)
 
 
 class TrackCommentView(APIView):
@@ -146,7 +158,8 @@ class StreamView(APIView):
     @extend_schema(parameters=[OpenApiParameter("page", int, description="From 1; 20 entries a page.")],
                    responses=s.StreamOut,
                    summary="Tracks uploaded or reposted by the people you follow, newest first",
-                   description="Only tracks you can read (of your guilds) appear; a repost is its own entry.")
+                   description="Only tracks you can read (of your guilds) appear, each once, at its newest upload "
+                   "or repost (`reposted_by` names the newest reposter when a repost is the newest).")
     def get(self, request):
         found = selectors.stream(request.user, page=_page(request))
         return Response({"items": [selectors.stream_item_payload(i) for i in found.items], "page": found.page,

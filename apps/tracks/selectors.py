@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Value
+from django.db.models import Case, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -134,22 +135,29 @@ class StreamPage:
 
 def stream(viewer, *, page: int = 1, limit: int = STREAM_PAGE) -> StreamPage:
     """What the people the viewer follows uploaded or reposted, newest first, among the tracks the
-    viewer may read. A page is `limit` entries; a repost is its own entry."""
+    viewer may read. Each track comes once, at its newest activity: a track uploaded by one followee
+    and reposted by two others is one entry, at the latest repost, naming that reposter."""
     if not isinstance(page, int) or page < 1 or page > 1000:
         raise ValidationFailed.field("page", gettext("A page number from 1 to 1000."))
     followees = Follow.objects.filter(follower=viewer).values("followee_id")
-    readable = readable_tracks(viewer)
-    uploads = (readable.filter(owner_id__in=followees).order_by()
-               .annotate(at=F("created_at"), by=Value(None, output_field=IntegerField()))
-               .values_list("id", "at", "by"))
-    reposts = (TrackRepost.objects.filter(user_id__in=followees, track_id__in=readable.values("id")).order_by()
-               .values_list("track_id", "created_at", "user_id"))
+    newest_repost = (TrackRepost.objects.filter(track=OuterRef("pk"), user_id__in=followees)
+                     .order_by("-created_at", "-id"))
+    uploaded = Case(When(owner_id__in=followees, then=F("created_at")), default=None)
+    found = (readable_tracks(viewer)
+             .filter(Q(owner_id__in=followees) | Exists(newest_repost))
+             .annotate(uploaded=uploaded, reposted=Subquery(newest_repost.values("created_at")[:1]),
+                       reposter=Subquery(newest_repost.values("user_id")[:1]))
+             # Greatest with both sides coalesced: PostgreSQL's skips NULLs, SQLite's would return NULL.
+             .annotate(at=Greatest(Coalesce("uploaded", "reposted"), Coalesce("reposted", "uploaded")))
+             .order_by("-at", "-id"))
     start = (page - 1) * limit
-    rows = list(uploads.union(reposts, all=True).order_by("-at", "-id")[start:start + limit + 1])
+    rows = list(found[start:start + limit + 1])
     has_next, rows = len(rows) > limit, rows[:limit]
-    tracks = readable.in_bulk([r[0] for r in rows])
-    users = get_user_model().objects.in_bulk([r[2] for r in rows if r[2]])
-    items = [StreamItem(track=tracks[tid], at=at, reposted_by=users.get(by)) for tid, at, by in rows if tid in tracks]
+    users = get_user_model().objects.in_bulk([t.reposter for t in rows if t.reposter])
+    items = []
+    for track in rows:
+        by_repost = track.reposted is not None and (track.uploaded is None or track.reposted > track.uploaded)
+        items.append(StreamItem(track=track, at=track.at, reposted_by=users.get(track.reposter) if by_repost else None))
     return StreamPage(items=items, page=page, has_next=has_next)
 
 

@@ -61,6 +61,8 @@ class Counts(serializers.Serializer):
 class CommentIn(serializers.Serializer):
     body = serializers.CharField(max_length=1000, help_text="1 to 1000 characters.")
     position_ms = serializers.IntegerField(min_value=0, help_text="Where in the track, from 0 to its duration_ms.")
+    channel_id = serializers.IntegerField(required=False, help_text="Also post a message linking this moment and "
+                                          "the comment to this channel (SEND_MESSAGES).")
 
 
 class CommentOut(serializers.Serializer):
@@ -70,6 +72,7 @@ class CommentOut(serializers.Serializer):
     body = serializers.CharField()
     position_ms = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+    message_id = serializers.IntegerField(required=False, help_text="The channel message, when channel_id was sent.")
 
 
 class PlayOut(serializers.Serializer):

@@ -22,15 +22,18 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max
 from django.db.models.functions import TruncHour
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from apps.chat.models import Message
+from apps.chat.services import send_message
 from apps.core import images, ratelimit
 from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.core.events import publish, user_group
 from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import access_guild
+from apps.guilds.selectors import access_channel, access_guild
 
 from . import audio, events
 from .models import (
@@ -433,6 +436,24 @@ def comment_on_track(*, author, track_id: int, body, position_ms) -> TrackCommen
         _bump(track.id, "comment_count", 1)
         events.track_comment_create(comment)
     return comment
+
+
+def comment_in_channel(*, author, track_id: int, channel_id: int, position_ms, body,
+                       origin: str = "") -> tuple[TrackComment, Message]:
+    """A timed comment on the track and, in the same transaction, a message in the channel linking
+    that moment (`{origin}/tracks/{id}?t=SECONDS`, then the comment): both or neither. Needs
+    COMMENT_ON_TRACKS in the track's guild and SEND_MESSAGES in the channel (which may be of
+    another guild: its members who cannot read the track see the link and no player). `origin`
+    makes the link absolute (and so clickable in the message); relative without it."""
+    track = playable_track(author, track_id)
+    access_guild(author, track.guild_id).require(Permission.COMMENT_ON_TRACKS)
+    # Checked before anything is written, so a refusal costs no comment (send_message checks again).
+    access_channel(author, channel_id).require(Permission.SEND_MESSAGES)
+    with transaction.atomic():
+        comment = comment_on_track(author=author, track_id=track.id, body=body, position_ms=position_ms)
+        link = f"{origin.rstrip('/')}{reverse('tracks:page', args=[track.id])}?t={comment.position_ms // 1000}"
+        message = send_message(author=author, channel_id=channel_id, content=f"{comment.body}\n{link}")
+    return comment, message
 
 
 def delete_track_comment(*, actor, track_id: int, comment_id: int) -> None:

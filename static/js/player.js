@@ -56,18 +56,22 @@ export class Player {
   }
 
   /** Play `track` (an /api/tracks/{id} answer) from `at` seconds, starting at once when `play`; draw its
-   * waveform, then mark the container `data-ready` (unless the caller does that itself). */
-  async load(track, { at = 0, play = false, markReady = true } = {}) {
+   * waveform, then mark the container `data-ready` (unless the caller does that itself). `lazy` loads
+   * no audio until play() is called (a page of embeds fetches only the peaks). */
+  async load(track, { at = 0, play = false, lazy = false, markReady = true } = {}) {
     this.track = track;
+    this.attached = false;
+    this.startAt = at;
     this.hls?.destroy();
     this.hls = null;
     this.wave?.destroy();
     this.wave = null;
     const peaks = this.container ? loadPeaks(track.peaks_url) : null;
-    await this.attach(track);
-    if (this.track !== track) return;
-    if (at > 0) this.seekWhenReady(at);
-    if (play) this.play();
+    if (!lazy) {
+      await this.attach(track);
+      if (this.track !== track) return;
+      if (play) this.play();
+    }
     if (!this.container) return;
     const { default: WaveSurfer } = await import(this.vendor.wavesurfer);
     if (this.track !== track) return; // another track was loaded meanwhile
@@ -80,6 +84,9 @@ export class Player {
   }
 
   async attach(track) {
+    this.attached = true;
+    if (this.startAt > 0) this.seekWhenReady(this.startAt);
+    this.startAt = 0;
     const audio = this.audio;
     const fallBack = () => { // back to the progressive stream, at the same position
       const at = audio.currentTime;
@@ -115,8 +122,13 @@ export class Player {
     else this.audio.addEventListener("loadedmetadata", go, { once: true });
   }
 
-  play() {
-    return this.audio.play().catch(() => {}); // refused autoplay leaves the button to the user
+  async play() {
+    const track = this.track;
+    if (track && !this.attached) {
+      await this.attach(track);
+      if (this.track !== track) return;
+    }
+    await this.audio.play().catch(() => {}); // a refused autoplay leaves the button to the user
   }
 
   playPause() {

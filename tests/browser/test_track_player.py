@@ -154,3 +154,39 @@ def test_a_track_link_in_chat_plays_in_a_card_for_those_who_can_hear_it(live_url
     bo.goto(f"{live_url}/guilds/{hall.guild_id}/channels/{hall.id}")
     expect(message(bo, "hear this").locator(".track-embed")).to_have_count(1)
     assert bo_errors == [] and cy_errors == []
+
+
+def test_the_owner_builds_and_reorders_a_playlist_from_the_pages(live_url, new_page, lab, tmp_path):  # noqa: F811
+    one, two = ready_tracks(lab["ada"], lab["guild"], tmp_path, ["First light", "Second wind"])
+    page = new_page()
+    errors = log_in(page, live_url, lab["ada"], f"/tracks/{one.id}")
+    # "Add to playlist" on the track page: a new playlist with this track in it.
+    page.click("#add-to-playlist summary")
+    page.fill("#new-playlist input[name=title]", "Evening")
+    page.click("#new-playlist button[type=submit]")
+    expect(page.locator("#playlist-status")).to_have_text("Added to Evening.")
+    page.goto(f"{live_url}/tracks/{two.id}")
+    page.click("#add-to-playlist summary")
+    page.click("#my-playlists .add-to:text('Evening')")
+    expect(page.locator("#playlist-status")).to_have_text("Added to Evening.")
+
+    playlist = in_worker_thread(lambda: lab["ada"].playlists.get(title="Evening"))
+    page.goto(f"{live_url}/playlists/{playlist.id}")
+    titles = page.locator("#playlist-entries .track-title")
+    expect(titles).to_have_text(["First light", "Second wind"])
+    with page.expect_response(lambda r: r.url.endswith("/order")) as answer:
+        page.locator("#playlist-entries .entry-down").first.click()
+    assert answer.value.status == 200
+    expect(titles).to_have_text(["Second wind", "First light"])
+    page.reload()
+    expect(titles).to_have_text(["Second wind", "First light"])  # the server kept the order
+    # Play plays the playlist in its new order.
+    page.click("#play-playlist")
+    expect(page.locator("#player-bar .bar-title")).to_have_text("Second wind")
+    with page.expect_response(lambda r: f"/tracks/{two.id}" in r.url and r.request.method == "DELETE"):
+        page.locator("#playlist-entries .entry-remove").first.click()
+    expect(titles).to_have_text(["First light"])
+    # Her profile lists the playlist.
+    page.goto(f"{live_url}/users/ada")
+    expect(page.locator("#profile-playlists a")).to_have_text(["Evening"])
+    assert errors == []

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Tag, Track, TrackComment
+from .models import Playlist, Tag, Track, TrackComment
 
 
 @admin.register(Track)
@@ -42,4 +42,19 @@ class TrackCommentAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Playlist)
+class PlaylistAdmin(admin.ModelAdmin):
+    """Moderators look playlists up (a title can be abusive); their owners change them in the app."""
+
+    list_display = ("id", "title", "owner", "is_public", "updated_at")
+    list_filter = ("is_public",)
+    search_fields = ("title", "owner__username")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)
+    readonly_fields = [f.name for f in Playlist._meta.fields]
+
+    def has_add_permission(self, request):
         return False

@@ -96,12 +96,24 @@ class TrackCommentsView(APIView):
     @extend_schema(request=s.CommentIn, responses={201: s.CommentOut},
                    summary="Comment at a moment of a ready track (COMMENT_ON_TRACKS)",
                    description="`position_ms` past the end of the track is refused with 400 `position_out_of_range`. "
-                   "The track's guild hears a TRACK_COMMENT_CREATE gateway event.")
+                   "The track's guild hears a TRACK_COMMENT_CREATE gateway event. With `channel_id`, a message "
+                   "linking the track at that moment (`/tracks/{id}?t=SECONDS`) and the comment is also sent "
+                   "to that channel (SEND_MESSAGES there): both are written or neither, and the answer has the "
+                   "message's id in `message_id`.")
     def post(self, request, track_id):
         data = request.data
-        comment = services.comment_on_track(author=request.user, track_id=track_id, body=data.get("body"),
-                                            position_ms=data.get("position_ms"))
-        return Response(selectors.comment_payload(comment), status=status.HTTP_201_CREATED)
+        channel_id = data.get("channel_id")
+        if channel_id is None:
+            comment = services.comment_on_track(author=request.user, track_id=track_id, body=data.get("body"),
+                                                position_ms=data.get("position_ms"))
+            return Response(selectors.comment_payload(comment), status=status.HTTP_201_CREATED)
+        if isinstance(channel_id, bool) or not isinstance(channel_id, int):
+            raise ValidationFailed.field("channel_id", gettext("A channel id is a whole number."))
+        comment, message = services.comment_in_channel(
+            author=request.user, track_id=track_id, channel_id=channel_id, body=data.get("body"),
+            position_ms=data.get("position_ms"), origin=request.build_absolute_uri("/"))
+        return Response({**selectors.comment_payload(comment), "message_id": message.id},
+                        status=status.HTTP_201_CREATED)
 
 
 class TrackCommentView(APIView):
@@ -146,7 +158,8 @@ class StreamView(APIView):
     @extend_schema(parameters=[OpenApiParameter("page", int, description="From 1; 20 entries a page.")],
                    responses=s.StreamOut,
                    summary="Tracks uploaded or reposted by the people you follow, newest first",
-                   description="Only tracks you can read (of your guilds) appear; a repost is its own entry.")
+                   description="Only tracks you can read (of your guilds) appear, each once, at its newest upload "
+                   "or repost (`reposted_by` names the newest reposter when a repost is the newest).")
     def get(self, request):
         found = selectors.stream(request.user, page=_page(request))
         return Response({"items": [selectors.stream_item_payload(i) for i in found.items], "page": found.page,
@@ -168,3 +181,79 @@ class SearchView(APIView):
     def get(self, request):
         found = selectors.search_tracks(request.user, request.query_params.get("q", ""))
         return Response([selectors.track_payload(t) for t in found])
+
+
+# --- playlists ------------------------------------------------------------------------------
+
+def _playlist(request, playlist_id, status_code=status.HTTP_200_OK):
+    playlist = selectors.visible_playlist(request.user, playlist_id)
+    entries = selectors.playlist_entries(request.user, playlist)
+    return Response(selectors.playlist_payload(playlist, entries=entries), status=status_code)
+
+
+class PlaylistsView(APIView):
+    @extend_schema(responses=s.PlaylistOut(many=True), summary="Your playlists, most recently changed first")
+    def get(self, request):
+        return Response([selectors.playlist_payload(p) for p in selectors.own_playlists(request.user)])
+
+    @extend_schema(request=s.PlaylistIn, responses={201: s.PlaylistDetailOut}, summary="Create a playlist")
+    def post(self, request):
+        data = request.data
+        playlist = services.create_playlist(owner=request.user, title=data.get("title"),
+                                            description=data.get("description", ""), is_public=data.get("is_public"))
+        return _playlist(request, playlist.id, status.HTTP_201_CREATED)
+
+
+class PlaylistView(APIView):
+    @extend_schema(responses=s.PlaylistDetailOut, summary="A playlist and the tracks of it you can read",
+                   description="A private playlist is 404 for everyone but its owner.")
+    def get(self, request, playlist_id):
+        return _playlist(request, playlist_id)
+
+    @extend_schema(request=s.PlaylistPatch, responses=s.PlaylistDetailOut, summary="Change a playlist (its owner)")
+    def patch(self, request, playlist_id):
+        data = request.data
+        services.update_playlist(actor=request.user, playlist_id=playlist_id, title=data.get("title"),
+                                 description=data.get("description"), is_public=data.get("is_public"))
+        return _playlist(request, playlist_id)
+
+    @extend_schema(responses=NO_CONTENT, summary="Delete a playlist (its owner; the tracks stay)")
+    def delete(self, request, playlist_id):
+        services.delete_playlist(actor=request.user, playlist_id=playlist_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PlaylistTracksView(APIView):
+    @extend_schema(request=s.PlaylistTrackIn, responses=s.PlaylistDetailOut,
+                   summary="Append a track to your playlist (idempotent)",
+                   description="Only a ready track you can read (404 otherwise); at most 500 tracks "
+                   "(400 `playlist_full`).")
+    def post(self, request, playlist_id):
+        track_id = request.data.get("track_id")
+        if isinstance(track_id, bool) or not isinstance(track_id, int):
+            raise ValidationFailed.field("track_id", gettext("A track id is a whole number."))
+        services.add_to_playlist(actor=request.user, playlist_id=playlist_id, track_id=track_id)
+        return _playlist(request, playlist_id)
+
+
+class PlaylistTrackView(APIView):
+    @extend_schema(responses=s.PlaylistDetailOut, summary="Take a track out of your playlist (idempotent)")
+    def delete(self, request, playlist_id, track_id):
+        services.remove_from_playlist(actor=request.user, playlist_id=playlist_id, track_id=track_id)
+        return _playlist(request, playlist_id)
+
+
+class PlaylistOrderView(APIView):
+    @extend_schema(request=s.PlaylistOrderIn, responses=s.PlaylistDetailOut, summary="Reorder your playlist",
+                   description="`entry_ids` names every entry you can see once; anything else is refused with "
+                   "400 `bad_order` and nothing moves.")
+    def put(self, request, playlist_id):
+        services.reorder_playlist(actor=request.user, playlist_id=playlist_id,
+                                  entry_ids=request.data.get("entry_ids"))
+        return _playlist(request, playlist_id)
+
+
+class UserPlaylistsView(APIView):
+    @extend_schema(responses=s.PlaylistOut(many=True), summary="A user's public playlists")
+    def get(self, request, user_id):
+        return Response([selectors.playlist_payload(p) for p in selectors.user_playlists(request.user, user_id)])

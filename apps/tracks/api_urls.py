@@ -14,4 +14,10 @@ urlpatterns = [
     path("tracks/<int:track_id>/plays", api.TrackPlaysView.as_view()),
     path("users/<int:user_id>/follow", api.FollowView.as_view()),
     path("stream", api.StreamView.as_view()),
+    path("playlists", api.PlaylistsView.as_view()),
+    path("playlists/<int:playlist_id>", api.PlaylistView.as_view()),
+    path("playlists/<int:playlist_id>/tracks", api.PlaylistTracksView.as_view()),
+    path("playlists/<int:playlist_id>/tracks/<int:track_id>", api.PlaylistTrackView.as_view()),
+    path("playlists/<int:playlist_id>/order", api.PlaylistOrderView.as_view()),
+    path("users/<int:user_id>/playlists", api.UserPlaylistsView.as_view()),
 ]

@@ -209,3 +209,39 @@ class TrackPlay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} played {self.track_id} on {self.day}"
+
+
+# --- playlists ----------------------------------------------------------------------------------
+# A playlist may hold tracks of several guilds: who sees which of its tracks is decided when it is
+# read (selectors.playlist_entries keeps to the viewer's readable tracks), not when it is written.
+
+class Playlist(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists")
+    title = models.CharField(max_length=100)
+    description = models.TextField(max_length=4000, blank=True)
+    is_public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="playlist_owner_recent")]
+        constraints = [models.CheckConstraint(condition=~Q(title=""), name="playlist_title_not_empty")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlaylistEntry(models.Model):
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="entries")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="playlist_entries")
+    position = models.PositiveIntegerField()
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["playlist", "track"], name="playlist_track_once")]
+        indexes = [models.Index(fields=["playlist", "position"], name="playlist_entry_order")]
+
+    def __str__(self) -> str:
+        return f"{self.playlist_id}#{self.position}: {self.track_id}"

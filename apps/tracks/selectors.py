@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
+from django.db.models import Case, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -16,7 +17,7 @@ from apps.core.errors import NotFound, ValidationFailed
 from apps.guilds.models import Member
 from apps.guilds.selectors import member_of
 
-from .models import Follow, Track, TrackComment, TrackLike, TrackRepost
+from .models import Follow, Playlist, PlaylistEntry, Track, TrackComment, TrackLike, TrackRepost
 
 
 def readable_track(user, track_id: int) -> Track:
@@ -134,22 +135,29 @@ class StreamPage:
 
 def stream(viewer, *, page: int = 1, limit: int = STREAM_PAGE) -> StreamPage:
     """What the people the viewer follows uploaded or reposted, newest first, among the tracks the
-    viewer may read. A page is `limit` entries; a repost is its own entry."""
+    viewer may read. Each track comes once, at its newest activity: a track uploaded by one followee
+    and reposted by two others is one entry, at the latest repost, naming that reposter."""
     if not isinstance(page, int) or page < 1 or page > 1000:
         raise ValidationFailed.field("page", gettext("A page number from 1 to 1000."))
     followees = Follow.objects.filter(follower=viewer).values("followee_id")
-    readable = readable_tracks(viewer)
-    uploads = (readable.filter(owner_id__in=followees).order_by()
-               .annotate(at=F("created_at"), by=Value(None, output_field=IntegerField()))
-               .values_list("id", "at", "by"))
-    reposts = (TrackRepost.objects.filter(user_id__in=followees, track_id__in=readable.values("id")).order_by()
-               .values_list("track_id", "created_at", "user_id"))
+    newest_repost = (TrackRepost.objects.filter(track=OuterRef("pk"), user_id__in=followees)
+                     .order_by("-created_at", "-id"))
+    uploaded = Case(When(owner_id__in=followees, then=F("created_at")), default=None)
+    found = (readable_tracks(viewer)
+             .filter(Q(owner_id__in=followees) | Exists(newest_repost))
+             .annotate(uploaded=uploaded, reposted=Subquery(newest_repost.values("created_at")[:1]),
+                       reposter=Subquery(newest_repost.values("user_id")[:1]))
+             # Greatest with both sides coalesced: PostgreSQL's skips NULLs, SQLite's would return NULL.
+             .annotate(at=Greatest(Coalesce("uploaded", "reposted"), Coalesce("reposted", "uploaded")))
+             .order_by("-at", "-id"))
     start = (page - 1) * limit
-    rows = list(uploads.union(reposts, all=True).order_by("-at", "-id")[start:start + limit + 1])
+    rows = list(found[start:start + limit + 1])
     has_next, rows = len(rows) > limit, rows[:limit]
-    tracks = readable.in_bulk([r[0] for r in rows])
-    users = get_user_model().objects.in_bulk([r[2] for r in rows if r[2]])
-    items = [StreamItem(track=tracks[tid], at=at, reposted_by=users.get(by)) for tid, at, by in rows if tid in tracks]
+    users = get_user_model().objects.in_bulk([t.reposter for t in rows if t.reposter])
+    items = []
+    for track in rows:
+        by_repost = track.reposted is not None and (track.uploaded is None or track.reposted > track.uploaded)
+        items.append(StreamItem(track=track, at=track.at, reposted_by=users.get(track.reposter) if by_repost else None))
     return StreamPage(items=items, page=page, has_next=has_next)
 
 
@@ -238,3 +246,56 @@ def search_tracks(viewer, q: str, *, limit: int = SEARCH_LIMIT) -> list[Track]:
                         search_type="raw", config=SEARCH_CONFIG)
     return list(qs.annotate(vector=_TsVector(F("search_text")), rank=SearchRank(F("vector"), query))
                 .filter(vector=query).order_by("-rank", "-trending_score", "-id")[:limit])
+
+
+# --- playlists ------------------------------------------------------------------------------
+# A private playlist is its owner's alone (404 for anyone else); a public one is seen by all, but
+# each viewer sees only the entries whose track it can read.
+
+def visible_playlist(viewer, playlist_id: int) -> Playlist:
+    playlist = Playlist.objects.select_related("owner").filter(pk=playlist_id).first()
+    if playlist is None or (not playlist.is_public and playlist.owner_id != viewer.id):
+        raise NotFound(gettext("Unknown playlist."))
+    return playlist
+
+
+def playlist_entries(viewer, playlist: Playlist) -> list[PlaylistEntry]:
+    """The playlist's entries in order, among the tracks the viewer may read."""
+    readable = readable_tracks(viewer)
+    return list(playlist.entries.filter(track__in=readable.values("id")).order_by("position", "id")
+                .select_related("track__owner").prefetch_related("track__tags"))
+
+
+def _with_counts(viewer, playlists: QuerySet[Playlist]) -> list[Playlist]:
+    readable = readable_tracks(viewer).values("id")
+    return list(playlists.select_related("owner")
+                .annotate(track_count=Count("entries", filter=Q(entries__track__in=readable))))
+
+
+def own_playlists(viewer) -> list[Playlist]:
+    return _with_counts(viewer, Playlist.objects.filter(owner=viewer))
+
+
+def user_playlists(viewer, user_id: int) -> list[Playlist]:
+    """A user's public playlists (and private ones too when the viewer is that user)."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise NotFound(gettext("Unknown user."))
+    found = Playlist.objects.filter(owner=user)
+    if user.pk != viewer.id:
+        found = found.filter(is_public=True)
+    return _with_counts(viewer, found)
+
+
+def playlist_payload(playlist: Playlist, *, entries: list[PlaylistEntry] | None = None) -> dict:
+    """A playlist; with `entries` (as playlist_entries gave them to the viewer) its tracks in order."""
+    out = {"id": playlist.id, "owner": user_payload(playlist.owner), "title": playlist.title,
+           "description": playlist.description, "is_public": playlist.is_public,
+           "created_at": playlist.created_at.isoformat(), "updated_at": playlist.updated_at.isoformat(),
+           "page_url": reverse("tracks:playlist", args=[playlist.id])}
+    if entries is None:
+        out["track_count"] = getattr(playlist, "track_count", None)
+    else:
+        out["track_count"] = len(entries)
+        out["entries"] = [{"id": e.id, "position": e.position, "track": track_payload(e.track)} for e in entries]
+    return out

@@ -61,6 +61,8 @@ class Counts(serializers.Serializer):
 class CommentIn(serializers.Serializer):
     body = serializers.CharField(max_length=1000, help_text="1 to 1000 characters.")
     position_ms = serializers.IntegerField(min_value=0, help_text="Where in the track, from 0 to its duration_ms.")
+    channel_id = serializers.IntegerField(required=False, help_text="Also post a message linking this moment and "
+                                          "the comment to this channel (SEND_MESSAGES).")
 
 
 class CommentOut(serializers.Serializer):
@@ -70,6 +72,7 @@ class CommentOut(serializers.Serializer):
     body = serializers.CharField()
     position_ms = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+    message_id = serializers.IntegerField(required=False, help_text="The channel message, when channel_id was sent.")
 
 
 class PlayOut(serializers.Serializer):
@@ -92,3 +95,48 @@ class StreamOut(serializers.Serializer):
     items = StreamItemOut(many=True)
     page = serializers.IntegerField()
     next_page = serializers.IntegerField(allow_null=True)
+
+
+class PlaylistIn(serializers.Serializer):
+    title = serializers.CharField(max_length=100, help_text="1 to 100 characters.")
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    is_public = serializers.BooleanField(required=False, default=True,
+                                         help_text="A private playlist is 404 for everyone but its owner.")
+
+
+class PlaylistPatch(serializers.Serializer):
+    title = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    is_public = serializers.BooleanField(required=False)
+
+
+class PlaylistEntryOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The entry (what PUT …/order lists), not the track.")
+    position = serializers.IntegerField()
+    track = TrackOut()
+
+
+class PlaylistOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    owner = Owner()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    is_public = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    page_url = serializers.CharField()
+    track_count = serializers.IntegerField(help_text="How many of its tracks you can read.")
+
+
+class PlaylistDetailOut(PlaylistOut):
+    entries = PlaylistEntryOut(many=True, help_text="In order; only the tracks you can read.")
+
+
+class PlaylistTrackIn(serializers.Serializer):
+    track_id = serializers.IntegerField()
+
+
+class PlaylistOrderIn(serializers.Serializer):
+    entry_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Every entry id of the playlist you can see, once each, in the new order.")

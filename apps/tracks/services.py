@@ -20,21 +20,35 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Max
 from django.db.models.functions import TruncHour
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from apps.chat.models import Message
+from apps.chat.services import send_message
 from apps.core import images, ratelimit
 from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.core.events import publish, user_group
 from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import access_guild
+from apps.guilds.selectors import access_channel, access_guild
 
 from . import audio, events
-from .models import Follow, Tag, Track, TrackComment, TrackLike, TrackPlay, TrackRepost, track_path
-from .selectors import playable_track, readable_track
+from .models import (
+    Follow,
+    Playlist,
+    PlaylistEntry,
+    Tag,
+    Track,
+    TrackComment,
+    TrackLike,
+    TrackPlay,
+    TrackRepost,
+    track_path,
+)
+from .selectors import playable_track, readable_track, readable_tracks
 
 log = logging.getLogger(__name__)
 
@@ -424,6 +438,24 @@ def comment_on_track(*, author, track_id: int, body, position_ms) -> TrackCommen
     return comment
 
 
+def comment_in_channel(*, author, track_id: int, channel_id: int, position_ms, body,
+                       origin: str = "") -> tuple[TrackComment, Message]:
+    """A timed comment on the track and, in the same transaction, a message in the channel linking
+    that moment (`{origin}/tracks/{id}?t=SECONDS`, then the comment): both or neither. Needs
+    COMMENT_ON_TRACKS in the track's guild and SEND_MESSAGES in the channel (which may be of
+    another guild: its members who cannot read the track see the link and no player). `origin`
+    makes the link absolute (and so clickable in the message); relative without it."""
+    track = playable_track(author, track_id)
+    access_guild(author, track.guild_id).require(Permission.COMMENT_ON_TRACKS)
+    # Checked before anything is written, so a refusal costs no comment (send_message checks again).
+    access_channel(author, channel_id).require(Permission.SEND_MESSAGES)
+    with transaction.atomic():
+        comment = comment_on_track(author=author, track_id=track.id, body=body, position_ms=position_ms)
+        link = f"{origin.rstrip('/')}{reverse('tracks:page', args=[track.id])}?t={comment.position_ms // 1000}"
+        message = send_message(author=author, channel_id=channel_id, content=f"{comment.body}\n{link}")
+    return comment, message
+
+
 def delete_track_comment(*, actor, track_id: int, comment_id: int) -> None:
     """Its author removes a comment, or a member with MANAGE_TRACKS in the track's guild."""
     track = readable_track(actor, track_id)
@@ -494,3 +526,111 @@ def recompute_trending(*, now=None) -> int:
         changed = [Track(pk=pk, trending_score=round(score, 6)) for pk, score in scores.items()]
         Track.objects.bulk_update(changed, ["trending_score"], batch_size=500)
     return len(scores)
+
+
+# --- playlists ------------------------------------------------------------------------------
+# Only its owner changes a playlist: others get 404 for a private one (they cannot know it exists)
+# and 403 for a public one. Entries are ordered by an explicit position; the playlist row is locked
+# while entries are added or reordered, so two tabs at once cannot pass the cap or mix positions.
+
+PLAYLIST_MAX_ENTRIES = 500
+
+
+def _playlist_fields(title, description, is_public, *, creating: bool) -> dict:
+    fields = {}
+    if creating or title is not None:
+        fields["title"] = _clean_text(title, "title", limit=100, required=True)
+    if creating or description is not None:
+        fields["description"] = _clean_text(description, "description", limit=4000)
+    if is_public is not None:
+        if not isinstance(is_public, bool):
+            raise ValidationFailed.field("is_public", gettext("This is true or false."))
+        fields["is_public"] = is_public
+    return fields
+
+
+def _own_playlist(actor, playlist_id: int, *, lock: bool = False) -> Playlist:
+    found = Playlist.objects.select_for_update() if lock else Playlist.objects
+    playlist = found.filter(pk=playlist_id).first()
+    if playlist is None or (not playlist.is_public and playlist.owner_id != actor.id):
+        raise NotFound(gettext("Unknown playlist."))
+    if playlist.owner_id != actor.id:
+        raise Forbidden(gettext("Only its owner can change this playlist."))
+    return playlist
+
+
+def _touch(playlist: Playlist) -> None:
+    playlist.updated_at = timezone.now()
+    playlist.save(update_fields=["updated_at"])
+
+
+def create_playlist(*, owner, title, description="", is_public=True) -> Playlist:
+    fields = _playlist_fields(title, description, True if is_public is None else is_public, creating=True)
+    return Playlist.objects.create(owner=owner, **fields)
+
+
+def update_playlist(*, actor, playlist_id: int, title=None, description=None, is_public=None) -> Playlist:
+    """Change what is given (None leaves a field as it is)."""
+    fields = _playlist_fields(title, description, is_public, creating=False)
+    with transaction.atomic():
+        playlist = _own_playlist(actor, playlist_id, lock=True)
+        for name, value in fields.items():
+            setattr(playlist, name, value)
+        playlist.updated_at = timezone.now()
+        playlist.save(update_fields=[*fields, "updated_at"])
+    return playlist
+
+
+def delete_playlist(*, actor, playlist_id: int) -> None:
+    with transaction.atomic():
+        _own_playlist(actor, playlist_id, lock=True).delete()
+
+
+def add_to_playlist(*, actor, playlist_id: int, track_id: int) -> PlaylistEntry:
+    """Append a ready track the owner can read (404 otherwise). Adding a track already there
+    leaves it where it is."""
+    track = playable_track(actor, track_id)
+    with transaction.atomic():
+        playlist = _own_playlist(actor, playlist_id, lock=True)
+        existing = playlist.entries.filter(track=track).first()
+        if existing is not None:
+            return existing
+        if playlist.entries.count() >= PLAYLIST_MAX_ENTRIES:
+            message = gettext("A playlist holds at most %(n)s tracks.") % {"n": PLAYLIST_MAX_ENTRIES}
+            raise ValidationFailed(message, code="playlist_full")
+        last = playlist.entries.aggregate(last=Max("position"))["last"]
+        entry = PlaylistEntry.objects.create(playlist=playlist, track=track, position=0 if last is None else last + 1)
+        _touch(playlist)
+    return entry
+
+
+def remove_from_playlist(*, actor, playlist_id: int, track_id: int) -> None:
+    """Take a track out (idempotent: a track not in the playlist is already out)."""
+    with transaction.atomic():
+        playlist = _own_playlist(actor, playlist_id, lock=True)
+        if playlist.entries.filter(track_id=track_id).delete()[0]:
+            _touch(playlist)
+
+
+def reorder_playlist(*, actor, playlist_id: int, entry_ids) -> list[PlaylistEntry]:
+    """Put the entries in the order of `entry_ids`, which names every entry the owner can see,
+    once each. Entries of tracks the owner can no longer read (a guild it left) keep their
+    relative order after them."""
+    if not isinstance(entry_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in entry_ids):
+        raise ValidationFailed.field("entry_ids", gettext("The order is a list of entry ids."))
+    with transaction.atomic():
+        playlist = _own_playlist(actor, playlist_id, lock=True)
+        entries = list(playlist.entries.order_by("position", "id"))
+        readable = set(readable_tracks(actor).filter(pk__in=[e.track_id for e in entries])
+                       .values_list("id", flat=True))
+        seen = [e for e in entries if e.track_id in readable]
+        if len(entry_ids) != len(set(entry_ids)) or set(entry_ids) != {e.id for e in seen}:
+            message = gettext("Send every entry of the playlist, once each.")
+            raise ValidationFailed(message, code="bad_order", fields={"entry_ids": [message]})
+        by_id = {e.id: e for e in entries}
+        ordered = [by_id[i] for i in entry_ids] + [e for e in entries if e.track_id not in readable]
+        for position, entry in enumerate(ordered):
+            entry.position = position
+        PlaylistEntry.objects.bulk_update(ordered, ["position"])
+        _touch(playlist)
+    return ordered

@@ -17,5 +17,6 @@ urlpatterns = [
     path("tracks/genre/<path:genre>", views.genre_page, name="genre"),
     path("stream", views.stream_page, name="feed"),
     path("trending", views.trending_page, name="trending"),
+    path("playlists/<int:playlist_id>", views.playlist_page, name="playlist"),
     path("users/<str:username>", views.profile_page, name="profile"),
 ]

@@ -190,7 +190,8 @@ def track_page(request, track_id: int):
         viewer_state=selectors.viewer_state(request.user, track), comments=comments,
         comments_data=[selectors.comment_payload(c) for c in comments],
         can_comment=bool(access.permissions & Permission.COMMENT_ON_TRACKS),
-        can_manage=bool(access.permissions & Permission.MANAGE_TRACKS)))
+        can_manage=bool(access.permissions & Permission.MANAGE_TRACKS),
+        my_playlists=selectors.own_playlists(request.user)))
 
 
 # --- the social layer's pages ---------------------------------------------------------------
@@ -245,4 +246,17 @@ def profile_page(request, username: str):
         found = selectors.profile(request.user, username)
     except NotFound:
         raise Http404 from None
-    return render(request, "tracks/profile.html", {"profile": found, "nav": "profile"})
+    playlists = selectors.user_playlists(request.user, found.user.id)
+    return render(request, "tracks/profile.html", {"profile": found, "nav": "profile", "playlists": playlists})
+
+
+@login_required
+def playlist_page(request, playlist_id: int):
+    try:
+        playlist = selectors.visible_playlist(request.user, playlist_id)
+    except NotFound:
+        raise Http404 from None
+    entries = selectors.playlist_entries(request.user, playlist)
+    return render(request, "tracks/playlist.html", {
+        "playlist": playlist, "entries": entries, "is_owner": playlist.owner_id == request.user.id,
+        "queue": [selectors.track_payload(e.track) for e in entries]})

@@ -8,6 +8,7 @@ import { Presence } from "./members.js";
 import { Sidebar } from "./sidebar.js";
 import { attachThreads } from "./threads.js";
 import { attachNotifications } from "./notifications.js";
+import { attachTrackEmbeds } from "./track_embed.js";
 
 const QUICK_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🎉", "👀", "🔥"];
 const PAGE_SIZE = 50;
@@ -326,6 +327,7 @@ class ChatPage {
       const edited = new Date(m.edited_at);
       node.append(" ", h("span", { class: "msg-edited", title: this.fullFormat.format(edited), text: this.t.edited }));
     }
+    attachTrackEmbeds(node, this.channelId); // player cards for linked tracks the viewer can hear
   }
 
   renderReplyPreview(reply) {

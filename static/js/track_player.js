@@ -1,8 +1,5 @@
-// A track's player: wavesurfer.js (from npm) draws the peaks the media pipeline stored, over an
-// <audio> element that plays the HLS ladder natively where the browser can, through hls.js where it
-// has Media Source but no native HLS, and the progressive stream (HTTP Range) otherwise or when HLS
-// fails. Clicking the
-// waveform seeks; so do the arrow keys on it.
+// A track's page: its player (player.js) with the waveform; clicking the waveform seeks, so do the
+// arrow keys on it, and `?t=SECONDS` in the address starts there (the links chat messages carry).
 //
 // The social layer: like and repost toggles, one play counted when playback first starts, and
 // timestamped comments shown as markers on the waveform (wavesurfer's regions plugin) and as a
@@ -10,51 +7,10 @@
 // (TRACK_COMMENT_CREATE / TRACK_COMMENT_DELETE on the gateway).
 import { csrfToken, flag, h } from "./dom.js";
 import { Gateway } from "./gateway.js";
+import { Player, clock } from "./player.js";
 
 const page = document.getElementById("track-page");
 const audio = document.getElementById("audio");
-const SEEK_STEP_S = 5;
-
-function clock(seconds) {
-  const s = Math.max(0, Math.floor(seconds || 0));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
-/** audiowaveform JSON (interleaved min/max integers) → one channel of 0..1 peaks. */
-export function normalisedPeaks(json) {
-  const scale = 2 ** ((json.bits || 8) - 1);
-  const out = new Float32Array(json.length);
-  for (let i = 0; i < json.length; i++) {
-    out[i] = Math.min(1, Math.max(Math.abs(json.data[2 * i]), Math.abs(json.data[2 * i + 1])) / scale);
-  }
-  return out;
-}
-
-function fallBack(track) {
-  // Back to the progressive stream, at the same position.
-  const at = audio.currentTime;
-  audio.src = track.stream_url;
-  audio.currentTime = at;
-}
-
-async function attachHls(track) {
-  if (!track.hls_url) return;
-  if (audio.canPlayType("application/vnd.apple.mpegurl")) {
-    audio.addEventListener("error", () => fallBack(track), { once: true });
-    audio.src = track.hls_url;
-    return;
-  }
-  const { default: Hls } = await import(page.dataset.hls);
-  if (!Hls.isSupported()) return;
-  const hls = new Hls();
-  hls.on(Hls.Events.ERROR, (_event, data) => {
-    if (!data.fatal) return;
-    hls.destroy();
-    fallBack(track);
-  });
-  hls.loadSource(track.hls_url);
-  hls.attachMedia(audio);
-}
 
 async function start() {
   const track = JSON.parse(document.getElementById("track-data").textContent);
@@ -62,37 +18,22 @@ async function start() {
   const button = document.getElementById("play");
   const time = document.getElementById("time");
   const total = clock(track.duration_ms / 1000);
-  const [{ default: WaveSurfer }, { default: RegionsPlugin }, peaks] = await Promise.all([
-    import(page.dataset.wavesurfer),
-    import(page.dataset.regions),
-    fetch(track.peaks_url).then((r) => r.json()),
-  ]);
-  await attachHls(track);
-  const wave = WaveSurfer.create({
-    container, media: audio, peaks: [normalisedPeaks(peaks)], duration: track.duration_ms / 1000,
-    height: 96, barWidth: 2, barGap: 1, barRadius: 1, waveColor: "#6d7280", progressColor: "#5865f2",
-    cursorColor: "#f2f3f5", normalize: true, interact: true,
-  });
+  const player = new Player({ audio, container });
+  const [{ default: RegionsPlugin }] = await Promise.all([import(player.vendor.regions),
+    player.load(track, { markReady: false })]);
+  const wave = player.wave;
   const regions = wave.registerPlugin(RegionsPlugin.create());
   social(track, regions, wave);
   container.dataset.ready = "true";
-  const label = () => {
-    button.textContent = audio.paused ? "\u25b6" : "\u275a\u275a";
-    button.setAttribute("aria-label", audio.paused ? button.dataset.play : button.dataset.pause);
-  };
-  button.addEventListener("click", () => wave.playPause());
-  audio.addEventListener("play", label);
-  audio.addEventListener("pause", label);
+  button.addEventListener("click", () => player.playPause());
+  player.bindButton(button);
   audio.addEventListener("timeupdate", () => {
     time.textContent = `${clock(audio.currentTime)} / ${total}`;
     container.setAttribute("aria-valuenow", String(Math.round(audio.currentTime * 1000)));
   });
-  container.addEventListener("keydown", (e) => {
-    const step = { ArrowRight: SEEK_STEP_S, ArrowLeft: -SEEK_STEP_S }[e.key];
-    if (step === undefined) return;
-    e.preventDefault();
-    wave.setTime(Math.min(Math.max(audio.currentTime + step, 0), track.duration_ms / 1000));
-  });
+  player.keys(container);
+  const at = Number(new URLSearchParams(window.location.search).get("t"));
+  if (at > 0) player.seekWhenReady(Math.min(at, track.duration_ms / 1000));
 }
 
 async function send(method, url, body) {

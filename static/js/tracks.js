@@ -32,6 +32,9 @@ function item(track) {
       h("small", { class: "muted" },
         h("a", { class: "track-artist", href: track.owner.profile_url, text: track.owner.display_name }),
         track.genre ? ` · ${track.genre}` : "")),
+    h("span", { class: "track-actions" }, ready ? h("button", { type: "button", class: "link queue-add",
+      "data-queue-add": true, dataset: { trackId: String(track.id) }, title: list.dataset.queueTitle,
+      text: `+ ${list.dataset.queue}` }) : null),
     h("span", { class: "track-state", dataset: { state: track.state },
       text: ready ? duration(track.duration_ms) : stateText(track.state, track.failure_reason) }));
 }

@@ -4,6 +4,7 @@ probes, draws the waveform, encodes the renditions and the cover thumbnails into
 and the uploader's live socket hears each step."""
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -169,3 +170,31 @@ async def test_a_damaged_upload_fails_with_its_reason_and_leaves_nothing_in_s3(g
     assert s3.keys(track.folder) == []
     r = await db(get)(alice, f"/api/tracks/{track_id}")
     assert r.json()["state"] == "failed" and r.json()["failure_reason"] == track.failure_reason
+
+
+@run_async
+async def test_a_step_cut_short_by_a_killed_worker_is_delivered_again(guild, alice, s3, tmp_path):
+    """acks_late: a worker killed mid-step never acknowledged its task, so once the visibility
+    timeout passes another worker takes it and the track still ends ready, with one set of files."""
+    await db(celery_app.control.purge)()
+    r = await db(upload)(alice, guild, audio.track_file(tmp_path / "long.wav", 60.0).read_bytes(), "long.wav")
+    assert r.status_code == 201, r.json()
+    track_id = r.json()["id"]
+    async with gateway(alice) as a:
+        with servers.celery_worker(queues="media", env=s3.env()) as first:
+            while (update := await a.event("TRACK_UPDATE", timeout=90))["step"] != "renditions":
+                pass
+            await asyncio.sleep(1.0)  # into the encoding
+            first.kill()
+            first.wait(10)
+        track = await db(Track.objects.get)(pk=track_id)
+        assert (track.state, track.step) == ("processing", "renditions")  # cut short
+        with servers.celery_worker(queues="media", env={**s3.env(), "CELERY_VISIBILITY_TIMEOUT": "2"}):
+            while (update := await a.event("TRACK_UPDATE", timeout=120))["state"] not in ("ready", "failed"):
+                pass
+    assert update["state"] == "ready", update
+    track = await db(Track.objects.get)(pk=track_id)
+    assert abs(track.duration_ms - 60000) <= 100
+    assert s3.keys(track.folder) == sorted(track.stored_names())
+    r = await db(get)(alice, f"/tracks/{track_id}/hls/master.m3u8")
+    assert r.status_code == 200 and r.content.count(b"#EXT-X-STREAM-INF") == 3

@@ -46,18 +46,20 @@ def automod_rules(guild_id: int) -> list[AutomodRule]:
                 .prefetch_related("exempt_roles", "exempt_channels"))
 
 
+def applicable_rules(rules: list[AutomodRule], *, channel: Channel, role_ids: set[int],
+                     action: str) -> list[AutomodRule]:
+    """The rules of `action`, without those the channel (or a thread's parent) or one of the
+    author's roles is exempt from."""
+    channel_ids = {channel.id, channel.parent_id}
+    return [rule for rule in rules if rule.action == action
+            and not any(c.id in channel_ids for c in rule.exempt_channels.all())
+            and not any(r.id in role_ids for r in rule.exempt_roles.all())]
+
+
 def matching_rule(rules: list[AutomodRule], *, channel: Channel, role_ids: set[int], text: str,
                   action: str) -> AutomodRule | None:
-    """The first rule of `action` that the text breaks, skipping rules the channel (or a thread's
-    parent) or one of the author's roles is exempt from."""
-    channel_ids = {channel.id, channel.parent_id}
-    for rule in rules:
-        if rule.action != action:
-            continue
-        if any(c.id in channel_ids for c in rule.exempt_channels.all()):
-            continue
-        if any(r.id in role_ids for r in rule.exempt_roles.all()):
-            continue
-        if automod.matches(rule, text):
+    """The first applicable rule of `action` whose text test the text fails."""
+    for rule in applicable_rules(rules, channel=channel, role_ids=role_ids, action=action):
+        if automod.breaks(rule, text):
             return rule
     return None

@@ -281,7 +281,7 @@ def test_labelled_decisions_export_as_csv(guild, alice, bob):  # noqa: F811
 def test_the_moderators_group_holds_exactly_the_queue_permissions():
     group = Group.objects.get(name="Moderators")
     assert sorted(group.permissions.values_list("codename", flat=True)) == [
-        "change_flag", "view_auditlogentry", "view_flag", "view_warning"]
+        "change_flag", "change_report", "view_auditlogentry", "view_flag", "view_report", "view_warning"]
 
 
 @run_async

@@ -139,7 +139,7 @@ def test_a_rule_can_alert_a_moderator_channel_once_a_minute(guild, owner, alice,
     modlog = guilds.create_channel(actor=owner, guild=guild, name="mod-log")
     guilds.set_overwrite(actor=owner, channel=modlog, allow=0, deny=int(P.VIEW_CHANNEL), role=everyone(guild))
     rule(owner, guild, name="invites", kind="invites", reason="No invites.", alert_channel_id=modlog.id)
-    refused(alice, general, "join discord.gg/party and ping <@%d>" % bob.id, "No invites.")
+    refused(alice, general, f"join discord.gg/party and ping <@{bob.id}>", "No invites.")
     refused(alice, general, "discord.gg/party2", "No invites.")  # a second one within a minute: one alert
     [alert] = Message.objects.filter(channel=modlog)
     assert alert.author == owner

@@ -186,6 +186,19 @@ def delete_message(*, actor, message: Message) -> None:
     events.to_channel(access.channel, events.MESSAGE_DELETE, {"id": message_id})
 
 
+def purge_member_messages(*, guild_id: int, user_id: int, since) -> int:
+    """Delete a user's messages in a guild's channels (threads included) written since `since`,
+    telling each channel (MESSAGE_DELETE). Precondition: inside the caller's transaction, after it
+    checked the actor's rights (apps.guilds.services.ban_member's delete_message_days)."""
+    doomed = list(Message.objects.select_related("channel").filter(channel__guild_id=guild_id, author_id=user_id,
+                                                                 created_at__gte=since))
+    Message.objects.filter(pk__in=[m.id for m in doomed]).delete()
+    for msg in doomed:
+        thread_services.record_delete(msg.channel)
+        events.to_channel(msg.channel, events.MESSAGE_DELETE, {"id": msg.id})
+    return len(doomed)
+
+
 def set_visibility(*, message: Message, visibility: str) -> Message:
     """Hold a message for review, remove it, or make it visible again, and tell the sockets.
     Precondition: the caller (apps.moderation.services) has checked the actor's rights."""

@@ -1,5 +1,6 @@
 """The one place chat calls into moderation. Explicit calls from the chat service, not signals, so
 a reader of send_message sees that scoring follows."""
+from django.conf import settings
 from django.db import transaction
 
 
@@ -7,7 +8,7 @@ def message_written(message) -> None:
     """A guild message was sent or edited: score it once the write commits. Call it after the
     message's event was published: on_commit callbacks run in order, so delivery never waits for
     the scorer. Direct messages are not scored (no guild moderators review them)."""
-    if message.channel.guild_id is None or not message.content:
+    if message.channel.guild_id is None or not message.content or not settings.MODERATION_SCORE_MESSAGES:
         return
     from . import tasks
 

@@ -58,9 +58,9 @@ def export_csv(modeladmin, request, queryset):
 
 @admin.register(Flag)
 class FlagAdmin(admin.ModelAdmin):
-    list_display = ("id", "score_shown", "state", "auto_hidden", "author", "guild", "channel", "excerpt",
+    list_display = ("id", "score_shown", "state", "kind", "auto_hidden", "author", "guild", "channel", "excerpt",
                     "created_at", "label")
-    list_filter = ("state", "auto_hidden", "label", "created_at")
+    list_filter = ("state", "kind", "auto_hidden", "label", "created_at")
     search_fields = ("content", "author__username", "guild__name", "channel__name")
     list_select_related = ("author", "guild", "channel")
     ordering = ("-id",)
@@ -70,8 +70,8 @@ class FlagAdmin(admin.ModelAdmin):
                _removal("timeout_1d", _("Remove and time the author out for 1 day")),
                _removal("kick", _("Remove and kick the author")),
                _removal("ban", _("Remove and ban the author")), export_csv]
-    fields = ("content", "score", "scorer", "state", "auto_hidden", "label", "author", "guild", "channel",
-              "message", "created_at", "scored_at", "decided_at", "decided_by")
+    fields = ("kind", "content", "score", "scorer", "state", "auto_hidden", "label", "author", "guild", "channel",
+              "message", "track", "track_comment", "created_at", "scored_at", "decided_at", "decided_by")
     readonly_fields = fields
     change_form_template = "admin/moderation/flag/change_form.html"
 

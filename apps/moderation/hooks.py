@@ -22,3 +22,23 @@ def check_message(access, content: str) -> None:
     from . import services
 
     services.check_message(access=access, content=content)
+
+
+def track_written(track) -> None:
+    """A track was uploaded: score its title and description once the upload commits."""
+    if not settings.MODERATION_SCORE_MESSAGES:
+        return
+    from . import tasks
+
+    track_id = track.id
+    transaction.on_commit(lambda: tasks.score_track.delay(track_id))
+
+
+def comment_written(comment) -> None:
+    """A track comment was posted: score it once it commits (after its event, as messages)."""
+    if not settings.MODERATION_SCORE_MESSAGES:
+        return
+    from . import tasks
+
+    comment_id = comment.id
+    transaction.on_commit(lambda: tasks.score_track_comment.delay(comment_id))

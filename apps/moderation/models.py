@@ -31,7 +31,14 @@ class Thresholds(models.Model):
 
 
 class Flag(models.Model):
-    """One scored message: its score, and, once it reached the review threshold, the review."""
+    """One scored item (a message, a track's title and description, a track comment): its score,
+    and, once it reached the review threshold, the review. `kind` says which; only that item's link
+    may be set (a removed track or comment leaves the flag behind as evidence, its link empty)."""
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message"
+        TRACK = "track"
+        TRACK_COMMENT = "track_comment", "track comment"
 
     class State(models.TextChoices):
         CLEAN = "clean"  # scored below the review threshold: not in the queue
@@ -44,9 +51,14 @@ class Flag(models.Model):
         NOT_TOXIC = "not_toxic", "not toxic"
         TOXIC = "toxic", "toxic"
 
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="flag")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MESSAGE)
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="flag")
+    track = models.OneToOneField("tracks.Track", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="flag")
+    track_comment = models.OneToOneField("tracks.TrackComment", on_delete=models.SET_NULL, null=True, blank=True,
+                                         related_name="flag")
     guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="+")
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     content = models.TextField(help_text="The text as it was scored.")
     score = models.FloatField()
@@ -63,12 +75,18 @@ class Flag(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = "flagged message"
+        verbose_name = "flagged item"
         indexes = [models.Index(fields=["state", "-score"], name="flag_queue")]
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=1), name="flag_score_range"),
             models.CheckConstraint(condition=Q(state__in=["clean", "open"]) | Q(decided_at__isnull=False),
                                    name="flag_decided_has_time"),
+            models.CheckConstraint(
+                condition=(Q(kind="message", message__isnull=False, channel__isnull=False, track__isnull=True,
+                             track_comment__isnull=True)
+                           | Q(kind="track", message__isnull=True, track_comment__isnull=True)
+                           | Q(kind="track_comment", message__isnull=True, track__isnull=True)),
+                name="flag_one_item"),
         ]
 
     def __str__(self) -> str:

@@ -15,10 +15,19 @@ from .models import AutomodRule, Flag, Thresholds
 def thresholds_for(channel: Channel) -> tuple[float, float]:
     """(review_at, hide_at) for a channel: its own override, else its guild's (a thread: its
     parent's), else the site's defaults."""
-    channel_id = channel.parent_id or channel.id
+    return _thresholds(channel.guild_id, channel.parent_id or channel.id)
+
+
+def guild_thresholds(guild_id: int) -> tuple[float, float]:
+    """(review_at, hide_at) for what is not in a channel (tracks and their comments): the guild's,
+    else the site's defaults."""
+    return _thresholds(guild_id, None)
+
+
+def _thresholds(guild_id: int, channel_id: int | None) -> tuple[float, float]:
     rows = {t.channel_id: t for t in Thresholds.objects.filter(Q(channel_id=channel_id) | Q(channel__isnull=True),
-                                                               guild_id=channel.guild_id)}
-    found = rows.get(channel_id) or rows.get(None)
+                                                               guild_id=guild_id)}
+    found = (rows.get(channel_id) if channel_id else None) or rows.get(None)
     if found is not None:
         return found.review_at, found.hide_at
     return settings.MODERATION_REVIEW_THRESHOLD, settings.MODERATION_HIDE_THRESHOLD

@@ -21,11 +21,13 @@ from apps.guilds import services as guilds
 from apps.guilds.models import Channel, Guild, Member, Role
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import channel_permissions, moderator_access
+from apps.tracks import services as tracks
+from apps.tracks.models import Track, TrackComment
 
 from . import automod, events
 from .models import AutomodRule, Flag, Thresholds, Warning
 from .scoring import get_scorer
-from .selectors import applicable_rules, automod_rules, matching_rule, thresholds_for
+from .selectors import applicable_rules, automod_rules, guild_thresholds, matching_rule, thresholds_for
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,66 @@ def score_message(*, message_id: int) -> Flag | None:
     return flag
 
 
+def _score_text(text: str) -> tuple[float, str]:
+    scorer = get_scorer()
+    [score] = scorer.score([text])
+    return score, scorer.name
+
+
+def score_track(*, track_id: int) -> Flag | None:
+    """Score a track's title and description with the messages' scorer and its guild's thresholds:
+    from review it waits in the queue (tracks are not held: a moderator removes one). None if the
+    track is gone or has nothing new to score."""
+    track = Track.objects.filter(pk=track_id).first()
+    if track is None:
+        return None
+    text = f"{track.title}\n{track.description}".strip()
+    existing = Flag.objects.filter(track_id=track_id).first()
+    if existing is not None and existing.content == text:
+        return existing
+    score, scorer = _score_text(text)  # outside the transaction: the model takes its time
+    with transaction.atomic():
+        if not Track.objects.select_for_update().filter(pk=track_id).exists():
+            return None
+        review_at, _ = guild_thresholds(track.guild_id)
+        flag, _ = Flag.objects.update_or_create(
+            track_id=track_id, kind=Flag.Kind.TRACK,
+            defaults={"guild_id": track.guild_id, "author_id": track.owner_id, "content": text, "score": score,
+                      "scorer": scorer, "scored_at": timezone.now(), "reason": "",
+                      "state": Flag.State.OPEN if score >= review_at else Flag.State.CLEAN})
+    return flag
+
+
+def score_track_comment(*, comment_id: int) -> Flag | None:
+    """Score a track comment like a message: from review it waits in the queue, from hide it is also
+    held (hidden from all but its author) until a moderator decides."""
+    comment = TrackComment.objects.select_related("track").filter(pk=comment_id).first()
+    if comment is None:
+        return None
+    existing = Flag.objects.filter(track_comment_id=comment_id).first()
+    if existing is not None:
+        return existing  # comments are not edited: scored once
+    score, scorer = _score_text(comment.body)
+    with transaction.atomic():
+        comment = (TrackComment.objects.select_for_update(of=("self",)).select_related("track")
+                   .filter(pk=comment_id).first())
+        if comment is None or comment.visibility == TrackComment.Visibility.REMOVED:
+            return None
+        review_at, hide_at = guild_thresholds(comment.track.guild_id)
+        hide = score >= hide_at
+        flag, _ = Flag.objects.get_or_create(
+            track_comment=comment, kind=Flag.Kind.TRACK_COMMENT,
+            defaults={"guild_id": comment.track.guild_id, "author_id": comment.author_id, "content": comment.body,
+                      "score": score, "scorer": scorer, "auto_hidden": hide,
+                      "state": Flag.State.OPEN if score >= review_at else Flag.State.CLEAN})
+        if hide:
+            tracks.set_comment_visibility(comment=comment, visibility=TrackComment.Visibility.HELD)
+            guilds.record_audit(comment.track.guild, None, "track_comment_auto_hide", target=comment,
+                                changes={"flag_id": flag.id, "score": round(score, 4), "scorer": scorer,
+                                         "author_id": comment.author_id, "track_id": comment.track_id})
+    return flag
+
+
 @transaction.atomic
 def set_thresholds(*, actor, guild: Guild, review_at: float, hide_at: float,
                    channel: Channel | None = None) -> Thresholds:
@@ -107,15 +169,18 @@ SANCTIONS = {
 
 
 def _require(actor, flag: Flag, permission: Permission) -> None:
-    """The actor holds `permission` in the flagged message's channel (a superuser: everywhere)."""
+    """The actor holds `permission` in the flagged message's channel, or in the guild for a track
+    or a comment (a superuser: everywhere)."""
     access = moderator_access(actor, flag.guild_id)
-    if not channel_permissions(access.member, flag.channel) & permission:
+    perms = channel_permissions(access.member, flag.channel) if flag.channel_id else access.permissions
+    if not perms & permission:
         raise MissingPermission(permission.name)
 
 
 def _locked(flag: Flag) -> Flag:
     # Only the flag row is locked: its author may be gone (a nullable join cannot be locked).
-    flag = (Flag.objects.select_for_update(of=("self",)).select_related("message", "channel", "guild", "author")
+    flag = (Flag.objects.select_for_update(of=("self",))
+            .select_related("message", "channel", "guild", "author", "track", "track_comment__track")
             .get(pk=flag.pk))
     if flag.state in (Flag.State.APPROVED, Flag.State.REMOVED):
         raise Conflict(gettext("This message has already been reviewed."), code="already_decided")
@@ -133,10 +198,18 @@ def approve(*, actor, flag: Flag) -> Flag:
     _require(actor, flag, Permission.MANAGE_MESSAGES)
     flag = _locked(flag)
     _decided(flag, actor, Flag.State.APPROVED, Flag.Label.NOT_TOXIC)
-    chat.set_visibility(message=flag.message, visibility=Message.Visibility.VISIBLE)
-    guilds.record_audit(flag.guild, actor, "message_approve", target=flag.message,
+    if flag.kind == Flag.Kind.MESSAGE:
+        chat.set_visibility(message=flag.message, visibility=Message.Visibility.VISIBLE)
+    elif flag.kind == Flag.Kind.TRACK_COMMENT and flag.track_comment is not None:
+        tracks.set_comment_visibility(comment=flag.track_comment, visibility=TrackComment.Visibility.VISIBLE)
+    guilds.record_audit(flag.guild, actor, f"{flag.kind}_approve", target=_item(flag),
                         changes={"flag_id": flag.id, "score": round(flag.score, 4), "author_id": flag.author_id})
     return flag
+
+
+def _item(flag: Flag):
+    return {Flag.Kind.MESSAGE: flag.message, Flag.Kind.TRACK: flag.track,
+            Flag.Kind.TRACK_COMMENT: flag.track_comment}[flag.kind]
 
 
 @transaction.atomic
@@ -150,10 +223,16 @@ def remove(*, actor, flag: Flag, sanction: str | None = None, reason: str = "") 
     flag = _locked(flag)
     reason = (reason or gettext("Message removed by moderation: “%(text)s”") % {"text": flag.content[:200]})[:512]
     _decided(flag, actor, Flag.State.REMOVED, Flag.Label.TOXIC)
-    chat.set_visibility(message=flag.message, visibility=Message.Visibility.REMOVED)
-    guilds.record_audit(flag.guild, actor, "message_remove", target=flag.message, reason=reason,
+    target = _item(flag)
+    guilds.record_audit(flag.guild, actor, f"{flag.kind}_remove", target=target, reason=reason,
                         changes={"flag_id": flag.id, "score": round(flag.score, 4), "author_id": flag.author_id,
                                  "sanction": sanction})
+    if flag.kind == Flag.Kind.MESSAGE:
+        chat.set_visibility(message=flag.message, visibility=Message.Visibility.REMOVED)
+    elif flag.kind == Flag.Kind.TRACK_COMMENT and target is not None:
+        tracks.set_comment_visibility(comment=target, visibility=TrackComment.Visibility.REMOVED)
+    elif flag.kind == Flag.Kind.TRACK and target is not None:
+        tracks.delete_track(actor=actor, track=target)  # the flag stays, its text the evidence
     if sanction is not None:
         _sanction(actor, flag, sanction, reason)
     return flag

@@ -31,6 +31,7 @@ from apps.core.events import publish, user_group
 from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild, moderator_access
+from apps.moderation import hooks as moderation_hooks
 
 from . import audio, events
 from .models import Follow, Tag, Track, TrackComment, TrackLike, TrackPlay, TrackRepost, track_path
@@ -153,6 +154,7 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
             from . import tasks
 
             transaction.on_commit(lambda: tasks.process_track(track.id))
+            moderation_hooks.track_written(track)
     except Exception:
         _delete(stored)  # the row never made it: neither do its files
         raise
@@ -421,6 +423,26 @@ def comment_on_track(*, author, track_id: int, body, position_ms) -> TrackCommen
         comment = TrackComment.objects.create(track=track, author=author, body=body, position_ms=position_ms)
         _bump(track.id, "comment_count", 1)
         events.track_comment_create(comment)
+        moderation_hooks.comment_written(comment)  # after the event: showing it never waits for scoring
+    return comment
+
+
+def set_comment_visibility(*, comment: TrackComment, visibility: str) -> TrackComment:
+    """Hold a comment for review, remove it, or show it again, and tell the open track pages.
+    Precondition: the caller (apps.moderation.services) has checked the actor's rights."""
+    if comment.visibility == visibility:
+        return comment
+    before, comment.visibility = comment.visibility, visibility
+    comment.save(update_fields=["visibility"])
+    if visibility == TrackComment.Visibility.VISIBLE:
+        events.track_comment_create(comment)
+    elif before == TrackComment.Visibility.VISIBLE:
+        events.track_comment_delete(comment)
+    # The count is what others see: a held comment still counts (it may come back), a removed one no more.
+    if visibility == TrackComment.Visibility.REMOVED:
+        _bump(comment.track_id, "comment_count", -1)
+    elif before == TrackComment.Visibility.REMOVED:
+        _bump(comment.track_id, "comment_count", 1)
     return comment
 
 

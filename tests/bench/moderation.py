@@ -11,17 +11,20 @@ does); with them it uses those (the database is created if missing and migrated)
    prints the scorer alone, in process, one text per call, for the share that is the model.
 2. Delivery: the platform served by uvicorn (`--ws websockets-sansio`), a listener's gateway socket
    READY, --latency-messages messages posted one at a time by another member through the API; the
-   figure is send -> MESSAGE_CREATE on the listener's socket. Run twice: scoring on (a worker
-   scoring each message at the same time, on the same cores) and scoring off
-   (MODERATION_SCORE_MESSAGES=false: the hook queues nothing). Each run is bounded by timeouts.
+   figure is send -> MESSAGE_CREATE on the listener's socket. Three kinds of run, interleaved
+   --rounds times: hook off (MODERATION_SCORE_MESSAGES=false: nothing is queued), hook on with no
+   worker (each message's task is queued: the hook's own cost), and hook on with a worker scoring
+   each message at the same time on the same cores. Every wait is bounded by a timeout.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +49,7 @@ def provision() -> None:
         return
     workdir = tempfile.mkdtemp(prefix="smartc-bench-")
     os.chmod(workdir, 0o755)
+    atexit.register(shutil.rmtree, workdir, True)  # registered first: runs after the servers stop
     if not os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = start_postgres(workdir).rsplit("/", 1)[0] + "/smartc_bench"
     if not os.environ.get("REDIS_URL"):
@@ -177,29 +181,31 @@ async def deliveries(port: int, channel_id: int, cookie: str, token: str, count:
     return [(arrived[n] - sent[n]) * 1000 for n in sent if n in arrived]
 
 
-def latency(count: int, gap: float, logdir: Path) -> None:
+def latency(count: int, gap: float, logdir: Path, rounds: int) -> None:
     from apps.moderation.models import Flag
     from tests.bench.fanout import percentiles, setup_guild
     from tests.servers import free_port
 
-    for scoring in (False, True, False, True):
-        channel_id, cookies, token = setup_guild(2)
-        before = Flag.objects.count()
-        worker = start_worker(logdir / "bench-worker-latency.log") if scoring else None
-        port = free_port()
-        server = start_server(port, scoring=scoring)
-        try:
-            time.sleep(3)
-            lat = asyncio.run(deliveries(port, channel_id, cookies[1], token, count, gap))
-            time.sleep(2)
-        finally:
-            stop(server)
-            if worker is not None:
-                stop(worker)
-        scored = Flag.objects.count() - before
-        label = "scoring on " if scoring else "scoring off"
-        print(f"{label}: send -> other member's MESSAGE_CREATE ({len(lat)}/{count} delivered, "
-              f"{scored} scored meanwhile): {percentiles(lat)}")
+    labels = {"off": "hook off                ", "queued": "hook on, no worker      ",
+              "scored": "hook on, worker scoring "}
+    for _ in range(rounds):
+        for mode in ("off", "queued", "scored"):
+            channel_id, cookies, token = setup_guild(2)
+            before = Flag.objects.count()
+            worker = start_worker(logdir / "bench-worker-latency.log") if mode == "scored" else None
+            port = free_port()
+            server = start_server(port, scoring=mode != "off")
+            try:
+                time.sleep(3)
+                lat = asyncio.run(deliveries(port, channel_id, cookies[1], token, count, gap))
+                time.sleep(2)
+            finally:
+                stop(server)
+                if worker is not None:
+                    stop(worker)
+            scored = Flag.objects.count() - before
+            print(f"{labels[mode]}: send -> other member's MESSAGE_CREATE ({len(lat)}/{count} delivered, "
+                  f"{scored} scored meanwhile): {percentiles(lat)}")
 
 
 def main() -> None:
@@ -207,6 +213,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000, help="messages for the throughput run")
     parser.add_argument("--latency-messages", type=int, default=200, help="messages per delivery run")
     parser.add_argument("--gap", type=float, default=0.05, help="seconds between sends in the delivery runs")
+    parser.add_argument("--rounds", type=int, default=2, help="delivery runs of each kind, interleaved")
     args = parser.parse_args()
     provision()
     from tests.bench.history import setup
@@ -215,7 +222,7 @@ def main() -> None:
     logdir = ROOT / "test-results"
     logdir.mkdir(exist_ok=True)
     throughput(args.messages, logdir)
-    latency(args.latency_messages, args.gap, logdir)
+    latency(args.latency_messages, args.gap, logdir, args.rounds)
 
 
 if __name__ == "__main__":

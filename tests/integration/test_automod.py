@@ -186,3 +186,39 @@ def test_only_a_member_who_may_time_out_sets_up_a_timeout_rule(guild, alice):  #
     r = api_as(manager).post(f"/api/guilds/{guild.id}/automod/rules", {
         "name": "x", "kind": "links", "action": "block", "timeout_seconds": 60}, format="json")
     assert r.status_code == 403 and r.json()["error"]["permission"] == "MODERATE_MEMBERS"
+
+
+def test_guild_managers_set_thresholds_and_rules_on_the_settings_page(guild, owner, alice):  # noqa: F811
+    from django.test import Client
+
+    from apps.moderation.models import Thresholds
+    from tests.factories import PASSWORD
+
+    general = text_channel(guild)
+    page = Client()
+    page.login(username=owner.username, password=PASSWORD)
+    url = f"/guilds/{guild.id}/settings/moderation"
+    assert page.get(url).status_code == 200
+    r = page.post(url, {"thresholds": "1", "review_at": "0.7", "hide_at": "0.4"})
+    assert r.status_code == 400 and "Hiding starts at or above the review threshold." in r.content.decode()
+    assert page.post(url, {"thresholds": "1", "review_at": "0.3", "hide_at": "0.8"}).status_code == 302
+    assert Thresholds.objects.filter(guild=guild, channel=None, review_at=0.3, hide_at=0.8).exists()
+
+    r = page.post(url, {"rule": "1", "name": "links", "kind": "links", "action": "block", "reason": "No links.",
+                        "allowed_domains": "smartc.example, wikipedia.org"})
+    assert r.status_code == 302
+    html = page.get(url).content.decode()
+    assert html.count('class="automod-rule"') == 1 and "No links." in html
+    refused(alice, general, "https://evil.example", "No links.")
+    accepted(alice, general, "https://en.wikipedia.org/wiki/Dub")
+    r = page.post(url, {"rule": "1", "name": "bad", "kind": "keyword", "action": "block", "patterns": "(a+)+$"})
+    assert r.status_code == 400 and "Nested quantifiers" in r.content.decode()
+
+    rule = guild.automod_rules.get()
+    assert page.post(f"{url}/rules/{rule.id}/delete").status_code == 302
+    assert not guild.automod_rules.exists()
+    accepted(alice, general, "https://evil.example")
+
+    member = Client()
+    member.login(username=alice.username, password=PASSWORD)
+    assert member.get(url).status_code == 403

@@ -162,7 +162,7 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     if message.author_id != actor.id:
         raise Forbidden(gettext("You can only edit your own messages."), code="not_author")
     access.require(Permission.SEND_MESSAGES)
-    moderation_hooks.check_message(access, content)
+    moderation_hooks.check_message(access, content, edit=True)
     content, mentions = _resolve_mentions(access, content)
     message.content = content
     message.content_html = markdown.render(content, users=mentions["users"], roles=mentions["roles"])

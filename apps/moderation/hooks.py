@@ -16,12 +16,12 @@ def message_written(message) -> None:
     transaction.on_commit(lambda: tasks.score_message.delay(message_id))
 
 
-def check_message(access, content: str) -> None:
+def check_message(access, content: str, *, edit: bool = False) -> None:
     """Before a guild message is saved: refuse it (`automod_blocked`, with the rule's reason) if it
     breaks one of the guild's blocking automod rules."""
     from . import services
 
-    services.check_message(access=access, content=content)
+    services.check_message(access=access, content=content, edit=edit)
 
 
 def track_written(track) -> None:

@@ -278,7 +278,7 @@ class AutomodBlocked(DomainError):
     code = "automod_blocked"
 
 
-def check_message(*, access, content: str) -> None:
+def check_message(*, access, content: str, edit: bool = False) -> None:
     """Refuse a guild message that breaks one of the guild's blocking automod rules, with the
     rule's reason; nothing of the message is kept. A rule may also time the author out and alert a
     moderator channel: those happen, and are kept, before the refusal. Members who manage the
@@ -295,6 +295,8 @@ def check_message(*, access, content: str) -> None:
     # Cheapest first; rate counters last, so a message another rule refuses is not counted.
     order = {K.NEW_ACCOUNT: 0, K.RATE: 2}
     for rule in sorted(applicable, key=lambda r: order.get(r.kind, 1)):
+        if edit and rule.kind in (K.NEW_ACCOUNT, K.RATE):
+            continue  # they judge sending; an edit sends nothing new (its text is judged as usual)
         if rule.kind == K.NEW_ACCOUNT:
             broken = _too_new(rule, access.member)
         elif rule.kind == K.RATE:

@@ -93,6 +93,11 @@ def test_sending_too_fast_or_repeating_oneself_is_refused(guild, owner, alice, b
     accepted(alice, general, "sorry")  # the refused message counted towards the window too
     refused(alice, general, "really sorry", "Slow down.")
     accepted(bob, general, "buy my mixtape")  # each member has their own counters
+    # Edits send nothing new: they neither count nor are refused by a rate rule.
+    mine = Message.objects.filter(author=bob).latest("id")
+    for text in ("buy my mixtape!", "buy my mixtape!!", "buy my mixtape!!!", "buy my mixtape?", "ok"):
+        r = api_as(bob).patch(f"/api/channels/{general.id}/messages/{mine.id}", {"content": text}, format="json")
+        assert r.status_code == 200, r.json()
 
 
 def test_new_accounts_and_new_members_cannot_post(guild, owner, alice, bob):  # noqa: F811

@@ -15,7 +15,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 from apps.guilds.views import shell_context
 
-from . import selectors, services
+from . import report_services, selectors, services
 from .forms import AutomodRuleForm, ThresholdsForm
 
 
@@ -70,3 +70,9 @@ def rule_delete(request, guild_id, rule_id):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("moderation:settings", guild_id=guild_id)
+
+
+@login_required
+def my_reports(request):
+    """The reports the member filed, newest first, with what came of them (GET /api/reports)."""
+    return render(request, "moderation/my_reports.html", {"reports": report_services.my_reports(request.user)})

@@ -184,3 +184,19 @@ def test_the_report_api_needs_a_login():
 def test_whoever_sees_a_private_channel_can_report_in_it(guild, owner, alice, secret):  # noqa: F811
     hidden = send(alice, secret, "a secret that breaks the rules")
     assert report(owner, type="message", id=hidden.id).status_code == 201
+
+
+def test_my_reports_page_lists_the_outcomes(guild, alice, bob):  # noqa: F811
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    msg = send(bob, text_channel(guild), "spam spam spam")
+    report(alice, type="message", id=msg.id, reason="spam")
+    report_services.dismiss(actor=guild.owner, report=Report.objects.get())
+    page = Client()
+    page.login(username=alice.username, password=PASSWORD)
+    html = page.get("/reports").content.decode()
+    assert html.count('class="my-report report-dismissed"') == 1 and "spam spam spam" in html
+    assert "took no action" in html
+    assert 'href="/reports"' in page.get("/accounts/profile").content.decode()

@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("django_prometheus.urls")),
     path("", include("apps.guilds.urls")),
+    path("", include("apps.moderation.urls")),
     path("", include("apps.dms.urls")),
     path("", guild_views.home, name="home"),
 ]

@@ -44,6 +44,20 @@ def s3(s3_server, settings):
 
 
 @pytest.fixture
+def moderators_group(db):
+    """The Moderators group as the data migrations leave it. A transactional test's flush removes
+    what migrations wrote, so tests that need the group put it back with the migrations' own code."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    import_module("apps.moderation.migrations.0002_moderators_group").create_group(apps, None)
+    import_module("apps.moderation.migrations.0004_reports_automod_kinds").moderators_review_reports(apps, None)
+    return Group.objects.get(name="Moderators")
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
 

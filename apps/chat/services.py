@@ -162,7 +162,7 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     if message.author_id != actor.id:
         raise Forbidden(gettext("You can only edit your own messages."), code="not_author")
     access.require(Permission.SEND_MESSAGES)
-    moderation_hooks.check_message(access, content)
+    moderation_hooks.check_message(access, content, edit=True)
     content, mentions = _resolve_mentions(access, content)
     message.content = content
     message.content_html = markdown.render(content, users=mentions["users"], roles=mentions["roles"])
@@ -184,6 +184,19 @@ def delete_message(*, actor, message: Message) -> None:
     message.delete()
     thread_services.record_delete(access.channel)
     events.to_channel(access.channel, events.MESSAGE_DELETE, {"id": message_id})
+
+
+def purge_member_messages(*, guild_id: int, user_id: int, since) -> int:
+    """Delete a user's messages in a guild's channels (threads included) written since `since`,
+    telling each channel (MESSAGE_DELETE). Precondition: inside the caller's transaction, after it
+    checked the actor's rights (apps.guilds.services.ban_member's delete_message_days)."""
+    doomed = list(Message.objects.select_related("channel").filter(channel__guild_id=guild_id, author_id=user_id,
+                                                                 created_at__gte=since))
+    Message.objects.filter(pk__in=[m.id for m in doomed]).delete()
+    for msg in doomed:
+        thread_services.record_delete(msg.channel)
+        events.to_channel(msg.channel, events.MESSAGE_DELETE, {"id": msg.id})
+    return len(doomed)
 
 
 def set_visibility(*, message: Message, visibility: str) -> Message:

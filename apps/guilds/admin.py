@@ -113,7 +113,9 @@ class BanAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(admin.ModelAdmin):
     list_display = ("created_at", "guild", "actor", "action", "target_type", "target_id", "reason")
-    list_filter = ("action", "created_at")
+    # Append-only: no add, change or delete here, and no service deletes entries (a guild's go with it).
+    list_filter = ("action", ("guild", admin.RelatedOnlyFieldListFilter), ("actor", admin.RelatedOnlyFieldListFilter),
+                   "created_at")
     search_fields = ("guild__name", "actor__username", "action", "reason")
     list_select_related = ("guild", "actor")
     date_hierarchy = "created_at"

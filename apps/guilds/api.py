@@ -1,11 +1,14 @@
 """The guilds REST API: thin doors — parse, access, call a service, serialize."""
+import csv
+import io
+import json
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import renderers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -369,3 +372,62 @@ class InviteAcceptView(APIView):
     def post(self, request, code):
         member = services.join_by_invite(user=request.user, code=code)
         return Response(s.MemberOut(member).data)
+
+
+# --- the audit log ---
+
+def _audit_entries(request, guild_id):
+    access = selectors.access_guild(request.user, guild_id)
+    access.require(Permission.VIEW_AUDIT_LOG)
+    return selectors.audit_log(access.guild, **validated(s.AuditLogQuery, request.query_params))
+
+
+class _Payload:
+    """Lets the paginator hand entries to the one payload function."""
+
+    def __init__(self, entries, many=True, **kwargs):
+        self.data = [selectors.audit_entry_payload(e) for e in entries]
+
+
+class AuditLogView(APIView):
+    @extend_schema(parameters=[s.AuditLogQuery], responses=s.AuditEntryOut(many=True),
+                   summary="The guild's audit log, newest first, filtered by action, actor and time (VIEW_AUDIT_LOG)")
+    def get(self, request, guild_id):
+        return paginated(self, request, _audit_entries(request, guild_id), _Payload, NewestFirstPagination)
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+    COLUMNS = ("id", "created_at", "action", "actor_id", "actor", "target_type", "target_id", "reason", "changes")
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        if isinstance(data, dict) and "error" in data:  # an error answers as one line a reader can see
+            writer.writerow(["error", data["error"].get("code"), data["error"].get("message")])
+            return out.getvalue().encode()
+        writer.writerow(self.COLUMNS)
+        for e in data:
+            actor = e["actor"] or {}
+            writer.writerow([e["id"], e["created_at"], e["action"], actor.get("id", ""), actor.get("username", ""),
+                             e["target_type"], e["target_id"] if e["target_id"] is not None else "",
+                             e["reason"], json.dumps(e["changes"], ensure_ascii=False, sort_keys=True)])
+        return out.getvalue().encode()
+
+
+class AuditLogExportView(APIView):
+    """The whole filtered log (up to AUDIT_EXPORT_MAX entries, newest first) as a file:
+    ?format=csv or ?format=json."""
+
+    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+
+    @extend_schema(parameters=[s.AuditLogQuery], responses=s.AuditEntryOut(many=True),
+                   summary="Export the audit log as CSV or JSON (?format=csv|json, VIEW_AUDIT_LOG)")
+    def get(self, request, guild_id):
+        entries = _audit_entries(request, guild_id)[: selectors.AUDIT_EXPORT_MAX]
+        response = Response([selectors.audit_entry_payload(e) for e in entries])
+        ext = "csv" if request.accepted_renderer.format == "csv" else "json"
+        response["Content-Disposition"] = f'attachment; filename="audit-log-{guild_id}.{ext}"'
+        return response

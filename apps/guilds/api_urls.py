@@ -18,6 +18,8 @@ urlpatterns = [
     path("guilds/<int:guild_id>/bans", api.BanListView.as_view()),
     path("guilds/<int:guild_id>/bans/<int:user_id>", api.BanDetailView.as_view()),
     path("guilds/<int:guild_id>/invites", api.GuildInvitesView.as_view()),
+    path("guilds/<int:guild_id>/audit-log", api.AuditLogView.as_view()),
+    path("guilds/<int:guild_id>/audit-log/export", api.AuditLogExportView.as_view()),
     path("categories/<int:category_id>", api.CategoryDetailView.as_view()),
     path("channels/<int:channel_id>", api.ChannelDetailView.as_view()),
     path("channels/<int:channel_id>/permissions", api.ChannelPermissionsView.as_view()),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -11,7 +12,7 @@ from django.utils.translation import gettext
 from apps.accounts.models import Block
 from apps.core.errors import Forbidden, MissingPermission, NotFound
 
-from .models import Category, Channel, DMRecipient, Guild, Invite, Member, PermissionOverwrite, Role
+from .models import AuditLogEntry, Category, Channel, DMRecipient, Guild, Invite, Member, PermissionOverwrite, Role
 from .permissions import (
     ALL,
     DM_BLOCKED,
@@ -253,3 +254,45 @@ def visible_thread_ids(channel_ids) -> dict[int, int]:
     """{thread id: parent id} for every thread (active or archived) under the given channels: a
     thread is visible exactly when its parent is."""
     return dict(Channel.objects.filter(parent_id__in=list(channel_ids)).values_list("id", "parent_id"))
+
+
+# --- the audit log -----------------------------------------------------------------------------
+
+AUDIT_EXPORT_MAX = 10_000
+
+
+def audit_log(guild: Guild, *, action: str = "", actor_id: int | None = None, since=None,
+              until=None) -> QuerySet[AuditLogEntry]:
+    """A guild's audit log, newest first, filtered by action, actor and a time range (dates or
+    datetimes, inclusive)."""
+    qs = AuditLogEntry.objects.filter(guild=guild).select_related("actor").order_by("-id")
+    if action:
+        qs = qs.filter(action=action)
+    if actor_id is not None:
+        qs = qs.filter(actor_id=actor_id)
+    if since is not None:
+        qs = qs.filter(created_at__date__gte=since) if _is_date(since) else qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__date__lte=until) if _is_date(until) else qs.filter(created_at__lte=until)
+    return qs
+
+
+def _is_date(value) -> bool:
+    return not hasattr(value, "hour")
+
+
+def audit_filters(guild: Guild) -> dict:
+    """The actions and actors a guild's log holds: the choices of its filters."""
+    rows = AuditLogEntry.objects.filter(guild=guild)
+    actions = sorted(set(rows.values_list("action", flat=True)))
+    actor_ids = set(rows.exclude(actor__isnull=True).values_list("actor_id", flat=True))
+    actors = list(get_user_model().objects.filter(id__in=actor_ids).order_by("username"))
+    return {"actions": actions, "actors": actors}
+
+
+def audit_entry_payload(entry: AuditLogEntry) -> dict:
+    actor = entry.actor
+    return {"id": entry.id, "created_at": entry.created_at.isoformat(), "action": entry.action,
+            "actor": {"id": actor.id, "username": actor.username} if actor else None,
+            "target_type": entry.target_type, "target_id": entry.target_id, "reason": entry.reason,
+            "changes": entry.changes}

@@ -206,3 +206,25 @@ class InviteIn(serializers.Serializer):
 
 
 PERMISSION_NAMES = [p.name for p in Permission]
+
+
+class AuditLogQuery(serializers.Serializer):
+    action = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
+    actor_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    since = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                      help_text="From this time (ISO 8601), inclusive.")
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                      help_text="Up to this time (ISO 8601), inclusive.")
+
+
+class AuditEntryOut(serializers.Serializer):
+    """Documentation of an entry's shape (built by selectors.audit_entry_payload)."""
+
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    actor = serializers.DictField(allow_null=True)
+    target_type = serializers.CharField()
+    target_id = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+    changes = serializers.DictField()

@@ -502,8 +502,14 @@ def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_da
     ban, created = Ban.objects.get_or_create(guild=guild, user=user, defaults={"reason": reason, "banned_by": actor})
     if not created:
         raise Conflict("That user is already banned.", code="already_banned")
+    deleted = 0
+    if delete_message_days:
+        from apps.chat.services import purge_member_messages  # chat builds on guilds, not the reverse
+
+        deleted = purge_member_messages(guild_id=guild.id, user_id=user.id,
+                                        since=timezone.now() - timedelta(days=delete_message_days))
     record_audit(guild, actor, "member_ban", target=ban, reason=reason,
-           changes={"user_id": user.id, "delete_message_days": delete_message_days})
+           changes={"user_id": user.id, "delete_message_days": delete_message_days, "deleted_messages": deleted})
     # Announced while the banned user's sockets still listen to the guild: they learn why they leave.
     events.to_guild(guild.id, events.BAN_ADD, {"guild_id": guild.id, "user_id": user.id})
     if member:

@@ -29,5 +29,6 @@ urlpatterns = [
     path("guilds/<int:guild_id>/settings/members", views.settings_members, name="settings_members"),
     path("guilds/<int:guild_id>/settings/members/<int:user_id>", views.member_action, name="member_action"),
     path("guilds/<int:guild_id>/settings/invites", views.settings_invites, name="settings_invites"),
+    path("guilds/<int:guild_id>/settings/audit-log", views.settings_audit_log, name="settings_audit_log"),
     path("guilds/<int:guild_id>/settings/invites/<str:code>/revoke", views.invite_revoke, name="invite_revoke"),
 ]

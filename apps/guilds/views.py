@@ -1,8 +1,13 @@
 """Server-rendered guild pages. Each view: access -> service -> render; errors become form errors."""
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -489,3 +494,33 @@ def invite(request, code):
     return render(request, "guilds/invite.html",
                   {"invite": inv, "error": error, "member_count": member_count, "already": already},
                   status=status)
+
+
+# --- audit log ---
+
+AUDIT_PAGE = 50
+
+
+@login_required
+def settings_audit_log(request, guild_id):
+    """The guild's audit log (VIEW_AUDIT_LOG), filtered by action, actor and dates, 50 a page, with
+    links to export what the filters select as CSV or JSON."""
+    access = _access(request.user, guild_id)
+    if not access.permissions & Permission.VIEW_AUDIT_LOG:
+        raise PermissionDenied(_("You need the VIEW_AUDIT_LOG permission."))
+    choices = selectors.audit_filters(access.guild)
+    action = request.GET.get("action", "")
+    action = action if action in choices["actions"] else ""
+    actor_id = request.GET.get("actor", "")
+    actor_id = int(actor_id) if actor_id.isdigit() and any(a.id == int(actor_id) for a in choices["actors"]) else None
+    since, until = parse_date(request.GET.get("since", "")[:10]), parse_date(request.GET.get("until", "")[:10])
+    entries = selectors.audit_log(access.guild, action=action, actor_id=actor_id, since=since, until=until)
+    page = Paginator(entries, AUDIT_PAGE).get_page(request.GET.get("page"))
+    export = urlencode({k: v for k, v in (("action", action), ("actor_id", actor_id or ""),
+                                           ("since", f"{since}T00:00:00Z" if since else ""),
+                                           ("until", f"{until}T23:59:59.999999Z" if until else "")) if v})
+    filters = urlencode({k: v for k, v in (("action", action), ("actor", actor_id or ""), ("since", since or ""),
+                                           ("until", until or "")) if v})
+    ctx = shell_context(request, access, tab="audit_log", page=page, choices=choices, action=action,
+                        actor_id=actor_id, since=since, until=until, export=export, filters=filters)
+    return render(request, "guilds/settings_audit_log.html", ctx)

@@ -10,17 +10,17 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
 
-from . import selectors, services
-from .models import AutomodRule, Flag, Thresholds, Warning
+from . import report_services, selectors, services
+from .models import AutomodRule, Flag, Report, Thresholds, Warning
 
 
 def _decide(modeladmin, request, queryset, decide, done: str):
     ok = 0
-    for flag in queryset.select_related("channel"):
+    for item in queryset:
         try:
-            decide(flag)
+            decide(item)
         except DomainError as exc:
-            modeladmin.message_user(request, f"#{flag.pk}: {exc.message}", messages.ERROR)
+            modeladmin.message_user(request, f"#{item.pk}: {exc.message}", messages.ERROR)
         else:
             ok += 1
     if ok:
@@ -30,7 +30,7 @@ def _decide(modeladmin, request, queryset, decide, done: str):
 def _removal(sanction: str | None, description):
     @admin.action(description=description, permissions=["change"])
     def action(modeladmin, request, queryset):
-        _decide(modeladmin, request, queryset,
+        _decide(modeladmin, request, queryset.select_related("channel"),
                 lambda flag: services.remove(actor=request.user, flag=flag, sanction=sanction),
                 gettext("%(n)s message(s) removed."))
 
@@ -40,7 +40,8 @@ def _removal(sanction: str | None, description):
 
 @admin.action(description=_("Approve: not toxic, show the message again"), permissions=["change"])
 def approve(modeladmin, request, queryset):
-    _decide(modeladmin, request, queryset, lambda flag: services.approve(actor=request.user, flag=flag),
+    _decide(modeladmin, request, queryset.select_related("channel"),
+            lambda flag: services.approve(actor=request.user, flag=flag),
             gettext("%(n)s message(s) approved."))
 
 
@@ -57,9 +58,9 @@ def export_csv(modeladmin, request, queryset):
 
 @admin.register(Flag)
 class FlagAdmin(admin.ModelAdmin):
-    list_display = ("id", "score_shown", "state", "auto_hidden", "author", "guild", "channel", "excerpt",
+    list_display = ("id", "score_shown", "state", "kind", "auto_hidden", "author", "guild", "channel", "excerpt",
                     "created_at", "label")
-    list_filter = ("state", "auto_hidden", "label", "created_at")
+    list_filter = ("state", "kind", "auto_hidden", "label", "created_at")
     search_fields = ("content", "author__username", "guild__name", "channel__name")
     list_select_related = ("author", "guild", "channel")
     ordering = ("-id",)
@@ -69,8 +70,8 @@ class FlagAdmin(admin.ModelAdmin):
                _removal("timeout_1d", _("Remove and time the author out for 1 day")),
                _removal("kick", _("Remove and kick the author")),
                _removal("ban", _("Remove and ban the author")), export_csv]
-    fields = ("content", "score", "scorer", "state", "auto_hidden", "label", "author", "guild", "channel",
-              "message", "created_at", "scored_at", "decided_at", "decided_by")
+    fields = ("kind", "content", "score", "scorer", "state", "auto_hidden", "label", "author", "guild", "channel",
+              "message", "track", "track_comment", "created_at", "scored_at", "decided_at", "decided_by")
     readonly_fields = fields
     change_form_template = "admin/moderation/flag/change_form.html"
 
@@ -148,3 +149,60 @@ class AutomodRuleAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _report_action(sanction: str | None, description):
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        _decide(modeladmin, request, queryset.select_related("message__channel"),
+                lambda report: report_services.act(actor=request.user, report=report, sanction=sanction),
+                gettext("%(n)s report(s) acted on."))
+
+    action.__name__ = f"act_{sanction}" if sanction else "act_remove"
+    return action
+
+
+@admin.action(description=_("Dismiss: no rule broken"), permissions=["change"])
+def dismiss_reports(modeladmin, request, queryset):
+    _decide(modeladmin, request, queryset.select_related("message__channel"),
+            lambda report: report_services.dismiss(actor=request.user, report=report),
+            gettext("%(n)s report(s) dismissed."))
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Members' reports. Acting on one removes the item (a message through the toxicity queue's
+    decision) and optionally sanctions its author; every decision goes through a service that checks
+    the moderator's rights in the guild, writes the audit log and tells the reporter."""
+
+    list_display = ("id", "state", "kind", "category", "guild", "reporter", "reported_user", "item", "created_at")
+    list_filter = ("state", "kind", "category", "created_at")
+    search_fields = ("content", "details", "reporter__username", "reported_user__username", "guild__name")
+    list_select_related = ("guild", "reporter", "reported_user")
+    ordering = ("-id",)
+    date_hierarchy = "created_at"
+    actions = [dismiss_reports, _report_action(None, _("Act: remove the item")),
+               _report_action("warn", _("Act: remove and warn the author")),
+               _report_action("timeout_1h", _("Act: remove and time the author out for 1 hour")),
+               _report_action("timeout_1d", _("Act: remove and time the author out for 1 day")),
+               _report_action("kick", _("Act: remove and kick the author")),
+               _report_action("ban", _("Act: remove and ban the author"))]
+    fields = ("state", "kind", "category", "details", "item", "content", "guild", "reporter", "reported_user",
+              "message", "track", "comment", "outcome", "created_at", "decided_at", "decided_by")
+    readonly_fields = fields
+
+    @admin.display(description=_("reported item"))
+    def item(self, obj):
+        return f"{obj.get_kind_display()} {obj.target.rsplit(':', 1)[-1]}: {obj.content[:120]}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        # As the flag queue: the list opens on what waits for a decision.
+        if request.method == "GET" and not request.GET:
+            return HttpResponseRedirect(f"{request.path}?state__exact={Report.State.OPEN}")
+        return super().changelist_view(request, extra_context)

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import api
+from . import api, report_api
 
 urlpatterns = [
+    path("reports", report_api.ReportsView.as_view()),
     path("guilds/<int:guild_id>/moderation/thresholds", api.ThresholdsView.as_view()),
     path("guilds/<int:guild_id>/automod/rules", api.AutomodRulesView.as_view()),
     path("guilds/<int:guild_id>/automod/rules/<int:rule_id>", api.AutomodRuleDetailView.as_view()),

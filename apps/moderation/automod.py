@@ -112,3 +112,82 @@ def compiled(keywords: tuple[str, ...], patterns: tuple[str, ...]) -> re.Pattern
 def matches(rule, text: str) -> bool:
     pattern = compiled(tuple(rule.keywords), tuple(rule.patterns))
     return bool(pattern and pattern.search(text))
+
+
+# --- mentions, links, invites ------------------------------------------------------------------
+# Counted in the text as written, before names are resolved: `<@id>`, `<@&id>`, `@name`,
+# `@everyone` and `@here`, each distinct one once.
+_MENTION = re.compile(r"<@&?\d{1,20}>|(?<![\w<&@])@[A-Za-z0-9_.+-]{1,150}")
+# A link is what a reader's client would make clickable: a scheme or a leading www.
+_LINK = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"']{1,2000}", re.IGNORECASE)
+# Invites also travel without a scheme ("discord.gg/abc").
+_BARE_INVITE = re.compile(r"(?<![\w.])(?:discord\.gg|discord(?:app)?\.com/invite)/[\w-]{1,64}", re.IGNORECASE)
+INVITE_HOSTS = ("discord.gg", "discord.io", "discord.me")
+DOMAINS_MAX = 100
+
+
+def mention_count(text: str) -> int:
+    return len({m.lower() for m in _MENTION.findall(text)})
+
+
+def _url(raw: str):
+    from urllib.parse import urlsplit
+
+    raw = raw.rstrip(".,;:!?)]}")
+    try:
+        return urlsplit(raw if "://" in raw[:8] else f"http://{raw}")
+    except ValueError:
+        return None
+
+
+def link_hosts(text: str) -> list[str]:
+    """The hosts of the links in a text, lower case ('' for one too mangled to parse)."""
+    return [(u.hostname or "") if u else "" for u in map(_url, _LINK.findall(text))]
+
+
+def invite_hosts(text: str) -> list[str]:
+    """The hosts of the invite links in a text: Discord's, and any /invite/<code> link (this
+    platform's own invites, on this instance or another)."""
+    hosts = []
+    for raw in _LINK.findall(text) + _BARE_INVITE.findall(text):
+        u = _url(raw)
+        if u is None:
+            continue
+        host = u.hostname or ""
+        path = u.path.lower()
+        if host.removeprefix("www.") in INVITE_HOSTS or path.startswith("/invite/"):
+            hosts.append(host)
+    return hosts
+
+
+def allowed(host: str, domains) -> bool:
+    host = host.removeprefix("www.")
+    return bool(host) and any(host == d or host.endswith("." + d) for d in domains)
+
+
+def clean_domains(domains) -> list[str]:
+    if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
+        raise ValidationFailed.field("allowed_domains", gettext("Allowed domains are a list of host names."))
+    cleaned = sorted({d.strip().lower().removeprefix("www.").strip(".") for d in domains if d.strip()})
+    if len(cleaned) > DOMAINS_MAX or any(not re.fullmatch(r"[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63}){0,10}", d)
+                                         for d in cleaned):
+        raise ValidationFailed.field("allowed_domains", gettext("At most %(n)s host names such as example.com.")
+                                     % {"n": DOMAINS_MAX})
+    return cleaned
+
+
+def breaks(rule, text: str) -> bool:
+    """Whether the text breaks a rule that judges text. Rate and new-account rules judge the
+    author, not the text (apps.moderation.services.check_message): False here."""
+    kind = getattr(rule, "kind", "keyword") or "keyword"
+    if not text:
+        return False
+    if kind == "keyword":
+        return matches(rule, text)
+    if kind == "mention_spam":
+        return mention_count(text) > (rule.limit or 0)
+    if kind == "links":
+        return any(not allowed(h, rule.allowed_domains) for h in link_hosts(text))
+    if kind == "invites":
+        return any(not allowed(h, rule.allowed_domains) for h in invite_hosts(text))
+    return False

@@ -13,3 +13,14 @@ def warning_payload(warning) -> dict:
 
 def to_user(user_id: int, event_type: str, data: dict) -> None:
     publish(user_group(user_id), event_type, data)
+
+REPORT_UPDATE = "REPORT_UPDATE"
+
+
+def report_payload(report) -> dict:
+    """A report as its reporter sees it: what they reported and the outcome, never who decided
+    nor which sanction was given."""
+    return {"id": report.id, "guild_id": report.guild_id, "type": report.kind, "reason": report.category,
+            "details": report.details, "state": report.state, "outcome": report.outcome,
+            "created_at": report.created_at.isoformat(),
+            "decided_at": report.decided_at.isoformat() if report.decided_at else None}

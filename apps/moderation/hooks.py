@@ -2,6 +2,7 @@
 a reader of send_message sees that scoring follows."""
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -12,7 +13,7 @@ def message_written(message) -> None:
     """A guild message was sent or edited: score it once the write commits. Call it after the
     message's event was published: on_commit callbacks run in order, so delivery never waits for
     the scorer. Direct messages are not scored (no guild moderators review them)."""
-    if message.channel.guild_id is None or not message.content:
+    if message.channel.guild_id is None or not message.content or not settings.MODERATION_SCORE_MESSAGES:
         return
     from . import tasks
 
@@ -29,9 +30,29 @@ def message_written(message) -> None:
     transaction.on_commit(enqueue)
 
 
-def check_message(access, content: str) -> None:
+def check_message(access, content: str, *, edit: bool = False) -> None:
     """Before a guild message is saved: refuse it (`automod_blocked`, with the rule's reason) if it
     breaks one of the guild's blocking automod rules."""
     from . import services
 
-    services.check_message(access=access, content=content)
+    services.check_message(access=access, content=content, edit=edit)
+
+
+def track_written(track) -> None:
+    """A track was uploaded: score its title and description once the upload commits."""
+    if not settings.MODERATION_SCORE_MESSAGES:
+        return
+    from . import tasks
+
+    track_id = track.id
+    transaction.on_commit(lambda: tasks.score_track.delay(track_id))
+
+
+def comment_written(comment) -> None:
+    """A track comment was posted: score it once it commits (after its event, as messages)."""
+    if not settings.MODERATION_SCORE_MESSAGES:
+        return
+    from . import tasks
+
+    comment_id = comment.id
+    transaction.on_commit(lambda: tasks.score_track_comment.delay(comment_id))

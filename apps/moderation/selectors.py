@@ -15,10 +15,19 @@ from .models import AutomodRule, Flag, Thresholds
 def thresholds_for(channel: Channel) -> tuple[float, float]:
     """(review_at, hide_at) for a channel: its own override, else its guild's (a thread: its
     parent's), else the site's defaults."""
-    channel_id = channel.parent_id or channel.id
+    return _thresholds(channel.guild_id, channel.parent_id or channel.id)
+
+
+def guild_thresholds(guild_id: int) -> tuple[float, float]:
+    """(review_at, hide_at) for what is not in a channel (tracks and their comments): the guild's,
+    else the site's defaults."""
+    return _thresholds(guild_id, None)
+
+
+def _thresholds(guild_id: int, channel_id: int | None) -> tuple[float, float]:
     rows = {t.channel_id: t for t in Thresholds.objects.filter(Q(channel_id=channel_id) | Q(channel__isnull=True),
-                                                               guild_id=channel.guild_id)}
-    found = rows.get(channel_id) or rows.get(None)
+                                                               guild_id=guild_id)}
+    found = (rows.get(channel_id) if channel_id else None) or rows.get(None)
     if found is not None:
         return found.review_at, found.hide_at
     return settings.MODERATION_REVIEW_THRESHOLD, settings.MODERATION_HIDE_THRESHOLD
@@ -46,18 +55,20 @@ def automod_rules(guild_id: int) -> list[AutomodRule]:
                 .prefetch_related("exempt_roles", "exempt_channels"))
 
 
+def applicable_rules(rules: list[AutomodRule], *, channel: Channel, role_ids: set[int],
+                     action: str) -> list[AutomodRule]:
+    """The rules of `action`, without those the channel (or a thread's parent) or one of the
+    author's roles is exempt from."""
+    channel_ids = {channel.id, channel.parent_id}
+    return [rule for rule in rules if rule.action == action
+            and not any(c.id in channel_ids for c in rule.exempt_channels.all())
+            and not any(r.id in role_ids for r in rule.exempt_roles.all())]
+
+
 def matching_rule(rules: list[AutomodRule], *, channel: Channel, role_ids: set[int], text: str,
                   action: str) -> AutomodRule | None:
-    """The first rule of `action` that the text breaks, skipping rules the channel (or a thread's
-    parent) or one of the author's roles is exempt from."""
-    channel_ids = {channel.id, channel.parent_id}
-    for rule in rules:
-        if rule.action != action:
-            continue
-        if any(c.id in channel_ids for c in rule.exempt_channels.all()):
-            continue
-        if any(r.id in role_ids for r in rule.exempt_roles.all()):
-            continue
-        if automod.matches(rule, text):
+    """The first applicable rule of `action` whose text test the text fails."""
+    for rule in applicable_rules(rules, channel=channel, role_ids=role_ids, action=action):
+        if automod.breaks(rule, text):
             return rule
     return None

@@ -5,8 +5,22 @@ from .models import AutomodRule
 
 class AutomodRuleIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(choices=AutomodRule.Kind.choices, required=False, default="keyword")
     action = serializers.ChoiceField(choices=AutomodRule.Action.choices)
     reason = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    limit = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                     help_text="mention_spam: most mentions; rate: most messages per window.")
+    duplicate_limit = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                               help_text="rate: most identical messages per window.")
+    window_seconds = serializers.IntegerField(required=False, allow_null=True, default=None)
+    allowed_domains = serializers.ListField(child=serializers.CharField(max_length=255), required=False,
+                                            default=list, help_text="links, invites: hosts let through.")
+    min_account_age_minutes = serializers.IntegerField(required=False, allow_null=True, default=None)
+    min_member_age_minutes = serializers.IntegerField(required=False, allow_null=True, default=None)
+    timeout_seconds = serializers.IntegerField(required=False, default=0,
+                                               help_text="block: also time the author out (MODERATE_MEMBERS).")
+    alert_channel_id = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                                help_text="block: also post an alert in this text channel.")
     keywords = serializers.ListField(child=serializers.CharField(max_length=60), required=False, default=list)
     patterns = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list,
                                      help_text="Regular expressions; unsafe ones (nested quantifiers...) are refused.")
@@ -17,10 +31,19 @@ class AutomodRuleIn(serializers.Serializer):
 class AutomodRuleOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+    kind = serializers.CharField()
     action = serializers.CharField()
     reason = serializers.CharField()
     keywords = serializers.ListField(child=serializers.CharField())
     patterns = serializers.ListField(child=serializers.CharField())
+    limit = serializers.IntegerField(allow_null=True)
+    duplicate_limit = serializers.IntegerField(allow_null=True)
+    window_seconds = serializers.IntegerField(allow_null=True)
+    allowed_domains = serializers.ListField(child=serializers.CharField())
+    min_account_age_minutes = serializers.IntegerField(allow_null=True)
+    min_member_age_minutes = serializers.IntegerField(allow_null=True)
+    timeout_seconds = serializers.IntegerField()
+    alert_channel_id = serializers.IntegerField(allow_null=True)
     exempt_role_ids = serializers.SerializerMethodField()
     exempt_channel_ids = serializers.SerializerMethodField()
     enabled = serializers.BooleanField()

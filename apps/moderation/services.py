@@ -4,24 +4,32 @@ rights in the one permission engine (apps.guilds.selectors.moderator_access), wr
 transaction with its audit log entry, and publishes after commit."""
 from __future__ import annotations
 
+import hashlib
+import logging
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.chat import services as chat
 from apps.chat.models import Message
+from apps.core import ratelimit
 from apps.core.errors import Conflict, DomainError, MissingPermission, ValidationFailed
 from apps.guilds import services as guilds
 from apps.guilds.models import Channel, Guild, Member, Role
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import channel_permissions, moderator_access
+from apps.tracks import services as tracks
+from apps.tracks.models import Track, TrackComment
 
 from . import automod, events
 from .models import AutomodRule, Flag, Thresholds, Warning
 from .scoring import get_scorer
-from .selectors import automod_rules, matching_rule, thresholds_for
+from .selectors import applicable_rules, automod_rules, guild_thresholds, matching_rule, thresholds_for
+
+log = logging.getLogger(__name__)
 
 # --- scoring -----------------------------------------------------------------------------------
 
@@ -69,6 +77,66 @@ def score_message(*, message_id: int) -> Flag | None:
     return flag
 
 
+def _score_text(text: str) -> tuple[float, str]:
+    scorer = get_scorer()
+    [score] = scorer.score([text])
+    return score, scorer.name
+
+
+def score_track(*, track_id: int) -> Flag | None:
+    """Score a track's title and description with the messages' scorer and its guild's thresholds:
+    from review it waits in the queue (tracks are not held: a moderator removes one). None if the
+    track is gone or has nothing new to score."""
+    track = Track.objects.filter(pk=track_id).first()
+    if track is None:
+        return None
+    text = f"{track.title}\n{track.description}".strip()
+    existing = Flag.objects.filter(track_id=track_id).first()
+    if existing is not None and existing.content == text:
+        return existing
+    score, scorer = _score_text(text)  # outside the transaction: the model takes its time
+    with transaction.atomic():
+        if not Track.objects.select_for_update().filter(pk=track_id).exists():
+            return None
+        review_at, _ = guild_thresholds(track.guild_id)
+        flag, _ = Flag.objects.update_or_create(
+            track_id=track_id, kind=Flag.Kind.TRACK,
+            defaults={"guild_id": track.guild_id, "author_id": track.owner_id, "content": text, "score": score,
+                      "scorer": scorer, "scored_at": timezone.now(), "reason": "",
+                      "state": Flag.State.OPEN if score >= review_at else Flag.State.CLEAN})
+    return flag
+
+
+def score_track_comment(*, comment_id: int) -> Flag | None:
+    """Score a track comment like a message: from review it waits in the queue, from hide it is also
+    held (hidden from all but its author) until a moderator decides."""
+    comment = TrackComment.objects.select_related("track").filter(pk=comment_id).first()
+    if comment is None:
+        return None
+    existing = Flag.objects.filter(track_comment_id=comment_id).first()
+    if existing is not None:
+        return existing  # comments are not edited: scored once
+    score, scorer = _score_text(comment.body)
+    with transaction.atomic():
+        comment = (TrackComment.objects.select_for_update(of=("self",)).select_related("track")
+                   .filter(pk=comment_id).first())
+        if comment is None or comment.visibility == TrackComment.Visibility.REMOVED:
+            return None
+        review_at, hide_at = guild_thresholds(comment.track.guild_id)
+        hide = score >= hide_at
+        flag, _ = Flag.objects.get_or_create(
+            track_comment=comment, kind=Flag.Kind.TRACK_COMMENT,
+            defaults={"guild_id": comment.track.guild_id, "author_id": comment.author_id, "content": comment.body,
+                      "score": score, "scorer": scorer, "auto_hidden": hide,
+                      "state": Flag.State.OPEN if score >= review_at else Flag.State.CLEAN})
+        if hide:
+            tracks.set_comment_visibility(comment=comment, visibility=TrackComment.Visibility.HELD)
+            guilds.record_audit(comment.track.guild, None, "track_comment_auto_hide", target=comment,
+                                changes={"flag_id": flag.id, "score": round(score, 4), "scorer": scorer,
+                                         "author_id": comment.author_id, "track_id": comment.track_id})
+    return flag
+
+
 @transaction.atomic
 def set_thresholds(*, actor, guild: Guild, review_at: float, hide_at: float,
                    channel: Channel | None = None) -> Thresholds:
@@ -101,15 +169,18 @@ SANCTIONS = {
 
 
 def _require(actor, flag: Flag, permission: Permission) -> None:
-    """The actor holds `permission` in the flagged message's channel (a superuser: everywhere)."""
+    """The actor holds `permission` in the flagged message's channel, or in the guild for a track
+    or a comment (a superuser: everywhere)."""
     access = moderator_access(actor, flag.guild_id)
-    if not channel_permissions(access.member, flag.channel) & permission:
+    perms = channel_permissions(access.member, flag.channel) if flag.channel_id else access.permissions
+    if not perms & permission:
         raise MissingPermission(permission.name)
 
 
 def _locked(flag: Flag) -> Flag:
     # Only the flag row is locked: its author may be gone (a nullable join cannot be locked).
-    flag = (Flag.objects.select_for_update(of=("self",)).select_related("message", "channel", "guild", "author")
+    flag = (Flag.objects.select_for_update(of=("self",))
+            .select_related("message", "channel", "guild", "author", "track", "track_comment__track")
             .get(pk=flag.pk))
     if flag.state in (Flag.State.APPROVED, Flag.State.REMOVED):
         raise Conflict(gettext("This message has already been reviewed."), code="already_decided")
@@ -127,10 +198,18 @@ def approve(*, actor, flag: Flag) -> Flag:
     _require(actor, flag, Permission.MANAGE_MESSAGES)
     flag = _locked(flag)
     _decided(flag, actor, Flag.State.APPROVED, Flag.Label.NOT_TOXIC)
-    chat.set_visibility(message=flag.message, visibility=Message.Visibility.VISIBLE)
-    guilds.record_audit(flag.guild, actor, "message_approve", target=flag.message,
+    if flag.kind == Flag.Kind.MESSAGE:
+        chat.set_visibility(message=flag.message, visibility=Message.Visibility.VISIBLE)
+    elif flag.kind == Flag.Kind.TRACK_COMMENT and flag.track_comment is not None:
+        tracks.set_comment_visibility(comment=flag.track_comment, visibility=TrackComment.Visibility.VISIBLE)
+    guilds.record_audit(flag.guild, actor, f"{flag.kind}_approve", target=_item(flag),
                         changes={"flag_id": flag.id, "score": round(flag.score, 4), "author_id": flag.author_id})
     return flag
+
+
+def _item(flag: Flag):
+    return {Flag.Kind.MESSAGE: flag.message, Flag.Kind.TRACK: flag.track,
+            Flag.Kind.TRACK_COMMENT: flag.track_comment}[flag.kind]
 
 
 @transaction.atomic
@@ -144,10 +223,16 @@ def remove(*, actor, flag: Flag, sanction: str | None = None, reason: str = "") 
     flag = _locked(flag)
     reason = (reason or gettext("Message removed by moderation: “%(text)s”") % {"text": flag.content[:200]})[:512]
     _decided(flag, actor, Flag.State.REMOVED, Flag.Label.TOXIC)
-    chat.set_visibility(message=flag.message, visibility=Message.Visibility.REMOVED)
-    guilds.record_audit(flag.guild, actor, "message_remove", target=flag.message, reason=reason,
+    target = _item(flag)
+    guilds.record_audit(flag.guild, actor, f"{flag.kind}_remove", target=target, reason=reason,
                         changes={"flag_id": flag.id, "score": round(flag.score, 4), "author_id": flag.author_id,
                                  "sanction": sanction})
+    if flag.kind == Flag.Kind.MESSAGE:
+        chat.set_visibility(message=flag.message, visibility=Message.Visibility.REMOVED)
+    elif flag.kind == Flag.Kind.TRACK_COMMENT and target is not None:
+        tracks.set_comment_visibility(comment=target, visibility=TrackComment.Visibility.REMOVED)
+    elif flag.kind == Flag.Kind.TRACK and target is not None:
+        tracks.delete_track(actor=actor, track=target)  # the flag stays, its text the evidence
     if sanction is not None:
         _sanction(actor, flag, sanction, reason)
     return flag
@@ -193,21 +278,88 @@ class AutomodBlocked(DomainError):
     code = "automod_blocked"
 
 
-def check_message(*, access, content: str) -> None:
+def check_message(*, access, content: str, edit: bool = False) -> None:
     """Refuse a guild message that breaks one of the guild's blocking automod rules, with the
-    rule's reason. Members who manage the guild are exempt, as in Discord."""
+    rule's reason; nothing of the message is kept. A rule may also time the author out and alert a
+    moderator channel: those happen, and are kept, before the refusal. Members who manage the
+    guild are exempt, as in Discord."""
     guild_id = access.channel.guild_id
-    if guild_id is None or access.permissions & Permission.MANAGE_GUILD or not content:
+    if guild_id is None or access.permissions & Permission.MANAGE_GUILD:
         return
     rules = automod_rules(guild_id)
     if not rules:
         return
     role_ids = {r.id for r in access.member.roles.all()}
-    rule = matching_rule(rules, channel=access.channel, role_ids=role_ids, text=content,
-                         action=AutomodRule.Action.BLOCK)
-    if rule is not None:
-        reason = rule.reason or gettext("This message breaks a rule of this guild.")
-        raise AutomodBlocked(reason, fields={"content": [reason]})
+    applicable = applicable_rules(rules, channel=access.channel, role_ids=role_ids, action=AutomodRule.Action.BLOCK)
+    K = AutomodRule.Kind
+    # Cheapest first; rate counters last, so a message another rule refuses is not counted.
+    order = {K.NEW_ACCOUNT: 0, K.RATE: 2}
+    for rule in sorted(applicable, key=lambda r: order.get(r.kind, 1)):
+        if edit and rule.kind in (K.NEW_ACCOUNT, K.RATE):
+            continue  # they judge sending; an edit sends nothing new (its text is judged as usual)
+        if rule.kind == K.NEW_ACCOUNT:
+            broken = _too_new(rule, access.member)
+        elif rule.kind == K.RATE:
+            broken = _too_fast(rule, access.member.user_id, content)
+        else:
+            broken = automod.breaks(rule, content)
+        if broken:
+            _enforce(rule, access, content)
+
+
+def _too_new(rule: AutomodRule, member: Member) -> bool:
+    now = timezone.now()
+    if rule.min_account_age_minutes and member.user.date_joined > now - timedelta(minutes=rule.min_account_age_minutes):
+        return True
+    return bool(rule.min_member_age_minutes
+                and member.joined_at > now - timedelta(minutes=rule.min_member_age_minutes))
+
+
+def _too_fast(rule: AutomodRule, user_id: int, content: str) -> bool:
+    """Counts this message in the rule's window (Redis, fixed windows) for its author, and for its
+    text when duplicates are limited."""
+    window = rule.window_seconds or 60
+    key = f"automod:{rule.id}:{user_id}"
+    too_many = bool(rule.limit) and ratelimit.hit(key, window=window) > rule.limit
+    if rule.duplicate_limit and content:
+        digest = hashlib.sha1(" ".join(content.lower().split()).encode()).hexdigest()[:16]
+        too_many = ratelimit.hit(f"{key}:{digest}", window=window) > rule.duplicate_limit or too_many
+    return too_many
+
+
+ALERT_EVERY_SECONDS = 60
+
+
+def _enforce(rule: AutomodRule, access, content: str) -> None:
+    reason = rule.reason or gettext("This message breaks a rule of this guild.")
+    member, guild = access.member, access.channel.guild
+    if rule.timeout_seconds:
+        # The guild owner's rank acts for automod (as a superuser's does in the admin): the
+        # timeout is the one sanction service, checked and audited as any other.
+        try:
+            guilds.timeout_member(actor=guild.owner, member=member, duration=timedelta(seconds=rule.timeout_seconds),
+                                  reason=gettext("Automod rule: %(name)s") % {"name": rule.name})
+        except DomainError:
+            log.warning("automod rule %s could not time out member %s", rule.id, member.id, exc_info=True)
+    if rule.alert_channel_id and cache.add(f"automod-alert:{rule.id}:{member.user_id}", 1, ALERT_EVERY_SECONDS):
+        _alert(rule, access, content)
+    raise AutomodBlocked(reason, fields={"content": [reason]})
+
+
+def _alert(rule: AutomodRule, access, content: str) -> None:
+    """A message in the rule's alert channel, sent by the guild owner through chat's one send
+    service (so it is stored, delivered and permission-checked like any message). At most one per
+    rule and member a minute, so a flood of refused messages is one alert. Mentions in the quoted
+    text are broken with a zero-width space so that the alert pings nobody."""
+    quoted = (content or "").replace("@", "@\u200b").replace("\n", " ")[:300]
+    text = gettext("Automod rule “%(rule)s” blocked a message from **%(user)s** in #%(channel)s.") % {
+        "rule": rule.name, "user": access.member.user.username, "channel": access.channel.name}
+    if quoted:
+        text += "\n> " + quoted
+    try:
+        chat.send_message(author=access.channel.guild.owner, channel_id=rule.alert_channel_id, content=text)
+    except DomainError:
+        log.warning("automod rule %s could not alert channel %s", rule.id, rule.alert_channel_id, exc_info=True)
 
 
 def _flagging_rule(msg: Message) -> AutomodRule | None:
@@ -220,11 +372,62 @@ def _flagging_rule(msg: Message) -> AutomodRule | None:
                          action=AutomodRule.Action.FLAG)
 
 
+RULE_LIMIT_MAX = 1000
+RULE_WINDOW_MAX = 24 * 3600
+RULE_AGE_MAX = 90 * 24 * 60  # minutes
+
+
+def _bounded(value, field: str, high: int, *, required: bool = False) -> int | None:
+    if value is None:
+        if required:
+            raise ValidationFailed.field(field, gettext("Required for this kind of rule."))
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise ValidationFailed.field(field, gettext("A whole number from 1 to %(n)s.") % {"n": high})
+    return value
+
+
+def _rule_settings(kind: str, action: str, *, keywords, patterns, limit, duplicate_limit, window_seconds,
+                   allowed_domains, min_account_age_minutes, min_member_age_minutes) -> dict:
+    """The fields a rule of `kind` uses, checked; the others left empty."""
+    K = AutomodRule.Kind
+    if kind not in K.values:
+        raise ValidationFailed.field("kind", gettext("Unknown kind of rule."))
+    if kind in (K.RATE, K.NEW_ACCOUNT) and action != AutomodRule.Action.BLOCK:
+        raise ValidationFailed.field("action", gettext("Rate and new-account rules can only block."))
+    out = {"keywords": [], "patterns": [], "limit": None, "duplicate_limit": None, "window_seconds": None,
+           "allowed_domains": [], "min_account_age_minutes": None, "min_member_age_minutes": None}
+    if kind == K.KEYWORD:
+        out["keywords"], out["patterns"] = automod.clean_rule(keywords=list(keywords), patterns=list(patterns))
+    elif kind == K.MENTION_SPAM:
+        out["limit"] = _bounded(limit, "limit", 100, required=True)
+    elif kind in (K.LINKS, K.INVITES):
+        out["allowed_domains"] = automod.clean_domains(list(allowed_domains))
+    elif kind == K.RATE:
+        out["limit"] = _bounded(limit, "limit", RULE_LIMIT_MAX)
+        out["duplicate_limit"] = _bounded(duplicate_limit, "duplicate_limit", RULE_LIMIT_MAX)
+        out["window_seconds"] = _bounded(window_seconds, "window_seconds", RULE_WINDOW_MAX, required=True)
+        if not out["limit"] and not out["duplicate_limit"]:
+            raise ValidationFailed.field("limit", gettext("Give a message limit, a duplicate limit, or both."))
+    else:
+        out["min_account_age_minutes"] = _bounded(min_account_age_minutes, "min_account_age_minutes", RULE_AGE_MAX)
+        out["min_member_age_minutes"] = _bounded(min_member_age_minutes, "min_member_age_minutes", RULE_AGE_MAX)
+        if not out["min_account_age_minutes"] and not out["min_member_age_minutes"]:
+            raise ValidationFailed.field("min_account_age_minutes",
+                                         gettext("Give an account age, a membership age, or both."))
+    return out
+
+
 @transaction.atomic
-def create_automod_rule(*, actor, guild: Guild, name: str, action: str, reason: str = "", keywords=(),
-                        patterns=(), exempt_role_ids=(), exempt_channel_ids=()) -> AutomodRule:
-    """A keyword/regex rule (MANAGE_GUILD). Patterns that could take forever to match are refused
-    (`unsafe_pattern`)."""
+def create_automod_rule(*, actor, guild: Guild, name: str, action: str, reason: str = "", kind: str = "keyword",
+                        keywords=(), patterns=(), limit: int | None = None, duplicate_limit: int | None = None,
+                        window_seconds: int | None = None, allowed_domains=(),
+                        min_account_age_minutes: int | None = None, min_member_age_minutes: int | None = None,
+                        timeout_seconds: int = 0,
+                        alert_channel_id: int | None = None, exempt_role_ids=(), exempt_channel_ids=()) -> AutomodRule:
+    """A rule (MANAGE_GUILD) of one kind: keyword (words and regular expressions; patterns that
+    could take forever to match are refused, `unsafe_pattern`), mention_spam, links, invites, rate
+    or new_account. A blocking rule may also time the author out and alert a text channel."""
     access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_GUILD)
     name = (name or "").strip()
@@ -234,17 +437,35 @@ def create_automod_rule(*, actor, guild: Guild, name: str, action: str, reason: 
         raise ValidationFailed.field("action", gettext("The action is block or flag."))
     if len(reason or "") > 255:
         raise ValidationFailed.field("reason", gettext("At most 255 characters."))
-    keywords, patterns = automod.clean_rule(keywords=list(keywords), patterns=list(patterns))
+    fields = _rule_settings(kind, action, keywords=keywords, patterns=patterns, limit=limit,
+                            duplicate_limit=duplicate_limit, window_seconds=window_seconds,
+                            allowed_domains=allowed_domains, min_account_age_minutes=min_account_age_minutes,
+                            min_member_age_minutes=min_member_age_minutes)
+    if timeout_seconds or alert_channel_id:
+        if action != AutomodRule.Action.BLOCK:
+            raise ValidationFailed.field("action", gettext("Only a blocking rule times out or alerts."))
+    if timeout_seconds:
+        access.require(Permission.MODERATE_MEMBERS)  # nobody sets up a sanction they could not give
+    timeout_seconds = _bounded(timeout_seconds or None, "timeout_seconds",
+                               int(guilds.MAX_TIMEOUT.total_seconds())) or 0
+    alert = None
+    if alert_channel_id is not None:
+        alert = Channel.objects.filter(pk=alert_channel_id, guild=guild, type=Channel.Type.TEXT).first()
+        if alert is None:
+            raise ValidationFailed.field("alert_channel_id", gettext("Choose a text channel of this guild."))
     roles = list(Role.objects.filter(guild=guild, id__in=list(exempt_role_ids)))
     channels = list(Channel.objects.filter(guild=guild, id__in=list(exempt_channel_ids)))
     if len(roles) != len(set(exempt_role_ids)) or len(channels) != len(set(exempt_channel_ids)):
         raise ValidationFailed(gettext("Exempt roles and channels must belong to this guild."), code="unknown_target")
-    rule = AutomodRule.objects.create(guild=guild, name=name, action=action, reason=(reason or "").strip(),
-                                      keywords=keywords, patterns=patterns, created_by=actor)
+    rule = AutomodRule.objects.create(guild=guild, name=name, action=action, reason=(reason or "").strip(), kind=kind,
+                                      timeout_seconds=timeout_seconds, alert_channel=alert, created_by=actor,
+                                      **fields)
     rule.exempt_roles.set(roles)
     rule.exempt_channels.set(channels)
     guilds.record_audit(guild, actor, "automod_rule_create", target=rule,
-                        changes={"name": name, "action": action, "keywords": keywords, "patterns": patterns})
+                        changes={"name": name, "kind": kind, "action": action, "timeout_seconds": timeout_seconds,
+                                 "alert_channel_id": alert_channel_id,
+                                 **{k: v for k, v in fields.items() if v not in (None, [])}})
     return rule
 
 

@@ -16,3 +16,21 @@ def score_message(self, message_id: int) -> str:
     except TRANSIENT as exc:
         raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
     return flag.state if flag else "skipped"
+
+
+@shared_task(name="moderation.score_track", bind=True, max_retries=RETRIES, acks_late=True)
+def score_track(self, track_id: int) -> str:
+    try:
+        flag = services.score_track(track_id=track_id)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
+    return flag.state if flag else "skipped"
+
+
+@shared_task(name="moderation.score_track_comment", bind=True, max_retries=RETRIES, acks_late=True)
+def score_track_comment(self, comment_id: int) -> str:
+    try:
+        flag = services.score_track_comment(comment_id=comment_id)
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
+    return flag.state if flag else "skipped"

@@ -91,7 +91,7 @@ class TrackCommentsView(APIView):
     @extend_schema(responses=s.CommentOut(many=True), summary="A track's comments, in the order of the track")
     def get(self, request, track_id):
         track = selectors.readable_track(request.user, track_id)
-        return Response([selectors.comment_payload(c) for c in selectors.track_comments(track)])
+        return Response([selectors.comment_payload(c) for c in selectors.track_comments(track, request.user)])
 
     @extend_schema(request=s.CommentIn, responses={201: s.CommentOut},
                    summary="Comment at a moment of a ready track (COMMENT_ON_TRACKS)",

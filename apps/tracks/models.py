@@ -177,8 +177,14 @@ class TrackComment(models.Model):
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_comments")
+    class Visibility(models.TextChoices):
+        VISIBLE = "visible"
+        HELD = "held"  # moderation holds it for review: only its author sees it
+        REMOVED = "removed"  # removed by moderation: nobody sees it (the review queue keeps its text)
+
     body = models.TextField(max_length=1000)
     position_ms = models.PositiveIntegerField()
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.VISIBLE)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -103,12 +103,17 @@ def counts_payload(track: Track, viewer) -> dict:
 
 def comment_payload(comment: TrackComment) -> dict:
     return {"id": comment.id, "track_id": comment.track_id, "author": user_payload(comment.author),
-            "body": comment.body, "position_ms": comment.position_ms, "created_at": comment.created_at.isoformat()}
+            "body": comment.body, "position_ms": comment.position_ms, "created_at": comment.created_at.isoformat(),
+            "held": comment.visibility == TrackComment.Visibility.HELD}
 
 
-def track_comments(track: Track) -> list[TrackComment]:
-    """A track's comments in the order of the track (SoundCloud's waveform order)."""
-    return list(track.comments.select_related("author").order_by("position_ms", "id"))
+def track_comments(track: Track, viewer=None) -> list[TrackComment]:
+    """A track's comments in the order of the track (SoundCloud's waveform order): the visible
+    ones, and the viewer's own that moderation holds for review (as chat's held messages)."""
+    shown = Q(visibility=TrackComment.Visibility.VISIBLE)
+    if viewer is not None and viewer.is_authenticated:
+        shown |= Q(visibility=TrackComment.Visibility.HELD, author_id=viewer.id)
+    return list(track.comments.filter(shown).select_related("author").order_by("position_ms", "id"))
 
 
 def follow_state(viewer, user_id: int) -> dict:

@@ -33,7 +33,8 @@ from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, RateLimited, 
 from apps.core.events import publish, user_group
 from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import access_channel, access_guild
+from apps.guilds.selectors import access_channel, access_guild, moderator_access
+from apps.moderation import hooks as moderation_hooks
 
 from . import audio, events
 from .models import (
@@ -167,6 +168,7 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
             from . import tasks
 
             transaction.on_commit(lambda: tasks.process_track(track.id))
+            moderation_hooks.track_written(track)
     except Exception:
         _delete(stored)  # the row never made it: neither do its files
         raise
@@ -333,7 +335,7 @@ def fail_track(track_id: int, *, reason: str) -> None:
 def delete_track(*, actor, track: Track) -> None:
     """The owner, or a member who may manage the guild's messages, removes a track and its files."""
     if track.owner_id != actor.id:
-        access = access_guild(actor, track.guild_id)
+        access = moderator_access(actor, track.guild_id)  # a superuser acts from the admin (reports)
         if not access.permissions & Permission.MANAGE_MESSAGES:
             raise Forbidden(gettext("Only its uploader can delete this track."))
     names = track.stored_names()
@@ -435,6 +437,26 @@ def comment_on_track(*, author, track_id: int, body, position_ms) -> TrackCommen
         comment = TrackComment.objects.create(track=track, author=author, body=body, position_ms=position_ms)
         _bump(track.id, "comment_count", 1)
         events.track_comment_create(comment)
+        moderation_hooks.comment_written(comment)  # after the event: showing it never waits for scoring
+    return comment
+
+
+def set_comment_visibility(*, comment: TrackComment, visibility: str) -> TrackComment:
+    """Hold a comment for review, remove it, or show it again, and tell the open track pages.
+    Precondition: the caller (apps.moderation.services) has checked the actor's rights."""
+    if comment.visibility == visibility:
+        return comment
+    before, comment.visibility = comment.visibility, visibility
+    comment.save(update_fields=["visibility"])
+    if visibility == TrackComment.Visibility.VISIBLE:
+        events.track_comment_create(comment)
+    elif before == TrackComment.Visibility.VISIBLE:
+        events.track_comment_delete(comment)
+    # The count is what others see: a held comment still counts (it may come back), a removed one no more.
+    if visibility == TrackComment.Visibility.REMOVED:
+        _bump(comment.track_id, "comment_count", -1)
+    elif before == TrackComment.Visibility.REMOVED:
+        _bump(comment.track_id, "comment_count", 1)
     return comment
 
 
@@ -458,12 +480,13 @@ def comment_in_channel(*, author, track_id: int, channel_id: int, position_ms, b
 
 def delete_track_comment(*, actor, track_id: int, comment_id: int) -> None:
     """Its author removes a comment, or a member with MANAGE_TRACKS in the track's guild."""
-    track = readable_track(actor, track_id)
+    # A superuser acts from the admin (reports) in guilds they are not a member of.
+    track = Track.objects.get(pk=track_id) if actor.is_superuser else readable_track(actor, track_id)
     comment = TrackComment.objects.filter(pk=comment_id, track=track).select_related("track").first()
     if comment is None:
         raise NotFound(gettext("Unknown comment."))
     if comment.author_id != actor.id:
-        access_guild(actor, track.guild_id).require(Permission.MANAGE_TRACKS)
+        moderator_access(actor, track.guild_id).require(Permission.MANAGE_TRACKS)
     with transaction.atomic():
         if TrackComment.objects.filter(pk=comment.pk).delete()[0]:
             _bump(track.id, "comment_count", -1)

@@ -184,7 +184,7 @@ def track_page(request, track_id: int):
         access = access_guild(request.user, track.guild_id)
     except NotFound:
         raise Http404 from None
-    comments = selectors.track_comments(track)
+    comments = selectors.track_comments(track, request.user)
     return render(request, "tracks/track.html", shell_context(
         request, access, track=track, payload=selectors.track_payload(track), tracks_page=True,
         viewer_state=selectors.viewer_state(request.user, track), comments=comments,

@@ -202,6 +202,9 @@ MODERATION_SCORER = env("MODERATION_SCORER", default="apps.moderation.scoring.Pr
 # also hidden from everyone but its author until a moderator decides.
 MODERATION_REVIEW_THRESHOLD = env.float("MODERATION_REVIEW_THRESHOLD", default=0.5)
 MODERATION_HIDE_THRESHOLD = env.float("MODERATION_HIDE_THRESHOLD", default=0.9)
+# Off: guild messages are not queued for scoring at all (automod still applies). For benchmarks
+# (tests/bench/moderation.py compares delivery with and without) and for instances without workers.
+MODERATION_SCORE_MESSAGES = env.bool("MODERATION_SCORE_MESSAGES", default=True)
 
 # --- Voice and video rooms (docs/voice.md) ---
 # ICE servers every client gets as they are (STUN), as JSON: [{"urls": ["stun:stun.example.org:3478"]}].

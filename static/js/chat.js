@@ -9,6 +9,7 @@ import { Sidebar } from "./sidebar.js";
 import { attachThreads } from "./threads.js";
 import { attachNotifications } from "./notifications.js";
 import { attachTrackEmbeds } from "./track_embed.js";
+import { openReport } from "./report.js";
 
 const QUICK_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🎉", "👀", "🔥"];
 const PAGE_SIZE = 50;
@@ -363,6 +364,7 @@ class ChatPage {
     if (own && this.can.send) bar.append(button("edit", this.t.edit, "✎"));
     if (this.can.pin) bar.append(button(m.pinned ? "unpin" : "pin", m.pinned ? this.t.unpin : this.t.pin, "📌"));
     if (own || this.can.manage) bar.append(button("delete", this.t.delete, "🗑"));
+    if (!own && m.author && this.t.report) bar.append(button("report", this.t.report, "⚑"));
     return bar;
   }
 
@@ -845,6 +847,7 @@ class ChatPage {
       else if (action === "edit") this.startEdit(id);
       else if (action === "delete") this.deleteMessage(id);
       else if (action === "pin" || action === "unpin") this.pin(id, action === "pin");
+      else if (action === "report") openReport("message", id);
     });
     this.list.addEventListener("keydown", (event) => {
       const preview = event.target.closest?.(".msg-reply");

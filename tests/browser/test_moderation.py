@@ -79,3 +79,36 @@ def test_a_held_message_leaves_other_pages_and_a_moderator_removes_it_with_a_tim
     expect(bo.locator("#composer-error")).to_contain_text("SEND_MESSAGES")
     expect(message(ada, "can I explain")).to_have_count(0)
     assert ada_errors == [] and bo_errors == []
+
+
+def test_a_member_reports_a_message_from_its_actions_and_sees_the_outcome(live_url, new_page, lab):
+    from apps.moderation import report_services
+    from apps.moderation.models import Report
+    from tests.browser.test_chat import in_worker_thread as run
+
+    ada, bo = new_page(), new_page()
+    open_channel(ada, live_url, lab["ada"], lab["general"])
+    bo_errors = open_channel(bo, live_url, lab["bo"], lab["general"])
+    ada.locator("#composer-input").fill("Bo, your mixes are terrible, quit")
+    ada.locator("#composer-input").press("Enter")
+    rude = message(bo, "your mixes are terrible")
+    expect(rude).to_be_visible()
+    rude.hover()
+    rude.locator(".act-report").click()
+    dialog = bo.locator("#report-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("#report-reason").select_option("harassment")
+    dialog.locator("#report-details").fill("Third time this week.")
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.locator("#report-status")).to_contain_text("The moderators will review your report")
+    report = run(lambda: Report.objects.get())
+    assert (report.reporter_id, report.category, report.details) == (lab["bo"].id, "harassment",
+                                                                     "Third time this week.")
+    # Ada's own message offers her no report button.
+    mine = message(ada, "your mixes are terrible")
+    mine.hover()
+    expect(mine.locator(".act-report")).to_have_count(0)
+    run(lambda: report_services.dismiss(actor=lab["staff"], report=report))
+    mine_list = bo.evaluate("fetch('/api/reports').then(r => r.json())")
+    assert [r["state"] for r in mine_list] == ["dismissed"]
+    assert bo_errors == []

@@ -9,16 +9,19 @@ import asyncio
 import csv
 import io
 import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from apps.chat.models import Message
 from apps.chat.selectors import unread_counts
+from apps.core.errors import ValidationFailed
 from apps.guilds import services as guilds
 from apps.guilds.models import AuditLogEntry, Member
 from apps.guilds.permissions import Permission
@@ -29,18 +32,7 @@ from tests import servers
 from tests.factories import PASSWORD, UserFactory, add_member, add_member_with
 from tests.integration.test_gateway import alice, bob, db, gateway, run_async, send, text_channel  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _moderators_group(db):
-    """The Moderators group comes from a data migration, which a transactional test run before this
-    one has flushed away: put it back the way the migration makes it."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    import_module("apps.moderation.migrations.0002_moderators_group").create_group(apps, None)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("moderators_group")]
 P = Permission
 
 CLEAN = "Thanks for the mix, see you at the listening party tonight"
@@ -290,7 +282,7 @@ def test_labelled_decisions_export_as_csv(guild, alice, bob):  # noqa: F811
 def test_the_moderators_group_holds_exactly_the_queue_permissions():
     group = Group.objects.get(name="Moderators")
     assert sorted(group.permissions.values_list("codename", flat=True)) == [
-        "change_flag", "view_auditlogentry", "view_flag", "view_warning"]
+        "change_flag", "change_report", "view_auditlogentry", "view_flag", "view_report", "view_warning"]
 
 
 @run_async
@@ -381,3 +373,41 @@ async def test_automod_refuses_a_gateway_send_with_an_error_frame(guild, owner, 
         error = await a.error()
         assert (error["code"], error["message"]) == ("automod_blocked", "No invite links."), error
         await a.still_open()
+
+
+# --- sanction limits (the rest is in test_guild_services, test_api_roles_members, test_gateway) ---
+
+@run_async
+async def test_a_ban_deletes_the_last_days_of_messages_on_live_sockets(guild, owner, alice, bob):  # noqa: F811
+    general = await db(text_channel)(guild)
+    old = await db(send)(alice, general, "from last week")
+    await db(lambda: Message.objects.filter(pk=old.id).update(created_at=timezone.now() - timedelta(days=3)))()
+    recent = [await db(send)(alice, general, f"spam {i}") for i in range(2)]
+    kept = await db(send)(bob, general, "bob stays")
+    async with gateway(bob) as b:
+        await db(guilds.ban_member)(actor=owner, guild=guild, user=alice, reason="raid", delete_message_days=2)
+        gone = [(await b.event("MESSAGE_DELETE"))["id"] for _ in recent]
+        assert sorted(gone) == sorted(m.id for m in recent)
+        assert (await b.event("GUILD_BAN_ADD"))["user_id"] == alice.id
+    assert [m["id"] for m in await db(history)(bob, general)] == [old.id, kept.id]
+    entry = await db(AuditLogEntry.objects.get)(action="member_ban")
+    assert (entry.changes["delete_message_days"], entry.changes["deleted_messages"]) == (2, 2)
+
+
+def test_sanctions_stop_at_an_equal_rank_and_at_28_days(guild, alice):  # noqa: F811
+    mod = add_member_with(guild, P.MODERATE_MEMBERS, P.KICK_MEMBERS, P.BAN_MEMBERS, position=5)
+    peer = add_member_with(guild, position=5)
+    api = api_as(mod.user)
+    for method, url, body in (
+        ("post", f"/api/guilds/{guild.id}/members/{peer.user_id}/timeout", {"seconds": 60}),
+        ("delete", f"/api/guilds/{guild.id}/members/{peer.user_id}", None),
+        ("put", f"/api/guilds/{guild.id}/bans/{peer.user_id}", {}),
+    ):
+        r = getattr(api, method)(url, body, format="json")
+        assert r.status_code == 403 and r.json()["error"]["code"] == "role_hierarchy", (url, r.json())
+    assert Member.objects.filter(pk=peer.pk, timed_out_until__isnull=True).exists()
+    target = Member.objects.get(guild=guild, user=alice)
+    with pytest.raises(ValidationFailed) as exc:
+        guilds.timeout_member(actor=mod.user, member=target, duration=timedelta(days=28, seconds=1))
+    assert "28 days" in exc.value.message and "duration" in exc.value.fields
+    guilds.timeout_member(actor=mod.user, member=target, duration=timedelta(days=28))  # the limit itself is fine

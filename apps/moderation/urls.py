@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "moderation"
+urlpatterns = [
+    path("reports", views.my_reports, name="my_reports"),
+    path("guilds/<int:guild_id>/settings/moderation", views.settings_moderation, name="settings"),
+    path("guilds/<int:guild_id>/settings/moderation/rules/<int:rule_id>/delete", views.rule_delete,
+         name="rule_delete"),
+]

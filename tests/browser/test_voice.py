@@ -211,5 +211,8 @@ def test_a_relay_only_call_goes_through_coturn_with_the_apps_credentials(new_med
         for page in (page_ada, page_bo):
             wait_connected(page, 1)
             wait_media_from_everyone(page, 1)
-            assert page.evaluate(SELECTED_CANDIDATES) == [["relay", "relay"]]
+            # Each side sends from its TURN allocation. The far end is the other side's relay too,
+            # but it shows as peer-reflexive when its check arrived before its candidate did.
+            [(local, remote)] = page.evaluate(SELECTED_CANDIDATES)
+            assert local == "relay" and remote in ("relay", "prflx"), (local, remote)
         assert errors == []

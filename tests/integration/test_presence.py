@@ -32,7 +32,7 @@ async def member_list(gw, guild) -> dict:
 
 
 async def presences(gw) -> dict[int, str]:
-    d = await gw.event("PRESENCE_UPDATE")
+    d = await gw.event("PRESENCE_UPDATE", timeout=10)  # batches are a second apart; a loaded box is slower
     return {p["user_id"]: p["status"] for p in d["presences"]}
 
 

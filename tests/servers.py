@@ -226,7 +226,6 @@ def janus(*, admin_key: str = "a-videoroom-admin-key"):
   debug_level = 4
 }}
 media: {{ rtp_port_range = "{rtp_min}-{rtp_min + 199}" }}
-nat: {{ ice_enforce_list = "127.0.0.1" }}
 plugins: {{ disable = "{plugins}" }}
 transports: {{ disable = "{transports}" }}
 events: {{ broadcast = false }}

@@ -52,20 +52,23 @@ def credentials(state: dict) -> dict:
 
 def admit(channel, states: list[dict]) -> None:
     """Make sure the channel's Janus room exists and lets these participants in (idempotent). The
-    joiner is first kicked under their user id: a tab that takes over the call replaces the old
-    one's feed. Raises SfuUnavailable if Janus does not answer or refuses."""
-    janus, secret, room = Janus(), room_secret(channel.id), channel.id
-    tokens = [token_for(s) for s in states]
+    joiner (last) is first kicked under their user id: a tab that takes over the call replaces the
+    old one's feed. Raises SfuUnavailable if Janus does not answer or refuses."""
     try:
-        if not janus.create(room, secret=secret, allowed=tokens, publishers=settings.JANUS_ROOM_PUBLISHERS,
-                            description=channel.name):
-            janus.allow(room, secret=secret, tokens=tokens)
-        janus.kick(room, secret=secret, participant=states[-1]["user_id"])
+        _open(channel.id, states, description=channel.name)
+        Janus().kick(channel.id, secret=room_secret(channel.id), participant=states[-1]["user_id"])
     except SfuError as exc:
         if isinstance(exc, SfuUnavailable):
             raise
-        log.warning("Janus refused to admit participants to room %s: %s", room, exc)
+        log.warning("Janus refused to admit participants to room %s: %s", channel.id, exc)
         raise SfuUnavailable(str(exc)) from exc
+
+
+def _open(channel_id: int, states: list[dict], *, description: str = "") -> None:
+    janus, secret, tokens = Janus(), room_secret(channel_id), [token_for(s) for s in states]
+    if not janus.create(channel_id, secret=secret, allowed=tokens, publishers=settings.JANUS_ROOM_PUBLISHERS,
+                        description=description):
+        janus.allow(channel_id, secret=secret, tokens=tokens)
 
 
 def after_resize(guild_id: int, channel_id: int, room: list[dict], *, left: list[dict], joined: int) -> None:
@@ -88,6 +91,12 @@ def after_resize(guild_id: int, channel_id: int, room: list[dict], *, left: list
     now = topology(len(room))
     if not room or now == topology(before):
         return
+    if now == quality.SFU:
+        # A join opened the room already; a moderator's move into it did not.
+        try:
+            _open(channel_id, room)
+        except SfuError as exc:
+            log.warning("could not open Janus room %s: %s", channel_id, exc)
     for state in room:
         sfu = credentials(state) if now == quality.SFU else None
         publish(user_group(state["user_id"]), ev.VOICE_TOPOLOGY_UPDATE, ev.topology_update(state, now, sfu))

@@ -11,12 +11,13 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 
+from apps.guilds import services as guilds
 from apps.guilds.models import Channel
 from apps.rtc import sfu
 from apps.rtc.janus import Janus
 from tests.factories import UserFactory, add_member
-from tests.integration.test_gateway import gateway, run_async
-from tests.integration.test_rtc import JOIN, NOISE, error, join, next_event
+from tests.integration.test_gateway import db, gateway, run_async
+from tests.integration.test_rtc import JOIN, NOISE, error, join, next_event, patch_voice
 from tests.servers import free_port, janus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,6 +126,22 @@ async def test_past_the_mesh_size_the_room_goes_through_janus_which_admits_only_
             assert d["topology"] == "mesh" and d["sfu"] is None
     # Everyone gone: the Janus room is destroyed.
     assert not client.exists(voice.id)
+
+
+@run_async
+async def test_a_moderator_moving_a_member_in_takes_the_room_to_janus(guild, owner, alice, bob, voice, sfu_settings):
+    lounge = await db(guilds.create_channel)(actor=owner, guild=guild, name="Lounge", type="voice")
+    async with gateway(owner) as o, gateway(alice) as a, gateway(bob) as b:
+        await join(o, voice)
+        await join(a, voice)
+        await join(b, lounge)
+        status, _ = await db(patch_voice)(owner, guild, bob, {"channel_id": voice.id})
+        assert status == 200
+        for gw, user in ((o, owner), (a, alice)):
+            d = await next_event(gw, "VOICE_TOPOLOGY_UPDATE", skip=NOISE | {"VOICE_STATE_UPDATE"})
+            assert d["topology"] == "sfu" and d["sfu"]["feed"] == user.id
+            joined = await db(janus_join)(sfu_settings.http_url, voice.id, d["sfu"]["token"], user.id)
+            assert joined.get("videoroom") == "joined", joined
 
 
 @run_async

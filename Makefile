@@ -63,6 +63,7 @@ test: $(VENV)/.test-installed node_modules/.installed
 	$(call need,[ -n "$$REDIS_URL" ] || command -v redis-server,redis-server)
 	$(call need,[ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ],chromium)
 	$(call need,command -v turnserver,coturn)
+	$(call need,command -v janus,janus)
 	@$(MAKE) --no-print-directory messages
 	$(BIN)/python -m pytest
 

@@ -177,3 +177,101 @@ def coturn(*, secret: str, realm: str = "smartc.test"):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+JANUS_LIBS = "/usr/lib/x86_64-linux-gnu/janus"
+# Only the VideoRoom plugin and the HTTP and WebSocket transports: the rest would open ports or
+# look for brokers the tests do not run.
+JANUS_UNUSED_PLUGINS = ("audiobridge", "duktape", "echotest", "lua", "nosip", "recordplay", "sip", "streaming",
+                        "textroom", "videocall", "voicemail")
+JANUS_UNUSED_TRANSPORTS = ("mqtt", "nanomsg", "pfunix", "rabbitmq")
+
+
+class Janus:
+    """A running throwaway Janus: its HTTP API URL (for Django), WebSocket URL (for browsers) and
+    the VideoRoom admin key Django must send to create rooms."""
+
+    def __init__(self, http_url: str, ws_url: str, admin_key: str, log_path: Path):
+        self.http_url, self.ws_url, self.admin_key, self.log_path = http_url, ws_url, admin_key, log_path
+
+    def env(self) -> dict:
+        return {"JANUS_URL": self.http_url, "JANUS_PUBLIC_URL": self.ws_url, "JANUS_ADMIN_KEY": self.admin_key}
+
+
+@contextmanager
+def janus(*, admin_key: str = "a-videoroom-admin-key"):
+    """A throwaway Janus (the Debian package) on free loopback ports, with a config folder of its own
+    written to a temp dir as in docker/janus/ (VideoRoom only, HTTP and WebSocket transports, RTP
+    ports of its own). Its log goes to test-results/."""
+    import tempfile
+
+    exe = shutil.which("janus") or "/usr/bin/janus"
+    if not os.path.exists(exe):
+        raise RuntimeError("Janus is not installed: install the Debian package 'janus' "
+                           "(make test does it when run as root).")
+    http_port, ws_port = free_port(), free_port()
+    rtp_min = random.randrange(20000, 29000, 200)
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"janus-{http_port}.log"
+    with tempfile.TemporaryDirectory(prefix="janus-") as folder:
+        conf = Path(folder)
+        plugins = ",".join(f"libjanus_{p}.so" for p in JANUS_UNUSED_PLUGINS)
+        transports = ",".join(f"libjanus_{t}.so" for t in JANUS_UNUSED_TRANSPORTS)
+        (conf / "janus.jcfg").write_text(f"""general: {{
+  configs_folder = "{conf}"
+  plugins_folder = "{JANUS_LIBS}/plugins"
+  transports_folder = "{JANUS_LIBS}/transports"
+  events_folder = "{JANUS_LIBS}/events"
+  loggers_folder = "{JANUS_LIBS}/loggers"
+  debug_level = 4
+}}
+media: {{ rtp_port_range = "{rtp_min}-{rtp_min + 199}" }}
+plugins: {{ disable = "{plugins}" }}
+transports: {{ disable = "{transports}" }}
+events: {{ broadcast = false }}
+loggers: {{ disable = "libjanus_jsonlog.so" }}
+""")
+        (conf / "janus.transport.http.jcfg").write_text(f"""general: {{
+  json = "plain"
+  base_path = "/janus"
+  http = true
+  port = {http_port}
+  ip = "127.0.0.1"
+  https = false
+}}
+admin: {{ admin_http = false }}
+""")
+        (conf / "janus.transport.websockets.jcfg").write_text(f"""general: {{
+  json = "plain"
+  ws = true
+  ws_port = {ws_port}
+  ws_ip = "127.0.0.1"
+  wss = false
+}}
+admin: {{ admin_ws = false }}
+""")
+        (conf / "janus.plugin.videoroom.jcfg").write_text(f'general: {{\n  admin_key = "{admin_key}"\n}}\n')
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen([exe, "-F", str(conf), "-C", str(conf / "janus.jcfg")],
+                                    stdout=log, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + 30
+                while True:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"Janus exited at start-up; see test-results/{log_path.name}")
+                    ready = True
+                    for port in (http_port, ws_port):
+                        with socket.socket() as s:
+                            ready = ready and s.connect_ex(("127.0.0.1", port)) == 0
+                    if ready:
+                        break
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("Janus did not start within 30 s")
+                    time.sleep(0.2)
+                yield Janus(f"http://127.0.0.1:{http_port}/janus", f"ws://127.0.0.1:{ws_port}", admin_key, log_path)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()

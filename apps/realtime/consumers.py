@@ -456,6 +456,7 @@ class GatewayConsumer:
 
     EVENT_HOOKS = {
         rtc_events.VOICE_SIGNAL: _on_voice_signal,
+        rtc_events.VOICE_TOPOLOGY_UPDATE: _on_voice_signal,
         ge.GUILD_CREATE: _on_guild_create,
         ge.GUILD_DELETE: _on_guild_delete,
         ge.BAN_ADD: _on_ban_add,

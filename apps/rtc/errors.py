@@ -27,3 +27,9 @@ class SignalTooLarge(PayloadTooLarge):
 
 class InvalidSignal(DomainError):
     code = "invalid_signal"
+
+
+class SfuError(DomainError):
+    """The media server refused a request Django made (not a user's mistake)."""
+    status = 502
+    code = "sfu_error"

@@ -8,6 +8,9 @@ VOICE_STATE_UPDATE = "VOICE_STATE_UPDATE"
 VOICE_SIGNAL = "VOICE_SIGNAL"
 # To the participants' user groups: the room's size changed, here is the new ladder step.
 VOICE_QUALITY_UPDATE = "VOICE_QUALITY_UPDATE"
+# To the participants' user groups, relayed only by the addressed session (it carries that session's
+# Janus token): the room crossed RTC_MESH_MAX, browsers switch between the mesh and the SFU.
+VOICE_TOPOLOGY_UPDATE = "VOICE_TOPOLOGY_UPDATE"
 # Answers to the client's ops, sent to the asking connection only (not published).
 VOICE_READY = "VOICE_READY"
 VOICE_STATES = "VOICE_STATES"
@@ -42,3 +45,8 @@ def signal(sender: dict, target: dict, kind: str, sdp: str | None, candidate: di
 
 def quality_update(guild_id: int, channel_id: int, step: dict) -> dict:
     return {"guild_id": guild_id, "channel_id": channel_id, "quality": step}
+
+
+def topology_update(state: dict, topology: str, sfu: dict | None) -> dict:
+    return {"guild_id": state["guild_id"], "channel_id": state["channel_id"], "session_id": state["session_id"],
+            "topology": topology, "sfu": sfu}

@@ -18,7 +18,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 
 from . import events as ev
-from . import quality, turn
+from . import quality, sfu, turn
 from .errors import ChannelFull, InvalidSignal, NotInRoom, NotVoiceChannel, SignalTooLarge
 from .store import Result, store
 
@@ -65,13 +65,20 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
     state = {"guild_id": channel.guild_id, "channel_id": channel.id, "user_id": user.id, "session_id": session_id,
              "self_mute": self_mute, "self_deaf": self_deaf, "self_video": self_video, "self_stream": self_stream,
              "mute": False, "deaf": False, "suppress": not access.permissions & Permission.SPEAK}
+    if sfu.enabled():
+        others = [s for s in store().states(channel.guild_id)
+                  if s["channel_id"] == channel.id and s["user_id"] != user.id]
+        if quality.topology_for(len(others) + 1) == quality.SFU:
+            sfu.admit(channel, [*others, state])  # before entering: Janus must let them in when they arrive
     result = _enter(channel, state)
     if elsewhere is not None and elsewhere != channel.guild_id:
         # Only once the new room took them: a refused join leaves the user where they were.
         _announce(store().leave(elsewhere, user.id))
     room = [s for s in store().states(channel.guild_id) if s["channel_id"] == channel.id]
+    topology = quality.topology_for(len(room))
     return {"guild_id": channel.guild_id, "channel_id": channel.id, "session_id": session_id,
-            "topology": quality.topology_for(len(room)), "quality": quality.step_for(len(room)),
+            "topology": topology, "sfu": sfu.credentials(result.state) if topology == quality.SFU else None,
+            "quality": quality.step_for(len(room)),
             "ice_servers": turn.ice_servers(user.id), "ice_transport_policy": settings.RTC_ICE_TRANSPORT_POLICY,
             "voice_states": [ev.voice_state(s) for s in room],
             "self": ev.voice_state(result.state)}
@@ -248,9 +255,11 @@ def _announce(result: Result, *, changed: bool = True) -> None:
     """Publish what a store write changed: expired participants gone, this participant's new state
     (or its leave), and the new ladder step of each room whose size changed."""
     resized: set[tuple[int, int]] = set()
+    left: list[dict] = []  # participants who left a channel, for the SFU
     for gone in result.dropped:
         publish(guild_group(gone["guild_id"]), ev.VOICE_STATE_UPDATE, ev.voice_state(gone, left=True))
         resized.add((gone["guild_id"], gone["channel_id"]))
+        left.append(gone)
     if changed and result.ok:
         old, new = result.old, result.state
         if new is None:
@@ -260,11 +269,16 @@ def _announce(result: Result, *, changed: bool = True) -> None:
         for s in (old, new):
             if s is not None and (old is None or new is None or old["channel_id"] != new["channel_id"]):
                 resized.add((s["guild_id"], s["channel_id"]))
+                if s is old:
+                    left.append(old)
     for guild_id, channel_id in resized:
         room = [s for s in store().states(guild_id) if s["channel_id"] == channel_id]
         if room:
             publish([user_group(s["user_id"]) for s in room], ev.VOICE_QUALITY_UPDATE,
                     ev.quality_update(guild_id, channel_id, quality.step_for(len(room))))
+        joined = int(changed and result.ok and result.state is not None and result.state["channel_id"] == channel_id)
+        sfu.after_resize(guild_id, channel_id, room, joined=joined,
+                         left=[s for s in left if (s["guild_id"], s["channel_id"]) == (guild_id, channel_id)])
 
 
 def _participant(guild_id: int, user_id: int) -> dict:

@@ -219,6 +219,14 @@ RTC_ICE_TRANSPORT_POLICY = env("RTC_ICE_TRANSPORT_POLICY", default="all")
 RTC_MESH_MAX = env.int("RTC_MESH_MAX", default=4)
 # The Janus SFU for larger rooms; unset, a room never grows past RTC_MESH_MAX.
 JANUS_URL = env("JANUS_URL", default="")
+# Where browsers reach Janus (its WebSocket API, ws:// or wss://); defaults to JANUS_URL's host on :8188.
+JANUS_PUBLIC_URL = env("JANUS_PUBLIC_URL", default="")
+# The VideoRoom plugin's admin_key (janus.plugin.videoroom.jcfg): only Django may create rooms.
+JANUS_ADMIN_KEY = env("JANUS_ADMIN_KEY", default="")
+# Seconds Django waits for each Janus HTTP request before the join is refused (sfu_unavailable).
+JANUS_TIMEOUT = env.float("JANUS_TIMEOUT", default=5.0)
+# Publishers a VideoRoom room takes (Janus's own cap on a room's size).
+JANUS_ROOM_PUBLISHERS = env.int("JANUS_ROOM_PUBLISHERS", default=50)
 # Under the gateway's frame limit (GATEWAY_MAX_FRAME_BYTES), so an oversized SDP gets an error
 # frame and the socket stays open; a browser's audio+video offer is 5-10 KB.
 RTC_MAX_SDP_BYTES = env.int("RTC_MAX_SDP_BYTES", default=12 * 1024)

@@ -2,10 +2,13 @@
 // Signaling goes through the gateway (op 13, relayed by the server to the one addressed session);
 // each pair negotiates with the "perfect negotiation" pattern, the lower user id being the polite
 // peer. The server says how much each browser may send (the quality ladder) and this page applies
-// it to every video sender with RTCRtpSender.setParameters. Tests read window.smartcVoice.peers.
+// it to every video sender with RTCRtpSender.setParameters. Past RTC_MESH_MAX the server switches the
+// room to the Janus SFU (topology "sfu"): sfu.js then carries the media instead of the mesh. Tests
+// read window.smartcVoice.peers (mesh) and window.smartcVoice.sfuSubscribers (SFU).
 import { csrfToken, fillText, h } from "./dom.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
+import { SfuCall } from "./sfu.js";
 import { Sidebar } from "./sidebar.js";
 
 const SPEAKING_LEVEL = 0.02; // RMS of the waveform above which a participant shows as speaking
@@ -34,6 +37,8 @@ class VoiceRoom {
     this.peers = new Map(); // user id → RTCPeerConnection
     this.links = new Map(); // user id → {polite, makingOffer, ignoreOffer, chain, stream}
     this.local = null; // this browser's MediaStream while in the call
+    this.topology = "mesh";
+    this.sfu = null; // the SfuCall while the room goes through Janus
     this.joined = false;
     this.sessionId = null;
     this.iceServers = [];
@@ -54,6 +59,7 @@ class VoiceRoom {
     g.on("VOICE_STATE_UPDATE", (d) => d.guild_id === this.guildId && this.onStateUpdate(d));
     g.on("VOICE_READY", (d) => this.onJoined(d));
     g.on("VOICE_SIGNAL", (d) => this.onSignal(d));
+    g.on("VOICE_TOPOLOGY_UPDATE", (d) => d.channel_id === this.channelId && this.setTopology(d.topology, d.sfu));
     g.on("VOICE_QUALITY_UPDATE", (d) => d.channel_id === this.channelId && this.applyQuality(d.quality));
     g.on("error", (d) => this.onError(d));
     new Presence(g, this.guildId).start();
@@ -107,7 +113,7 @@ class VoiceRoom {
     }
     if (d.channel_id === this.channelId) {
       this.states.set(d.user_id, d);
-      if (this.joined && d.user_id !== this.userId) this.peer(d.user_id);
+      if (this.joined && d.user_id !== this.userId && this.topology === "mesh") this.peer(d.user_id);
     } else {
       this.states.delete(d.user_id);
       this.closePeer(d.user_id);
@@ -124,7 +130,8 @@ class VoiceRoom {
     this.quality = d.quality;
     this.onStates(d.voice_states);
     this.applyServerFlags(d.self);
-    for (const s of d.voice_states) if (s.user_id !== this.userId) this.peer(s.user_id);
+    this.topology = "mesh";
+    this.setTopology(d.topology, d.sfu);
     this.root.dataset.voice = "joined";
     this.showStatus("");
     this.render();
@@ -165,6 +172,48 @@ class VoiceRoom {
     });
   }
 
+  /** Carry the call over the mesh or through Janus, as the server says; a switch tears down the other. */
+  setTopology(topology, sfu) {
+    if (!this.joined) return;
+    if (topology === "sfu" && sfu) {
+      if (this.topology === "sfu" && this.sfu) return;
+      this.topology = "sfu";
+      for (const id of [...this.peers.keys()]) this.closePeer(id);
+      const call = (this.sfu = new SfuCall({
+        ...sfu, local: this.local, iceServers: this.iceServers, icePolicy: this.icePolicy,
+        onchange: () => {
+          // The ladder caps what this browser sends to Janus too, once the publisher is negotiated.
+          if (call.publisher?.connectionState === "connected" && !call.capped && this.quality) {
+            call.capped = true;
+            this.applyQuality(this.quality);
+          }
+          this.render();
+        },
+        onerror: (err) => {
+          console.error("voice: the SFU call failed", err);
+          if (this.sfu === call) this.sfu = null;
+          this.render();
+        },
+      }));
+      call.start().catch((err) => call.fail(err));
+    } else if (topology === "mesh") {
+      this.stopSfu();
+      this.topology = "mesh";
+      for (const id of this.states.keys()) if (id !== this.userId) this.peer(id);
+    }
+    this.render();
+  }
+
+  stopSfu() {
+    this.sfu?.stop();
+    this.sfu = null;
+  }
+
+  /** Feed id (user id) → RTCPeerConnection receiving it from Janus. */
+  get sfuSubscribers() {
+    return this.sfu ? this.sfu.subscribers : new Map();
+  }
+
   leave() {
     this.gateway.send(Op.VOICE_STATE_UPDATE, { guild_id: this.guildId, channel_id: null });
     this.hangUp();
@@ -175,6 +224,8 @@ class VoiceRoom {
   /** End the call on this page (the server already knows, or is told by `leave`). */
   hangUp(message) {
     for (const id of [...this.peers.keys()]) this.closePeer(id);
+    this.stopSfu();
+    this.topology = "mesh";
     this.joined = false;
     this.sessionId = null;
     this.root.dataset.voice = "idle";
@@ -260,7 +311,7 @@ class VoiceRoom {
   }
 
   onSignal(d) {
-    if (!this.joined || d.channel_id !== this.channelId || !this.states.has(d.from)) return;
+    if (!this.joined || this.topology !== "mesh" || d.channel_id !== this.channelId || !this.states.has(d.from)) return;
     const pc = this.peer(d.from);
     const link = this.links.get(d.from);
     // One chain per peer: a candidate is never added before the description it belongs to.
@@ -300,7 +351,7 @@ class VoiceRoom {
   async applyQuality(step) {
     this.quality = step;
     this.root.dataset.quality = String(step.participants);
-    for (const pc of this.peers.values()) {
+    for (const pc of [...this.peers.values(), ...(this.sfu?.publisher ? [this.sfu.publisher] : [])]) {
       for (const sender of pc.getSenders()) {
         const track = sender.track;
         if (!track) continue;
@@ -409,7 +460,7 @@ class VoiceRoom {
       const muteButton = tile.querySelector('button[data-action="mute"]');
       if (muteButton) muteButton.textContent = s.mute ? this.i18n.unmuteForAll : this.i18n.muteForAll;
       const video = tile.querySelector("video");
-      const stream = me ? this.local : this.links.get(id)?.stream;
+      const stream = me ? this.local : this.links.get(id)?.stream || this.sfu?.streams.get(id);
       if (this.joined && stream && video.srcObject !== stream) {
         video.srcObject = stream;
         video.muted = me || !!(this.serverDeaf || this.selfDeaf);
@@ -417,7 +468,7 @@ class VoiceRoom {
       }
       if (this.joined && stream) this.meter(id, stream);
       tile.classList.toggle("has-video", !!stream && stream.getVideoTracks().length > 0 && (me ? this.selfVideo : s.self_video));
-      const pc = this.peers.get(id);
+      const pc = this.peers.get(id) || this.sfu?.subscribers.get(id);
       tile.dataset.connection = me ? "local" : pc ? pc.connectionState : "none";
     }
     this.root.dataset.participants = String(ids.length);

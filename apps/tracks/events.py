@@ -1,5 +1,8 @@
 """Track events. A track's processing is news to its uploader only: TRACK_UPDATE goes to the
 owner's user group at every step, so an upload page follows it live; TRACK_DELETE when it is gone.
+Moderation holding a track, or approving it, is a TRACK_UPDATE too (`held` says which); removing it
+is a TRACK_DELETE to its owner. Other members hear nothing: no guild-wide track event exists, and
+their next read of the track, its media or a list simply no longer finds it.
 
 Comments are news to everyone who can read the track, that is its guild's members: they go to the
 guild group with `guild_id` in the payload (the gateway relays a guild event only to connections

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from rest_framework.test import APIClient
 
-from apps.core.events import user_group
+from apps.core.events import guild_group, user_group
 from apps.guilds.models import AuditLogEntry
 from apps.guilds.permissions import Permission
 from apps.moderation import services
@@ -220,6 +220,11 @@ def test_a_track_over_the_hide_threshold_is_held_from_others_until_approved(  # 
     # A member with MANAGE_TRACKS sees it, marked held, on its page and in the guild's list.
     assert api_as(mod).get(f"/api/tracks/{track.id}").json()["held"] is True
     assert what_sees(mod, track, guild)["guild list"] is True
+    # Its comments no longer reach the guild's sockets, only the owner's and the commenter's.
+    guild_sockets = listen(guild_group(guild.id))
+    note = tracks.comment_on_track(author=mod, track_id=track.id, body="Checking this one", position_ms=5)
+    assert guild_sockets.nothing()
+    assert owners_tabs.receive()["d"]["id"] == note.id
     # Held tracks are not reportable by those who cannot see them (the same 404 as an unknown one).
     assert api_as(bob).post("/api/reports", {"type": "track", "id": track.id, "reason": "hate"},
                             format="json").status_code == 404

@@ -199,6 +199,8 @@ def test_a_track_over_the_hide_threshold_is_held_from_others_until_approved(  # 
     tracks.follow_user(follower=bob, user_id=alice.id)
     playlist = tracks.create_playlist(owner=bob, title="Mine")
     tracks.add_to_playlist(actor=bob, playlist_id=playlist.id, track_id=track.id)
+    hers = tracks.create_playlist(owner=alice, title="Hers")  # public: bob reads it too
+    tracks.add_to_playlist(actor=alice, playlist_id=hers.id, track_id=track.id)
     mod = add_member_with(guild, Permission.MANAGE_TRACKS, user=UserFactory(username="mod")).user
     assert what_sees(bob, track, guild) == EVERYWHERE  # before it is scored, as any track
 
@@ -217,6 +219,8 @@ def test_a_track_over_the_hide_threshold_is_held_from_others_until_approved(  # 
         "api": True, "stream": 200, "peaks": 200, "page": 200, "guild list": True, "profile": True, "search": True}
     assert "held for review" in page_as(alice).get(f"/users/{alice.username}").content.decode()
     assert "Held for review" in page_as(alice).get(f"/tracks/{track.id}").content.decode()
+    assert "held for review" in page_as(alice).get(f"/playlists/{hers.id}").content.decode()
+    assert api_as(bob).get(f"/api/playlists/{hers.id}").json()["entries"] == []
     # A member with MANAGE_TRACKS sees it, marked held, on its page and in the guild's list.
     assert api_as(mod).get(f"/api/tracks/{track.id}").json()["held"] is True
     assert what_sees(mod, track, guild)["guild list"] is True

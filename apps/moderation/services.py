@@ -85,8 +85,9 @@ def _score_text(text: str) -> tuple[float, str]:
 
 def score_track(*, track_id: int) -> Flag | None:
     """Score a track's title and description with the messages' scorer and its guild's thresholds:
-    from review it waits in the queue (tracks are not held: a moderator removes one). None if the
-    track is gone or has nothing new to score."""
+    from review it waits in the queue, from hide it is also held (hidden from all but its owner and
+    the guild's MANAGE_TRACKS members) until a moderator decides. None if the track is gone, removed
+    or has nothing new to score."""
     track = Track.objects.filter(pk=track_id).first()
     if track is None:
         return None
@@ -96,14 +97,24 @@ def score_track(*, track_id: int) -> Flag | None:
         return existing
     score, scorer = _score_text(text)  # outside the transaction: the model takes its time
     with transaction.atomic():
-        if not Track.objects.select_for_update().filter(pk=track_id).exists():
+        track = Track.objects.select_for_update().select_related("guild").filter(pk=track_id).first()
+        if track is None or track.visibility == Track.Visibility.REMOVED:
             return None
-        review_at, _ = guild_thresholds(track.guild_id)
+        review_at, hide_at = guild_thresholds(track.guild_id)
+        hide = score >= hide_at
+        held = track.visibility == Track.Visibility.HELD
+        # As an edited message: a held track stays in the queue whatever its new score.
         flag, _ = Flag.objects.update_or_create(
             track_id=track_id, kind=Flag.Kind.TRACK,
             defaults={"guild_id": track.guild_id, "author_id": track.owner_id, "content": text, "score": score,
                       "scorer": scorer, "scored_at": timezone.now(), "reason": "",
-                      "state": Flag.State.OPEN if score >= review_at else Flag.State.CLEAN})
+                      "auto_hidden": hide or (held and existing is not None and existing.auto_hidden),
+                      "state": Flag.State.OPEN if score >= review_at or hide or held else Flag.State.CLEAN})
+        if hide and not held:
+            tracks.set_track_visibility(track=track, visibility=Track.Visibility.HELD)
+            guilds.record_audit(track.guild, None, "track_auto_hide", target=track,
+                                changes={"flag_id": flag.id, "score": round(score, 4), "scorer": scorer,
+                                         "author_id": track.owner_id})
     return flag
 
 
@@ -202,6 +213,8 @@ def approve(*, actor, flag: Flag) -> Flag:
         chat.set_visibility(message=flag.message, visibility=Message.Visibility.VISIBLE)
     elif flag.kind == Flag.Kind.TRACK_COMMENT and flag.track_comment is not None:
         tracks.set_comment_visibility(comment=flag.track_comment, visibility=TrackComment.Visibility.VISIBLE)
+    elif flag.kind == Flag.Kind.TRACK and flag.track is not None:
+        tracks.set_track_visibility(track=flag.track, visibility=Track.Visibility.VISIBLE)
     guilds.record_audit(flag.guild, actor, f"{flag.kind}_approve", target=_item(flag),
                         changes={"flag_id": flag.id, "score": round(flag.score, 4), "author_id": flag.author_id})
     return flag
@@ -232,7 +245,8 @@ def remove(*, actor, flag: Flag, sanction: str | None = None, reason: str = "") 
     elif flag.kind == Flag.Kind.TRACK_COMMENT and target is not None:
         tracks.set_comment_visibility(comment=target, visibility=TrackComment.Visibility.REMOVED)
     elif flag.kind == Flag.Kind.TRACK and target is not None:
-        tracks.delete_track(actor=actor, track=target)  # the flag stays, its text the evidence
+        # As a comment: hidden for good, the row and its audio kept with the flag as evidence.
+        tracks.set_track_visibility(track=target, visibility=Track.Visibility.REMOVED)
     if sanction is not None:
         _sanction(actor, flag, sanction, reason)
     return flag

@@ -8,8 +8,8 @@ class TrackAdmin(admin.ModelAdmin):
     """Moderators look tracks up and read the pipeline's state; changes go through the services
     (deleting a track here would leave its files behind, so the admin cannot delete)."""
 
-    list_display = ("id", "title", "owner", "guild", "state", "step", "duration_ms", "created_at")
-    list_filter = ("state", "created_at")
+    list_display = ("id", "title", "owner", "guild", "state", "visibility", "step", "duration_ms", "created_at")
+    list_filter = ("state", "visibility", "created_at")
     search_fields = ("title", "owner__username", "genre", "tags__name")
     list_select_related = ("owner", "guild")
     raw_id_fields = ("owner", "guild", "tags")

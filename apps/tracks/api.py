@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, CappedUploadView
 from apps.core.errors import ValidationFailed
+from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 
 from . import selectors, services
@@ -25,7 +26,8 @@ class GuildTracksView(CappedUploadView):
                    summary="The guild's ready tracks, and your own still processing or failed, newest first")
     def get(self, request, guild_id):
         access = access_guild(request.user, guild_id)
-        tracks = selectors.guild_tracks(access.guild, viewer=request.user)
+        tracks = selectors.guild_tracks(access.guild, viewer=request.user,
+                                        manages=bool(access.permissions & Permission.MANAGE_TRACKS))
         return Response([selectors.track_payload(t) for t in tracks])
 
     @extend_schema(request={"multipart/form-data": s.TrackUpload}, responses={201: s.TrackOut},

@@ -1,9 +1,13 @@
 """Track events. A track's processing is news to its uploader only: TRACK_UPDATE goes to the
 owner's user group at every step, so an upload page follows it live; TRACK_DELETE when it is gone.
+Moderation holding a track, or approving it, is a TRACK_UPDATE too (`held` says which); removing it
+is a TRACK_DELETE to its owner. Other members hear nothing: no guild-wide track event exists, and
+their next read of the track, its media or a list simply no longer finds it.
 
 Comments are news to everyone who can read the track, that is its guild's members: they go to the
 guild group with `guild_id` in the payload (the gateway relays a guild event only to connections
-that are members of that guild), so an open track page shows a new comment on its waveform live."""
+that are members of that guild), so an open track page shows a new comment on its waveform live.
+While a track is held, its comments' events go to its owner and the commenter only."""
 from apps.core.events import guild_group, publish, user_group
 
 TRACK_UPDATE = "TRACK_UPDATE"
@@ -18,13 +22,22 @@ def track_update(track) -> None:
     publish(user_group(track.owner_id), TRACK_UPDATE, track_status(track))
 
 
+def _comment_audience(comment) -> list[str]:
+    """The guild, or, while moderation holds the track, only its owner and the comment's author:
+    the others cannot read the track, so its comments must not reach them either."""
+    track = comment.track
+    if track.visibility == track.Visibility.VISIBLE:
+        return [guild_group(track.guild_id)]
+    return list(dict.fromkeys([user_group(track.owner_id), user_group(comment.author_id)]))
+
+
 def track_comment_create(comment) -> None:
     from .selectors import comment_payload
 
-    publish(guild_group(comment.track.guild_id), TRACK_COMMENT_CREATE,
+    publish(_comment_audience(comment), TRACK_COMMENT_CREATE,
             {"guild_id": comment.track.guild_id, **comment_payload(comment)})
 
 
 def track_comment_delete(comment) -> None:
-    publish(guild_group(comment.track.guild_id), TRACK_COMMENT_DELETE,
+    publish(_comment_audience(comment), TRACK_COMMENT_DELETE,
             {"guild_id": comment.track.guild_id, "track_id": comment.track_id, "id": comment.id})

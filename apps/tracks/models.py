@@ -32,6 +32,11 @@ class Tag(models.Model):
 
 
 class Track(models.Model):
+    class Visibility(models.TextChoices):
+        VISIBLE = "visible"
+        HELD = "held"  # moderation holds it for review: only its owner (and MANAGE_TRACKS) see it
+        REMOVED = "removed"  # removed by moderation: nobody sees it (kept, with its flag, as evidence)
+
     class State(models.TextChoices):
         UPLOADED = "uploaded"
         PROCESSING = "processing"
@@ -60,6 +65,7 @@ class Track(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.UPLOADED)
     step = models.CharField(max_length=10, choices=Step.choices, blank=True)  # the step running or next
     failure_reason = models.CharField(max_length=255, blank=True)
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.VISIBLE)
 
     # Written by the probe.
     codec = models.CharField(max_length=20, blank=True)

@@ -15,15 +15,25 @@ from django.utils.translation import gettext
 from apps.chat.selectors import SEARCH_CONFIG
 from apps.core.errors import NotFound, ValidationFailed
 from apps.guilds.models import Member
-from apps.guilds.selectors import member_of
+from apps.guilds.permissions import Permission
+from apps.guilds.selectors import guild_permissions, member_of
 
 from .models import Follow, Playlist, PlaylistEntry, Track, TrackComment, TrackLike, TrackRepost
 
 
 def readable_track(user, track_id: int) -> Track:
-    """A track the user may see: its owner, or a member of its guild; 404 for anyone else."""
+    """A track the user may see: its owner, or a member of its guild; 404 for anyone else. A track
+    moderation holds is seen only by its owner and by members with MANAGE_TRACKS in its guild (both
+    see it marked held); a removed one by nobody (as held and removed messages)."""
     track = Track.objects.select_related("owner", "guild").filter(pk=track_id).first()
-    if track is None or (track.owner_id != user.id and member_of(user, track.guild_id) is None):
+    if track is None or track.visibility == Track.Visibility.REMOVED:
+        raise NotFound(gettext("Unknown track."))
+    if track.owner_id == user.id:
+        return track
+    member = member_of(user, track.guild_id)
+    if member is None:
+        raise NotFound(gettext("Unknown track."))
+    if track.visibility == Track.Visibility.HELD and not guild_permissions(member) & Permission.MANAGE_TRACKS:
         raise NotFound(gettext("Unknown track."))
     return track
 
@@ -36,15 +46,25 @@ def playable_track(user, track_id: int) -> Track:
     return track
 
 
-def guild_tracks(guild, *, viewer, limit: int = 100) -> list[Track]:
-    """A guild's ready tracks, newest first, and the viewer's own tracks still processing or failed."""
+def shown_tracks(viewer, *, manages: bool = False) -> Q:
+    """The tracks moderation lets the viewer see: the visible ones and its own that are held; with
+    `manages` (MANAGE_TRACKS in the guild being listed) every held one. Removed ones never."""
+    held = Q(visibility=Track.Visibility.HELD)
+    return Q(visibility=Track.Visibility.VISIBLE) | (held if manages else held & Q(owner_id=viewer.id))
+
+
+def guild_tracks(guild, *, viewer, manages: bool = False, limit: int = 100) -> list[Track]:
+    """A guild's ready tracks, newest first, and the viewer's own tracks still processing or failed;
+    held tracks only for their owner and, with `manages` (MANAGE_TRACKS), for moderators."""
     return list(Track.objects.filter(guild=guild).filter(Q(state=Track.State.READY) | Q(owner=viewer))
+                .filter(shown_tracks(viewer, manages=manages))
                 .select_related("owner").prefetch_related("tags")[:limit])
 
 
 def track_status(track: Track) -> dict:
-    """Where the pipeline is, as the uploader's page shows it."""
-    return {"id": track.id, "state": track.state, "step": track.step, "failure_reason": track.failure_reason}
+    """Where the pipeline is, as the uploader's page shows it, and whether moderation holds it."""
+    return {"id": track.id, "state": track.state, "step": track.step, "failure_reason": track.failure_reason,
+            "held": track.visibility == Track.Visibility.HELD}
 
 
 def track_payload(track: Track) -> dict:
@@ -84,10 +104,11 @@ def user_payload(user) -> dict:
 # a tag page, trending or search, a track of a guild it is not a member of.
 
 def readable_tracks(viewer) -> QuerySet[Track]:
-    """The ready tracks the viewer may see: those of its guilds, and its own."""
+    """The ready tracks the viewer may see: those of its guilds, and its own. Held tracks only its
+    own (moderators find the others in their guild's track list and the review queue)."""
     guild_ids = Member.objects.filter(user=viewer).values("guild_id")
     return (Track.objects.filter(state=Track.State.READY).filter(Q(guild_id__in=guild_ids) | Q(owner=viewer))
-            .select_related("owner").prefetch_related("tags"))
+            .filter(shown_tracks(viewer)).select_related("owner").prefetch_related("tags"))
 
 
 def viewer_state(viewer, track: Track) -> dict:

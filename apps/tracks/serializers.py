@@ -23,6 +23,8 @@ class TrackStatus(serializers.Serializer):
     state = serializers.ChoiceField(choices=["uploaded", "processing", "ready", "failed"])
     step = serializers.CharField(help_text="The pipeline step running or next: probe, waveform, renditions, artwork.")
     failure_reason = serializers.CharField()
+    held = serializers.BooleanField(help_text="Moderation holds it for review: only its owner and members with "
+                                    "MANAGE_TRACKS see it.")
 
 
 class TrackOut(TrackStatus):

@@ -460,6 +460,23 @@ def set_comment_visibility(*, comment: TrackComment, visibility: str) -> TrackCo
     return comment
 
 
+def set_track_visibility(*, track: Track, visibility: str) -> Track:
+    """Hold a track for review (its owner, told with TRACK_UPDATE `held: true`, still sees it),
+    remove it (TRACK_DELETE to its owner: nobody sees it any more, the row and its files stay as
+    evidence), or show it again (TRACK_UPDATE `held: false`). Precondition: the caller
+    (apps.moderation.services) has checked the actor's rights."""
+    if track.visibility == visibility:
+        return track
+    track.visibility = visibility
+    with transaction.atomic():
+        track.save(update_fields=["visibility"])
+        if visibility == Track.Visibility.REMOVED:
+            publish(user_group(track.owner_id), events.TRACK_DELETE, {"id": track.id})
+        else:
+            events.track_update(track)
+    return track
+
+
 def comment_in_channel(*, author, track_id: int, channel_id: int, position_ms, body,
                        origin: str = "") -> tuple[TrackComment, Message]:
     """A timed comment on the track and, in the same transaction, a message in the channel linking

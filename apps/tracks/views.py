@@ -171,7 +171,8 @@ def guild_tracks(request, guild_id: int):
         access = access_guild(request.user, guild_id)
     except NotFound:
         raise Http404 from None
-    tracks = selectors.guild_tracks(access.guild, viewer=request.user)
+    tracks = selectors.guild_tracks(access.guild, viewer=request.user,
+                                    manages=bool(access.permissions & Permission.MANAGE_TRACKS))
     return render(request, "tracks/guild_tracks.html", shell_context(
         request, access, tracks=tracks, can_upload=bool(access.permissions & Permission.UPLOAD_TRACKS),
         max_mb=settings.TRACK_MAX_BYTES // (1024 * 1024), tracks_page=True))

@@ -29,6 +29,7 @@ function item(track) {
     h("span", { class: "track-text" },
       ready ? h("a", { class: "track-title", href: track.page_url, text: track.title })
         : h("span", { class: "track-title", text: track.title }),
+      track.held ? h("small", { class: "track-held", text: list.dataset.held }) : null,
       h("small", { class: "muted" },
         h("a", { class: "track-artist", href: track.owner.profile_url, text: track.owner.display_name }),
         track.genre ? ` · ${track.genre}` : "")),
@@ -111,7 +112,8 @@ if (page) {
   form?.addEventListener("submit", upload);
   const gateway = new Gateway();
   gateway.on("TRACK_UPDATE", (d) => {
-    if (d.state === "ready" || !list.querySelector(`[data-track-id="${d.id}"]`)) refresh(d.id);
+    // A ready track, a held one (moderation) or one not listed yet is fetched whole again.
+    if (d.state === "ready" || d.held || !list.querySelector(`[data-track-id="${d.id}"]`)) refresh(d.id);
     else {
       const state = list.querySelector(`[data-track-id="${d.id}"] .track-state`);
       state.dataset.state = d.state;

@@ -50,4 +50,13 @@ class Command(BaseCommand):
                                               description="Four chords, looped twice. Made for the demo.",
                                               genre="Lounge", tags="demo, chords")
         track.refresh_from_db()
+        # A little activity from the other demo members, so the stream and trending are not empty.
+        for name in ("alice", "bob"):
+            member = User.objects.filter(username=name).first()
+            if member is not None and track.state == Track.State.READY:
+                services.follow_user(follower=member, user_id=carol.id)
+                services.record_play(user=member, track_id=track.id)
+        if User.objects.filter(username="alice").exists() and track.state == Track.State.READY:
+            services.like_track(user=User.objects.get(username="alice"), track_id=track.id)
+        services.recompute_trending()
         self.stdout.write(f"Demo track: {TITLE} ({track.state}) at /tracks/{track.id}")

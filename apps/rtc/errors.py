@@ -27,3 +27,20 @@ class SignalTooLarge(PayloadTooLarge):
 
 class InvalidSignal(DomainError):
     code = "invalid_signal"
+
+
+class NoParty(DomainError):
+    status = 409
+    code = "no_listening_party"
+
+
+class PartyActive(Conflict):
+    code = "listening_party_active"
+
+
+class InvalidPartyRequest(DomainError):
+    code = "invalid_party_request"
+
+
+class TrackNotShared(DomainError):
+    code = "track_not_in_guild"

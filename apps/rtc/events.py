@@ -42,3 +42,15 @@ def signal(sender: dict, target: dict, kind: str, sdp: str | None, candidate: di
 
 def quality_update(guild_id: int, channel_id: int, step: dict) -> dict:
     return {"guild_id": guild_id, "channel_id": channel_id, "quality": step}
+
+
+# To the guild group, relayed by the connections that can view the voice channel: a listening
+# party started, changed (play, pause, seek, next, new host) or ended (`party` null). Also the
+# answer to op 15's "sync", sent to the asking connection only.
+LISTENING_PARTY_UPDATE = "LISTENING_PARTY_UPDATE"
+
+
+def party_update(guild_id: int, channel_id: int, party: dict | None, server_time: int) -> dict:
+    """The party's whole state and the server's clock (ms since the epoch) when it was sent, from
+    which a client computes where playback is now: position_ms + (now - updated_at) while playing."""
+    return {"guild_id": guild_id, "channel_id": channel_id, "party": party, "server_time": server_time}

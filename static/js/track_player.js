@@ -30,30 +30,34 @@ export function normalisedPeaks(json) {
   return out;
 }
 
-function fallBack(track) {
+function fallBack(media, track) {
   // Back to the progressive stream, at the same position.
-  const at = audio.currentTime;
-  audio.src = track.stream_url;
-  audio.currentTime = at;
+  const at = media.currentTime;
+  media.src = track.stream_url;
+  media.currentTime = at;
 }
 
-async function attachHls(track) {
-  if (!track.hls_url) return;
-  if (audio.canPlayType("application/vnd.apple.mpegurl")) {
-    audio.addEventListener("error", () => fallBack(track), { once: true });
-    audio.src = track.hls_url;
-    return;
+/** Play `track` (its payload) on the `media` element over HLS where the browser can (natively, or
+ *  through hls.js loaded from `hlsModule`), else its progressive stream. Returns the hls.js
+ *  instance, if one was made (its owner destroys it before loading another track). */
+export async function attachHls(media, track, hlsModule) {
+  if (!track.hls_url) return null;
+  if (media.canPlayType("application/vnd.apple.mpegurl")) {
+    media.addEventListener("error", () => fallBack(media, track), { once: true });
+    media.src = track.hls_url;
+    return null;
   }
-  const { default: Hls } = await import(page.dataset.hls);
-  if (!Hls.isSupported()) return;
+  const { default: Hls } = await import(hlsModule);
+  if (!Hls.isSupported()) return null;
   const hls = new Hls();
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal) return;
     hls.destroy();
-    fallBack(track);
+    fallBack(media, track);
   });
   hls.loadSource(track.hls_url);
-  hls.attachMedia(audio);
+  hls.attachMedia(media);
+  return hls;
 }
 
 async function start() {
@@ -67,7 +71,7 @@ async function start() {
     import(page.dataset.regions),
     fetch(track.peaks_url).then((r) => r.json()),
   ]);
-  await attachHls(track);
+  await attachHls(audio, track, page.dataset.hls);
   const wave = WaveSurfer.create({
     container, media: audio, peaks: [normalisedPeaks(peaks)], duration: track.duration_ms / 1000,
     height: 96, barWidth: 2, barGap: 1, barRadius: 1, waveColor: "#6d7280", progressColor: "#5865f2",

@@ -1,0 +1,309 @@
+// A listening party beside a voice room: everyone in the room hears the same track at the same
+// moment. The server keeps the state (track, position_ms at updated_at on its clock, playing or
+// paused, host); this page estimates its clock's offset from the server's (the median of the last
+// few samples, each from an update's server_time, the "sync" ones corrected by half their round
+// trip) and keeps its <audio> where the server says playback is: drift under a second is nudged
+// away with playbackRate 0.95–1.05 (no audible jump), more is a seek. Tests read
+// window.smartcParty: {audio, drift(), state}.
+import { fillText, h } from "./dom.js";
+import { Op } from "./gateway.js";
+import { attachHls, normalisedPeaks } from "./track_player.js";
+
+const TICK_MS = 100;
+const SYNC_EVERY_MS = 5000;
+const OFFSET_SAMPLES = 7;
+const SEEK_OVER_S = 0.5; // past this drift a seek converges faster than a nudge
+const STILL_S = 0.01; // under this drift, play at normal speed
+const GAIN = 1.5; // playbackRate change per second of drift (then clamped)
+const MAX_NUDGE = 0.05;
+const PICKER_QUEUE = 10; // the tracks after the picked one that play next
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds || 0));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
+}
+
+export class PartyPlayer {
+  /** `room`: the page's VoiceRoom (its ids and whether it is in the call); `gateway`: its socket. */
+  constructor(room, gateway) {
+    this.room = room;
+    this.gateway = gateway;
+    this.root = document.getElementById("party");
+    const ds = this.root.dataset;
+    this.canStart = ds.canStart === "true";
+    this.canModerate = ds.canModerate === "true";
+    this.i18n = ds;
+    this.audio = document.getElementById("party-audio");
+    this.el = {
+      now: document.getElementById("party-now"), wave: document.getElementById("party-waveform"),
+      time: document.getElementById("party-time"), unlock: document.getElementById("party-unlock"),
+      toggle: document.getElementById("party-toggle"), next: document.getElementById("party-next"),
+      stop: document.getElementById("party-stop"), start: document.getElementById("party-start"),
+      tracks: document.getElementById("party-tracks"), error: document.getElementById("party-error"),
+      controls: document.getElementById("party-controls"),
+    };
+    this.state = null; // the party as the server last said, or null
+    this.offsets = []; // samples of (server clock − this clock), ms
+    this.syncSentAt = null;
+    this.loaded = null; // id of the track on the audio element
+    this.loading = null;
+    this.hls = null;
+    this.wave = null;
+    this.blocked = false; // the browser refused play() until a click
+    this.seekLead = 0.05; // seconds a seek lands behind target (learnt from each seek)
+    this.seekFrom = null;
+    this.lastDrift = null;
+  }
+
+  start() {
+    const g = this.gateway;
+    g.on("LISTENING_PARTY_UPDATE", (d) => this.mine(d) && this.onUpdate(d));
+    g.on("VOICE_READY", (d) => {
+      if (d.channel_id !== this.room.channelId) return;
+      this.onUpdate({ party: d.listening_party, server_time: d.server_time });
+      this.sync();
+    });
+    g.on("error", (d) => d?.ref === Op.LISTENING_PARTY && this.showError(d.message));
+    this.el.unlock.addEventListener("click", () => this.unlock());
+    this.el.toggle.addEventListener("click", () => this.send({ action: this.state?.playing ? "pause" : "play" }));
+    this.el.next.addEventListener("click", () => this.send({ action: "next" }));
+    this.el.stop.addEventListener("click", () => this.send({ action: "stop" }));
+    this.el.start.addEventListener("click", () => this.pick());
+    this.el.tracks.addEventListener("click", (e) => this.onPicked(e));
+    this.el.wave.addEventListener("click", (e) => this.onWaveClick(e));
+    this.audio.addEventListener("seeked", () => this.learnSeek());
+    this.audio.addEventListener("ended", () => {
+      if (this.isHost() && this.state?.queue.length) this.send({ action: "next" });
+    });
+    setInterval(() => this.tick(), TICK_MS);
+    setInterval(() => this.room.joined && this.sync(), SYNC_EVERY_MS);
+    window.smartcParty = this;
+    this.render();
+  }
+
+  mine(d) {
+    return d.guild_id === this.room.guildId && d.channel_id === this.room.channelId;
+  }
+
+  // --- the server's state and clock -------------------------------------------------------------
+
+  send(d) {
+    this.showError("");
+    this.gateway.send(Op.LISTENING_PARTY, d);
+  }
+
+  sync() {
+    this.syncSentAt = Date.now();
+    this.gateway.send(Op.LISTENING_PARTY, { action: "sync" });
+  }
+
+  onUpdate(d) {
+    const now = Date.now();
+    // The answer to a sync left at syncSentAt: the server's time is from about the middle of the trip.
+    const at = this.syncSentAt !== null && now - this.syncSentAt < 2000 ? (this.syncSentAt + now) / 2 : now;
+    this.syncSentAt = null;
+    this.offsets.push(d.server_time - at);
+    if (this.offsets.length > OFFSET_SAMPLES) this.offsets.shift();
+    this.state = d.party;
+    if (this.state && this.loaded !== this.state.track_id) this.load(this.state.track);
+    if (!this.state) this.unload();
+    this.render();
+  }
+
+  offset() {
+    return median(this.offsets);
+  }
+
+  /** Where the party's playback is now, in seconds (null without a party). */
+  target() {
+    const p = this.state;
+    if (!p) return null;
+    let ms = p.position_ms;
+    if (p.playing) ms += Date.now() + this.offset() - p.updated_at;
+    return Math.min(Math.max(ms, 0), p.track.duration_ms) / 1000;
+  }
+
+  /** The audio's distance from the party's position, in ms (positive: ahead), as last measured. */
+  drift() {
+    return this.lastDrift === null ? null : this.lastDrift * 1000;
+  }
+
+  isHost() {
+    return !!this.state && this.state.host_id === this.room.userId;
+  }
+
+  // --- the audio element -------------------------------------------------------------------------
+
+  async load(track) {
+    this.loaded = track.id;
+    this.unloadMedia();
+    const loading = (this.loading = (async () => {
+      this.hls = await attachHls(this.audio, track, this.root.dataset.hls);
+      if (!track.hls_url) this.audio.src = track.stream_url;
+      try {
+        const [{ default: WaveSurfer }, peaks] = await Promise.all([
+          import(this.root.dataset.wavesurfer), fetch(track.peaks_url).then((r) => r.json()),
+        ]);
+        if (this.loaded !== track.id) return;
+        this.wave = WaveSurfer.create({
+          container: this.el.wave, media: this.audio, peaks: [normalisedPeaks(peaks)],
+          duration: track.duration_ms / 1000, height: 64, barWidth: 2, barGap: 1, barRadius: 1,
+          waveColor: "#6d7280", progressColor: "#5865f2", cursorColor: "#f2f3f5", normalize: true, interact: false,
+        });
+      } catch (err) {
+        console.warn("party: no waveform", err);
+      }
+    })());
+    await loading;
+    if (this.loading === loading) this.loading = null;
+  }
+
+  unloadMedia() {
+    this.wave?.destroy();
+    this.wave = null;
+    this.hls?.destroy();
+    this.hls = null;
+    this.audio.pause();
+    this.audio.playbackRate = 1;
+  }
+
+  unload() {
+    if (this.loaded === null) return;
+    this.loaded = null;
+    this.unloadMedia();
+    this.audio.removeAttribute("src");
+    this.audio.load();
+    this.lastDrift = null;
+  }
+
+  /** Every tick: bring the audio to where the party is. */
+  tick() {
+    const a = this.audio;
+    if (!this.room.joined || !this.state) {
+      if (!a.paused) a.pause();
+      return;
+    }
+    if (this.loading || this.loaded !== this.state.track_id) return;
+    const target = this.target();
+    this.el.time.textContent = `${clock(target)} / ${clock(this.state.track.duration_ms / 1000)}`;
+    if (a.seeking || a.readyState < 1) return;
+    const drift = a.currentTime - target;
+    if (!this.state.playing || target >= this.state.track.duration_ms / 1000) {
+      if (!a.paused) a.pause();
+      a.playbackRate = 1;
+      if (Math.abs(drift) > STILL_S * 5) a.currentTime = target;
+      this.lastDrift = drift;
+      return;
+    }
+    if (a.paused) {
+      if (this.blocked || this.starting) return;
+      this.seekTo(target + this.seekLead);
+      this.starting = a.play().then(() => {
+        this.starting = null;
+      }).catch((err) => {
+        this.starting = null;
+        if (err.name === "NotAllowedError") {
+          this.blocked = true;
+          this.render();
+        }
+      });
+      return;
+    }
+    if (a.readyState < 3) return; // waiting for data: its position does not move
+    this.lastDrift = drift;
+    if (Math.abs(drift) > SEEK_OVER_S) {
+      a.playbackRate = 1;
+      this.seekTo(target + this.seekLead);
+    } else if (Math.abs(drift) < STILL_S) {
+      a.playbackRate = 1;
+    } else {
+      a.playbackRate = Math.min(1 + MAX_NUDGE, Math.max(1 - MAX_NUDGE, 1 - drift * GAIN));
+    }
+  }
+
+  seekTo(seconds) {
+    this.seekFrom = Date.now();
+    this.audio.currentTime = Math.min(seconds, this.state.track.duration_ms / 1000);
+  }
+
+  learnSeek() {
+    // A seek lands behind by as long as it took; aim that much ahead next time.
+    if (this.seekFrom === null || !this.state?.playing || this.audio.paused) return;
+    this.seekFrom = null;
+    const behind = this.target() - this.audio.currentTime;
+    this.seekLead = Math.min(1, Math.max(0, this.seekLead + behind));
+  }
+
+  async unlock() {
+    this.blocked = false;
+    try {
+      await this.audio.play();
+    } catch (err) {
+      this.blocked = true;
+    }
+    this.render();
+  }
+
+  // --- controls ----------------------------------------------------------------------------------
+
+  onWaveClick(e) {
+    if (!this.state || !(this.isHost() || this.canModerate)) return;
+    const box = this.el.wave.getBoundingClientRect();
+    const fraction = Math.min(1, Math.max(0, (e.clientX - box.left) / box.width));
+    this.send({ action: "seek", position_ms: Math.round(fraction * this.state.track.duration_ms) });
+  }
+
+  async pick() {
+    const list = this.el.tracks;
+    if (!list.hidden) {
+      list.hidden = true;
+      return;
+    }
+    const response = await fetch(`/api/guilds/${this.room.guildId}/tracks`, { credentials: "same-origin" });
+    const tracks = response.ok ? (await response.json()).filter((t) => t.state === "ready") : [];
+    list.replaceChildren(...tracks.map((t) => h("li", {},
+      h("button", { type: "button", class: "link", dataset: { trackId: String(t.id) },
+                    text: `${t.title} · ${clock(t.duration_ms / 1000)}` }))));
+    if (!tracks.length) list.append(h("li", { class: "muted", text: this.i18n.noTracks }));
+    list.hidden = false;
+  }
+
+  onPicked(e) {
+    const button = e.target.closest("button[data-track-id]");
+    if (!button) return;
+    const ids = [...this.el.tracks.querySelectorAll("button[data-track-id]")].map((b) => Number(b.dataset.trackId));
+    const at = ids.indexOf(Number(button.dataset.trackId));
+    this.send({ action: "start", track_id: ids[at], queue: ids.slice(at + 1, at + 1 + PICKER_QUEUE) });
+    this.el.tracks.hidden = true;
+  }
+
+  // --- drawing -----------------------------------------------------------------------------------
+
+  render() {
+    const p = this.state;
+    const joined = this.room.joined;
+    this.root.hidden = !joined;
+    this.root.dataset.party = p ? (p.playing ? "playing" : "paused") : "none";
+    const controls = !!p && (this.isHost() || this.canModerate);
+    this.el.controls.hidden = !controls;
+    this.el.toggle.textContent = p?.playing ? this.i18n.pause : this.i18n.play;
+    this.el.next.hidden = !p?.queue.length;
+    this.el.start.hidden = !!p || !this.canStart;
+    if (p) this.el.tracks.hidden = true;
+    this.el.unlock.hidden = !(p && this.blocked);
+    this.el.wave.hidden = !p;
+    this.el.time.hidden = !p;
+    this.el.now.textContent = p ? fillText(this.i18n.nowPlaying, { title: p.track.title, host: this.room.nameOf(p.host_id) })
+      : "";
+  }
+
+  showError(text) {
+    this.el.error.textContent = text || "";
+    this.el.error.hidden = !text;
+  }
+}

@@ -2,7 +2,7 @@
 // moment. The server keeps the state (track, position_ms at updated_at on its clock, playing or
 // paused, host); this page estimates its clock's offset from the server's (the median of the last
 // few samples, each from an update's server_time, the "sync" ones corrected by half their round
-// trip) and keeps its <audio> where the server says playback is: drift under a second is nudged
+// trip) and keeps its <audio> where the server says playback is: drift under 150 ms is nudged
 // away with playbackRate 0.95–1.05 (no audible jump), more is a seek. Tests read
 // window.smartcParty: {audio, drift(), state}.
 import { fillText, h } from "./dom.js";
@@ -12,7 +12,10 @@ import { attachHls, normalisedPeaks } from "./track_player.js";
 const TICK_MS = 100;
 const SYNC_EVERY_MS = 5000;
 const OFFSET_SAMPLES = 7;
-const SEEK_OVER_S = 0.5; // past this drift a seek converges faster than a nudge
+// Past this drift, seek: a 5% nudge closes 50 ms a second, so it only keeps small drift under 100 ms
+// within a couple of seconds; a seek (aimed ahead by what seeks took so far) lands within tens of ms.
+const SEEK_OVER_S = 0.15;
+const SETTLE_MS = 400; // after a seek or a start, how long before measuring where it landed
 const STILL_S = 0.01; // under this drift, play at normal speed
 const GAIN = 1.5; // playbackRate change per second of drift (then clamped)
 const MAX_NUDGE = 0.05;
@@ -76,7 +79,6 @@ export class PartyPlayer {
     this.el.start.addEventListener("click", () => this.pick());
     this.el.tracks.addEventListener("click", (e) => this.onPicked(e));
     this.el.wave.addEventListener("click", (e) => this.onWaveClick(e));
-    this.audio.addEventListener("seeked", () => this.learnSeek());
     this.audio.addEventListener("ended", () => {
       if (this.isHost() && this.state?.queue.length) this.send({ action: "next" });
     });
@@ -216,6 +218,15 @@ export class PartyPlayer {
     }
     if (a.readyState < 3) return; // waiting for data: its position does not move
     this.lastDrift = drift;
+    if (this.seekFrom !== null) {
+      if (Date.now() - this.seekFrom < SETTLE_MS) {
+        a.playbackRate = 1;
+        return;
+      }
+      // A seek (or a start) lands behind by as long as it took: aim that much further ahead next time.
+      this.seekLead = Math.min(1, Math.max(0, this.seekLead - drift));
+      this.seekFrom = null;
+    }
     if (Math.abs(drift) > SEEK_OVER_S) {
       a.playbackRate = 1;
       this.seekTo(target + this.seekLead);
@@ -231,16 +242,10 @@ export class PartyPlayer {
     this.audio.currentTime = Math.min(seconds, this.state.track.duration_ms / 1000);
   }
 
-  learnSeek() {
-    // A seek lands behind by as long as it took; aim that much ahead next time.
-    if (this.seekFrom === null || !this.state?.playing || this.audio.paused) return;
-    this.seekFrom = null;
-    const behind = this.target() - this.audio.currentTime;
-    this.seekLead = Math.min(1, Math.max(0, this.seekLead + behind));
-  }
-
   async unlock() {
     this.blocked = false;
+    const target = this.target();
+    if (target !== null && this.state.playing) this.seekTo(target + this.seekLead);
     try {
       await this.audio.play();
     } catch (err) {

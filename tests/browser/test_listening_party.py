@@ -1,7 +1,7 @@
 """A listening party in real Chromium: Ada and Bo are in a voice room; Ada starts a party on a
 ready track of the guild from the picker, and both pages play it in step with the server's
 position (within 100 ms); she seeks by clicking the waveform and both follow; she pauses and both
-pause."""
+pause. In a browser that will not start audio without a click, a button lets the listener in."""
 from unittest import mock
 
 import pytest
@@ -11,7 +11,13 @@ from playwright.sync_api import expect
 from apps.tracks import services
 from tests import audio
 from tests.browser.test_chat import in_worker_thread
-from tests.browser.test_voice import join, media_browser, new_media_page, open_voice, room  # noqa: F401 (fixtures)
+from tests.browser.test_voice import (  # noqa: F401 (fixtures)
+    join,
+    media_browser,
+    new_media_page,
+    open_voice,
+    room,
+)
 
 pytestmark = [pytest.mark.browser]
 
@@ -109,4 +115,49 @@ def test_a_party_plays_in_step_on_both_pages_follows_a_seek_and_a_pause(live_url
     for page in (page_ada, page_bo):
         s = page.evaluate(SAMPLE)
         assert s["paused"] and abs(s["current"] - s["position_ms"] / 1000) < BOUND_S, s
+    assert errors == []
+
+
+# Like a real browser's autoplay policy, in a page of the test Chromium (which allows autoplay, and
+# whose evaluations by the test count as user gestures): play() is refused with NotAllowedError
+# until the user clicks in the page.
+REFUSE_AUTOPLAY = """(() => {
+  let clicked = false;
+  document.addEventListener("click", (e) => { if (e.isTrusted) clicked = true; }, true);
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    if (!clicked) return Promise.reject(new DOMException("play() needs a click first", "NotAllowedError"));
+    return play.call(this);
+  };
+})();"""
+
+
+def test_a_page_that_may_not_autoplay_offers_to_join_the_party_audio(live_url, new_media_page, room,  # noqa: F811
+                                                                     tmp_path):
+    ada, bo, voice = room["ada"], room["bo"], room["voice"]
+    ready_track(ada, voice.guild, tmp_path, "Party Song")
+    page_ada = new_media_page()
+    errors = open_voice(page_ada, live_url, ada, voice)
+    join(page_ada)
+    page_ada.click("#party-start")
+    page_ada.locator("#party-tracks button", has_text="Party Song").click()
+    expect(page_ada.locator("#party")).to_have_attribute("data-party", "playing")
+
+    # Bo's page joins the call on its own (as after a moderator moved him): no click on it yet.
+    page_bo = new_media_page()
+    page_bo.context.add_init_script(REFUSE_AUTOPLAY)
+    errors += open_voice(page_bo, live_url, bo, voice)
+    page_bo.goto(f"{live_url}/guilds/{voice.guild_id}/channels/{voice.id}?join=1")
+    expect(page_bo.locator("#voice")).to_have_attribute("data-voice", "joined")
+    expect(page_bo.locator("#party-unlock")).to_be_visible()
+    expect(page_bo.locator("#party-unlock")).to_have_text("Join the party audio")
+    assert page_bo.evaluate("window.smartcParty.audio.paused")
+
+    page_bo.click("#party-unlock")
+    expect(page_bo.locator("#party-unlock")).to_be_hidden()
+    settle(page_bo, "() => !window.smartcParty.audio.paused")
+    page_bo.wait_for_timeout(1500)  # converge
+    drift = errors_of([page_bo])
+    print(f"after the click: max |drift| {max(map(abs, drift)) * 1000:.0f} ms over {len(drift)} samples")
+    assert all(abs(d) < BOUND_S for d in drift), drift
     assert errors == []

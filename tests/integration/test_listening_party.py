@@ -186,3 +186,24 @@ async def test_the_host_leaving_hands_the_party_over_and_the_last_one_out_ends_i
         async with gateway(alice) as a:
             answer = await join(a, voice)
             assert answer["listening_party"] is None
+
+
+@run_async
+async def test_next_plays_the_queue_in_order_then_says_it_is_empty(guild, owner, alice, voice, song):  # noqa: F811
+    second = await db(make_track)(guild, owner, title="Second", duration_ms=5_000)
+    async with gateway(alice) as a:
+        await join(a, voice)
+        await a.send(PARTY, {"action": "start", "track_id": song.id, "queue": [second.id]})
+        assert (await update(a))["party"]["queue"] == [second.id]
+        await a.send(PARTY, {"action": "seek", "position_ms": 15_000})
+        await update(a)
+        await a.send(PARTY, {"action": "next"})
+        party = (await update(a))["party"]
+        assert (party["track_id"], party["track"]["title"], party["queue"]) == (second.id, "Second", [])
+        assert party["position_ms"] == 0 and party["playing"] is True
+        await a.send(PARTY, {"action": "seek", "position_ms": 6_000})  # past the end of this track
+        assert (await refused(a))["fields"] == {"position_ms": ["out_of_range"]}
+        await a.send(PARTY, {"action": "next"})
+        err = await refused(a)
+        assert (err["code"], err["fields"]) == ("invalid_party_request", {"queue": ["empty"]})
+        assert (await sync(a))["party"]["track_id"] == second.id

@@ -58,6 +58,7 @@ export class PartyPlayer {
     this.hls = null;
     this.wave = null;
     this.blocked = false; // the browser refused play() until a click
+    this.starting = null; // a play() not settled yet
     this.seekLead = 0.05; // seconds a seek lands behind target (learnt from each seek)
     this.seekFrom = null;
     this.lastDrift = null;

@@ -271,12 +271,14 @@ class GatewayConsumer:
 
     async def _listening_party(self, d):
         p = protocol.payload(Op.LISTENING_PARTY, d)
+        nonce = p.pop("nonce")
         self._hold()  # a sync answer comes before the updates that follow it
         try:
             update = await self._call(rtc.listening_party, user=self.user, session_id=self.session_id,
                                       guild_id=self.voice, **p)
             if p["action"] == "sync":  # the others' changes reach everyone as published updates
-                self._dispatch(rtc_events.LISTENING_PARTY_UPDATE, update)
+                # The nonce tells the client which update answers its sync (it times the round trip).
+                self._dispatch(rtc_events.LISTENING_PARTY_UPDATE, {**update, "nonce": nonce} if nonce else update)
         finally:
             await self._release()
 

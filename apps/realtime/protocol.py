@@ -157,7 +157,7 @@ PAYLOADS: dict[Op, dict[str, tuple[type, bool]]] = {
     Op.VOICE_SIGNAL: {"to": (int, True), "type": (str, True), "sdp": (str, False), "candidate": (dict, False)},
     Op.REQUEST_VOICE_STATES: {"guild_id": (int, True)},
     Op.LISTENING_PARTY: {"action": (str, True), "track_id": (int, False), "position_ms": (int, False),
-                         "queue": (list, False)},
+                         "queue": (list, False), "nonce": (str, False)},
 }
 
 

@@ -1,8 +1,9 @@
 // A listening party beside a voice room: everyone in the room hears the same track at the same
 // moment. The server keeps the state (track, position_ms at updated_at on its clock, playing or
-// paused, host); this page estimates its clock's offset from the server's (the median of the last
-// few samples, each from an update's server_time, the "sync" ones corrected by half their round
-// trip) and keeps its <audio> where the server says playback is: drift under 150 ms is nudged
+// paused, host); this page estimates its clock's offset from the server's, NTP-like: it asks for
+// the state ("sync") now and then, and takes the server_time of the answer with the shortest round
+// trip as read at the middle of that trip (until then, the median of the updates' server_time as
+// they arrive). It keeps its <audio> where the server says playback is: drift under 150 ms is nudged
 // away with playbackRate 0.95–1.05 (no audible jump), more is a seek. Tests read
 // window.smartcParty: {audio, drift(), state}.
 import { fillText, h } from "./dom.js";
@@ -11,11 +12,18 @@ import { attachHls, normalisedPeaks } from "./track_player.js";
 
 const TICK_MS = 100;
 const SYNC_EVERY_MS = 5000;
-const OFFSET_SAMPLES = 7;
+const OFFSET_SAMPLES = 10;
+// Right after joining (a busy moment: the answers' round trips are long and lopsided), a sync every
+// second for a while, so that a short trip is among them early; then one every SYNC_EVERY_MS.
+const FIRST_SYNCS = 10;
 // Past this drift, seek: a 5% nudge closes 50 ms a second, so it only keeps small drift under 100 ms
 // within a couple of seconds; a seek (aimed ahead by what seeks took so far) lands within tens of ms.
 const SEEK_OVER_S = 0.15;
 const SETTLE_MS = 400; // after a seek or a start, how long before measuring where it landed
+// Where a seek landed further off than this, seek once more with the lead just learnt (a nudge
+// would take a second or two to close it), at most twice in a row.
+const RESEEK_OVER_S = 0.04;
+const MAX_RESEEKS = 2;
 const STILL_S = 0.01; // under this drift, play at normal speed
 const GAIN = 1.5; // playbackRate change per second of drift (then clamped)
 const MAX_NUDGE = 0.05;
@@ -51,15 +59,18 @@ export class PartyPlayer {
       controls: document.getElementById("party-controls"),
     };
     this.state = null; // the party as the server last said, or null
-    this.offsets = []; // samples of (server clock − this clock), ms
-    this.syncSentAt = null;
+    this.offsets = []; // (server clock − this clock) from updates as they arrive, ms
+    this.pings = []; // {offset, rtt} from the answers to this page's syncs
+    this.syncs = new Map(); // nonce → when that sync left
+    this.syncCount = 0;
     this.loaded = null; // id of the track on the audio element
     this.loading = null;
     this.hls = null;
     this.wave = null;
     this.blocked = false; // the browser refused play() until a click
     this.starting = null; // a play() not settled yet
-    this.seekLead = 0.05; // seconds a seek lands behind target (learnt from each seek)
+    this.seekLead = 0.1; // seconds a seek lands behind target (learnt from each seek)
+    this.reseeks = 0;
     this.seekFrom = null;
     this.lastDrift = null;
   }
@@ -70,7 +81,7 @@ export class PartyPlayer {
     g.on("VOICE_READY", (d) => {
       if (d.channel_id !== this.room.channelId) return;
       this.onUpdate({ party: d.listening_party, server_time: d.server_time });
-      this.sync();
+      for (let i = 0; i < FIRST_SYNCS; i++) setTimeout(() => this.room.joined && this.sync(), 100 + i * 1000);
     });
     g.on("error", (d) => d?.ref === Op.LISTENING_PARTY && this.showError(d.message));
     this.el.unlock.addEventListener("click", () => this.unlock());
@@ -101,17 +112,24 @@ export class PartyPlayer {
   }
 
   sync() {
-    this.syncSentAt = Date.now();
-    this.gateway.send(Op.LISTENING_PARTY, { action: "sync" });
+    const nonce = `party-sync-${++this.syncCount}`;
+    if (this.syncs.size > OFFSET_SAMPLES) this.syncs.clear(); // answers lost with a dropped socket
+    this.syncs.set(nonce, Date.now());
+    this.gateway.send(Op.LISTENING_PARTY, { action: "sync", nonce });
   }
 
   onUpdate(d) {
     const now = Date.now();
-    // The answer to a sync left at syncSentAt: the server's time is from about the middle of the trip.
-    const at = this.syncSentAt !== null && now - this.syncSentAt < 2000 ? (this.syncSentAt + now) / 2 : now;
-    this.syncSentAt = null;
-    this.offsets.push(d.server_time - at);
-    if (this.offsets.length > OFFSET_SAMPLES) this.offsets.shift();
+    const sent = this.syncs.get(d.nonce);
+    if (sent !== undefined) {
+      // The answer to this page's sync: the server read its clock about the middle of the trip.
+      this.syncs.delete(d.nonce);
+      this.pings.push({ offset: d.server_time - (sent + now) / 2, rtt: now - sent });
+      if (this.pings.length > OFFSET_SAMPLES) this.pings.shift();
+    } else {
+      this.offsets.push(d.server_time - now);
+      if (this.offsets.length > OFFSET_SAMPLES) this.offsets.shift();
+    }
     this.state = d.party;
     if (this.state && this.loaded !== this.state.track_id) this.load(this.state.track);
     if (!this.state) this.unload();
@@ -119,7 +137,9 @@ export class PartyPlayer {
   }
 
   offset() {
-    return median(this.offsets);
+    if (!this.pings.length) return median(this.offsets);
+    // The shortest trip bounds the error best: at most half of it.
+    return this.pings.reduce((best, p) => (p.rtt < best.rtt ? p : best)).offset;
   }
 
   /** Where the party's playback is now, in seconds (null without a party). */
@@ -227,6 +247,12 @@ export class PartyPlayer {
       // A seek (or a start) lands behind by as long as it took: aim that much further ahead next time.
       this.seekLead = Math.min(1, Math.max(0, this.seekLead - drift));
       this.seekFrom = null;
+      if (Math.abs(drift) > RESEEK_OVER_S && this.reseeks < MAX_RESEEKS) {
+        this.reseeks += 1;
+        this.seekTo(target + this.seekLead);
+        return;
+      }
+      this.reseeks = 0;
     }
     if (Math.abs(drift) > SEEK_OVER_S) {
       a.playbackRate = 1;
@@ -243,15 +269,18 @@ export class PartyPlayer {
     this.audio.currentTime = Math.min(seconds, this.state.track.duration_ms / 1000);
   }
 
-  async unlock() {
+  unlock() {
+    // play() inside the click, which is what lets it through; the tick leaves it alone meanwhile.
     this.blocked = false;
     const target = this.target();
     if (target !== null && this.state.playing) this.seekTo(target + this.seekLead);
-    try {
-      await this.audio.play();
-    } catch (err) {
+    this.starting = this.audio.play().then(() => {
+      this.starting = null;
+    }).catch(() => {
+      this.starting = null;
       this.blocked = true;
-    }
+      this.render();
+    });
     this.render();
   }
 

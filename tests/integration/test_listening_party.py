@@ -206,4 +206,6 @@ async def test_next_plays_the_queue_in_order_then_says_it_is_empty(guild, owner,
         await a.send(PARTY, {"action": "next"})
         err = await refused(a)
         assert (err["code"], err["fields"]) == ("invalid_party_request", {"queue": ["empty"]})
-        assert (await sync(a))["party"]["track_id"] == second.id
+        await a.send(PARTY, {"action": "sync", "nonce": "s-1"})
+        answer = await update(a)
+        assert answer["party"]["track_id"] == second.id and answer["nonce"] == "s-1"  # the client times it

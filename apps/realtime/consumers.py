@@ -269,10 +269,23 @@ class GatewayConsumer:
         finally:
             await self._release()
 
+    async def _listening_party(self, d):
+        p = protocol.payload(Op.LISTENING_PARTY, d)
+        nonce = p.pop("nonce")
+        self._hold()  # a sync answer comes before the updates that follow it
+        try:
+            update = await self._call(rtc.listening_party, user=self.user, session_id=self.session_id,
+                                      guild_id=self.voice, **p)
+            if p["action"] == "sync":  # the others' changes reach everyone as published updates
+                # The nonce tells the client which update answers its sync (it times the round trip).
+                self._dispatch(rtc_events.LISTENING_PARTY_UPDATE, {**update, "nonce": nonce} if nonce else update)
+        finally:
+            await self._release()
+
     OPS = {Op.HEARTBEAT: _heartbeat, Op.TYPING: _typing, Op.SEND_MESSAGE: _send_message, Op.ACK: _ack,
            Op.PRESENCE_UPDATE: _presence_update, Op.REQUEST_MEMBERS: _request_members,
            Op.VOICE_STATE_UPDATE: _voice_state_update, Op.VOICE_SIGNAL: _voice_signal,
-           Op.REQUEST_VOICE_STATES: _request_voice_states}
+           Op.REQUEST_VOICE_STATES: _request_voice_states, Op.LISTENING_PARTY: _listening_party}
 
     # --- events from the hub (hub.py) -------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class Op(IntEnum):
     VOICE_STATE_UPDATE = 12  # client → server: {"guild_id", "channel_id" (null: leave), "self_mute"?, ...}
     VOICE_SIGNAL = 13  # client → server: {"to", "type", "sdp"? | "candidate"?}, for one peer in the room
     REQUEST_VOICE_STATES = 14  # client → server: {"guild_id"}; answered by VOICE_STATES
+    LISTENING_PARTY = 15  # client → server: {"action", "track_id"?, "position_ms"?, "queue"?}, in the sender's room
 
 
 class Close(IntEnum):
@@ -155,6 +156,8 @@ PAYLOADS: dict[Op, dict[str, tuple[type, bool]]] = {
                             "self_deaf": (bool, False), "self_video": (bool, False), "self_stream": (bool, False)},
     Op.VOICE_SIGNAL: {"to": (int, True), "type": (str, True), "sdp": (str, False), "candidate": (dict, False)},
     Op.REQUEST_VOICE_STATES: {"guild_id": (int, True)},
+    Op.LISTENING_PARTY: {"action": (str, True), "track_id": (int, False), "position_ms": (int, False),
+                         "queue": (list, False), "nonce": (str, False)},
 }
 
 

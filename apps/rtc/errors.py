@@ -33,3 +33,20 @@ class SfuError(DomainError):
     """The media server refused a request Django made (not a user's mistake)."""
     status = 502
     code = "sfu_error"
+
+
+class NoParty(DomainError):
+    status = 409
+    code = "no_listening_party"
+
+
+class PartyActive(Conflict):
+    code = "listening_party_active"
+
+
+class InvalidPartyRequest(DomainError):
+    code = "invalid_party_request"
+
+
+class TrackNotShared(DomainError):
+    code = "track_not_in_guild"

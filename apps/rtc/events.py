@@ -50,3 +50,15 @@ def quality_update(guild_id: int, channel_id: int, step: dict) -> dict:
 def topology_update(state: dict, topology: str, sfu: dict | None) -> dict:
     return {"guild_id": state["guild_id"], "channel_id": state["channel_id"], "session_id": state["session_id"],
             "topology": topology, "sfu": sfu}
+
+
+# To the guild group, relayed by the connections that can view the voice channel: a listening
+# party started, changed (play, pause, seek, next, new host) or ended (`party` null). Also the
+# answer to op 15's "sync", sent to the asking connection only.
+LISTENING_PARTY_UPDATE = "LISTENING_PARTY_UPDATE"
+
+
+def party_update(guild_id: int, channel_id: int, party: dict | None, server_time: int) -> dict:
+    """The party's whole state and the server's clock (ms since the epoch) when it was sent, from
+    which a client computes where playback is now: position_ms + (now - updated_at) while playing."""
+    return {"guild_id": guild_id, "channel_id": channel_id, "party": party, "server_time": server_time}

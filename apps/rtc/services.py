@@ -8,6 +8,8 @@ removes it, so a participant never outlives the socket that joined.
 """
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.utils.translation import gettext
 
@@ -16,10 +18,21 @@ from apps.core.events import guild_group, publish, user_group
 from apps.guilds.models import Channel
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
+from apps.tracks.selectors import playable_track, track_payload
 
 from . import events as ev
 from . import quality, sfu, turn
-from .errors import ChannelFull, InvalidSignal, NotInRoom, NotVoiceChannel, SignalTooLarge
+from .errors import (
+    ChannelFull,
+    InvalidPartyRequest,
+    InvalidSignal,
+    NoParty,
+    NotInRoom,
+    NotVoiceChannel,
+    PartyActive,
+    SignalTooLarge,
+    TrackNotShared,
+)
 from .store import Result, store
 
 FLAGS = ("self_mute", "self_deaf", "self_video", "self_stream")
@@ -64,7 +77,8 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
     elsewhere = store().guild_of(user.id)
     state = {"guild_id": channel.guild_id, "channel_id": channel.id, "user_id": user.id, "session_id": session_id,
              "self_mute": self_mute, "self_deaf": self_deaf, "self_video": self_video, "self_stream": self_stream,
-             "mute": False, "deaf": False, "suppress": not access.permissions & Permission.SPEAK}
+             "mute": False, "deaf": False, "suppress": not access.permissions & Permission.SPEAK,
+             "joined_at": now_ms()}
     if sfu.enabled():
         others = [s for s in store().states(channel.guild_id)
                   if s["channel_id"] == channel.id and s["user_id"] != user.id]
@@ -81,7 +95,9 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
             "quality": quality.step_for(len(room)),
             "ice_servers": turn.ice_servers(user.id), "ice_transport_policy": settings.RTC_ICE_TRANSPORT_POLICY,
             "voice_states": [ev.voice_state(s) for s in room],
-            "self": ev.voice_state(result.state)}
+            "self": ev.voice_state(result.state),
+            "listening_party": _settled(store().party(channel.guild_id, channel.id), now_ms()),
+            "server_time": now_ms()}
 
 
 def update_voice_flags(*, user, session_id: str, guild_id: int, **flags) -> dict:
@@ -194,7 +210,8 @@ def move_member(*, actor, guild_id: int, user_id: int, channel_id: int) -> dict:
     dest.require(Permission.MOVE_MEMBERS)
     if dest.channel.id == state["channel_id"]:
         return ev.voice_state(state)
-    return ev.voice_state(_enter(dest.channel, {**state, "channel_id": dest.channel.id}).state)
+    moved = {**state, "channel_id": dest.channel.id, "joined_at": now_ms()}
+    return ev.voice_state(_enter(dest.channel, moved).state)
 
 
 def disconnect_member(*, actor, guild_id: int, user_id: int) -> None:
@@ -219,6 +236,161 @@ def _moderate(actor, guild_id: int, user_id: int, permission: Permission, change
 def voice_states(*, guild_id: int, channel_ids) -> list[dict]:
     """The guild's participants in the given channels (those a connection can view)."""
     return [ev.voice_state(s) for s in store().states(guild_id) if s["channel_id"] in channel_ids]
+
+
+# --- listening parties -------------------------------------------------------------------------------
+# One per voice channel, in the store beside the room's voice state, so that any node serves it.
+# The server keeps where playback was at `updated_at` (its own clock, ms since the epoch) and
+# whether it plays; each client computes the position from that and the server time every update
+# carries. A write reads the party, changes it and swaps it in only if no other write came first.
+
+PARTY_ACTIONS = ("start", "play", "pause", "seek", "next", "stop", "sync")
+PARTY_QUEUE_MAX = 50
+# Besides the host, who may control a party: a room moderator (the one who may also move and
+# disconnect its participants), not whoever may edit the channel.
+PARTY_MODERATOR = Permission.MOVE_MEMBERS
+_UNCHANGED = object()
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def listening_party(*, user, session_id: str, guild_id: int | None, action: str, track_id: int | None = None,
+                    position_ms: int | None = None, queue: list[int] | None = None) -> dict:
+    """The gateway's LISTENING_PARTY op from a participant of a room: start a party in it
+    (START_LISTENING_PARTY, a track of the guild), control it (its host, or PARTY_MODERATOR), or
+    read it ("sync"). Returns the update: the one published to the room, or the current state."""
+    if action not in PARTY_ACTIONS:
+        raise InvalidPartyRequest(gettext('"action" must be one of %(actions)s.')
+                                  % {"actions": ", ".join(PARTY_ACTIONS)}, fields={"action": ["invalid"]})
+    me = _own_state(guild_id, user.id, session_id) if guild_id is not None else None
+    if me is None:
+        raise NotInRoom(gettext("You are not in a voice channel."))
+    channel_id = me["channel_id"]
+    if action == "sync":
+        now = now_ms()
+        return ev.party_update(guild_id, channel_id, _settled(store().party(guild_id, channel_id), now), now)
+    access = access_channel(user, channel_id)
+    if action == "start":
+        return start_listening_party(user=user, access=access, track_id=track_id, queue=queue or [])
+    return control_listening_party(user=user, access=access, action=action, position_ms=position_ms)
+
+
+def start_listening_party(*, user, access, track_id: int | None, queue: list[int]) -> dict:
+    """A party on a track every participant can read (one of the channel's guild), playing from 0."""
+    access.require(Permission.START_LISTENING_PARTY)
+    channel = access.channel
+    if track_id is None:
+        raise InvalidPartyRequest(gettext("Pick a track to play."), fields={"track_id": ["required"]})
+    if len(queue) > PARTY_QUEUE_MAX:
+        raise InvalidPartyRequest(gettext("A queue has at most %(n)s tracks.") % {"n": PARTY_QUEUE_MAX},
+                                  fields={"queue": ["too_long"]})
+    track = _party_track(user, channel, track_id)
+    for queued in queue:
+        _party_track(user, channel, queued, field="queue")
+
+    def change(party, now):
+        if party is not None:
+            raise PartyActive(gettext("A listening party is already on in this room."))
+        return {"guild_id": channel.guild_id, "channel_id": channel.id, "track_id": track["id"], "track": track,
+                "queue": list(queue), "position_ms": 0, "updated_at": now, "playing": True, "host_id": user.id}
+
+    return _write_party(channel.guild_id, channel.id, change)
+
+
+def control_listening_party(*, user, access, action: str, position_ms: int | None = None) -> dict:
+    """Play, pause, seek (within the track), next (the queue's first track) or stop the room's party:
+    its host, or a member with PARTY_MODERATOR in the channel."""
+    channel = access.channel
+    if action == "seek" and position_ms is None:
+        raise InvalidPartyRequest(gettext("Say where to seek to."), fields={"position_ms": ["required"]})
+
+    def change(party, now):
+        if party is None:
+            raise NoParty(gettext("There is no listening party in this room."))
+        if party["host_id"] != user.id and not access.permissions & PARTY_MODERATOR:
+            raise MissingPermission(PARTY_MODERATOR.name,
+                                    gettext("Only the party's host or a member who can move members controls it."))
+        duration = party["track"]["duration_ms"]
+        if action == "play":
+            return {**party, "playing": True, "position_ms": 0 if party["position_ms"] >= duration
+                    else party["position_ms"]}
+        if action == "pause":
+            return {**party, "playing": False}
+        if action == "seek":
+            if not 0 <= position_ms <= duration:
+                raise InvalidPartyRequest(
+                    gettext("The position must be between 0 and the track's length (%(ms)s ms).") % {"ms": duration},
+                    fields={"position_ms": ["out_of_range"]})
+            return {**party, "position_ms": position_ms}
+        if action == "next":
+            if not party["queue"]:
+                raise InvalidPartyRequest(gettext("The queue is empty."), fields={"queue": ["empty"]})
+            track = _party_track(user, channel, party["queue"][0], field="queue")
+            return {**party, "track_id": track["id"], "track": track, "queue": party["queue"][1:],
+                    "position_ms": 0, "playing": True}
+        return None  # stop
+
+    return _write_party(channel.guild_id, channel.id, change)
+
+
+def _follow_room(guild_id: int, channel_id: int, room: list[dict]) -> None:
+    """The room's participants changed: its party ends when the room empties, and passes to the
+    participant present the longest when its host left."""
+    if store().party(guild_id, channel_id) is None:
+        return
+    present = {s["user_id"] for s in room}
+
+    def change(party, now):
+        if party is None or (room and party["host_id"] in present):
+            return _UNCHANGED
+        if not room:
+            return None
+        host = min(room, key=lambda s: (s.get("joined_at", 0), s["user_id"]))
+        return {**party, "host_id": host["user_id"]}
+
+    _write_party(guild_id, channel_id, change)
+
+
+def _party_track(user, channel: Channel, track_id: int, *, field: str = "track_id") -> dict:
+    track = playable_track(user, track_id)
+    if track.guild_id != channel.guild_id:
+        raise TrackNotShared(gettext("Pick one of this guild's tracks: everyone in the room must be able to hear it."),
+                             fields={field: ["not_in_guild"]})
+    t = track_payload(track)
+    return {k: t[k] for k in ("id", "title", "duration_ms", "stream_url", "hls_url", "peaks_url")}
+
+
+def _settled(party: dict | None, now: int) -> dict | None:
+    """The party as of `now`: its position then, and paused at the end once the track is over."""
+    if party is None:
+        return None
+    position = party["position_ms"]
+    if party["playing"]:
+        position += max(0, now - party["updated_at"])
+    duration = party["track"]["duration_ms"]
+    return {**party, "position_ms": min(position, duration), "updated_at": now,
+            "playing": party["playing"] and position < duration}
+
+
+def _write_party(guild_id: int, channel_id: int, change) -> dict | None:
+    """Apply `change(party as of now, now)` → the new party, None to end it, or _UNCHANGED; retried
+    when another write came in between. Publishes and returns the update."""
+    for _ in range(10):
+        read = store().party(guild_id, channel_id)
+        now = now_ms()
+        new = change(_settled(read, now), now)
+        if new is _UNCHANGED:
+            return ev.party_update(guild_id, channel_id, _settled(read, now), now)
+        version = read["version"] if read else 0
+        if new is not None:
+            new = {**new, "updated_at": now, "version": version + 1}
+        if store().swap_party(guild_id, channel_id, version, new):
+            update = ev.party_update(guild_id, channel_id, new, now)
+            publish(guild_group(guild_id), ev.LISTENING_PARTY_UPDATE, update)
+            return update
+    raise PartyActive(gettext("The party changed at the same moment. Try again."))
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -279,6 +451,7 @@ def _announce(result: Result, *, changed: bool = True) -> None:
         joined = int(changed and result.ok and result.state is not None and result.state["channel_id"] == channel_id)
         sfu.after_resize(guild_id, channel_id, room, joined=joined,
                          left=[s for s in left if (s["guild_id"], s["channel_id"]) == (guild_id, channel_id)])
+        _follow_room(guild_id, channel_id, room)
 
 
 def _participant(guild_id: int, user_id: int) -> dict:

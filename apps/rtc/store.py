@@ -87,6 +87,18 @@ end
 return out
 """
 
+# A listening party, beside the room's voice state. ARGV: the version the writer read (0: none),
+# the new party (JSON; '' ends it), the key's lifetime. Returns 1, or 0 if another write came first.
+_PARTY_SWAP = """
+local raw = redis.call('GET', KEYS[1])
+local version = 0
+if raw then version = cjson.decode(raw).version end
+if tostring(version) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end
+return 1
+"""
+PARTY_KEEP_SECONDS = 24 * 3600  # a party whose room emptied on a crashed node still ends, at the latest
+
 
 @dataclass
 class Result:
@@ -121,7 +133,7 @@ class RedisStore:
         self.client = redis.Redis.from_url(url)  # thread-safe: services run in worker threads
         self.scripts = {name: self.client.register_script(src)
                         for name, src in (("join", _JOIN), ("update", _UPDATE), ("leave", _LEAVE), ("read", _READ),
-                                             ("get", _GET))}
+                                             ("get", _GET), ("party_swap", _PARTY_SWAP))}
 
     @staticmethod
     def _keys(guild_id: int) -> list[str]:
@@ -172,6 +184,19 @@ class RedisStore:
         raw = self.client.get(self._user_key(user_id))
         return int(raw) if raw else None
 
+    @staticmethod
+    def _party_key(guild_id: int, channel_id: int) -> str:
+        return f"smartc:voice:{{{guild_id}}}:party:{channel_id}"
+
+    def party(self, guild_id: int, channel_id: int) -> dict | None:
+        return _decode(self.client.get(self._party_key(guild_id, channel_id)))
+
+    def swap_party(self, guild_id: int, channel_id: int, read_version: int, party: dict | None) -> bool:
+        """Write (or end, None) the channel's party if its version is still the one read."""
+        return bool(self.scripts["party_swap"](
+            keys=[self._party_key(guild_id, channel_id)],
+            args=[read_version, json.dumps(party) if party else "", PARTY_KEEP_SECONDS]))
+
 
 class MemoryStore:
     """One process's voice state, for the embedded defaults."""
@@ -180,6 +205,7 @@ class MemoryStore:
         self.lock = threading.Lock()
         self.guilds: dict[int, dict[int, tuple[dict, float]]] = {}
         self.users: dict[int, int] = {}
+        self.parties: dict[tuple[int, int], dict] = {}
 
     def _live(self, guild_id: int) -> tuple[dict[int, tuple[dict, float]], list[dict]]:
         now = time.time()
@@ -232,6 +258,22 @@ class MemoryStore:
 
     def guild_of(self, user_id: int) -> int | None:
         return self.users.get(user_id)
+
+    def party(self, guild_id: int, channel_id: int) -> dict | None:
+        with self.lock:
+            party = self.parties.get((guild_id, channel_id))
+            return json.loads(json.dumps(party)) if party else None
+
+    def swap_party(self, guild_id: int, channel_id: int, read_version: int, party: dict | None) -> bool:
+        with self.lock:
+            current = self.parties.get((guild_id, channel_id))
+            if (current["version"] if current else 0) != read_version:
+                return False
+            if party:
+                self.parties[(guild_id, channel_id)] = json.loads(json.dumps(party))
+            else:
+                self.parties.pop((guild_id, channel_id), None)
+            return True
 
 
 _store: RedisStore | MemoryStore | None = None

@@ -6,6 +6,7 @@
 export const Op = Object.freeze({
   DISPATCH: 0, HEARTBEAT: 1, PRESENCE_UPDATE: 3, TYPING: 4, SEND_MESSAGE: 6, ACK: 7, REQUEST_MEMBERS: 8, ERROR: 9,
   HELLO: 10, HEARTBEAT_ACK: 11, VOICE_STATE_UPDATE: 12, VOICE_SIGNAL: 13, REQUEST_VOICE_STATES: 14,
+  LISTENING_PARTY: 15,
 });
 
 // Close codes after which trying again cannot help.

@@ -45,10 +45,11 @@ document.addEventListener("play", (e) => {
 
 export class Player {
   /** `audio` plays; `container` (optional) gets the waveform; `height` is the waveform's in px. */
-  constructor({ audio, container = null, height = 96, vendor = vendorUrls() }) {
+  constructor({ audio, container = null, height = 96, vendor = vendorUrls(), interact = true }) {
     this.audio = audio;
     this.container = container;
     this.height = height;
+    this.interact = interact; // false: clicking the waveform does not seek (a listening party's guests)
     this.vendor = vendor;
     this.track = null;
     this.wave = null;
@@ -78,9 +79,18 @@ export class Player {
     this.wave = WaveSurfer.create({
       container: this.container, media: this.audio, peaks: [await peaks], duration: track.duration_ms / 1000,
       height: this.height, barWidth: 2, barGap: 1, barRadius: 1, waveColor: "#6d7280", progressColor: "#5865f2",
-      cursorColor: "#f2f3f5", normalize: true, interact: true,
+      cursorColor: "#f2f3f5", normalize: true, interact: this.interact,
     });
     if (markReady) this.container.dataset.ready = "true";
+  }
+
+  /** Stop drawing and loading the current track (the audio element keeps its last source). */
+  unload() {
+    this.track = null;
+    this.hls?.destroy();
+    this.hls = null;
+    this.wave?.destroy();
+    this.wave = null;
   }
 
   async attach(track) {

@@ -9,6 +9,7 @@ import { csrfToken, fillText, h } from "./dom.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
 import { SfuCall } from "./sfu.js";
+import { PartyPlayer } from "./party.js";
 import { Sidebar } from "./sidebar.js";
 
 const SPEAKING_LEVEL = 0.02; // RMS of the waveform above which a participant shows as speaking
@@ -64,6 +65,8 @@ class VoiceRoom {
     g.on("error", (d) => this.onError(d));
     new Presence(g, this.guildId).start();
     new Sidebar(g, this.guildId).start();
+    this.party = new PartyPlayer(this, g);
+    this.party.start();
     this.buttons.join.addEventListener("click", () => this.join());
     this.buttons.leave.addEventListener("click", () => this.leave());
     this.buttons.mute.addEventListener("click", () => this.setFlags({ selfMute: !this.selfMute }));
@@ -138,7 +141,7 @@ class VoiceRoom {
   }
 
   onError(d) {
-    if (!d || typeof d.message !== "string") return;
+    if (!d || typeof d.message !== "string" || d.ref === Op.LISTENING_PARTY) return; // the party shows its own
     if (!this.joined && this.local) this.stopLocal(); // a refused join
     this.showStatus(d.message);
     this.render();
@@ -484,6 +487,7 @@ class VoiceRoom {
     this.buttons.camera.textContent = this.selfVideo ? this.i18n.cameraOff : this.i18n.cameraOn;
     this.buttons.camera.setAttribute("aria-pressed", String(this.selfVideo));
     this.root.querySelector("#voice-empty").hidden = ids.length > 0;
+    this.party?.render();
   }
 
   showStatus(text) {

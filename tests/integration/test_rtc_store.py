@@ -57,3 +57,15 @@ def test_expired_participants_are_dropped_by_the_next_write_and_handed_back(stor
     result = store.update(1, 2, {}, 30, session="s2")  # ...and the next write drops and returns it
     assert result.ok and [s["user_id"] for s in result.dropped] == [1]
     assert store.update(1, 2, {}, 30).dropped == []
+
+
+def test_a_party_is_swapped_in_only_over_the_version_read(store):
+    assert store.party(1, 10) is None
+    assert store.swap_party(1, 10, 0, {"track_id": 5, "version": 1})
+    assert not store.swap_party(1, 10, 0, {"track_id": 6, "version": 1})  # another start came first
+    assert store.swap_party(1, 10, 1, {"track_id": 5, "version": 2, "playing": False})
+    assert not store.swap_party(1, 10, 1, None)  # a stale stop does not end the newer state
+    assert store.party(1, 10) == {"track_id": 5, "version": 2, "playing": False}
+    assert store.party(1, 11) is None  # one party per channel
+    assert store.swap_party(1, 10, 2, None)
+    assert store.party(1, 10) is None

@@ -162,3 +162,45 @@ def test_without_the_ml_packages_the_scorer_falls_back_and_says_so():
     assert float(high) > 0.5 > float(low)
     warnings = [line for line in done.stderr.splitlines() if "scoring falls back to alt-profanity-check" in line]
     assert len(warnings) == 1 and "requirements/ml.txt" in warnings[0], done.stderr
+
+
+class CountingScorer:
+    name = "counting"
+    calls: list[list[str]] = []
+
+    def score(self, texts):
+        CountingScorer.calls.append(list(texts))
+        return [0.9 if "idiot" in t else 0.1 for t in texts]
+
+
+@pytest.mark.django_db
+def test_a_batch_of_messages_is_scored_in_one_call(settings, guild, alice):  # noqa: F811
+    from apps.moderation import scoring, tasks
+
+    settings.MODERATION_SCORER = "tests.integration.test_toxicity_model.CountingScorer"
+    scoring._load.cache_clear()
+    CountingScorer.calls.clear()
+    channel_id = text_channel(guild).id
+    # the batch task run in-process (no worker in this test): one scorer call for the three
+    ids = [chat.send_message(author=alice, channel_id=channel_id, content=t).id
+           for t in ("hello all", "you idiot", "nice track")]
+    Flag = services.Flag
+    Flag.objects.filter(message_id__in=ids).delete()
+    CountingScorer.calls.clear()
+    result = tasks.score_messages.apply(args=[ids]).get()
+    assert CountingScorer.calls == [["hello all", "you idiot", "nice track"]]
+    assert result == {str(ids[0]): "clean", str(ids[1]): "open", str(ids[2]): "clean"}
+    scoring._load.cache_clear()
+
+
+@pytest.mark.django_db
+def test_the_retrain_job_waits_for_enough_new_labels(settings):
+    from apps.moderation import tasks
+    from celery_app import app as celery_app
+
+    settings.MODERATION_RETRAIN_MIN_LABELS = 200
+    assert tasks.retrain_toxicity() == "skipped: 0 new labels (< 200)"
+    assert not ToxicityModel.objects.exists()
+    job = celery_app.conf.beat_schedule["retrain-toxicity-model"]
+    assert job["task"] == "moderation.retrain_toxicity"
+    assert celery_app.amqp.router.route({}, job["task"])["queue"].name == "moderation"

@@ -27,7 +27,7 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/pyth
 	$(BIN)/pip install -q -r requirements/dev.txt
 	@touch $@
 
-$(VENV)/.test-installed: requirements/base.txt requirements/prod.txt requirements/test.txt | $(BIN)/python
+$(VENV)/.test-installed: requirements/base.txt requirements/prod.txt requirements/ml.txt requirements/test.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements/test.txt
 	@touch $@
 

@@ -17,5 +17,6 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     "purge-stale-attachments": {"task": "chat.purge_stale_attachments", "schedule": 3600.0},
     "recompute-trending-tracks": {"task": "tracks.recompute_trending", "schedule": 600.0},
+    "retrain-toxicity-model": {"task": "moderation.retrain_toxicity", "schedule": 86400.0},
 }
 app.autodiscover_tasks()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.errors import DomainError
 
 from . import report_services, selectors, services
-from .models import AutomodRule, Flag, Report, Thresholds, Warning
+from .models import AutomodRule, Flag, Report, Thresholds, ToxicityModel, Warning
 
 
 def _decide(modeladmin, request, queryset, decide, done: str):
@@ -58,8 +58,8 @@ def export_csv(modeladmin, request, queryset):
 
 @admin.register(Flag)
 class FlagAdmin(admin.ModelAdmin):
-    list_display = ("id", "score_shown", "state", "kind", "auto_hidden", "author", "guild", "channel", "excerpt",
-                    "created_at", "label")
+    list_display = ("id", "score_shown", "top_category", "state", "kind", "auto_hidden", "author", "guild", "channel",
+                    "excerpt", "created_at", "label")
     list_filter = ("state", "kind", "auto_hidden", "label", "created_at")
     search_fields = ("content", "author__username", "guild__name", "channel__name")
     list_select_related = ("author", "guild", "channel")
@@ -70,14 +70,22 @@ class FlagAdmin(admin.ModelAdmin):
                _removal("timeout_1d", _("Remove and time the author out for 1 day")),
                _removal("kick", _("Remove and kick the author")),
                _removal("ban", _("Remove and ban the author")), export_csv]
-    fields = ("kind", "content", "score", "scorer", "state", "auto_hidden", "label", "author", "guild", "channel",
-              "message", "track", "track_comment", "created_at", "scored_at", "decided_at", "decided_by")
+    fields = ("kind", "content", "score", "scorer", "categories", "state", "auto_hidden", "label", "author", "guild",
+              "channel", "message", "track", "track_comment", "created_at", "scored_at", "decided_at", "decided_by")
     readonly_fields = fields
     change_form_template = "admin/moderation/flag/change_form.html"
 
     @admin.display(description=_("score"), ordering="score")
     def score_shown(self, obj):
         return f"{obj.score:.2f}"
+
+    @admin.display(description=_("why"))
+    def top_category(self, obj):
+        # the model's leading category, so a moderator sees why it scored high ("threat 0.81")
+        if not obj.categories:
+            return "-"
+        name, value = max(obj.categories.items(), key=lambda kv: kv[1])
+        return f"{name} {value:.2f}"
 
     @admin.display(description=_("message"))
     def excerpt(self, obj):
@@ -93,6 +101,7 @@ class FlagAdmin(admin.ModelAdmin):
         # The list opens on the queue (what waits for a decision); the filters reach the rest.
         if request.method == "GET" and not request.GET:
             return HttpResponseRedirect(f"{request.path}?state__exact={Flag.State.OPEN}")
+        _say_if_fallback(self, request)
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -206,3 +215,46 @@ class ReportAdmin(admin.ModelAdmin):
         if request.method == "GET" and not request.GET:
             return HttpResponseRedirect(f"{request.path}?state__exact={Report.State.OPEN}")
         return super().changelist_view(request, extra_context)
+
+
+def _say_if_fallback(modeladmin, request) -> None:
+    """Moderators are told when scores come from the fallback scorer, not the toxicity model."""
+    from django.conf import settings
+
+    from .toxicity.scorer import fallback_reason
+
+    if settings.MODERATION_SCORER.endswith("toxicity.scorer.ToxicityScorer"):
+        reason = fallback_reason()
+        if reason:
+            modeladmin.message_user(request, gettext("Scores come from alt-profanity-check, not the toxicity "
+                                                     "model: %(reason)s.") % {"reason": reason}, messages.WARNING)
+
+
+@admin.register(ToxicityModel)
+class ToxicityModelAdmin(admin.ModelAdmin):
+    """Read-only: versions are trained and promoted by manage.py train_toxicity and the beat job."""
+
+    list_display = ("version", "promoted", "trained_at", "label_count", "auc_en", "auc_fr", "hard_fpr", "note")
+    readonly_fields = ("version", "artifact", "promoted", "promoted_at", "trained_at", "label_count", "metrics", "note")
+
+    @admin.display(description=_("AUC en"))
+    def auc_en(self, obj):
+        return obj.metrics.get("auc_en")
+
+    @admin.display(description=_("AUC fr"))
+    def auc_fr(self, obj):
+        return obj.metrics.get("auc_fr")
+
+    @admin.display(description=_("hard-negative FPR"))
+    def hard_fpr(self, obj):
+        return obj.metrics.get("hard_negative_fpr")
+
+    def changelist_view(self, request, extra_context=None):
+        _say_if_fallback(self, request)
+        return super().changelist_view(request, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -67,6 +67,7 @@ class Flag(models.Model):
     state = models.CharField(max_length=8, choices=State.choices, default=State.CLEAN)
     auto_hidden = models.BooleanField(default=False)
     label = models.CharField(max_length=10, choices=Label.choices, blank=True, default="")
+    categories = models.JSONField(default=dict, blank=True, help_text="Per-category scores, if given.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     scored_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -219,3 +220,25 @@ class AutomodRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.action})"
+
+
+class ToxicityModel(models.Model):
+    """One trained version of the toxicity model (apps/moderation/toxicity): its artifact in the
+    default storage, how it evaluated, and whether the scorer uses it (at most one is promoted)."""
+
+    version = models.PositiveIntegerField(unique=True)
+    artifact = models.CharField(max_length=255, help_text="Name in the default storage.")
+    metrics = models.JSONField(default=dict)
+    label_count = models.PositiveIntegerField(default=0, help_text="Moderators' labels it was trained on.")
+    trained_at = models.DateTimeField(default=timezone.now)
+    promoted = models.BooleanField(default=False)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True, help_text="Why it was or was not promoted.")
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["promoted"], condition=Q(promoted=True),
+                                               name="one_promoted_toxicity_model")]
+
+    def __str__(self) -> str:
+        return f"toxicity v{self.version}" + (" (promoted)" if self.promoted else "")

@@ -42,6 +42,13 @@ class ProfanityCheckScorer:
         return [min(1.0, max(0.0, float(p))) for p in self._predictor()(list(texts))]
 
 
+def analyse(scorer: Scorer, texts: list[str]) -> tuple[list[float], list[dict[str, float]]]:
+    """Scores, and per-category scores from a scorer that gives them (empty dicts otherwise)."""
+    if hasattr(scorer, "analyse"):
+        return scorer.analyse(texts)
+    return scorer.score(texts), [{} for _ in texts]
+
+
 @lru_cache(maxsize=4)
 def _load(path: str) -> Scorer:
     return import_string(path)()

@@ -34,3 +34,23 @@ def score_track_comment(self, comment_id: int) -> str:
     except TRANSIENT as exc:
         raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
     return flag.state if flag else "skipped"
+
+
+@shared_task(name="moderation.score_messages", bind=True, max_retries=RETRIES, acks_late=True)
+def score_messages(self, message_ids: list[int]) -> dict:
+    """A batch of messages scored in one call to the model (a backlog, a rescoring): idempotent
+    as score_message is."""
+    try:
+        flags = services.score_messages(message_ids=list(message_ids))
+    except TRANSIENT as exc:
+        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
+    return {str(k): (f.state if f else "skipped") for k, f in flags.items()}
+
+
+@shared_task(name="moderation.retrain_toxicity", acks_late=False)
+def retrain_toxicity() -> str:
+    """Beat job: retrain when enough new moderator labels came in since the promoted version. The
+    new version is promoted only if it evaluates at least as well (apps/moderation/toxicity)."""
+    from .toxicity import training
+
+    return training.retrain_if_due()

@@ -196,8 +196,10 @@ MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=4000)
 HISTORY_PAGE_MAX = 100
 
 # --- Moderation ---
-# The toxicity scorer (a dotted path to a class with `name` and `score(texts) -> [0..1]`).
-MODERATION_SCORER = env("MODERATION_SCORER", default="apps.moderation.scoring.ProfanityCheckScorer")
+# The toxicity scorer (a dotted path to a class with `name` and `score(texts) -> [0..1]`). The default
+# scores with the promoted toxicity model (manage.py train_toxicity; needs requirements/ml.txt) and
+# with alt-profanity-check (apps.moderation.scoring.ProfanityCheckScorer) until there is one.
+MODERATION_SCORER = env("MODERATION_SCORER", default="apps.moderation.toxicity.scorer.ToxicityScorer")
 # Defaults for guilds that set none: from REVIEW a message goes to the review queue, from HIDE it is
 # also hidden from everyone but its author until a moderator decides.
 MODERATION_REVIEW_THRESHOLD = env.float("MODERATION_REVIEW_THRESHOLD", default=0.5)
@@ -205,6 +207,9 @@ MODERATION_HIDE_THRESHOLD = env.float("MODERATION_HIDE_THRESHOLD", default=0.9)
 # Off: guild messages are not queued for scoring at all (automod still applies). For benchmarks
 # (tests/bench/moderation.py compares delivery with and without) and for instances without workers.
 MODERATION_SCORE_MESSAGES = env.bool("MODERATION_SCORE_MESSAGES", default=True)
+# The toxicity model is retrained (and promoted only if it evaluates at least as well) once this
+# many moderator decisions came in since the promoted version; the beat job checks daily.
+MODERATION_RETRAIN_MIN_LABELS = env.int("MODERATION_RETRAIN_MIN_LABELS", default=200)
 
 # --- Voice and video rooms (docs/voice.md) ---
 # ICE servers every client gets as they are (STUN), as JSON: [{"urls": ["stun:stun.example.org:3478"]}].

@@ -1,0 +1,7 @@
+"""The context-aware toxicity model: sentence embeddings (all-MiniLM-L6-v2, shipped inside a wheel,
+run on CPU) side by side with character and word n-grams and alt-profanity-check, under one linear
+head. `features` turns texts into features, `classifier` is the trained head, `training` builds,
+evaluates, stores and promotes versions, `scorer` is what the moderation queue calls.
+
+The heavy packages (torch, sentence-transformers) are optional (requirements/ml.txt): without them,
+or without a promoted model, the scorer falls back to alt-profanity-check."""

@@ -1,0 +1,86 @@
+"""The context-aware scorer behind the Scorer interface (MODERATION_SCORER =
+"apps.moderation.toxicity.scorer.ToxicityScorer"). It scores with the promoted ToxicityModel and
+picks up a newly promoted version within a minute; without the ML packages or a promoted model it
+scores with alt-profanity-check instead and says so once in the log."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from apps.moderation.scoring import ProfanityCheckScorer
+
+from . import features
+
+log = logging.getLogger("apps.moderation.toxicity")
+RECHECK_SECONDS = 60.0
+
+
+def fallback_reason() -> str | None:
+    """Why the toxicity model cannot score here, or None when it can."""
+    from apps.moderation.models import ToxicityModel
+
+    if not features.ml_available():
+        return "the ML packages (requirements/ml.txt) are not installed"
+    if not ToxicityModel.objects.filter(promoted=True).exists():
+        return "no toxicity model has been trained and promoted yet (manage.py train_toxicity)"
+    return None
+
+
+class ToxicityScorer:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._fallback = ProfanityCheckScorer()
+        self._model = None
+        self._version: int | None = None
+        self._checked = 0.0
+        self._warned: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"toxicity-v{self._version}" if self._model is not None else self._fallback.name
+
+    def _current(self):
+        """The promoted model, reloaded when another version was promoted; None means fall back."""
+        with self._lock:
+            now = time.monotonic()
+            if self._checked and now - self._checked < RECHECK_SECONDS:
+                return self._model
+            self._checked = now
+            from apps.moderation.models import ToxicityModel
+
+            try:
+                reason = fallback_reason()
+                row = None if reason else ToxicityModel.objects.filter(promoted=True).first()
+            except Exception as exc:  # the registry unreadable (database down): score all the same
+                reason, row = f"the toxicity model registry could not be read ({exc.__class__.__name__})", None
+            if row is not None and row.version != self._version:
+                from .training import load_artifact
+
+                try:
+                    self._model, _ = load_artifact(row.artifact)
+                    self._version = row.version
+                except Exception as exc:  # a missing or unreadable artifact: keep scoring all the same
+                    reason = f"the artifact of toxicity model v{row.version} could not be loaded ({exc})"
+            if reason:
+                self._model, self._version = None, None
+                if self._warned != reason:
+                    log.warning("Toxicity scoring falls back to alt-profanity-check: %s.", reason)
+                    self._warned = reason
+            return self._model
+
+    def analyse(self, texts: list[str]) -> tuple[list[float], list[dict[str, float]]]:
+        """(score per text, per-category scores per text: empty dicts when falling back)."""
+        if not texts:
+            return [], []
+        model = self._current()
+        if model is None:
+            return self._fallback.score(texts), [{} for _ in texts]
+        scores, cats = model.predict(list(texts), features.encoder().encode(list(texts)))
+        return [min(1.0, max(0.0, float(s))) for s in scores], cats
+
+    def score(self, texts: list[str]) -> list[float]:
+        return self.analyse(texts)[0]
+
+    def score_categories(self, texts: list[str]) -> list[dict[str, float]]:
+        return self.analyse(texts)[1]

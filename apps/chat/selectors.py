@@ -143,6 +143,9 @@ def readable_attachment(user, attachment_id: int) -> Attachment:
     if att.message_id is not None:
         if not access.permissions & Permission.READ_MESSAGE_HISTORY:
             raise NotFound(gettext("Unknown attachment."), code="unknown_attachment")
+        # A message held or removed by moderation takes its files with it.
+        if not Message.objects.filter(shown_to(access), pk=att.message_id).exists():
+            raise NotFound(gettext("Unknown attachment."), code="unknown_attachment")
         return att
     if att.sent_at is None and att.uploader_id == getattr(user, "id", None):
         return att

@@ -359,3 +359,22 @@ def test_uploads_past_the_upload_rate_get_429_and_store_nothing(api_as, owner, g
     other = add_member(general.guild, UserFactory(username="cy")).user
     assert upload(api_as(other), general, "c.png", png()).status_code == 201
     assert api_as(owner).get(f"/api/channels/{general.id}/messages").status_code == 200
+
+
+def test_files_of_a_held_or_removed_message_go_with_it(api_as, owner, general, bo, media):
+    from tests.factories import make_role
+
+    cy = add_member(general.guild, UserFactory(username="cy")).user
+    moderator = add_member(general.guild, UserFactory(username="mo"),
+                           roles=[make_role(general.guild, permissions=P.MANAGE_MESSAGES)]).user
+    att = upload(api_as(bo), general, "p.png", png()).json()
+    msg_id = send(api_as(bo), general, "look", [att["id"]]).json()["id"]
+    assert browser(cy).get(att["url"]).status_code == 200
+    message = Message.objects.get(pk=msg_id)
+    services.set_visibility(message=message, visibility=Message.Visibility.HELD)
+    assert browser(cy).get(att["url"]).status_code == 404  # held: others get nothing
+    assert browser(bo).get(att["url"]).status_code == 200  # its author still sees it, held
+    assert browser(moderator).get(att["url"]).status_code == 200  # and so do moderators
+    services.set_visibility(message=message, visibility=Message.Visibility.REMOVED)
+    for user in (bo, moderator, cy):
+        assert browser(user).get(att["url"]).status_code == 404

@@ -1,4 +1,5 @@
 """Server-rendered guild pages. Each view: access -> service -> render; errors become form errors."""
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.core.errors import DomainError, NotFound
+from apps.core.errors import DomainError, NotFound, ValidationFailed
 from apps.core.forms import add_domain_error
 
 from . import selectors, services
@@ -404,6 +405,10 @@ def settings_members(request, guild_id):
     return render(request, "guilds/settings_members.html", ctx)
 
 
+# The members page's timeout choices, in seconds ("0" lifts a timeout).
+TIMEOUT_CHOICES = ("0", "60", "600", "3600", "86400", "604800")
+
+
 @login_required
 @require_POST
 def member_action(request, guild_id, user_id):
@@ -428,6 +433,19 @@ def member_action(request, guild_id, user_id):
             else:
                 services.ban_member(actor=request.user, guild=access.guild, user=member.user, **form.cleaned_data)
                 messages.success(request, _("Member banned."))
+        elif action == "timeout":
+            seconds = request.POST.get("seconds", "")
+            if seconds not in TIMEOUT_CHOICES:
+                raise ValidationFailed.field("seconds", _("Choose a timeout from the list."))
+            duration = timedelta(seconds=int(seconds)) if int(seconds) else None
+            services.timeout_member(actor=request.user, member=member, duration=duration,
+                                    reason=request.POST.get("reason", "")[:512])
+            messages.success(request, _("Timeout set.") if duration else _("Timeout lifted."))
+        elif action == "warn":
+            from apps.moderation.services import warn_member
+
+            warn_member(actor=request.user, member=member, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Member warned."))
         elif action == "unban":
             from django.contrib.auth import get_user_model
 

@@ -9,7 +9,7 @@ from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import NotFound
 from apps.guilds.models import Channel
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import access_guild
+from apps.guilds.selectors import access_guild, members_of
 
 from . import selectors, services
 from . import serializers as s
@@ -56,3 +56,15 @@ class ThresholdsView(APIView):
         row = services.set_thresholds(actor=request.user, guild=access.guild, channel=channel,
                                       review_at=d["review_at"], hide_at=d["hide_at"])
         return Response(s.ThresholdsOut(row).data)
+
+
+class MemberWarningsView(APIView):
+    @extend_schema(request=s.WarningIn, responses={201: s.WarningOut},
+                   summary="Warn a member: recorded, audited and told on their open sockets (MODERATE_MEMBERS)")
+    def post(self, request, guild_id, user_id):
+        access = access_guild(request.user, guild_id)
+        member = members_of(access.guild).filter(user_id=user_id).first()
+        if member is None:
+            raise NotFound(gettext("Unknown member."), code="unknown_member")
+        warning = services.warn_member(actor=request.user, member=member, **validated(s.WarningIn, request.data))
+        return Response(s.WarningOut(warning).data, status=status.HTTP_201_CREATED)

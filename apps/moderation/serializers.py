@@ -66,3 +66,15 @@ class ThresholdsOut(serializers.Serializer):
     review_at = serializers.FloatField()
     hide_at = serializers.FloatField()
     channel_id = serializers.IntegerField(allow_null=True)
+
+
+class WarningIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=512)
+
+
+class WarningOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()

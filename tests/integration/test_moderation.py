@@ -302,6 +302,19 @@ def api_as(user) -> APIClient:
     return api
 
 
+def test_warnings_through_the_api_need_moderate_members(guild, owner, alice, bob):  # noqa: F811
+    url = f"/api/guilds/{guild.id}/members/{alice.id}/warnings"
+    r = api_as(owner).post(url, {"reason": "Keep it civil."}, format="json")
+    assert r.status_code == 201 and r.json()["reason"] == "Keep it civil." and r.json()["user_id"] == alice.id
+    r = api_as(bob).post(url, {"reason": "me too"}, format="json")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "missing_permission"
+    r = api_as(owner).post(url, {"reason": ""}, format="json")
+    assert r.status_code == 400 and "reason" in r.json()["error"]["fields"]
+    r = api_as(owner).post(f"/api/guilds/{guild.id}/members/999999/warnings", {"reason": "x"}, format="json")
+    assert r.status_code == 404
+    assert list(Warning.objects.filter(user=alice).values_list("reason", flat=True)) == ["Keep it civil."]
+
+
 def test_automod_blocks_a_message_with_the_rules_reason_and_spares_exempt_ones(guild, owner, alice):  # noqa: F811
     general = text_channel(guild)
     offtopic = guilds.create_channel(actor=owner, guild=guild, name="offtopic")

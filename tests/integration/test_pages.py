@@ -132,6 +132,38 @@ def test_members_page_kick_and_ban(client, guild, owner):
     assert victim.user.username in page and "Lift ban" in page
 
 
+def test_members_page_times_out_and_warns_within_the_moderators_rights(client, guild, owner):
+    from apps.guilds.models import AuditLogEntry
+    from apps.moderation.models import Warning
+
+    victim = add_member(guild, UserFactory(username="vic"))
+    mod = add_member(guild, UserFactory(username="mod"), roles=[make_role(guild, permissions=P.MODERATE_MEMBERS)])
+    url = f"/guilds/{guild.id}/settings/members/{victim.user_id}"
+    client.force_login(mod.user)
+    page = html(client.get(f"/guilds/{guild.id}/settings/members"))
+    assert 'value="timeout"' in page and 'value="warn"' in page and 'value="kick"' not in page
+    assert client.post(url, {"action": "timeout", "seconds": "3600"}).status_code == 302
+    victim.refresh_from_db()
+    assert victim.timed_out_until is not None
+    client.post(url, {"action": "warn", "reason": "Keep it civil."})
+    assert Warning.objects.get(user=victim.user).reason == "Keep it civil."
+    assert {"member_warn"} <= set(AuditLogEntry.objects.filter(guild=guild).values_list("action", flat=True))
+    # Out of the list, or with no reason: refused, nothing changes.
+    r = client.post(url, {"action": "timeout", "seconds": "99999999"}, follow=True)
+    assert "Choose a timeout from the list." in html(r)
+    client.post(url, {"action": "warn", "reason": ""})
+    assert Warning.objects.filter(user=victim.user).count() == 1
+    # A member without MODERATE_MEMBERS sees no such forms and cannot use them.
+    plain = add_member(guild, UserFactory(username="plain"))
+    client.force_login(plain.user)
+    client.post(url, {"action": "warn", "reason": "hm"})
+    assert Warning.objects.filter(user=victim.user).count() == 1
+    client.force_login(mod.user)
+    assert client.post(url, {"action": "timeout", "seconds": "0"}).status_code == 302
+    victim.refresh_from_db()
+    assert victim.timed_out_until is None
+
+
 def test_french_interface(client, user):
     client.force_login(user)
     r = client.post("/i18n/setlang/", {"language": "fr", "next": "/"})

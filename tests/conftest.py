@@ -17,6 +17,17 @@ def _close_database_pools(django_db_setup):
 
 
 @pytest.fixture(autouse=True)
+def _english_first():
+    """Each test starts in the default language: a request or test that switched this thread to
+    French must not leave its messages to the next one."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate-limit counters live in Redis; each test starts with none."""
     cache.clear()

@@ -8,43 +8,40 @@ TRANSIENT = (DatabaseError, ConnectionError, TimeoutError)
 RETRIES = 5
 
 
+def _retrying(task, call):
+    """Run a scoring service; a transient database or broker error retries the task with back-off."""
+    try:
+        return call()
+    except TRANSIENT as exc:
+        raise task.retry(exc=exc, countdown=2 ** task.request.retries) from exc
+
+
+def _outcome(flag) -> str:
+    return flag.state if flag else "skipped"
+
+
 @shared_task(name="moderation.score_message", bind=True, max_retries=RETRIES, acks_late=True)
 def score_message(self, message_id: int) -> str:
     """Idempotent: a message already scored with its current text is left as it is."""
-    try:
-        flag = services.score_message(message_id=message_id)
-    except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
-    return flag.state if flag else "skipped"
+    return _outcome(_retrying(self, lambda: services.score_message(message_id=message_id)))
 
 
 @shared_task(name="moderation.score_track", bind=True, max_retries=RETRIES, acks_late=True)
 def score_track(self, track_id: int) -> str:
-    try:
-        flag = services.score_track(track_id=track_id)
-    except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
-    return flag.state if flag else "skipped"
+    return _outcome(_retrying(self, lambda: services.score_track(track_id=track_id)))
 
 
 @shared_task(name="moderation.score_track_comment", bind=True, max_retries=RETRIES, acks_late=True)
 def score_track_comment(self, comment_id: int) -> str:
-    try:
-        flag = services.score_track_comment(comment_id=comment_id)
-    except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
-    return flag.state if flag else "skipped"
+    return _outcome(_retrying(self, lambda: services.score_track_comment(comment_id=comment_id)))
 
 
 @shared_task(name="moderation.score_messages", bind=True, max_retries=RETRIES, acks_late=True)
 def score_messages(self, message_ids: list[int]) -> dict:
     """A batch of messages scored in one call to the model (a backlog, a rescoring): idempotent
     as score_message is."""
-    try:
-        flags = services.score_messages(message_ids=list(message_ids))
-    except TRANSIENT as exc:
-        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
-    return {str(k): (f.state if f else "skipped") for k, f in flags.items()}
+    flags = _retrying(self, lambda: services.score_messages(message_ids=list(message_ids)))
+    return {str(k): _outcome(f) for k, f in flags.items()}
 
 
 @shared_task(name="moderation.retrain_toxicity", acks_late=False)

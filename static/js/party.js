@@ -210,15 +210,7 @@ export class PartyPlayer {
     if (a.paused) {
       if (this.blocked || this.starting) return;
       this.seekTo(target + this.seekLead);
-      this.starting = a.play().then(() => {
-        this.starting = null;
-      }).catch((err) => {
-        this.starting = null;
-        if (err.name === "NotAllowedError") {
-          this.blocked = true;
-          this.render();
-        }
-      });
+      this.startPlay();
       return;
     }
     if (a.readyState < 3) return; // waiting for data: its position does not move
@@ -258,14 +250,28 @@ export class PartyPlayer {
     this.blocked = false;
     const target = this.target();
     if (target !== null && this.state.playing) this.seekTo(target + this.seekLead);
-    this.starting = this.audio.play().then(() => {
-      this.starting = null;
-    }).catch(() => {
-      this.starting = null;
-      this.blocked = true;
-      this.render();
-    });
+    this.startPlay();
     this.render();
+  }
+
+  startPlay() {
+    // Only the latest play() counts: one the tick started before the click is refused after the
+    // click's own play() went through, and must not bring the button back.
+    const attempt = this.audio.play();
+    this.starting = attempt;
+    attempt.then(() => {
+      if (this.starting !== attempt) return;
+      this.starting = null;
+      this.blocked = false;
+      this.render();
+    }, (err) => {
+      if (this.starting !== attempt) return;
+      this.starting = null;
+      if (err.name === "NotAllowedError") {
+        this.blocked = true;
+        this.render();
+      }
+    });
   }
 
   // --- controls ----------------------------------------------------------------------------------

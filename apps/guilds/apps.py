@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class GuildsConfig(AppConfig):
     name = "apps.guilds"
     label = "guilds"
+
+    def ready(self):
+        from . import layout
+
+        layout.connect()

@@ -17,6 +17,8 @@ class Guild(models.Model):
     icon = models.ImageField(_("icon"), upload_to="guild-icons/%Y/%m/", blank=True)
     discoverable = models.BooleanField(_("listed on Explore"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Bumped whenever channels, roles or overwrites change: each process's cached layout (layout.py).
+    layout_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["discoverable", "-id"])]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from apps.accounts.models import Block
 from apps.core.errors import Forbidden, MissingPermission, NotFound
 
+from .layout import GuildLayout
 from .models import AuditLogEntry, Category, Channel, DMRecipient, Guild, Invite, Member, PermissionOverwrite, Role
 from .permissions import (
     ALL,
@@ -37,10 +38,12 @@ def member_of(user, guild_id: int) -> Member | None:
     )
 
 
-def member_context(member: Member) -> MemberContext:
+def member_context(member: Member, *, everyone: int | None = None) -> MemberContext:
+    """`everyone`: the @everyone role's permissions, when the caller has them (a layout)."""
     guild = member.guild
-    everyone = (Role.objects.filter(guild_id=member.guild_id, is_default=True)
-                .values_list("permissions", flat=True).first()) or 0
+    if everyone is None:
+        everyone = (Role.objects.filter(guild_id=member.guild_id, is_default=True)
+                    .values_list("permissions", flat=True).first()) or 0
     return MemberContext(
         is_owner=guild.owner_id == member.user_id,
         everyone=everyone,
@@ -133,13 +136,20 @@ def access_channel(user, channel_id: int) -> ChannelAccess:
     return ChannelAccess(member=member, permissions=perms, channel=channel)
 
 
-def visible_channels(member: Member) -> list[tuple[Channel, Permission]]:
-    """Every channel of the member's guild the member can view, with its permissions, in order."""
-    ctx = member_context(member)
-    channels = list(Channel.objects.filter(guild_id=member.guild_id, parent__isnull=True).select_related("category"))
-    by_channel = defaultdict(list)
-    for ow in PermissionOverwrite.objects.filter(channel__guild_id=member.guild_id).select_related("role"):
-        by_channel[ow.channel_id].append(ow)
+def visible_channels(member: Member, *, layout: GuildLayout | None = None) -> list[tuple[Channel, Permission]]:
+    """Every channel of the member's guild the member can view, with its permissions, in order.
+    With the guild's cached `layout` (the gateway's READY) the channels are the layout's shared,
+    read-only instances, whose last_message_id may be behind; without, they are read now."""
+    if layout is not None:
+        ctx = member_context(member, everyone=layout.everyone)
+        channels, by_channel = layout.channels, defaultdict(tuple, layout.overwrites)
+    else:
+        ctx = member_context(member)
+        channels = list(Channel.objects.filter(guild_id=member.guild_id, parent__isnull=True)
+                        .select_related("category"))
+        by_channel = defaultdict(list)
+        for ow in PermissionOverwrite.objects.filter(channel__guild_id=member.guild_id).select_related("role"):
+            by_channel[ow.channel_id].append(ow)
     out = []
     for ch in channels:
         perms = compute_permissions(ctx, _channel_overwrites(ch, member, by_channel[ch.id]))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.core.errors import Conflict, DomainError, Forbidden, MissingPermission, NotFound, ValidationFailed
 from apps.core.images import validate_image
 
-from . import events
+from . import events, layout
 from .models import AuditLogEntry, Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
 from .permissions import (
     ALL,
@@ -259,6 +259,7 @@ def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]
         ch = channels[cid]
         ch.position, ch.category_id = index, cat_id
     Channel.objects.bulk_update([channels[i] for i in ids], ["position", "category"])
+    layout.bump(guild.id)  # bulk_update sends no signal
     record_audit(guild, actor, "channel_reorder", changes={"order": ids})
     for cid in ids:
         events.to_guild(guild.id, events.CHANNEL_UPDATE, events.channel_payload(channels[cid]))

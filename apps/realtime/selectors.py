@@ -5,8 +5,9 @@ from __future__ import annotations
 from apps.chat.selectors import unread_counts
 from apps.chat.thread_selectors import active_threads
 from apps.chat.thread_services import thread_payload
+from apps.guilds.layout import GuildLayout, guild_layout
 from apps.guilds.models import Ban, Channel, Member
-from apps.guilds.selectors import guilds_of, member_of, visible_channels, visible_thread_ids
+from apps.guilds.selectors import guilds_of, member_of, visible_channels
 
 
 def user_payload(user) -> dict:
@@ -22,33 +23,43 @@ def channel_entry(channel: Channel) -> dict:
             "position": channel.position}
 
 
-def guild_entry(user, guild_id: int, *, unread: bool = True) -> dict | None:
+def guild_entry(user, guild_id: int, *, unread: bool = True) -> tuple[dict | None, GuildLayout | None]:
     """{"id", "name", "channels"} with only the channels the user can view (and their unread and
-    mention counts when `unread`); None when the user is not a member."""
+    mention counts when `unread`), and the guild's layout; (None, None) when the user is not a member."""
     member = member_of(user, guild_id)
-    return None if member is None else _member_entry(member, unread=unread)
+    if member is None:
+        return None, None
+    layout = guild_layout(member.guild)
+    return _member_entry(member, unread=unread, layout=layout), layout
 
 
-def _member_entry(member: Member, *, unread: bool) -> dict:
-    visible = [ch for ch, _ in visible_channels(member)]
+def _member_entry(member: Member, *, unread: bool, layout: GuildLayout | None = None) -> dict:
+    """`layout`: the guild's cached layout (READY); its channels' last_message_id may be behind,
+    so the unread counts read it again."""
+    visible = [ch for ch, _ in visible_channels(member, layout=layout)]
     channels = [channel_entry(ch) for ch in visible]
     if unread:
         counts = unread_counts(member.user, [ch.id for ch in visible],
-                               newest={ch.id: ch.last_message_id for ch in visible})
+                               newest=None if layout else {ch.id: ch.last_message_id for ch in visible})
         for c in channels:
             c.update(counts[c["id"]])
     return {"id": member.guild_id, "name": member.guild.name, "channels": channels,
             "role_ids": [r.id for r in member.roles.all()]}
 
 
-def ready_guilds(user, ids: list[int]) -> list[dict]:
-    """The READY guild list for the given memberships (a guild left meanwhile is skipped). The
-    memberships are read together: a connect storm runs this once per socket."""
+def ready_guilds(user, ids: list[int]) -> list[tuple[dict, GuildLayout]]:
+    """The READY guild list for the given memberships (a guild left meanwhile is skipped), each
+    with its layout. A connect storm runs this once per socket: the memberships are read together
+    and each guild's layout comes from the process's cache (apps.guilds.layout)."""
     members = {m.guild_id: m for m in Member.objects.filter(user=user, guild_id__in=ids)
                .select_related("guild").prefetch_related("roles")}
-    for m in members.values():
-        m.user = user
-    return [_member_entry(members[gid], unread=True) for gid in ids if gid in members]
+    out = []
+    for gid in ids:
+        if (m := members.get(gid)) is not None:
+            m.user = user
+            layout = guild_layout(m.guild)
+            out.append((_member_entry(m, unread=True, layout=layout), layout))
+    return out
 
 
 def is_banned(user, guild_id: int) -> bool:
@@ -65,8 +76,11 @@ def member_list(guild_id: int, limit: int) -> tuple[list[dict], int]:
     return out, total
 
 
-def _thread_ids(entry: dict) -> dict[int, int]:
-    return visible_thread_ids(c["id"] for c in entry["channels"])
+def _thread_ids(entry: dict, layout: GuildLayout) -> dict[int, int]:
+    """{thread id: parent id} for the threads under the entry's channels: a thread is visible
+    exactly when its parent is."""
+    shown = {c["id"] for c in entry["channels"]}
+    return {t: p for t, p in layout.threads.items() if p in shown}
 
 
 def _visible_ids(entry: dict, thread_ids: dict[int, int]) -> set[int]:
@@ -85,18 +99,18 @@ def _with_threads(entry: dict, thread_ids: dict[int, int]) -> dict:
 def guild_state(user, guild_id: int, *, full: bool = True) -> tuple[dict | None, set[int]]:
     """guild_entry (`full`: with unread counts and active threads, as when a guild arrives; else
     the channels only) and the ids the connection may relay in that guild (none for a non-member)."""
-    entry = guild_entry(user, guild_id, unread=full)
+    entry, layout = guild_entry(user, guild_id, unread=full)
     if entry is None:
         return None, set()
-    thread_ids = _thread_ids(entry)
+    thread_ids = _thread_ids(entry, layout)
     return (_with_threads(entry, thread_ids) if full else entry), _visible_ids(entry, thread_ids)
 
 
 def ready_state(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]]]:
     """READY's guild list (each with its active threads) and the visible ids per guild."""
     guilds, visible = [], {}
-    for entry in ready_guilds(user, ids):
-        thread_ids = _thread_ids(entry)
+    for entry, layout in ready_guilds(user, ids):
+        thread_ids = _thread_ids(entry, layout)
         guilds.append(_with_threads(entry, thread_ids))
         visible[entry["id"]] = _visible_ids(entry, thread_ids)
     return guilds, visible

@@ -211,6 +211,30 @@ def test_unread_and_mentions_until_acknowledged(guild, owner, general):
         services.ack_message(user=m.user, channel_id=general.id, message_id=10**9)
 
 
+def test_unread_counts_of_several_channels_with_each_kind_of_mention_and_the_cap(guild, owner, general):
+    """A READY counts every channel with news at once: user, role and @everyone mentions each
+    count, the reader's own messages do not, and a channel counts at most 100 unread."""
+    crew = make_role(guild, name="crew", mentionable=True)
+    m = add_member(guild, UserFactory(username="reader"), roles=[crew])
+    other = add_member(guild, UserFactory(username="other")).user
+    news = guild_services.create_channel(actor=owner, guild=guild, name="news")
+    quiet = guild_services.create_channel(actor=owner, guild=guild, name="quiet")
+    send(owner, general, "hey @reader")
+    send(owner, general, f"<@&{crew.id}> rehearsal at six")
+    send(owner, general, "@other only")
+    send(m.user, general, "my own @everyone is not unread")
+    send(owner, news, "@everyone big news")
+    for i in range(104):
+        send(other, news, f"reaction {i}")
+    ids = [general.id, news.id, quiet.id]
+    assert selectors.unread_counts(m.user, ids) == {
+        general.id: {"unread": 3, "mentions": 2},
+        news.id: {"unread": 100, "mentions": 1},
+        quiet.id: {"unread": 0, "mentions": 0},
+    }
+    assert selectors.unread_counts(other, ids)[general.id] == {"unread": 4, "mentions": 1}
+
+
 def test_typing_is_throttled_and_needs_send(guild, owner, general, django_capture_on_commit_callbacks):
     m = add_member(guild)
     with django_capture_on_commit_callbacks() as callbacks:

@@ -249,9 +249,9 @@ def test_inbox_pages_by_cursor_and_filters_by_guild(api_as, guild, owner, genera
 
 
 def test_ready_names_the_users_roles_so_role_mentions_can_notify(guild, owner):
-    from apps.realtime.selectors import ready_guilds
+    from apps.realtime.selectors import ready_state
 
     crew = make_role(guild, name="crew", mentionable=True)
     bob = add_member(guild, roles=[crew]).user
-    assert ready_guilds(bob, [guild.id])[0]["role_ids"] == [crew.id]
-    assert ready_guilds(owner, [guild.id])[0]["role_ids"] == []
+    assert ready_state(bob, [guild.id])[0][0]["role_ids"] == [crew.id]
+    assert ready_state(owner, [guild.id])[0][0]["role_ids"] == []

@@ -1,0 +1,121 @@
+"""What one gateway READY costs in database reads, with each guild's layout cached per process
+(apps/guilds/layout.py, the normal case) and read afresh for every socket (the cache emptied
+before each READY: what every READY cost before the cache).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/smartc_bench .venv/bin/python -m tests.bench.ready
+
+Builds (once) the guild "bench-ready": 12 text channels, 2 of them private to a role, 6 threads,
+--members members each with a read marker on half the channels and a message after it in a
+quarter of them. Then times the reads of the gateway's connect path (`guild_ids`, `ready_state`,
+`dm_list`: what `GatewayConsumer._read_state` runs on a READY thread) for each member in turn.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from tests.bench.history import setup
+
+
+def build(members: int):
+    from django.contrib.auth import get_user_model
+
+    from apps.chat import services as chat
+    from apps.chat import thread_services
+    from apps.chat.models import ReadState
+    from apps.guilds import services
+    from apps.guilds.models import Guild, Member, Role
+    from apps.guilds.permissions import Permission
+
+    user_model = get_user_model()
+    guild = Guild.objects.filter(name="bench-ready").first()
+    if guild is not None and guild.members.count() == members + 1:
+        return guild
+    if guild is not None:
+        guild.delete()
+    owner, _ = user_model.objects.get_or_create(username="ready-owner")
+    guild = services.create_guild(owner=owner, name="bench-ready")
+    crew = services.create_role(actor=owner, guild=guild, name="crew")
+    everyone = Role.objects.get(guild=guild, is_default=True)
+    channels = [guild.channels.get(name="general")]
+    for i in range(11):
+        channels.append(services.create_channel(actor=owner, guild=guild, name=f"room-{i}"))
+    for ch in channels[-2:]:
+        services.set_overwrite(actor=owner, channel=ch, role=everyone, allow=0, deny=int(Permission.VIEW_CHANNEL))
+        services.set_overwrite(actor=owner, channel=ch, role=crew, allow=int(Permission.VIEW_CHANNEL), deny=0)
+    first = [chat.send_message(author=owner, channel_id=ch.id, content=f"welcome to {ch.name}") for ch in channels]
+    for i in range(6):
+        thread_services.create_thread(actor=owner, channel_id=channels[i].id, message_id=first[i].id,
+                                      name=f"thread {i}")
+    users = user_model.objects.bulk_create(
+        [user_model(username=f"ready-{guild.id}-{i}", display_name=f"Reader {i}") for i in range(members)])
+    rows = Member.objects.bulk_create([Member(guild=guild, user=u) for u in users])
+    crew.members.add(*rows[::2])
+    ReadState.objects.bulk_create([ReadState(user=u, channel=ch, last_read_id=first[j].id)
+                                   for u in users for j, ch in enumerate(channels) if j % 2 == 0])
+    for ch in channels[::4]:
+        chat.send_message(author=owner, channel_id=ch.id, content="news since your last visit")
+    return guild
+
+
+def ready_reads(user):
+    from apps.dms import selectors as dm_selectors
+    from apps.realtime import selectors
+
+    ids = selectors.guild_ids(user)
+    selectors.ready_state(user, ids)
+    dm_selectors.dm_list(user)
+
+
+def measure(users, *, cold: bool) -> tuple[list[float], float]:
+    from django.db import connection
+
+    from apps.guilds import layout
+
+    queries = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    times = []
+    with connection.execute_wrapper(count):
+        for user in users:
+            if cold:
+                layout._layout.cache_clear()
+            start = time.perf_counter()
+            ready_reads(user)
+            times.append((time.perf_counter() - start) * 1000)
+    return times, queries / len(users)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    setup()
+    from django.contrib.auth import get_user_model
+
+    guild = build(args.members)
+    users = list(get_user_model().objects.filter(memberships__guild=guild).exclude(pk=guild.owner_id))
+    print(f"{len(users)} members of {guild.name}: one READY's reads each, {args.rounds} interleaved rounds")
+    print("| layout | READYs | queries per READY | p50 ms | p95 ms | READYs/s (one thread) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    results = {"read for every READY": ([], 0.0), "cached per process": ([], 0.0)}
+    for _ in range(args.rounds):
+        for label, cold in (("read for every READY", True), ("cached per process", False)):
+            times, queries = measure(users, cold=cold)
+            results[label][0].extend(times)
+            results[label] = (results[label][0], queries)
+    for label, (times, queries) in results.items():
+        times.sort()
+        p95 = times[int(len(times) * 0.95)]
+        print(f"| {label} | {len(times):,} | {queries:.1f} | {statistics.median(times):.2f} | {p95:.2f} "
+              f"| {1000 * len(times) / sum(times):,.0f} |")
+
+
+if __name__ == "__main__":
+    main()

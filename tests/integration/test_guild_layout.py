@@ -1,0 +1,94 @@
+"""The guild layout each gateway process keeps for READY (apps/guilds/layout.py): read once per
+guild version, and never stale, whatever path changed the guild (a service, the admin, a bulk write)."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.guilds import services
+from apps.guilds.models import Channel, PermissionOverwrite, Role
+from apps.guilds.permissions import Permission
+from apps.realtime import selectors
+from tests.factories import UserFactory, add_member, make_guild
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def guild():
+    owner = UserFactory(username="owner")
+    g = make_guild(owner, name="Layout Guild")
+    services.create_channel(actor=owner, guild=g, name="lounge")
+    return g
+
+
+def channel_names(user, guild):
+    """The text channels the user's READY lists, in order."""
+    guilds, _ = selectors.ready_state(user, [guild.id])
+    return [c["name"] for c in guilds[0]["channels"] if c["type"] == Channel.Type.TEXT] if guilds else []
+
+
+def layout_queries(user, guild) -> list[str]:
+    """The queries a READY read makes for the layout: @everyone, channels and threads, overwrites."""
+    with CaptureQueriesContext(connection) as ctx:
+        selectors.ready_state(user, [guild.id])
+    tables = ('"guilds_permissionoverwrite"', '"guilds_role"."is_default"', '"guilds_channel"."parent_id"')
+    return [q["sql"] for q in ctx.captured_queries if any(t in q["sql"].partition("WHERE")[2] for t in tables)]
+
+
+def test_members_of_one_guild_share_one_read_of_its_layout(guild):
+    ann, ben = add_member(guild).user, add_member(guild).user
+    assert channel_names(ann, guild) == ["general", "lounge"]
+    # Ann's READY read the layout; Ben's, in the same process and version, reads none of it again.
+    assert layout_queries(ben, guild) == []
+    assert channel_names(ben, guild) == ["general", "lounge"]
+
+
+def test_an_overwrite_written_outside_the_services_hides_the_channel_at_the_next_ready(guild):
+    ann = add_member(guild).user
+    assert "lounge" in channel_names(ann, guild)
+    lounge = guild.channels.get(name="lounge")
+    everyone = Role.objects.get(guild=guild, is_default=True)
+    # As the Django admin writes it: a plain save, no service.
+    ow = PermissionOverwrite.objects.create(channel=lounge, role=everyone, deny=int(Permission.VIEW_CHANNEL))
+    assert channel_names(ann, guild) == ["general"]
+    ow.delete()
+    assert channel_names(ann, guild) == ["general", "lounge"]
+
+
+def test_everyone_permissions_channel_edits_reorders_and_deletes_show_at_the_next_ready(guild):
+    ann = add_member(guild).user
+    owner = guild.owner
+    assert channel_names(ann, guild) == ["general", "lounge"]
+
+    lounge = guild.channels.get(name="lounge")
+    services.update_channel(actor=owner, channel=lounge, name="hangout")
+    assert channel_names(ann, guild) == ["general", "hangout"]
+
+    general = guild.channels.get(name="general")
+    voice = guild.channels.get(type=Channel.Type.VOICE)
+    services.reorder_channels(actor=owner, guild=guild,
+                              order=[(lounge.id, None), (general.id, None), (voice.id, None)])
+    assert channel_names(ann, guild) == ["hangout", "general"]
+
+    everyone = Role.objects.get(guild=guild, is_default=True)
+    view = int(Permission.VIEW_CHANNEL)
+    services.update_role(actor=owner, role=everyone, permissions=int(everyone.permissions) & ~view)
+    assert channel_names(ann, guild) == []
+
+    services.update_role(actor=owner, role=everyone, permissions=int(everyone.permissions) | view)
+    services.delete_channel(actor=owner, channel=lounge)
+    assert channel_names(ann, guild) == ["general"]
+
+
+def test_a_new_thread_is_among_the_ids_a_socket_relays_at_once(guild):
+    from apps.chat import services as chat
+    from apps.chat import thread_services
+
+    owner = guild.owner
+    general = guild.channels.get(name="general")
+    starter = chat.send_message(author=owner, channel_id=general.id, content="shall we plan the gig?")
+    selectors.ready_state(owner, [guild.id])  # the layout is cached without the thread
+    thread = thread_services.create_thread(actor=owner, channel_id=general.id, name="Gig plans",
+                                           message_id=starter.id)
+    _, visible = selectors.ready_state(owner, [guild.id])
+    assert thread.channel_id in visible[guild.id]

@@ -1,20 +1,44 @@
-"""HTTP goes to Django; WebSockets go through origin and session checks to the app routes."""
+"""HTTP goes to Django; WebSockets go through the origin check to the app routes, where the gateway
+authenticates its session itself (apps.realtime.auth).
+
+The WebSocket side is plain calls that hand back the route's coroutine instead of Channels'
+ProtocolTypeRouter, OriginValidator and URLRouter: each of those awaits the next layer, so each kept
+a suspended coroutine (and URLRouter a copy of the scope) for the whole life of every socket, a few
+KB per socket on a node holding tens of thousands. The checks are Channels' own."""
 import os
+from urllib.parse import urlparse
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from apps.realtime.auth import SessionAuthMiddleware  # noqa: E402
-from smartc.routing import websocket_urlpatterns  # noqa: E402
+from apps.realtime.reads import header  # noqa: E402
+from smartc.routing import websocket_routes  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
-    }
-)
+
+async def refuse(scope, receive, send):
+    """Refuse the handshake (the server answers 403), holding nothing."""
+    if (await receive())["type"] == "websocket.connect":
+        await send({"type": "websocket.close"})
+
+
+def websocket_application(scope, receive, send):
+    """The route's application for the socket, or a refusal for an unknown path or a foreign origin."""
+    route = websocket_routes.get(scope.get("path"))
+    origin = header(scope, b"origin")
+    # Channels' check of the Origin against ALLOWED_HOSTS (the validator is only used for it).
+    if route is None or not AllowedHostsOriginValidator(None).valid_origin(urlparse(origin) if origin else None):
+        return refuse(scope, receive, send)
+    return route(scope, receive, send)
+
+
+async def application(scope, receive, send):
+    kind = scope["type"]
+    if kind == "http":
+        return await django_asgi_app(scope, receive, send)
+    if kind == "websocket":
+        return await websocket_application(scope, receive, send)
+    raise ValueError(f"No application configured for scope type {kind!r}")

@@ -1,6 +1,6 @@
-"""WebSocket routes of every app, gathered in one list for smartc.asgi."""
-from apps.realtime.routing import websocket_urlpatterns as realtime_urlpatterns
+"""WebSocket routes of every app (path → ASGI application), gathered in one table for smartc.asgi."""
+from apps.realtime.routing import websocket_routes as realtime_routes
 
-websocket_urlpatterns: list = [
-    *realtime_urlpatterns,
-]
+websocket_routes: dict = {
+    **realtime_routes,
+}

@@ -5,8 +5,9 @@ It replaces Channels' AuthMiddlewareStack (cookie, session and auth middleware) 
 matters on a node holding tens of thousands of sockets: it reads the session and the user in one
 trip to a thread of the READY pool instead of queueing on Channels' single database thread; it
 leaves `send` unwrapped (the session middleware wraps it, a coroutine per frame on every
-broadcast); and it copies no scope (the stack kept three copies per socket). The gateway only
-reads the session; nothing here writes it.
+broadcast); it copies no scope (the stack kept three copies per socket); and it is a call the
+consumer makes, not a middleware whose coroutine would stay suspended, a frame per socket, until
+the socket closes. The gateway only reads the session; nothing here writes it.
 """
 from __future__ import annotations
 
@@ -27,15 +28,8 @@ def user_of(session_key: str | None):
     return auth.get_user(SimpleNamespace(session=session))
 
 
-class SessionAuthMiddleware:
-    """Adds `user` to the scope of a WebSocket."""
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    async def __call__(self, scope, receive, send):
-        user = await on_ready_threads(user_of)(cookies_of(scope).get(settings.SESSION_COOKIE_NAME))
-        # Set on the server's own scope rather than on a copy, as uvicorn's proxy-headers middleware
-        # does with "client": nothing outside reads it, and a copy would be kept for the socket's life.
-        scope["user"] = user
-        return await self.inner(scope, receive, send)
+async def authenticate(scope) -> None:
+    """Set the scope's `user` from the session cookie. Set on the server's own scope rather than on
+    a copy, as uvicorn's proxy-headers middleware does with "client": a copy would be kept for the
+    socket's life."""
+    scope["user"] = await on_ready_threads(user_of)(cookies_of(scope).get(settings.SESSION_COOKIE_NAME))

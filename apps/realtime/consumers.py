@@ -30,6 +30,7 @@ from apps.rtc import events as rtc_events
 from apps.rtc import services as rtc
 
 from . import hub, metrics, presence, protocol, selectors
+from .auth import authenticate
 from .loops import loop_local
 from .protocol import Close, GatewayError, Op
 from .reads import cookies_of, header, on_ready_threads
@@ -68,12 +69,14 @@ class GatewayConsumer:
 
     @classmethod
     def as_asgi(cls):
-        async def app(scope, receive, send):
-            await cls(scope, send).run(receive)
+        def app(scope, receive, send):
+            # Hands back run() rather than awaiting it: no frame of its own for the socket's life.
+            return cls(scope, send).run(receive)
 
         return app
 
     async def run(self, receive):
+        await authenticate(self.scope)
         if not getattr(self.scope.get("user"), "is_authenticated", False):
             await refuse_anonymous(receive, self.send)
             return

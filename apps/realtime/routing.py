@@ -1,7 +1,6 @@
-from django.urls import path
-
+"""The gateway's WebSocket routes (path → ASGI application), for smartc.routing."""
 from .consumers import GatewayConsumer
 
-websocket_urlpatterns = [
-    path("ws/gateway/", GatewayConsumer.as_asgi()),
-]
+websocket_routes = {
+    "/ws/gateway/": GatewayConsumer.as_asgi(),
+}

@@ -177,6 +177,21 @@ async def test_anonymous_connection_is_accepted_then_closed_4003_holding_nothing
 
 
 @run_async
+async def test_a_foreign_origin_or_an_unknown_path_is_refused_at_the_handshake(alice, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]  # the suite allows any
+    cookie = (b"cookie", f"{settings.SESSION_COOKIE_NAME}={await db(session_cookie)(alice)}".encode())
+    for path, origin in (("/ws/gateway/", b"http://evil.example"), ("/ws/gateway/", None),
+                         ("/ws/other/", b"http://testserver")):
+        headers = [(b"host", b"testserver"), cookie] + ([(b"origin", origin)] if origin else [])
+        comm = WebsocketCommunicator(application, path, headers=headers)
+        connected, _ = await comm.connect()
+        assert not connected, (path, origin)
+        await comm.wait()  # the refusal holds nothing
+    async with gateway(alice) as gw:  # the same session from the right origin and path
+        assert gw.ready["user"]["id"] == alice.id
+
+
+@run_async
 async def test_a_session_that_is_no_longer_valid_is_refused_4003(alice):
     """A forged cookie, a logged-out session and one from before a password change all count as
     anonymous, as they do for pages."""

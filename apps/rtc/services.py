@@ -101,15 +101,20 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
 
 
 def update_voice_flags(*, user, session_id: str, guild_id: int, **flags) -> dict:
-    """Change this session's own mute, deafen, camera or screen flags."""
+    """Change this session's own mute, deafen, camera or screen flags. Turning the camera or the
+    screen share on needs STREAM in the channel (refused without it, nothing changed)."""
     changes = {k: bool(v) for k, v in flags.items() if k in FLAGS and v is not None}
     current = _own_state(guild_id, user.id, session_id)
     if current is None:
         raise NotInRoom(gettext("You are not in a voice channel."))
-    if (changes.get("self_video") or changes.get("self_stream")):
+    if changes.get("self_video") or changes.get("self_stream"):
         access = access_channel(user, current["channel_id"])
         if not access.permissions & Permission.STREAM:
-            changes["self_video"] = changes["self_stream"] = False
+            if any(changes.get(k) and not current[k] for k in ("self_video", "self_stream")):
+                # Turning one on is refused outright, so the browser stops what it captured and says why.
+                raise MissingPermission(Permission.STREAM.name, gettext(
+                    "You need the STREAM permission in this channel to turn on your camera or share your screen."))
+            changes["self_video"] = changes["self_stream"] = False  # on from before STREAM was lost: now off
     result = store().update(guild_id, user.id, changes, voice_ttl(), session=session_id)
     if not result.ok:
         raise NotInRoom(gettext("You are not in a voice channel."))

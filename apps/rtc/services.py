@@ -249,7 +249,10 @@ def voice_states(*, guild_id: int, channel_ids) -> list[dict]:
 # whether it plays; each client computes the position from that and the server time every update
 # carries. A write reads the party, changes it and swaps it in only if no other write came first.
 
-PARTY_ACTIONS = ("start", "play", "pause", "seek", "next", "stop", "sync")
+PARTY_ACTIONS = ("start", "play", "pause", "seek", "next", "stop", "sync", "ended")
+# How early an "ended" report may come: the audio file can be a little shorter than duration_ms and
+# a page's clock a little ahead of the server's.
+PARTY_ENDED_SLACK_MS = 1500
 PARTY_QUEUE_MAX = 50
 # Besides the host, who may control a party: a room moderator (the one who may also move and
 # disconnect its participants), not whoever may edit the channel.
@@ -276,6 +279,8 @@ def listening_party(*, user, session_id: str, guild_id: int | None, action: str,
     if action == "sync":
         now = now_ms()
         return ev.party_update(guild_id, channel_id, _settled(store().party(guild_id, channel_id), now), now)
+    if action == "ended":
+        return end_of_party_track(user=user, access=access_channel(user, channel_id), track_id=track_id)
     access = access_channel(user, channel_id)
     if action == "start":
         return start_listening_party(user=user, access=access, track_id=track_id, queue=queue or [])
@@ -336,6 +341,26 @@ def control_listening_party(*, user, access, action: str, position_ms: int | Non
             return {**party, "track_id": track["id"], "track": track, "queue": party["queue"][1:],
                     "position_ms": 0, "playing": True}
         return None  # stop
+
+    return _write_party(channel.guild_id, channel.id, change)
+
+
+def end_of_party_track(*, user, access, track_id: int | None) -> dict:
+    """A participant's page says `track_id` finished: the party moves to the queue's next track, for
+    everyone, whoever's page said it first (the host's may be asleep in a background tab). Any
+    participant may say it, since it only does what the clock already says: a report for another
+    track, or before the track's end, changes nothing, so every page that saw the end may report it."""
+    if track_id is None:
+        raise InvalidPartyRequest(gettext("Say which track ended."), fields={"track_id": ["required"]})
+    channel = access.channel
+
+    def change(party, now):
+        if (party is None or party["track_id"] != track_id or not party["queue"]
+                or party["position_ms"] < party["track"]["duration_ms"] - PARTY_ENDED_SLACK_MS):
+            return _UNCHANGED
+        track = _party_track(user, channel, party["queue"][0], field="queue")
+        return {**party, "track_id": track["id"], "track": track, "queue": party["queue"][1:],
+                "position_ms": 0, "playing": True}
 
     return _write_party(channel.guild_id, channel.id, change)
 

@@ -101,15 +101,20 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
 
 
 def update_voice_flags(*, user, session_id: str, guild_id: int, **flags) -> dict:
-    """Change this session's own mute, deafen, camera or screen flags."""
+    """Change this session's own mute, deafen, camera or screen flags. Turning the camera or the
+    screen share on needs STREAM in the channel (refused without it, nothing changed)."""
     changes = {k: bool(v) for k, v in flags.items() if k in FLAGS and v is not None}
     current = _own_state(guild_id, user.id, session_id)
     if current is None:
         raise NotInRoom(gettext("You are not in a voice channel."))
-    if (changes.get("self_video") or changes.get("self_stream")):
+    if changes.get("self_video") or changes.get("self_stream"):
         access = access_channel(user, current["channel_id"])
         if not access.permissions & Permission.STREAM:
-            changes["self_video"] = changes["self_stream"] = False
+            if any(changes.get(k) and not current[k] for k in ("self_video", "self_stream")):
+                # Turning one on is refused outright, so the browser stops what it captured and says why.
+                raise MissingPermission(Permission.STREAM.name, gettext(
+                    "You need the STREAM permission in this channel to turn on your camera or share your screen."))
+            changes["self_video"] = changes["self_stream"] = False  # on from before STREAM was lost: now off
     result = store().update(guild_id, user.id, changes, voice_ttl(), session=session_id)
     if not result.ok:
         raise NotInRoom(gettext("You are not in a voice channel."))
@@ -244,7 +249,10 @@ def voice_states(*, guild_id: int, channel_ids) -> list[dict]:
 # whether it plays; each client computes the position from that and the server time every update
 # carries. A write reads the party, changes it and swaps it in only if no other write came first.
 
-PARTY_ACTIONS = ("start", "play", "pause", "seek", "next", "stop", "sync")
+PARTY_ACTIONS = ("start", "play", "pause", "seek", "next", "stop", "sync", "ended")
+# How early an "ended" report may come: the audio file can be a little shorter than duration_ms and
+# a page's clock a little ahead of the server's.
+PARTY_ENDED_SLACK_MS = 1500
 PARTY_QUEUE_MAX = 50
 # Besides the host, who may control a party: a room moderator (the one who may also move and
 # disconnect its participants), not whoever may edit the channel.
@@ -271,6 +279,8 @@ def listening_party(*, user, session_id: str, guild_id: int | None, action: str,
     if action == "sync":
         now = now_ms()
         return ev.party_update(guild_id, channel_id, _settled(store().party(guild_id, channel_id), now), now)
+    if action == "ended":
+        return end_of_party_track(user=user, access=access_channel(user, channel_id), track_id=track_id)
     access = access_channel(user, channel_id)
     if action == "start":
         return start_listening_party(user=user, access=access, track_id=track_id, queue=queue or [])
@@ -331,6 +341,26 @@ def control_listening_party(*, user, access, action: str, position_ms: int | Non
             return {**party, "track_id": track["id"], "track": track, "queue": party["queue"][1:],
                     "position_ms": 0, "playing": True}
         return None  # stop
+
+    return _write_party(channel.guild_id, channel.id, change)
+
+
+def end_of_party_track(*, user, access, track_id: int | None) -> dict:
+    """A participant's page says `track_id` finished: the party moves to the queue's next track, for
+    everyone, whoever's page said it first (the host's may be asleep in a background tab). Any
+    participant may say it, since it only does what the clock already says: a report for another
+    track, or before the track's end, changes nothing, so every page that saw the end may report it."""
+    if track_id is None:
+        raise InvalidPartyRequest(gettext("Say which track ended."), fields={"track_id": ["required"]})
+    channel = access.channel
+
+    def change(party, now):
+        if (party is None or party["track_id"] != track_id or not party["queue"]
+                or party["position_ms"] < party["track"]["duration_ms"] - PARTY_ENDED_SLACK_MS):
+            return _UNCHANGED
+        track = _party_track(user, channel, party["queue"][0], field="queue")
+        return {**party, "track_id": track["id"], "track": track, "queue": party["queue"][1:],
+                "position_ms": 0, "playing": True}
 
     return _write_party(channel.guild_id, channel.id, change)
 

@@ -94,7 +94,8 @@ export class PartyPlayer {
     this.el.tracks.addEventListener("click", (e) => this.onPicked(e));
     this.el.wave.addEventListener("click", (e) => this.onWaveClick(e));
     this.audio.addEventListener("ended", () => {
-      if (this.isHost() && this.state?.queue.length) this.send({ action: "next" });
+      // Every page reports it; the server moves on once, for everyone (the host's tab may be asleep).
+      if (this.state?.queue.length) this.send({ action: "ended", track_id: this.state.track_id });
     });
     setInterval(() => this.tick(), TICK_MS);
     setInterval(() => this.room.joined && this.sync(), SYNC_EVERY_MS);

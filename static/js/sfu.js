@@ -121,8 +121,8 @@ class JanusSocket {
  * `onerror` that the SFU call failed (kicked, refused or the socket lost).
  */
 export class SfuCall {
-  constructor({ url, room, token, feed, display, local, iceServers, icePolicy, onchange, onerror }) {
-    Object.assign(this, { url, room, token, feed, display, local, onchange, onerror });
+  constructor({ url, room, token, feed, display, local, video, iceServers, icePolicy, onchange, onerror }) {
+    Object.assign(this, { url, room, token, feed, display, local, video, onchange, onerror });
     this.rtcConfig = { iceServers: iceServers || [], iceTransportPolicy: icePolicy || "all" };
     this.socket = new JanusSocket(url);
     this.publisher = null; // RTCPeerConnection sending this browser's tracks
@@ -150,10 +150,24 @@ export class SfuCall {
     pc.onicecandidate = ({ candidate }) => this.socket.trickle(this.publisherHandle, candidate?.toJSON());
     pc.onconnectionstatechange = () => this.onchange?.();
     for (const track of this.local?.getTracks() || []) pc.addTrack(track, this.local);
+    // A video slot even with the camera off, so turning it on or sharing the screen later is a
+    // replaceTrack (sendVideo), with no renegotiation with Janus.
+    if (this.video && !this.local?.getVideoTracks().length) pc.addTransceiver("video", { direction: "sendonly" });
     await pc.setLocalDescription();
     const { jsep } = await this.socket.message(this.publisherHandle, { request: "publish" },
                                                { type: "offer", sdp: pc.localDescription.sdp });
     await pc.setRemoteDescription(jsep);
+  }
+
+  /** Send `track` (camera, screen, or null for nothing) as this participant's published video. */
+  async sendVideo(track) {
+    const transceiver = this.publisher?.getTransceivers().find((t) => t.receiver.track.kind === "video");
+    if (!transceiver || transceiver.sender.track === track) return;
+    try {
+      await transceiver.sender.replaceTrack(track);
+    } catch (err) {
+      console.error("sfu: could not send the video", err);
+    }
   }
 
   onPublisherEvent(msg) {

@@ -1,10 +1,13 @@
 // A voice/video room in the browser: a full mesh of RTCPeerConnections, one per other participant.
 // Signaling goes through the gateway (op 13, relayed by the server to the one addressed session);
 // each pair negotiates with the "perfect negotiation" pattern, the lower user id being the polite
-// peer. The server says how much each browser may send (the quality ladder) and this page applies
-// it to every video sender with RTCRtpSender.setParameters. Past RTC_MESH_MAX the server switches the
-// room to the Janus SFU (topology "sfu"): sfu.js then carries the media instead of the mesh. Tests
-// read window.smartcVoice.peers (mesh) and window.smartcVoice.sfuSubscribers (SFU).
+// peer. Turning the camera on or off and sharing the screen add and remove video senders, so each
+// renegotiates through that same pattern; a connection that fails or stays disconnected, or a network
+// change, restarts ICE the same way. The server says how much each browser may send (the quality
+// ladder) and this page applies it to every video sender with RTCRtpSender.setParameters. Past
+// RTC_MESH_MAX the server switches the room to the Janus SFU (topology "sfu"): sfu.js then carries
+// the media instead of the mesh. Tests read window.smartcVoice.peers (mesh) and
+// window.smartcVoice.sfuSubscribers (SFU).
 import { csrfToken, fillText, h } from "./dom.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
@@ -14,6 +17,8 @@ import { Sidebar } from "./sidebar.js";
 
 const SPEAKING_LEVEL = 0.02; // RMS of the waveform above which a participant shows as speaking
 const SPEAKING_POLL_MS = 120;
+const DISCONNECTED_GRACE_MS = 3000; // a "disconnected" connection often recovers alone; past this, restart ICE
+const CAMERA = { width: { ideal: 1280 }, height: { ideal: 720 } };
 
 class VoiceRoom {
   constructor(root) {
@@ -32,12 +37,16 @@ class VoiceRoom {
     this.buttons = {
       join: root.querySelector("#voice-join"), leave: root.querySelector("#voice-leave"),
       mute: root.querySelector("#voice-mute"), camera: root.querySelector("#voice-camera"),
-      deafen: root.querySelector("#voice-deafen"),
+      deafen: root.querySelector("#voice-deafen"), screen: root.querySelector("#voice-screen"),
     };
     this.states = new Map(); // user id → voice state, for this channel
     this.peers = new Map(); // user id → RTCPeerConnection
-    this.links = new Map(); // user id → {polite, makingOffer, ignoreOffer, chain, stream}
-    this.local = null; // this browser's MediaStream while in the call
+    // user id → {polite, makingOffer, ignoreOffer, chain, stream, screen, camera, screenSender, negotiations}:
+    // `stream` is what the peer sends from its microphone and camera, `screen` its screen share;
+    // `camera` and `screenSender` are this page's senders to it.
+    this.links = new Map();
+    this.local = null; // this browser's MediaStream while in the call: the microphone, and the camera while on
+    this.screen = null; // the screen share's MediaStream while sharing
     this.topology = "mesh";
     this.sfu = null; // the SfuCall while the room goes through Janus
     this.joined = false;
@@ -48,6 +57,7 @@ class VoiceRoom {
     this.selfMute = false;
     this.selfDeaf = false;
     this.selfVideo = false;
+    this.selfStream = false;
     this.audio = null; // AudioContext for the speaking indicators
     this.meters = new Map(); // user id → analyser
   }
@@ -70,10 +80,14 @@ class VoiceRoom {
     this.buttons.join.addEventListener("click", () => this.join());
     this.buttons.leave.addEventListener("click", () => this.leave());
     this.buttons.mute.addEventListener("click", () => this.setFlags({ selfMute: !this.selfMute }));
-    this.buttons.camera.addEventListener("click", () => this.setFlags({ selfVideo: !this.selfVideo }));
+    this.buttons.camera.addEventListener("click", () => this.setCamera(!this.selfVideo));
+    this.buttons.screen.addEventListener("click", () => (this.screen ? this.stopScreen() : this.shareScreen()));
     this.buttons.deafen.addEventListener("click", () => this.setFlags({ selfDeaf: !this.selfDeaf }));
     this.grid.addEventListener("click", (event) => this.onTileAction(event));
     window.addEventListener("pagehide", () => g.close());
+    // A new network (Wi-Fi to mobile, a VPN, a cable plugged in) leaves the old ICE paths dead.
+    window.addEventListener("online", () => this.onNetworkChange());
+    navigator.connection?.addEventListener?.("change", () => this.onNetworkChange());
     setInterval(() => this.measure(), SPEAKING_POLL_MS);
     g.connect();
     window.smartcVoice = this;
@@ -133,6 +147,9 @@ class VoiceRoom {
     this.quality = d.quality;
     this.onStates(d.voice_states);
     this.applyServerFlags(d.self);
+    // A member without STREAM joins without camera or screen (the server drops those flags).
+    if (this.selfVideo && !d.self?.self_video) this.setCamera(false, { announce: false });
+    if (this.screen && !d.self?.self_stream) this.stopScreen({ announce: false });
     this.topology = "mesh";
     this.setTopology(d.topology, d.sfu);
     this.root.dataset.voice = "joined";
@@ -143,6 +160,12 @@ class VoiceRoom {
   onError(d) {
     if (!d || typeof d.message !== "string" || d.ref === Op.LISTENING_PARTY) return; // the party shows its own
     if (!this.joined && this.local) this.stopLocal(); // a refused join
+    if (this.joined && d.ref === Op.VOICE_STATE_UPDATE && d.permission === "STREAM") {
+      // Turning the camera or the screen on was refused: stop what the server did not take.
+      const mine = this.states.get(this.userId);
+      if (this.screen && !mine?.self_stream) this.stopScreen({ announce: false });
+      if (this.selfVideo && !mine?.self_video) this.setCamera(false, { announce: false });
+    }
     this.showStatus(d.message);
     this.render();
   }
@@ -155,8 +178,7 @@ class VoiceRoom {
     if (!this.local) {
       try {
         this.local = await navigator.mediaDevices.getUserMedia({
-          audio: { echoCancellation: true, noiseSuppression: true },
-          video: this.canVideo ? { width: { ideal: 1280 }, height: { ideal: 720 } } : false,
+          audio: { echoCancellation: true, noiseSuppression: true }, video: this.canVideo ? CAMERA : false,
         });
       } catch (err) {
         try {
@@ -169,9 +191,13 @@ class VoiceRoom {
     }
     this.selfVideo = this.local.getVideoTracks().length > 0;
     this.applyTrackFlags();
+    this.sendFlags();
+  }
+
+  sendFlags() {
     this.gateway.send(Op.VOICE_STATE_UPDATE, {
       guild_id: this.guildId, channel_id: this.channelId, self_mute: this.selfMute, self_deaf: this.selfDeaf,
-      self_video: this.selfVideo,
+      self_video: this.selfVideo, self_stream: this.selfStream,
     });
   }
 
@@ -183,12 +209,13 @@ class VoiceRoom {
       this.topology = "sfu";
       for (const id of [...this.peers.keys()]) this.closePeer(id);
       const call = (this.sfu = new SfuCall({
-        ...sfu, local: this.local, iceServers: this.iceServers, icePolicy: this.icePolicy,
+        ...sfu, local: this.local, video: this.canVideo, iceServers: this.iceServers, icePolicy: this.icePolicy,
         onchange: () => {
           // The ladder caps what this browser sends to Janus too, once the publisher is negotiated.
           if (call.publisher?.connectionState === "connected" && !call.capped && this.quality) {
             call.capped = true;
             this.applyQuality(this.quality);
+            this.sendMedia(); // a screen shared, or a camera turned on, before the publisher was up
           }
           this.render();
         },
@@ -242,24 +269,121 @@ class VoiceRoom {
   stopLocal() {
     for (const t of this.local?.getTracks() || []) t.stop();
     this.local = null;
+    for (const t of this.screen?.getTracks() || []) t.stop();
+    this.screen = null;
+    this.selfStream = false;
   }
 
-  setFlags({ selfMute = this.selfMute, selfDeaf = this.selfDeaf, selfVideo = this.selfVideo }) {
+  setFlags({ selfMute = this.selfMute, selfDeaf = this.selfDeaf }) {
     if (!this.joined) return;
     // As in Discord, deafening also mutes, and unmuting undeafens.
     if (selfDeaf && !this.selfDeaf) selfMute = true;
     if (!selfMute && this.selfMute) selfDeaf = false;
     this.selfMute = selfMute;
     this.selfDeaf = selfDeaf;
-    this.selfVideo = selfVideo && (this.local?.getVideoTracks().length || 0) > 0;
     this.applyTrackFlags();
-    this.gateway.send(Op.VOICE_STATE_UPDATE, {
-      guild_id: this.guildId, channel_id: this.channelId, self_mute: this.selfMute, self_deaf: this.selfDeaf,
-      self_video: this.selfVideo,
-    });
+    this.sendFlags();
     this.render();
   }
 
+  /** Camera on: capture it (again) and send it to every peer; off: stop it (the light goes out) and
+   * take it off every connection. Either renegotiates; `announce` tells the server. */
+  async setCamera(on, { announce = true } = {}) {
+    if (!this.joined || !this.local || on === this.selfVideo) return;
+    if (on) {
+      let track = this.local.getVideoTracks()[0];
+      if (!track) {
+        try {
+          [track] = (await navigator.mediaDevices.getUserMedia({ video: CAMERA })).getVideoTracks();
+        } catch (err) {
+          this.showStatus(this.i18n.noCamera);
+          return;
+        }
+        if (!this.joined || !this.local || this.selfVideo) return track.stop(); // left, or clicked twice
+        this.local.addTrack(track);
+      }
+      this.selfVideo = true;
+    } else {
+      for (const t of this.local.getVideoTracks()) {
+        this.local.removeTrack(t);
+        t.stop();
+      }
+      this.selfVideo = false;
+    }
+    this.sendMedia();
+    if (announce) this.sendFlags();
+    this.render();
+  }
+
+  async shareScreen() {
+    if (!this.joined || this.screen) return;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+    } catch (err) {
+      if (err.name !== "NotAllowedError") this.showStatus(this.i18n.noScreen); // else the user cancelled
+      return;
+    }
+    const [track] = stream.getVideoTracks();
+    if (!this.joined || this.screen || !track) return stream.getTracks().forEach((t) => t.stop());
+    track.contentHint = "detail"; // text stays sharp; the encoder drops frames before resolution
+    // The browser's own "Stop sharing" ends the track.
+    track.addEventListener("ended", () => this.screen === stream && this.stopScreen());
+    this.screen = stream;
+    this.selfStream = true;
+    this.sendMedia();
+    this.sendFlags();
+    this.render();
+  }
+
+  stopScreen({ announce = true } = {}) {
+    if (!this.screen) return;
+    for (const t of this.screen.getTracks()) t.stop();
+    this.screen = null;
+    this.selfStream = false;
+    this.sendMedia();
+    if (announce && this.joined) this.sendFlags();
+    this.render();
+  }
+
+  /** Bring every connection's senders in line with what this page sends now. */
+  sendMedia() {
+    if (this.topology === "sfu") {
+      // Janus takes one video per publisher: the screen replaces the camera while shared.
+      const video = this.screen?.getVideoTracks()[0] || (this.selfVideo && this.local?.getVideoTracks()[0]) || null;
+      this.sfu?.sendVideo(video);
+      return;
+    }
+    for (const [id, pc] of this.peers) this.syncSenders(pc, this.links.get(id));
+  }
+
+  syncSenders(pc, link) {
+    const camera = (this.selfVideo && this.local?.getVideoTracks()[0]) || null;
+    this.sendTrack(pc, link, "camera", camera, this.local);
+    // Its own stream, so the other side tells the screen from the camera (the camera's stream has the microphone).
+    this.sendTrack(pc, link, "screenSender", this.screen?.getVideoTracks()[0] || null, this.screen);
+  }
+
+  /** Send `track` on this link's sender `slot`, or stop sending there. Adding, removing or
+   * re-enabling a sender changes its transceiver's direction, which fires negotiationneeded. */
+  sendTrack(pc, link, slot, track, stream) {
+    if (pc.signalingState === "closed") return;
+    const sender = link[slot];
+    if (!track) {
+      if (sender?.track) pc.removeTrack(sender);
+      return;
+    }
+    if (sender?.track === track) return;
+    if (!sender) {
+      link[slot] = pc.addTrack(track, stream);
+      return;
+    }
+    // A sender taken off earlier: reuse its m-line rather than add one per toggle.
+    const transceiver = pc.getTransceivers().find((t) => t.sender === sender);
+    sender.replaceTrack(track).catch((err) => console.error("voice: could not send the track", err));
+    sender.setStreams(stream);
+    transceiver.direction = transceiver.direction === "inactive" ? "sendonly" : "sendrecv";
+  }
   applyServerFlags(state) {
     this.serverMute = !!(state?.mute || state?.suppress);
     this.serverDeaf = !!state?.deaf;
@@ -267,11 +391,11 @@ class VoiceRoom {
   }
 
   applyTrackFlags() {
-    // Tracks are disabled rather than removed: the senders stay and nothing is renegotiated.
+    // The microphone is disabled rather than removed (a muted track sends silence): mute and unmute
+    // are instant and need no renegotiation. The camera is added and removed (setCamera).
     for (const t of this.local?.getAudioTracks() || []) t.enabled = !this.selfMute && !this.serverMute;
-    for (const t of this.local?.getVideoTracks() || []) t.enabled = this.selfVideo;
     const deaf = !!(this.serverDeaf || this.selfDeaf);
-    for (const v of this.grid.querySelectorAll(".voice-tile:not(.me) video")) v.muted = deaf;
+    for (const v of this.grid.querySelectorAll(".voice-tile[data-user-id]:not(.me) video")) v.muted = deaf;
   }
 
   // --- peers: perfect negotiation ---------------------------------------------------------------
@@ -280,13 +404,15 @@ class VoiceRoom {
     if (this.peers.has(userId)) return this.peers.get(userId);
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.icePolicy });
     const link = { polite: this.userId < userId, makingOffer: false, ignoreOffer: false, chain: Promise.resolve(),
-                   stream: new MediaStream() };
+                   stream: new MediaStream(), screen: null, camera: null, screenSender: null, negotiations: 0,
+                   restarts: 0, iceTimer: null };
     this.peers.set(userId, pc);
     this.links.set(userId, link);
     const send = (d) => this.gateway.send(Op.VOICE_SIGNAL, { to: userId, ...d });
     pc.onnegotiationneeded = async () => {
       try {
         link.makingOffer = true;
+        trimCodecs(pc);
         await pc.setLocalDescription();
         send({ type: pc.localDescription.type, sdp: pc.localDescription.sdp });
       } catch (err) {
@@ -295,22 +421,60 @@ class VoiceRoom {
         link.makingOffer = false;
       }
     };
+    pc.onsignalingstatechange = () => {
+      if (pc.signalingState !== "stable") return;
+      link.negotiations += 1;
+      // A sender added by this negotiation has encodings only now: cap it like the others.
+      if (this.quality) this.applyQuality(this.quality, [pc]);
+      this.render();
+    };
     pc.onicecandidate = ({ candidate }) => {
       if (candidate && candidate.candidate) send({ type: "candidate", candidate: candidate.toJSON() });
     };
     pc.ontrack = ({ track, streams }) => {
-      const stream = streams[0] || link.stream;
-      if (!streams[0]) link.stream.addTrack(track);
-      link.stream = stream;
+      const [stream] = streams;
+      if (!stream) {
+        link.stream.addTrack(track);
+      } else if (stream === link.stream || track.kind === "audio" || stream.getAudioTracks().length > 0) {
+        link.stream = stream; // the microphone's stream, with the camera while it is on
+      } else {
+        link.screen = stream;
+      }
+      // A renegotiation that stops a sender takes its track out of the stream.
+      if (stream) stream.onremovetrack = () => this.render();
+      track.onunmute = () => this.render();
       this.render();
+    };
+    pc.oniceconnectionstatechange = () => {
+      clearTimeout(link.iceTimer);
+      if (pc.iceConnectionState === "failed") {
+        this.restartIce(userId);
+      } else if (pc.iceConnectionState === "disconnected") {
+        link.iceTimer = setTimeout(() => pc.iceConnectionState === "disconnected" && this.restartIce(userId),
+                                   DISCONNECTED_GRACE_MS);
+      }
     };
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "connected" && this.quality) this.applyQuality(this.quality);
-      if (pc.connectionState === "failed") pc.restartIce();
+      if (pc.connectionState === "connected" && this.quality) this.applyQuality(this.quality, [pc]);
       this.render();
     };
-    for (const track of this.local?.getTracks() || []) pc.addTrack(track, this.local);
+    for (const track of this.local?.getAudioTracks() || []) pc.addTrack(track, this.local);
+    this.syncSenders(pc, link);
     return pc;
+  }
+
+  /** New ICE credentials and candidates for this peer: the offer that follows (negotiationneeded)
+   * goes through perfect negotiation like any other, so both sides restarting at once is fine. */
+  restartIce(userId) {
+    const pc = this.peers.get(userId);
+    if (!pc || pc.signalingState === "closed") return;
+    this.links.get(userId).restarts += 1;
+    pc.restartIce();
+  }
+
+  onNetworkChange() {
+    if (!this.joined || this.topology !== "mesh") return;
+    for (const id of this.peers.keys()) this.restartIce(id);
   }
 
   onSignal(d) {
@@ -337,6 +501,7 @@ class VoiceRoom {
     if (link.ignoreOffer) return;
     await pc.setRemoteDescription({ type: d.type, sdp: d.sdp });
     if (d.type === "offer") {
+      trimCodecs(pc);
       await pc.setLocalDescription();
       this.gateway.send(Op.VOICE_SIGNAL, { to: d.from, type: "answer", sdp: pc.localDescription.sdp });
     }
@@ -345,16 +510,17 @@ class VoiceRoom {
   closePeer(userId) {
     const pc = this.peers.get(userId);
     if (pc) pc.close();
+    clearTimeout(this.links.get(userId)?.iceTimer);
     this.peers.delete(userId);
     this.links.delete(userId);
     this.meters.delete(userId);
   }
 
   /** The ladder step: cap each video sender's bitrate, resolution and frame rate, and audio's bitrate. */
-  async applyQuality(step) {
+  async applyQuality(step, connections = null) {
     this.quality = step;
     this.root.dataset.quality = String(step.participants);
-    for (const pc of [...this.peers.values(), ...(this.sfu?.publisher ? [this.sfu.publisher] : [])]) {
+    for (const pc of connections || [...this.peers.values(), ...(this.sfu?.publisher ? [this.sfu.publisher] : [])]) {
       for (const sender of pc.getSenders()) {
         const track = sender.track;
         if (!track) continue;
@@ -432,8 +598,11 @@ class VoiceRoom {
 
   render() {
     const ids = [...this.states.keys()];
-    for (const tile of this.grid.querySelectorAll(".voice-tile")) {
+    for (const tile of this.grid.querySelectorAll(".voice-tile[data-user-id]")) {
       if (!this.states.has(Number(tile.dataset.userId))) tile.remove();
+    }
+    for (const screen of this.grid.querySelectorAll(".voice-screen")) {
+      if (!this.states.has(Number(screen.dataset.screenOf))) screen.remove();
     }
     for (const id of ids) {
       const s = this.states.get(id);
@@ -463,14 +632,16 @@ class VoiceRoom {
       const muteButton = tile.querySelector('button[data-action="mute"]');
       if (muteButton) muteButton.textContent = s.mute ? this.i18n.unmuteForAll : this.i18n.muteForAll;
       const video = tile.querySelector("video");
-      const stream = me ? this.local : this.links.get(id)?.stream || this.sfu?.streams.get(id);
-      if (this.joined && stream && video.srcObject !== stream) {
-        video.srcObject = stream;
-        video.muted = me || !!(this.serverDeaf || this.selfDeaf);
-        video.play().catch(() => {});
+      const sfuStream = this.sfu?.streams.get(id);
+      const stream = me ? this.local : this.links.get(id)?.stream || sfuStream;
+      if (this.joined && stream) {
+        this.attach(video, stream);
+        this.meter(id, stream);
       }
-      if (this.joined && stream) this.meter(id, stream);
-      tile.classList.toggle("has-video", !!stream && stream.getVideoTracks().length > 0 && (me ? this.selfVideo : s.self_video));
+      // Through Janus a shared screen takes the place of the camera in the participant's tile.
+      const wanted = me ? this.selfVideo : s.self_video || (!!sfuStream && s.self_stream);
+      tile.classList.toggle("has-video", this.joined && wanted && !!stream && hasVideo(stream));
+      this.renderScreen(id, tile, me ? this.screen : this.links.get(id)?.screen, me || s.self_stream);
       const pc = this.peers.get(id) || this.sfu?.subscribers.get(id);
       tile.dataset.connection = me ? "local" : pc ? pc.connectionState : "none";
     }
@@ -486,14 +657,87 @@ class VoiceRoom {
     this.buttons.mute.setAttribute("aria-pressed", String(this.selfMute));
     this.buttons.camera.textContent = this.selfVideo ? this.i18n.cameraOff : this.i18n.cameraOn;
     this.buttons.camera.setAttribute("aria-pressed", String(this.selfVideo));
+    this.buttons.screen.hidden = !this.joined || !this.canVideo || !navigator.mediaDevices?.getDisplayMedia;
+    this.buttons.screen.textContent = this.screen ? this.i18n.stopSharing : this.i18n.shareScreen;
+    this.buttons.screen.setAttribute("aria-pressed", String(!!this.screen));
     this.root.querySelector("#voice-empty").hidden = ids.length > 0;
     this.party?.render();
+  }
+
+  /** Show `stream` in `video`; again when its tracks changed (a camera turned on adds one). */
+  attach(video, stream) {
+    const key = `${stream.id}:${stream.getTracks().map((t) => t.id).join(",")}`;
+    if (video.srcObject === stream && video.dataset.tracks === key) return;
+    video.dataset.tracks = key;
+    video.srcObject = stream;
+    video.muted = video.closest(".me, .voice-screen") !== null || !!(this.serverDeaf || this.selfDeaf);
+    video.play().catch(() => {});
+  }
+
+  /** The participant's screen share, in a tile of its own right after theirs, while it has video. */
+  renderScreen(userId, tile, stream, sharing) {
+    let screen = this.grid.querySelector(`.voice-screen[data-screen-of="${userId}"]`);
+    if (!(this.joined && sharing && stream && hasVideo(stream))) {
+      screen?.remove();
+      return;
+    }
+    if (!screen) {
+      screen = h("div", { class: "voice-tile voice-screen has-video", dataset: { screenOf: String(userId) } },
+        h("video", { autoplay: true, playsinline: true, muted: true }),
+        h("span", { class: "voice-name", text: fillText(this.i18n.screenOf, { name: this.nameOf(userId) }) }));
+    }
+    if (tile.nextElementSibling !== screen) tile.after(screen);
+    this.attach(screen.querySelector("video"), stream);
   }
 
   showStatus(text) {
     this.status.textContent = text || "";
     this.status.hidden = !text;
   }
+}
+
+// Chromium offers some 30 video payload types (every H.264 profile, VP9 profiles 0–3, AV1, FEC), about
+// 5 KB of SDP per video m-line: with the camera and a screen share an offer outgrew the signaling
+// limit (RTC_MAX_SDP_BYTES). These are the codecs every current browser decodes, with retransmission.
+let videoCodecs = null;
+const trimmed = new WeakSet();
+
+function keptVideoCodecs() {
+  const keep = (c) => {
+    const fmtp = c.sdpFmtpLine || "";
+    switch (c.mimeType.toLowerCase()) {
+      case "video/vp8":
+      case "video/rtx":
+        return true;
+      case "video/vp9":
+        return !/profile-id=[1-9]/.test(fmtp);
+      case "video/av1":
+        return !/profile=[1-9]/.test(fmtp);
+      case "video/h264": // constrained baseline, what Safari sends
+        return /packetization-mode=1/.test(fmtp) && /profile-level-id=42e01f/.test(fmtp);
+      default:
+        return false;
+    }
+  };
+  return (RTCRtpReceiver.getCapabilities?.("video")?.codecs || []).filter(keep);
+}
+
+/** Offer and answer only the kept video codecs, on every video m-line of `pc` (once each). */
+function trimCodecs(pc) {
+  videoCodecs = videoCodecs || keptVideoCodecs();
+  for (const t of pc.getTransceivers()) {
+    if (trimmed.has(t) || t.receiver.track.kind !== "video" || !videoCodecs.length) continue;
+    trimmed.add(t);
+    try {
+      t.setCodecPreferences(videoCodecs);
+    } catch (err) {
+      console.warn("voice: the browser kept its own codec list", err);
+    }
+  }
+}
+
+function hasVideo(stream) {
+  return stream.getVideoTracks().some((t) => t.readyState === "live");
 }
 
 const root = document.getElementById("voice");

@@ -216,3 +216,167 @@ def test_a_relay_only_call_goes_through_coturn_with_the_apps_credentials(new_med
             [(local, remote)] = page.evaluate(SELECTED_CANDIDATES)
             assert local == "relay" and remote in ("relay", "prflx"), (local, remote)
         assert errors == []
+
+
+# --- renegotiation: camera, screen share, ICE restart ------------------------------------------------
+
+def _js_on_link(body):
+    """A page function run on the peer connection and link to user `id`."""
+    return f"""(id) => {{
+  const v = window.smartcVoice, pc = v.peers.get(id), link = v.links.get(id);
+  if (!pc || !link) return null;
+  {body}
+}}"""
+
+
+# What `id` sends this page, as the last negotiation settled it: how many video m-lines it sends on
+# (the remote description's direction), whether its camera track is in the page's stream from it,
+# and how many offer/answer exchanges completed.
+REMOTE_VIDEO = _js_on_link("""
+  const sections = (pc.currentRemoteDescription?.sdp || "").split(/\\r\\nm=/).filter((m) => m.startsWith("video"));
+  return { sending: sections.filter((m) => /a=(sendrecv|sendonly)/.test(m)).length,
+           camera: link.stream.getVideoTracks().length, negotiations: link.negotiations,
+           stable: pc.signalingState === "stable" };
+""")
+
+# Bytes received so far on the track `kind` ("camera" or "screen") from `id`.
+TRACK_BYTES = """async ([id, kind]) => {
+  const v = window.smartcVoice, link = v.links.get(id);
+  const track = kind === "screen" ? link.screen?.getVideoTracks()[0] : link.stream.getVideoTracks()[0];
+  if (!track) return -1;
+  let bytes = -1;
+  (await v.peers.get(id).getStats()).forEach((r) => {
+    if (r.type === "inbound-rtp" && r.trackIdentifier === track.id) bytes = r.bytesReceived || 0;
+  });
+  return bytes;
+}"""
+
+ICE_UFRAGS = _js_on_link("""
+  const ufrag = (d) => (d?.sdp.match(/a=ice-ufrag:(\\S+)/) || [])[1];
+  return { local: ufrag(pc.currentLocalDescription), remote: ufrag(pc.currentRemoteDescription),
+           connected: pc.connectionState === "connected" && pc.signalingState === "stable", restarts: link.restarts };
+""")
+
+
+def remote_video(page, user):
+    return page.evaluate(REMOTE_VIDEO, user.id)
+
+
+def wait_until(page, fn, arg, check, what, timeout_ms=15_000):
+    """Poll `fn(arg)` in the page until `check(value)`; returns the value."""
+    value = None
+    for _ in range(timeout_ms // 200):
+        value = page.evaluate(fn, arg)
+        if value is not None and check(value):
+            return value
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{what}: {value}")
+
+
+def wait_bytes_grow(page, user, kind):
+    """The track `kind` from `user` delivers more bytes over time (its video plays)."""
+    start = wait_until(page, TRACK_BYTES, [user.id, kind], lambda b: b >= 0, f"no {kind} track from {user}")
+    return wait_until(page, TRACK_BYTES, [user.id, kind], lambda b: b > start + 1000, f"{kind} bytes stalled")
+
+
+def two_in_a_call(new_media_page, base, room):
+    ada, bo, voice = room["ada"], room["bo"], room["voice"]
+    page_ada, page_bo = new_media_page(), new_media_page()
+    errors = open_voice(page_ada, base, ada, voice) + open_voice(page_bo, base, bo, voice)
+    join(page_ada)
+    join(page_bo)
+    for page in (page_ada, page_bo):
+        wait_connected(page, 1)
+        wait_media_from_everyone(page, 1)
+    return page_ada, page_bo, errors
+
+
+def test_camera_off_and_on_and_a_screen_share_renegotiate_the_call(live_url, new_media_page, room):
+    ada, bo, voice = room["ada"], room["bo"], room["voice"]
+    page_ada, page_bo, errors = two_in_a_call(new_media_page, live_url, room)
+    before = remote_video(page_bo, ada)
+    assert before["sending"] == 1 and before["camera"] == 1
+    expect(tile(page_bo, ada)).to_have_class("voice-tile has-video")
+
+    # Ada turns her camera off: the camera is released, and a renegotiation takes her video off
+    # Bo's connection, so his tile of her shows no video and no more video bytes arrive.
+    page_ada.click("#voice-camera")
+    expect(page_ada.locator("#voice-camera")).to_have_text("Turn camera on")
+    assert page_ada.evaluate("window.smartcVoice.local.getVideoTracks().length") == 0
+    off = wait_until(page_bo, REMOTE_VIDEO, ada.id, lambda r: r["sending"] == 0 and r["camera"] == 0 and r["stable"],
+                     "Ada's video still negotiated")
+    assert off["negotiations"] > before["negotiations"]
+    expect(tile(page_bo, ada)).not_to_have_class("has-video")
+    expect(tile(page_ada, ada)).not_to_have_class("has-video")
+
+    # On again: a new capture, renegotiated on the same m-line, and her video plays for Bo again.
+    page_ada.click("#voice-camera")
+    expect(page_ada.locator("#voice-camera")).to_have_text("Turn camera off")
+    on = wait_until(page_bo, REMOTE_VIDEO, ada.id, lambda r: r["sending"] == 1 and r["camera"] == 1 and r["stable"],
+                    "Ada's video not back")
+    assert on["negotiations"] > off["negotiations"]
+    wait_bytes_grow(page_bo, ada, "camera")
+    expect(tile(page_bo, ada)).to_have_class("voice-tile has-video")
+
+    # Ada shares her screen (Chromium's fake display capture): Bo gets a second video, in a tile of
+    # its own, and sees the flag; her camera goes on.
+    page_ada.click("#voice-screen")
+    expect(page_ada.locator("#voice-screen")).to_have_text("Stop sharing")
+    screen = page_bo.locator(f'.voice-screen[data-screen-of="{ada.id}"]')
+    expect(screen).to_be_visible()
+    expect(screen.locator(".voice-name")).to_have_text("Ada's screen")
+    expect(page_ada.locator(f'.voice-screen[data-screen-of="{ada.id}"]')).to_be_visible()
+    wait_until(page_bo, REMOTE_VIDEO, ada.id, lambda r: r["sending"] == 2, "no second video from Ada")
+    wait_bytes_grow(page_bo, ada, "screen")
+    wait_bytes_grow(page_bo, ada, "camera")
+    assert page_bo.evaluate(f"window.smartcVoice.states.get({ada.id}).self_stream") is True
+    assert screen.evaluate("(t) => t.querySelector('video').videoWidth") > 0
+
+    # She stops: the screen's sender goes, for Bo the tile and the flag do.
+    page_ada.click("#voice-screen")
+    expect(page_ada.locator("#voice-screen")).to_have_text("Share screen")
+    expect(screen).to_have_count(0)
+    wait_until(page_bo, REMOTE_VIDEO, ada.id, lambda r: r["sending"] == 1 and r["stable"], "the screen still sent")
+    assert page_bo.evaluate(f"window.smartcVoice.states.get({ada.id}).self_stream") is False
+    assert page_ada.evaluate("window.smartcVoice.screen") is None
+
+    # Bo loses STREAM while on the page: his share is refused with the reason, and stopped.
+    def deny_stream():
+        from apps.guilds import services as guilds
+        from apps.guilds.permissions import Permission
+
+        guilds.set_overwrite(actor=ada, channel=voice, allow=0, deny=int(Permission.STREAM),
+                             member=voice.guild.members.get(user=bo))
+
+    in_worker_thread(deny_stream)
+    page_bo.click("#voice-screen")
+    expect(page_bo.locator("#voice-status")).to_have_text(
+        "You need the STREAM permission in this channel to turn on your camera or share your screen.")
+    expect(page_bo.locator("#voice-screen")).to_have_text("Share screen")
+    assert page_bo.evaluate("window.smartcVoice.screen") is None
+    wait_until(page_ada, REMOTE_VIDEO, bo.id, lambda r: r["sending"] == 1 and r["stable"], "Bo's screen still sent")
+    expect(page_ada.locator(f'.voice-screen[data-screen-of="{bo.id}"]')).to_have_count(0)
+    assert page_ada.evaluate(f"window.smartcVoice.states.get({bo.id}).self_stream") is False
+    assert errors == []
+
+
+def test_a_network_change_restarts_ice_and_the_call_carries_on(live_url, new_media_page, room):
+    ada, bo = room["ada"], room["bo"]
+    page_ada, page_bo, errors = two_in_a_call(new_media_page, live_url, room)
+    old = {"ada": page_ada.evaluate(ICE_UFRAGS, bo.id), "bo": page_bo.evaluate(ICE_UFRAGS, ada.id)}
+    # Ada's machine changes network (the page hears "online", as after Wi-Fi comes back).
+    page_ada.evaluate("window.dispatchEvent(new Event('online'))")
+    new = {
+        "ada": wait_until(page_ada, ICE_UFRAGS, bo.id, lambda u: u["remote"] != old["ada"]["remote"]
+                          and u["local"] != old["ada"]["local"] and u["connected"], "Ada's ICE not restarted"),
+        "bo": wait_until(page_bo, ICE_UFRAGS, ada.id, lambda u: u["remote"] != old["bo"]["remote"]
+                         and u["local"] != old["bo"]["local"] and u["connected"], "Bo's ICE not restarted"),
+    }
+    assert new["ada"]["restarts"] == 1 and new["bo"]["restarts"] == 0
+    # Each side's new credentials are what the other now has as remote.
+    assert new["ada"]["local"] == new["bo"]["remote"] and new["bo"]["local"] == new["ada"]["remote"]
+    for page, other in ((page_ada, bo), (page_bo, ada)):
+        sample = page.evaluate(INBOUND)[str(other.id)]
+        wait_until(page, INBOUND, None, lambda s, sample=sample, other=other: all(
+            s[str(other.id)][k] > sample[k] for k in ("audio", "video")), "media stalled after the restart")
+    assert errors == []

@@ -89,4 +89,21 @@ def test_five_participants_talk_through_janus(new_media_page, crowd):  # noqa: F
             for user_id in others[page]:
                 expect(page.locator(f'.voice-tile[data-user-id="{user_id}"]')).to_have_attribute(
                     "data-connection", "connected", timeout=30_000)
+
+        # Through Janus a screen share takes the place of the camera on the one published video.
+        ada, bo = pages[0], pages[1]
+        ada_tile = bo.locator(f'.voice-tile[data-user-id="{users[0].id}"]')
+        ada.click("#voice-camera")
+        expect(ada_tile).not_to_have_class("has-video")
+        ada.click("#voice-screen")
+        expect(ada.locator("#voice-screen")).to_have_text("Stop sharing")
+        ada.wait_for_function("""() => {
+          const v = window.smartcVoice, sender = v.sfu.publisher.getSenders().find((s) => s.track?.kind === "video");
+          return !!sender && sender.track === v.screen.getVideoTracks()[0];
+        }""")
+        expect(ada_tile).to_have_class("voice-tile has-video")
+        start = bo.evaluate(INBOUND)[str(users[0].id)]["video"]
+        bo.wait_for_function(f"async () => (await ({INBOUND})())[{users[0].id}].video > {start} + 1000")
+        ada.click("#voice-screen")
+        expect(ada_tile).not_to_have_class("has-video")
         assert errors == []

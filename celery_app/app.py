@@ -18,5 +18,7 @@ app.conf.beat_schedule = {
     "purge-stale-attachments": {"task": "chat.purge_stale_attachments", "schedule": 3600.0},
     "recompute-trending-tracks": {"task": "tracks.recompute_trending", "schedule": 600.0},
     "retrain-toxicity-model": {"task": "moderation.retrain_toxicity", "schedule": 86400.0},
+    # live messages are drained as they come; this picks up the ones a dead worker had claimed
+    "score-pending-messages": {"task": "moderation.score_pending", "schedule": 60.0},
 }
 app.autodiscover_tasks()

@@ -221,10 +221,10 @@ def _say_if_fallback(modeladmin, request) -> None:
     """Moderators are told when scores come from the fallback scorer, not the toxicity model."""
     from django.conf import settings
 
-    from .toxicity.scorer import fallback_reason
+    from .toxicity.scorer import fallback_reason, reported_fallback
 
     if settings.MODERATION_SCORER.endswith("toxicity.scorer.ToxicityScorer"):
-        reason = fallback_reason()
+        reason = fallback_reason() or reported_fallback()
         if reason:
             modeladmin.message_user(request, gettext("Scores come from alt-profanity-check, not the toxicity "
                                                      "model: %(reason)s.") % {"reason": reason}, messages.WARNING)

@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
+from redis import RedisError
 
 log = logging.getLogger(__name__)
 
@@ -12,10 +13,14 @@ log = logging.getLogger(__name__)
 def message_written(message) -> None:
     """A guild message was sent or edited: score it once the write commits. Call it after the
     message's event was published: on_commit callbacks run in order, so delivery never waits for
-    the scorer. Direct messages are not scored (no guild moderators review them)."""
+    the scorer. Direct messages are not scored (no guild moderators review them).
+
+    With Redis the message waits in the pending set and a drain task scores it with the others
+    that came in meanwhile, in one call to the model (apps.moderation.pending); without it (a
+    laptop) it is scored on its own."""
     if message.channel.guild_id is None or not message.content or not settings.MODERATION_SCORE_MESSAGES:
         return
-    from . import tasks
+    from . import pending, tasks
 
     message_id = message.id
 
@@ -23,8 +28,12 @@ def message_written(message) -> None:
         # The message is stored and delivered: a broker that is down must not turn the send into
         # an error, nor hold it up. The message then goes unscored (automod has already run).
         try:
-            tasks.score_message.apply_async((message_id,), retry=False)
-        except (OperationalError, OSError):
+            if pending.enabled():
+                pending.add(message_id)
+                tasks.score_pending.apply_async(retry=False)
+            else:
+                tasks.score_message.apply_async((message_id,), retry=False)
+        except (OperationalError, OSError, RedisError):
             log.warning("message %s was not queued for scoring: the broker is unavailable", message_id)
 
     transaction.on_commit(enqueue)

@@ -8,6 +8,7 @@ import hashlib
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +25,7 @@ from apps.guilds.selectors import channel_permissions, moderator_access
 from apps.tracks import services as tracks
 from apps.tracks.models import Track, TrackComment
 
-from . import automod, events
+from . import automod, events, pending
 from .models import AutomodRule, Flag, Thresholds, Warning
 from .scoring import analyse, get_scorer
 from .selectors import applicable_rules, automod_rules, guild_thresholds, matching_rule, thresholds_for
@@ -63,6 +64,24 @@ def score_messages(*, message_ids: list[int]) -> dict[int, Flag | None]:
     for msg, score, cats in zip(todo, scores, categories, strict=True):
         out[msg.id] = _decide_score(msg.id, msg.content, score, cats, scorer.name)
     return out
+
+
+def score_pending_messages(*, limit: int | None = None) -> dict[int, Flag | None]:
+    """Claim up to `limit` (MODERATION_SCORE_BATCH) messages waiting for their score and score them
+    in one call to the model (see apps.moderation.pending). {} when another worker took them all.
+    If scoring fails the ids go back to wait for the next drain."""
+    if not pending.enabled():
+        return {}
+    ids = pending.claim(limit or settings.MODERATION_SCORE_BATCH)
+    if not ids:
+        return {}
+    try:
+        flags = score_messages(message_ids=ids)
+    except BaseException:
+        pending.release(ids)
+        raise
+    pending.done(ids)
+    return flags
 
 
 def _decide_score(message_id: int, text: str, score: float, categories: dict, scorer_name: str) -> Flag | None:

@@ -44,6 +44,15 @@ def score_messages(self, message_ids: list[int]) -> dict:
     return {str(k): _outcome(f) for k, f in flags.items()}
 
 
+@shared_task(name="moderation.score_pending", bind=True, max_retries=RETRIES, acks_late=True)
+def score_pending(self) -> dict:
+    """Drain: score up to MODERATION_SCORE_BATCH of the messages waiting in Redis in one call to the
+    model. Each live message queues one drain, so a burst leaves most of them nothing to do (they
+    return at once); the beat schedule runs it each minute too, for ids a dead worker had claimed."""
+    flags = _retrying(self, lambda: services.score_pending_messages())
+    return {str(k): _outcome(f) for k, f in flags.items()}
+
+
 @shared_task(name="moderation.retrain_toxicity", acks_late=False)
 def retrain_toxicity() -> str:
     """Beat job: retrain when enough new moderator labels came in since the promoted version. The

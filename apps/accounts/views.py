@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.core.bodylimit import body_limit
 from apps.core.clientaddr import client_address
 from apps.core.errors import DomainError, RateLimited
 from apps.core.forms import add_domain_error
@@ -135,6 +136,7 @@ def password_change(request):
 
 
 @login_required
+@body_limit(lambda: settings.MAX_IMAGE_UPLOAD_BYTES)
 def profile(request):
     user = request.user
     form = ProfileForm(request.POST or None, request.FILES or None,

@@ -6,8 +6,10 @@ Embedded defaults: SQLite, in-memory channel layer and cache, eager Celery, loca
 Setting DATABASE_URL, REDIS_URL or AWS_STORAGE_BUCKET_NAME switches to the real parts.
 """
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_prometheus",
+    "csp",
     "apps.core",
     "apps.accounts",
     "apps.guilds",
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "apps.core.bodylimit.BodyLimitMiddleware",
@@ -296,6 +300,27 @@ if AWS_STORAGE_BUCKET_NAME:
     _media_backend = "storages.backends.s3.S3Storage"
 else:
     _media_backend = "django.core.files.storage.FileSystemStorage"
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Where browsers fetch media from when it is not this site (for the Content-Security-Policy).
+if not AWS_STORAGE_BUCKET_NAME:
+    _media_origins = []
+elif AWS_S3_CUSTOM_DOMAIN:
+    _media_origins = [f"https://{AWS_S3_CUSTOM_DOMAIN}"]
+elif AWS_S3_ENDPOINT_URL:
+    _endpoint = urlsplit(AWS_S3_ENDPOINT_URL)
+    _media_origins = [_origin(AWS_S3_ENDPOINT_URL)]
+    if AWS_S3_ADDRESSING_STYLE != "path":
+        _media_origins.append(f"{_endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{_endpoint.netloc}")
+else:
+    _media_origins = [f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com",
+                      f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com"]
+MEDIA_ORIGINS = env.list("MEDIA_ORIGINS", default=_media_origins)
+
 STORAGES = {
     "default": {"BACKEND": _media_backend},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -334,6 +359,30 @@ SPECTACULAR_SETTINGS = {
 }
 # /api/schema/ and /api/docs/ for everyone; off, only staff see them (others get 404).
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+
+# --- Content-Security-Policy (django-csp) ---
+# Scripts and styles come from this site only; an inline <style> needs the page's nonce (given to
+# wavesurfer.js, which styles its shadow DOM); no inline script, event handler or style attribute
+# runs. Media may also come from S3/CloudFront, sockets go to this site (the gateway; 'self' covers
+# ws:/wss: to it) and to Janus, and no other site may frame a page.
+_janus_origin = ([_origin(JANUS_PUBLIC_URL)] if JANUS_PUBLIC_URL
+                 else [f"ws://{urlsplit(JANUS_URL).hostname}:8188"] if JANUS_URL else [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:", *MEDIA_ORIGINS],
+        "media-src": [SELF, "blob:", *MEDIA_ORIGINS],
+        "connect-src": [SELF, *MEDIA_ORIGINS, *_janus_origin],
+        "worker-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -120,3 +120,29 @@ def test_production_redirects_to_https_and_pins_it_except_for_health_checks():
     assert (plain, location) == (301, "https://testserver/accounts/login")
     assert metrics == 200  # compose health checks and Prometheus scrape over plain HTTP
     assert hsts == "max-age=31536000; includeSubDomains; preload"
+
+
+def policy_with(env: dict) -> dict:
+    probe = ("import json, django; django.setup(); from django.test import Client; "
+             "print(json.dumps(Client().get('/accounts/login')['Content-Security-Policy']))")
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME"}}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE":
+                         "smartc.settings.dev", **env}, capture_output=True, text=True, check=True)
+    header = json.loads(out.stdout.strip().splitlines()[-1])
+    return {d.split()[0]: d.split()[1:] for d in header.split(";")}
+
+
+def test_the_policy_lets_pages_reach_the_media_host_and_janus():
+    policy = policy_with({"AWS_STORAGE_BUCKET_NAME": "media", "CLOUDFRONT_DOMAIN": "cdn.example.org",
+                          "JANUS_PUBLIC_URL": "wss://smartc.example.org/janus-ws"})
+    for directive in ("img-src", "media-src", "connect-src"):
+        assert "https://cdn.example.org" in policy[directive], directive
+    assert "wss://smartc.example.org" in policy["connect-src"]
+    policy = policy_with({"AWS_STORAGE_BUCKET_NAME": "media", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+                          "AWS_S3_ADDRESSING_STYLE": "path", "JANUS_URL": "http://janus:8088/janus"})
+    assert "http://127.0.0.1:9000" in policy["media-src"] and "ws://janus:8188" in policy["connect-src"]
+    policy = policy_with({"AWS_STORAGE_BUCKET_NAME": "media", "AWS_S3_REGION_NAME": "eu-west-3"})
+    assert "https://media.s3.eu-west-3.amazonaws.com" in policy["img-src"]
+    # Without S3 or Janus nothing but this site.
+    policy = policy_with({})
+    assert policy["connect-src"] == ["'self'"] and policy["media-src"] == ["'self'", "blob:"]

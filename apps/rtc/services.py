@@ -93,7 +93,8 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
     return {"guild_id": channel.guild_id, "channel_id": channel.id, "session_id": session_id,
             "topology": topology, "sfu": sfu.credentials(result.state) if topology == quality.SFU else None,
             "quality": quality.step_for(len(room)),
-            "ice_servers": turn.ice_servers(user.id), "ice_transport_policy": settings.RTC_ICE_TRANSPORT_POLICY,
+            "ice_servers": turn.ice_servers(user.id), "ice_ttl": settings.TURN_TTL,
+            "ice_transport_policy": settings.RTC_ICE_TRANSPORT_POLICY,
             "voice_states": [ev.voice_state(s) for s in room],
             "self": ev.voice_state(result.state),
             "listening_party": _settled(store().party(channel.guild_id, channel.id), now_ms()),
@@ -142,6 +143,18 @@ def recheck_voice(*, user, session_id: str, guild_id: int) -> bool:
         leave_voice(user=user, session_id=session_id, guild_id=guild_id)
         return False
     return True
+
+
+def ice_servers_for(*, user) -> dict:
+    """Fresh ICE servers (TURN credentials valid TURN_TTL seconds) for a user who is in a voice
+    channel now and may still connect there: the relay serves calls, not any account. The browser
+    renews them while the call lasts, so a credential outlives its call by at most TURN_TTL."""
+    guild_id = store().guild_of(user.id)
+    state = store().get(guild_id, [user.id]).get(user.id) if guild_id is not None else None
+    if state is None:
+        raise NotInRoom(gettext("You are not in a voice channel."))
+    access_channel(user, state["channel_id"]).require(Permission.CONNECT)  # not banned, timed out or kicked
+    return {"ice_servers": turn.ice_servers(user.id), "ttl": settings.TURN_TTL}
 
 
 def refresh_voice(*, user, session_id: str, guild_id: int) -> bool:

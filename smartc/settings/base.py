@@ -219,10 +219,11 @@ MODERATION_RETRAIN_MIN_LABELS = env.int("MODERATION_RETRAIN_MIN_LABELS", default
 # --- Voice and video rooms (docs/voice.md) ---
 # ICE servers every client gets as they are (STUN), as JSON: [{"urls": ["stun:stun.example.org:3478"]}].
 RTC_ICE_SERVERS = env.json("RTC_ICE_SERVERS", default=[])
-# coturn with `use-auth-secret`: each user gets a username and password valid for TURN_TTL seconds.
+# coturn with `use-auth-secret`: a participant gets a username and password valid for TURN_TTL
+# seconds with each join, and renews them while in the call (so they die soon after it).
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_SECRET = env("TURN_SECRET", default="")
-TURN_TTL = env.int("TURN_TTL", default=3600)
+TURN_TTL = env.int("TURN_TTL", default=300)
 # "relay" makes browsers use TURN only (no direct path: peers never learn each other's addresses).
 RTC_ICE_TRANSPORT_POLICY = env("RTC_ICE_TRANSPORT_POLICY", default="all")
 # Rooms up to this many participants are a full mesh (each browser sends to every other one).

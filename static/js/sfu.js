@@ -159,6 +159,16 @@ export class SfuCall {
     await pc.setRemoteDescription(jsep);
   }
 
+  /** Every RTCPeerConnection of this call: the publisher's and the subscribers'. */
+  connections() {
+    return [this.publisher, ...this.subscribers.values()].filter(Boolean);
+  }
+
+  /** Renewed TURN credentials, for the connections this call opens from now on. */
+  setIceServers(iceServers) {
+    this.rtcConfig = { ...this.rtcConfig, iceServers };
+  }
+
   /** Send `track` (camera, screen, or null for nothing) as this participant's published video. */
   async sendVideo(track) {
     const transceiver = this.publisher?.getTransceivers().find((t) => t.receiver.track.kind === "video");

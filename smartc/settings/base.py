@@ -230,9 +230,12 @@ RTC_ICE_TRANSPORT_POLICY = env("RTC_ICE_TRANSPORT_POLICY", default="all")
 RTC_MESH_MAX = env.int("RTC_MESH_MAX", default=4)
 # The Janus SFU for larger rooms; unset, a room never grows past RTC_MESH_MAX.
 JANUS_URL = env("JANUS_URL", default="")
+# Janus's Admin API, for Django only (tokens, room requests); defaults to JANUS_URL's host on :7088/admin.
+JANUS_ADMIN_URL = env("JANUS_ADMIN_URL", default="")
 # Where browsers reach Janus (its WebSocket API, ws:// or wss://); defaults to JANUS_URL's host on :8188.
 JANUS_PUBLIC_URL = env("JANUS_PUBLIC_URL", default="")
-# The VideoRoom plugin's admin_key (janus.plugin.videoroom.jcfg): only Django may create rooms.
+# The one secret Django shares with Janus: the VideoRoom plugin's admin_key (only Django creates
+# rooms) and Janus's api_secret and admin_secret (browsers need a token Django issued instead).
 JANUS_ADMIN_KEY = env("JANUS_ADMIN_KEY", default="")
 # Seconds Django waits for each Janus HTTP request before the join is refused (sfu_unavailable).
 JANUS_TIMEOUT = env.float("JANUS_TIMEOUT", default=5.0)

@@ -188,28 +188,32 @@ JANUS_UNUSED_TRANSPORTS = ("mqtt", "nanomsg", "pfunix", "rabbitmq")
 
 
 class Janus:
-    """A running throwaway Janus: its HTTP API URL (for Django), WebSocket URL (for browsers) and
-    the VideoRoom admin key Django must send to create rooms."""
+    """A running throwaway Janus: its HTTP API URL (for Django), its Admin API URL (for Django),
+    WebSocket URL (for browsers) and the key Django shares with it (the VideoRoom admin_key and
+    Janus's api_secret and admin_secret)."""
 
-    def __init__(self, http_url: str, ws_url: str, admin_key: str, log_path: Path):
-        self.http_url, self.ws_url, self.admin_key, self.log_path = http_url, ws_url, admin_key, log_path
+    def __init__(self, http_url: str, admin_url: str, ws_url: str, admin_key: str, log_path: Path):
+        self.http_url, self.admin_url, self.ws_url = http_url, admin_url, ws_url
+        self.admin_key, self.log_path = admin_key, log_path
 
     def env(self) -> dict:
-        return {"JANUS_URL": self.http_url, "JANUS_PUBLIC_URL": self.ws_url, "JANUS_ADMIN_KEY": self.admin_key}
+        return {"JANUS_URL": self.http_url, "JANUS_ADMIN_URL": self.admin_url, "JANUS_PUBLIC_URL": self.ws_url,
+                "JANUS_ADMIN_KEY": self.admin_key}
 
 
 @contextmanager
 def janus(*, admin_key: str = "a-videoroom-admin-key"):
     """A throwaway Janus (the Debian package) on free loopback ports, with a config folder of its own
-    written to a temp dir as in docker/janus/ (VideoRoom only, HTTP and WebSocket transports, RTP
-    ports of its own). Its log goes to test-results/."""
+    written to a temp dir as in docker/janus/ (VideoRoom only, HTTP, Admin and WebSocket APIs, token
+    authentication with `admin_key` as Django's secret, RTP ports of its own). Its log goes to
+    test-results/."""
     import tempfile
 
     exe = shutil.which("janus") or "/usr/bin/janus"
     if not os.path.exists(exe):
         raise RuntimeError("Janus is not installed: install the Debian package 'janus' "
                            "(make test does it when run as root).")
-    http_port, ws_port = free_port(), free_port()
+    http_port, admin_port, ws_port = free_port(), free_port(), free_port()
     rtp_min = random.randrange(20000, 29000, 200)
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"janus-{http_port}.log"
@@ -224,6 +228,10 @@ def janus(*, admin_key: str = "a-videoroom-admin-key"):
   events_folder = "{JANUS_LIBS}/events"
   loggers_folder = "{JANUS_LIBS}/loggers"
   debug_level = 4
+  # Browsers need a token Django added (and removes when they leave); Django uses the secrets.
+  token_auth = true
+  api_secret = "{admin_key}"
+  admin_secret = "{admin_key}"
 }}
 media: {{ rtp_port_range = "{rtp_min}-{rtp_min + 199}" }}
 plugins: {{ disable = "{plugins}" }}
@@ -239,7 +247,13 @@ loggers: {{ disable = "libjanus_jsonlog.so" }}
   ip = "127.0.0.1"
   https = false
 }}
-admin: {{ admin_http = false }}
+admin: {{
+  admin_base_path = "/admin"
+  admin_http = true
+  admin_port = {admin_port}
+  admin_ip = "127.0.0.1"
+  admin_https = false
+}}
 """)
         (conf / "janus.transport.websockets.jcfg").write_text(f"""general: {{
   json = "plain"
@@ -260,7 +274,7 @@ admin: {{ admin_ws = false }}
                     if proc.poll() is not None:
                         raise RuntimeError(f"Janus exited at start-up; see test-results/{log_path.name}")
                     ready = True
-                    for port in (http_port, ws_port):
+                    for port in (http_port, admin_port, ws_port):
                         with socket.socket() as s:
                             ready = ready and s.connect_ex(("127.0.0.1", port)) == 0
                     if ready:
@@ -268,7 +282,8 @@ admin: {{ admin_ws = false }}
                     if time.monotonic() > deadline:
                         raise RuntimeError("Janus did not start within 30 s")
                     time.sleep(0.2)
-                yield Janus(f"http://127.0.0.1:{http_port}/janus", f"ws://127.0.0.1:{ws_port}", admin_key, log_path)
+                yield Janus(f"http://127.0.0.1:{http_port}/janus", f"http://127.0.0.1:{admin_port}/admin",
+                            f"ws://127.0.0.1:{ws_port}", admin_key, log_path)
             finally:
                 proc.terminate()
                 try:

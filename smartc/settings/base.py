@@ -219,19 +219,23 @@ MODERATION_RETRAIN_MIN_LABELS = env.int("MODERATION_RETRAIN_MIN_LABELS", default
 # --- Voice and video rooms (docs/voice.md) ---
 # ICE servers every client gets as they are (STUN), as JSON: [{"urls": ["stun:stun.example.org:3478"]}].
 RTC_ICE_SERVERS = env.json("RTC_ICE_SERVERS", default=[])
-# coturn with `use-auth-secret`: each user gets a username and password valid for TURN_TTL seconds.
+# coturn with `use-auth-secret`: a participant gets a username and password valid for TURN_TTL
+# seconds with each join, and renews them while in the call (so they die soon after it).
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_SECRET = env("TURN_SECRET", default="")
-TURN_TTL = env.int("TURN_TTL", default=3600)
+TURN_TTL = env.int("TURN_TTL", default=300)
 # "relay" makes browsers use TURN only (no direct path: peers never learn each other's addresses).
 RTC_ICE_TRANSPORT_POLICY = env("RTC_ICE_TRANSPORT_POLICY", default="all")
 # Rooms up to this many participants are a full mesh (each browser sends to every other one).
 RTC_MESH_MAX = env.int("RTC_MESH_MAX", default=4)
 # The Janus SFU for larger rooms; unset, a room never grows past RTC_MESH_MAX.
 JANUS_URL = env("JANUS_URL", default="")
+# Janus's Admin API, for Django only (tokens, room requests); defaults to JANUS_URL's host on :7088/admin.
+JANUS_ADMIN_URL = env("JANUS_ADMIN_URL", default="")
 # Where browsers reach Janus (its WebSocket API, ws:// or wss://); defaults to JANUS_URL's host on :8188.
 JANUS_PUBLIC_URL = env("JANUS_PUBLIC_URL", default="")
-# The VideoRoom plugin's admin_key (janus.plugin.videoroom.jcfg): only Django may create rooms.
+# The one secret Django shares with Janus: the VideoRoom plugin's admin_key (only Django creates
+# rooms) and Janus's api_secret and admin_secret (browsers need a token Django issued instead).
 JANUS_ADMIN_KEY = env("JANUS_ADMIN_KEY", default="")
 # Seconds Django waits for each Janus HTTP request before the join is refused (sfu_unavailable).
 JANUS_TIMEOUT = env.float("JANUS_TIMEOUT", default=5.0)

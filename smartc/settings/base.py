@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A page whose database, Redis or storage is down answers 503, not 500 (apps/core/unavailable.py).
+    "apps.core.unavailable.UnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -103,7 +105,15 @@ if "postgresql" in DATABASES["default"]["ENGINE"]:
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        # How long the pool keeps retrying one failed connection attempt. psycopg's default is 5 min,
+        # doubling the wait between tries (up to 2 min), and no other attempt starts meanwhile: after
+        # a database restart the app stayed down that long. Short, each waiting request starts a new
+        # attempt, and the app serves again as soon as the database does.
+        "reconnect_timeout": 1.0,
     }
+    # The pool checks a connection before lending it: after a PostgreSQL restart the dead ones are
+    # replaced instead of failing the next requests.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache and Celery broker when REDIS_URL is set. ---
@@ -127,6 +137,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "smartc",
+            # A Redis that does not answer fails the call in 2 s instead of holding the request.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -303,7 +315,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env("API_USER_RATE", default="6000/hour"),
                                "uploads": env("API_UPLOAD_RATE", default="300/hour")},
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.IdCursorPagination",

@@ -16,6 +16,8 @@ admin.site.site_header = "SmaRTC administration"
 admin.site.site_title = "SmaRTC admin"
 admin.site.login_template = "admin/otp_login.html"
 
+# A dependency that is down is a 503, also when it fails outside a view (apps/core/unavailable.py).
+handler500 = "apps.core.unavailable.server_error"
 
 
 def docs_visible(view):

@@ -30,9 +30,15 @@ def test_database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+class ServedUrl(str):
+    """The base URL of a running server; `proc` is its process (a fault test kills it)."""
+
+    proc: subprocess.Popen
+
+
 @contextmanager
 def running_server(*, server: str = "daphne", env: dict | None = None):
-    """Yield the base URL of the app served on a free loopback port; stop it afterwards."""
+    """Yield the base URL of the app served on a free loopback port (a `ServedUrl`); stop it afterwards."""
     port = free_port()
     full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.test",
                 "DATABASE_URL": test_database_url(), **(env or {})}
@@ -56,7 +62,9 @@ def running_server(*, server: str = "daphne", env: dict | None = None):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the server did not start within 30 s")
                 time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}"
+            url = ServedUrl(f"http://127.0.0.1:{port}")
+            url.proc = proc
+            yield url
         finally:
             proc.terminate()
             try:
@@ -68,7 +76,7 @@ def running_server(*, server: str = "daphne", env: dict | None = None):
 @contextmanager
 def celery_worker(*, queues: str = "default,media,moderation", env: dict | None = None):
     """A real Celery worker process (`-P solo`) on the test database and the suite's Redis, ready to
-    take tasks; stopped afterwards. Its log goes to test-results/. `env` adds settings (S3)."""
+    take tasks; stopped afterwards. Its log goes to test-results/ (`proc.log_path`). `env` adds settings (S3)."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.test", "DATABASE_URL": test_database_url(),
            "REDIS_URL": os.environ["REDIS_URL"], "CELERY_TASK_ALWAYS_EAGER": "false", **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
@@ -79,6 +87,7 @@ def celery_worker(*, queues: str = "default,media,moderation", env: dict | None 
             [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "-Q", queues, "-P", "solo", "-l", "info",
              "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc.log_path = log_path
         try:
             deadline = time.monotonic() + 60
             while "ready." not in log_path.read_text():
@@ -94,6 +103,51 @@ def celery_worker(*, queues: str = "default,media,moderation", env: dict | None 
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster of its own, holding a copy of the test database, that a test may
+    stop and start again under a running app while the suite's own cluster keeps serving the rest."""
+
+    def __init__(self, workdir: str):
+        from tests.plugins import services
+
+        self.services, self.workdir = services, workdir
+        self.bindir, self.data, self.sock = services.init_postgres(workdir)
+        self.port = free_port()
+        self.url = f"postgres://smartc@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        self.services.pg_ctl_start(self.bindir, self.data, self.sock, self.port, os.path.join(self.workdir, "pg.log"))
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` ends every session (as a restart does); `immediate` as a crash would."""
+        self.services.pg_ctl_stop(self.bindir, self.data, mode)
+
+    def copy_of(self, source_url: str) -> None:
+        """Load a dump of `source_url` (schema and rows) into this cluster."""
+        dump = subprocess.run([f"{self.bindir}/pg_dump", "--no-owner", "--no-privileges", "-d", source_url],
+                              check=True, capture_output=True).stdout
+        subprocess.run([f"{self.bindir}/psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url], input=dump,
+                       check=True, capture_output=True)
+
+
+@contextmanager
+def postgres_copy():
+    """A started throwaway cluster (`Postgres`) with a copy of the test database as it is now; removed
+    afterwards."""
+    import tempfile
+
+    workdir = tempfile.mkdtemp(prefix="smartc-pg-")
+    os.chmod(workdir, 0o755)
+    cluster = Postgres(workdir)
+    try:
+        cluster.start()
+        cluster.copy_of(test_database_url())
+        yield cluster
+    finally:
+        cluster.stop("immediate")
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 class S3:
@@ -115,6 +169,15 @@ class S3:
 
     def stop(self) -> None:
         self.server.stop()
+        self.server._server.server_close()  # moto leaves the port listening: clients would hang, not fail
+
+    def come_back(self) -> None:
+        """Serve again on the same port after `stop()` (an S3 outage in a fault test), with the same
+        buckets and objects: moto keeps them in this process."""
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
 
     def client(self):
         import boto3
@@ -188,28 +251,32 @@ JANUS_UNUSED_TRANSPORTS = ("mqtt", "nanomsg", "pfunix", "rabbitmq")
 
 
 class Janus:
-    """A running throwaway Janus: its HTTP API URL (for Django), WebSocket URL (for browsers) and
-    the VideoRoom admin key Django must send to create rooms."""
+    """A running throwaway Janus: its HTTP API URL (for Django), its Admin API URL (for Django),
+    WebSocket URL (for browsers) and the key Django shares with it (the VideoRoom admin_key and
+    Janus's api_secret and admin_secret)."""
 
-    def __init__(self, http_url: str, ws_url: str, admin_key: str, log_path: Path):
-        self.http_url, self.ws_url, self.admin_key, self.log_path = http_url, ws_url, admin_key, log_path
+    def __init__(self, http_url: str, admin_url: str, ws_url: str, admin_key: str, log_path: Path):
+        self.http_url, self.admin_url, self.ws_url = http_url, admin_url, ws_url
+        self.admin_key, self.log_path = admin_key, log_path
 
     def env(self) -> dict:
-        return {"JANUS_URL": self.http_url, "JANUS_PUBLIC_URL": self.ws_url, "JANUS_ADMIN_KEY": self.admin_key}
+        return {"JANUS_URL": self.http_url, "JANUS_ADMIN_URL": self.admin_url, "JANUS_PUBLIC_URL": self.ws_url,
+                "JANUS_ADMIN_KEY": self.admin_key}
 
 
 @contextmanager
 def janus(*, admin_key: str = "a-videoroom-admin-key"):
     """A throwaway Janus (the Debian package) on free loopback ports, with a config folder of its own
-    written to a temp dir as in docker/janus/ (VideoRoom only, HTTP and WebSocket transports, RTP
-    ports of its own). Its log goes to test-results/."""
+    written to a temp dir as in docker/janus/ (VideoRoom only, HTTP, Admin and WebSocket APIs, token
+    authentication with `admin_key` as Django's secret, RTP ports of its own). Its log goes to
+    test-results/."""
     import tempfile
 
     exe = shutil.which("janus") or "/usr/bin/janus"
     if not os.path.exists(exe):
         raise RuntimeError("Janus is not installed: install the Debian package 'janus' "
                            "(make test does it when run as root).")
-    http_port, ws_port = free_port(), free_port()
+    http_port, admin_port, ws_port = free_port(), free_port(), free_port()
     rtp_min = random.randrange(20000, 29000, 200)
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"janus-{http_port}.log"
@@ -224,6 +291,10 @@ def janus(*, admin_key: str = "a-videoroom-admin-key"):
   events_folder = "{JANUS_LIBS}/events"
   loggers_folder = "{JANUS_LIBS}/loggers"
   debug_level = 4
+  # Browsers need a token Django added (and removes when they leave); Django uses the secrets.
+  token_auth = true
+  api_secret = "{admin_key}"
+  admin_secret = "{admin_key}"
 }}
 media: {{ rtp_port_range = "{rtp_min}-{rtp_min + 199}" }}
 plugins: {{ disable = "{plugins}" }}
@@ -239,7 +310,13 @@ loggers: {{ disable = "libjanus_jsonlog.so" }}
   ip = "127.0.0.1"
   https = false
 }}
-admin: {{ admin_http = false }}
+admin: {{
+  admin_base_path = "/admin"
+  admin_http = true
+  admin_port = {admin_port}
+  admin_ip = "127.0.0.1"
+  admin_https = false
+}}
 """)
         (conf / "janus.transport.websockets.jcfg").write_text(f"""general: {{
   json = "plain"
@@ -260,7 +337,7 @@ admin: {{ admin_ws = false }}
                     if proc.poll() is not None:
                         raise RuntimeError(f"Janus exited at start-up; see test-results/{log_path.name}")
                     ready = True
-                    for port in (http_port, ws_port):
+                    for port in (http_port, admin_port, ws_port):
                         with socket.socket() as s:
                             ready = ready and s.connect_ex(("127.0.0.1", port)) == 0
                     if ready:
@@ -268,7 +345,8 @@ admin: {{ admin_ws = false }}
                     if time.monotonic() > deadline:
                         raise RuntimeError("Janus did not start within 30 s")
                     time.sleep(0.2)
-                yield Janus(f"http://127.0.0.1:{http_port}/janus", f"ws://127.0.0.1:{ws_port}", admin_key, log_path)
+                yield Janus(f"http://127.0.0.1:{http_port}/janus", f"http://127.0.0.1:{admin_port}/admin",
+                            f"ws://127.0.0.1:{ws_port}", admin_key, log_path)
             finally:
                 proc.terminate()
                 try:

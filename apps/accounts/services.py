@@ -21,7 +21,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.core import images, ratelimit
+from apps.core import images, ratelimit, unavailable
 from apps.core.errors import NotFound, RateLimited, ValidationFailed
 from apps.core.images import validate_image
 
@@ -74,8 +74,8 @@ def update_profile(user: User, *, display_name: str, bio: str, avatar=None) -> U
 
         user_id = user.id
         kept = user.avatar.name
-        transaction.on_commit(lambda: (_delete_files(n for n in replaced if n != kept),
-                                       tasks.avatar_thumbnails.delay(user_id)))
+        transaction.on_commit(lambda: _delete_files(n for n in replaced if n != kept))
+        unavailable.after_commit(lambda: tasks.avatar_thumbnails.delay(user_id), what="queueing avatar thumbnails")
     return user
 
 

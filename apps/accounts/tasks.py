@@ -2,6 +2,8 @@
 from celery import shared_task
 from django.db import DatabaseError
 
+from apps.core import unavailable
+
 from . import services
 
 RETRIES = 5
@@ -11,5 +13,7 @@ RETRIES = 5
 def avatar_thumbnails(self, user_id: int) -> str:
     try:
         return services.make_avatar_thumbnails(user_id)
-    except (DatabaseError, OSError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, (DatabaseError, OSError)) and unavailable.dependency(exc) is None:  # S3 down too
+            raise
         raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc

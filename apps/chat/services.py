@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from PIL import UnidentifiedImageError
 
+from apps.core import unavailable
 from apps.core.errors import Conflict, Forbidden, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.guilds.models import Channel, DMRecipient, Member, Role
 from apps.guilds.permissions import Permission
@@ -388,7 +389,8 @@ def upload_attachment(*, uploader, channel_id: int, upload) -> Attachment:
             if att.state == Attachment.State.PENDING:
                 from . import tasks
 
-                transaction.on_commit(lambda: tasks.make_attachment_thumbnail.delay(att.id))
+                unavailable.after_commit(lambda: tasks.make_attachment_thumbnail.delay(att.id),
+                                         what="queueing the attachment's thumbnail")
     except Exception:
         att.file.delete(save=False)  # the row never made it: neither does the file
         raise

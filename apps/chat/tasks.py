@@ -2,6 +2,8 @@
 from celery import shared_task
 from django.db import DatabaseError
 
+from apps.core import unavailable
+
 from . import services
 
 TRANSIENT = (services.TransientMediaError, DatabaseError, ConnectionError, TimeoutError)
@@ -14,7 +16,9 @@ def make_attachment_thumbnail(self, attachment_id: int) -> str:
     growing delay; when the retries run out the attachment is marked failed, never left pending."""
     try:
         return services.process_attachment(attachment_id)
-    except TRANSIENT as exc:
+    except Exception as exc:
+        if not isinstance(exc, TRANSIENT) and unavailable.dependency(exc) is None:  # S3 down is passing too
+            raise
         if self.request.retries >= self.max_retries:
             services.fail_attachment(attachment_id, reason=str(exc))
             raise

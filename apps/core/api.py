@@ -9,12 +9,12 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
-from rest_framework.views import APIView
+from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core import bodylimit
-from apps.core.errors import DomainError, RateLimited, ValidationFailed
+from apps.core import bodylimit, unavailable
+from apps.core.errors import DomainError, ValidationFailed
+from apps.core.throttling import UploadRateThrottle
 
 _DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -44,9 +44,12 @@ def exception_handler(exc, context):
         exc = bodylimit.request_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         exc = ValidationFailed(gettext("The request has too many fields or files."), code="too_many_fields")
+    if (dependency := unavailable.dependency(exc)) is not None:
+        exc = unavailable.refused(exc, dependency, context.get("request"))
+        set_rollback()
     if isinstance(exc, DomainError):
         response = Response({"error": exc.as_dict()}, status=exc.status)
-        if isinstance(exc, RateLimited):
+        if getattr(exc, "retry_after", None):  # rate limited, or a part that is down
             response["Retry-After"] = str(exc.retry_after)
         return response
     if isinstance(exc, Http404):
@@ -100,13 +103,6 @@ class _SizeCap(FileUploadHandler):
 
     def file_complete(self, file_size):
         return None  # the next handler builds the file; the count runs over the whole body
-
-
-class UploadRateThrottle(UserRateThrottle):
-    """Uploads per user (API_UPLOAD_RATE), on top of the general API rate: each one costs storage
-    and worker time that a read does not."""
-
-    scope = "uploads"
 
 
 class CappedUploadView(APIView):

@@ -74,3 +74,15 @@ class RateLimited(DomainError):
 class PayloadTooLarge(DomainError):
     status = 413
     code = "too_large"
+
+
+class ServiceUnavailable(DomainError):
+    """A part the request needs (database, Redis, storage, queue) cannot be reached right now:
+    apps/core/unavailable.py decides it and answers with Retry-After."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

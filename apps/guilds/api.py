@@ -173,9 +173,10 @@ class ChannelPermissionsView(APIView):
 
 
 class OverwriteListView(APIView):
-    @extend_schema(responses=s.OverwriteOut(many=True), summary="A channel's permission overwrites")
+    @extend_schema(responses=s.OverwriteOut(many=True),
+                   summary="A channel's permission overwrites (MANAGE_CHANNELS or MANAGE_ROLES in the channel)")
     def get(self, request, channel_id):
-        channel = selectors.access_channel(request.user, channel_id).channel
+        channel = selectors.channel_settings_access(request.user, channel_id).channel
         ows = PermissionOverwrite.objects.filter(channel=channel).select_related("member")
         return Response(s.OverwriteOut(ows, many=True).data)
 
@@ -379,7 +380,8 @@ class InviteAcceptView(APIView):
 def _audit_entries(request, guild_id):
     access = selectors.access_guild(request.user, guild_id)
     access.require(Permission.VIEW_AUDIT_LOG)
-    return selectors.audit_log(access.guild, **validated(s.AuditLogQuery, request.query_params))
+    return selectors.audit_log(access.guild, viewer=access.member,
+                               **validated(s.AuditLogQuery, request.query_params))
 
 
 class _Payload:

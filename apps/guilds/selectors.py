@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -92,6 +93,16 @@ class _Access:
             if not self.permissions & perm:
                 raise MissingPermission(perm.name)
 
+    def require_any(self, *choices: Permission) -> None:
+        """At least one of `choices` (a settings page several permissions administer)."""
+        if any(self.permissions & perm for perm in choices):
+            return
+        if len(choices) == 1:
+            raise MissingPermission(choices[0].name)
+        listed = ", ".join(p.name for p in choices[:-1])
+        raise MissingPermission(choices[0].name, gettext("You need the %(permissions)s or %(last)s permission.")
+                                % {"permissions": listed, "last": choices[-1].name})
+
 
 @dataclass
 class GuildAccess(_Access):
@@ -134,6 +145,23 @@ def access_channel(user, channel_id: int) -> ChannelAccess:
     if not perms & Permission.VIEW_CHANNEL:
         raise NotFound(gettext("Unknown channel."))
     return ChannelAccess(member=member, permissions=perms, channel=channel)
+
+
+def channel_settings_access(user, channel_id: int) -> ChannelAccess:
+    """A guild channel's settings (its fields and its overwrites): 404 unless the user can view it
+    (a thread or a DM has none), 403 without MANAGE_CHANNELS or MANAGE_ROLES in it."""
+    access = access_channel(user, channel_id)
+    if access.channel.guild_id is None or access.channel.parent_id is not None:
+        raise NotFound(gettext("Unknown channel."))
+    access.require_any(Permission.MANAGE_CHANNELS, Permission.MANAGE_ROLES)
+    return access
+
+
+def hidden_channel_ids(member: Member) -> set[int]:
+    """Every channel and thread of the member's guild the member cannot view."""
+    visible = {ch.id for ch, _ in visible_channels(member)}
+    rows = Channel.objects.filter(guild_id=member.guild_id).values_list("id", "parent_id")
+    return {cid for cid, parent in rows if (parent or cid) not in visible}
 
 
 def visible_channels(member: Member, *, layout: GuildLayout | None = None) -> list[tuple[Channel, Permission]]:
@@ -271,11 +299,21 @@ def visible_thread_ids(channel_ids) -> dict[int, int]:
 AUDIT_EXPORT_MAX = 10_000
 
 
-def audit_log(guild: Guild, *, action: str = "", actor_id: int | None = None, since=None,
-              until=None) -> QuerySet[AuditLogEntry]:
+def audit_log(guild: Guild, *, viewer: Member | None = None, action: str = "", actor_id: int | None = None,
+              since=None, until=None) -> QuerySet[AuditLogEntry]:
     """A guild's audit log, newest first, filtered by action, actor and a time range (dates or
-    datetimes, inclusive)."""
+    datetimes, inclusive). For a `viewer`, without the entries about a channel they cannot view
+    or a message in one (a name, a topic, a removed message's text quoted in the reason)."""
     qs = AuditLogEntry.objects.filter(guild=guild).select_related("actor").order_by("-id")
+    if viewer is not None:
+        hidden = hidden_channel_ids(viewer)
+        if hidden:
+            # chat sits above guilds: its model is looked up, not imported.
+            about_messages = AuditLogEntry.objects.filter(guild=guild, target_type="message").values("target_id")
+            messages = (apps.get_model("chat", "Message").objects
+                        .filter(id__in=about_messages, channel_id__in=hidden).values("id"))
+            qs = qs.exclude(target_type="channel", target_id__in=hidden).exclude(
+                target_type="message", target_id__in=messages)
     if action:
         qs = qs.filter(action=action)
     if actor_id is not None:

@@ -22,7 +22,7 @@ from .permissions import (
     Permission,
     can_act_on,
 )
-from .selectors import GuildAccess, access_guild, channel_permissions, moderator_access, top_position
+from .selectors import GuildAccess, access_guild, channel_permissions, moderator_access, top_position, visible_channels
 
 MAX_TIMEOUT = timedelta(days=28)
 MAX_INVITE_AGE = timedelta(days=7)
@@ -246,12 +246,15 @@ def update_channel(*, actor, channel: Channel, **changes) -> Channel:
 
 @transaction.atomic
 def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]) -> list[Channel]:
-    """Set every listed channel's position (its index) and category, in one go."""
-    access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
+    """Set every listed channel's position (its index) and category, in one go. A channel the actor
+    cannot view is refused like an unknown one."""
+    access = access_guild(actor, guild.id)
+    access.require(Permission.MANAGE_CHANNELS)
     channels = {c.id: c for c in Channel.objects.select_for_update().filter(guild=guild)}
+    visible = {c.id for c, _ in visible_channels(access.member)}
     categories = set(Category.objects.filter(guild=guild).values_list("id", flat=True))
     ids = [cid for cid, _ in order]
-    if len(set(ids)) != len(ids) or not set(ids) <= set(channels):
+    if len(set(ids)) != len(ids) or not set(ids) <= visible:
         raise ValidationFailed.field("order", "List each channel of this guild at most once.")
     for index, (cid, cat_id) in enumerate(order):
         if cat_id is not None and cat_id not in categories:

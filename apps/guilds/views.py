@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.bodylimit import body_limit
-from apps.core.errors import DomainError, NotFound, ValidationFailed
+from apps.core.errors import DomainError, MissingPermission, NotFound, ValidationFailed
 from apps.core.forms import add_domain_error
 
 from . import selectors, services
@@ -38,6 +38,36 @@ def _access(user, guild_id):
         return selectors.access_guild(user, guild_id)
     except NotFound:
         raise Http404(_("Unknown guild.")) from None
+
+
+def _settings(user, guild_id, *administers: Permission):
+    """A settings page: the guild (404 for outsiders) and one of the permissions the page
+    administers (403 without)."""
+    access = _access(user, guild_id)
+    try:
+        access.require_any(*administers)
+    except MissingPermission as exc:
+        raise PermissionDenied(exc.message) from None
+    return access
+
+
+def _edited_channel(user, guild_id, channel_id):
+    """A channel's settings: 404 unless the user can view the channel in this guild, 403 without
+    MANAGE_CHANNELS or MANAGE_ROLES in it."""
+    try:
+        ch_access = selectors.channel_settings_access(user, channel_id)
+    except NotFound:
+        raise Http404(_("Unknown channel.")) from None
+    except MissingPermission as exc:
+        raise PermissionDenied(exc.message) from None
+    if ch_access.channel.guild_id != guild_id:
+        raise Http404(_("Unknown channel."))
+    return ch_access
+
+
+# What the members page administers: any of these opens it; each action asks for its own.
+MEMBER_MODERATION = (Permission.KICK_MEMBERS, Permission.BAN_MEMBERS, Permission.MODERATE_MEMBERS,
+                     Permission.MANAGE_ROLES)
 
 
 def _flash_error(request, exc: DomainError) -> None:
@@ -184,7 +214,7 @@ def guild_transfer(request, guild_id):
 
 @login_required
 def settings_channels(request, guild_id):
-    access = _access(request.user, guild_id)
+    access = _settings(request.user, guild_id, Permission.MANAGE_CHANNELS)
     g = access.guild
     categories = list(g.categories.all())
     channel_form = ChannelForm(request.POST if request.POST.get("form") == "channel" else None, categories=categories)
@@ -205,7 +235,7 @@ def settings_channels(request, guild_id):
         except DomainError as exc:
             add_domain_error(channel_form if channel_form.is_bound else category_form, exc)
     ctx = shell_context(request, access, tab="channels", channel_form=channel_form, category_form=category_form,
-                 all_channels=list(Channel.objects.filter(guild=g, parent__isnull=True).select_related("category")),
+                 all_channels=[c for c, _ in selectors.visible_channels(access.member)],
                  categories=categories)
     return render(request, "guilds/settings_channels.html", ctx,
                   status=400 if channel_form.errors or category_form.errors else 200)
@@ -214,9 +244,9 @@ def settings_channels(request, guild_id):
 @login_required
 @require_POST
 def channel_move(request, guild_id, channel_id):
-    """Move a channel one place up or down (the list order is the sidebar order)."""
-    access = _access(request.user, guild_id)
-    channels = list(Channel.objects.filter(guild=access.guild, parent__isnull=True))
+    """Move a channel one place up or down among those the member can view (the sidebar's order)."""
+    access = _settings(request.user, guild_id, Permission.MANAGE_CHANNELS)
+    channels = [c for c, _ in selectors.visible_channels(access.member)]
     ids = [c.id for c in channels]
     if channel_id not in ids:
         raise Http404
@@ -248,7 +278,8 @@ def category_delete(request, guild_id, category_id):
 @login_required
 def channel_edit(request, guild_id, channel_id):
     access = _access(request.user, guild_id)
-    ch = get_object_or_404(Channel, pk=channel_id, guild=access.guild)
+    ch_access = _edited_channel(request.user, guild_id, channel_id)
+    ch = ch_access.channel
     categories = list(access.guild.categories.all())
     is_overwrite = request.POST.get("form") == "overwrite"
     form = ChannelEditForm(request.POST if request.method == "POST" and not is_overwrite else None,
@@ -280,15 +311,16 @@ def channel_edit(request, guild_id, channel_id):
         target = f"role:{ow.role_id}" if ow.role_id else f"member:{ow.member.user_id}"
         overwrites.append({"label": label, "target": target, "allow": names(ow.allow), "deny": names(ow.deny)})
     ctx = shell_context(request, access, tab="channels", edited=ch, form=form, ow_form=ow_form, overwrites=overwrites,
-                 roles=selectors.roles_of(access.guild), members=selectors.members_of(access.guild))
+                        roles=selectors.roles_of(access.guild), members=selectors.members_of(access.guild),
+                        channel_perm_names=set(names(ch_access.permissions)))
     return render(request, "guilds/channel_edit.html", ctx, status=400 if form.errors or ow_form.errors else 200)
 
 
 @login_required
 @require_POST
 def overwrite_delete(request, guild_id, channel_id):
-    access = _access(request.user, guild_id)
-    ch = get_object_or_404(Channel, pk=channel_id, guild=access.guild)
+    _access(request.user, guild_id)
+    ch = _edited_channel(request.user, guild_id, channel_id).channel
     kind, _sep, target_id = request.POST.get("target", "").partition(":")
     lookup = {"role_id": target_id} if kind == "role" else {"member__user_id": target_id}
     ow = get_object_or_404(PermissionOverwrite, channel=ch, **lookup) if target_id.isdigit() else None
@@ -304,8 +336,8 @@ def overwrite_delete(request, guild_id, channel_id):
 @login_required
 @require_POST
 def channel_delete(request, guild_id, channel_id):
-    access = _access(request.user, guild_id)
-    ch = get_object_or_404(Channel, pk=channel_id, guild=access.guild)
+    _access(request.user, guild_id)
+    ch = _edited_channel(request.user, guild_id, channel_id).channel
     try:
         services.delete_channel(actor=request.user, channel=ch)
     except DomainError as exc:
@@ -325,7 +357,7 @@ def _role_fields(form) -> dict:
 
 @login_required
 def settings_roles(request, guild_id):
-    access = _access(request.user, guild_id)
+    access = _settings(request.user, guild_id, Permission.MANAGE_ROLES)
     form = RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -341,7 +373,7 @@ def settings_roles(request, guild_id):
 
 @login_required
 def role_edit(request, guild_id, role_id):
-    access = _access(request.user, guild_id)
+    access = _settings(request.user, guild_id, Permission.MANAGE_ROLES)
     role = get_object_or_404(Role, pk=role_id, guild=access.guild)
     form = RoleForm(request.POST or None, initial={
         "name": role.name, "color": role.color_hex or "#000000", "hoist": role.hoist,
@@ -399,7 +431,7 @@ def role_delete(request, guild_id, role_id):
 
 @login_required
 def settings_members(request, guild_id):
-    access = _access(request.user, guild_id)
+    access = _settings(request.user, guild_id, *MEMBER_MODERATION)
     bans = []
     if access.permissions & Permission.BAN_MEMBERS:
         bans = Ban.objects.filter(guild=access.guild).select_related("user")
@@ -466,7 +498,7 @@ def member_action(request, guild_id, user_id):
 
 @login_required
 def settings_invites(request, guild_id):
-    access = _access(request.user, guild_id)
+    access = _settings(request.user, guild_id, Permission.CREATE_INVITE, Permission.MANAGE_GUILD)
     form = InviteForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
@@ -526,16 +558,15 @@ AUDIT_PAGE = 50
 def settings_audit_log(request, guild_id):
     """The guild's audit log (VIEW_AUDIT_LOG), filtered by action, actor and dates, 50 a page, with
     links to export what the filters select as CSV or JSON."""
-    access = _access(request.user, guild_id)
-    if not access.permissions & Permission.VIEW_AUDIT_LOG:
-        raise PermissionDenied(_("You need the VIEW_AUDIT_LOG permission."))
+    access = _settings(request.user, guild_id, Permission.VIEW_AUDIT_LOG)
     choices = selectors.audit_filters(access.guild)
     action = request.GET.get("action", "")
     action = action if action in choices["actions"] else ""
     actor_id = request.GET.get("actor", "")
     actor_id = int(actor_id) if actor_id.isdigit() and any(a.id == int(actor_id) for a in choices["actors"]) else None
     since, until = parse_date(request.GET.get("since", "")[:10]), parse_date(request.GET.get("until", "")[:10])
-    entries = selectors.audit_log(access.guild, action=action, actor_id=actor_id, since=since, until=until)
+    entries = selectors.audit_log(access.guild, viewer=access.member, action=action, actor_id=actor_id, since=since,
+                                  until=until)
     page = Paginator(entries, AUDIT_PAGE).get_page(request.GET.get("page"))
     export = urlencode({k: v for k, v in (("action", action), ("actor_id", actor_id or ""),
                                            ("since", f"{since}T00:00:00Z" if since else ""),

@@ -7,6 +7,8 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 from redis import RedisError
 
+from apps.core import unavailable
+
 log = logging.getLogger(__name__)
 
 
@@ -54,7 +56,7 @@ def track_written(track) -> None:
     from . import tasks
 
     track_id = track.id
-    transaction.on_commit(lambda: tasks.score_track.delay(track_id))
+    unavailable.after_commit(lambda: tasks.score_track.delay(track_id), what="queueing the track's scoring")
 
 
 def comment_written(comment) -> None:
@@ -64,4 +66,5 @@ def comment_written(comment) -> None:
     from . import tasks
 
     comment_id = comment.id
-    transaction.on_commit(lambda: tasks.score_track_comment.delay(comment_id))
+    unavailable.after_commit(lambda: tasks.score_track_comment.delay(comment_id),
+                             what="queueing the comment's scoring")

@@ -17,11 +17,11 @@ from django.utils.translation import gettext
 from apps.chat import services as chat
 from apps.chat.models import Message
 from apps.core import ratelimit
-from apps.core.errors import Conflict, DomainError, MissingPermission, ValidationFailed
+from apps.core.errors import Conflict, DomainError, MissingPermission, NotFound, ValidationFailed
 from apps.guilds import services as guilds
 from apps.guilds.models import Channel, Guild, Member, Role
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import channel_permissions, moderator_access
+from apps.guilds.selectors import channel_permissions, moderator_access, visible_channels
 from apps.tracks import services as tracks
 from apps.tracks.models import Track, TrackComment
 
@@ -197,6 +197,8 @@ def set_thresholds(*, actor, guild: Guild, review_at: float, hide_at: float,
     access.require(Permission.MANAGE_GUILD)
     if channel is not None and channel.guild_id != guild.id:
         raise ValidationFailed.field("channel", gettext("That channel is not in this guild."))
+    if channel is not None and not channel_permissions(access.member, channel) & Permission.VIEW_CHANNEL:
+        raise NotFound(gettext("Unknown channel."), code="unknown_channel")  # as if it did not exist
     for name, value in (("review_at", review_at), ("hide_at", hide_at)):
         if not isinstance(value, int | float) or not 0 <= value <= 1:
             raise ValidationFailed.field(name, gettext("A threshold is between 0 and 1."))
@@ -504,12 +506,14 @@ def create_automod_rule(*, actor, guild: Guild, name: str, action: str, reason: 
     timeout_seconds = _bounded(timeout_seconds or None, "timeout_seconds",
                                int(guilds.MAX_TIMEOUT.total_seconds())) or 0
     alert = None
+    # Only channels the actor can view: a hidden one is refused like one that does not exist.
+    visible = Channel.objects.filter(guild=guild, id__in=[c.id for c, _ in visible_channels(access.member)])
     if alert_channel_id is not None:
-        alert = Channel.objects.filter(pk=alert_channel_id, guild=guild, type=Channel.Type.TEXT).first()
+        alert = visible.filter(pk=alert_channel_id, type=Channel.Type.TEXT).first()
         if alert is None:
             raise ValidationFailed.field("alert_channel_id", gettext("Choose a text channel of this guild."))
     roles = list(Role.objects.filter(guild=guild, id__in=list(exempt_role_ids)))
-    channels = list(Channel.objects.filter(guild=guild, id__in=list(exempt_channel_ids)))
+    channels = list(visible.filter(id__in=list(exempt_channel_ids)))
     if len(roles) != len(set(exempt_role_ids)) or len(channels) != len(set(exempt_channel_ids)):
         raise ValidationFailed(gettext("Exempt roles and channels must belong to this guild."), code="unknown_target")
     rule = AutomodRule.objects.create(guild=guild, name=name, action=action, reason=(reason or "").strip(), kind=kind,

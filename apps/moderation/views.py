@@ -10,9 +10,9 @@ from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError, NotFound
 from apps.core.forms import add_domain_error
-from apps.guilds.models import Channel, Role
+from apps.guilds.models import Role
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import access_guild
+from apps.guilds.selectors import access_guild, visible_channels
 from apps.guilds.views import shell_context
 
 from . import report_services, selectors, services
@@ -34,7 +34,7 @@ def settings_moderation(request, guild_id):
     access = _manager(request.user, guild_id)
     guild = access.guild
     roles = list(Role.objects.filter(guild=guild, is_default=False).order_by("-position"))
-    channels = list(Channel.objects.filter(guild=guild).exclude(type=Channel.Type.THREAD).order_by("position", "id"))
+    channels = [c for c, _ in visible_channels(access.member)]  # never a channel this moderator cannot view
     review_at, hide_at = selectors.guild_thresholds(guild.id)
     thresholds = ThresholdsForm(request.POST if "thresholds" in request.POST else None,
                                 initial={"review_at": review_at, "hide_at": hide_at})

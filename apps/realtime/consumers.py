@@ -179,10 +179,8 @@ class GatewayConsumer:
                 self._end(exc.close)
         except DomainError as exc:
             self._put(protocol.domain_error(exc, ref=protocol.ref_of(op, d)))
-        except Exception:
-            log.exception("gateway op %s failed", op)
-            self._put(protocol.error(protocol.INTERNAL_ERROR, "Something went wrong.",
-                                            ref=protocol.ref_of(op, d)))
+        except Exception as exc:
+            self._put(protocol.unexpected_error(exc, op=op, ref=protocol.ref_of(op, d)))
 
     async def _heartbeat(self, d):
         protocol.heartbeat_seq(d)

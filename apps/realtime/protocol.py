@@ -6,11 +6,15 @@ is the written contract. Nothing here touches the database or the socket.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from enum import IntEnum
 
-from apps.core.errors import DomainError, MissingPermission, RateLimited
+from apps.core import unavailable
+from apps.core.errors import DomainError, MissingPermission
 from apps.guilds import events as guild_events
+
+log = logging.getLogger(__name__)
 
 
 class Op(IntEnum):
@@ -90,6 +94,16 @@ def gateway_error(exc: GatewayError, *, ref=None) -> str:
     return error(exc.code, exc.message, ref=ref, **exc.extra)
 
 
+def unexpected_error(exc: Exception, *, op: int | None, ref=None) -> str:
+    """The frame for an op that failed with something other than a domain error: `service_unavailable`
+    (with `retry_after`) when a part it needs is down (apps/core/unavailable.py), else
+    `internal_error`, logged with its traceback."""
+    if (name := unavailable.dependency(exc)) is not None:
+        return domain_error(unavailable.refused(exc, name), ref=ref)
+    log.error("gateway op %s failed", op, exc_info=exc)
+    return error(INTERNAL_ERROR, "Something went wrong.", ref=ref)
+
+
 def ref_of(op: int | None, d) -> str | int | None:
     """What an error frame points at: the client's nonce when the frame has one, else its op."""
     if isinstance(d, dict) and isinstance(d.get("nonce"), str):
@@ -102,7 +116,7 @@ def domain_error(exc: DomainError, *, ref=None) -> str:
     extra = {}
     if exc.fields:
         extra["fields"] = exc.fields
-    if isinstance(exc, RateLimited):
+    if getattr(exc, "retry_after", None):  # rate limited, or a part that is down
         extra["retry_after"] = exc.retry_after
     if isinstance(exc, MissingPermission):
         extra["permission"] = exc.permission

@@ -1,6 +1,5 @@
 """The voice REST API: thin doors — parse, call a service, answer."""
-from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -8,7 +7,7 @@ from rest_framework.views import APIView
 from apps.core.api import validated
 from apps.guilds.selectors import access_guild
 
-from . import services, turn
+from . import services
 
 
 class IceServersOut(serializers.Serializer):
@@ -37,9 +36,14 @@ class VoiceStatePatch(serializers.Serializer):
 
 
 class IceServersView(APIView):
-    @extend_schema(responses=IceServersOut, summary="ICE servers with short-lived TURN credentials for me")
+    @extend_schema(responses={
+        200: IceServersOut,
+        403: OpenApiResponse(description="missing_permission: no CONNECT in my voice channel any more (timed out)."),
+        404: OpenApiResponse(description="not_found: my voice channel is not one I can view (kicked, banned)."),
+        409: OpenApiResponse(description="not_in_voice: I am in no voice channel; a join answer carries the first."),
+    }, summary="Renew my ICE servers and TURN credentials while I am in a voice channel")
     def get(self, request):
-        return Response({"ice_servers": turn.ice_servers(request.user.id), "ttl": settings.TURN_TTL})
+        return Response(services.ice_servers_for(user=request.user))
 
 
 class VoiceStateView(APIView):

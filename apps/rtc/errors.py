@@ -35,6 +35,10 @@ class SfuError(DomainError):
     code = "sfu_error"
 
 
+# What a request to Janus may raise: it refused (SfuError), or it did not answer (SfuUnavailable).
+JANUS_FAILURES = (SfuError, SfuUnavailable)
+
+
 class NoParty(DomainError):
     status = 409
     code = "no_listening_party"

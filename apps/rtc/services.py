@@ -30,6 +30,7 @@ from .errors import (
     NotInRoom,
     NotVoiceChannel,
     PartyActive,
+    SfuUnavailable,
     SignalTooLarge,
     TrackNotShared,
 )
@@ -83,17 +84,25 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
         others = [s for s in store().states(channel.guild_id)
                   if s["channel_id"] == channel.id and s["user_id"] != user.id]
         if quality.topology_for(len(others) + 1) == quality.SFU:
-            sfu.admit(channel, [*others, state])  # before entering: Janus must let them in when they arrive
-    result = _enter(channel, state)
+            sfu.admit(channel)  # before entering: a Janus that does not answer refuses the join
+    result = _enter(channel, state, answered=True)
     if elsewhere is not None and elsewhere != channel.guild_id:
         # Only once the new room took them: a refused join leaves the user where they were.
         _announce(store().leave(elsewhere, user.id))
     room = [s for s in store().states(channel.guild_id) if s["channel_id"] == channel.id]
     topology = quality.topology_for(len(room))
+    seat = None
+    if topology == quality.SFU:
+        try:
+            seat = sfu.seat(result.state)
+        except SfuUnavailable:
+            leave_voice(user=user, session_id=session_id, guild_id=channel.guild_id)
+            raise
     return {"guild_id": channel.guild_id, "channel_id": channel.id, "session_id": session_id,
-            "topology": topology, "sfu": sfu.credentials(result.state) if topology == quality.SFU else None,
+            "topology": topology, "sfu": seat,
             "quality": quality.step_for(len(room)),
-            "ice_servers": turn.ice_servers(user.id), "ice_transport_policy": settings.RTC_ICE_TRANSPORT_POLICY,
+            "ice_servers": turn.ice_servers(user.id), "ice_ttl": settings.TURN_TTL,
+            "ice_transport_policy": settings.RTC_ICE_TRANSPORT_POLICY,
             "voice_states": [ev.voice_state(s) for s in room],
             "self": ev.voice_state(result.state),
             "listening_party": _settled(store().party(channel.guild_id, channel.id), now_ms()),
@@ -142,6 +151,18 @@ def recheck_voice(*, user, session_id: str, guild_id: int) -> bool:
         leave_voice(user=user, session_id=session_id, guild_id=guild_id)
         return False
     return True
+
+
+def ice_servers_for(*, user) -> dict:
+    """Fresh ICE servers (TURN credentials valid TURN_TTL seconds) for a user who is in a voice
+    channel now and may still connect there: the relay serves calls, not any account. The browser
+    renews them while the call lasts, so a credential outlives its call by at most TURN_TTL."""
+    guild_id = store().guild_of(user.id)
+    state = store().get(guild_id, [user.id]).get(user.id) if guild_id is not None else None
+    if state is None:
+        raise NotInRoom(gettext("You are not in a voice channel."))
+    access_channel(user, state["channel_id"]).require(Permission.CONNECT)  # not banned, timed out or kicked
+    return {"ice_servers": turn.ice_servers(user.id), "ttl": settings.TURN_TTL}
 
 
 def refresh_voice(*, user, session_id: str, guild_id: int) -> bool:
@@ -432,9 +453,10 @@ def _voice_access(user, channel_id: int):
     return access
 
 
-def _enter(channel: Channel, state: dict) -> Result:
+def _enter(channel: Channel, state: dict, *, answered: bool = False) -> Result:
     """Put the participant in the channel if there is room, keeping their server mute and deafen
-    when they move within the guild; announces the change."""
+    when they move within the guild; announces the change (`answered`: the join's answer tells
+    the participant the room's topology, no event needs to)."""
     limit = channel.user_limit
     mesh = 0 if settings.JANUS_URL else settings.RTC_MESH_MAX
     capacity = min([c for c in (limit, mesh) if c] or [0])
@@ -446,16 +468,19 @@ def _enter(channel: Channel, state: dict) -> Result:
         quality.topology_for(result.count + 1)  # raises: no SFU for a room this size
         raise ChannelFull(gettext("This voice channel is full."))
     old = result.old
+    if old and old["channel_id"] == channel.id and sfu.token_for(old) != sfu.token_for(state):
+        sfu.revoke(old)  # another tab took over the call: the old one's Janus token goes
     if old and (old["mute"] or old["deaf"]) and not (state["mute"] or state["deaf"]):
         result = store().update(channel.guild_id, state["user_id"], {"mute": old["mute"], "deaf": old["deaf"]},
                                 voice_ttl(), session=state["session_id"])
-    _announce(result)
+    _announce(result, answered=state["user_id"] if answered else None)
     return result
 
 
-def _announce(result: Result, *, changed: bool = True) -> None:
+def _announce(result: Result, *, changed: bool = True, answered: int | None = None) -> None:
     """Publish what a store write changed: expired participants gone, this participant's new state
-    (or its leave), and the new ladder step of each room whose size changed."""
+    (or its leave), and the new ladder step of each room whose size changed (`answered`: see
+    sfu.after_resize)."""
     resized: set[tuple[int, int]] = set()
     left: list[dict] = []  # participants who left a channel, for the SFU
     for gone in result.dropped:
@@ -479,7 +504,7 @@ def _announce(result: Result, *, changed: bool = True) -> None:
             publish([user_group(s["user_id"]) for s in room], ev.VOICE_QUALITY_UPDATE,
                     ev.quality_update(guild_id, channel_id, quality.step_for(len(room))))
         joined = int(changed and result.ok and result.state is not None and result.state["channel_id"] == channel_id)
-        sfu.after_resize(guild_id, channel_id, room, joined=joined,
+        sfu.after_resize(guild_id, channel_id, room, joined=joined, answered=answered,
                          left=[s for s in left if (s["guild_id"], s["channel_id"]) == (guild_id, channel_id)])
         _follow_room(guild_id, channel_id, room)
 

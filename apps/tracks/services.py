@@ -28,7 +28,7 @@ from django.utils.translation import gettext
 
 from apps.chat.models import Message
 from apps.chat.services import send_message
-from apps.core import images, ratelimit
+from apps.core import images, ratelimit, unavailable
 from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.core.events import publish, user_group
 from apps.core.images import validate_image
@@ -167,7 +167,7 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
             track.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
             from . import tasks
 
-            transaction.on_commit(lambda: tasks.process_track(track.id))
+            unavailable.after_commit(lambda: tasks.process_track(track.id), what="queueing the track's processing")
             moderation_hooks.track_written(track)
     except Exception:
         _delete(stored)  # the row never made it: neither do its files

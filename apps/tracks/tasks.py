@@ -4,6 +4,8 @@ is done), so a task redelivered after a worker died (acks_late) does no harm."""
 from celery import chain, shared_task
 from django.db import DatabaseError
 
+from apps.core import unavailable
+
 from . import audio, services
 
 TRANSIENT = (services.TransientMediaError, DatabaseError, ConnectionError, TimeoutError, OSError)
@@ -15,7 +17,10 @@ def _run(task, step, track_id: int) -> str:
         return step(track_id)
     except audio.NotAudio:
         return "failed"  # the service has failed the track with the reason; the next steps skip it
-    except TRANSIENT as exc:
+    except Exception as exc:
+        # An S3 that does not answer is as passing as a database hiccup: retried, not the file's fault.
+        if not isinstance(exc, TRANSIENT) and unavailable.dependency(exc) is None:
+            raise
         if task.request.retries >= RETRIES:
             services.fail_track(track_id, reason="Processing failed; please upload the track again.")
             raise

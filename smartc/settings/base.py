@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A page whose database, Redis or storage is down answers 503, not 500 (apps/core/unavailable.py).
+    "apps.core.unavailable.UnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "apps.core.bodylimit.BodyLimitMiddleware",
@@ -108,7 +110,15 @@ if "postgresql" in DATABASES["default"]["ENGINE"]:
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=20),
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        # How long the pool keeps retrying one failed connection attempt. psycopg's default is 5 min,
+        # doubling the wait between tries (up to 2 min), and no other attempt starts meanwhile: after
+        # a database restart the app stayed down that long. Short, each waiting request starts a new
+        # attempt, and the app serves again as soon as the database does.
+        "reconnect_timeout": 1.0,
     }
+    # The pool checks a connection before lending it: after a PostgreSQL restart the dead ones are
+    # replaced instead of failing the next requests.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache and Celery broker when REDIS_URL is set. ---
@@ -132,6 +142,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "smartc",
+            # A Redis that does not answer fails the call in 2 s instead of holding the request.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -234,19 +246,23 @@ MODERATION_RETRAIN_MIN_LABELS = env.int("MODERATION_RETRAIN_MIN_LABELS", default
 # --- Voice and video rooms (docs/voice.md) ---
 # ICE servers every client gets as they are (STUN), as JSON: [{"urls": ["stun:stun.example.org:3478"]}].
 RTC_ICE_SERVERS = env.json("RTC_ICE_SERVERS", default=[])
-# coturn with `use-auth-secret`: each user gets a username and password valid for TURN_TTL seconds.
+# coturn with `use-auth-secret`: a participant gets a username and password valid for TURN_TTL
+# seconds with each join, and renews them while in the call (so they die soon after it).
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_SECRET = env("TURN_SECRET", default="")
-TURN_TTL = env.int("TURN_TTL", default=3600)
+TURN_TTL = env.int("TURN_TTL", default=300)
 # "relay" makes browsers use TURN only (no direct path: peers never learn each other's addresses).
 RTC_ICE_TRANSPORT_POLICY = env("RTC_ICE_TRANSPORT_POLICY", default="all")
 # Rooms up to this many participants are a full mesh (each browser sends to every other one).
 RTC_MESH_MAX = env.int("RTC_MESH_MAX", default=4)
 # The Janus SFU for larger rooms; unset, a room never grows past RTC_MESH_MAX.
 JANUS_URL = env("JANUS_URL", default="")
+# Janus's Admin API, for Django only (tokens, room requests); defaults to JANUS_URL's host on :7088/admin.
+JANUS_ADMIN_URL = env("JANUS_ADMIN_URL", default="")
 # Where browsers reach Janus (its WebSocket API, ws:// or wss://); defaults to JANUS_URL's host on :8188.
 JANUS_PUBLIC_URL = env("JANUS_PUBLIC_URL", default="")
-# The VideoRoom plugin's admin_key (janus.plugin.videoroom.jcfg): only Django may create rooms.
+# The one secret Django shares with Janus: the VideoRoom plugin's admin_key (only Django creates
+# rooms) and Janus's api_secret and admin_secret (browsers need a token Django issued instead).
 JANUS_ADMIN_KEY = env("JANUS_ADMIN_KEY", default="")
 # Seconds Django waits for each Janus HTTP request before the join is refused (sfu_unavailable).
 JANUS_TIMEOUT = env.float("JANUS_TIMEOUT", default=5.0)
@@ -335,7 +351,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env("API_USER_RATE", default="6000/hour"),
                                "uploads": env("API_UPLOAD_RATE", default="300/hour")},
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.IdCursorPagination",

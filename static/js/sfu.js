@@ -1,8 +1,11 @@
 // A voice/video room through the Janus SFU (its VideoRoom plugin), spoken over Janus's WebSocket API.
-// The server decides who may join: it hands this page a room id, a token Janus checks and the feed
-// id to publish under (the user id, so a feed maps to a tile). One publisher handle sends this
-// browser's tracks; one subscriber handle per other participant's feed receives theirs. Janus
-// announces feeds as they come (`publishers`) and go (`unpublished`, `leaving`).
+// The server decides who is in: it joins the room for this page, as a publisher under the user's id
+// (so a feed maps to a tile), and hands over that Janus session, its publisher handle and private
+// id, and the token Janus wants on every request. This page claims the session, publishes on the
+// handle, and attaches one subscriber handle per other participant's feed (a subscription shows
+// the private id of this page's publisher). Janus announces feeds as they come (`publishers`) and
+// go (`unpublished`, `leaving`); those already there when the session was claimed come from the
+// room's participant list.
 
 const PLUGIN = "janus.plugin.videoroom";
 const KEEPALIVE_MS = 25_000; // under Janus's session_timeout (60 s)
@@ -13,8 +16,9 @@ const transactionId = () => `t${Date.now().toString(36)}${(counter++).toString(3
 
 /** Janus's WebSocket API: requests matched to their answers by transaction, events by handle. */
 class JanusSocket {
-  constructor(url) {
+  constructor(url, token) {
     this.url = url;
+    this.token = token; // Janus refuses any request without it (the server takes it back when we leave)
     this.pending = new Map(); // transaction → {resolve, reject, ack}
     this.handlers = new Map(); // handle id → function(message)
     this.sessionId = null;
@@ -51,7 +55,7 @@ class JanusSocket {
 
   request(message, { async = false } = {}) {
     const transaction = transactionId();
-    const full = { ...message, transaction };
+    const full = { ...message, transaction, token: this.token };
     if (this.sessionId && !full.session_id) full.session_id = this.sessionId;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -67,12 +71,14 @@ class JanusSocket {
     });
   }
 
-  async createSession() {
-    const answer = await this.request({ janus: "create" });
-    this.sessionId = answer.data.id;
+  /** Take over the session the server opened for this page (its events come here from now on). */
+  async claim(sessionId) {
+    await this.request({ janus: "claim", session_id: sessionId });
+    this.sessionId = sessionId;
     this.keepalive = setInterval(() => {
       if (this.ws.readyState === WebSocket.OPEN) {
-        this.ws.send(JSON.stringify({ janus: "keepalive", session_id: this.sessionId, transaction: transactionId() }));
+        this.ws.send(JSON.stringify({ janus: "keepalive", session_id: this.sessionId, token: this.token,
+                                      transaction: transactionId() }));
       }
     }, KEEPALIVE_MS);
   }
@@ -100,7 +106,7 @@ class JanusSocket {
 
   trickle(handleId, candidate) {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(JSON.stringify({ janus: "trickle", session_id: this.sessionId, handle_id: handleId,
+    this.ws.send(JSON.stringify({ janus: "trickle", session_id: this.sessionId, handle_id: handleId, token: this.token,
                                   candidate: candidate || { completed: true }, transaction: transactionId() }));
   }
 
@@ -108,7 +114,8 @@ class JanusSocket {
     clearInterval(this.keepalive);
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       if (this.sessionId) {
-        this.ws.send(JSON.stringify({ janus: "destroy", session_id: this.sessionId, transaction: transactionId() }));
+        this.ws.send(JSON.stringify({ janus: "destroy", session_id: this.sessionId, token: this.token,
+                                      transaction: transactionId() }));
       }
       this.ws.close();
     }
@@ -121,10 +128,12 @@ class JanusSocket {
  * `onerror` that the SFU call failed (kicked, refused or the socket lost).
  */
 export class SfuCall {
-  constructor({ url, room, token, feed, display, local, video, iceServers, icePolicy, onchange, onerror }) {
-    Object.assign(this, { url, room, token, feed, display, local, video, onchange, onerror });
+  constructor({ url, room, token, feed, session, handle, private_id: privateId, local, video, iceServers, icePolicy,
+                onchange, onerror }) {
+    Object.assign(this, { url, room, feed, session, privateId, local, video, onchange, onerror });
     this.rtcConfig = { iceServers: iceServers || [], iceTransportPolicy: icePolicy || "all" };
-    this.socket = new JanusSocket(url);
+    this.socket = new JanusSocket(url, token);
+    this.publisherHandle = handle;
     this.publisher = null; // RTCPeerConnection sending this browser's tracks
     this.subscribers = new Map();
     this.streams = new Map();
@@ -136,13 +145,11 @@ export class SfuCall {
     const s = this.socket;
     s.onclose = () => !this.closed && this.fail(new Error("janus: the connection was lost"));
     await s.open();
-    await s.createSession();
-    this.publisherHandle = await s.attach((msg) => this.onPublisherEvent(msg));
-    const { data } = await s.message(this.publisherHandle, {
-      request: "join", ptype: "publisher", room: this.room, id: this.feed, display: this.display, token: this.token,
-    });
+    s.handlers.set(this.publisherHandle, (msg) => this.onPublisherEvent(msg));
+    await s.claim(this.session);
     await this.publish();
-    for (const p of data.publishers || []) this.subscribe(p.id);
+    const { data } = await s.message(this.publisherHandle, { request: "listparticipants", room: this.room });
+    for (const p of data.participants || []) if (p.publisher) this.subscribe(p.id);
   }
 
   async publish() {
@@ -157,6 +164,16 @@ export class SfuCall {
     const { jsep } = await this.socket.message(this.publisherHandle, { request: "publish" },
                                                { type: "offer", sdp: pc.localDescription.sdp });
     await pc.setRemoteDescription(jsep);
+  }
+
+  /** Every RTCPeerConnection of this call: the publisher's and the subscribers'. */
+  connections() {
+    return [this.publisher, ...this.subscribers.values()].filter(Boolean);
+  }
+
+  /** Renewed TURN credentials, for the connections this call opens from now on. */
+  setIceServers(iceServers) {
+    this.rtcConfig = { ...this.rtcConfig, iceServers };
   }
 
   /** Send `track` (camera, screen, or null for nothing) as this participant's published video. */
@@ -192,7 +209,7 @@ export class SfuCall {
       const handle = await s.attach((msg) => this.onSubscriberEvent(feed, msg));
       this.handles.set(feed, handle);
       const { jsep } = await s.message(handle, {
-        request: "join", ptype: "subscriber", room: this.room, streams: [{ feed }], token: this.token,
+        request: "join", ptype: "subscriber", room: this.room, streams: [{ feed }], private_id: this.privateId,
       });
       if (!this.handles.has(feed)) return; // it left meanwhile
       const pc = new RTCPeerConnection(this.rtcConfig);

@@ -53,6 +53,7 @@ class VoiceRoom {
     this.sessionId = null;
     this.iceServers = [];
     this.icePolicy = "all";
+    this.iceRenewal = null; // the timer that renews the TURN credentials while in the call
     this.quality = null;
     this.selfMute = false;
     this.selfDeaf = false;
@@ -144,6 +145,7 @@ class VoiceRoom {
     this.sessionId = d.session_id;
     this.iceServers = d.ice_servers || [];
     this.icePolicy = d.ice_transport_policy === "relay" ? "relay" : "all";
+    this.scheduleIceRenewal(d.ice_ttl);
     this.quality = d.quality;
     this.onStates(d.voice_states);
     this.applyServerFlags(d.self);
@@ -251,8 +253,51 @@ class VoiceRoom {
     this.render();
   }
 
+  /**
+   * TURN credentials last `ttl` seconds and come only with a join: renew them at half-life while the
+   * call lasts (the server answers only a participant) and hand them to every connection, so an
+   * ICE restart or a new peer always has valid ones.
+   */
+  scheduleIceRenewal(ttl) {
+    clearTimeout(this.iceRenewal);
+    this.iceRenewal = null;
+    if (!this.joined || !ttl || !this.iceServers.some((s) => s.credential)) return;
+    this.iceRenewal = setTimeout(() => this.renewIce(ttl), Math.max(15, ttl / 2) * 1000);
+  }
+
+  async renewIce(ttl) {
+    let response;
+    try {
+      response = await fetch("/api/rtc/ice-servers", {
+        credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+    } catch (err) {
+      console.error("voice: could not renew the ICE servers", err);
+    }
+    if (!this.joined) return;
+    if (response?.ok) {
+      const body = await response.json();
+      this.iceServers = body.ice_servers || [];
+      ttl = body.ttl || ttl;
+      const pcs = [...this.peers.values(), ...(this.sfu?.connections() || [])];
+      for (const pc of pcs) {
+        try {
+          pc.setConfiguration({ ...pc.getConfiguration(), iceServers: this.iceServers });
+        } catch (err) {
+          console.error("voice: could not update a connection's ICE servers", err);
+        }
+      }
+      this.sfu?.setIceServers(this.iceServers);
+    } else if (response && response.status < 500 && response.status !== 429) {
+      return; // not in a call any more: the gateway tells this page so
+    }
+    this.scheduleIceRenewal(ttl);
+  }
+
   /** End the call on this page (the server already knows, or is told by `leave`). */
   hangUp(message) {
+    clearTimeout(this.iceRenewal);
+    this.iceRenewal = null;
     for (const id of [...this.peers.keys()]) this.closePeer(id);
     this.stopSfu();
     this.topology = "mesh";

@@ -1,6 +1,8 @@
 """Voice and video rooms in real Chromium with fake camera and microphone: participants join
 through the real server, their browsers connect directly (a full mesh), media flows both ways,
 and a closed tab disappears for the others."""
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -198,11 +200,13 @@ def test_participants_talk_directly_a_closed_tab_leaves_and_a_moderator_disconne
 
 def test_a_relay_only_call_goes_through_coturn_with_the_apps_credentials(new_media_page, room):
     """With RTC_ICE_TRANSPORT_POLICY=relay the browsers may only use TURN: the call connects (and
-    media flows) only if coturn accepts the credentials the app signed with the shared secret."""
+    media flows) only if coturn accepts the credentials the app signed with the shared secret. The
+    credentials are short-lived: the page renews them during the call, and an ICE restart then
+    allocates on coturn with the renewed ones."""
     ada, bo, voice = room["ada"], room["bo"], room["voice"]
     secret = "a-secret-shared-with-coturn"
     with coturn(secret=secret) as turn_urls, running_server(env={
-            "TURN_URLS": ",".join(turn_urls), "TURN_SECRET": secret, "TURN_TTL": "300",
+            "TURN_URLS": ",".join(turn_urls), "TURN_SECRET": secret, "TURN_TTL": "30",
             "RTC_ICE_TRANSPORT_POLICY": "relay"}) as url:
         page_ada, page_bo = new_media_page(), new_media_page()
         errors = open_voice(page_ada, url, ada, voice) + open_voice(page_bo, url, bo, voice)
@@ -215,7 +219,31 @@ def test_a_relay_only_call_goes_through_coturn_with_the_apps_credentials(new_med
             # but it shows as peer-reflexive when its check arrived before its candidate did.
             [(local, remote)] = page.evaluate(SELECTED_CANDIDATES)
             assert local == "relay" and remote in ("relay", "prflx"), (local, remote)
+
+        # Half-way through the credential's 30 s, Ada's page renews it and hands it to the connection.
+        first = page_ada.evaluate(TURN_USERNAMES)
+        renewed = wait_until(page_ada, TURN_USERNAMES, None, lambda u: u["page"] != first["page"],
+                             "TURN credentials not renewed", timeout_ms=30_000)
+        assert renewed["page"] == renewed["connection"] and renewed["page"].endswith(f":{ada.id}")
+        # Once the first credential has expired (coturn would refuse it), a new network restarts ICE:
+        # relayed again, the call can only be going through an allocation made with the renewed one.
+        expired = int(first["page"].split(":")[0]) + 1
+        page_ada.wait_for_timeout(max(0, expired - time.time()) * 1000)
+        old = page_ada.evaluate(ICE_UFRAGS, bo.id)
+        page_ada.evaluate("window.dispatchEvent(new Event('online'))")
+        wait_until(page_ada, ICE_UFRAGS, bo.id, lambda u: u["local"] != old["local"] and u["connected"],
+                   "no relay after the restart", timeout_ms=30_000)
+        sample = page_ada.evaluate(INBOUND)[str(bo.id)]
+        wait_until(page_ada, INBOUND, None, lambda s: s[str(bo.id)]["audio"] > sample["audio"],
+                   "media stalled after the restart")
         assert errors == []
+
+
+# The TURN username this page holds, and the one its (first) connection would allocate with.
+TURN_USERNAMES = """() => {
+  const v = window.smartcVoice, [pc] = v.peers.values();
+  return { page: v.iceServers.at(-1)?.username, connection: pc?.getConfiguration().iceServers.at(-1)?.username };
+}"""
 
 
 # --- renegotiation: camera, screen share, ICE restart ------------------------------------------------

@@ -1,7 +1,8 @@
 """A room past the mesh size in real Chromium through a real Janus: five participants join, the
-server hands each a Janus token, and every browser publishes once and subscribes to the four
-others' feeds through the SFU (no direct connections between browsers). The first two start as a
-mesh: the third join switches the room, and their browsers tear the mesh down and move to Janus."""
+server seats each one's publisher in Janus and hands the browser that session and a token of its
+own, and every browser publishes once and subscribes to the four others' feeds through the SFU
+(no direct connections between browsers). The first two start as a mesh: the third join switches
+the room, and their browsers tear the mesh down and move to Janus."""
 import pytest
 from playwright.sync_api import expect
 
@@ -73,7 +74,9 @@ def test_five_participants_talk_through_janus(new_media_page, crowd):  # noqa: F
         for page in pages:
             wait_subscribed(page, len(users) - 1, console)
             expect(page.locator("#voice")).to_have_attribute("data-participants", str(len(users)))
-        publishers = Janus(sfu.http_url, admin_key=sfu.admin_key, timeout=10).participants(voice.id)
+        room = pages[0].evaluate("window.smartcVoice.sfu.room")
+        assert room != voice.id and all(p.evaluate("window.smartcVoice.sfu.room") == room for p in pages)
+        publishers = Janus(sfu.http_url, admin=sfu.admin_url, admin_key=sfu.admin_key, timeout=10).participants(room)
         assert sorted(p["id"] for p in publishers) == sorted(u.id for u in users)
         assert all(p["publisher"] for p in publishers), publishers
         others = {page: {u.id for u in users} - {u.id} for page, u in zip(pages, users, strict=True)}

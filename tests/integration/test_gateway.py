@@ -63,13 +63,41 @@ def session_cookie(user) -> str:
 class Gateway:
     """One client socket. Checks on every DISPATCH that `s` is the previous one plus 1."""
 
+    # Waits longer than this heartbeat meanwhile, as a real client does: the server closes a socket
+    # that stays silent for 1.5 heartbeat intervals (4009), and a busy worker can take that long.
+    KEEPALIVE = 20.0
+
     def __init__(self, comm: WebsocketCommunicator):
         self.comm = comm
         self.seq = 0
         self.hello = self.ready = None
+        self.acks = 0  # HEARTBEAT_ACKs owed for the keep-alive heartbeats: skipped when they come
 
     async def frame(self, timeout: float = 3) -> dict:
-        out = await self.comm.receive_output(timeout)
+        if timeout <= self.KEEPALIVE and not self.acks:
+            return self._parse(await self.comm.receive_output(timeout))
+
+        async def beat():
+            while True:
+                await asyncio.sleep(self.KEEPALIVE)
+                self.acks += 1
+                await self.send(1, self.seq)
+
+        keepalive = asyncio.get_running_loop().create_task(beat()) if timeout > self.KEEPALIVE else None
+        deadline = asyncio.get_running_loop().time() + timeout
+        try:
+            while True:
+                left = max(0.01, deadline - asyncio.get_running_loop().time())
+                f = self._parse(await self.comm.receive_output(left))
+                if f["op"] == 11 and self.acks:
+                    self.acks -= 1
+                    continue
+                return f
+        finally:
+            if keepalive is not None:
+                keepalive.cancel()
+
+    def _parse(self, out: dict) -> dict:
         assert out["type"] == "websocket.send", out
         f = json.loads(out["text"])
         assert set(f) == {"op", "d", "s", "t"}, f

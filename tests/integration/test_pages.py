@@ -73,7 +73,7 @@ def test_channel_settings_create_and_errors(client, guild, owner):
     m = add_member(guild)
     client.force_login(m.user)
     r = client.post(f"/guilds/{guild.id}/settings/channels", {"form": "channel", "name": "sneaky", "type": "text"})
-    assert r.status_code == 400 and "MANAGE_CHANNELS" in html(r)
+    assert r.status_code == 403 and "MANAGE_CHANNELS" in html(r)
     assert not Channel.objects.filter(name="sneaky").exists()
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from datetime import timedelta
 
 import pytest
 import redis
@@ -500,12 +502,42 @@ def test_a_voice_channel_opens_the_voice_room_page(guild, alice, voice, owner):
         .content.decode()
 
 
-def test_ice_servers_need_a_login_and_carry_a_fresh_turn_credential(alice, settings):
+def ice_servers(user) -> tuple[int, dict]:
+    r = api_client(user).get("/api/rtc/ice-servers")
+    return r.status_code, r.json()
+
+
+@run_async
+async def test_turn_credentials_go_only_to_participants_of_a_call_while_it_lasts(guild, owner, alice, bob, voice,
+                                                                                 settings):
     settings.TURN_URLS = ["turn:turn.example.org:3478"]
     settings.TURN_SECRET = "secret"
     settings.TURN_TTL = 120
     assert Client().get("/api/rtc/ice-servers").status_code == 401
-    body = api_client(alice).get("/api/rtc/ice-servers").json()
-    assert body["ttl"] == 120
-    (relay,) = body["ice_servers"]
-    assert relay["urls"] == ["turn:turn.example.org:3478"] and relay["username"].endswith(f":{alice.id}")
+    # Signed in is not enough: a member in no call gets no relay.
+    status, body = await db(ice_servers)(alice)
+    assert status == 409 and body["error"]["code"] == "not_in_voice" and "ice_servers" not in body
+    async with gateway(alice) as a:
+        answer = await join(a, voice)
+        assert answer["ice_ttl"] == 120
+        relay = answer["ice_servers"][-1]
+        expiry, user_id = relay["username"].split(":")
+        assert user_id == str(alice.id) and int(expiry) <= int(time.time()) + 120
+        # In the call, the browser renews them.
+        status, body = await db(ice_servers)(alice)
+        assert status == 200 and body["ttl"] == 120
+        (relay,) = body["ice_servers"]
+        assert relay["urls"] == ["turn:turn.example.org:3478"] and relay["username"].endswith(f":{alice.id}")
+        # Timed out (or banned, kicked): no more, whether or not the room let them go yet.
+        await db(guilds.timeout_member)(actor=owner, member=await db(member)(guild, alice),
+                                        duration=timedelta(minutes=5))
+        status, body = await db(ice_servers)(alice)
+        assert status in (403, 409) and "ice_servers" not in body
+    async with gateway(bob) as b:
+        await join(b, voice)
+        await db(guilds.ban_member)(actor=owner, guild=guild, user=bob)
+        status, body = await db(ice_servers)(bob)
+        assert status in (404, 409) and "ice_servers" not in body
+    # The call over, nothing either.
+    status, body = await db(ice_servers)(alice)
+    assert status == 409

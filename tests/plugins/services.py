@@ -52,7 +52,8 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
-def start_postgres(workdir: str) -> str:
+def init_postgres(workdir: str) -> tuple[str, str, str]:
+    """A new cluster in `workdir` (not started): (bindir, data folder, socket folder)."""
     bindir = _pg_bindir()
     data, sock = os.path.join(workdir, "pg"), os.path.join(workdir, "pgsock")
     os.makedirs(sock)
@@ -61,15 +62,27 @@ def start_postgres(workdir: str) -> str:
         shutil.chown(sock, "postgres")
     subprocess.run(_as_postgres([f"{bindir}/initdb", "-D", data, "-U", "smartc", "--auth=trust", "-E", "UTF8",
                                  "--no-sync"]), check=True, capture_output=True)
-    port = _free_port()
+    return bindir, data, sock
+
+
+def pg_ctl_start(bindir: str, data: str, sock: str, port: int, log: str) -> None:
     # fsync off and friends: a throwaway cluster trades durability for speed.
     opts = (f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=200")
-    subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(workdir, "pg.log"),
-                                 "-w", "start"]), check=True, capture_output=True)
-    atexit.register(lambda: subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]),
-                                           capture_output=True))
+    subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-o", opts, "-l", log, "-w", "start"]),
+                   check=True, capture_output=True)
     _wait_port(port)
+
+
+def pg_ctl_stop(bindir: str, data: str, mode: str = "immediate") -> None:
+    subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-m", mode, "-w", "stop"]), capture_output=True)
+
+
+def start_postgres(workdir: str) -> str:
+    bindir, data, sock = init_postgres(workdir)
+    port = _free_port()
+    pg_ctl_start(bindir, data, sock, port, os.path.join(workdir, "pg.log"))
+    atexit.register(pg_ctl_stop, bindir, data)
     return f"postgres://smartc@127.0.0.1:{port}/postgres"
 
 

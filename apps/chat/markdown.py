@@ -15,7 +15,11 @@ ALLOWED_TAGS = {"a", "b", "strong", "em", "u", "s", "code", "pre", "blockquote",
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class", "data-user-id", "data-role-id"},
                       "code": {"class"}}
 
-_CODE_BLOCK = re.compile(r"```(?:[a-zA-Z0-9_+-]{1,20}\n)?(.+?)```", re.S)
+# The newline after the opening fence (and a language name before it) and the one before the closing
+# fence are the fence's, not the code's: kept, they show as empty lines inside the block.
+_CODE_BLOCK = re.compile(r"```(?:[a-zA-Z0-9_+-]{1,20}(?=\n))?\n?(.+?)\n?```", re.S)
+# A line break right after a block (a quote, a code block) would add an empty line under it.
+_BREAK_AFTER_BLOCK = re.compile(r"(</blockquote>|</pre>)<br>")
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _INLINE = [
     (re.compile(r"\*\*(.+?)\*\*", re.S), r"<strong>\1</strong>"),
@@ -58,6 +62,7 @@ def render(text: str, *, users: dict[int, str] | None = None, roles: dict[int, s
     out = "<br>".join(lines).replace("</blockquote><br><blockquote>", "<br>")
     for i, fragment in enumerate(stash):
         out = out.replace(_PLACEHOLDER.format(i), fragment)
+    out = _BREAK_AFTER_BLOCK.sub(r"\1", out)
     return nh3.clean(out, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel="noopener noreferrer nofollow",
                      url_schemes={"http", "https"})
 

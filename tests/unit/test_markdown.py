@@ -14,7 +14,7 @@ from apps.chat.markdown import mentioned_ids, render
     ("||secret||", '<span class="spoiler">secret</span>'),
     ("`x < y`", "<code>x &lt; y</code>"),
     ("> quoted", "<blockquote>quoted</blockquote>"),
-    ("```py\nprint(1)\n```", "<pre><code>print(1)\n</code></pre>"),
+    ("```py\nprint(1)\n```", "<pre><code>print(1)</code></pre>"),
 ])
 def test_formatting(source, expected):
     assert render(source) == expected
@@ -60,3 +60,25 @@ def test_mentions_render_names():
 def test_mentioned_ids():
     assert mentioned_ids("<@1> <@2> <@&3> @everyone") == ({1, 2}, {3}, True, False)
     assert mentioned_ids("@here") == (set(), set(), False, True)
+
+
+@pytest.mark.parametrize("source", ["```\nprint(1)\n```", "```\nprint(1)```", "```py\nprint(1)\n```"])
+def test_a_code_block_starts_with_its_first_line_of_code(source):
+    """The newline after the opening fence is the fence's: kept, the block shows an empty first line."""
+    assert render(source) == "<pre><code>print(1)</code></pre>"
+
+
+def test_a_code_block_keeps_its_inner_lines():
+    assert render("```\na\n\nb\n```") == "<pre><code>a\n\nb</code></pre>"
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("> quoted\nreply", "<blockquote>quoted</blockquote>reply"),
+    ("> one\n> two\nreply", "<blockquote>one<br>two</blockquote>reply"),
+    ("```\ncode\n```\nafter", "<pre><code>code</code></pre>after"),
+    ("before\n> quoted", "before<br><blockquote>quoted</blockquote>"),
+])
+def test_no_empty_line_after_a_quote_or_a_code_block(source, expected):
+    """A <br> right after a block element renders as an empty line under it."""
+    assert render(source) == expected
+

@@ -2,7 +2,7 @@
 // Message HTML (content_html) is sanitised by the server and inserted as HTML; every other
 // string (names, emoji, reply previews) goes in through textContent.
 import { Attachments } from "./attachments.js";
-import { csrfToken, fill, fillText, flag, h } from "./dom.js";
+import { csrfToken, fill, fillText, flag, h, quoteText } from "./dom.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
 import { Sidebar } from "./sidebar.js";
@@ -514,7 +514,7 @@ class ChatPage {
 
   refreshReplyPreviews(m) {
     for (const preview of this.list.querySelectorAll(`.msg-reply[data-reply-id="${m.id}"] .msg-reply-text`)) {
-      preview.textContent = m.content.slice(0, 200);
+      preview.textContent = quoteText(m.content_html);
     }
   }
 
@@ -870,7 +870,7 @@ class ChatPage {
   startReply(id) {
     const m = this.messages.get(id);
     if (!m || !this.form) return;
-    this.setReply({ id, author: m.author?.display_name || this.t.deletedUser, content: m.content.slice(0, 200) });
+    this.setReply({ id, author: m.author?.display_name || this.t.deletedUser, content: quoteText(m.content_html) });
   }
 
   startEdit(id) {

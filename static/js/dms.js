@@ -1,7 +1,7 @@
 // Direct messages: the DM list (the sidebar of /channels/@me pages), its unread badges and the DM
 // item of the guild rail, kept live over the gateway. On a page with a chat it listens on the chat
 // page's socket (one socket per tab); on the DM home, which has no chat, it opens the socket itself.
-import { h } from "./dom.js";
+import { h, quoteText } from "./dom.js";
 import { Gateway } from "./gateway.js";
 
 class DirectMessages {
@@ -41,7 +41,7 @@ class DirectMessages {
     if (!entry) return;
     if (m.id <= (entry.last_message_id || 0) && m.id <= (entry.last_message?.id || 0)) return; // a replay
     entry.last_message_id = m.id;
-    entry.last_message = { id: m.id, content: m.content, created_at: m.created_at,
+    entry.last_message = { id: m.id, content: quoteText(m.content_html), created_at: m.created_at,
       author: m.author ? { id: m.author.id, display_name: m.author.display_name } : null };
     if (m.author?.id !== this.userId && m.channel_id !== this.openId) entry.unread = (entry.unread || 0) + 1;
     this.moveToTop(entry);

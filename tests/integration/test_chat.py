@@ -2,6 +2,7 @@
 import pytest
 
 from apps.chat import selectors, services
+from apps.chat.markdown import SPOILER_MASK
 from apps.chat.models import Message, Reaction, ReadState
 from apps.core.errors import Conflict, Forbidden, MissingPermission, NotFound, RateLimited, ValidationFailed
 from apps.guilds import services as guild_services
@@ -88,6 +89,16 @@ def test_a_reply_quotes_its_message_with_mentions_by_name(api_as, guild, owner, 
     send(bob, general, "yes", reply_to_id=first.id)
     page = api_as(bob).get(f"/api/channels/{general.id}/messages").json()
     assert page[-1]["reply_to"] == {"id": first.id, "content": "@Bob and @mods, ready?", "author": owner.shown_name}
+
+
+def test_a_reply_quote_shows_no_markdown_signs_and_hides_spoilers(api_as, guild, owner, general):
+    bob = add_member(guild, UserFactory(username="bob", display_name="Bob")).user
+    first = send(owner, general, "@bob **look**: ||the butler did it|| `code`\n> quoted")
+    reply = send(bob, general, "no way", reply_to_id=first.id)
+    quote = api_as(bob).get(f"/api/channels/{general.id}/messages").json()[-1]["reply_to"]["content"]
+    assert quote == f"@Bob look: {SPOILER_MASK} code quoted"
+    assert services.message_payload(reply)["reply_to"]["content"] == quote  # the live event quotes alike
+    assert "butler" not in quote and "||" not in quote and "**" not in quote
 
 
 def test_mentions(guild, owner, general):

@@ -3,7 +3,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from apps.chat.markdown import mentioned_ids, render
+from apps.chat.markdown import SPOILER_MASK, mentioned_ids, quote, render
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -82,3 +82,18 @@ def test_no_empty_line_after_a_quote_or_a_code_block(source, expected):
     """A <br> right after a block element renders as an empty line under it."""
     assert render(source) == expected
 
+
+def test_a_quote_shows_names_and_text_without_markdown_signs():
+    text = "hi <@3> and <@&4>: **bold** *it* __u__ ~~s~~ `code`\n> quoted\n```\nblock\n```"
+    shown = quote(render(text, users={3: "alice"}, roles={4: "Mods"}))
+    assert shown == "hi @alice and @Mods: bold it u s code quoted block"
+
+
+def test_a_quote_hides_spoilers():
+    out = quote(render("the end: ||Rosebud is the sled <@3>|| ok", users={3: "alice"}))
+    assert out == f"the end: {SPOILER_MASK} ok"
+    assert "Rosebud" not in out and "||" not in out and "alice" not in out
+
+
+def test_a_quote_is_one_bounded_line():
+    assert quote(render("a\n\nb " + "x" * 300), limit=50) == ("a b " + "x" * 300)[:50]

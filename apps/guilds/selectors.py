@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.accounts.models import Block
-from apps.core.errors import Forbidden, MissingPermission, NotFound
+from apps.core.errors import Forbidden, MemberTimedOut, MissingPermission, NotFound
 
 from .layout import GuildLayout
 from .models import AuditLogEntry, Category, Channel, DMRecipient, Guild, Invite, Member, PermissionOverwrite, Role
@@ -20,6 +20,7 @@ from .permissions import (
     DM_BLOCKED,
     DM_RECIPIENT,
     NONE,
+    TIMEOUT_KEEPS,
     ChannelOverwrites,
     MemberContext,
     Overwrite,
@@ -91,6 +92,8 @@ class _Access:
     def require(self, *needed: Permission) -> None:
         for perm in needed:
             if not self.permissions & perm:
+                if getattr(self.member, "is_timed_out", False) and not perm & TIMEOUT_KEEPS:
+                    raise MemberTimedOut(perm.name, self.member.timed_out_until)
                 raise MissingPermission(perm.name)
 
     def require_any(self, *choices: Permission) -> None:

@@ -9,7 +9,7 @@ import json
 import time
 from enum import IntEnum
 
-from apps.core.errors import DomainError, MissingPermission, RateLimited
+from apps.core.errors import DomainError, MemberTimedOut, MissingPermission, RateLimited
 from apps.guilds import events as guild_events
 
 
@@ -106,6 +106,8 @@ def domain_error(exc: DomainError, *, ref=None) -> str:
         extra["retry_after"] = exc.retry_after
     if isinstance(exc, MissingPermission):
         extra["permission"] = exc.permission
+    if isinstance(exc, MemberTimedOut):
+        extra["timed_out_until"] = exc.timed_out_until.isoformat()
     return error(exc.code, exc.message, ref=ref, **extra)
 
 

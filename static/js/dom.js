@@ -61,3 +61,10 @@ export function quoteText(html, limit = 200) {
   for (const block of doc.body.querySelectorAll("blockquote, pre")) block.after(" ");
   return doc.body.textContent.split(/\s+/).filter(Boolean).join(" ").slice(0, limit);
 }
+
+/** A moment soon to come in the reader's time zone and language: its time today, else its date and time. */
+export function momentText(date, lang = document.documentElement.lang || navigator.language) {
+  const sameDay = date.toDateString() === new Date().toDateString();
+  const options = sameDay ? { hour: "2-digit", minute: "2-digit" } : { dateStyle: "short", timeStyle: "short" };
+  return new Intl.DateTimeFormat(lang, options).format(date);
+}

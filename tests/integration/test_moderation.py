@@ -318,7 +318,7 @@ def test_moderator_removes_and_times_out_and_the_author_cannot_send(guild, alice
     api = APIClient()
     api.force_authenticate(alice)
     r = api.post(f"/api/channels/{general.id}/messages", {"content": "let me explain"}, format="json")
-    assert r.status_code == 403 and r.json()["error"]["code"] == "missing_permission"
+    assert r.status_code == 403 and r.json()["error"]["code"] == "timed_out"
     actions = list(AuditLogEntry.objects.filter(guild=guild, actor=mod).values_list("action", flat=True))
     assert sorted(actions) == ["member_timeout", "message_remove"]
 

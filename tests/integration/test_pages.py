@@ -164,6 +164,22 @@ def test_members_page_times_out_and_warns_within_the_moderators_rights(client, g
     assert victim.timed_out_until is None
 
 
+def test_a_timed_out_member_is_told_until_when_instead_of_a_missing_permission(client, guild, owner):
+    from datetime import timedelta
+
+    member = add_member(guild)
+    services.timeout_member(actor=owner, member=member, duration=timedelta(minutes=30))
+    member.refresh_from_db()
+    general = guild.channels.get(name="general")
+    client.force_login(member.user)
+    page = html(client.get(f"/guilds/{guild.id}/channels/{general.id}"))
+    until = member.timed_out_until
+    assert (f'You are timed out until <time datetime="{until.isoformat()}" data-local-time>{until:%H:%M} UTC</time>.'
+            in page)
+    assert "You do not have permission to send messages" not in page
+    assert 'data-timed-out="You are timed out until {time}."' in page  # for a refusal after the page loaded
+
+
 def test_french_interface(client, user):
     client.force_login(user)
     r = client.post("/i18n/setlang/", {"language": "fr", "next": "/"})

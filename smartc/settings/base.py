@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.guilds.context_processors.sidebar",
+                "apps.moderation.context_processors.warnings",
             ],
         },
     },

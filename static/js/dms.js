@@ -1,8 +1,10 @@
 // Direct messages: the DM list (the sidebar of /channels/@me pages), its unread badges and the DM
 // item of the guild rail, kept live over the gateway. On a page with a chat it listens on the chat
 // page's socket (one socket per tab); on the DM home, which has no chat, it opens the socket itself.
+// Either way it hands that socket to the warning notices too.
 import { h, quoteText } from "./dom.js";
 import { Gateway } from "./gateway.js";
+import { attachWarnings } from "./warnings.js";
 
 class DirectMessages {
   constructor() {
@@ -122,10 +124,14 @@ class DirectMessages {
 
 const dms = new DirectMessages();
 if (document.getElementById("chat")) {
-  document.addEventListener("smartc:chat", (event) => dms.attach(event.detail.gateway), { once: true });
+  document.addEventListener("smartc:chat", (event) => {
+    dms.attach(event.detail.gateway);
+    attachWarnings(event.detail.gateway); // the one socket of the tab also tells of warnings
+  }, { once: true });
 } else if (dms.list) {
   const gateway = new Gateway();
   dms.attach(gateway);
+  attachWarnings(gateway);
   gateway.connect();
   window.addEventListener("pagehide", () => gateway.close());
   window.addEventListener("pageshow", (event) => {

@@ -1,5 +1,6 @@
-"""What a sanctioned member is told, in a real browser: a timeout says until when, in the reader's
-own time zone, whether it was there when the page opened or came while it was open."""
+"""Sanctions in a real browser: a timeout says until when, in the reader's own time zone, whether it
+was there when the page opened or came while it was open; a warning reaches its member live or on
+their next page; the moderator's members page fits a laptop screen and lifts a timeout in one click."""
 import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 
 from apps.guilds import services as guild_services
 from apps.guilds.models import Member
+from apps.moderation.services import warn_member
 from tests.browser.test_chat import in_worker_thread, lab, open_channel  # noqa: F401 - lab: Ada owns, Bo a member
 from tests.factories import PASSWORD
 
@@ -17,11 +19,11 @@ pytestmark = [pytest.mark.browser]
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def time_out(lab, minutes):  # noqa: F811
+def time_out(world, minutes):
     """Bo timed out by Ada; the moment it ends, as a reader in Paris reads it on an English page."""
     def run():
-        member = Member.objects.get(guild=lab["guild"], user=lab["bo"])
-        guild_services.timeout_member(actor=lab["ada"], member=member, duration=timedelta(minutes=minutes))
+        member = Member.objects.get(guild=world["guild"], user=world["bo"])
+        guild_services.timeout_member(actor=world["ada"], member=member, duration=timedelta(minutes=minutes))
         member.refresh_from_db()
         return member.timed_out_until
 
@@ -86,3 +88,34 @@ def test_the_members_page_fits_at_1366_px_and_lifts_a_timeout_in_one_click(live_
     assert in_worker_thread(lambda: Member.objects.get(guild=lab["guild"], user=lab["bo"]).timed_out_until) is None
     assert errors == []
     context.close()
+
+
+def warn_bo(world, reason):
+    return in_worker_thread(lambda: warn_member(
+        actor=world["ada"], member=Member.objects.get(guild=world["guild"], user=world["bo"]), reason=reason))
+
+
+def test_a_warned_member_is_told_live_and_on_the_next_page_until_they_read_it(live_url, new_page, lab):  # noqa: F811
+    warn_bo(lab, "Written while you were away.")
+    bo = new_page()
+    errors = open_channel(bo, live_url, lab["bo"], lab["general"])
+    notices = bo.locator("#warning-notices .warning-notice")
+    expect(notices).to_have_count(1)
+    expect(notices.first).to_contain_text("A moderator of Synth Lab warned you")
+    expect(notices.first.locator(".warning-reason")).to_have_text("Written while you were away.")
+    notices.first.get_by_role("button", name="Got it").click()
+    expect(notices).to_have_count(0)
+    expect(bo.locator("#chat")).to_have_attribute("data-gateway", "open")  # read without leaving the page
+
+    # Warned while the page is open: told at once, and still told after a reload until read.
+    warn_bo(lab, "Keep it civil.")
+    expect(notices).to_have_count(1)
+    expect(notices.first.locator(".warning-reason")).to_have_text("Keep it civil.")
+    bo.reload()
+    expect(notices).to_have_count(1)
+    notices.first.get_by_role("button", name="Got it").click()
+    expect(notices).to_have_count(0)
+    bo.reload()
+    expect(bo.locator("#chat")).to_have_attribute("data-gateway", "open")
+    expect(notices).to_have_count(0)
+    assert errors == []

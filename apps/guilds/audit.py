@@ -16,6 +16,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from apps.core.errors import shown_time
 
+from . import selectors
 from .models import AuditLogEntry, Category, Channel, Guild, Invite, Member, Role
 from .permissions import Permission
 
@@ -63,8 +64,10 @@ _FIRST = ("user_id", "author_id", "owner_id", "target_id", "role_id", "warning_i
 class _Names:
     """Every user, role, channel and category a page of entries names, fetched once."""
 
-    def __init__(self, guild: Guild, entries: list[AuditLogEntry]):
+    def __init__(self, guild: Guild, entries: list[AuditLogEntry], viewer: Member | None):
         self.guild = guild
+        # A channel the viewer cannot see is not named (a reorder lists every channel, say).
+        self.hidden = selectors.hidden_channel_ids(viewer) if viewer is not None else set()
         wanted: dict[str, set[int]] = defaultdict(set)
         for e in entries:
             _collect(e, wanted)
@@ -92,6 +95,8 @@ class _Names:
         return "@everyone" if role.is_default else gettext("%(name)s role") % {"name": role.name}
 
     def channel(self, channel_id) -> str | None:
+        if channel_id in self.hidden:
+            return gettext("a channel you cannot see")
         name = self.channels.get(channel_id)
         return f"#{name}" if name is not None else None
 
@@ -201,10 +206,10 @@ def _change(e: AuditLogEntry, key: str, value, names: _Names) -> tuple[str, str]
     return label, _plain(value)
 
 
-def describe(guild: Guild, entries) -> list[AuditRow]:
-    """A page of a guild's audit log, ready to read."""
+def describe(guild: Guild, entries, *, viewer: Member | None = None) -> list[AuditRow]:
+    """A page of a guild's audit log, ready to read by `viewer`."""
     entries = list(entries)
-    names = _Names(guild, entries)
+    names = _Names(guild, entries, viewer)
     rows = []
     for e in entries:
         changes = e.changes if isinstance(e.changes, dict) else {}

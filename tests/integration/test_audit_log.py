@@ -193,3 +193,17 @@ def test_the_page_reads_the_names_in_a_few_queries(guild, owner, alice, django_a
     page.get(f"/guilds/{guild.id}/settings/audit-log")
     with django_assert_max_num_queries(30):
         assert page.get(f"/guilds/{guild.id}/settings/audit-log").status_code == 200
+
+
+def test_the_page_never_names_a_channel_its_reader_cannot_see(guild, owner):
+    mod = add_member_with(guild, P.VIEW_AUDIT_LOG, user=UserFactory(username="auditor")).user
+    secret = guilds.create_channel(actor=owner, guild=guild, name="war-room")
+    everyone = guild.roles.get(is_default=True)
+    guilds.set_overwrite(actor=owner, channel=secret, role=everyone, allow=0, deny=int(P.VIEW_CHANNEL))
+    general = guild.channels.get(name="general")
+    guilds.reorder_channels(actor=owner, guild=guild, order=[(secret.id, None), (general.id, None)])
+    page = Client()
+    page.force_login(mod)
+    html = page.get(f"/guilds/{guild.id}/settings/audit-log").content.decode()
+    assert "channel_reorder" in html and "#general" in html
+    assert "war-room" not in html and "a channel you cannot see" in html

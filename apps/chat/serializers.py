@@ -42,7 +42,8 @@ class AuthorOut(serializers.Serializer):
 
 class ReplyOut(serializers.Serializer):
     id = serializers.IntegerField()
-    content = serializers.CharField()
+    content = serializers.CharField(help_text="The quote: one line of plain text, mentions by name, no markdown "
+                                              "signs, spoilers masked, at most 200 characters.")
     author = serializers.CharField(allow_null=True)
 
 

@@ -60,13 +60,11 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
 
 
 def _preview(msg: Message) -> str:
-    """A replied-to message as the quote above a reply shows it: plain text, mentions by name.
+    """A replied-to message as the quote above a reply shows it (markdown.quote).
     A message moderation holds or removed is not quoted: the reply goes to everyone."""
     if msg.visibility != Message.Visibility.VISIBLE:
         return gettext("Message hidden by moderation.")
-    users = {u.id: u.shown_name for u in msg.mentions.all()}
-    roles = {r.id: r.name for r in msg.mention_roles.all()}
-    return markdown.plain(msg.content, users=users, roles=roles)[:200]
+    return markdown.quote(msg.content_html)
 
 
 def _clean_content(content: str, *, allow_empty: bool = False) -> str:

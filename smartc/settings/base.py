@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.guilds.context_processors.sidebar",
+                "apps.moderation.context_processors.warnings",
             ],
         },
     },
@@ -268,6 +269,8 @@ STATICFILES_DIRS = [
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# The app itself serves MEDIA_ROOT at MEDIA_URL (`make run`: no web server in front of it).
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
 # Uploads larger than this are refused before they are stored (bytes).
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

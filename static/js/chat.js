@@ -2,7 +2,7 @@
 // Message HTML (content_html) is sanitised by the server and inserted as HTML; every other
 // string (names, emoji, reply previews) goes in through textContent.
 import { Attachments } from "./attachments.js";
-import { csrfToken, fill, fillText, flag, h } from "./dom.js";
+import { csrfToken, fill, fillText, flag, h, momentText, quoteText } from "./dom.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
 import { Sidebar } from "./sidebar.js";
@@ -141,6 +141,10 @@ class ChatPage {
 
   /** The words to show for an error: a field's own message says more than "Some fields are invalid." */
   errorText(err) {
+    if (err.code === "timed_out" && err.timed_out_until) {
+      const until = new Date(err.timed_out_until);
+      if (!Number.isNaN(until.getTime())) return fillText(this.t.timedOut, { time: momentText(until, this.lang) });
+    }
     const fieldMessages = Object.values(err.fields || {}).flat().filter((m) => typeof m === "string");
     if (err.code === "validation_failed" && fieldMessages.length) return fieldMessages[0];
     return err.message || fieldMessages[0] || "";
@@ -430,7 +434,7 @@ class ChatPage {
     g.on("error", (d) => {
       // Typing and read marks are best effort (a message deleted just before its ack, say).
       if (d?.ref === Op.TYPING || d?.ref === Op.ACK) return;
-      if (d?.message) this.showToast(d.message);
+      if (d?.message) this.showToast(this.errorText(d));
     });
     g.on("MESSAGE_CREATE", (m) => this.onMessageCreate(m));
     g.on("MESSAGE_UPDATE", (m) => {
@@ -514,7 +518,7 @@ class ChatPage {
 
   refreshReplyPreviews(m) {
     for (const preview of this.list.querySelectorAll(`.msg-reply[data-reply-id="${m.id}"] .msg-reply-text`)) {
-      preview.textContent = m.content.slice(0, 200);
+      preview.textContent = quoteText(m.content_html);
     }
   }
 
@@ -870,7 +874,7 @@ class ChatPage {
   startReply(id) {
     const m = this.messages.get(id);
     if (!m || !this.form) return;
-    this.setReply({ id, author: m.author?.display_name || this.t.deletedUser, content: m.content.slice(0, 200) });
+    this.setReply({ id, author: m.author?.display_name || this.t.deletedUser, content: quoteText(m.content_html) });
   }
 
   startEdit(id) {

@@ -12,7 +12,8 @@ PROBE = (
     "import json, django; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'], "
     "'cache': s.CACHES['default']['BACKEND'], 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
-    "'broker': s.CELERY_BROKER_URL, 'media': s.STORAGES['default']['BACKEND'], 'debug': s.DEBUG}))"
+    "'broker': s.CELERY_BROKER_URL, 'media': s.STORAGES['default']['BACKEND'], 'debug': s.DEBUG, "
+    "'serve_media': s.SERVE_MEDIA}))"
 )
 
 
@@ -31,7 +32,8 @@ def test_embedded_defaults():
     assert s["cache"].endswith("LocMemCache")
     assert s["eager"] is True and s["broker"] == "memory://"
     assert s["media"].endswith("FileSystemStorage")
-    assert s["debug"] is True
+    assert s["debug"] is False  # SmaRTC's own error pages, not Django's debug pages
+    assert s["serve_media"] is True
 
 
 def test_real_services_from_the_environment():

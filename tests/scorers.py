@@ -25,3 +25,15 @@ class RecordingScorer:
 
 def batches() -> list[int]:
     return [int(n) for n in redis.Redis.from_url(os.environ["REDIS_URL"]).lrange(CALLS, 0, -1)]
+
+
+class LockedDatabaseScorer:
+    """Fails as scoring did on SQLite when it ran inside the request that wrote the message."""
+
+    name = "locked"
+
+    def score(self, texts):
+        from django.db import OperationalError
+
+        raise OperationalError("database is locked")
+

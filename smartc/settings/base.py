@@ -114,6 +114,16 @@ if "postgresql" in DATABASES["default"]["ENGINE"]:
     # The pool checks a connection before lending it: after a PostgreSQL restart the dead ones are
     # replaced instead of failing the next requests.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # `make run` writes from request threads and the embedded worker's threads at once. WAL lets reads
+    # go on beside the one writer; IMMEDIATE makes a transaction take the write lock when it begins (a
+    # deferred one that reads first fails at once with "database is locked" when it must upgrade);
+    # `timeout` is how long a writer waits for its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache and Celery broker when REDIS_URL is set. ---

@@ -1,5 +1,6 @@
 """A send is answered once and stored once: a client that retries with the same nonce (its answer
-was lost, the server failed after the commit) gets the message it already sent, never a second one."""
+was lost, the server failed after the commit) gets the message it already sent, never a second one;
+and a write that committed is never answered with an error by the work queued after it."""
 from __future__ import annotations
 
 import threading
@@ -11,6 +12,7 @@ from django.db import connection
 from apps.chat import services
 from apps.chat.models import Message
 from apps.guilds.models import Channel
+from celery_app import app as celery_app
 from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import db, gateway, run_async
 
@@ -116,3 +118,16 @@ async def test_a_gateway_retry_gets_the_first_message_back_and_nobody_gets_a_sec
         await a.send(6, {"channel_id": general.id, "content": "fence", "nonce": "g-2"})
         assert (await o.event("MESSAGE_CREATE"))["content"] == "fence"  # and not a second "over the socket"
     assert await db(Message.objects.filter(content="over the socket").count)() == 1
+
+
+def test_a_committed_send_answers_201_when_the_work_queued_after_it_fails(api_as, alice, general, settings):
+    """Under `make run` the scoring queued after commit ran inside the request and failed with
+    "database is locked": the message was stored and delivered, yet the sender got a 500 and retried."""
+    settings.MODERATION_SCORER = "tests.scorers.LockedDatabaseScorer"
+    celery_app.conf.task_always_eager = True  # the work runs inline, in the commit hook, as it did
+    try:
+        r = post(api_as(alice), general, "stored and delivered", "h-1")
+    finally:
+        celery_app.conf.task_always_eager = False
+    assert r.status_code == 201
+    assert Message.objects.filter(content="stored and delivered").count() == 1

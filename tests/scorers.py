@@ -37,3 +37,15 @@ class LockedDatabaseScorer:
 
         raise OperationalError("database is locked")
 
+
+class SlowLoadingScorer:
+    """A model that takes SCORER_LOAD_SECONDS (default 3) to load, as the toxicity model does: a
+    request must never wait for it. Scores every text 0.1."""
+
+    name = "slow-loading"
+
+    def __init__(self):
+        time.sleep(float(os.environ.get("SCORER_LOAD_SECONDS", "3")))
+
+    def score(self, texts):
+        return [0.1 for _ in texts]

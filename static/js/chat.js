@@ -18,6 +18,8 @@ const TYPING_SEND_EVERY_MS = 3000; // the server keeps one TYPING_START per 5 s;
 const TYPING_SHOWN_MS = 8000;
 const NEAR_BOTTOM_PX = 120;
 const COLOR_RE = /^#[0-9a-fA-F]{3,8}$/;
+// Waits before each new try of a send the network or the server failed (about 15 s in all).
+const SEND_RETRY_MS = [500, 1000, 2000, 4000, 8000];
 
 class ApiError extends Error {
   constructor(message, code, status) {
@@ -787,7 +789,7 @@ class ChatPage {
 
   async deliver({ nonce, content, replyTo, el, files = [] }) {
     try {
-      const m = await this.api("POST", this.messagesPath(), {
+      const m = await this.postMessage(this.messagesPath(), {
         content, nonce, reply_to: replyTo ? replyTo.id : null, attachment_ids: files.map((a) => a.id),
       });
       const still = this.pending.get(nonce);
@@ -814,6 +816,20 @@ class ChatPage {
       this.autosize();
       this.setComposerError(err.message);
       this.input.focus();
+    }
+  }
+
+  /** POST a message; while the network or the server fails, try again with the same body. Its nonce
+   * makes that safe: a send the server had stored answers the stored message, never a copy. The
+   * message stays pending meanwhile. */
+  async postMessage(path, body) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.api("POST", path, body);
+      } catch (err) {
+        if ((err.status !== 0 && err.status < 500) || attempt >= SEND_RETRY_MS.length) throw err;
+        await new Promise((resolve) => setTimeout(resolve, SEND_RETRY_MS[attempt]));
+      }
     }
   }
 

@@ -61,7 +61,7 @@ def running_server(*, server: str = "daphne", env: dict | None = None, make_run:
                 "DATABASE_URL": test_database_url(), **(env or {})}
     if make_run is not None:
         full_env = make_run
-        cmd = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"]
+        cmd = [sys.executable, "manage.py", "runserver", "--insecure", f"127.0.0.1:{port}"]
     elif server == "daphne":
         cmd = [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"]
     else:

@@ -49,9 +49,10 @@ demo:
 	$(BIN)/python manage.py seed_demo_tracks
 
 ## run: set up and serve the whole platform with daphne at http://$(HOST):$(PORT)
+## (DEBUG off, so --insecure has runserver serve the static files)
 run: $(VENV)/.dev-installed node_modules/.installed
 	@$(MAKE) --no-print-directory messages migrate demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)
 
 ## worker: a Celery worker for all queues (needed only when REDIS_URL is set)
 worker: $(VENV)/.dev-installed

@@ -14,11 +14,20 @@ app.conf.task_routes = {
     "media.*": {"queue": "media"},
     "moderation.*": {"queue": "moderation"},
 }
-app.conf.beat_schedule = {
-    "purge-stale-attachments": {"task": "chat.purge_stale_attachments", "schedule": 3600.0},
-    "recompute-trending-tracks": {"task": "tracks.recompute_trending", "schedule": 600.0},
-    "retrain-toxicity-model": {"task": "moderation.retrain_toxicity", "schedule": 86400.0},
-    # live messages are drained as they come; this picks up the ones a dead worker had claimed
-    "score-pending-messages": {"task": "moderation.score_pending", "schedule": 60.0},
-}
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def beat_schedule(sender, **kwargs):
+    """What `celery beat` (or the embedded beat of `make run`) sends, set once the Django settings
+    it reads are loaded."""
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "purge-stale-attachments": {"task": "chat.purge_stale_attachments", "schedule": 3600.0},
+        "recompute-trending-tracks": {"task": "tracks.recompute_trending",
+                                      "schedule": settings.TRENDING_EVERY_SECONDS},
+        "retrain-toxicity-model": {"task": "moderation.retrain_toxicity", "schedule": 86400.0},
+        # live messages are drained as they come; this picks up the ones a dead worker had claimed
+        "score-pending-messages": {"task": "moderation.score_pending", "schedule": 60.0},
+    }

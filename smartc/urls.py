@@ -1,10 +1,11 @@
+import re
 from functools import wraps
 
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.http import Http404
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -48,5 +49,7 @@ urlpatterns = [
     path("", guild_views.home, name="home"),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA and not settings.AWS_STORAGE_BUCKET_NAME:
+    # django.conf.urls.static.static() serves only under DEBUG; make run keeps DEBUG off.
+    media_prefix = re.escape(settings.MEDIA_URL.lstrip("/"))
+    urlpatterns += [re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -25,3 +25,27 @@ class RecordingScorer:
 
 def batches() -> list[int]:
     return [int(n) for n in redis.Redis.from_url(os.environ["REDIS_URL"]).lrange(CALLS, 0, -1)]
+
+
+class LockedDatabaseScorer:
+    """Fails as scoring did on SQLite when it ran inside the request that wrote the message."""
+
+    name = "locked"
+
+    def score(self, texts):
+        from django.db import OperationalError
+
+        raise OperationalError("database is locked")
+
+
+class SlowLoadingScorer:
+    """A model that takes SCORER_LOAD_SECONDS (default 3) to load, as the toxicity model does: a
+    request must never wait for it. Scores every text 0.1."""
+
+    name = "slow-loading"
+
+    def __init__(self):
+        time.sleep(float(os.environ.get("SCORER_LOAD_SECONDS", "3")))
+
+    def score(self, texts):
+        return [0.1 for _ in texts]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.db import connection
@@ -36,13 +37,32 @@ class ServedUrl(str):
     proc: subprocess.Popen
 
 
+# What points a process at real services: `make run` has none of them.
+REAL_SERVICES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_TASK_ALWAYS_EAGER",
+                 "AWS_STORAGE_BUCKET_NAME", "JANUS_URL", "TURN_URLS")
+
+
+def make_run_env(folder: Path, **settings) -> dict:
+    """The environment `make run` serves in (embedded defaults: dev settings, SQLite, no Redis, so
+    Celery's worker and beat run inside the server), with the database and media in `folder`, and
+    `settings` (environment variables) on top."""
+    env = {k: v for k, v in os.environ.items() if k not in REAL_SERVICES}
+    return {**env, "DJANGO_SETTINGS_MODULE": "smartc.settings.dev",
+            "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}", "MEDIA_ROOT": str(folder / "media"), **settings}
+
+
 @contextmanager
-def running_server(*, server: str = "daphne", env: dict | None = None):
-    """Yield the base URL of the app served on a free loopback port (a `ServedUrl`); stop it afterwards."""
+def running_server(*, server: str = "daphne", env: dict | None = None, make_run: dict | None = None):
+    """Yield the base URL of the app served on a free loopback port (a `ServedUrl`); stop it afterwards.
+    With `make_run` (an environment from make_run_env) it is served exactly as `make run` serves it,
+    autoreloader included, instead of on the test database and Redis."""
     port = free_port()
     full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.test",
                 "DATABASE_URL": test_database_url(), **(env or {})}
-    if server == "daphne":
+    if make_run is not None:
+        full_env = make_run
+        cmd = [sys.executable, "manage.py", "runserver", "--insecure", f"127.0.0.1:{port}"]
+    elif server == "daphne":
         cmd = [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"]
     else:
         cmd = [sys.executable, "-m", "uvicorn", "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port),
@@ -50,7 +70,9 @@ def running_server(*, server: str = "daphne", env: dict | None = None):
                "--ws-ping-interval", "0", "--no-access-log"]
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / f"server-{port}.log", "w") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        # A session of its own: the autoreloader serves from a child process, stopped with it.
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -66,11 +88,12 @@ def running_server(*, server: str = "daphne", env: dict | None = None):
             url.proc = proc
             yield url
         finally:
-            proc.terminate()
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 @contextmanager

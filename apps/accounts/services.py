@@ -74,7 +74,7 @@ def update_profile(user: User, *, display_name: str, bio: str, avatar=None) -> U
 
         user_id = user.id
         kept = user.avatar.name
-        transaction.on_commit(lambda: _delete_files(n for n in replaced if n != kept))
+        transaction.on_commit(lambda: _delete_files(n for n in replaced if n != kept), robust=True)
         unavailable.after_commit(lambda: tasks.avatar_thumbnails.delay(user_id), what="queueing avatar thumbnails")
     return user
 

@@ -44,13 +44,18 @@ class MessagesView(APIView):
         page = selectors.history(access.channel, viewer=access, **q)
         return Response(present(page, request.user, access.channel))
 
-    @extend_schema(request=s.MessageIn, responses={201: s.MessageOut}, summary="Send a message (SEND_MESSAGES)")
+    @extend_schema(request=s.MessageIn, responses={201: s.MessageOut, 200: s.MessageOut},
+                   summary="Send a message (SEND_MESSAGES)",
+                   description="201 with the new message. With a `nonce`, a retry is safe: if you sent a message "
+                   "with the same nonce to this channel in the last 10 minutes, the answer is 200 with that "
+                   "message, and no second one is stored or delivered.")
     def post(self, request, channel_id):
         d = validated(s.MessageIn, request.data)
         msg = services.send_message(author=request.user, channel_id=channel_id, content=d["content"],
                                     reply_to_id=d["reply_to"], nonce=d["nonce"], attachment_ids=d["attachment_ids"])
-        body = {**services.message_payload(msg, nonce=d["nonce"]), "reactions": []}
-        return Response(body, status=status.HTTP_201_CREATED)
+        reactions = selectors.reaction_summary(msg, request.user.id) if msg.replayed else []
+        body = {**services.message_payload(msg, nonce=d["nonce"]), "reactions": reactions}
+        return Response(body, status=status.HTTP_200_OK if msg.replayed else status.HTTP_201_CREATED)
 
 
 class MessageDetailView(APIView):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from html.parser import HTMLParser
 
 import nh3
 
@@ -15,7 +16,11 @@ ALLOWED_TAGS = {"a", "b", "strong", "em", "u", "s", "code", "pre", "blockquote",
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class", "data-user-id", "data-role-id"},
                       "code": {"class"}}
 
-_CODE_BLOCK = re.compile(r"```(?:[a-zA-Z0-9_+-]{1,20}\n)?(.+?)```", re.S)
+# The newline after the opening fence (and a language name before it) and the one before the closing
+# fence are the fence's, not the code's: kept, they show as empty lines inside the block.
+_CODE_BLOCK = re.compile(r"```(?:[a-zA-Z0-9_+-]{1,20}(?=\n))?\n?(.+?)\n?```", re.S)
+# A line break right after a block (a quote, a code block) would add an empty line under it.
+_BREAK_AFTER_BLOCK = re.compile(r"(</blockquote>|</pre>)<br>")
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _INLINE = [
     (re.compile(r"\*\*(.+?)\*\*", re.S), r"<strong>\1</strong>"),
@@ -58,19 +63,52 @@ def render(text: str, *, users: dict[int, str] | None = None, roles: dict[int, s
     out = "<br>".join(lines).replace("</blockquote><br><blockquote>", "<br>")
     for i, fragment in enumerate(stash):
         out = out.replace(_PLACEHOLDER.format(i), fragment)
+    out = _BREAK_AFTER_BLOCK.sub(r"\1", out)
     return nh3.clean(out, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel="noopener noreferrer nofollow",
                      url_schemes={"http", "https"})
 
 
-_RAW_USER_MENTION = re.compile(r"<@(\d{1,20})>")
-_RAW_ROLE_MENTION = re.compile(r"<@&(\d{1,20})>")
+# What a quote shows in place of a spoiler: hidden, and the same length whatever it hides.
+SPOILER_MASK = "\u2588" * 5
 
 
-def plain(text: str, *, users: dict[int, str] | None = None, roles: dict[int, str] | None = None) -> str:
-    """The message as plain text (reply previews, notifications): mentions shown as @name."""
-    users, roles = users or {}, roles or {}
-    text = _RAW_ROLE_MENTION.sub(lambda m: "@" + roles.get(int(m.group(1)), "deleted-role"), text)
-    return _RAW_USER_MENTION.sub(lambda m: "@" + users.get(int(m.group(1)), "unknown-user"), text)
+class _QuoteText(HTMLParser):
+    """The text of rendered message HTML, spoilers masked, line breaks as spaces."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.spoiler_depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "br":
+            self.parts.append(" ")
+        elif self.spoiler_depth and tag == "span":
+            self.spoiler_depth += 1
+        elif tag == "span" and "spoiler" in (dict(attrs).get("class") or "").split():
+            self.spoiler_depth = 1
+            self.parts.append(SPOILER_MASK)
+        elif tag in ("blockquote", "pre"):
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        if self.spoiler_depth and tag == "span":
+            self.spoiler_depth -= 1
+        elif tag in ("blockquote", "pre"):
+            self.parts.append(" ")
+
+    def handle_data(self, data):
+        if not self.spoiler_depth:
+            self.parts.append(data)
+
+
+def quote(html_text: str, *, limit: int = 200) -> str:
+    """A rendered message (its content_html) as one line of plain text, for reply quotes and DM
+    previews: mentions by name, no markdown signs, spoilers masked."""
+    parser = _QuoteText()
+    parser.feed(html_text)
+    parser.close()
+    return " ".join("".join(parser.parts).split())[:limit]
 
 
 def mentioned_ids(text: str) -> tuple[set[int], set[int], bool, bool]:

@@ -29,6 +29,10 @@ class Message(models.Model):
     # Kept on the row so the database itself can tell an empty message from a files-only one.
     attachment_count = models.PositiveSmallIntegerField(default=0)
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.VISIBLE)
+    # The sender's idempotency key (services.send_message): a retry with the same one finds this
+    # message instead of making a second. Unique in the database, so two copies of one send racing
+    # each other store one message; cleared when the author reuses it after NONCE_WINDOW.
+    nonce = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -38,8 +42,11 @@ class Message(models.Model):
             models.Index(fields=["channel", "id"], name="message_channel_id"),
             models.Index(fields=["channel", "pinned_at"], name="message_pins", condition=Q(pinned_at__isnull=False)),
         ]
-        constraints = [models.CheckConstraint(condition=~Q(content="") | Q(attachment_count__gt=0),
-                                              name="message_not_empty")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(content="") | Q(attachment_count__gt=0), name="message_not_empty"),
+            models.UniqueConstraint(fields=["channel", "author", "nonce"], condition=Q(nonce__isnull=False),
+                                    name="message_nonce_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_id}: {self.content[:40]}"

@@ -58,7 +58,7 @@ def shown_to(viewer: ChannelAccess | None) -> Q:
 def _with_related(qs: QuerySet[Message]) -> QuerySet[Message]:
     return qs.select_related("author", "reply_to__author").prefetch_related(
         Prefetch("reactions", queryset=Reaction.objects.only("id", "message_id", "user_id", "emoji")),
-        "attachments", "reply_to__mentions", "reply_to__mention_roles",
+        "attachments",
     )
 
 

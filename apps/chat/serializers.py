@@ -6,7 +6,11 @@ from rest_framework import serializers
 class MessageIn(serializers.Serializer):
     content = serializers.CharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
     reply_to = serializers.IntegerField(required=False, allow_null=True, default=None)
-    nonce = serializers.CharField(required=False, allow_null=True, default=None, max_length=64)
+    nonce = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
+                                  help_text="Your key for this send (any string you choose, at most 64 characters, "
+                                  "new for each message): a retry with the same nonce within 10 minutes returns the "
+                                  "message already sent instead of sending a second one. Echoed in the answer and "
+                                  "in MESSAGE_CREATE.")
     attachment_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
                                            help_text="Ids of your unsent uploads to this channel (at most 10).")
 
@@ -42,7 +46,8 @@ class AuthorOut(serializers.Serializer):
 
 class ReplyOut(serializers.Serializer):
     id = serializers.IntegerField()
-    content = serializers.CharField()
+    content = serializers.CharField(help_text="The quote: one line of plain text, mentions by name, no markdown "
+                                              "signs, spoilers masked, at most 200 characters.")
     author = serializers.CharField(allow_null=True)
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -30,6 +30,9 @@ from .models import Attachment, Message, Reaction, ReadState, attachment_path
 
 MAX_PINS = 50
 TYPING_EVERY_SECONDS = 5
+# A send that repeats a nonce of the author's within this long is a retry (Discord: "a few minutes").
+NONCE_WINDOW = timedelta(minutes=10)
+NONCE_MAX_LENGTH = 64
 _AT_NAME = re.compile(r"(?<![\w<&@])@([A-Za-z0-9_.+-]{1,150})")
 
 
@@ -60,13 +63,11 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
 
 
 def _preview(msg: Message) -> str:
-    """A replied-to message as the quote above a reply shows it: plain text, mentions by name.
+    """A replied-to message as the quote above a reply shows it (markdown.quote).
     A message moderation holds or removed is not quoted: the reply goes to everyone."""
     if msg.visibility != Message.Visibility.VISIBLE:
         return gettext("Message hidden by moderation.")
-    users = {u.id: u.shown_name for u in msg.mentions.all()}
-    roles = {r.id: r.name for r in msg.mention_roles.all()}
-    return markdown.plain(msg.content, users=users, roles=roles)[:200]
+    return markdown.quote(msg.content_html)
 
 
 def _clean_content(content: str, *, allow_empty: bool = False) -> str:
@@ -116,11 +117,19 @@ def _check_slowmode(access: ChannelAccess) -> None:
 
 def send_message(*, author, channel_id: int, content: str, reply_to_id: int | None = None,
                  nonce: str | None = None, attachment_ids: list[int] | None = None) -> Message:
+    """Store a message and publish MESSAGE_CREATE. With a `nonce` the send is idempotent: if the
+    author sent one with that nonce to this channel in the last NONCE_WINDOW (a retry after a lost
+    answer, or a copy racing the original), that message comes back with `replayed` set, and nothing
+    is stored or published."""
     attachment_ids = _clean_attachment_ids(attachment_ids)
     content = _clean_content(content, allow_empty=bool(attachment_ids))
-    if nonce is not None and (not isinstance(nonce, str) or len(nonce) > 64):
-        raise ValidationFailed.field("nonce", "A nonce is a string of at most 64 characters.")
+    nonce = _clean_nonce(nonce)
     access = access_channel(author, channel_id)
+    # Before the checks a retry would fail only because the first try succeeded (slow mode, automod's
+    # duplicate rule, attachments already sent).
+    sent = _sent_with(nonce, author, access)
+    if sent is not None:
+        return sent
     thread = thread_services.check_can_post(access)
     access.require(Permission.SEND_MESSAGES)
     moderation_hooks.check_message(access, content)
@@ -135,24 +144,65 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
         access.require(Permission.ATTACH_FILES)
         _check_attachable(author, access.channel, attachment_ids)  # before slow mode counts the send
     _check_slowmode(access)
-    with transaction.atomic():
-        msg = Message.objects.create(
-            channel=access.channel, author=author, content=content, reply_to=reply,
-            content_html=markdown.render(content, users=mentions["users"], roles=mentions["roles"]),
-            mention_everyone=mentions["everyone"], attachment_count=len(attachment_ids),
-        )
-        if attachment_ids:
-            _attach(msg, author, attachment_ids)
-        if mentions["users"]:
-            msg.mentions.set(list(mentions["users"]))
-        if mentions["pinged_roles"]:
-            msg.mention_roles.set(mentions["pinged_roles"])
-        Channel.objects.filter(pk=access.channel.pk).update(last_message_id=msg.id)
-        if thread is not None:
-            thread_services.record_post(thread, msg)
+    try:
+        with transaction.atomic():
+            if nonce is not None:  # an old message keeping the nonce would refuse the new one
+                Message.objects.filter(channel=access.channel, author=author, nonce=nonce,
+                                       created_at__lt=timezone.now() - NONCE_WINDOW).update(nonce=None)
+            msg = Message.objects.create(
+                channel=access.channel, author=author, content=content, reply_to=reply, nonce=nonce,
+                content_html=markdown.render(content, users=mentions["users"], roles=mentions["roles"]),
+                mention_everyone=mentions["everyone"], attachment_count=len(attachment_ids),
+            )
+            if attachment_ids:
+                _attach(msg, author, attachment_ids)
+            if mentions["users"]:
+                msg.mentions.set(list(mentions["users"]))
+            if mentions["pinged_roles"]:
+                msg.mention_roles.set(mentions["pinged_roles"])
+            Channel.objects.filter(pk=access.channel.pk).update(last_message_id=msg.id)
+            if thread is not None:
+                thread_services.record_post(thread, msg)
+            msg.author_color = member_color(access.member)
+            events.to_channel(access.channel, events.MESSAGE_CREATE, message_payload(msg, nonce=nonce))
+            moderation_hooks.message_written(msg)  # after the event: delivery never waits for scoring
+    except IntegrityError:
+        # A copy of this send with the same nonce committed first (the unique constraint waited for it).
+        sent = _sent_with(nonce, author, access)
+        if sent is None:
+            raise
+        return sent
+    msg.replayed = False
+    return msg
+
+
+def replay_data(*, message: Message, nonce: str) -> dict:
+    """MESSAGE_CREATE's data for a message send_message gave back to a retry (`replayed`): the
+    gateway answers the retry with it."""
+    return {"channel_id": message.channel_id, "guild_id": message.channel.guild_id,
+            **message_payload(message, nonce=nonce)}
+
+
+def _clean_nonce(nonce) -> str | None:
+    if nonce is None or nonce == "":
+        return None
+    if not isinstance(nonce, str) or len(nonce) > NONCE_MAX_LENGTH:
+        raise ValidationFailed.field("nonce", gettext("A nonce is a string of at most %(n)s characters.")
+                                     % {"n": NONCE_MAX_LENGTH})
+    return nonce
+
+
+def _sent_with(nonce: str | None, author, access: ChannelAccess) -> Message | None:
+    """The author's message of the last NONCE_WINDOW in this channel sent with `nonce`, as a retry
+    gets it back."""
+    if nonce is None:
+        return None
+    msg = (Message.objects.select_related("author", "reply_to__author")
+           .filter(channel=access.channel, author=author, nonce=nonce,
+                   created_at__gte=timezone.now() - NONCE_WINDOW).first())
+    if msg is not None:
         msg.author_color = member_color(access.member)
-        events.to_channel(access.channel, events.MESSAGE_CREATE, message_payload(msg, nonce=nonce))
-        moderation_hooks.message_written(msg)  # after the event: delivery never waits for scoring
+        msg.replayed = True
     return msg
 
 

@@ -2,6 +2,7 @@
 turn them into one error shape: {"error": {"code", "message", "fields"}}."""
 from __future__ import annotations
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 
@@ -50,6 +51,29 @@ class MissingPermission(Forbidden):
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "permission": self.permission}
+
+
+class MemberTimedOut(MissingPermission):
+    """A timed-out member asked for something a timeout takes away. The message says until when
+    (in the server's time zone); `timed_out_until` lets a client say it in the reader's."""
+
+    code = "timed_out"
+
+    def __init__(self, permission: str, until):
+        super().__init__(permission, gettext("You are timed out until %(time)s.") % {"time": shown_time(until)})
+        self.timed_out_until = until
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "timed_out_until": self.timed_out_until.isoformat()}
+
+
+def shown_time(moment) -> str:
+    """A moment soon to come, as words: its time today, else its date and time, with the zone."""
+    local = timezone.localtime(moment)
+    shown = formats.date_format(local, "H:i")
+    if local.date() != timezone.localtime().date():
+        shown = f"{formats.date_format(local, 'SHORT_DATE_FORMAT')} {shown}"
+    return f"{shown} {local.tzname()}"
 
 
 class NotFound(DomainError):

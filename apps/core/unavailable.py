@@ -79,7 +79,9 @@ def bypassed(exc: BaseException, name: str, what: str) -> None:
 def after_commit(func, *, what: str) -> None:
     """Run `func` (it queues follow-up work, e.g. a thumbnail task) once the transaction commits.
     By then the write is saved: if the queue cannot be reached, the request still succeeds, and the
-    miss is logged and counted rather than turned into an error for work that was done."""
+    miss is logged and counted rather than turned into an error for work that was done. Any other
+    error there (a task run inline by a manage.py command, a bug) is logged with its traceback and
+    never answered either (`robust`): the write stands."""
 
     def run():
         try:
@@ -90,7 +92,7 @@ def after_commit(func, *, what: str) -> None:
                 raise
             bypassed(exc, name, what)
 
-    transaction.on_commit(run)
+    transaction.on_commit(run, robust=True)
 
 
 def response(request, exc: BaseException) -> HttpResponse | None:

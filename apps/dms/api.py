@@ -38,7 +38,8 @@ class LastMessageAuthorOut(serializers.Serializer):
 
 class LastMessageOut(serializers.Serializer):
     id = serializers.IntegerField()
-    content = serializers.CharField()
+    content = serializers.CharField(help_text="A one-line preview: mentions by name, no markdown signs, "
+                                              "spoilers masked, at most 200 characters.")
     created_at = serializers.DateTimeField()
     author = LastMessageAuthorOut(allow_null=True)
 

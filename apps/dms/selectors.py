@@ -6,6 +6,7 @@ from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from apps.accounts.models import Block
+from apps.chat import markdown
 from apps.chat.models import Message
 from apps.chat.selectors import unread_counts
 from apps.guilds.models import Channel, DirectPair, DMRecipient, Member
@@ -44,7 +45,7 @@ def blocked_either_way(user_id: int, others) -> set[int]:
 def _last_message(m: Message | None) -> dict | None:
     if m is None:
         return None
-    return {"id": m.id, "content": m.content[:200], "created_at": m.created_at.isoformat(),
+    return {"id": m.id, "content": markdown.quote(m.content_html), "created_at": m.created_at.isoformat(),
             "author": {"id": m.author_id, "display_name": m.author.shown_name} if m.author else None}
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.accounts.models import Block
-from apps.core.errors import Forbidden, MissingPermission, NotFound
+from apps.core.errors import Forbidden, MemberTimedOut, MissingPermission, NotFound
 
 from .layout import GuildLayout
 from .models import AuditLogEntry, Category, Channel, DMRecipient, Guild, Invite, Member, PermissionOverwrite, Role
@@ -71,16 +71,22 @@ def _channel_overwrites(channel: Channel, member: Member, overwrites) -> Channel
     )
 
 
-def guild_permissions(member: Member | None) -> Permission:
-    return compute_permissions(member_context(member)) if member else NONE
+def _context(member: Member, ignore_timeout: bool) -> MemberContext:
+    ctx = member_context(member)
+    return replace(ctx, timed_out=False) if ignore_timeout else ctx
 
 
-def channel_permissions(member: Member | None, channel: Channel) -> Permission:
+def guild_permissions(member: Member | None, *, ignore_timeout: bool = False) -> Permission:
+    """`ignore_timeout`: what the member would have were they not timed out."""
+    return compute_permissions(_context(member, ignore_timeout)) if member else NONE
+
+
+def channel_permissions(member: Member | None, channel: Channel, *, ignore_timeout: bool = False) -> Permission:
     if member is None:
         return NONE
     # A thread has no overwrites of its own: its parent's apply.
     overwrites = PermissionOverwrite.objects.filter(channel_id=channel.parent_id or channel.id).select_related("role")
-    return compute_permissions(member_context(member), _channel_overwrites(channel, member, overwrites))
+    return compute_permissions(_context(member, ignore_timeout), _channel_overwrites(channel, member, overwrites))
 
 
 @dataclass
@@ -91,6 +97,9 @@ class _Access:
     def require(self, *needed: Permission) -> None:
         for perm in needed:
             if not self.permissions & perm:
+                # Told of the timeout only when it is what stands in the way.
+                if getattr(self.member, "is_timed_out", False) and self._without_timeout() & perm:
+                    raise MemberTimedOut(perm.name, self.member.timed_out_until)
                 raise MissingPermission(perm.name)
 
     def require_any(self, *choices: Permission) -> None:
@@ -102,6 +111,9 @@ class _Access:
         listed = ", ".join(p.name for p in choices[:-1])
         raise MissingPermission(choices[0].name, gettext("You need the %(permissions)s or %(last)s permission.")
                                 % {"permissions": listed, "last": choices[-1].name})
+
+    def _without_timeout(self) -> Permission:
+        return guild_permissions(self.member, ignore_timeout=True)
 
 
 @dataclass
@@ -133,6 +145,9 @@ def moderator_access(user, guild_id: int) -> GuildAccess:
 @dataclass
 class ChannelAccess(_Access):
     channel: Channel
+
+    def _without_timeout(self) -> Permission:
+        return channel_permissions(self.member, self.channel, ignore_timeout=True)
 
 
 def access_channel(user, channel_id: int) -> ChannelAccess:

@@ -17,7 +17,7 @@ from apps.core.bodylimit import body_limit
 from apps.core.errors import DomainError, MissingPermission, NotFound, ValidationFailed
 from apps.core.forms import add_domain_error
 
-from . import selectors, services
+from . import audit, selectors, services
 from .forms import (
     BanForm,
     CategoryForm,
@@ -573,6 +573,7 @@ def settings_audit_log(request, guild_id):
                                            ("until", f"{until}T23:59:59.999999Z" if until else "")) if v})
     filters = urlencode({k: v for k, v in (("action", action), ("actor", actor_id or ""), ("since", since or ""),
                                            ("until", until or "")) if v})
-    ctx = shell_context(request, access, tab="audit_log", page=page, choices=choices, action=action,
+    rows = audit.describe(access.guild, page, viewer=access.member)
+    ctx = shell_context(request, access, tab="audit_log", page=page, rows=rows, choices=choices, action=action,
                         actor_id=actor_id, since=since, until=until, export=export, filters=filters)
     return render(request, "guilds/settings_audit_log.html", ctx)

@@ -4,11 +4,12 @@ with "held": true to the author, MESSAGE_UPDATE with "restored": true when appro
 from apps.core.events import publish, user_group
 
 MEMBER_WARNING = "MEMBER_WARNING"
+MEMBER_WARNING_ACK = "MEMBER_WARNING_ACK"
 
 
 def warning_payload(warning) -> dict:
-    return {"id": warning.id, "guild_id": warning.guild_id, "reason": warning.reason,
-            "created_at": warning.created_at.isoformat()}
+    return {"id": warning.id, "guild_id": warning.guild_id, "guild_name": warning.guild.name,
+            "reason": warning.reason, "created_at": warning.created_at.isoformat()}
 
 
 def to_user(user_id: int, event_type: str, data: dict) -> None:

@@ -1,5 +1,7 @@
 """The one place chat calls into moderation. Explicit calls from the chat service, not signals, so
-a reader of send_message sees that scoring follows."""
+a reader of send_message sees that scoring follows. Scoring is queued once the write commits and
+never answers it with an error: the write is stored and delivered by then, so a failure there (a
+broker down, a task run inline by a manage.py command) is only logged."""
 import logging
 
 from django.conf import settings
@@ -19,7 +21,7 @@ def message_written(message) -> None:
 
     With Redis the message waits in the pending set and a drain task scores it with the others
     that came in meanwhile, in one call to the model (apps.moderation.pending); without it (a
-    laptop) it is scored on its own."""
+    laptop, where `make run`'s own worker takes it) it is scored on its own."""
     if message.channel.guild_id is None or not message.content or not settings.MODERATION_SCORE_MESSAGES:
         return
     from . import pending, tasks
@@ -38,7 +40,7 @@ def message_written(message) -> None:
         except (OperationalError, OSError, RedisError):
             log.warning("message %s was not queued for scoring: the broker is unavailable", message_id)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
 
 
 def check_message(access, content: str, *, edit: bool = False) -> None:

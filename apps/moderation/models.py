@@ -101,10 +101,13 @@ class Warning(models.Model):  # noqa: A001 - the domain's word
     reason = models.CharField(max_length=512)
     flag = models.ForeignKey(Flag, on_delete=models.SET_NULL, null=True, blank=True, related_name="warnings")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When the member said they read it; until then every page they open shows it.
+    seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["guild", "user"])]
+        indexes = [models.Index(fields=["guild", "user"]),
+                   models.Index(fields=["user"], condition=models.Q(seen_at__isnull=True), name="warning_unseen")]
 
     def __str__(self) -> str:
         return f"warning to {self.user_id}: {self.reason[:40]}"

@@ -7,8 +7,8 @@ order messages were sent) and by claim time:
   here; once they are older than MODERATION_SCORE_CLAIM_SECONDS the next drain takes them again.
 
 Scoring is idempotent (services.score_messages skips a message already scored as it reads now),
-so taking an id twice costs a model call, never a second decision. Without Redis (a laptop, eager
-Celery) there is no queue: each message is scored on its own, at once."""
+so taking an id twice costs a model call, never a second decision. Without Redis (a laptop: `make
+run`'s worker on the in-memory broker) there is no such queue: each message is scored on its own."""
 from __future__ import annotations
 
 import threading

@@ -9,7 +9,7 @@ from apps.chat.models import Message
 from apps.guilds.models import Channel
 
 from . import automod
-from .models import AutomodRule, Flag, Thresholds
+from .models import AutomodRule, Flag, Thresholds, Warning
 
 
 def thresholds_for(channel: Channel) -> tuple[float, float]:
@@ -72,3 +72,8 @@ def matching_rule(rules: list[AutomodRule], *, channel: Channel, role_ids: set[i
         if automod.breaks(rule, text):
             return rule
     return None
+
+
+def unseen_warnings(user) -> list[Warning]:
+    """The warnings a member has not yet said they read, oldest first (the notices on their pages)."""
+    return list(Warning.objects.filter(user_id=user.id, seen_at__isnull=True).select_related("guild").order_by("id"))

@@ -320,11 +320,24 @@ def warn_member(*, actor, member: Member, reason: str, flag: Flag | None = None)
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 512:
         raise ValidationFailed.field("reason", gettext("A warning gives a reason of at most 512 characters."))
-    warning = Warning.objects.create(guild_id=member.guild_id, user_id=member.user_id, moderator=actor,
+    warning = Warning.objects.create(guild=access.guild, user_id=member.user_id, moderator=actor,
                                      reason=reason, flag=flag)
     guilds.record_audit(access.guild, actor, "member_warn", target=member, reason=reason,
                         changes={"user_id": member.user_id, "warning_id": warning.id})
     events.to_user(member.user_id, events.MEMBER_WARNING, events.warning_payload(warning))
+    return warning
+
+
+@transaction.atomic
+def acknowledge_warning(*, user, warning_id: int) -> Warning:
+    """The warned member read the warning: its notice leaves their pages (and their other tabs)."""
+    warning = Warning.objects.select_for_update().filter(pk=warning_id, user_id=user.id).first()
+    if warning is None:
+        raise NotFound(gettext("Unknown warning."))
+    if warning.seen_at is None:
+        warning.seen_at = timezone.now()
+        warning.save(update_fields=["seen_at"])
+        events.to_user(user.id, events.MEMBER_WARNING_ACK, {"id": warning.id, "guild_id": warning.guild_id})
     return warning
 
 

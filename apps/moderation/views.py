@@ -3,8 +3,9 @@ calls the same service as the API."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -76,3 +77,18 @@ def rule_delete(request, guild_id, rule_id):
 def my_reports(request):
     """The reports the member filed, newest first, with what came of them (GET /api/reports)."""
     return render(request, "moderation/my_reports.html", {"reports": report_services.my_reports(request.user)})
+
+
+@login_required
+@require_POST
+def warning_seen(request, warning_id):
+    """"Got it" on a warning's notice: 204 for the page's script, else back to the page it was on."""
+    try:
+        services.acknowledge_warning(user=request.user, warning_id=warning_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    if "application/json" in request.headers.get("Accept", ""):
+        return HttpResponse(status=204)
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(back if safe else "/")

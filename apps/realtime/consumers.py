@@ -200,8 +200,10 @@ class GatewayConsumer:
     async def _send_message(self, d):
         p = protocol.payload(Op.SEND_MESSAGE, d)
         # No direct answer: the message comes back as MESSAGE_CREATE carrying the nonce.
-        await self._call(chat.send_message, author=self.user, channel_id=p["channel_id"], content=p["content"],
-                         reply_to_id=p["reply_to"], nonce=p["nonce"], attachment_ids=p["attachment_ids"])
+        msg = await self._call(chat.send_message, author=self.user, channel_id=p["channel_id"], content=p["content"],
+                               reply_to_id=p["reply_to"], nonce=p["nonce"], attachment_ids=p["attachment_ids"])
+        if msg.replayed:  # a retry stored nothing: the first send's MESSAGE_CREATE again, to this socket only
+            self._dispatch(ce.MESSAGE_CREATE, await self._call(chat.replay_data, message=msg, nonce=p["nonce"]))
 
     async def _ack(self, d):
         p = protocol.payload(Op.ACK, d)

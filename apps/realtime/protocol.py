@@ -11,7 +11,7 @@ import time
 from enum import IntEnum
 
 from apps.core import unavailable
-from apps.core.errors import DomainError, MissingPermission
+from apps.core.errors import DomainError, MemberTimedOut, MissingPermission
 from apps.guilds import events as guild_events
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,8 @@ def domain_error(exc: DomainError, *, ref=None) -> str:
         extra["retry_after"] = exc.retry_after
     if isinstance(exc, MissingPermission):
         extra["permission"] = exc.permission
+    if isinstance(exc, MemberTimedOut):
+        extra["timed_out_until"] = exc.timed_out_until.isoformat()
     return error(exc.code, exc.message, ref=ref, **extra)
 
 

@@ -329,7 +329,7 @@ def fail_track(track_id: int, *, reason: str) -> None:
         track.peaks, track.stream, track.hls_files, track.covers = "", "", [], {}
         track.save()
         events.track_update(track)
-        transaction.on_commit(lambda: _delete(names))
+        transaction.on_commit(lambda: _delete(names), robust=True)
 
 
 def delete_track(*, actor, track: Track) -> None:
@@ -343,7 +343,7 @@ def delete_track(*, actor, track: Track) -> None:
     with transaction.atomic():
         track.delete()
         publish(user_group(owner_id), events.TRACK_DELETE, {"id": track_id})
-        transaction.on_commit(lambda: _delete(names))
+        transaction.on_commit(lambda: _delete(names), robust=True)
 
 
 def _delete(names: list[str]) -> None:

@@ -2,7 +2,8 @@
 
 Everything that differs between a laptop and production is read once, here, from the
 environment (django-environ). The dev/test/prod modules only change defaults.
-Embedded defaults: SQLite, in-memory channel layer and cache, eager Celery, local media.
+Embedded defaults: SQLite, in-memory channel layer and cache, Celery on its in-memory broker with
+the worker and beat inside the server (celery_app/embedded.py), local media.
 Setting DATABASE_URL, REDIS_URL or AWS_STORAGE_BUCKET_NAME switches to the real parts.
 """
 from pathlib import Path
@@ -28,6 +29,8 @@ if env.bool("ALLOWED_HOSTS_OWN_ADDRESSES", default=False):
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Before daphne: its runserver (daphne's, plus the embedded Celery worker) is the one that runs.
+    "apps.core",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -45,7 +48,6 @@ INSTALLED_APPS = [
     "channels",
     "django_prometheus",
     "csp",
-    "apps.core",
     "apps.accounts",
     "apps.guilds",
     "apps.chat",
@@ -90,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.guilds.context_processors.sidebar",
+                "apps.moderation.context_processors.warnings",
             ],
         },
     },
@@ -119,6 +122,16 @@ if "postgresql" in DATABASES["default"]["ENGINE"]:
     # The pool checks a connection before lending it: after a PostgreSQL restart the dead ones are
     # replaced instead of failing the next requests.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # `make run` writes from request threads and the embedded worker's threads at once. WAL lets reads
+    # go on beside the one writer; IMMEDIATE makes a transaction take the write lock when it begins (a
+    # deferred one that reads first fails at once with "database is locked" when it must upgrade);
+    # `timeout` is how long a writer waits for its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache and Celery broker when REDIS_URL is set. ---
@@ -150,18 +163,26 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# --- Celery: eager in-process without a broker, workers on Redis otherwise. ---
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# --- Celery: worker processes on Redis; without a broker, Celery's in-memory one. ---
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
+# No broker to install (`make run`): the server runs a worker thread pool and beat in its own process
+# (celery_app/embedded.py, started by runserver). Elsewhere nothing consumes the in-memory broker, so
+# a manage.py command (seed_demo_tracks, the shell) runs its tasks inline (eager); the server turns
+# eager off once its worker is up.
+CELERY_EMBEDDED = CELERY_BROKER_URL.startswith("memory://")
 # No result backend by default: nothing reads task results, and with a Redis backend every
 # apply_async subscribes to a result channel, so a send waited ~19 s for Redis when it was down.
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_EMBEDDED)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 # A task taken by a worker that died unacknowledged goes back to the queue after this many seconds
 # (Redis has no consumer acks): longer than the longest task, a 3-hour track's renditions.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+if CELERY_EMBEDDED:
+    # The in-memory transport polls its queues: a task waits at most this long (s) to be taken.
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.05
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -283,6 +304,8 @@ STATICFILES_DIRS = [
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# The app itself serves MEDIA_ROOT at MEDIA_URL (`make run`: no web server in front of it).
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
 # Uploads larger than this are refused before they are stored (bytes).
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -295,6 +318,8 @@ ATTACHMENT_UNSENT_HOURS = env.int("ATTACHMENT_UNSENT_HOURS", default=24)
 TRACK_MAX_BYTES = env.int("TRACK_MAX_BYTES", default=200 * 1024 * 1024)
 TRACK_MAX_SECONDS = env.int("TRACK_MAX_SECONDS", default=3 * 3600)
 TRACK_COVER_SIZES = (96, 300, 600)
+# How often beat recomputes the trending scores (seconds).
+TRENDING_EVERY_SECONDS = env.float("TRENDING_EVERY_SECONDS", default=600.0)
 # Avatars: square WebP thumbnail sizes (px) made after an upload.
 AVATAR_SIZES = (32, 96, 256)
 

@@ -1,7 +1,10 @@
 """`make run`: a laptop with embedded defaults unless the environment says otherwise."""
 import os
 
-os.environ.setdefault("DEBUG", "true")
+# DEBUG stays off: a visitor meets SmaRTC's own 404 and 500 pages, not Django's debug pages listing
+# every URL (DEBUG=true brings those back). The Makefile serves static files with `runserver
+# --insecure`, and the app serves uploaded media itself, since no web server stands in front.
+os.environ.setdefault("SERVE_MEDIA", "true")
 
 from .base import *  # noqa: E402,F401,F403
 from .base import env  # noqa: E402

@@ -1,4 +1,11 @@
 // Small progressive enhancements; every page works without JavaScript.
+import { momentText } from "./dom.js";
+
+// Moments the server wrote in its own time zone, shown in the reader's.
+for (const node of document.querySelectorAll("time[data-local-time]")) {
+  const date = new Date(node.getAttribute("datetime"));
+  if (!Number.isNaN(date.getTime())) node.textContent = momentText(date);
+}
 
 // Ask before destructive actions.
 document.addEventListener("submit", (event) => {

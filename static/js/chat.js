@@ -2,7 +2,7 @@
 // Message HTML (content_html) is sanitised by the server and inserted as HTML; every other
 // string (names, emoji, reply previews) goes in through textContent.
 import { Attachments } from "./attachments.js";
-import { csrfToken, fill, fillText, flag, h } from "./dom.js";
+import { csrfToken, fill, fillText, flag, h, momentText, quoteText } from "./dom.js";
 import { Gateway, Op } from "./gateway.js";
 import { Presence } from "./members.js";
 import { Sidebar } from "./sidebar.js";
@@ -18,6 +18,8 @@ const TYPING_SEND_EVERY_MS = 3000; // the server keeps one TYPING_START per 5 s;
 const TYPING_SHOWN_MS = 8000;
 const NEAR_BOTTOM_PX = 120;
 const COLOR_RE = /^#[0-9a-fA-F]{3,8}$/;
+// Waits before each new try of a send the network or the server failed (about 15 s in all).
+const SEND_RETRY_MS = [500, 1000, 2000, 4000, 8000];
 
 class ApiError extends Error {
   constructor(message, code, status) {
@@ -141,6 +143,10 @@ class ChatPage {
 
   /** The words to show for an error: a field's own message says more than "Some fields are invalid." */
   errorText(err) {
+    if (err.code === "timed_out" && err.timed_out_until) {
+      const until = new Date(err.timed_out_until);
+      if (!Number.isNaN(until.getTime())) return fillText(this.t.timedOut, { time: momentText(until, this.lang) });
+    }
     const fieldMessages = Object.values(err.fields || {}).flat().filter((m) => typeof m === "string");
     if (err.code === "validation_failed" && fieldMessages.length) return fieldMessages[0];
     return err.message || fieldMessages[0] || "";
@@ -430,7 +436,7 @@ class ChatPage {
     g.on("error", (d) => {
       // Typing and read marks are best effort (a message deleted just before its ack, say).
       if (d?.ref === Op.TYPING || d?.ref === Op.ACK) return;
-      if (d?.message) this.showToast(d.message);
+      if (d?.message) this.showToast(this.errorText(d));
     });
     g.on("MESSAGE_CREATE", (m) => this.onMessageCreate(m));
     g.on("MESSAGE_UPDATE", (m) => {
@@ -514,7 +520,7 @@ class ChatPage {
 
   refreshReplyPreviews(m) {
     for (const preview of this.list.querySelectorAll(`.msg-reply[data-reply-id="${m.id}"] .msg-reply-text`)) {
-      preview.textContent = m.content.slice(0, 200);
+      preview.textContent = quoteText(m.content_html);
     }
   }
 
@@ -783,7 +789,7 @@ class ChatPage {
 
   async deliver({ nonce, content, replyTo, el, files = [] }) {
     try {
-      const m = await this.api("POST", this.messagesPath(), {
+      const m = await this.postMessage(this.messagesPath(), {
         content, nonce, reply_to: replyTo ? replyTo.id : null, attachment_ids: files.map((a) => a.id),
       });
       const still = this.pending.get(nonce);
@@ -810,6 +816,20 @@ class ChatPage {
       this.autosize();
       this.setComposerError(err.message);
       this.input.focus();
+    }
+  }
+
+  /** POST a message; while the network or the server fails, try again with the same body. Its nonce
+   * makes that safe: a send the server had stored answers the stored message, never a copy. The
+   * message stays pending meanwhile. */
+  async postMessage(path, body) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.api("POST", path, body);
+      } catch (err) {
+        if ((err.status !== 0 && err.status < 500) || attempt >= SEND_RETRY_MS.length) throw err;
+        await new Promise((resolve) => setTimeout(resolve, SEND_RETRY_MS[attempt]));
+      }
     }
   }
 
@@ -870,7 +890,7 @@ class ChatPage {
   startReply(id) {
     const m = this.messages.get(id);
     if (!m || !this.form) return;
-    this.setReply({ id, author: m.author?.display_name || this.t.deletedUser, content: m.content.slice(0, 200) });
+    this.setReply({ id, author: m.author?.display_name || this.t.deletedUser, content: quoteText(m.content_html) });
   }
 
   startEdit(id) {

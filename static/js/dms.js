@@ -1,8 +1,10 @@
 // Direct messages: the DM list (the sidebar of /channels/@me pages), its unread badges and the DM
 // item of the guild rail, kept live over the gateway. On a page with a chat it listens on the chat
 // page's socket (one socket per tab); on the DM home, which has no chat, it opens the socket itself.
-import { h } from "./dom.js";
+// Either way it hands that socket to the warning notices too.
+import { h, quoteText } from "./dom.js";
 import { Gateway } from "./gateway.js";
+import { attachWarnings } from "./warnings.js";
 
 class DirectMessages {
   constructor() {
@@ -41,7 +43,7 @@ class DirectMessages {
     if (!entry) return;
     if (m.id <= (entry.last_message_id || 0) && m.id <= (entry.last_message?.id || 0)) return; // a replay
     entry.last_message_id = m.id;
-    entry.last_message = { id: m.id, content: m.content, created_at: m.created_at,
+    entry.last_message = { id: m.id, content: quoteText(m.content_html), created_at: m.created_at,
       author: m.author ? { id: m.author.id, display_name: m.author.display_name } : null };
     if (m.author?.id !== this.userId && m.channel_id !== this.openId) entry.unread = (entry.unread || 0) + 1;
     this.moveToTop(entry);
@@ -122,10 +124,14 @@ class DirectMessages {
 
 const dms = new DirectMessages();
 if (document.getElementById("chat")) {
-  document.addEventListener("smartc:chat", (event) => dms.attach(event.detail.gateway), { once: true });
+  document.addEventListener("smartc:chat", (event) => {
+    dms.attach(event.detail.gateway);
+    attachWarnings(event.detail.gateway); // the one socket of the tab also tells of warnings
+  }, { once: true });
 } else if (dms.list) {
   const gateway = new Gateway();
   dms.attach(gateway);
+  attachWarnings(gateway);
   gateway.connect();
   window.addEventListener("pagehide", () => gateway.close());
   window.addEventListener("pageshow", (event) => {

@@ -48,3 +48,23 @@ export function h(tag, props = {}, ...children) {
   for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
   return node;
 }
+
+// What a quote shows in place of a spoiler (as apps/chat/markdown.py's SPOILER_MASK).
+export const SPOILER_MASK = "\u2588".repeat(5);
+
+/** A rendered (server-sanitised) message as one line of plain text, as the server's markdown.quote
+ *  makes it: for reply quotes and DM previews. Mentions by name, no markdown signs, spoilers masked. */
+export function quoteText(html, limit = 200) {
+  const doc = new DOMParser().parseFromString(html || "", "text/html"); // inert: nothing runs or loads
+  for (const spoiler of doc.body.querySelectorAll(".spoiler")) spoiler.replaceWith(SPOILER_MASK);
+  for (const block of doc.body.querySelectorAll("br, blockquote, pre")) block.before(" ");
+  for (const block of doc.body.querySelectorAll("blockquote, pre")) block.after(" ");
+  return doc.body.textContent.split(/\s+/).filter(Boolean).join(" ").slice(0, limit);
+}
+
+/** A moment soon to come in the reader's time zone and language: its time today, else its date and time. */
+export function momentText(date, lang = document.documentElement.lang || navigator.language) {
+  const sameDay = date.toDateString() === new Date().toDateString();
+  const options = sameDay ? { hour: "2-digit", minute: "2-digit" } : { dateStyle: "short", timeStyle: "short" };
+  return new Intl.DateTimeFormat(lang, options).format(date);
+}

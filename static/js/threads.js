@@ -369,7 +369,7 @@ class Threads {
     this.input.value = "";
     this.input.style.height = "auto";
     try {
-      const m = await this.page.api("POST", `/channels/${id}/messages`, { content });
+      const m = await this.page.postMessage(`/channels/${id}/messages`, { content, nonce: this.page.newNonce() });
       if (this.thread?.id !== id) return;
       this.add(m);
       this.scroller.scrollTop = this.scroller.scrollHeight;

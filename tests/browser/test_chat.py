@@ -109,7 +109,7 @@ def test_two_members_chat_live(live_url, new_page, lab):
     reply = message(ada, "Glad to be here")
     expect(reply.locator(".msg-author")).to_have_text("Bo")
     expect(reply.locator(".msg-reply")).to_contain_text("@Ada")
-    expect(reply.locator(".msg-reply")).to_contain_text("Hello Bo, **welcome**")
+    expect(reply.locator(".msg-reply-text")).to_have_text("Hello Bo, welcome")  # the quote: no markdown signs
     expect(bo.locator("#composer-reply")).to_be_hidden()
 
     # Ada reacts with 👍 from the picker; Bo sees one, then joins it with a click.
@@ -292,4 +292,27 @@ def test_a_dropped_connection_catches_up_on_what_it_missed(live_url, new_page, l
     # Live events flow again on the new socket.
     post(lab["ada"], lab["general"], "after")
     expect(message(bo, "after")).to_be_visible()
+
+    # A send the server stored but whose answer was lost (a 502 from a proxy) is sent again with the
+    # same nonce, and shows once: the retry gets the stored message back instead of making a copy.
+    sends = []
+
+    def lossy(route):
+        sends.append(route.request.post_data_json)
+        if len(sends) == 1:
+            route.fetch()  # reaches the server, which stores the message
+            route.fulfill(status=502, body="Bad Gateway")
+        else:
+            route.continue_()
+
+    bo.route(re.compile(r"/api/channels/\d+/messages$"), lossy)
+    bo.locator("#composer-input").fill("said once")
+    with bo.expect_response(lambda r: r.request.method == "POST" and r.status == 200) as retried:
+        bo.locator("#composer-input").press("Enter")
+    assert len(sends) == 2 and retried.value.json()["content"] == "said once"  # the retry's answer
+    expect(bo.locator("#message-list .msg.pending")).to_have_count(0)
+    expect(bo.locator("#composer-error")).to_be_hidden()
+    assert sends[0]["nonce"] and sends[1] == sends[0]
+    assert Message.objects.filter(content="said once").count() == 1
+    expect(message(bo, "said once")).to_have_count(1)
     assert errors == []

@@ -76,7 +76,7 @@ def test_a_held_message_leaves_other_pages_and_a_moderator_removes_it_with_a_tim
 
     bo.locator("#composer-input").fill("sorry, can I explain?")
     bo.locator("#composer-input").press("Enter")
-    expect(bo.locator("#composer-error")).to_contain_text("SEND_MESSAGES")
+    expect(bo.locator("#composer-error")).to_contain_text("You are timed out until")
     expect(message(ada, "can I explain")).to_have_count(0)
     assert ada_errors == [] and bo_errors == []
 

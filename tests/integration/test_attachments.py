@@ -320,7 +320,8 @@ def test_purge_deletes_unsent_old_uploads_and_files_of_deleted_messages(api_as, 
 
 def test_with_eager_celery_the_thumbnail_is_ready_when_the_upload_answers(api_as, owner, general,
                                                                           django_capture_on_commit_callbacks):
-    """`make run` has no broker: Celery runs the task in-process once the upload commits."""
+    """A manage.py command on embedded defaults has no worker: Celery runs the task inline once the
+    upload commits."""
     from celery_app import app as celery_app
 
     celery_app.conf.task_always_eager = True

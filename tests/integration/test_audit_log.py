@@ -141,3 +141,69 @@ def test_the_admin_filters_but_never_changes_the_log(guild, owner, history):
     client.post("/admin/guilds/auditlogentry/", {"action": "delete_selected", "_selected_action": [entry.id],
                                                      "post": "yes"})
     assert AuditLogEntry.objects.filter(pk=entry.pk, reason=entry.reason).exists()  # still there, unchanged
+
+
+def test_the_settings_page_names_targets_and_changes_instead_of_ids(guild, owner, alice, bob):  # noqa: F811
+    from apps.moderation.services import warn_member
+
+    alice_member = Member.objects.get(guild=guild, user=alice)
+    general = guild.channels.get(name="general")
+    mods = guilds.create_role(actor=owner, guild=guild, name="Moderators", permissions=int(P.KICK_MEMBERS))
+    guilds.set_overwrite(actor=owner, channel=general, role=mods, allow=int(P.MANAGE_MESSAGES), deny=0)
+    warning = warn_member(actor=owner, member=alice_member, reason="Keep it civil.")
+    guilds.timeout_member(actor=owner, member=alice_member, duration=timedelta(minutes=5), reason="Cool down")
+    guilds.kick_member(actor=owner, member=Member.objects.get(guild=guild, user=bob), reason="Bye")
+    doomed = guilds.create_channel(actor=owner, guild=guild, name="doomed")
+    guilds.delete_channel(actor=owner, channel=doomed)
+
+    page = Client()
+    page.force_login(owner)
+    html = page.get(f"/guilds/{guild.id}/settings/audit-log").content.decode()
+    rows = {action: html.split(f"<code>{action}</code>", 1)[1].split("</tr>", 1)[0]
+            for action in ("member_warn", "member_timeout", "member_kick", "overwrite_set", "role_create",
+                           "channel_delete")}
+    warn = rows["member_warn"]
+    assert '<td class="audit-target">alice</td>' in warn
+    assert "Member:</span> alice" in warn and f"Warning:</span> #{warning.id}" in warn
+    assert "{" not in warn and "user_id" not in warn and "member #" not in html  # no Python reprs, no raw ids
+    timeout = rows["member_timeout"]
+    assert '<td class="audit-target">alice</td>' in timeout and "Until:</span> <time datetime=" in timeout
+    assert '<td class="audit-target">bob</td>' in rows["member_kick"]  # gone from the guild, still named
+    assert '<td class="audit-target">#general</td>' in rows["overwrite_set"]
+    assert "For:</span> Moderators role" in rows["overwrite_set"] and "Allowed:</span> MANAGE_MESSAGES" in rows[
+        "overwrite_set"]
+    assert '<td class="audit-target">Moderators role</td>' in rows["role_create"]
+    assert "Permissions:</span> KICK_MEMBERS" in rows["role_create"]
+    assert "doomed" in rows["channel_delete"]  # deleted since: the name it had
+    french = page.get(f"/guilds/{guild.id}/settings/audit-log", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Pour:</span> rôle Moderators" in french
+    # The API and the exports keep the raw data.
+    raw = api_as(owner).get(f"/api/guilds/{guild.id}/audit-log", {"action": "member_warn"}).json()["results"][0]
+    assert raw["changes"] == {"user_id": alice.id, "warning_id": warning.id}
+    assert (raw["target_type"], raw["target_id"]) == ("member", alice_member.id)
+
+
+def test_the_page_reads_the_names_in_a_few_queries(guild, owner, alice, django_assert_max_num_queries):  # noqa: F811
+    alice_member = Member.objects.get(guild=guild, user=alice)
+    for i in range(20):
+        guilds.timeout_member(actor=owner, member=alice_member, duration=timedelta(minutes=i + 1))
+        guilds.create_role(actor=owner, guild=guild, name=f"r{i}")
+    page = Client()
+    page.force_login(owner)
+    page.get(f"/guilds/{guild.id}/settings/audit-log")
+    with django_assert_max_num_queries(30):
+        assert page.get(f"/guilds/{guild.id}/settings/audit-log").status_code == 200
+
+
+def test_the_page_never_names_a_channel_its_reader_cannot_see(guild, owner):
+    mod = add_member_with(guild, P.VIEW_AUDIT_LOG, user=UserFactory(username="auditor")).user
+    secret = guilds.create_channel(actor=owner, guild=guild, name="war-room")
+    everyone = guild.roles.get(is_default=True)
+    guilds.set_overwrite(actor=owner, channel=secret, role=everyone, allow=0, deny=int(P.VIEW_CHANNEL))
+    general = guild.channels.get(name="general")
+    guilds.reorder_channels(actor=owner, guild=guild, order=[(secret.id, None), (general.id, None)])
+    page = Client()
+    page.force_login(mod)
+    html = page.get(f"/guilds/{guild.id}/settings/audit-log").content.decode()
+    assert "channel_reorder" in html and "#general" in html
+    assert "war-room" not in html and "a channel you cannot see" in html

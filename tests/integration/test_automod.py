@@ -136,7 +136,7 @@ def test_a_rule_can_time_the_author_out(guild, owner, alice):  # noqa: F811
     entry = AuditLogEntry.objects.get(action="member_timeout", guild=guild)
     assert (entry.actor, entry.target_id, entry.reason) == (owner, member.id, "Automod rule: no-scams")
     r = post(alice, general, "what happened?")
-    assert r.status_code == 403 and r.json()["error"]["code"] == "missing_permission"
+    assert r.status_code == 403 and r.json()["error"]["code"] == "timed_out"
 
 
 def test_a_rule_can_alert_a_moderator_channel_once_a_minute(guild, owner, alice, bob):  # noqa: F811

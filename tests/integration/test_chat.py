@@ -2,8 +2,17 @@
 import pytest
 
 from apps.chat import selectors, services
+from apps.chat.markdown import SPOILER_MASK
 from apps.chat.models import Message, Reaction, ReadState
-from apps.core.errors import Conflict, Forbidden, MissingPermission, NotFound, RateLimited, ValidationFailed
+from apps.core.errors import (
+    Conflict,
+    Forbidden,
+    MemberTimedOut,
+    MissingPermission,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from apps.guilds import services as guild_services
 from apps.guilds.models import Role
 from apps.guilds.permissions import Permission as P
@@ -52,12 +61,41 @@ def test_send_needs_view_and_send(guild, owner, general):
     assert not Message.objects.exists()
 
 
-def test_timed_out_member_cannot_send(guild, owner, general):
+def test_a_timed_out_member_is_told_until_when(api_as, guild, owner, general):
     from datetime import timedelta
     m = add_member(guild)
     guild_services.timeout_member(actor=owner, member=m, duration=timedelta(minutes=5))
-    with pytest.raises(MissingPermission):
+    m.refresh_from_db()
+    until = m.timed_out_until
+    with pytest.raises(MemberTimedOut) as exc:
         send(m.user, general)
+    assert isinstance(exc.value, MissingPermission) and exc.value.permission == "SEND_MESSAGES"
+    r = api_as(m.user).post(f"/api/channels/{general.id}/messages", {"content": "hi"}, format="json")
+    assert r.status_code == 403
+    assert r.json()["error"] == {
+        "code": "timed_out", "message": f"You are timed out until {until:%H:%M} UTC.", "fields": {},
+        "permission": "SEND_MESSAGES", "timed_out_until": until.isoformat()}
+    assert api_as(m.user).get(f"/api/channels/{general.id}/messages").status_code == 200  # reading is kept
+    assert not Message.objects.exists()
+
+
+def test_a_timed_out_member_reacting_is_told_until_when(guild, owner, general):
+    from datetime import timedelta
+    msg = send(owner, general)
+    m = add_member(guild)
+    guild_services.timeout_member(actor=owner, member=m, duration=timedelta(days=2))
+    with pytest.raises(MemberTimedOut) as exc:
+        services.add_reaction(actor=m.user, message=msg, emoji="👍")
+    assert "You are timed out until" in exc.value.message and "UTC" in exc.value.message
+
+
+def test_a_member_without_the_permission_is_not_told_of_a_timeout(guild, owner, general):
+    m = add_member(guild)
+    everyone = Role.objects.get(guild=guild, is_default=True)
+    guild_services.set_overwrite(actor=owner, channel=general, role=everyone, allow=0, deny=int(P.SEND_MESSAGES))
+    with pytest.raises(MissingPermission) as exc:
+        send(m.user, general)
+    assert exc.value.code == "missing_permission"
 
 
 def test_slowmode_per_member_with_manage_messages_bypass(guild, owner, general):
@@ -88,6 +126,16 @@ def test_a_reply_quotes_its_message_with_mentions_by_name(api_as, guild, owner, 
     send(bob, general, "yes", reply_to_id=first.id)
     page = api_as(bob).get(f"/api/channels/{general.id}/messages").json()
     assert page[-1]["reply_to"] == {"id": first.id, "content": "@Bob and @mods, ready?", "author": owner.shown_name}
+
+
+def test_a_reply_quote_shows_no_markdown_signs_and_hides_spoilers(api_as, guild, owner, general):
+    bob = add_member(guild, UserFactory(username="bob", display_name="Bob")).user
+    first = send(owner, general, "@bob **look**: ||the butler did it|| `code`\n> quoted")
+    reply = send(bob, general, "no way", reply_to_id=first.id)
+    quote = api_as(bob).get(f"/api/channels/{general.id}/messages").json()[-1]["reply_to"]["content"]
+    assert quote == f"@Bob look: {SPOILER_MASK} code quoted"
+    assert services.message_payload(reply)["reply_to"]["content"] == quote  # the live event quotes alike
+    assert "butler" not in quote and "||" not in quote and "**" not in quote
 
 
 def test_mentions(guild, owner, general):

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.models import Block
 from apps.chat import services as chat
+from apps.chat.markdown import SPOILER_MASK
 from apps.chat.models import Message, Reaction
 from apps.core.errors import Forbidden, NotFound, ValidationFailed
 from apps.dms import selectors, services
@@ -58,6 +59,14 @@ def test_messages_reactions_pins_and_history_work_on_a_dm(people):
     [entry] = selectors.dm_list(bo)
     assert (entry["unread"], entry["last_message"]["id"]) == (1, reply.id)  # ada's, not bo's own
     assert selectors.dm_list(ada)[0]["unread"] == 0
+
+
+def test_a_dm_preview_shows_names_and_no_markdown_and_hides_spoilers(people):
+    ada, bo = people["ada"], people["bo"]
+    dm, _ = services.open_dm(user=ada, recipient_id=bo.id)
+    send(ada, dm, "@bo **ending**: ||the butler did it||")
+    [entry] = selectors.dm_list(bo)
+    assert entry["last_message"]["content"] == f"@{bo.shown_name} ending: {SPOILER_MASK}"
 
 
 def test_mentions_in_a_dm_ping_its_recipients_only(people):

@@ -773,12 +773,14 @@ async def test_timed_out_member_still_receives_but_cannot_send(guild, owner, ali
         assert [c["name"] for c in (await a.event("PERMISSIONS_CHANGED"))["channels"]] == ["general", "General"]
         msg = await db(send)(owner, general, "you can still read")
         assert (await a.event("MESSAGE_CREATE"))["id"] == msg.id
+        until = (await db(member)(guild, alice)).timed_out_until
         await a.send(6, {"channel_id": general.id, "content": "let me talk", "nonce": "t-1"})
-        assert await a.error() == {"code": "missing_permission", "message": "You need the SEND_MESSAGES permission.",
-                                   "permission": "SEND_MESSAGES", "ref": "t-1"}
+        # Told until when (and when in a form a client can show in its reader's time zone).
+        assert await a.error() == {"code": "timed_out", "message": f"You are timed out until {until:%H:%M} UTC.",
+                                   "permission": "SEND_MESSAGES", "timed_out_until": until.isoformat(), "ref": "t-1"}
         await a.send(4, {"channel_id": general.id})
         err = await a.error()
-        assert (err["code"], err["permission"], err["ref"]) == ("missing_permission", "SEND_MESSAGES", 4)
+        assert (err["code"], err["permission"], err["ref"]) == ("timed_out", "SEND_MESSAGES", 4)
         await a.still_open()
     assert not await db(Message.objects.filter(author=alice).exists)()
 

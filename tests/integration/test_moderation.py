@@ -318,7 +318,7 @@ def test_moderator_removes_and_times_out_and_the_author_cannot_send(guild, alice
     api = APIClient()
     api.force_authenticate(alice)
     r = api.post(f"/api/channels/{general.id}/messages", {"content": "let me explain"}, format="json")
-    assert r.status_code == 403 and r.json()["error"]["code"] == "missing_permission"
+    assert r.status_code == 403 and r.json()["error"]["code"] == "timed_out"
     actions = list(AuditLogEntry.objects.filter(guild=guild, actor=mod).values_list("action", flat=True))
     assert sorted(actions) == ["member_timeout", "message_remove"]
 
@@ -377,9 +377,48 @@ def test_the_moderators_group_holds_exactly_the_queue_permissions():
 async def test_a_warned_member_is_told_on_their_socket(guild, owner, alice):  # noqa: F811
     member = await db(Member.objects.get)(guild=guild, user=alice)
     async with gateway(alice) as a:
-        await db(services.warn_member)(actor=owner, member=member, reason="Keep it civil.")
+        warning = await db(services.warn_member)(actor=owner, member=member, reason="Keep it civil.")
         d = await asyncio.wait_for(a.event("MEMBER_WARNING"), 5)
-        assert (d["guild_id"], d["reason"]) == (guild.id, "Keep it civil.")
+        assert (d["guild_id"], d["guild_name"], d["reason"]) == (guild.id, guild.name, "Keep it civil.")
+        # Read in another tab: this one hears of it and drops its notice.
+        await db(services.acknowledge_warning)(user=alice, warning_id=warning.id)
+        assert await asyncio.wait_for(a.event("MEMBER_WARNING_ACK"), 5) == {"id": warning.id, "guild_id": guild.id}
+
+
+def test_a_warned_member_offline_finds_the_warning_on_every_page_until_read(guild, owner, alice, bob):  # noqa: F811
+    warning = services.warn_member(actor=owner, member=Member.objects.get(guild=guild, user=alice),
+                                   reason="Keep it <civil>.")
+    client = Client()
+    client.force_login(alice)
+    general = guild.channels.get(name="general")
+    notice = f"A moderator of {guild.name} warned you"
+    for url in ("/", f"/guilds/{guild.id}/channels/{general.id}", "/reports"):
+        page = client.get(url).content.decode()
+        assert notice in page and "Keep it &lt;civil&gt;." in page, url
+    # Nobody else sees it, nor can mark it read.
+    other = Client()
+    other.force_login(bob)
+    assert notice not in other.get("/").content.decode()
+    assert other.post(f"/warnings/{warning.id}/seen").status_code == 404
+    # "Got it": back to the page it was on, and it is gone from every page.
+    r = client.post(f"/warnings/{warning.id}/seen", {"next": f"/guilds/{guild.id}/channels/{general.id}"})
+    assert (r.status_code, r["Location"]) == (302, f"/guilds/{guild.id}/channels/{general.id}")
+    assert notice not in client.get("/").content.decode()
+    warning.refresh_from_db()
+    assert warning.seen_at is not None
+    # The page's script marks it read without leaving the page; an outside address is not followed.
+    second = services.warn_member(actor=owner, member=Member.objects.get(guild=guild, user=alice), reason="Again.")
+    assert client.post(f"/warnings/{second.id}/seen", HTTP_ACCEPT="application/json").status_code == 204
+    assert client.post(f"/warnings/{second.id}/seen", {"next": "https://evil.example/"})["Location"] == "/"
+    assert client.get(f"/warnings/{second.id}/seen").status_code == 405
+
+
+def test_a_warning_in_french(guild, owner, alice):  # noqa: F811
+    services.warn_member(actor=owner, member=Member.objects.get(guild=guild, user=alice), reason="Du calme.")
+    client = Client()
+    client.force_login(alice)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert f"Un modérateur de {guild.name} t'a averti" in page and "Compris" in page
 
 
 # --- automod -----------------------------------------------------------------------------------

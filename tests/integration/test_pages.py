@@ -164,6 +164,39 @@ def test_members_page_times_out_and_warns_within_the_moderators_rights(client, g
     assert victim.timed_out_until is None
 
 
+def test_a_timed_out_member_is_told_until_when_instead_of_a_missing_permission(client, guild, owner):
+    from datetime import timedelta
+
+    member = add_member(guild)
+    services.timeout_member(actor=owner, member=member, duration=timedelta(minutes=30))
+    member.refresh_from_db()
+    general = guild.channels.get(name="general")
+    client.force_login(member.user)
+    page = html(client.get(f"/guilds/{guild.id}/channels/{general.id}"))
+    until = member.timed_out_until
+    assert (f'You are timed out until <time datetime="{until.isoformat()}" data-local-time>{until:%H:%M} UTC</time>.'
+            in page)
+    assert "You do not have permission to send messages" not in page
+    assert 'data-timed-out="You are timed out until {time}."' in page  # for a refusal after the page loaded
+
+
+def test_members_page_shows_when_a_timeout_ends_and_lifts_it_in_one_click(client, guild, owner):
+    from datetime import timedelta
+
+    victim = add_member(guild, UserFactory(username="vic"))
+    services.timeout_member(actor=owner, member=victim, duration=timedelta(hours=2))
+    victim.refresh_from_db()
+    client.force_login(owner)
+    page = html(client.get(f"/guilds/{guild.id}/settings/members"))
+    assert f'Timed out until <time datetime="{victim.timed_out_until.isoformat()}" data-local-time>' in page
+    assert page.count(">Lift timeout</button>") == 1  # only the timed-out member's row has it
+    r = client.post(f"/guilds/{guild.id}/settings/members/{victim.user_id}", {"action": "timeout", "seconds": "0"},
+                    follow=True)
+    assert "Timeout lifted." in html(r) and "Timed out until" not in html(r) and "Lift timeout</button>" not in html(r)
+    victim.refresh_from_db()
+    assert victim.timed_out_until is None
+
+
 def test_french_interface(client, user):
     client.force_login(user)
     r = client.post("/i18n/setlang/", {"language": "fr", "next": "/"})

@@ -3,7 +3,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from apps.chat.markdown import mentioned_ids, render
+from apps.chat.markdown import SPOILER_MASK, mentioned_ids, quote, render
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -14,7 +14,7 @@ from apps.chat.markdown import mentioned_ids, render
     ("||secret||", '<span class="spoiler">secret</span>'),
     ("`x < y`", "<code>x &lt; y</code>"),
     ("> quoted", "<blockquote>quoted</blockquote>"),
-    ("```py\nprint(1)\n```", "<pre><code>print(1)\n</code></pre>"),
+    ("```py\nprint(1)\n```", "<pre><code>print(1)</code></pre>"),
 ])
 def test_formatting(source, expected):
     assert render(source) == expected
@@ -60,3 +60,40 @@ def test_mentions_render_names():
 def test_mentioned_ids():
     assert mentioned_ids("<@1> <@2> <@&3> @everyone") == ({1, 2}, {3}, True, False)
     assert mentioned_ids("@here") == (set(), set(), False, True)
+
+
+@pytest.mark.parametrize("source", ["```\nprint(1)\n```", "```\nprint(1)```", "```py\nprint(1)\n```"])
+def test_a_code_block_starts_with_its_first_line_of_code(source):
+    """The newline after the opening fence is the fence's: kept, the block shows an empty first line."""
+    assert render(source) == "<pre><code>print(1)</code></pre>"
+
+
+def test_a_code_block_keeps_its_inner_lines():
+    assert render("```\na\n\nb\n```") == "<pre><code>a\n\nb</code></pre>"
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("> quoted\nreply", "<blockquote>quoted</blockquote>reply"),
+    ("> one\n> two\nreply", "<blockquote>one<br>two</blockquote>reply"),
+    ("```\ncode\n```\nafter", "<pre><code>code</code></pre>after"),
+    ("before\n> quoted", "before<br><blockquote>quoted</blockquote>"),
+])
+def test_no_empty_line_after_a_quote_or_a_code_block(source, expected):
+    """A <br> right after a block element renders as an empty line under it."""
+    assert render(source) == expected
+
+
+def test_a_quote_shows_names_and_text_without_markdown_signs():
+    text = "hi <@3> and <@&4>: **bold** *it* __u__ ~~s~~ `code`\n> quoted\n```\nblock\n```"
+    shown = quote(render(text, users={3: "alice"}, roles={4: "Mods"}))
+    assert shown == "hi @alice and @Mods: bold it u s code quoted block"
+
+
+def test_a_quote_hides_spoilers():
+    out = quote(render("the end: ||Rosebud is the sled <@3>|| ok", users={3: "alice"}))
+    assert out == f"the end: {SPOILER_MASK} ok"
+    assert "Rosebud" not in out and "||" not in out and "alice" not in out
+
+
+def test_a_quote_is_one_bounded_line():
+    assert quote(render("a\n\nb " + "x" * 300), limit=50) == ("a b " + "x" * 300)[:50]

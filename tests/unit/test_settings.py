@@ -11,8 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import json, django; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'], "
-    "'cache': s.CACHES['default']['BACKEND'], 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
-    "'broker': s.CELERY_BROKER_URL, 'media': s.STORAGES['default']['BACKEND'], 'debug': s.DEBUG}))"
+    "'cache': s.CACHES['default']['BACKEND'], 'eager': s.CELERY_TASK_ALWAYS_EAGER, 'embedded': s.CELERY_EMBEDDED, "
+    "'db_options': s.DATABASES['default'].get('OPTIONS', {}), "
+    "'broker': s.CELERY_BROKER_URL, 'media': s.STORAGES['default']['BACKEND'], 'debug': s.DEBUG, "
+    "'serve_media': s.SERVE_MEDIA}))"
 )
 
 
@@ -29,9 +31,15 @@ def test_embedded_defaults():
     assert s["db"].endswith("sqlite3")
     assert s["layer"] == "channels.layers.InMemoryChannelLayer"
     assert s["cache"].endswith("LocMemCache")
-    assert s["eager"] is True and s["broker"] == "memory://"
+    # Celery on its in-memory broker: runserver runs the worker and beat (and turns eager off there);
+    # other commands, with no worker, run tasks inline.
+    assert s["embedded"] is True and s["eager"] is True and s["broker"].startswith("memory://")
+    # Request and worker threads write side by side: WAL, and writers queue for the lock.
+    assert s["db_options"]["transaction_mode"] == "IMMEDIATE" and s["db_options"]["timeout"] >= 5
+    assert "journal_mode=WAL" in s["db_options"]["init_command"]
     assert s["media"].endswith("FileSystemStorage")
-    assert s["debug"] is True
+    assert s["debug"] is False  # SmaRTC's own error pages, not Django's debug pages
+    assert s["serve_media"] is True
 
 
 def test_real_services_from_the_environment():
@@ -40,7 +48,7 @@ def test_real_services_from_the_environment():
     assert s["db"].endswith("postgresql")
     assert s["layer"] == "apps.realtime.layers.BlockingPoolRedisChannelLayer"
     assert s["cache"].endswith("RedisCache")
-    assert s["eager"] is False and s["broker"] == "redis://cache:6379/0"
+    assert s["eager"] is False and s["embedded"] is False and s["broker"] == "redis://cache:6379/0"
     assert s["media"] == "storages.backends.s3.S3Storage"
 
 
@@ -126,8 +134,8 @@ def policy_with(env: dict) -> dict:
     probe = ("import json, django; django.setup(); from django.test import Client; "
              "print(json.dumps(Client().get('/accounts/login')['Content-Security-Policy']))")
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME"}}
-    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE":
-                         "smartc.settings.dev", **env}, capture_output=True, text=True, check=True)
+    env = {**base, "DJANGO_SETTINGS_MODULE": "smartc.settings.dev", "ALLOWED_HOSTS": "testserver", **env}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     header = json.loads(out.stdout.strip().splitlines()[-1])
     return {d.split()[0]: d.split()[1:] for d in header.split(";")}
 

@@ -1,0 +1,42 @@
+// A moderator's warnings, told to the warned member: the page lists those not yet read (rendered by
+// the server in #warning-notices), MEMBER_WARNING adds one live, and "Got it" marks it read without
+// leaving the page (MEMBER_WARNING_ACK removes it from the member's other tabs).
+import { csrfToken, fillText, h } from "./dom.js";
+
+const box = document.getElementById("warning-notices");
+
+function notice(warningId) {
+  return box?.querySelector(`.warning-notice[data-warning-id="${warningId}"]`) || null;
+}
+
+function render(d) {
+  const form = h("form", { method: "post", action: `/warnings/${d.id}/seen` },
+    h("button", { type: "submit", class: "small", text: box.dataset.ok }));
+  return h("section", { class: "warning-notice", role: "alert", dataset: { warningId: String(d.id) } },
+    h("p", {}, h("strong", { text: fillText(box.dataset.title, { guild: d.guild_name }) }), " ",
+      h("span", { class: "warning-reason", text: d.reason })),
+    form);
+}
+
+async function acknowledge(event) {
+  const form = event.target.closest(".warning-notice form");
+  if (!form) return;
+  event.preventDefault();
+  const res = await fetch(form.action, {
+    method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+  }).catch(() => null);
+  if (res && (res.ok || res.status === 404)) form.closest(".warning-notice").remove();
+  else form.submit(); // the plain form still works
+}
+
+box?.addEventListener("submit", acknowledge);
+
+/** Show the warnings that arrive on a gateway while the page is open. */
+export function attachWarnings(gateway) {
+  if (!box) return;
+  gateway.on("MEMBER_WARNING", (d) => {
+    if (!d?.id || notice(d.id)) return;
+    box.append(render(d));
+  });
+  gateway.on("MEMBER_WARNING_ACK", (d) => notice(d?.id)?.remove());
+}

@@ -96,8 +96,8 @@ def production_env(**extra) -> dict:
     """What an operator sets (docker/.env.example), with nothing of the test run's own."""
     import secrets
 
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "SECRET_KEY", "DEBUG"}}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")  # the browser tests' async flag
+           and k not in {"DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "SECRET_KEY", "DEBUG"}}
     env.update(DJANGO_SETTINGS_MODULE="smartc.settings.prod", SECRET_KEY=secrets.token_urlsafe(50),
                ALLOWED_HOSTS="smartc.example.com,testserver", CSRF_TRUSTED_ORIGINS="https://smartc.example.com",
                DATABASE_URL="postgres://smartc:s3cret@db.internal:5432/smartc", REDIS_URL="redis://cache.internal:6379/0",

@@ -15,8 +15,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from apps.core.bodylimit import refuse_oversized_bodies  # noqa: E402
 from apps.realtime.reads import header  # noqa: E402
 from smartc.routing import websocket_routes  # noqa: E402
+
+# A body over its endpoint's limit is answered 413 before Django reads it.
+http_application = refuse_oversized_bodies(django_asgi_app)
 
 
 async def refuse(scope, receive, send):
@@ -38,7 +42,7 @@ def websocket_application(scope, receive, send):
 async def application(scope, receive, send):
     kind = scope["type"]
     if kind == "http":
-        return await django_asgi_app(scope, receive, send)
+        return await http_application(scope, receive, send)
     if kind == "websocket":
         return await websocket_application(scope, receive, send)
     raise ValueError(f"No application configured for scope type {kind!r}")

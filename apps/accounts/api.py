@@ -7,10 +7,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.clientaddr import client_address
 from apps.core.errors import NotAuthenticated, ValidationFailed
 
 from . import selectors, services
-from .views import client_ip
 
 
 class TokenIn(serializers.Serializer):
@@ -41,7 +41,7 @@ class TokenView(APIView):
     def post(self, request):
         ser = TokenIn(data=request.data)
         ser.is_valid(raise_exception=True)
-        data, ip = ser.validated_data, client_ip(request)
+        data, ip = ser.validated_data, client_address(request)
         services.check_login_allowed(username=data["username"], ip=ip)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None:

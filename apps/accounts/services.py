@@ -1,17 +1,22 @@
 """Every change to an account: sign-up, profile, password, login throttling, two-factor."""
 from __future__ import annotations
 
+import hashlib
 import logging
+import math
 import secrets
+import time
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -115,29 +120,91 @@ def change_password(user: User, *, old_password: str, new_password: str) -> None
     user.save(update_fields=["password"])
 
 
-# --- Login throttling: failures are counted per username and per client address. ---
+# --- Login throttling ---------------------------------------------------------------------
+# A stranger must not be able to lock the owner out, nor one client everyone behind its address:
+# - failures per username *from one client* (its address, or the browser's device cookie) are
+#   bounded tightly (LOGIN_RATE_LIMIT per LOGIN_RATE_WINDOW): a guesser stops only itself;
+# - failures per username from everywhere are bounded widely (LOGIN_USER_LIMIT); past it each
+#   further failure makes clients without a device cookie for that account wait longer before the
+#   next try (1 s, 2 s, 4 s ... at most LOGIN_USER_MAX_DELAY), a delay rather than a lockout;
+# - an address that failed for LOGIN_ADDRESS_USERNAMES different usernames is refused: it sprays
+#   passwords. Distinct names are counted, so colleagues behind one NAT who mistype are not.
+# A browser that signed in to an account gets a signed device cookie for it: its failures are
+# counted under the device, not the address, and the username-wide delay and the address bound do
+# not apply to it, so the owner's own browser gets in whatever others try.
 
-def _login_keys(username: str, ip: str) -> list[str]:
-    return [f"login:user:{username.lower()}", f"login:ip:{ip}"]
-
-
-def check_login_allowed(*, username: str, ip: str) -> None:
-    limit = settings.LOGIN_RATE_LIMIT
-    if any(ratelimit.count(k) >= limit for k in _login_keys(username, ip)):
-        minutes = max(1, settings.LOGIN_RATE_WINDOW // 60)
-        raise RateLimited(
-            f"Too many failed attempts. Try again in {minutes} minutes.",
-            retry_after=settings.LOGIN_RATE_WINDOW,
-        )
-
-
-def record_login_failure(*, username: str, ip: str) -> None:
-    for key in _login_keys(username, ip):
-        ratelimit.hit(key, window=settings.LOGIN_RATE_WINDOW)
+DEVICE_COOKIE = "smartc_login_device"
+_DEVICE_SALT = "accounts.login-device"
 
 
-def record_login_success(*, username: str, ip: str) -> None:
-    ratelimit.reset(_login_keys(username, ip)[0])
+def _name_key(username: str) -> str:
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()[:24]
+
+
+def issue_login_device(username: str) -> str:
+    """A signed device token for the browser that just signed in as `username`."""
+    return signing.dumps({"u": _name_key(username), "d": secrets.token_hex(8)}, salt=_DEVICE_SALT)
+
+
+def login_device(token: str | None, username: str) -> str:
+    """The device id in `token` when it is valid for `username`, else ""."""
+    if not token:
+        return ""
+    try:
+        data = signing.loads(token, salt=_DEVICE_SALT, max_age=settings.LOGIN_DEVICE_DAYS * 86400)
+    except signing.BadSignature:
+        return ""
+    if not isinstance(data, dict) or data.get("u") != _name_key(username):
+        return ""
+    return str(data.get("d", ""))
+
+
+def _client_key(username: str, ip: str, device: str) -> str:
+    client = f"d:{device}" if device else f"a:{ip}"
+    return f"login:client:{_name_key(username)}:{client}"
+
+
+def _too_many(seconds: int) -> RateLimited:
+    if seconds >= 60:
+        minutes = seconds // 60
+        message = ngettext("Too many failed attempts. Try again in %(n)s minute.",
+                           "Too many failed attempts. Try again in %(n)s minutes.", minutes) % {"n": minutes}
+    else:
+        message = ngettext("Too many failed attempts. Try again in %(n)s second.",
+                           "Too many failed attempts. Try again in %(n)s seconds.", seconds) % {"n": seconds}
+    return RateLimited(message, retry_after=seconds)
+
+
+def check_login_allowed(*, username: str, ip: str, device: str = "") -> None:
+    """Raises RateLimited when this client may not try to sign in as `username` now. `device` is
+    the id login_device() found in the browser's cookie for that username ("" without one)."""
+    window = settings.LOGIN_RATE_WINDOW
+    if ratelimit.count(_client_key(username, ip, device)) >= settings.LOGIN_RATE_LIMIT:
+        raise _too_many(window)
+    if device:
+        return
+    if ratelimit.count(f"login:address:{ip}") >= settings.LOGIN_ADDRESS_USERNAMES:
+        raise _too_many(window)
+    wait_until = cache.get(f"login:wait:{_name_key(username)}")
+    if wait_until and wait_until > time.time():
+        raise _too_many(math.ceil(wait_until - time.time()))
+
+
+def record_login_failure(*, username: str, ip: str, device: str = "") -> None:
+    window = settings.LOGIN_RATE_WINDOW
+    if ratelimit.hit(_client_key(username, ip, device), window=window) == 1 and not device:
+        ratelimit.hit(f"login:address:{ip}", window=window)  # one more username tried from there
+    failures = ratelimit.hit(f"login:user:{_name_key(username)}", window=window)
+    over = failures - settings.LOGIN_USER_LIMIT
+    if over > 0:
+        delay = min(2 ** min(over - 1, 16), settings.LOGIN_USER_MAX_DELAY)
+        cache.set(f"login:wait:{_name_key(username)}", time.time() + delay, timeout=delay)
+
+
+def record_login_success(*, username: str, ip: str, device: str = "") -> None:
+    # Only this client's count is cleared: the owner signing in must not hand a guesser elsewhere
+    # a fresh allowance.
+    ratelimit.reset(_client_key(username, ip, device))
 
 
 # --- Two-factor authentication (TOTP with recovery codes). ---

@@ -4,6 +4,7 @@ import io
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
@@ -14,6 +15,8 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.core.bodylimit import body_limit
+from apps.core.clientaddr import client_address
 from apps.core.errors import DomainError, RateLimited
 from apps.core.forms import add_domain_error
 
@@ -23,8 +26,17 @@ from .forms import LoginForm, PasswordChangeForm, ProfileForm, SignUpForm, Token
 PENDING_2FA = "pending_2fa_user"
 
 
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+def login_client(request, username: str) -> tuple[str, str]:
+    """The client's address and the device id its cookie holds for `username` ("" if none)."""
+    return client_address(request), services.login_device(request.COOKIES.get(services.DEVICE_COOKIE), username)
+
+
+def remember_device(response, username: str):
+    """Marks this browser as one that signed in as `username` (see services, login throttling)."""
+    response.set_cookie(services.DEVICE_COOKIE, services.issue_login_device(username),
+                        max_age=settings.LOGIN_DEVICE_DAYS * 86400, secure=settings.SESSION_COOKIE_SECURE,
+                        httponly=True, samesite="Lax")
+    return response
 
 
 def _next_url(request) -> str:
@@ -54,20 +66,21 @@ def login_view(request):
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        username, ip = form.cleaned_data["username"], client_ip(request)
+        username = form.cleaned_data["username"]
+        ip, device = login_client(request, username)
         try:
-            services.check_login_allowed(username=username, ip=ip)
+            services.check_login_allowed(username=username, ip=ip, device=device)
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
-                services.record_login_failure(username=username, ip=ip)
+                services.record_login_failure(username=username, ip=ip, device=device)
                 form.add_error(None, _("Wrong username or password."))
             elif services.has_two_factor(user):
                 request.session[PENDING_2FA] = user.pk
                 return redirect(f"/accounts/login/verify?next={_next_url(request)}")
             else:
-                services.record_login_success(username=username, ip=ip)
+                services.record_login_success(username=username, ip=ip, device=device)
                 login(request, user)
-                return redirect(_next_url(request))
+                return remember_device(redirect(_next_url(request)), user.username)
         except RateLimited as exc:
             form.add_error(None, exc.message)
             status = 429
@@ -83,20 +96,20 @@ def login_verify(request):
         return redirect("accounts:login")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ip = client_ip(request)
+        ip, known = login_client(request, user.username)
         try:
-            services.check_login_allowed(username=user.username, ip=ip)
+            services.check_login_allowed(username=user.username, ip=ip, device=known)
             device = services.verify_second_factor(user, token=form.cleaned_data["token"])
         except DomainError as exc:
             if not isinstance(exc, RateLimited):
-                services.record_login_failure(username=user.username, ip=ip)
+                services.record_login_failure(username=user.username, ip=ip, device=known)
             add_domain_error(form, exc)
         else:
-            services.record_login_success(username=user.username, ip=ip)
+            services.record_login_success(username=user.username, ip=ip, device=known)
             del request.session[PENDING_2FA]
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
-            return redirect(_next_url(request))
+            return remember_device(redirect(_next_url(request)), user.username)
     return render(request, "accounts/login_verify.html", {"form": form, "next": _next_url(request)},
                   status=400 if form.errors else 200)
 
@@ -123,6 +136,7 @@ def password_change(request):
 
 
 @login_required
+@body_limit(lambda: settings.MAX_IMAGE_UPLOAD_BYTES)
 def profile(request):
     user = request.user
     form = ProfileForm(request.POST or None, request.FILES or None,

@@ -1,7 +1,10 @@
 """One DRF exception handler: domain errors and DRF's own errors leave the API in one shape."""
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.parsers import MultiPartParser
@@ -9,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core import unavailable
-from apps.core.errors import DomainError
+from apps.core import bodylimit, unavailable
+from apps.core.errors import DomainError, ValidationFailed
 from apps.core.throttling import UploadRateThrottle
 
 _DRF_CODES = {
@@ -35,6 +38,12 @@ def _flatten(detail) -> str:
 
 
 def exception_handler(exc, context):
+    # Django's own bounds on a body (a WSGI server, or fields of a multipart upload): the API's shape,
+    # not Django's 400 page.
+    if isinstance(exc, RequestDataTooBig):
+        exc = bodylimit.request_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = ValidationFailed(gettext("The request has too many fields or files."), code="too_many_fields")
     if (dependency := unavailable.dependency(exc)) is not None:
         exc = unavailable.refused(exc, dependency, context.get("request"))
         set_rollback()
@@ -106,10 +115,15 @@ class CappedUploadView(APIView):
     def get_throttles(self):
         return [*super().get_throttles(), UploadRateThrottle()]
     # The multipart envelope (boundaries, headers, other fields) on top of the file itself.
-    ENVELOPE_BYTES = 64 * 1024
+    ENVELOPE_BYTES = bodylimit.ENVELOPE_BYTES
 
     def upload_limit(self) -> int:
         raise NotImplementedError
+
+    @classmethod
+    def max_body_bytes(cls) -> int:
+        """The body limit refuse_oversized_bodies() holds requests to, before Django reads them."""
+        return cls().upload_limit() + cls.ENVELOPE_BYTES
 
     def too_large(self) -> DomainError:
         raise NotImplementedError

@@ -2,6 +2,7 @@
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,6 +13,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.core.bodylimit import body_limit
 from apps.core.errors import DomainError, MissingPermission, NotFound, ValidationFailed
 from apps.core.forms import add_domain_error
 
@@ -143,6 +145,7 @@ def channel(request, guild_id, channel_id):
 # --- settings: overview ---
 
 @login_required
+@body_limit(lambda: settings.MAX_IMAGE_UPLOAD_BYTES)
 def settings_overview(request, guild_id):
     access = _access(request.user, guild_id)
     g = access.guild

@@ -7,8 +7,10 @@ the worker and beat inside the server (celery_app/embedded.py), local media.
 Setting DATABASE_URL, REDIS_URL or AWS_STORAGE_BUCKET_NAME switches to the real parts.
 """
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_prometheus",
+    "csp",
     "apps.accounts",
     "apps.guilds",
     "apps.chat",
@@ -58,10 +61,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # A page whose database, Redis or storage is down answers 503, not 500 (apps/core/unavailable.py).
     "apps.core.unavailable.UnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "apps.core.bodylimit.BodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -197,9 +202,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="SmaRTC")
-# Failed logins allowed per username and per client address in LOGIN_RATE_WINDOW seconds.
+# Login throttling (apps/accounts/services.py): failed logins per username from one client (address,
+# or device cookie) in LOGIN_RATE_WINDOW seconds; per username from everywhere before each further
+# failure delays clients without a device cookie (doubling, at most LOGIN_USER_MAX_DELAY seconds);
+# distinct usernames failing from one address before it is refused; life of the device cookie.
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=5)
 LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=300)
+LOGIN_USER_LIMIT = env.int("LOGIN_USER_LIMIT", default=20)
+LOGIN_USER_MAX_DELAY = env.int("LOGIN_USER_MAX_DELAY", default=60)
+LOGIN_ADDRESS_USERNAMES = env.int("LOGIN_ADDRESS_USERNAMES", default=20)
+LOGIN_DEVICE_DAYS = env.int("LOGIN_DEVICE_DAYS", default=365)
+# Proxies (addresses or CIDR blocks) whose X-Forwarded-For is believed (apps/core/clientaddr.py);
+# from any other peer the header is ignored. Empty: the peer is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- i18n ---
 LANGUAGE_CODE = "en"
@@ -326,6 +341,27 @@ if AWS_STORAGE_BUCKET_NAME:
     _media_backend = "storages.backends.s3.S3Storage"
 else:
     _media_backend = "django.core.files.storage.FileSystemStorage"
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Where browsers fetch media from when it is not this site (for the Content-Security-Policy).
+if not AWS_STORAGE_BUCKET_NAME:
+    _media_origins = []
+elif AWS_S3_CUSTOM_DOMAIN:
+    _media_origins = [f"https://{AWS_S3_CUSTOM_DOMAIN}"]
+elif AWS_S3_ENDPOINT_URL:
+    _endpoint = urlsplit(AWS_S3_ENDPOINT_URL)
+    _media_origins = [_origin(AWS_S3_ENDPOINT_URL)]
+    if AWS_S3_ADDRESSING_STYLE != "path":
+        _media_origins.append(f"{_endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{_endpoint.netloc}")
+else:
+    _media_origins = [f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com",
+                      f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com"]
+MEDIA_ORIGINS = env.list("MEDIA_ORIGINS", default=_media_origins)
+
 STORAGES = {
     "default": {"BACKEND": _media_backend},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -356,6 +392,37 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets meet in fields named "type"; each gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelTypeEnum": "apps.guilds.models.Channel.Type",
+        "ReportTypeEnum": "apps.moderation.models.Report.Kind",
+    },
+}
+# /api/schema/ and /api/docs/ for everyone; off, only staff see them (others get 404).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+
+# --- Content-Security-Policy (django-csp) ---
+# Scripts and styles come from this site only; an inline <style> needs the page's nonce (given to
+# wavesurfer.js, which styles its shadow DOM); no inline script, event handler or style attribute
+# runs. Media may also come from S3/CloudFront, sockets go to this site (the gateway; 'self' covers
+# ws:/wss: to it) and to Janus, and no other site may frame a page.
+_janus_origin = ([_origin(JANUS_PUBLIC_URL)] if JANUS_PUBLIC_URL
+                 else [f"ws://{urlsplit(JANUS_URL).hostname}:8188"] if JANUS_URL else [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:", *MEDIA_ORIGINS],
+        "media-src": [SELF, "blob:", *MEDIA_ORIGINS],
+        "connect-src": [SELF, *MEDIA_ORIGINS, *_janus_origin],
+        "worker-src": [SELF, "blob:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 LOGGING = {

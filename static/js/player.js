@@ -80,6 +80,8 @@ export class Player {
       container: this.container, media: this.audio, peaks: [await peaks], duration: track.duration_ms / 1000,
       height: this.height, barWidth: 2, barGap: 1, barRadius: 1, waveColor: "#6d7280", progressColor: "#5865f2",
       cursorColor: "#f2f3f5", normalize: true, interact: this.interact,
+      // wavesurfer styles its shadow DOM with a <style>: the page's CSP nonce lets it apply.
+      cspNonce: document.querySelector("script[nonce]")?.nonce,
     });
     if (markReady) this.container.dataset.ready = "true";
   }

@@ -39,7 +39,7 @@ def test_member_list_groups_hoisted_roles_with_colours(client, guild, owner):
     add_member(guild, UserFactory(display_name="Moddy"), roles=[mods])
     client.force_login(owner)
     page = html(client.get(f"/guilds/{guild.id}/channels/{guild.channels.get(name='general').id}"))
-    assert "Mods — 1" in page and "color:#57f287" in page and "Moddy" in page
+    assert "Mods — 1" in page and 'data-color="#57f287"' in page and "Moddy" in page
 
 
 def test_hidden_channels_are_not_listed_nor_reachable(client, guild, owner):

@@ -90,3 +90,67 @@ def test_cloudfront_signing_is_configured_from_the_environment(tmp_path):
     url = out.stdout.strip().splitlines()[-1]
     assert url.startswith("https://cdn.example.org/tracks/k/stream.m4a?Expires=")
     assert "Signature=" in url and url.endswith("Key-Pair-Id=KTEST")
+
+
+def production_env(**extra) -> dict:
+    """What an operator sets (docker/.env.example), with nothing of the test run's own."""
+    import secrets
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")  # the browser tests' async flag
+           and k not in {"DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME", "SECRET_KEY", "DEBUG"}}
+    env.update(DJANGO_SETTINGS_MODULE="smartc.settings.prod", SECRET_KEY=secrets.token_urlsafe(50),
+               ALLOWED_HOSTS="smartc.example.com,testserver", CSRF_TRUSTED_ORIGINS="https://smartc.example.com",
+               DATABASE_URL="postgres://smartc:s3cret@db.internal:5432/smartc", REDIS_URL="redis://cache.internal:6379/0",
+               **extra)
+    return env
+
+
+def test_production_settings_pass_the_deployment_checks():
+    out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                         env=production_env(), capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "System check identified no issues (0 silenced)." in out.stdout
+    assert "WARNING" not in out.stderr and "Warning" not in out.stderr
+
+
+def test_production_redirects_to_https_and_pins_it_except_for_health_checks():
+    probe = (
+        "import json, django; django.setup(); from django.test import Client; c = Client(); "
+        "plain, metrics = c.get('/accounts/login'), c.get('/metrics'); "
+        "secure = c.get('/accounts/login', HTTP_X_FORWARDED_PROTO='https'); "
+        "print(json.dumps([plain.status_code, plain.get('Location'), metrics.status_code, "
+        "secure.get('Strict-Transport-Security')]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=production_env(), capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    plain, location, metrics, hsts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (plain, location) == (301, "https://testserver/accounts/login")
+    assert metrics == 200  # compose health checks and Prometheus scrape over plain HTTP
+    assert hsts == "max-age=31536000; includeSubDomains; preload"
+
+
+def policy_with(env: dict) -> dict:
+    probe = ("import json, django; django.setup(); from django.test import Client; "
+             "print(json.dumps(Client().get('/accounts/login')['Content-Security-Policy']))")
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "AWS_STORAGE_BUCKET_NAME"}}
+    env = {**base, "DJANGO_SETTINGS_MODULE": "smartc.settings.dev", "ALLOWED_HOSTS": "testserver", **env}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    header = json.loads(out.stdout.strip().splitlines()[-1])
+    return {d.split()[0]: d.split()[1:] for d in header.split(";")}
+
+
+def test_the_policy_lets_pages_reach_the_media_host_and_janus():
+    policy = policy_with({"AWS_STORAGE_BUCKET_NAME": "media", "CLOUDFRONT_DOMAIN": "cdn.example.org",
+                          "JANUS_PUBLIC_URL": "wss://smartc.example.org/janus-ws"})
+    for directive in ("img-src", "media-src", "connect-src"):
+        assert "https://cdn.example.org" in policy[directive], directive
+    assert "wss://smartc.example.org" in policy["connect-src"]
+    policy = policy_with({"AWS_STORAGE_BUCKET_NAME": "media", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+                          "AWS_S3_ADDRESSING_STYLE": "path", "JANUS_URL": "http://janus:8088/janus"})
+    assert "http://127.0.0.1:9000" in policy["media-src"] and "ws://janus:8188" in policy["connect-src"]
+    policy = policy_with({"AWS_STORAGE_BUCKET_NAME": "media", "AWS_S3_REGION_NAME": "eu-west-3"})
+    assert "https://media.s3.eu-west-3.amazonaws.com" in policy["img-src"]
+    # Without S3 or Janus nothing but this site.
+    policy = policy_with({})
+    assert policy["connect-src"] == ["'self'"] and policy["media-src"] == ["'self'", "blob:"]

@@ -6,9 +6,9 @@ from django.db import DatabaseError
 
 from apps.core import unavailable
 
-from . import audio, services
+from . import audio, pipeline, services
 
-TRANSIENT = (services.TransientMediaError, DatabaseError, ConnectionError, TimeoutError, OSError)
+TRANSIENT = (pipeline.TransientMediaError, DatabaseError, ConnectionError, TimeoutError, OSError)
 RETRIES = 5
 
 
@@ -22,29 +22,29 @@ def _run(task, step, track_id: int) -> str:
         if not isinstance(exc, TRANSIENT) and unavailable.dependency(exc) is None:
             raise
         if task.request.retries >= RETRIES:
-            services.fail_track(track_id, reason="Processing failed; please upload the track again.")
+            pipeline.fail_track(track_id, reason="Processing failed; please upload the track again.")
             raise
         raise task.retry(exc=exc, countdown=2 ** task.request.retries) from exc
 
 
 @shared_task(name="media.track_probe", bind=True, max_retries=RETRIES, acks_late=True)
 def probe(self, track_id: int) -> str:
-    return _run(self, services.probe_track, track_id)
+    return _run(self, pipeline.probe_track, track_id)
 
 
 @shared_task(name="media.track_waveform", bind=True, max_retries=RETRIES, acks_late=True)
 def waveform(self, track_id: int) -> str:
-    return _run(self, services.make_waveform, track_id)
+    return _run(self, pipeline.make_waveform, track_id)
 
 
 @shared_task(name="media.track_renditions", bind=True, max_retries=RETRIES, acks_late=True)
 def renditions(self, track_id: int) -> str:
-    return _run(self, services.make_renditions, track_id)
+    return _run(self, pipeline.make_renditions, track_id)
 
 
 @shared_task(name="media.track_artwork", bind=True, max_retries=RETRIES, acks_late=True)
 def artwork(self, track_id: int) -> str:
-    return _run(self, services.make_artwork, track_id)
+    return _run(self, pipeline.make_artwork, track_id)
 
 
 def process_track(track_id: int) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from apps.tracks.audio import write_samples as write_audio
+from apps.tracks.synth import write_samples as write_audio
 
 # name -> (muxer, encoder, sample rate, expected Probe.format, expected Probe.codec)
 FORMATS = {

@@ -343,14 +343,18 @@ def _mono_chunks(source: _Source) -> Iterator[tuple[int, np.ndarray]]:
     """(sample rate, float32 samples) pairs of the channels' average, as audiowaveform downmixes (FFmpeg's own
     downmix would scale by 1/sqrt(2) instead)."""
     fifo = av.AudioFifo()
-    planar = av.AudioResampler(format="fltp")
+    # Interleaved, not planar: PyAV 18 crashes the process (a segfault) turning planar frames of 8 channels or
+    # more into arrays.
+    interleaved = av.AudioResampler(format="flt")
     rate = 0
 
     def convert(frame: av.AudioFrame | None) -> Iterator[tuple[int, np.ndarray]]:
-        for converted in planar.resample(frame):
+        for converted in interleaved.resample(frame):
             # A resampler that has nothing to convert hands back its input, None included.
             if converted is not None:
-                yield rate, converted.to_ndarray().mean(axis=0, dtype=np.float32)
+                samples = converted.to_ndarray().reshape(-1, converted.layout.nb_channels)
+                yield rate, samples.mean(axis=1, dtype=np.float32)
+
 
     for frame in _frames(source):
         rate = frame.sample_rate

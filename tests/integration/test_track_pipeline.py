@@ -198,3 +198,31 @@ async def test_a_step_cut_short_by_a_killed_worker_is_delivered_again(guild, ali
     assert s3.keys(track.folder) == sorted(track.stored_names())
     r = await db(get)(alice, f"/tracks/{track_id}/hls/master.m3u8")
     assert r.status_code == 200 and r.content.count(b"#EXT-X-STREAM-INF") == 3
+
+async def final_update(user, *, env: dict, pool: str = "solo", timeout: float = 60) -> dict:
+    """Run a worker until the uploader's socket hears the track end ready or failed."""
+    async with gateway(user) as a:
+        with servers.celery_worker(queues="media", env=env, pool=pool):
+            while (update := await a.event("TRACK_UPDATE", timeout=timeout))["state"] not in ("ready", "failed"):
+                pass
+    return update
+
+
+@run_async
+async def test_7_1_audio_becomes_a_playable_stereo_track(guild, alice, s3):
+    """Eight channels is the most a track may have; PyAV 18 crashed the worker drawing their waveform."""
+    await db(celery_app.control.purge)()
+    r = await db(upload)(alice, guild, audio.wav_bytes(8, 48_000, 2.0), "surround.wav")
+    assert r.status_code == 201, r.json()
+    update = await final_update(alice, env=s3.env())
+    assert update["state"] == "ready", update
+    track = await db(Track.objects.get)(pk=r.json()["id"])
+    assert (track.channels, track.sample_rate, abs(track.duration_ms - 2000) <= 50) == (8, 48_000, True)
+    r = await db(get)(alice, f"/tracks/{track.id}/peaks.json")
+    peaks = json.loads(r.content)
+    assert peaks["length"] > 100 and max(peaks["data"]) > 50  # the sine, at half scale
+    r = await db(get)(alice, f"/tracks/{track.id}/stream.m4a")
+    _, _, whole = await db(fetch)(r["Location"])
+    with av.open(io.BytesIO(whole)) as f:
+        assert f.streams.audio[0].codec_context.channels == 2
+

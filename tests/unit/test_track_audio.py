@@ -15,7 +15,7 @@ from PIL import Image
 
 from apps.tracks import audio
 from apps.tracks.audio import NotAudio
-from tests.audio import FORMATS, stereo, write_audio
+from tests.audio import FORMATS, stereo, wav_bytes, write_audio
 from tests.audio import sine as _sine
 
 SECONDS = 3.0
@@ -249,6 +249,15 @@ def test_peaks_of_every_format(files, name):
     assert (data[0::2] <= data[1::2]).all()
     # A half-scale sine: 64 of 128, give or take what the lossy codecs change.
     assert 58 <= data[1::2].max() <= 70 and -70 <= data[0::2].min() <= -58
+
+
+def test_peaks_of_8_channels_average_them(tmp_path):
+    # 7.1 is the widest a track may be; PyAV 18 crashed the process converting planar frames this wide.
+    path = tmp_path / "surround.wav"
+    path.write_bytes(wav_bytes(8, 48_000, 1.0))
+    found = audio.peaks(str(path), pixels=100)
+    assert (found["sample_rate"], found["length"]) == (48_000, 100)
+    assert max(found["data"]) == 63  # the sine at half scale, in every channel
 
 
 def test_peaks_in_16_bits(loud_then_quiet):

@@ -129,6 +129,21 @@ class Track(models.Model):
         return [n for n in names if n]
 
 
+class UploadDay(models.Model):
+    """The audio a member uploaded on one UTC day, counted against TRACK_DAILY_SECONDS. It outlives the
+    tracks (deleting one does not give its seconds back) and is kept two days."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_days")
+    day = models.DateField()
+    audio_ms = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="upload_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} uploaded {self.audio_ms} ms on {self.day}"
+
+
 # --- the social layer ---------------------------------------------------------------------------
 # Likes, reposts and plays are counted on the track (kept by the services with F() updates, so a
 # page never counts rows); follows are between users, whatever guilds they share.

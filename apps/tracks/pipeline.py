@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 
 from apps.core import images
 
-from . import audio, events
+from . import audio, events, limits
 from .models import Track, track_path
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def _advance(track: Track, step: str, **fields) -> None:
 
 def probe_track(track_id: int) -> str:
     """Decode the whole original: duration, sample rate, channels, bitrate, tags. Refuses truncated,
-    empty and over-long audio (the track fails with the reason)."""
+    empty and over-long audio, and audio outside the limits (limits.py); the track fails with the reason."""
     track = _load(track_id)
     if track is None:
         return "skipped"
@@ -88,10 +88,12 @@ def probe_track(track_id: int) -> str:
     if track.state == Track.State.UPLOADED:
         _advance(track, Track.Step.PROBE)
     with _failing_on_bad_audio(track), _original_on_disk(track) as path:
-        found = audio.probe(path, max_seconds=settings.TRACK_MAX_SECONDS)
-        _advance(track, Track.Step.WAVEFORM, codec=found.codec[:20], duration_ms=round(found.duration * 1000),
-                 sample_rate=found.sample_rate, channels=found.channels, bitrate=found.bitrate,
-                 file_tags={k: str(v)[:200] for k, v in list(found.tags.items())[:30]})
+        found, correction_ms = limits.probe(track, path)
+        with transaction.atomic():  # the day is corrected once: with the duration that marks the probe done
+            limits.correct_day(track.owner_id, correction_ms)
+            _advance(track, Track.Step.WAVEFORM, codec=found.codec[:20], duration_ms=round(found.duration * 1000),
+                     sample_rate=found.sample_rate, channels=found.channels, bitrate=found.bitrate,
+                     file_tags={k: str(v)[:200] for k, v in list(found.tags.items())[:30]})
     return "done"
 
 

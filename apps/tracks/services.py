@@ -31,7 +31,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, moderator_access
 from apps.moderation import hooks as moderation_hooks
 
-from . import audio, events, pipeline
+from . import audio, events, limits, pipeline
 from .models import (
     Follow,
     Playlist,
@@ -135,9 +135,11 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
         validate_image(cover, field="cover")
     with _local_path(upload) as path:
         try:
-            fmt = audio.sniff(path)
+            found = audio.sniff(path)
+            limits.check_upload(found, size=upload.size, uploader=uploader)
         except audio.NotAudio as exc:
             raise _not_audio(exc) from None
+    fmt = found.format
     track = Track(owner=uploader, guild=access.guild, title=title, description=description, genre=genre,
                   original_format=fmt, original_size=upload.size,
                   search_text=search_text(title=title, tags=tag_names, genre=genre, owner=uploader))
@@ -150,6 +152,7 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
             track.cover.save(f"cover{ext}", cover, save=False)
             stored.append(track.cover.name)
         with transaction.atomic():
+            limits.charge_upload(found, uploader=uploader)
             track.save()
             track.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
             from . import tasks

@@ -302,6 +302,8 @@ ATTACHMENT_UNSENT_HOURS = env.int("ATTACHMENT_UNSENT_HOURS", default=24)
 # Tracks: largest upload (bytes) and longest audio (seconds) accepted; cover thumbnail sizes (px).
 TRACK_MAX_BYTES = env.int("TRACK_MAX_BYTES", default=200 * 1024 * 1024)
 TRACK_MAX_SECONDS = env.int("TRACK_MAX_SECONDS", default=3 * 3600)
+# Audio one member may upload per UTC day (seconds).
+TRACK_DAILY_SECONDS = env.int("TRACK_DAILY_SECONDS", default=6 * 3600)
 TRACK_COVER_SIZES = (96, 300, 600)
 # How often beat recomputes the trending scores (seconds).
 TRENDING_EVERY_SECONDS = env.float("TRENDING_EVERY_SECONDS", default=600.0)

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
@@ -71,9 +72,9 @@ def _advance(track: Track, step: str, **fields) -> None:
     """Record a finished step (and the next one) and tell the uploader."""
     for name, value in fields.items():
         setattr(track, name, value)
-    track.state, track.step = Track.State.PROCESSING, step
+    track.state, track.step, track.progressed_at = Track.State.PROCESSING, step, timezone.now()
     with transaction.atomic():
-        track.save(update_fields=["state", "step", *fields])
+        track.save(update_fields=["state", "step", "progressed_at", *fields])
         events.track_update(track)
 
 
@@ -189,6 +190,17 @@ def fail_track(track_id: int, *, reason: str) -> None:
         track.save()
         events.track_update(track)
         transaction.on_commit(lambda: delete_stored(names), robust=True)
+
+
+def fail_stalled_tracks(*, now=None) -> int:
+    """Fail the tracks the pipeline left still for TRACK_STALLED_AFTER: their task was lost, or its worker was
+    killed (out of memory, past its hard time limit, a crash) on every delivery. Returns how many."""
+    since = (now or timezone.now()) - timedelta(seconds=settings.TRACK_STALLED_AFTER)
+    stalled = Track.objects.filter(state__in=[Track.State.UPLOADED, Track.State.PROCESSING], progressed_at__lt=since)
+    ids = list(stalled.values_list("id", flat=True)[:500])
+    for track_id in ids:
+        fail_track(track_id, reason=gettext("Processing stopped part way; please upload the track again."))
+    return len(ids)
 
 
 def delete_stored(names: list[str]) -> None:

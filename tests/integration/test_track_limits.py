@@ -1,8 +1,9 @@
 """What audio the pipeline takes, and how much a member may upload in a day: refused at upload from
 what the file states, and again by the probe from what decoding finds (a file that understates its
-length, a track queued before the limits)."""
+length, a track queued before the limits); a track the pipeline left still is failed by the sweep."""
 from __future__ import annotations
 
+import datetime
 import os
 
 import numpy as np
@@ -10,12 +11,15 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
+from apps.core.events import user_group
 from apps.tracks import pipeline
 from apps.tracks.audio import NotAudio
 from apps.tracks.models import Track, UploadDay
 from tests import audio
 from tests.factories import UserFactory, add_member
+from tests.integration.test_events import listen  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -178,3 +182,30 @@ def test_the_probe_corrects_the_day_to_the_decoded_length(api_as, guild, alice, 
     duration = Track.objects.get(pk=track_id).duration_ms
     assert abs(duration - 61_000) < 200 and abs(UploadDay.objects.get(user=alice).audio_ms - duration) <= 1
 
+
+# --- a track the pipeline left still -----------------------------------------------------------------------------
+
+
+def test_the_sweep_fails_tracks_left_processing_and_tells_their_owner(guild, alice, settings, listen):  # noqa: F811
+    settings.TRACK_STALLED_AFTER = 3600
+    long_ago = timezone.now() - datetime.timedelta(hours=2)
+    stuck = stored_track(guild, alice, audio.wav_bytes(2, 44_100, 0.5))
+    Track.objects.filter(pk=stuck.pk).update(state="processing", step="renditions", progressed_at=long_ago)
+    never_started = stored_track(guild, alice, audio.wav_bytes(2, 44_100, 0.5))
+    Track.objects.filter(pk=never_started.pk).update(progressed_at=long_ago)
+    busy = stored_track(guild, alice, audio.wav_bytes(2, 44_100, 0.5))
+    Track.objects.filter(pk=busy.pk).update(state="processing", step="waveform")
+    ready = stored_track(guild, alice, audio.wav_bytes(2, 44_100, 0.5))
+    Track.objects.filter(pk=ready.pk).update(state="ready", duration_ms=500, progressed_at=long_ago)
+    owners_tabs = listen(user_group(alice.id))
+
+    assert pipeline.fail_stalled_tracks() == 2
+    reason = "Processing stopped part way; please upload the track again."
+    states = dict(Track.objects.values_list("id", "state"))
+    assert states == {stuck.id: "failed", never_started.id: "failed", busy.id: "processing", ready.id: "ready"}
+    assert Track.objects.get(pk=stuck.pk).failure_reason == reason
+    updates = [owners_tabs.receive() for _ in range(2)]
+    assert {(u["t"], u["d"]["id"], u["d"]["state"], u["d"]["failure_reason"]) for u in updates} == {
+        ("TRACK_UPDATE", stuck.id, "failed", reason), ("TRACK_UPDATE", never_started.id, "failed", reason)}
+    assert not default_storage.exists(stuck.original.name) and default_storage.exists(busy.original.name)
+    assert pipeline.fail_stalled_tracks() == 0

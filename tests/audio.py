@@ -56,8 +56,7 @@ def decode_mono(data_or_path) -> tuple[np.ndarray, int]:
 def wav_bytes(channels: int, rate: int, seconds: float, *, data_size: int | None = None) -> bytes:
     """A 16-bit PCM WAV written by hand (any channel count and rate, which FFmpeg's encoders refuse): a 440 Hz
     sine in every channel. `data_size` replaces the length the header states."""
-    frames = round(rate * seconds)
-    samples = (sine(max(rate, 1), frames / max(rate, 1)) * 32767).astype("<i2")
+    samples = (sine(rate, seconds) * 32767).astype("<i2")
     data = np.repeat(samples[:, None], channels, axis=1).tobytes()
     block = channels * 2
     fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, channels, rate, rate * block, block, 16)

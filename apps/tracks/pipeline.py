@@ -183,13 +183,31 @@ def fail_track(track_id: int, *, reason: str) -> None:
         track = Track.objects.select_for_update().filter(pk=track_id).first()
         if track is None or track.state == Track.State.FAILED:
             return
-        names = track.stored_names()
+        names, folder = track.stored_names(), track.folder
         track.state, track.failure_reason = Track.State.FAILED, (reason or gettext("Processing failed."))[:255]
         track.original.name, track.cover.name = "", ""
         track.peaks, track.stream, track.hls_files, track.covers = "", "", [], {}
         track.save()
         events.track_update(track)
-        transaction.on_commit(lambda: delete_stored(names), robust=True)
+        transaction.on_commit(lambda: _purge(names, folder), robust=True)
+
+
+def _purge(names: list[str], folder: str) -> None:
+    """Delete what the row names, then whatever else is in the track's folder: what a step stored before it was
+    stopped (a time limit, a killed worker) and never recorded on the row."""
+    delete_stored(names)
+    try:
+        delete_stored(_files_under(folder))
+    except Exception:  # as in delete_stored: the row is what users see
+        log.exception("could not list %s", folder)
+
+
+def _files_under(folder: str) -> list[str]:
+    try:
+        dirs, files = default_storage.listdir(folder)
+    except FileNotFoundError:  # a local folder that was never made, or is gone
+        return []
+    return [f"{folder}{name}" for name in files] + [n for d in dirs for n in _files_under(f"{folder}{d}/")]
 
 
 def fail_stalled_tracks(*, now=None) -> int:

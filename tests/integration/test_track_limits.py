@@ -191,6 +191,7 @@ def test_the_sweep_fails_tracks_left_processing_and_tells_their_owner(guild, ali
     long_ago = timezone.now() - datetime.timedelta(hours=2)
     stuck = stored_track(guild, alice, audio.wav_bytes(2, 44_100, 0.5))
     Track.objects.filter(pk=stuck.pk).update(state="processing", step="renditions", progressed_at=long_ago)
+    default_storage.save(f"{stuck.folder}hls/64k/seg_000.ts", ContentFile(b"a killed worker's segment"))
     never_started = stored_track(guild, alice, audio.wav_bytes(2, 44_100, 0.5))
     Track.objects.filter(pk=never_started.pk).update(progressed_at=long_ago)
     busy = stored_track(guild, alice, audio.wav_bytes(2, 44_100, 0.5))
@@ -207,5 +208,6 @@ def test_the_sweep_fails_tracks_left_processing_and_tells_their_owner(guild, ali
     updates = [owners_tabs.receive() for _ in range(2)]
     assert {(u["t"], u["d"]["id"], u["d"]["state"], u["d"]["failure_reason"]) for u in updates} == {
         ("TRACK_UPDATE", stuck.id, "failed", reason), ("TRACK_UPDATE", never_started.id, "failed", reason)}
-    assert not default_storage.exists(stuck.original.name) and default_storage.exists(busy.original.name)
+    kept = sorted(os.path.join(default_storage.location, t.original.name) for t in (busy, ready))
+    assert sorted(stored_files()) == kept  # the stalled tracks' folders are empty, leftovers included
     assert pipeline.fail_stalled_tracks() == 0

@@ -256,7 +256,8 @@ async def test_a_step_past_its_time_limit_fails_the_track(guild, alice, s3, tmp_
     await db(celery_app.control.purge)()
     r = await db(upload)(alice, guild, audio.track_file(tmp_path / "long.wav", 60.0).read_bytes(), "long.wav")
     assert r.status_code == 201, r.json()
-    update = await final_update(alice, env={**s3.env(), "TRACK_STEP_TIME_LIMIT": "0.3"}, pool="prefork")
+    # The probe and the waveform of a minute of WAV take a few tenths of a second; its renditions, seconds.
+    update = await final_update(alice, env={**s3.env(), "TRACK_STEP_TIME_LIMIT": "1.0"}, pool="prefork")
     assert (update["state"], update["failure_reason"]) == ("failed", "Processing this audio took too long.")
     track = await db(Track.objects.get)(pk=r.json()["id"])
     assert s3.keys(track.folder) == []

@@ -3,12 +3,13 @@ loudness, so what the pipeline reports (duration, peaks) can be checked against 
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 import av
 import numpy as np
 
-from apps.tracks.audio import write_samples as write_audio
+from apps.tracks.synth import write_samples as write_audio
 
 # name -> (muxer, encoder, sample rate, expected Probe.format, expected Probe.codec)
 FORMATS = {
@@ -50,3 +51,14 @@ def decode_mono(data_or_path) -> tuple[np.ndarray, int]:
         parts = [p.to_ndarray() for frame in f.decode(stream) for p in planar.resample(frame)]
         parts += [p.to_ndarray() for p in planar.resample(None)]
     return np.concatenate(parts, axis=1).mean(axis=0), rate
+
+
+def wav_bytes(channels: int, rate: int, seconds: float, *, data_size: int | None = None) -> bytes:
+    """A 16-bit PCM WAV written by hand (any channel count and rate, which FFmpeg's encoders refuse): a 440 Hz
+    sine in every channel. `data_size` replaces the length the header states."""
+    samples = (sine(rate, seconds) * 32767).astype("<i2")
+    data = np.repeat(samples[:, None], channels, axis=1).tobytes()
+    block = channels * 2
+    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, channels, rate, rate * block, block, 16)
+    header = struct.pack("<4sI", b"data", len(data) if data_size is None else data_size)
+    return b"RIFF" + struct.pack("<I", 4 + len(fmt) + len(header) + len(data)) + b"WAVE" + fmt + header + data

@@ -97,9 +97,10 @@ def running_server(*, server: str = "daphne", env: dict | None = None, make_run:
 
 
 @contextmanager
-def celery_worker(*, queues: str = "default,media,moderation", env: dict | None = None):
-    """A real Celery worker process (`-P solo`) on the test database and the suite's Redis, ready to
-    take tasks; stopped afterwards. Its log goes to test-results/ (`proc.log_path`). `env` adds settings (S3)."""
+def celery_worker(*, queues: str = "default,media,moderation", env: dict | None = None, pool: str = "solo"):
+    """A real Celery worker process (`-P solo`, or one prefork child: the pool that enforces time
+    limits) on the test database and the suite's Redis, ready to take tasks; stopped afterwards. Its
+    log goes to test-results/ (`proc.log_path`). `env` adds settings (S3)."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.test", "DATABASE_URL": test_database_url(),
            "REDIS_URL": os.environ["REDIS_URL"], "CELERY_TASK_ALWAYS_EAGER": "false", **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
@@ -107,8 +108,8 @@ def celery_worker(*, queues: str = "default,media,moderation", env: dict | None 
     log_path = ARTIFACTS / f"celery-{name}.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "-Q", queues, "-P", "solo", "-l", "info",
-             "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"],
+            [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "-Q", queues, "-P", pool, "-c", "1",
+             "-l", "info", "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         proc.log_path = log_path
         try:

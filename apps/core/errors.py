@@ -90,8 +90,8 @@ class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None, fields: dict | None = None):
+        super().__init__(message, code=code, fields=fields)
         self.retry_after = retry_after
 
 

@@ -34,7 +34,10 @@ class GuildTracksView(CappedUploadView):
                    summary="Upload a track to a guild (UPLOAD_TRACKS)",
                    description="At most TRACK_MAX_BYTES (200 MB; 413 `file_too_large` above) and TRACK_MAX_SECONDS "
                    "of audio. The format is decided by decoding the file, never by its name: a file that does not "
-                   "open as audio is refused with 400 `not_audio` and nothing is stored. The track then goes "
+                   "open as audio is refused with 400 `not_audio` and nothing is stored. Audio outside what the "
+                   "pipeline takes is 400 `too_many_channels` (over 8), `unsupported_sample_rate` (outside 8-384 "
+                   "kHz), `too_long` or `out_of_proportion` (more audio than the file's size can hold); past "
+                   "TRACK_DAILY_SECONDS of audio in the UTC day, 429 `daily_limit`. The track then goes "
                    "`uploaded → processing → ready` (or `failed` with `failure_reason`) on the media queue; its "
                    "owner hears each step as a TRACK_UPDATE gateway event.")
     def post(self, request, guild_id):

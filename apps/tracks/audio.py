@@ -173,16 +173,30 @@ def _empty() -> NotAudio:
     return NotAudio("The audio is empty.", code="empty_audio")
 
 
-def sniff(path: str) -> str:
-    """The upload's format (a key of SUPPORTED), from opening it and decoding its first frames: cheap enough for the
-    upload request, whatever the size. Raises NotAudio. The full check is `probe`, later, in a worker."""
+@dataclass(frozen=True)
+class Sniffed:
+    format: str  # a key of SUPPORTED
+    sample_rate: int  # of the decoded audio (Opus decodes at 48 kHz whatever its header says)
+    channels: int
+    seconds: float | None  # the length the file states; else FFmpeg's estimate (from the size); else None
+    stated: bool  # whether `seconds` is the file's own statement
+
+
+def sniff(path: str) -> Sniffed:
+    """What the upload is, from opening it and decoding its first frames: cheap enough for the upload request,
+    whatever the size. Raises NotAudio. The full check is `probe`, later, in a worker."""
     with _open(path) as source:
         frames = _frames(source)
-        decoded = sum(1 for _ in islice(frames, 8))
-        frames.close()
-        if not decoded:
+        first = next(frames, None)
+        if first is None:
             raise _empty()
-        return source.format
+        for _ in islice(frames, 7):  # a few frames more: a file that only starts like audio fails here
+            pass
+        frames.close()
+        stated = _declared_seconds(path, source)
+        estimate = source.container.duration / av.time_base if source.container.duration else None
+        return Sniffed(format=source.format, sample_rate=first.sample_rate, channels=first.layout.nb_channels,
+                       seconds=estimate if stated is None else stated, stated=stated is not None)
 
 
 def probe(path: str, *, max_seconds: float) -> Probe:
@@ -197,7 +211,7 @@ def probe(path: str, *, max_seconds: float) -> Probe:
                 first = frame
             samples += frame.samples
             if samples > max_seconds * first.sample_rate:
-                raise NotAudio(f"The audio is longer than {_clock(max_seconds)}.", code="too_long")
+                raise NotAudio(f"The audio is longer than {clock(max_seconds)}.", code="too_long")
         if first is None or samples == 0:
             raise _empty()
         seconds = samples / first.sample_rate
@@ -282,7 +296,8 @@ def _tags(*sources: dict[str, str]) -> dict[str, str]:
     return tags
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
+    """m:ss, or h:mm:ss from an hour on."""
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -343,14 +358,17 @@ def _mono_chunks(source: _Source) -> Iterator[tuple[int, np.ndarray]]:
     """(sample rate, float32 samples) pairs of the channels' average, as audiowaveform downmixes (FFmpeg's own
     downmix would scale by 1/sqrt(2) instead)."""
     fifo = av.AudioFifo()
-    planar = av.AudioResampler(format="fltp")
+    # Interleaved, not planar: PyAV 18 crashes the process (a segfault) turning planar frames of 8 channels or
+    # more into arrays.
+    interleaved = av.AudioResampler(format="flt")
     rate = 0
 
     def convert(frame: av.AudioFrame | None) -> Iterator[tuple[int, np.ndarray]]:
-        for converted in planar.resample(frame):
+        for converted in interleaved.resample(frame):
             # A resampler that has nothing to convert hands back its input, None included.
             if converted is not None:
-                yield rate, converted.to_ndarray().mean(axis=0, dtype=np.float32)
+                samples = converted.to_ndarray().reshape(-1, converted.layout.nb_channels)
+                yield rate, samples.mean(axis=1, dtype=np.float32)
 
     for frame in _frames(source):
         rate = frame.sample_rate
@@ -571,23 +589,3 @@ def _remove(path: str) -> None:
     except FileNotFoundError:
         pass
 
-
-def write_samples(path, channels: np.ndarray, *, muxer: str, encoder: str, rate: int, tags: dict | None = None,
-                  options: dict | None = None, bit_rate: int | None = None):
-    """Encode `channels` (shape: channels x samples, floats in -1..1) into a file: the demo track,
-    and the test suite's known signals. Returns `path`."""
-    layout = "stereo" if len(channels) == 2 else "mono"
-    with av.open(str(path), "w", format=muxer, options=options or {}) as container:
-        container.metadata.update(tags or {})
-        stream = container.add_stream(encoder, rate=rate, layout=layout)
-        if bit_rate:
-            stream.bit_rate = bit_rate
-        container.start_encoding()  # writes the header even when there are no samples
-        for start in range(0, channels.shape[1], 4096):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(channels[:, start:start + 4096], dtype=np.float32), format="fltp", layout=layout
-            )
-            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return path

@@ -83,6 +83,9 @@ class Track(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     ready_at = models.DateTimeField(null=True, blank=True)
+    # When the pipeline last moved on (the upload, then each finished step): one that stays still past
+    # TRACK_STALLED_AFTER is failed by services.fail_stalled_tracks.
+    progressed_at = models.DateTimeField(default=timezone.now)
 
     # The social layer's counts, kept by the services (services.py) with F() updates.
     like_count = models.PositiveIntegerField(default=0)
@@ -98,7 +101,9 @@ class Track(models.Model):
         indexes = [models.Index(fields=["guild", "-id"], name="track_guild_newest",
                                 condition=Q(state="ready")),
                    models.Index(fields=["-trending_score"], name="track_trending",
-                                condition=Q(state="ready", trending_score__gt=0))]
+                                condition=Q(state="ready", trending_score__gt=0)),
+                   models.Index(fields=["progressed_at"], name="track_in_pipeline",
+                                condition=Q(state__in=["uploaded", "processing"]))]
         constraints = [
             models.CheckConstraint(condition=Q(state="failed") | Q(failure_reason=""),
                                    name="track_reason_only_when_failed"),
@@ -127,6 +132,21 @@ class Track(models.Model):
         names = [self.original.name, self.cover.name, self.peaks, self.stream, *self.hls_files,
                  *self.covers.values()]
         return [n for n in names if n]
+
+
+class UploadDay(models.Model):
+    """The audio a member uploaded on one UTC day, counted against TRACK_DAILY_SECONDS. It outlives the
+    tracks (deleting one does not give its seconds back) and is kept two days."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_days")
+    day = models.DateField()
+    audio_ms = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="upload_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} uploaded {self.audio_ms} ms on {self.day}"
 
 
 # --- the social layer ---------------------------------------------------------------------------

@@ -1,14 +1,11 @@
-"""Every write to tracks: upload, the media pipeline's steps, failure, deletion.
+"""Every write to tracks but the media pipeline's (pipeline.py): upload, deletion, the social layer,
+playlists.
 
 An upload is checked (permission, size, a decodable audio container, a valid cover image) before
-anything is stored; the pipeline then runs on the `media` queue one step at a time (tasks.py), each
-step idempotent: it skips work already recorded on the row. A step that finds the audio unusable
-fails the track with a reason the uploader can read and removes every stored object of it."""
+anything is stored; the pipeline then runs on the `media` queue one step at a time (tasks.py)."""
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
 import os
 import shutil
 import tempfile
@@ -17,8 +14,6 @@ from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile, File
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max
 from django.db.models.functions import TruncHour
@@ -28,7 +23,7 @@ from django.utils.translation import gettext
 
 from apps.chat.models import Message
 from apps.chat.services import send_message
-from apps.core import images, ratelimit, unavailable
+from apps.core import ratelimit, unavailable
 from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.core.events import publish, user_group
 from apps.core.images import validate_image
@@ -36,7 +31,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, moderator_access
 from apps.moderation import hooks as moderation_hooks
 
-from . import audio, events
+from . import audio, events, limits, pipeline
 from .models import (
     Follow,
     Playlist,
@@ -47,18 +42,10 @@ from .models import (
     TrackLike,
     TrackPlay,
     TrackRepost,
-    track_path,
 )
 from .selectors import playable_track, readable_track, readable_tracks
 
-log = logging.getLogger(__name__)
-
 MAX_TAGS = 10
-COVER_QUALITY = 82
-
-
-class TransientMediaError(Exception):
-    """Storage or database trouble worth retrying (the audio itself may be fine)."""
 
 
 # --- upload ---------------------------------------------------------------------------------
@@ -148,9 +135,11 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
         validate_image(cover, field="cover")
     with _local_path(upload) as path:
         try:
-            fmt = audio.sniff(path)
+            found = audio.sniff(path)
+            limits.check_upload(found, size=upload.size, uploader=uploader)
         except audio.NotAudio as exc:
             raise _not_audio(exc) from None
+    fmt = found.format
     track = Track(owner=uploader, guild=access.guild, title=title, description=description, genre=genre,
                   original_format=fmt, original_size=upload.size,
                   search_text=search_text(title=title, tags=tag_names, genre=genre, owner=uploader))
@@ -163,6 +152,7 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
             track.cover.save(f"cover{ext}", cover, save=False)
             stored.append(track.cover.name)
         with transaction.atomic():
+            limits.charge_upload(found, uploader=uploader)
             track.save()
             track.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
             from . import tasks
@@ -170,166 +160,9 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
             unavailable.after_commit(lambda: tasks.process_track(track.id), what="queueing the track's processing")
             moderation_hooks.track_written(track)
     except Exception:
-        _delete(stored)  # the row never made it: neither do its files
+        pipeline.delete_stored(stored)  # the row never made it: neither do its files
         raise
     return track
-
-
-# --- the pipeline ---------------------------------------------------------------------------
-
-def _load(track_id: int) -> Track | None:
-    """The track if the pipeline should still work on it (not gone, not failed, not ready)."""
-    track = Track.objects.filter(pk=track_id).first()
-    if track is None or track.state in (Track.State.FAILED, Track.State.READY):
-        return None
-    return track
-
-
-@contextlib.contextmanager
-def _original_on_disk(track: Track) -> Iterator[str]:
-    """The original in a local temporary file (the storage may be S3)."""
-    with tempfile.TemporaryDirectory(prefix="smartc-track-") as tmp:
-        path = os.path.join(tmp, f"original.{track.original_format}")
-        try:
-            with track.original.open("rb") as src, open(path, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1024 * 1024)
-        except FileNotFoundError:
-            raise audio.NotAudio(gettext("The uploaded file is missing."), code="missing") from None
-        except OSError as exc:
-            raise TransientMediaError(str(exc)) from exc
-        yield path
-
-
-def _put(name: str, data) -> str:
-    """Store `data` under exactly `name`, replacing what a half-finished earlier run left there."""
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    saved = default_storage.save(name, data if isinstance(data, File) else ContentFile(data))
-    if saved != name:
-        raise TransientMediaError(f"storage renamed {name} to {saved}")
-    return saved
-
-
-def _advance(track: Track, step: str, **fields) -> None:
-    """Record a finished step (and the next one) and tell the uploader."""
-    for name, value in fields.items():
-        setattr(track, name, value)
-    track.state, track.step = Track.State.PROCESSING, step
-    with transaction.atomic():
-        track.save(update_fields=["state", "step", *fields])
-        events.track_update(track)
-
-
-def probe_track(track_id: int) -> str:
-    """Decode the whole original: duration, sample rate, channels, bitrate, tags. Refuses truncated,
-    empty and over-long audio (the track fails with the reason)."""
-    track = _load(track_id)
-    if track is None:
-        return "skipped"
-    if track.duration_ms is not None:
-        return "done"
-    if track.state == Track.State.UPLOADED:
-        _advance(track, Track.Step.PROBE)
-    with _failing_on_bad_audio(track), _original_on_disk(track) as path:
-        found = audio.probe(path, max_seconds=settings.TRACK_MAX_SECONDS)
-        _advance(track, Track.Step.WAVEFORM, codec=found.codec[:20], duration_ms=round(found.duration * 1000),
-                 sample_rate=found.sample_rate, channels=found.channels, bitrate=found.bitrate,
-                 file_tags={k: str(v)[:200] for k, v in list(found.tags.items())[:30]})
-    return "done"
-
-
-def make_waveform(track_id: int) -> str:
-    track = _load(track_id)
-    if track is None:
-        return "skipped"
-    if track.peaks:
-        return "done"
-    with _failing_on_bad_audio(track), _original_on_disk(track) as path:
-        data = json.dumps(audio.peaks(path), separators=(",", ":")).encode()
-        name = _put(track_path(track, "peaks.json"), data)
-        _advance(track, Track.Step.RENDITIONS, peaks=name)
-    return "done"
-
-
-def make_renditions(track_id: int) -> str:
-    """The progressive AAC stream and the HLS ladder."""
-    track = _load(track_id)
-    if track is None:
-        return "skipped"
-    if track.stream and track.hls_files:
-        return "done"
-    with _failing_on_bad_audio(track), _original_on_disk(track) as path:
-        out = os.path.dirname(path)
-        stream_path = os.path.join(out, "stream.m4a")
-        audio.progressive(path, stream_path)
-        hls_dir = os.path.join(out, "hls")
-        os.makedirs(hls_dir)
-        written = audio.hls(path, hls_dir)
-        stored = []
-        try:
-            with open(stream_path, "rb") as fh:
-                stored.append(_put(track_path(track, "stream.m4a"), File(fh)))
-            for rel in written:
-                with open(os.path.join(hls_dir, rel), "rb") as fh:
-                    stored.append(_put(track_path(track, f"hls/{rel}"), File(fh)))
-        except Exception:
-            _delete(stored)
-            raise
-        _advance(track, Track.Step.ARTWORK, stream=stored[0], stream_size=os.path.getsize(stream_path),
-                 hls_files=stored[1:])
-    return "done"
-
-
-def make_artwork(track_id: int) -> str:
-    """WebP thumbnails of the cover in TRACK_COVER_SIZES, then the track is ready."""
-    track = _load(track_id)
-    if track is None:
-        return "skipped"
-    if track.cover.name and not track.covers:
-        covers = {}
-        try:
-            with track.cover.open("rb") as fh:
-                thumbs = images.webp_thumbnails(fh, settings.TRACK_COVER_SIZES, quality=COVER_QUALITY)
-            for size, data in thumbs.items():
-                covers[str(size)] = _put(track_path(track, f"cover-{size}.webp"), data)
-        except FileNotFoundError:
-            covers = {}  # the cover is optional: a lost one leaves the default artwork
-        except images.BAD_IMAGE_ERRORS as exc:
-            if isinstance(exc, OSError) and exc.errno:
-                _delete(list(covers.values()))
-                raise TransientMediaError(str(exc)) from exc
-            _delete(list(covers.values()))
-            covers = {}
-        track.covers = covers
-    track.state, track.step, track.ready_at = Track.State.READY, "", timezone.now()
-    with transaction.atomic():
-        track.save(update_fields=["covers", "state", "step", "ready_at"])
-        events.track_update(track)
-    return "ready"
-
-
-@contextlib.contextmanager
-def _failing_on_bad_audio(track: Track):
-    try:
-        yield
-    except audio.NotAudio as exc:
-        fail_track(track.id, reason=str(exc))
-        raise
-
-
-def fail_track(track_id: int, *, reason: str) -> None:
-    """The pipeline gave up: the track is failed with a reason and keeps nothing in storage."""
-    with transaction.atomic():
-        track = Track.objects.select_for_update().filter(pk=track_id).first()
-        if track is None or track.state == Track.State.FAILED:
-            return
-        names = track.stored_names()
-        track.state, track.failure_reason = Track.State.FAILED, (reason or gettext("Processing failed."))[:255]
-        track.original.name, track.cover.name = "", ""
-        track.peaks, track.stream, track.hls_files, track.covers = "", "", [], {}
-        track.save()
-        events.track_update(track)
-        transaction.on_commit(lambda: _delete(names), robust=True)
 
 
 def delete_track(*, actor, track: Track) -> None:
@@ -343,15 +176,7 @@ def delete_track(*, actor, track: Track) -> None:
     with transaction.atomic():
         track.delete()
         publish(user_group(owner_id), events.TRACK_DELETE, {"id": track_id})
-        transaction.on_commit(lambda: _delete(names), robust=True)
-
-
-def _delete(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except Exception:  # a purge can find it later; the row is what users see
-            log.exception("could not delete %s", name)
+        transaction.on_commit(lambda: pipeline.delete_stored(names), robust=True)
 
 
 # --- the social layer -----------------------------------------------------------------------

@@ -317,6 +317,12 @@ ATTACHMENT_UNSENT_HOURS = env.int("ATTACHMENT_UNSENT_HOURS", default=24)
 # Tracks: largest upload (bytes) and longest audio (seconds) accepted; cover thumbnail sizes (px).
 TRACK_MAX_BYTES = env.int("TRACK_MAX_BYTES", default=200 * 1024 * 1024)
 TRACK_MAX_SECONDS = env.int("TRACK_MAX_SECONDS", default=3 * 3600)
+# Audio one member may upload per UTC day (seconds); how long one media step may run (seconds; enforced by prefork
+# workers; under the broker's visibility timeout, or a running step would be delivered again); a track with no
+# progress for this long (seconds: past the visibility timeout plus a step's limit) is failed.
+TRACK_DAILY_SECONDS = env.int("TRACK_DAILY_SECONDS", default=6 * 3600)
+TRACK_STEP_TIME_LIMIT = env.float("TRACK_STEP_TIME_LIMIT", default=40 * 60)
+TRACK_STALLED_AFTER = env.int("TRACK_STALLED_AFTER", default=3 * 3600)
 TRACK_COVER_SIZES = (96, 300, 600)
 # How often beat recomputes the trending scores (seconds).
 TRENDING_EVERY_SECONDS = env.float("TRENDING_EVERY_SECONDS", default=600.0)

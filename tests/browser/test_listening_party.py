@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
-from apps.tracks import services
+from apps.tracks import pipeline, services
 from tests import audio
 from tests.browser.test_chat import in_worker_thread
 from tests.browser.test_voice import (  # noqa: F401 (fixtures)
@@ -42,7 +42,7 @@ def ready_track(owner, guild, tmp_path, title):
         with mock.patch("apps.tracks.tasks.process_track"):  # the steps run right below
             track = services.upload_track(uploader=owner, guild_id=guild.id, title=title, tags="",
                                           upload=SimpleUploadedFile("party.wav", data))
-        for step in (services.probe_track, services.make_waveform, services.make_renditions, services.make_artwork):
+        for step in (pipeline.probe_track, pipeline.make_waveform, pipeline.make_renditions, pipeline.make_artwork):
             step(track.id)
         return track
 

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from apps.chat import services as chat
-from apps.tracks import services
+from apps.tracks import pipeline, services
 from tests import audio
 from tests.browser.test_chat import in_worker_thread, lab, message, open_channel  # noqa: F401 (a fixture)
 from tests.browser.test_track_social import log_in
@@ -29,8 +29,8 @@ def ready_tracks(owner, guild, tmp_path, titles):
             with mock.patch("apps.tracks.tasks.process_track"):  # the steps run right below
                 track = services.upload_track(uploader=owner, guild_id=guild.id, title=title,
                                               upload=SimpleUploadedFile("tone.wav", data))
-            for step in (services.probe_track, services.make_waveform, services.make_renditions,
-                         services.make_artwork):
+            for step in (pipeline.probe_track, pipeline.make_waveform, pipeline.make_renditions,
+                         pipeline.make_artwork):
                 step(track.id)
             made.append(track)
         return made

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
-from apps.tracks import services
+from apps.tracks import pipeline, services
 from tests import audio
 from tests.browser.test_chat import in_worker_thread, lab  # noqa: F401 (a fixture)
 from tests.factories import PASSWORD
@@ -24,7 +24,7 @@ def ready_track(owner, guild, tmp_path):
         with mock.patch("apps.tracks.tasks.process_track"):  # the steps run right below
             track = services.upload_track(uploader=owner, guild_id=guild.id, title="Night Drive", tags="synthwave",
                                           upload=SimpleUploadedFile("night-drive.wav", data))
-        for step in (services.probe_track, services.make_waveform, services.make_renditions, services.make_artwork):
+        for step in (pipeline.probe_track, pipeline.make_waveform, pipeline.make_renditions, pipeline.make_artwork):
             step(track.id)
         return track
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from apps.tracks import services
+from apps.tracks import pipeline, services
 from apps.tracks.models import Track
 from apps.tracks.views import SIGNED_URL_SECONDS
 from tests import audio
@@ -45,7 +45,7 @@ def ready_track(s3, guild, tmp_path) -> Track:
     Image.new("RGB", (640, 640), "#5865f2").save(cover, "PNG")
     track = services.upload_track(uploader=alice, guild_id=guild.id, upload=SimpleUploadedFile("s.wav", data),
                                   title="Night drive", cover=SimpleUploadedFile("c.png", cover.getvalue()))
-    for step in (services.probe_track, services.make_waveform, services.make_renditions, services.make_artwork):
+    for step in (pipeline.probe_track, pipeline.make_waveform, pipeline.make_renditions, pipeline.make_artwork):
         step(track.id)
     track.refresh_from_db()
     assert track.state == "ready"

@@ -198,3 +198,66 @@ async def test_a_step_cut_short_by_a_killed_worker_is_delivered_again(guild, ali
     assert s3.keys(track.folder) == sorted(track.stored_names())
     r = await db(get)(alice, f"/tracks/{track_id}/hls/master.m3u8")
     assert r.status_code == 200 and r.content.count(b"#EXT-X-STREAM-INF") == 3
+
+
+async def final_update(user, *, env: dict, pool: str = "solo", timeout: float = 60) -> dict:
+    """Run a worker until the uploader's socket hears the track end ready or failed."""
+    async with gateway(user) as a:
+        with servers.celery_worker(queues="media", env=env, pool=pool):
+            while (update := await a.event("TRACK_UPDATE", timeout=timeout))["state"] not in ("ready", "failed"):
+                pass
+    return update
+
+
+@run_async
+async def test_an_error_nobody_foresaw_fails_the_track_with_a_reason(guild, alice, s3, tmp_path):
+    """A float WAV with a few NaN samples probes and draws, then stops FFmpeg's AAC encoder with an
+    error no check names: the track must end failed, not stay `processing` forever."""
+    await db(celery_app.control.purge)()
+    signal = audio.stereo(audio.sine(44_100, 2.0))
+    signal[:, 40_000:40_010] = np.nan
+    nan_wav = audio.write_audio(tmp_path / "nan.wav", signal, muxer="wav", encoder="pcm_f32le", rate=44_100)
+    r = await db(upload)(alice, guild, nan_wav.read_bytes(), "nan.wav")
+    assert r.status_code == 201, r.json()
+    update = await final_update(alice, env=s3.env())
+    assert (update["id"], update["state"]) == (r.json()["id"], "failed")
+    reason = "This audio could not be processed; converting it to MP3 or FLAC and uploading it again may help."
+    assert update["failure_reason"] == reason
+    track = await db(Track.objects.get)(pk=r.json()["id"])
+    assert (track.state, track.failure_reason) == ("failed", reason) and s3.keys(track.folder) == []
+    r = await db(get)(alice, f"/api/tracks/{track.id}")
+    assert (r.json()["state"], r.json()["failure_reason"]) == ("failed", reason)
+    r = await db(get)(alice, f"/tracks/{track.id}")
+    assert reason in r.content.decode()
+
+
+@run_async
+async def test_7_1_audio_becomes_a_playable_stereo_track(guild, alice, s3):
+    """Eight channels is the most a track may have; PyAV 18 crashed the worker drawing their waveform."""
+    await db(celery_app.control.purge)()
+    r = await db(upload)(alice, guild, audio.wav_bytes(8, 48_000, 2.0), "surround.wav")
+    assert r.status_code == 201, r.json()
+    update = await final_update(alice, env=s3.env())
+    assert update["state"] == "ready", update
+    track = await db(Track.objects.get)(pk=r.json()["id"])
+    assert (track.channels, track.sample_rate, abs(track.duration_ms - 2000) <= 50) == (8, 48_000, True)
+    r = await db(get)(alice, f"/tracks/{track.id}/peaks.json")
+    peaks = json.loads(r.content)
+    assert peaks["length"] > 100 and max(peaks["data"]) > 50  # the sine, at half scale
+    r = await db(get)(alice, f"/tracks/{track.id}/stream.m4a")
+    _, _, whole = await db(fetch)(r["Location"])
+    with av.open(io.BytesIO(whole)) as f:
+        assert f.streams.audio[0].codec_context.channels == 2
+
+
+@run_async
+async def test_a_step_past_its_time_limit_fails_the_track(guild, alice, s3, tmp_path):
+    """TRACK_STEP_TIME_LIMIT bounds the CPU one step may take (prefork workers enforce it)."""
+    await db(celery_app.control.purge)()
+    r = await db(upload)(alice, guild, audio.track_file(tmp_path / "long.wav", 60.0).read_bytes(), "long.wav")
+    assert r.status_code == 201, r.json()
+    # The probe and the waveform of a minute of WAV take a few tenths of a second; its renditions, seconds.
+    update = await final_update(alice, env={**s3.env(), "TRACK_STEP_TIME_LIMIT": "1.0"}, pool="prefork")
+    assert (update["state"], update["failure_reason"]) == ("failed", "Processing this audio took too long.")
+    track = await db(Track.objects.get)(pk=r.json()["id"])
+    assert s3.keys(track.folder) == []

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from apps.guilds.permissions import Permission
-from apps.tracks import services
+from apps.tracks import pipeline
 from apps.tracks.models import Track
 from apps.tracks.views import parse_range
 from tests import audio
@@ -47,7 +47,7 @@ def stored_files() -> list[str]:
 
 def processed(track_id: int) -> Track:
     """Run the pipeline's steps here, as a worker would."""
-    for step in (services.probe_track, services.make_waveform, services.make_renditions, services.make_artwork):
+    for step in (pipeline.probe_track, pipeline.make_waveform, pipeline.make_renditions, pipeline.make_artwork):
         step(track_id)
     return Track.objects.get(pk=track_id)
 

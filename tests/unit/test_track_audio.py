@@ -15,7 +15,7 @@ from PIL import Image
 
 from apps.tracks import audio
 from apps.tracks.audio import NotAudio
-from tests.audio import FORMATS, stereo, write_audio
+from tests.audio import FORMATS, stereo, wav_bytes, write_audio
 from tests.audio import sine as _sine
 
 SECONDS = 3.0
@@ -61,13 +61,28 @@ def test_probe_reads_the_file(files, name):
 
 @pytest.mark.parametrize("name", FORMATS)
 def test_sniff_names_the_format(files, name):
-    assert audio.sniff(str(files[name])) == FORMATS[name][3]
+    assert audio.sniff(str(files[name])).format == FORMATS[name][3]
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_sniff_reads_the_rate_the_channels_and_the_stated_length(files, name):
+    found = audio.sniff(str(files[name]))
+    assert (found.sample_rate, found.channels, found.stated) == (FORMATS[name][2], 2, True)
+    assert found.seconds == pytest.approx(SECONDS, abs=0.1)
+
+
+def test_sniff_tells_an_estimated_length_from_a_stated_one(tmp_path):
+    # Without a Xing frame an MP3 states no length; FFmpeg estimates one from the file's size.
+    plain = write_audio(tmp_path / "plain.mp3", stereo(sine(44_100)), muxer="mp3", encoder="libmp3lame",
+                        rate=44_100, options={"id3v2_version": "0", "write_xing": "0"})
+    found = audio.sniff(str(plain))
+    assert found.stated is False and found.seconds == pytest.approx(SECONDS, abs=0.2)
 
 
 def test_the_file_name_does_not_decide_the_format(files, tmp_path):
     disguised = tmp_path / "upload.mp3"
     shutil.copy(files["wav"], disguised)
-    assert audio.sniff(str(disguised)) == "wav"
+    assert audio.sniff(str(disguised)).format == "wav"
     assert audio.probe(str(disguised), max_seconds=60).format == "wav"
 
 
@@ -79,7 +94,7 @@ def test_sniff_is_cheap_on_a_large_file(files, tmp_path):
     large = tmp_path / "large.mp3"
     large.write_bytes(frames * (50_000_000 // len(frames)))
     started = time.perf_counter()
-    assert audio.sniff(str(large)) == "mp3"
+    assert audio.sniff(str(large)).format == "mp3"
     assert time.perf_counter() - started < 0.5
 
 
@@ -249,6 +264,15 @@ def test_peaks_of_every_format(files, name):
     assert (data[0::2] <= data[1::2]).all()
     # A half-scale sine: 64 of 128, give or take what the lossy codecs change.
     assert 58 <= data[1::2].max() <= 70 and -70 <= data[0::2].min() <= -58
+
+
+def test_peaks_of_8_channels_average_them(tmp_path):
+    # 7.1 is the widest a track may be; PyAV 18 crashed the process converting planar frames this wide.
+    path = tmp_path / "surround.wav"
+    path.write_bytes(wav_bytes(8, 48_000, 1.0))
+    found = audio.peaks(str(path), pixels=100)
+    assert (found["sample_rate"], found["length"]) == (48_000, 100)
+    assert max(found["data"]) == 63  # the sine at half scale, in every channel
 
 
 def test_peaks_in_16_bits(loud_then_quiet):

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from apps.accounts.models import User
 from apps.guilds.management.commands.seed_demo import GUILD_NAME
 from apps.guilds.models import Guild
-from apps.tracks import audio, services
+from apps.tracks import services, synth
 from apps.tracks.models import Track
 
 TITLE = "Lounge Chords"
@@ -42,7 +42,7 @@ class Command(BaseCommand):
             return
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "lounge-chords.wav"
-            audio.write_samples(path, chord_loop(), muxer="wav", encoder="pcm_s16le", rate=RATE)
+            synth.write_samples(path, chord_loop(), muxer="wav", encoder="pcm_s16le", rate=RATE)
             with open(path, "rb") as fh:
                 upload = File(fh, name=path.name)
                 upload.size = path.stat().st_size

@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import NO_CONTENT, CappedUploadView
+from apps.core.api import NO_CONTENT, CappedUploadView, body_object
 from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
@@ -42,7 +42,7 @@ class GuildTracksView(CappedUploadView):
         for field in request.FILES:
             if field not in ("file", "cover") or len(request.FILES.getlist(field)) > 1:
                 raise ValidationFailed.field(field, gettext("Send one audio file and at most one cover."))
-        data = request.data
+        data = body_object(request)
         track = services.upload_track(uploader=request.user, guild_id=guild_id, upload=request.FILES.get("file"),
                                       title=data.get("title", ""), description=data.get("description", ""),
                                       genre=data.get("genre", ""), tags=data.get("tags", ""),
@@ -103,7 +103,7 @@ class TrackCommentsView(APIView):
                    "to that channel (SEND_MESSAGES there): both are written or neither, and the answer has the "
                    "message's id in `message_id`.")
     def post(self, request, track_id):
-        data = request.data
+        data = body_object(request)
         channel_id = data.get("channel_id")
         if channel_id is None:
             comment = services.comment_on_track(author=request.user, track_id=track_id, body=data.get("body"),
@@ -200,7 +200,7 @@ class PlaylistsView(APIView):
 
     @extend_schema(request=s.PlaylistIn, responses={201: s.PlaylistDetailOut}, summary="Create a playlist")
     def post(self, request):
-        data = request.data
+        data = body_object(request)
         playlist = services.create_playlist(owner=request.user, title=data.get("title"),
                                             description=data.get("description", ""), is_public=data.get("is_public"))
         return _playlist(request, playlist.id, status.HTTP_201_CREATED)
@@ -214,7 +214,7 @@ class PlaylistView(APIView):
 
     @extend_schema(request=s.PlaylistPatch, responses=s.PlaylistDetailOut, summary="Change a playlist (its owner)")
     def patch(self, request, playlist_id):
-        data = request.data
+        data = body_object(request)
         services.update_playlist(actor=request.user, playlist_id=playlist_id, title=data.get("title"),
                                  description=data.get("description"), is_public=data.get("is_public"))
         return _playlist(request, playlist_id)
@@ -231,7 +231,7 @@ class PlaylistTracksView(APIView):
                    description="Only a ready track you can read (404 otherwise); at most 500 tracks "
                    "(400 `playlist_full`).")
     def post(self, request, playlist_id):
-        track_id = request.data.get("track_id")
+        track_id = body_object(request).get("track_id")
         if isinstance(track_id, bool) or not isinstance(track_id, int):
             raise ValidationFailed.field("track_id", gettext("A track id is a whole number."))
         services.add_to_playlist(actor=request.user, playlist_id=playlist_id, track_id=track_id)
@@ -251,7 +251,7 @@ class PlaylistOrderView(APIView):
                    "400 `bad_order` and nothing moves.")
     def put(self, request, playlist_id):
         services.reorder_playlist(actor=request.user, playlist_id=playlist_id,
-                                  entry_ids=request.data.get("entry_ids"))
+                                  entry_ids=body_object(request).get("entry_ids"))
         return _playlist(request, playlist_id)
 
 

@@ -23,9 +23,3 @@ def page_not_found(request, exception=None):
     if _is_api(request):
         return api_error(404, "not_found", gettext("Not found."))
     return defaults.page_not_found(request, exception)
-
-
-def server_error(request):
-    if _is_api(request):
-        return api_error(500, "internal_error", gettext("Something went wrong."))
-    return defaults.server_error(request)

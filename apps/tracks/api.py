@@ -72,7 +72,7 @@ class TrackLikeView(APIView):
     def put(self, request, track_id):
         return _counts(request, services.like_track(user=request.user, track_id=track_id))
 
-    @extend_schema(responses=s.Counts, summary="Take your like back (idempotent)")
+    @extend_schema(responses={200: s.Counts}, summary="Take your like back (idempotent)")
     def delete(self, request, track_id):
         return _counts(request, services.unlike_track(user=request.user, track_id=track_id))
 
@@ -84,7 +84,7 @@ class TrackRepostView(APIView):
     def put(self, request, track_id):
         return _counts(request, services.repost_track(user=request.user, track_id=track_id))
 
-    @extend_schema(responses=s.Counts, summary="Take your repost back (idempotent)")
+    @extend_schema(responses={200: s.Counts}, summary="Take your repost back (idempotent)")
     def delete(self, request, track_id):
         return _counts(request, services.unrepost_track(user=request.user, track_id=track_id))
 
@@ -143,7 +143,7 @@ class FollowView(APIView):
         services.follow_user(follower=request.user, user_id=user_id)
         return self._answer(user_id)
 
-    @extend_schema(responses=s.FollowOut, summary="Stop following a user (idempotent)")
+    @extend_schema(responses={200: s.FollowOut}, summary="Stop following a user (idempotent)")
     def delete(self, request, user_id):
         services.unfollow_user(follower=request.user, user_id=user_id)
         return self._answer(user_id)
@@ -239,7 +239,7 @@ class PlaylistTracksView(APIView):
 
 
 class PlaylistTrackView(APIView):
-    @extend_schema(responses=s.PlaylistDetailOut, summary="Take a track out of your playlist (idempotent)")
+    @extend_schema(responses={200: s.PlaylistDetailOut}, summary="Take a track out of your playlist (idempotent)")
     def delete(self, request, playlist_id, track_id):
         services.remove_from_playlist(actor=request.user, playlist_id=playlist_id, track_id=track_id)
         return _playlist(request, playlist_id)

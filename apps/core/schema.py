@@ -61,12 +61,14 @@ class AutoSchema(SpectacularAutoSchema):
                                   upload=isinstance(self.view, CappedUploadView) and "requestBody" in operation)
         responses = operation["responses"]
         for status in statuses:
-            if str(status) not in responses:
-                responses[str(status)] = self._error_response(status)
+            responses.setdefault(str(status), {"description": ERROR_DESCRIPTIONS[status]})
+        for status, response in responses.items():
+            # An error a view declares with only a description has the same body as the rest.
+            if status.isdigit() and int(status) >= 400 and "content" not in response:
+                response["content"] = self._error_content()
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
-    def _error_response(self, status: int) -> dict:
+    def _error_content(self) -> dict:
         ref = self.resolve_serializer(ErrorOut, "response").ref
-        return {"content": {media_type: {"schema": ref} for media_type in self.map_renderers("media_type")},
-                "description": ERROR_DESCRIPTIONS[status]}
+        return {media_type: {"schema": ref} for media_type in self.map_renderers("media_type")}

@@ -15,6 +15,8 @@ ERROR_DESCRIPTIONS = {
     404: "Not found, or not visible to you (`not_found` and more precise codes such as `unknown_invite`).",
     409: "The request conflicts with the current state (`conflict` and more precise codes).",
     413: "The upload is too large (`file_too_large`).",
+    415: "The body is not of a media type the operation takes (`unsupported_media_type`): JSON, or "
+         "multipart/form-data for uploads.",
     429: "Too many requests (`rate_limited`): the `Retry-After` header says when to try again.",
     503: "A service the request needs is unavailable for a moment: try again later.",
 }
@@ -45,6 +47,8 @@ def error_statuses(operation: dict, *, method: str, anonymous_ok: bool, upload: 
         statuses.append(409)
     if upload:
         statuses.append(413)
+    if "requestBody" in operation:
+        statuses.append(415)
     return [*statuses, 429, 503]
 
 

@@ -263,6 +263,8 @@ def test_every_operation_documents_its_errors_in_the_error_shape(api):
                 assert "404" in codes, (method, path)
             if method != "get":
                 assert "409" in codes, (method, path)
+            if "requestBody" in operation:
+                assert "415" in codes, (method, path)
             for code in codes - {"200", "201", "204"}:
                 content = operation["responses"][code]["content"]["application/json"]
                 assert content["schema"]["$ref"] == "#/components/schemas/ErrorOut", (method, path, code)

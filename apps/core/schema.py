@@ -1,6 +1,7 @@
 """The OpenAPI schema's view of errors: every operation documents the error answers it can give, in
 the one error shape, so a client generated from the schema can read them."""
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -63,6 +64,10 @@ class AutoSchema(SpectacularAutoSchema):
         anonymous_ok = any(isinstance(p, AllowAny) for p in self.view.get_permissions())
         statuses = error_statuses(operation, method=self.method, anonymous_ok=anonymous_ok,
                                   upload=isinstance(self.view, CappedUploadView) and "requestBody" in operation)
+        blank_is_absent = self._optional_serializer_query_fields()
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] in blank_is_absent:
+                parameter["allowEmptyValue"] = True
         responses = operation["responses"]
         for status in statuses:
             responses.setdefault(str(status), {"description": ERROR_DESCRIPTIONS[status]})
@@ -72,6 +77,16 @@ class AutoSchema(SpectacularAutoSchema):
                 response["content"] = self._error_content()
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _optional_serializer_query_fields(self) -> set[str]:
+        """Query parameters read through a serializer that do not have to be given: DRF reads
+        `?name=` (an emptied form field) as not given, so the schema says an empty value is valid."""
+        names = set()
+        for parameter in self.get_override_parameters():
+            serializer = force_instance(parameter)
+            if isinstance(serializer, serializers.Serializer):
+                names |= {name for name, field in serializer.fields.items() if not field.required}
+        return names
 
     def _error_content(self) -> dict:
         ref = self.resolve_serializer(ErrorOut, "response").ref

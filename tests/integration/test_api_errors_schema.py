@@ -300,3 +300,12 @@ def test_an_unknown_api_url_answers_in_the_error_shape(api_as, user):
     assert error(response)["code"] == "not_found"
     response = api_as(user).get("/api/guilds/not-a-number")
     assert (response.status_code, error(response)["code"]) == (404, "not_found")
+
+
+def test_optional_filters_say_an_empty_value_means_not_given(api_as, guild, owner):
+    operation = schema_of(api_as(owner))["paths"]["/api/guilds/{guild_id}/audit-log"]["get"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert params["actor_id"]["allowEmptyValue"] is True and params["until"]["allowEmptyValue"] is True
+    assert "allowEmptyValue" not in params["limit"]  # ?limit= is a 400
+    response = api_as(owner).get(f"/api/guilds/{guild.id}/audit-log", {"actor_id": "", "until": ""})
+    assert response.status_code == 200 and response.json()["results"]

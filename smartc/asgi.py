@@ -8,10 +8,14 @@ KB per socket on a node holding tens of thousands. The checks are Channels' own.
 import os
 from urllib.parse import urlparse
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from apps.core.asgi import ASGIHandler  # noqa: E402
+
+django_asgi_app = ASGIHandler()  # Django's, except that a failed error page still ends the request
 
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 

@@ -19,6 +19,9 @@ admin.site.login_template = "admin/otp_login.html"
 
 # A dependency that is down is a 503, also when it fails outside a view (apps/core/unavailable.py).
 handler500 = "apps.core.unavailable.server_error"
+# Under /api/, Django's own 400 and 404 answers are in the API's error shape too.
+handler400 = "apps.core.views.bad_request"
+handler404 = "apps.core.views.page_not_found"
 
 
 def docs_visible(view):

@@ -1,4 +1,6 @@
 """One DRF exception handler: domain errors and DRF's own errors leave the API in one shape."""
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -7,13 +9,13 @@ from django.http import Http404
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core import bodylimit, unavailable
 from apps.core.errors import DomainError, ValidationFailed
+from apps.core.parsers import MultiPartParser
 from apps.core.throttling import UploadRateThrottle
 
 _DRF_CODES = {
@@ -77,6 +79,16 @@ def exception_handler(exc, context):
 
 
 NO_CONTENT = {204: OpenApiResponse(description="Done.")}
+
+
+def body_object(request) -> Mapping:
+    """The request body of a view that reads its fields itself: an object, or a 400 (a JSON list or
+    number has no fields to read)."""
+    data = request.data
+    if not isinstance(data, Mapping):
+        message = gettext("The body must be a JSON object.")
+        raise ValidationFailed.field("non_field_errors", message)
+    return data
 
 
 def validated(serializer_class, data, *, partial: bool = False) -> dict:

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import NotFound, ValidationFailed
-from apps.core.pagination import NewestFirstPagination, paginated
+from apps.core.pagination import IdCursorPagination, NewestFirstPagination, paginated
 
 from . import selectors, services
 from . import serializers as s
@@ -42,6 +42,8 @@ def _target_member(access, user_id) -> Member:
 # --- guilds ---
 
 class GuildListView(APIView):
+    pagination_class = IdCursorPagination
+
     @extend_schema(responses=s.GuildOut(many=True), summary="Guilds I am a member of")
     def get(self, request):
         return paginated(self, request, selectors.guilds_of(request.user).order_by("id"), s.GuildOut)
@@ -87,12 +89,12 @@ class GuildPermissionsView(APIView):
 
 class ExploreView(APIView):
     permission_classes = [AllowAny]
+    pagination_class = NewestFirstPagination
 
     @extend_schema(responses=s.GuildOut(many=True), summary="Guilds listed on Explore")
     def get(self, request):
         query = request.query_params.get("q", "")[:100]
-        return paginated(self, request, selectors.discoverable_guilds(query).order_by("-id"), s.GuildOut,
-                         NewestFirstPagination)
+        return paginated(self, request, selectors.discoverable_guilds(query).order_by("-id"), s.GuildOut)
 
 
 # --- channels and categories ---
@@ -249,6 +251,8 @@ class RoleDetailView(APIView):
 # --- members and bans ---
 
 class MemberListView(APIView):
+    pagination_class = IdCursorPagination
+
     @extend_schema(responses=s.MemberOut(many=True), summary="Members (cursor pages)")
     def get(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
@@ -304,12 +308,14 @@ class MemberTimeoutView(APIView):
 
 
 class BanListView(APIView):
+    pagination_class = NewestFirstPagination
+
     @extend_schema(responses=s.BanOut(many=True), summary="Bans (BAN_MEMBERS)")
     def get(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
         access.require(Permission.BAN_MEMBERS)
         qs = Ban.objects.filter(guild=access.guild).select_related("user")
-        return paginated(self, request, qs, s.BanOut, NewestFirstPagination)
+        return paginated(self, request, qs, s.BanOut)
 
 
 class BanDetailView(APIView):
@@ -330,12 +336,14 @@ class BanDetailView(APIView):
 # --- invites ---
 
 class GuildInvitesView(APIView):
+    pagination_class = NewestFirstPagination
+
     @extend_schema(responses=s.InviteOut(many=True), summary="Active invites (MANAGE_GUILD)")
     def get(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
         access.require(Permission.MANAGE_GUILD)
         qs = selectors.active_invites(access.guild).select_related("guild")
-        return paginated(self, request, qs, s.InviteOut, NewestFirstPagination)
+        return paginated(self, request, qs, s.InviteOut)
 
     @extend_schema(request=s.InviteIn, responses={201: s.InviteOut}, summary="Create an invite (CREATE_INVITE)")
     def post(self, request, guild_id):
@@ -392,10 +400,12 @@ class _Payload:
 
 
 class AuditLogView(APIView):
+    pagination_class = NewestFirstPagination
+
     @extend_schema(parameters=[s.AuditLogQuery], responses=s.AuditEntryOut(many=True),
                    summary="The guild's audit log, newest first, filtered by action, actor and time (VIEW_AUDIT_LOG)")
     def get(self, request, guild_id):
-        return paginated(self, request, _audit_entries(request, guild_id), _Payload, NewestFirstPagination)
+        return paginated(self, request, _audit_entries(request, guild_id), _Payload)
 
 
 class CSVRenderer(renderers.BaseRenderer):

@@ -18,7 +18,7 @@ class GuildSettingsForm(GuildForm):
 
 class ChannelForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    type = forms.ChoiceField(label=_("Type"), choices=Channel.Type.choices)
+    type = forms.ChoiceField(label=_("Type"), choices=Channel.GUILD_TYPE_CHOICES)
     category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
     topic = forms.CharField(label=_("Topic"), max_length=1024, required=False)
 

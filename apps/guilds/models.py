@@ -49,6 +49,10 @@ class Channel(models.Model):
         GROUP_DM = "group_dm", _("Group direct message")
         THREAD = "thread", _("Thread")
 
+    # The kinds a guild's channel list holds: DMs have no guild and a thread is made from a message.
+    GUILD_TYPES = (Type.TEXT, Type.VOICE, Type.ANNOUNCEMENT)
+    GUILD_TYPE_CHOICES = [(t.value, t.label) for t in GUILD_TYPES]
+
     # Direct messages are channels outside any guild (guild is null); their recipients are DMRecipient rows.
     guild = models.ForeignKey(Guild, on_delete=models.CASCADE, null=True, blank=True, related_name="channels")
     category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="channels")

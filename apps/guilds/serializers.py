@@ -128,7 +128,7 @@ class TransferIn(serializers.Serializer):
 
 class ChannelIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    type = serializers.ChoiceField(choices=Channel.Type.choices, default=Channel.Type.TEXT)
+    type = serializers.ChoiceField(choices=Channel.GUILD_TYPE_CHOICES, default=Channel.Type.TEXT)
     category_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     topic = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="")
     nsfw = serializers.BooleanField(required=False, default=False)

@@ -187,8 +187,8 @@ def delete_category(*, actor, category: Category) -> None:
 
 def _validate_channel_fields(guild: Guild, *, type_: str, category, topic: str, slowmode_seconds: int,
                              user_limit: int) -> None:
-    if type_ not in Channel.Type.values:
-        raise ValidationFailed.field("type", f"Must be one of {', '.join(Channel.Type.values)}.")
+    if type_ not in Channel.GUILD_TYPES:
+        raise ValidationFailed.field("type", f"Must be one of {', '.join(Channel.GUILD_TYPES)}.")
     if category is not None and category.guild_id != guild.id:
         raise ValidationFailed.field("category_id", "That category belongs to another guild.")
     if len(topic) > 1024:

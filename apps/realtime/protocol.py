@@ -10,7 +10,7 @@ import logging
 import time
 from enum import IntEnum
 
-from apps.core import unavailable
+from apps.core import unavailable, untrusted
 from apps.core.errors import DomainError, MemberTimedOut, MissingPermission
 from apps.guilds import events as guild_events
 
@@ -106,7 +106,7 @@ def unexpected_error(exc: Exception, *, op: int | None, ref=None) -> str:
 
 def ref_of(op: int | None, d) -> str | int | None:
     """What an error frame points at: the client's nonce when the frame has one, else its op."""
-    if isinstance(d, dict) and isinstance(d.get("nonce"), str):
+    if isinstance(d, dict) and isinstance(d.get("nonce"), str) and untrusted.is_storable(d["nonce"]):
         return d["nonce"]
     return op
 
@@ -140,11 +140,14 @@ def check_size(text_data: str | None, bytes_data: bytes | None, max_bytes: int) 
 
 
 def decode(text_data: str | None) -> tuple[int, object]:
-    """(op, d) of a text frame; binary frames (text_data None) are refused."""
+    """(op, d) of a text frame; binary frames (text_data None) and JSON nested past
+    untrusted.MAX_JSON_DEPTH (the decoder would recurse once per level) are refused."""
     if text_data is None:
         raise GatewayError(DECODE_ERROR, "Frames are JSON text, not binary.")
     try:
-        data = json.loads(text_data)
+        data = untrusted.loads(text_data)
+    except untrusted.TooDeep as exc:
+        raise GatewayError(DECODE_ERROR, str(exc)) from None
     except ValueError:
         raise GatewayError(DECODE_ERROR, "The frame is not valid JSON.") from None
     if not isinstance(data, dict) or not _is_int(data.get("op")):
@@ -182,6 +185,10 @@ def payload(op: Op, d) -> dict:
     spec = PAYLOADS[op]
     if not isinstance(d, dict):
         raise GatewayError(INVALID_PAYLOAD, '"d" must be an object.', field="d")
+    # Anywhere in d, as a relayed value (a voice signal's candidate) is written to a socket or Redis too.
+    where = untrusted.first_unstorable(d, root="d")
+    if where is not None:
+        raise GatewayError(INVALID_PAYLOAD, untrusted.unstorable_text_message(), field=where)
     out = {}
     for name, (kind, required) in spec.items():
         value = d.get(name)

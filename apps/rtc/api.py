@@ -1,10 +1,12 @@
 """The voice REST API: thin doors — parse, call a service, answer."""
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import validated
+from apps.core.errors import ValidationFailed
 from apps.guilds.selectors import access_guild
 
 from . import services
@@ -53,6 +55,8 @@ class VoiceStateView(APIView):
     def patch(self, request, guild_id, user_id):
         access_guild(request.user, guild_id)
         data = validated(VoiceStatePatch, request.data)
+        if not data:
+            raise ValidationFailed(gettext("Send mute, deaf or channel_id."))
         kw = {"actor": request.user, "guild_id": guild_id, "user_id": user_id}
         state = None
         if "mute" in data:

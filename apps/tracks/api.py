@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import NO_CONTENT, CappedUploadView
+from apps.core.api import NO_CONTENT, CappedUploadView, body_object
 from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
@@ -45,7 +45,7 @@ class GuildTracksView(CappedUploadView):
         for field in request.FILES:
             if field not in ("file", "cover") or len(request.FILES.getlist(field)) > 1:
                 raise ValidationFailed.field(field, gettext("Send one audio file and at most one cover."))
-        data = request.data
+        data = body_object(request)
         track = services.upload_track(uploader=request.user, guild_id=guild_id, upload=request.FILES.get("file"),
                                       title=data.get("title", ""), description=data.get("description", ""),
                                       genre=data.get("genre", ""), tags=data.get("tags", ""),
@@ -75,7 +75,7 @@ class TrackLikeView(APIView):
     def put(self, request, track_id):
         return _counts(request, services.like_track(user=request.user, track_id=track_id))
 
-    @extend_schema(responses=s.Counts, summary="Take your like back (idempotent)")
+    @extend_schema(responses={200: s.Counts}, summary="Take your like back (idempotent)")
     def delete(self, request, track_id):
         return _counts(request, services.unlike_track(user=request.user, track_id=track_id))
 
@@ -87,7 +87,7 @@ class TrackRepostView(APIView):
     def put(self, request, track_id):
         return _counts(request, services.repost_track(user=request.user, track_id=track_id))
 
-    @extend_schema(responses=s.Counts, summary="Take your repost back (idempotent)")
+    @extend_schema(responses={200: s.Counts}, summary="Take your repost back (idempotent)")
     def delete(self, request, track_id):
         return _counts(request, services.unrepost_track(user=request.user, track_id=track_id))
 
@@ -106,7 +106,7 @@ class TrackCommentsView(APIView):
                    "to that channel (SEND_MESSAGES there): both are written or neither, and the answer has the "
                    "message's id in `message_id`.")
     def post(self, request, track_id):
-        data = request.data
+        data = body_object(request)
         channel_id = data.get("channel_id")
         if channel_id is None:
             comment = services.comment_on_track(author=request.user, track_id=track_id, body=data.get("body"),
@@ -146,7 +146,7 @@ class FollowView(APIView):
         services.follow_user(follower=request.user, user_id=user_id)
         return self._answer(user_id)
 
-    @extend_schema(responses=s.FollowOut, summary="Stop following a user (idempotent)")
+    @extend_schema(responses={200: s.FollowOut}, summary="Stop following a user (idempotent)")
     def delete(self, request, user_id):
         services.unfollow_user(follower=request.user, user_id=user_id)
         return self._answer(user_id)
@@ -203,7 +203,7 @@ class PlaylistsView(APIView):
 
     @extend_schema(request=s.PlaylistIn, responses={201: s.PlaylistDetailOut}, summary="Create a playlist")
     def post(self, request):
-        data = request.data
+        data = body_object(request)
         playlist = services.create_playlist(owner=request.user, title=data.get("title"),
                                             description=data.get("description", ""), is_public=data.get("is_public"))
         return _playlist(request, playlist.id, status.HTTP_201_CREATED)
@@ -217,7 +217,7 @@ class PlaylistView(APIView):
 
     @extend_schema(request=s.PlaylistPatch, responses=s.PlaylistDetailOut, summary="Change a playlist (its owner)")
     def patch(self, request, playlist_id):
-        data = request.data
+        data = body_object(request)
         services.update_playlist(actor=request.user, playlist_id=playlist_id, title=data.get("title"),
                                  description=data.get("description"), is_public=data.get("is_public"))
         return _playlist(request, playlist_id)
@@ -234,7 +234,7 @@ class PlaylistTracksView(APIView):
                    description="Only a ready track you can read (404 otherwise); at most 500 tracks "
                    "(400 `playlist_full`).")
     def post(self, request, playlist_id):
-        track_id = request.data.get("track_id")
+        track_id = body_object(request).get("track_id")
         if isinstance(track_id, bool) or not isinstance(track_id, int):
             raise ValidationFailed.field("track_id", gettext("A track id is a whole number."))
         services.add_to_playlist(actor=request.user, playlist_id=playlist_id, track_id=track_id)
@@ -242,7 +242,7 @@ class PlaylistTracksView(APIView):
 
 
 class PlaylistTrackView(APIView):
-    @extend_schema(responses=s.PlaylistDetailOut, summary="Take a track out of your playlist (idempotent)")
+    @extend_schema(responses={200: s.PlaylistDetailOut}, summary="Take a track out of your playlist (idempotent)")
     def delete(self, request, playlist_id, track_id):
         services.remove_from_playlist(actor=request.user, playlist_id=playlist_id, track_id=track_id)
         return _playlist(request, playlist_id)
@@ -254,7 +254,7 @@ class PlaylistOrderView(APIView):
                    "400 `bad_order` and nothing moves.")
     def put(self, request, playlist_id):
         services.reorder_playlist(actor=request.user, playlist_id=playlist_id,
-                                  entry_ids=request.data.get("entry_ids"))
+                                  entry_ids=body_object(request).get("entry_ids"))
         return _playlist(request, playlist_id)
 
 

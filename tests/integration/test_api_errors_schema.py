@@ -225,3 +225,102 @@ def test_schema_and_docs_can_be_kept_for_staff(api, settings, user, path):
     user.is_staff = True
     user.save()
     assert api.get(path).status_code == 200
+
+
+# --- the schema matches what the API answers --------------------------------------------------------
+
+def schema_of(api):
+    return api.get("/api/schema/", {"format": "json"}).json()
+
+
+def test_paginated_lists_are_described_as_pages(api):
+    schema = schema_of(api)
+    components = schema["components"]["schemas"]
+    for path in ("/api/guilds", "/api/explore", "/api/guilds/{guild_id}/members", "/api/guilds/{guild_id}/bans",
+                 "/api/guilds/{guild_id}/invites", "/api/guilds/{guild_id}/audit-log"):
+        operation = schema["paths"][path]["get"]
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = components[ref.rsplit("/", 1)[1]]
+        assert set(page["properties"]) == {"next", "previous", "results"}, path
+        assert page["properties"]["results"]["type"] == "array"
+        limit = next(p for p in operation["parameters"] if p["name"] == "limit")
+        assert (limit["schema"]["type"], limit["schema"]["minimum"]) == ("integer", 1)
+        assert any(p["name"] == "cursor" for p in operation["parameters"])
+
+
+def test_a_page_looks_as_described(api_as, guild, owner):
+    body = api_as(owner).get("/api/guilds", {"limit": 1}).json()
+    assert set(body) == {"next", "previous", "results"} and len(body["results"]) == 1
+
+
+@pytest.mark.parametrize("limit", ["abc", "0", "-1", "1.5", ""])
+def test_a_limit_that_is_not_a_whole_number_from_1_is_refused(api_as, guild, owner, limit):
+    response = api_as(owner).get("/api/guilds", {"limit": limit})
+    assert response.status_code == 400
+    assert list(error(response)["fields"]) == ["limit"]
+
+
+def test_a_limit_above_the_maximum_gives_the_maximum(api_as, guild, owner):
+    assert api_as(owner).get("/api/guilds", {"limit": "9" * 50}).status_code == 200
+
+
+def test_every_operation_documents_its_errors_in_the_error_shape(api):
+    schema = schema_of(api)
+    error_shape = schema["components"]["schemas"]["ErrorOut"]
+    assert error_shape["required"] == ["error"]
+    detail = schema["components"]["schemas"]["ErrorDetailOut"]
+    assert {"code", "message", "fields"} <= set(detail["required"])
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            assert {"400", "401", "429", "503"} <= codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+            if method != "get":
+                assert "409" in codes, (method, path)
+            if "requestBody" in operation:
+                assert "415" in codes, (method, path)
+            for code in codes - {"200", "201", "204"}:
+                content = operation["responses"][code]["content"]["application/json"]
+                assert content["schema"]["$ref"] == "#/components/schemas/ErrorOut", (method, path, code)
+    uploads = [("/api/guilds/{guild_id}/tracks", "post"), ("/api/channels/{channel_id}/attachments", "post")]
+    for path, method in uploads:
+        assert "413" in schema["paths"][path][method]["responses"]
+    assert "413" not in schema["paths"]["/api/guilds/{guild_id}/tracks"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("path", ["/api/tracks/{track_id}/like", "/api/tracks/{track_id}/repost",
+                                  "/api/users/{user_id}/follow", "/api/playlists/{playlist_id}/tracks/{track_id}"])
+def test_deletes_that_answer_a_body_say_200(api, path):
+    responses = schema_of(api)["paths"][path]["delete"]["responses"]
+    assert "200" in responses and "204" not in responses
+
+
+def test_request_bodies_are_json_and_patch_bodies_keep_their_required_fields(api):
+    schema = schema_of(api)
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if "requestBody" in operation and path not in ("/api/guilds/{guild_id}/tracks",
+                                                           "/api/channels/{channel_id}/attachments"):
+                assert list(operation["requestBody"]["content"]) == ["application/json"], (method, path)
+    edit = schema["paths"]["/api/channels/{channel_id}/messages/{message_id}"]["patch"]["requestBody"]
+    ref = edit["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "content" in schema["components"]["schemas"][ref]["required"]
+
+
+def test_an_unknown_api_url_answers_in_the_error_shape(api_as, user):
+    response = api_as(user).get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert error(response)["code"] == "not_found"
+    response = api_as(user).get("/api/guilds/not-a-number")
+    assert (response.status_code, error(response)["code"]) == (404, "not_found")
+
+
+def test_optional_filters_say_an_empty_value_means_not_given(api_as, guild, owner):
+    operation = schema_of(api_as(owner))["paths"]["/api/guilds/{guild_id}/audit-log"]["get"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert params["actor_id"]["allowEmptyValue"] is True and params["until"]["allowEmptyValue"] is True
+    assert "allowEmptyValue" not in params["limit"]  # ?limit= is a 400
+    response = api_as(owner).get(f"/api/guilds/{guild.id}/audit-log", {"actor_id": "", "until": ""})
+    assert response.status_code == 200 and response.json()["results"]

@@ -501,6 +501,16 @@ async def test_typing_and_ack_over_the_socket(guild, owner, alice, bob):
     ('{"op": 4, "d": [12]}', "invalid_payload", {"field": "d", "ref": 4}),
     ('{"op": 4, "d": {"channel_id": true}}', "invalid_payload", {"field": "channel_id", "ref": 4}),
     ('{"op": 7, "d": {"channel_id": 1}}', "invalid_payload", {"field": "message_id", "ref": 7}),
+    # Text the database cannot store, wherever it is in d; JSON nested past any need.
+    ('{"op": 6, "d": {"channel_id": 12, "content": "a\\u0000b"}}', "invalid_payload", {"field": "content", "ref": 6}),
+    ('{"op": 6, "d": {"channel_id": 12, "content": "a\\ud800"}}', "invalid_payload", {"field": "content", "ref": 6}),
+    ('{"op": 6, "d": {"channel_id": 12, "content": "x", "nonce": "\\udfff"}}', "invalid_payload",
+     {"field": "nonce", "ref": 6}),
+    ('{"op": 13, "d": {"to": 1, "type": "candidate", "candidate": {"c": ["\\u0000"]}}}', "invalid_payload",
+     {"field": "candidate.c.0", "ref": 13}),
+    pytest.param('{"op": 1, "d": ' + "[" * 5000 + "]" * 5000 + "}", "decode_error", {}, id="5000-nested-lists"),
+    pytest.param('{"op": 6, "d": {"channel_id": 12, "content": ' + '{"a": ' * 40 + "1" + "}" * 40 + "}}",
+                 "decode_error", {}, id="40-nested-objects"),
 ])
 @run_async
 async def test_bad_frames_get_an_error_and_the_socket_stays_open(alice, frame, code, extra):

@@ -1,0 +1,62 @@
+"""The API's parsers: request bodies are JSON (uploads multipart), refused with a 400 before any
+view reads them when they hold what no service should see (apps.core.untrusted). Kept apart from
+apps.core.api: DRF imports them while its views module loads."""
+import codecs
+import functools
+
+from rest_framework import exceptions, fields, parsers
+from rest_framework.utils import json
+
+from apps.core import untrusted
+from apps.core.errors import ValidationFailed
+
+
+def refuse_unstorable(value) -> None:
+    """A 400 naming the first field whose text the database cannot store (apps.core.untrusted)."""
+    where = untrusted.first_unstorable(value)
+    if where is not None:
+        raise ValidationFailed.field(where, untrusted.unstorable_text_message())
+
+
+class JSONParser(parsers.JSONParser):
+    """The API's JSON bodies: nesting is bounded (deeper is a parse error, not a RecursionError) and
+    text the database cannot store is refused, wherever it is in the body."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = parsers.get_encoding(parser_context or {})
+        try:
+            text = codecs.getreader(encoding)(stream).read()
+            data = untrusted.loads(text, parse_constant=json.strict_constant if self.strict else None)
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        refuse_unstorable(data)
+        return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """Uploads: the form fields and file names go through the same text check as JSON bodies."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        where = untrusted.first_unstorable_field(parsed.data) or untrusted.first_unstorable_file_name(parsed.files)
+        if where is not None:
+            raise ValidationFailed.field(where, untrusted.unstorable_text_message())
+        return parsed
+
+
+def text_fields_take_only_strings() -> None:
+    """A string field takes a JSON string: DRF's CharField would turn 12 or 1.5 into "12" and
+    "1.5", so a body the schema calls invalid passed (query strings and forms are text anyway).
+    Installed once, by apps.core's AppConfig."""
+    coerce = fields.CharField.to_internal_value
+    if getattr(coerce, "takes_only_strings", False):
+        return
+
+    @functools.wraps(coerce)
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return coerce(self, data)
+
+    to_internal_value.takes_only_strings = True
+    fields.CharField.to_internal_value = to_internal_value

@@ -1,0 +1,166 @@
+"""Odd input gets a 400 in the one error shape, never a 500, and nothing is written: channel kinds a
+guild cannot hold, bodies that are not objects, text the database cannot store (NUL, lone
+surrogates) wherever it comes in, and JSON nested past any need."""
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.guilds.models import Channel
+from apps.tracks.models import Playlist, Track, TrackComment
+from tests.factories import add_member, make_track
+
+pytestmark = pytest.mark.django_db
+
+NUL, SURROGATE = "\\u0000", "\\ud800"  # as JSON escapes: the raw characters cannot travel as UTF-8
+
+
+def error(response, status=400):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"} and {"code", "message", "fields"} <= set(body["error"])
+    return body["error"]
+
+
+def post_json(api, path, text):
+    return api.post(path, data=text, content_type="application/json")
+
+
+@pytest.fixture
+def ada(guild):
+    return add_member(guild).user
+
+
+@pytest.fixture
+def track(guild, ada):
+    return make_track(guild, owner=ada, title="Ready")
+
+
+@pytest.fixture
+def mix(api_as, ada):
+    response = api_as(ada).post("/api/playlists", {"title": "Mix"}, format="json")
+    assert response.status_code == 201
+    return Playlist.objects.get(pk=response.json()["id"])
+
+
+# --- channel kinds a guild cannot hold ----------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["thread", "dm", "group_dm"])
+def test_a_guild_channel_cannot_be_a_thread_or_a_dm(api_as, guild, owner, kind):
+    response = api_as(owner).post(f"/api/guilds/{guild.id}/channels", {"name": "odd", "type": kind}, format="json")
+    assert "type" in error(response)["fields"]
+    assert not Channel.objects.filter(name="odd").exists()
+
+
+def test_the_channel_form_offers_only_guild_kinds():
+    from apps.guilds.forms import ChannelForm
+
+    assert [value for value, _label in ChannelForm().fields["type"].choices] == ["text", "voice", "announcement"]
+
+
+# --- bodies that are not objects ----------------------------------------------------------------
+
+@pytest.mark.parametrize("body", ["[1, 2]", "42", '"track"', "null", "true"])
+def test_a_playlist_track_body_that_is_not_an_object(api_as, ada, mix, track, body):
+    response = post_json(api_as(ada), f"/api/playlists/{mix.id}/tracks", body)
+    assert error(response)["code"] == "validation_failed"
+    assert mix.entries.count() == 0
+
+
+@pytest.mark.parametrize("path", ["/api/playlists", "/api/playlists/{mix}/order", "/api/tracks/{track}/comments"])
+def test_other_bodies_read_field_by_field_must_be_objects_too(api_as, ada, mix, track, path):
+    api = api_as(ada)
+    path = path.format(mix=mix.id, track=track.id)
+    response = api.put(path, data="[]", content_type="application/json") if path.endswith("order") \
+        else post_json(api, path, "[]")
+    assert error(response)["code"] == "validation_failed"
+
+
+def test_the_api_takes_json_bodies_not_forms(api_as, ada):
+    response = api_as(ada).post("/api/playlists", "title=Mix", content_type="application/x-www-form-urlencoded")
+    assert error(response, 415)["code"] == "unsupported_media_type"
+    assert not Playlist.objects.exists()
+
+
+# --- text the database cannot store --------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [NUL, SURROGATE], ids=["nul", "lone-surrogate"])
+def test_a_playlist_title(api_as, ada, mix, bad):
+    api = api_as(ada)
+    response = post_json(api, "/api/playlists", f'{{"title": "a{bad}b"}}')
+    assert error(response)["fields"] == {"title": [error(response)["message"]]}
+    response = api.patch(f"/api/playlists/{mix.id}", data=f'{{"title": "x{bad}"}}', content_type="application/json")
+    assert "title" in error(response)["fields"]
+    assert list(Playlist.objects.values_list("title", flat=True)) == ["Mix"]
+
+
+@pytest.mark.parametrize("bad", [NUL, SURROGATE], ids=["nul", "lone-surrogate"])
+def test_a_track_comment_body(api_as, ada, track, bad):
+    response = post_json(api_as(ada), f"/api/tracks/{track.id}/comments", f'{{"body": "nice{bad}", "position_ms": 0}}')
+    assert "body" in error(response)["fields"]
+    assert not TrackComment.objects.exists()
+
+
+@pytest.mark.parametrize("bad", [NUL, SURROGATE], ids=["nul", "lone-surrogate"])
+def test_deep_in_a_body_and_in_keys(api_as, guild, owner, bad):
+    api = api_as(owner)
+    response = post_json(api, f"/api/guilds/{guild.id}/roles", f'{{"name": "ok", "x": {{"y": ["{bad}"]}}}}')
+    assert list(error(response)["fields"]) == ["x.y.0"]
+    response = post_json(api, f"/api/guilds/{guild.id}/roles", f'{{"name": "ok", "k{bad}": 1}}')
+    assert list(error(response)["fields"]) == ["non_field_errors"]
+    assert guild.roles.count() == 1
+
+
+def test_a_track_title_in_an_upload(api_as, guild, ada):
+    upload = SimpleUploadedFile("song.mp3", b"not really audio", content_type="audio/mpeg")
+    response = api_as(ada).post(f"/api/guilds/{guild.id}/tracks", {"file": upload, "title": "a\x00b"},
+                                format="multipart")
+    assert list(error(response)["fields"]) == ["title"]
+    assert not Track.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/explore", "/api/tracks/search", "/api/guilds/{guild}/messages/search"])
+def test_search_words(api_as, guild, ada, path):
+    path = path.format(guild=guild.id)
+    for query in ("a%00b", "%00", "ok&limit=%00"):
+        response = api_as(ada).get(f"{path}?q={query}")
+        assert list(error(response)["fields"]) == ["limit" if "limit" in query else "q"], (path, query)
+
+
+def test_a_path(api, guild):
+    err = error(api.get("/api/invites/abc%00def"))
+    assert err["fields"] == {"path": [err["message"]]}
+
+
+@pytest.mark.parametrize("path", ["/explore?q=a%00b", "/tracks/search?q=%00"])
+def test_pages_refuse_it_with_a_400(client, ada, path):
+    client.force_login(ada)
+    assert client.get(path).status_code == 400
+
+
+def test_a_page_form_read_field_by_field(client, guild, owner, ada):
+    client.force_login(owner)
+    response = client.post(f"/guilds/{guild.id}/settings/members/{ada.id}", {"action": "kick", "reason": "rude\x00"})
+    assert response.status_code == 400
+    assert guild.members.filter(user=ada).exists()
+
+
+def test_the_message_is_in_french_for_a_french_reader(api_as, ada, mix):
+    response = api_as(ada).post("/api/playlists", data='{"title": "a\\u0000"}', content_type="application/json",
+                                HTTP_ACCEPT_LANGUAGE="fr")
+    assert error(response)["message"] == ("Le texte ne peut contenir ni caractère NUL ni demi-paire de substitution "
+                                          "isolée.")
+
+
+# --- JSON nested past any need -------------------------------------------------------------------
+
+@pytest.mark.parametrize("depth", [33, 5000, 100_000])
+def test_deeply_nested_json_is_a_parse_error(api_as, ada, depth):
+    response = post_json(api_as(ada), "/api/playlists", '{"title": ' + "[" * depth + "]" * depth + "}")
+    assert error(response)["code"] == "parse_error"
+    assert not Playlist.objects.exists()
+
+
+def test_json_nested_within_the_limit_reaches_the_view(api_as, ada):
+    nested = json.dumps({"title": "Mix", "extra": [[[[["deep but fine"]]]]]})
+    assert post_json(api_as(ada), "/api/playlists", nested).status_code == 201

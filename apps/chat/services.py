@@ -240,7 +240,7 @@ def delete_message(*, actor, message: Message) -> None:
 def purge_member_messages(*, guild_id: int, user_id: int, since) -> int:
     """Delete a user's messages in a guild's channels (threads included) written since `since`,
     telling each channel (MESSAGE_DELETE). Precondition: inside the caller's transaction, after it
-    checked the actor's rights (apps.guilds.services.ban_member's delete_message_days)."""
+    checked the actor's rights (apps.guilds.sanctions.ban_member's delete_message_days)."""
     doomed = list(Message.objects.select_related("channel").filter(channel__guild_id=guild_id, author_id=user_id,
                                                                  created_at__gte=since))
     Message.objects.filter(pk__in=[m.id for m in doomed]).delete()

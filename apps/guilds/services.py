@@ -22,9 +22,8 @@ from .permissions import (
     Permission,
     can_act_on,
 )
-from .selectors import GuildAccess, access_guild, channel_permissions, moderator_access, top_position, visible_channels
+from .selectors import GuildAccess, access_guild, channel_permissions, top_position, visible_channels
 
-MAX_TIMEOUT = timedelta(days=28)
 MAX_INVITE_AGE = timedelta(days=7)
 MAX_INVITE_USES = 100
 MAX_CHANNELS = 500
@@ -60,7 +59,8 @@ def _is_owner(access: GuildAccess) -> bool:
     return access.guild.owner_id == access.member.user_id
 
 
-def _check_outranks(access: GuildAccess, target: Member, *, verb: str) -> None:
+def check_outranks(access: GuildAccess, target: Member, *, verb: str) -> None:
+    """Refuses acting on the owner, or on a member whose highest role is at or above the actor's."""
     if target.user_id == access.guild.owner_id:
         raise Forbidden(f"You cannot {verb} the guild owner.", code="role_hierarchy")
     if not can_act_on(top_position(access.member), top_position(target), actor_is_owner=_is_owner(access)):
@@ -433,36 +433,16 @@ def set_nickname(*, actor, member: Member, nickname: str) -> Member:
         access.require(Permission.CHANGE_NICKNAME)
     else:
         access.require(Permission.MANAGE_NICKNAMES)
-        _check_outranks(access, member, verb="rename")
+        check_outranks(access, member, verb="rename")
     member.nickname = nickname
     member.save(update_fields=["nickname"])
     events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
     return member
 
 
-@transaction.atomic
-def timeout_member(*, actor, member: Member, duration: timedelta | None, reason: str = "") -> Member:
-    """Time a member out for `duration` (None lifts the timeout). They keep only reading rights."""
-    access = moderator_access(actor, member.guild_id)
-    access.require(Permission.MODERATE_MEMBERS)
-    _check_outranks(access, member, verb="time out")
-    if duration is not None:
-        if not timedelta(0) < duration <= MAX_TIMEOUT:
-            raise ValidationFailed.field("duration", "A timeout lasts between 1 second and 28 days.")
-        target = access_guild(member.user, member.guild_id)
-        if target.permissions & Permission.ADMINISTRATOR:
-            raise Forbidden("Administrators cannot be timed out.", code="role_hierarchy")
-    member.timed_out_until = timezone.now() + duration if duration else None
-    member.save(update_fields=["timed_out_until"])
-    record_audit(member.guild, actor, "member_timeout" if duration else "member_timeout_lift", target=member,
-           reason=reason, changes={"user_id": member.user_id,
-                                   "until": member.timed_out_until.isoformat() if duration else None})
-    events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
-    events.to_user(member.user_id, events.PERMISSIONS_CHANGED, {"guild_id": member.guild_id})
-    return member
-
-
-def _remove_member(member: Member) -> None:
+def remove_member(member: Member) -> None:
+    """Take a member out of the guild and tell the sockets. Precondition: the caller checked the
+    right to (leaving oneself, or a kick or ban in sanctions.py), inside its transaction."""
     guild_id, user_id = member.guild_id, member.user_id
     member.delete()
     events.to_guild(guild_id, events.MEMBER_REMOVE, {"guild_id": guild_id, "user_id": user_id})
@@ -474,61 +454,7 @@ def leave_guild(*, user, guild: Guild) -> None:
     access = access_guild(user, guild.id)
     if _is_owner(access):
         raise Conflict("The owner cannot leave: transfer ownership or delete the guild.", code="owner_cannot_leave")
-    _remove_member(access.member)
-
-
-@transaction.atomic
-def kick_member(*, actor, member: Member, reason: str = "") -> None:
-    access = moderator_access(actor, member.guild_id)
-    access.require(Permission.KICK_MEMBERS)
-    if member.user_id == actor.id:
-        raise ValidationFailed("You cannot kick yourself; leave the guild instead.", code="self_action")
-    _check_outranks(access, member, verb="kick")
-    record_audit(member.guild, actor, "member_kick", target=member, reason=reason, changes={"user_id": member.user_id})
-    _remove_member(member)
-
-
-@transaction.atomic
-def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_days: int = 0) -> Ban:
-    access = moderator_access(actor, guild.id)
-    access.require(Permission.BAN_MEMBERS)
-    if user.id == actor.id:
-        raise ValidationFailed("You cannot ban yourself.", code="self_action")
-    if not 0 <= delete_message_days <= 7:
-        raise ValidationFailed.field("delete_message_days", "Between 0 and 7 days.")
-    if len(reason) > 512:
-        raise ValidationFailed.field("reason", "At most 512 characters.")
-    member = Member.objects.filter(guild=guild, user=user).prefetch_related("roles").first()
-    if member:
-        _check_outranks(access, member, verb="ban")
-    elif user.id == guild.owner_id:
-        raise Forbidden("You cannot ban the guild owner.", code="role_hierarchy")
-    ban, created = Ban.objects.get_or_create(guild=guild, user=user, defaults={"reason": reason, "banned_by": actor})
-    if not created:
-        raise Conflict("That user is already banned.", code="already_banned")
-    deleted = 0
-    if delete_message_days:
-        from apps.chat.services import purge_member_messages  # chat builds on guilds, not the reverse
-
-        deleted = purge_member_messages(guild_id=guild.id, user_id=user.id,
-                                        since=timezone.now() - timedelta(days=delete_message_days))
-    record_audit(guild, actor, "member_ban", target=ban, reason=reason,
-           changes={"user_id": user.id, "delete_message_days": delete_message_days, "deleted_messages": deleted})
-    # Announced while the banned user's sockets still listen to the guild: they learn why they leave.
-    events.to_guild(guild.id, events.BAN_ADD, {"guild_id": guild.id, "user_id": user.id})
-    if member:
-        _remove_member(member)
-    return ban
-
-
-@transaction.atomic
-def unban_member(*, actor, guild: Guild, user) -> None:
-    access_guild(actor, guild.id).require(Permission.BAN_MEMBERS)
-    deleted, _ = Ban.objects.filter(guild=guild, user=user).delete()
-    if not deleted:
-        raise NotFound("That user is not banned.")
-    record_audit(guild, actor, "member_unban", changes={"user_id": user.id})
-    events.to_guild(guild.id, events.BAN_REMOVE, {"guild_id": guild.id, "user_id": user.id})
+    remove_member(access.member)
 
 
 # --- channel permission overwrites ----------------------------------------------------------

@@ -88,7 +88,7 @@ def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_da
 
 @transaction.atomic
 def unban_member(*, actor, guild: Guild, user) -> None:
-    access_guild(actor, guild.id).require(Permission.BAN_MEMBERS)
+    moderator_access(actor, guild.id).require(Permission.BAN_MEMBERS)
     deleted, _ = Ban.objects.filter(guild=guild, user=user).delete()
     if not deleted:
         raise NotFound("That user is not banned.")

@@ -130,9 +130,10 @@ def access_guild(user, guild_id: int) -> GuildAccess:
 
 
 def moderator_access(user, guild_id: int) -> GuildAccess:
-    """access_guild for sanctions and moderation decisions. A platform superuser (in the admin,
-    behind 2FA) acts in any guild with the owner's rank: every permission, and above every member
-    but the owner. Everyone else is a member checked by the engine as usual."""
+    """access_guild for every service that administers or moderates a guild (settings, channels,
+    roles, invites, sanctions, moderation decisions). A platform superuser (in the admin, behind
+    2FA) acts in any guild with the owner's rank: every permission, and above every member but the
+    owner. Everyone else is a member checked by the engine as usual."""
     if getattr(user, "is_superuser", False):
         guild = Guild.objects.filter(pk=guild_id).first()
         owner = member_of(guild.owner, guild_id) if guild else None
@@ -160,6 +161,18 @@ def access_channel(user, channel_id: int) -> ChannelAccess:
     if not perms & Permission.VIEW_CHANNEL:
         raise NotFound(gettext("Unknown channel."))
     return ChannelAccess(member=member, permissions=perms, channel=channel)
+
+
+def moderator_channel_access(user, channel_id: int) -> ChannelAccess:
+    """access_channel for moderating a channel's messages and threads: a platform superuser acts
+    in any guild channel with the owner's rank (moderator_access). A DM has no moderators."""
+    if getattr(user, "is_superuser", False):
+        channel = Channel.objects.select_related("guild").filter(pk=channel_id, guild__isnull=False).first()
+        if channel is None:
+            raise NotFound(gettext("Unknown channel."))
+        access = moderator_access(user, channel.guild_id)
+        return ChannelAccess(member=access.member, permissions=access.permissions, channel=channel)
+    return access_channel(user, channel_id)
 
 
 def channel_settings_access(user, channel_id: int) -> ChannelAccess:

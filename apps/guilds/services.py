@@ -22,7 +22,7 @@ from .permissions import (
     Permission,
     can_act_on,
 )
-from .selectors import GuildAccess, access_guild, channel_permissions, top_position, visible_channels
+from .selectors import GuildAccess, access_guild, channel_permissions, moderator_access, top_position, visible_channels
 
 MAX_INVITE_AGE = timedelta(days=7)
 MAX_INVITE_USES = 100
@@ -112,7 +112,7 @@ def create_guild(*, owner, name: str, description: str = "", discoverable: bool 
 @transaction.atomic
 def update_guild(*, actor, guild: Guild, name: str | None = None, description: str | None = None,
                  discoverable: bool | None = None, icon=None) -> Guild:
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_GUILD)
     guild = access.guild
     changes = {}
@@ -136,7 +136,7 @@ def update_guild(*, actor, guild: Guild, name: str | None = None, description: s
 
 @transaction.atomic
 def delete_guild(*, actor, guild: Guild) -> None:
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     if not _is_owner(access):
         raise Forbidden("Only the owner can delete the guild.", code="not_owner")
     guild_id = guild.id
@@ -146,7 +146,7 @@ def delete_guild(*, actor, guild: Guild) -> None:
 
 @transaction.atomic
 def transfer_ownership(*, actor, guild: Guild, new_owner) -> Guild:
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     if not _is_owner(access):
         raise Forbidden("Only the owner can transfer the guild.", code="not_owner")
     if not Member.objects.filter(guild=guild, user=new_owner).exists():
@@ -171,7 +171,7 @@ def _channel_name(name: str, type_: str) -> str:
 
 @transaction.atomic
 def create_category(*, actor, guild: Guild, name: str) -> Category:
-    access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
+    moderator_access(actor, guild.id).require(Permission.MANAGE_CHANNELS)
     position = (Category.objects.filter(guild=guild).aggregate(m=Max("position"))["m"] or 0) + 1
     cat = Category.objects.create(guild=guild, name=_name(name), position=position)
     record_audit(guild, actor, "category_create", target=cat, changes={"name": cat.name})
@@ -180,9 +180,13 @@ def create_category(*, actor, guild: Guild, name: str) -> Category:
 
 @transaction.atomic
 def delete_category(*, actor, category: Category) -> None:
-    access_guild(actor, category.guild_id).require(Permission.MANAGE_CHANNELS)
+    moderator_access(actor, category.guild_id).require(Permission.MANAGE_CHANNELS)
     record_audit(category.guild, actor, "category_delete", target=category, changes={"name": category.name})
-    category.delete()  # its channels keep living, uncategorised
+    orphans = list(category.channels.filter(parent__isnull=True))
+    category.delete()  # its channels keep living, uncategorised: open pages move them
+    for channel in orphans:
+        channel.category_id = None
+        events.to_guild(channel.guild_id, events.CHANNEL_UPDATE, events.channel_payload(channel))
 
 
 def _validate_channel_fields(guild: Guild, *, type_: str, category, topic: str, slowmode_seconds: int,
@@ -202,7 +206,7 @@ def _validate_channel_fields(guild: Guild, *, type_: str, category, topic: str, 
 @transaction.atomic
 def create_channel(*, actor, guild: Guild, name: str, type: str = Channel.Type.TEXT, category: Category | None = None,
                    topic: str = "", nsfw: bool = False, slowmode_seconds: int = 0, user_limit: int = 0) -> Channel:
-    access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
+    moderator_access(actor, guild.id).require(Permission.MANAGE_CHANNELS)
     _validate_channel_fields(guild, type_=type, category=category, topic=topic,
                              slowmode_seconds=slowmode_seconds, user_limit=user_limit)
     if Channel.objects.filter(guild=guild, parent__isnull=True).count() >= MAX_CHANNELS:
@@ -226,7 +230,7 @@ def update_channel(*, actor, channel: Channel, **changes) -> Channel:
     if unknown:
         raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
     _not_a_thread(channel)
-    member = access_guild(actor, channel.guild_id).member
+    member = moderator_access(actor, channel.guild_id).member
     if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
         raise MissingPermission("MANAGE_CHANNELS")
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
@@ -248,7 +252,7 @@ def update_channel(*, actor, channel: Channel, **changes) -> Channel:
 def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]) -> list[Channel]:
     """Set every listed channel's position (its index) and category, in one go. A channel the actor
     cannot view is refused like an unknown one."""
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_CHANNELS)
     channels = {c.id: c for c in Channel.objects.select_for_update().filter(guild=guild)}
     visible = {c.id for c, _ in visible_channels(access.member)}
@@ -272,7 +276,7 @@ def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]
 @transaction.atomic
 def delete_channel(*, actor, channel: Channel) -> None:
     _not_a_thread(channel)
-    member = access_guild(actor, channel.guild_id).member
+    member = moderator_access(actor, channel.guild_id).member
     if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
         raise MissingPermission("MANAGE_CHANNELS")
     payload = events.channel_payload(channel)
@@ -298,7 +302,7 @@ def _color(value) -> int:
 @transaction.atomic
 def create_role(*, actor, guild: Guild, name: str, permissions: int = 0, color=0, hoist: bool = False,
                 mentionable: bool = False) -> Role:
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_ROLES)
     permissions = _permission_bits(permissions, field="permissions")
     _check_grantable(access, permissions)
@@ -316,7 +320,7 @@ def create_role(*, actor, guild: Guild, name: str, permissions: int = 0, color=0
 @transaction.atomic
 def update_role(*, actor, role: Role, name: str | None = None, permissions: int | None = None, color=None,
                 hoist: bool | None = None, mentionable: bool | None = None) -> Role:
-    access = access_guild(actor, role.guild_id)
+    access = moderator_access(actor, role.guild_id)
     access.require(Permission.MANAGE_ROLES)
     role = Role.objects.select_for_update().get(pk=role.pk)
     if not role.is_default:
@@ -349,7 +353,7 @@ def update_role(*, actor, role: Role, name: str | None = None, permissions: int 
 def reorder_roles(*, actor, guild: Guild, order: list[int]) -> list[Role]:
     """`order` lists role ids from highest to lowest; they take the positions they held between them.
     Only roles below the actor's highest role can be moved, and only among themselves."""
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_ROLES)
     roles = {r.id: r for r in Role.objects.select_for_update().filter(guild=guild, is_default=False)}
     if len(set(order)) != len(order) or not set(order) <= set(roles):
@@ -368,7 +372,7 @@ def reorder_roles(*, actor, guild: Guild, order: list[int]) -> list[Role]:
 
 @transaction.atomic
 def delete_role(*, actor, role: Role) -> None:
-    access = access_guild(actor, role.guild_id)
+    access = moderator_access(actor, role.guild_id)
     access.require(Permission.MANAGE_ROLES)
     if role.is_default:
         raise ValidationFailed("The @everyone role cannot be deleted.", code="default_role")
@@ -389,7 +393,7 @@ def _member_roles_changed(actor, member: Member, action: str, role: Role) -> Non
 
 
 def _check_role_change(actor, member: Member, role: Role) -> None:
-    access = access_guild(actor, member.guild_id)
+    access = moderator_access(actor, member.guild_id)
     access.require(Permission.MANAGE_ROLES)
     if role.guild_id != member.guild_id or role.is_default:
         raise ValidationFailed.field("role_id", "Pick a role of this guild other than @everyone.")
@@ -425,7 +429,7 @@ def set_member_roles(*, actor, member: Member, roles: list[Role]) -> Member:
 
 @transaction.atomic
 def set_nickname(*, actor, member: Member, nickname: str) -> Member:
-    access = access_guild(actor, member.guild_id)
+    access = moderator_access(actor, member.guild_id)
     nickname = (nickname or "").strip()
     if len(nickname) > 32:
         raise ValidationFailed.field("nickname", "At most 32 characters.")
@@ -434,6 +438,8 @@ def set_nickname(*, actor, member: Member, nickname: str) -> Member:
     else:
         access.require(Permission.MANAGE_NICKNAMES)
         check_outranks(access, member, verb="rename")
+        record_audit(member.guild, actor, "member_nickname", target=member,
+                     changes={"user_id": member.user_id, "nickname": nickname})
     member.nickname = nickname
     member.save(update_fields=["nickname"])
     events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
@@ -462,7 +468,7 @@ def leave_guild(*, user, guild: Guild) -> None:
 @transaction.atomic
 def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role | None = None,
                   member: Member | None = None) -> PermissionOverwrite:
-    access = access_guild(actor, channel.guild_id)
+    access = moderator_access(actor, channel.guild_id)
     if not channel_permissions(access.member, channel) & Permission.MANAGE_ROLES:
         raise MissingPermission("MANAGE_ROLES")
     if (role is None) == (member is None):
@@ -490,7 +496,7 @@ def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role 
 @transaction.atomic
 def delete_overwrite(*, actor, overwrite: PermissionOverwrite) -> None:
     channel = overwrite.channel
-    access = access_guild(actor, channel.guild_id)
+    access = moderator_access(actor, channel.guild_id)
     if not channel_permissions(access.member, channel) & Permission.MANAGE_ROLES:
         raise MissingPermission("MANAGE_ROLES")
     if overwrite.role_id and not overwrite.role.is_default:
@@ -541,7 +547,7 @@ def create_invite(*, actor, guild: Guild, channel: Channel | None = None, max_us
 
 @transaction.atomic
 def revoke_invite(*, actor, invite: Invite) -> Invite:
-    access = access_guild(actor, invite.guild_id)
+    access = moderator_access(actor, invite.guild_id)
     if invite.creator_id != actor.id:
         access.require(Permission.MANAGE_GUILD)
     if invite.revoked_at is None:

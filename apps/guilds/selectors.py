@@ -165,13 +165,13 @@ def access_channel(user, channel_id: int) -> ChannelAccess:
 
 def moderator_channel_access(user, channel_id: int) -> ChannelAccess:
     """access_channel for moderating a channel's messages and threads: a platform superuser acts
-    in any guild channel with the owner's rank (moderator_access). A DM has no moderators."""
+    in any guild channel with the owner's rank (moderator_access). A DM has no moderators: in one,
+    a superuser is a recipient like any other, or nobody."""
     if getattr(user, "is_superuser", False):
         channel = Channel.objects.select_related("guild").filter(pk=channel_id, guild__isnull=False).first()
-        if channel is None:
-            raise NotFound(gettext("Unknown channel."))
-        access = moderator_access(user, channel.guild_id)
-        return ChannelAccess(member=access.member, permissions=access.permissions, channel=channel)
+        if channel is not None:
+            access = moderator_access(user, channel.guild_id)
+            return ChannelAccess(member=access.member, permissions=access.permissions, channel=channel)
     return access_channel(user, channel_id)
 
 

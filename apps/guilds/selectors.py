@@ -340,8 +340,10 @@ def audit_log(guild: Guild, *, viewer: Member | None = None, action: str = "", a
             about_messages = AuditLogEntry.objects.filter(guild=guild, target_type="message").values("target_id")
             messages = (apps.get_model("chat", "Message").objects
                         .filter(id__in=about_messages, channel_id__in=hidden).values("id"))
+            # A voice move names the channel it went to as well as the one it is about.
             qs = qs.exclude(target_type="channel", target_id__in=hidden).exclude(
-                target_type="message", target_id__in=messages)
+                target_type="message", target_id__in=messages).exclude(
+                changes__has_key="to_channel_id", changes__to_channel_id__in=list(hidden))
     if action:
         qs = qs.filter(action=action)
     if actor_id is not None:

@@ -145,6 +145,11 @@ def test_voice_moderation_of_others_is_audited_of_oneself_it_is_not(guild, owner
     assert move.changes == {"user_id": alice.id, "username": "alice", "channel_id": voice.id, "channel": "General",
                             "to_channel_id": lounge.id, "to_channel": "Lounge"}
     assert AuditLogEntry.objects.get(action="voice_disconnect").target_id == lounge.id
+    # A reader who cannot see where she was moved to does not read of the move.
+    guilds.set_overwrite(actor=owner, channel=lounge, allow=0, deny=int(P.VIEW_CHANNEL), role=everyone(guild))
+    reader = moderator(guild, P.VIEW_AUDIT_LOG, name="reader")
+    assert [e["action"] for e in audit_api(owner, guild, action="voice_move")] == ["voice_move"]
+    assert audit_api(reader, guild, action="voice_move") == []
 
 
 def test_a_moderator_controlling_someone_elses_listening_party_is_audited(guild, owner, alice, voice):

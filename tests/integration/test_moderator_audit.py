@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import redis
 from django.conf import settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.chat import services as chat
@@ -68,6 +69,10 @@ def test_deleting_someone_elses_message_is_audited_ones_own_is_not(guild, owner,
     assert (e["actor"]["username"], e["target_type"], e["target_id"]) == ("mod", "channel", general.id)
     assert e["changes"] == {"message_id": rude_id, "channel_id": general.id, "channel": "general",
                             "author_id": bob.id, "author": "bob"}
+    page = Client()
+    page.force_login(owner)
+    html = page.get(f"/guilds/{guild.id}/settings/audit-log?action=message_delete").content.decode()
+    assert "message_delete" in html and "#general" in html and "bob" in html
 
 
 def test_a_deleted_message_of_a_hidden_channel_stays_out_of_readers_logs(guild, owner, alice, bob):

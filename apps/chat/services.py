@@ -22,7 +22,8 @@ from apps.core import unavailable
 from apps.core.errors import Conflict, Forbidden, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.guilds.models import Channel, DMRecipient, Member, Role
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import ChannelAccess, access_channel, member_color
+from apps.guilds.selectors import ChannelAccess, access_channel, member_color, moderator_channel_access
+from apps.guilds.services import record_audit
 from apps.moderation import hooks as moderation_hooks
 
 from . import events, markdown, media, thread_services
@@ -228,9 +229,14 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
 
 @transaction.atomic
 def delete_message(*, actor, message: Message) -> None:
-    access = access_channel(actor, message.channel_id)
-    if message.author_id != actor.id:
+    """Its author deletes a message, or a moderator (MANAGE_MESSAGES) someone else's: that is in
+    the audit log, about the channel (the message is gone, the channel says who may read of it)."""
+    if message.author_id == actor.id:
+        access = access_channel(actor, message.channel_id)
+    else:
+        access = moderator_channel_access(actor, message.channel_id)
         access.require(Permission.MANAGE_MESSAGES)
+        _audit_message(actor, "message_delete", message, target=access.channel)
     message_id = message.id
     message.delete()
     thread_services.record_delete(access.channel)
@@ -240,7 +246,7 @@ def delete_message(*, actor, message: Message) -> None:
 def purge_member_messages(*, guild_id: int, user_id: int, since) -> int:
     """Delete a user's messages in a guild's channels (threads included) written since `since`,
     telling each channel (MESSAGE_DELETE). Precondition: inside the caller's transaction, after it
-    checked the actor's rights (apps.guilds.services.ban_member's delete_message_days)."""
+    checked the actor's rights (apps.guilds.sanctions.ban_member's delete_message_days)."""
     doomed = list(Message.objects.select_related("channel").filter(channel__guild_id=guild_id, author_id=user_id,
                                                                  created_at__gte=since))
     Message.objects.filter(pk__in=[m.id for m in doomed]).delete()
@@ -313,9 +319,11 @@ def remove_reaction(*, actor, message: Message, emoji: str) -> None:
 
 
 def _set_pinned(actor, message: Message, pinned: bool) -> Message:
-    access = access_channel(actor, message.channel_id)
+    access = moderator_channel_access(actor, message.channel_id)
     if not access.channel.is_private:  # as in Discord, every recipient of a DM may pin
         access.require(Permission.MANAGE_MESSAGES)
+        if pinned != (message.pinned_at is not None):  # a moderator's act on the channel: audited
+            _audit_message(actor, "message_pin" if pinned else "message_unpin", message, target=message)
     if pinned and message.pinned_at is None:
         if Message.objects.filter(channel=message.channel, pinned_at__isnull=False).count() >= MAX_PINS:
             message = gettext("A channel has at most %(n)s pinned messages.") % {"n": MAX_PINS}
@@ -336,6 +344,16 @@ def pin_message(*, actor, message: Message) -> Message:
 @transaction.atomic
 def unpin_message(*, actor, message: Message) -> Message:
     return _set_pinned(actor, message, False)
+
+
+def _audit_message(actor, action: str, message: Message, *, target) -> None:
+    """A moderator's act on a guild channel's message, in the guild's audit log: ids and the names
+    they had, so the entry still reads once the message or its author is gone."""
+    channel = message.channel
+    author = message.author
+    record_audit(channel.guild, actor, action, target=target, changes={
+        "message_id": message.id, "channel_id": channel.id, "channel": channel.name,
+        "author_id": message.author_id, "author": author.username if author else None})
 
 
 def start_typing(*, user, channel_id: int) -> None:

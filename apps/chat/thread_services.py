@@ -15,7 +15,8 @@ from django.utils.translation import gettext
 from apps.core.errors import Conflict, Forbidden, MissingPermission, NotFound, ValidationFailed
 from apps.guilds.models import Channel, Member
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import ChannelAccess, access_channel, member_color
+from apps.guilds.selectors import ChannelAccess, access_channel, member_color, moderator_channel_access
+from apps.guilds.services import record_audit
 
 from . import events
 from . import services as chat
@@ -59,9 +60,10 @@ def _clean_name(name) -> str:
     return name
 
 
-def access_thread(user, thread_id: int) -> tuple[ChannelAccess, Thread]:
-    """The thread and the user's permissions in it; 404 unless the user can view its parent."""
-    access = access_channel(user, thread_id)
+def access_thread(user, thread_id: int, *, moderating: bool = False) -> tuple[ChannelAccess, Thread]:
+    """The thread and the user's permissions in it; 404 unless the user can view its parent
+    (`moderating`: a superuser acts with the owner's rank, selectors.moderator_channel_access)."""
+    access = (moderator_channel_access if moderating else access_channel)(user, thread_id)
     thread = Thread.objects.select_related("channel").filter(pk=access.channel.id).first()
     if thread is None:
         raise NotFound(gettext("Unknown thread."), code="unknown_thread")
@@ -166,7 +168,7 @@ def update_thread(*, actor, thread_id: int, name: str | None = None, archived: b
                   locked: bool | None = None) -> Thread:
     """Rename, archive or lock. MANAGE_THREADS may do anything; the creator may rename and
     (un)archive their own thread while it is not locked."""
-    access, thread = access_thread(actor, thread_id)
+    access, thread = access_thread(actor, thread_id, moderating=True)
     thread = Thread.objects.select_for_update(of=("self",)).select_related("channel__parent").get(pk=thread.pk)
     manage = bool(access.permissions & Permission.MANAGE_THREADS)
     own = thread.creator_id == actor.id and bool(access.permissions & Permission.SEND_MESSAGES_IN_THREADS)
@@ -184,6 +186,11 @@ def update_thread(*, actor, thread_id: int, name: str | None = None, archived: b
             raise Forbidden(gettext("This thread is locked: only moderators can change it."), code="thread_locked")
     if not (renaming or archiving or locking):
         return thread
+    if locking or thread.creator_id != actor.id:  # a moderator's act (MANAGE_THREADS): audited
+        changes = {"name": name} if renaming else {}
+        changes |= {"archived": archived} if archiving else {}
+        changes |= {"locked": locked} if locking else {}
+        _audit(actor, "thread_update", thread, target=thread.channel, changes=changes)
     if renaming:
         thread.channel.name = name
         thread.channel.save(update_fields=["name"])
@@ -200,15 +207,24 @@ def update_thread(*, actor, thread_id: int, name: str | None = None, archived: b
 
 @transaction.atomic
 def delete_thread(*, actor, thread_id: int) -> None:
-    """Delete a thread and its messages (MANAGE_THREADS); the starter message stays."""
-    access, thread = access_thread(actor, thread_id)
+    """Delete a thread and its messages (MANAGE_THREADS); the starter message stays. Audited about
+    the parent channel (the thread is gone; the parent says who may read of it)."""
+    access, thread = access_thread(actor, thread_id, moderating=True)
     access.require(Permission.MANAGE_THREADS)
-    channel = Channel.objects.select_related("parent").get(pk=thread.pk)
+    channel = Channel.objects.select_related("parent__guild").get(pk=thread.pk)
+    _audit(actor, "thread_delete", thread, target=channel.parent, changes={"message_count": thread.message_count})
     payload = {"id": channel.id, "parent_id": channel.parent_id, "type": channel.type}
     thread.channel = channel
     channel.delete()
     events.to_parent(channel, events.THREAD_DELETE, payload)
     _publish_starter(thread, gone=True)
+
+
+def _audit(actor, action: str, thread: Thread, *, target, changes: dict) -> None:
+    creator = thread.creator
+    record_audit(thread.channel.guild, actor, action, target=target, changes={
+        "thread_id": thread.channel_id, "thread": thread.channel.name, "parent_id": thread.channel.parent_id,
+        "creator_id": thread.creator_id, "creator": creator.username if creator else None, **changes})
 
 
 @transaction.atomic

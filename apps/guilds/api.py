@@ -17,7 +17,7 @@ from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import IdCursorPagination, NewestFirstPagination, paginated
 
-from . import selectors, services
+from . import sanctions, selectors, services
 from . import serializers as s
 from .models import Ban, Category, Invite, Member, PermissionOverwrite, Role
 from .permissions import Permission, names
@@ -284,8 +284,8 @@ class MemberDetailView(APIView):
     @extend_schema(request=s.ReasonIn, responses=NO_CONTENT, summary="Kick a member (KICK_MEMBERS)")
     def delete(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
-        services.kick_member(actor=request.user, member=_target_member(access, user_id),
-                             reason=validated(s.ReasonIn, request.data)["reason"])
+        sanctions.kick_member(actor=request.user, member=_target_member(access, user_id),
+                              reason=validated(s.ReasonIn, request.data)["reason"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -302,8 +302,8 @@ class MemberTimeoutView(APIView):
         access = selectors.access_guild(request.user, guild_id)
         data = validated(s.TimeoutIn, request.data)
         duration = timedelta(seconds=data["seconds"]) if data["seconds"] else None
-        member = services.timeout_member(actor=request.user, member=_target_member(access, user_id),
-                                         duration=duration, reason=data["reason"])
+        member = sanctions.timeout_member(actor=request.user, member=_target_member(access, user_id),
+                                          duration=duration, reason=data["reason"])
         return Response(s.MemberOut(member).data)
 
 
@@ -323,13 +323,14 @@ class BanDetailView(APIView):
     def put(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
         user = get_object_or_404(User, pk=user_id)
-        ban = services.ban_member(actor=request.user, guild=access.guild, user=user, **validated(s.BanIn, request.data))
+        ban = sanctions.ban_member(actor=request.user, guild=access.guild, user=user,
+                                   **validated(s.BanIn, request.data))
         return Response(s.BanOut(ban).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=NO_CONTENT, summary="Lift a ban (BAN_MEMBERS)")
     def delete(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
-        services.unban_member(actor=request.user, guild=access.guild, user=get_object_or_404(User, pk=user_id))
+        sanctions.unban_member(actor=request.user, guild=access.guild, user=get_object_or_404(User, pk=user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -130,9 +130,10 @@ def access_guild(user, guild_id: int) -> GuildAccess:
 
 
 def moderator_access(user, guild_id: int) -> GuildAccess:
-    """access_guild for sanctions and moderation decisions. A platform superuser (in the admin,
-    behind 2FA) acts in any guild with the owner's rank: every permission, and above every member
-    but the owner. Everyone else is a member checked by the engine as usual."""
+    """access_guild for every service that administers or moderates a guild (settings, channels,
+    roles, invites, sanctions, moderation decisions). A platform superuser (in the admin, behind
+    2FA) acts in any guild with the owner's rank: every permission, and above every member but the
+    owner. Everyone else is a member checked by the engine as usual."""
     if getattr(user, "is_superuser", False):
         guild = Guild.objects.filter(pk=guild_id).first()
         owner = member_of(guild.owner, guild_id) if guild else None
@@ -160,6 +161,18 @@ def access_channel(user, channel_id: int) -> ChannelAccess:
     if not perms & Permission.VIEW_CHANNEL:
         raise NotFound(gettext("Unknown channel."))
     return ChannelAccess(member=member, permissions=perms, channel=channel)
+
+
+def moderator_channel_access(user, channel_id: int) -> ChannelAccess:
+    """access_channel for moderating a channel's messages and threads: a platform superuser acts
+    in any guild channel with the owner's rank (moderator_access). A DM has no moderators: in one,
+    a superuser is a recipient like any other, or nobody."""
+    if getattr(user, "is_superuser", False):
+        channel = Channel.objects.select_related("guild").filter(pk=channel_id, guild__isnull=False).first()
+        if channel is not None:
+            access = moderator_access(user, channel.guild_id)
+            return ChannelAccess(member=access.member, permissions=access.permissions, channel=channel)
+    return access_channel(user, channel_id)
 
 
 def channel_settings_access(user, channel_id: int) -> ChannelAccess:
@@ -327,8 +340,10 @@ def audit_log(guild: Guild, *, viewer: Member | None = None, action: str = "", a
             about_messages = AuditLogEntry.objects.filter(guild=guild, target_type="message").values("target_id")
             messages = (apps.get_model("chat", "Message").objects
                         .filter(id__in=about_messages, channel_id__in=hidden).values("id"))
+            # A voice move names the channel it went to as well as the one it is about.
             qs = qs.exclude(target_type="channel", target_id__in=hidden).exclude(
-                target_type="message", target_id__in=messages)
+                target_type="message", target_id__in=messages).exclude(
+                changes__has_key="to_channel_id", changes__to_channel_id__in=list(hidden))
     if action:
         qs = qs.filter(action=action)
     if actor_id is not None:

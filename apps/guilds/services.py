@@ -24,7 +24,6 @@ from .permissions import (
 )
 from .selectors import GuildAccess, access_guild, channel_permissions, moderator_access, top_position, visible_channels
 
-MAX_TIMEOUT = timedelta(days=28)
 MAX_INVITE_AGE = timedelta(days=7)
 MAX_INVITE_USES = 100
 MAX_CHANNELS = 500
@@ -60,7 +59,8 @@ def _is_owner(access: GuildAccess) -> bool:
     return access.guild.owner_id == access.member.user_id
 
 
-def _check_outranks(access: GuildAccess, target: Member, *, verb: str) -> None:
+def check_outranks(access: GuildAccess, target: Member, *, verb: str) -> None:
+    """Refuses acting on the owner, or on a member whose highest role is at or above the actor's."""
     if target.user_id == access.guild.owner_id:
         raise Forbidden(f"You cannot {verb} the guild owner.", code="role_hierarchy")
     if not can_act_on(top_position(access.member), top_position(target), actor_is_owner=_is_owner(access)):
@@ -112,7 +112,7 @@ def create_guild(*, owner, name: str, description: str = "", discoverable: bool 
 @transaction.atomic
 def update_guild(*, actor, guild: Guild, name: str | None = None, description: str | None = None,
                  discoverable: bool | None = None, icon=None) -> Guild:
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_GUILD)
     guild = access.guild
     changes = {}
@@ -136,7 +136,7 @@ def update_guild(*, actor, guild: Guild, name: str | None = None, description: s
 
 @transaction.atomic
 def delete_guild(*, actor, guild: Guild) -> None:
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     if not _is_owner(access):
         raise Forbidden("Only the owner can delete the guild.", code="not_owner")
     guild_id = guild.id
@@ -146,7 +146,7 @@ def delete_guild(*, actor, guild: Guild) -> None:
 
 @transaction.atomic
 def transfer_ownership(*, actor, guild: Guild, new_owner) -> Guild:
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     if not _is_owner(access):
         raise Forbidden("Only the owner can transfer the guild.", code="not_owner")
     if not Member.objects.filter(guild=guild, user=new_owner).exists():
@@ -171,7 +171,7 @@ def _channel_name(name: str, type_: str) -> str:
 
 @transaction.atomic
 def create_category(*, actor, guild: Guild, name: str) -> Category:
-    access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
+    moderator_access(actor, guild.id).require(Permission.MANAGE_CHANNELS)
     position = (Category.objects.filter(guild=guild).aggregate(m=Max("position"))["m"] or 0) + 1
     cat = Category.objects.create(guild=guild, name=_name(name), position=position)
     record_audit(guild, actor, "category_create", target=cat, changes={"name": cat.name})
@@ -180,9 +180,13 @@ def create_category(*, actor, guild: Guild, name: str) -> Category:
 
 @transaction.atomic
 def delete_category(*, actor, category: Category) -> None:
-    access_guild(actor, category.guild_id).require(Permission.MANAGE_CHANNELS)
+    moderator_access(actor, category.guild_id).require(Permission.MANAGE_CHANNELS)
     record_audit(category.guild, actor, "category_delete", target=category, changes={"name": category.name})
-    category.delete()  # its channels keep living, uncategorised
+    orphans = list(category.channels.filter(parent__isnull=True))
+    category.delete()  # its channels keep living, uncategorised: open pages move them
+    for channel in orphans:
+        channel.category_id = None
+        events.to_guild(channel.guild_id, events.CHANNEL_UPDATE, events.channel_payload(channel))
 
 
 def _validate_channel_fields(guild: Guild, *, type_: str, category, topic: str, slowmode_seconds: int,
@@ -202,7 +206,7 @@ def _validate_channel_fields(guild: Guild, *, type_: str, category, topic: str, 
 @transaction.atomic
 def create_channel(*, actor, guild: Guild, name: str, type: str = Channel.Type.TEXT, category: Category | None = None,
                    topic: str = "", nsfw: bool = False, slowmode_seconds: int = 0, user_limit: int = 0) -> Channel:
-    access_guild(actor, guild.id).require(Permission.MANAGE_CHANNELS)
+    moderator_access(actor, guild.id).require(Permission.MANAGE_CHANNELS)
     _validate_channel_fields(guild, type_=type, category=category, topic=topic,
                              slowmode_seconds=slowmode_seconds, user_limit=user_limit)
     if Channel.objects.filter(guild=guild, parent__isnull=True).count() >= MAX_CHANNELS:
@@ -226,7 +230,7 @@ def update_channel(*, actor, channel: Channel, **changes) -> Channel:
     if unknown:
         raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
     _not_a_thread(channel)
-    member = access_guild(actor, channel.guild_id).member
+    member = moderator_access(actor, channel.guild_id).member
     if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
         raise MissingPermission("MANAGE_CHANNELS")
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
@@ -248,7 +252,7 @@ def update_channel(*, actor, channel: Channel, **changes) -> Channel:
 def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]) -> list[Channel]:
     """Set every listed channel's position (its index) and category, in one go. A channel the actor
     cannot view is refused like an unknown one."""
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_CHANNELS)
     channels = {c.id: c for c in Channel.objects.select_for_update().filter(guild=guild)}
     visible = {c.id for c, _ in visible_channels(access.member)}
@@ -272,7 +276,7 @@ def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]
 @transaction.atomic
 def delete_channel(*, actor, channel: Channel) -> None:
     _not_a_thread(channel)
-    member = access_guild(actor, channel.guild_id).member
+    member = moderator_access(actor, channel.guild_id).member
     if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
         raise MissingPermission("MANAGE_CHANNELS")
     payload = events.channel_payload(channel)
@@ -298,7 +302,7 @@ def _color(value) -> int:
 @transaction.atomic
 def create_role(*, actor, guild: Guild, name: str, permissions: int = 0, color=0, hoist: bool = False,
                 mentionable: bool = False) -> Role:
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_ROLES)
     permissions = _permission_bits(permissions, field="permissions")
     _check_grantable(access, permissions)
@@ -316,7 +320,7 @@ def create_role(*, actor, guild: Guild, name: str, permissions: int = 0, color=0
 @transaction.atomic
 def update_role(*, actor, role: Role, name: str | None = None, permissions: int | None = None, color=None,
                 hoist: bool | None = None, mentionable: bool | None = None) -> Role:
-    access = access_guild(actor, role.guild_id)
+    access = moderator_access(actor, role.guild_id)
     access.require(Permission.MANAGE_ROLES)
     role = Role.objects.select_for_update().get(pk=role.pk)
     if not role.is_default:
@@ -349,7 +353,7 @@ def update_role(*, actor, role: Role, name: str | None = None, permissions: int 
 def reorder_roles(*, actor, guild: Guild, order: list[int]) -> list[Role]:
     """`order` lists role ids from highest to lowest; they take the positions they held between them.
     Only roles below the actor's highest role can be moved, and only among themselves."""
-    access = access_guild(actor, guild.id)
+    access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_ROLES)
     roles = {r.id: r for r in Role.objects.select_for_update().filter(guild=guild, is_default=False)}
     if len(set(order)) != len(order) or not set(order) <= set(roles):
@@ -368,7 +372,7 @@ def reorder_roles(*, actor, guild: Guild, order: list[int]) -> list[Role]:
 
 @transaction.atomic
 def delete_role(*, actor, role: Role) -> None:
-    access = access_guild(actor, role.guild_id)
+    access = moderator_access(actor, role.guild_id)
     access.require(Permission.MANAGE_ROLES)
     if role.is_default:
         raise ValidationFailed("The @everyone role cannot be deleted.", code="default_role")
@@ -389,7 +393,7 @@ def _member_roles_changed(actor, member: Member, action: str, role: Role) -> Non
 
 
 def _check_role_change(actor, member: Member, role: Role) -> None:
-    access = access_guild(actor, member.guild_id)
+    access = moderator_access(actor, member.guild_id)
     access.require(Permission.MANAGE_ROLES)
     if role.guild_id != member.guild_id or role.is_default:
         raise ValidationFailed.field("role_id", "Pick a role of this guild other than @everyone.")
@@ -425,7 +429,7 @@ def set_member_roles(*, actor, member: Member, roles: list[Role]) -> Member:
 
 @transaction.atomic
 def set_nickname(*, actor, member: Member, nickname: str) -> Member:
-    access = access_guild(actor, member.guild_id)
+    access = moderator_access(actor, member.guild_id)
     nickname = (nickname or "").strip()
     if len(nickname) > 32:
         raise ValidationFailed.field("nickname", "At most 32 characters.")
@@ -433,36 +437,18 @@ def set_nickname(*, actor, member: Member, nickname: str) -> Member:
         access.require(Permission.CHANGE_NICKNAME)
     else:
         access.require(Permission.MANAGE_NICKNAMES)
-        _check_outranks(access, member, verb="rename")
+        check_outranks(access, member, verb="rename")
+        record_audit(member.guild, actor, "member_nickname", target=member,
+                     changes={"user_id": member.user_id, "nickname": nickname})
     member.nickname = nickname
     member.save(update_fields=["nickname"])
     events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
     return member
 
 
-@transaction.atomic
-def timeout_member(*, actor, member: Member, duration: timedelta | None, reason: str = "") -> Member:
-    """Time a member out for `duration` (None lifts the timeout). They keep only reading rights."""
-    access = moderator_access(actor, member.guild_id)
-    access.require(Permission.MODERATE_MEMBERS)
-    _check_outranks(access, member, verb="time out")
-    if duration is not None:
-        if not timedelta(0) < duration <= MAX_TIMEOUT:
-            raise ValidationFailed.field("duration", "A timeout lasts between 1 second and 28 days.")
-        target = access_guild(member.user, member.guild_id)
-        if target.permissions & Permission.ADMINISTRATOR:
-            raise Forbidden("Administrators cannot be timed out.", code="role_hierarchy")
-    member.timed_out_until = timezone.now() + duration if duration else None
-    member.save(update_fields=["timed_out_until"])
-    record_audit(member.guild, actor, "member_timeout" if duration else "member_timeout_lift", target=member,
-           reason=reason, changes={"user_id": member.user_id,
-                                   "until": member.timed_out_until.isoformat() if duration else None})
-    events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
-    events.to_user(member.user_id, events.PERMISSIONS_CHANGED, {"guild_id": member.guild_id})
-    return member
-
-
-def _remove_member(member: Member) -> None:
+def remove_member(member: Member) -> None:
+    """Take a member out of the guild and tell the sockets. Precondition: the caller checked the
+    right to (leaving oneself, or a kick or ban in sanctions.py), inside its transaction."""
     guild_id, user_id = member.guild_id, member.user_id
     member.delete()
     events.to_guild(guild_id, events.MEMBER_REMOVE, {"guild_id": guild_id, "user_id": user_id})
@@ -474,61 +460,7 @@ def leave_guild(*, user, guild: Guild) -> None:
     access = access_guild(user, guild.id)
     if _is_owner(access):
         raise Conflict("The owner cannot leave: transfer ownership or delete the guild.", code="owner_cannot_leave")
-    _remove_member(access.member)
-
-
-@transaction.atomic
-def kick_member(*, actor, member: Member, reason: str = "") -> None:
-    access = moderator_access(actor, member.guild_id)
-    access.require(Permission.KICK_MEMBERS)
-    if member.user_id == actor.id:
-        raise ValidationFailed("You cannot kick yourself; leave the guild instead.", code="self_action")
-    _check_outranks(access, member, verb="kick")
-    record_audit(member.guild, actor, "member_kick", target=member, reason=reason, changes={"user_id": member.user_id})
-    _remove_member(member)
-
-
-@transaction.atomic
-def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_days: int = 0) -> Ban:
-    access = moderator_access(actor, guild.id)
-    access.require(Permission.BAN_MEMBERS)
-    if user.id == actor.id:
-        raise ValidationFailed("You cannot ban yourself.", code="self_action")
-    if not 0 <= delete_message_days <= 7:
-        raise ValidationFailed.field("delete_message_days", "Between 0 and 7 days.")
-    if len(reason) > 512:
-        raise ValidationFailed.field("reason", "At most 512 characters.")
-    member = Member.objects.filter(guild=guild, user=user).prefetch_related("roles").first()
-    if member:
-        _check_outranks(access, member, verb="ban")
-    elif user.id == guild.owner_id:
-        raise Forbidden("You cannot ban the guild owner.", code="role_hierarchy")
-    ban, created = Ban.objects.get_or_create(guild=guild, user=user, defaults={"reason": reason, "banned_by": actor})
-    if not created:
-        raise Conflict("That user is already banned.", code="already_banned")
-    deleted = 0
-    if delete_message_days:
-        from apps.chat.services import purge_member_messages  # chat builds on guilds, not the reverse
-
-        deleted = purge_member_messages(guild_id=guild.id, user_id=user.id,
-                                        since=timezone.now() - timedelta(days=delete_message_days))
-    record_audit(guild, actor, "member_ban", target=ban, reason=reason,
-           changes={"user_id": user.id, "delete_message_days": delete_message_days, "deleted_messages": deleted})
-    # Announced while the banned user's sockets still listen to the guild: they learn why they leave.
-    events.to_guild(guild.id, events.BAN_ADD, {"guild_id": guild.id, "user_id": user.id})
-    if member:
-        _remove_member(member)
-    return ban
-
-
-@transaction.atomic
-def unban_member(*, actor, guild: Guild, user) -> None:
-    access_guild(actor, guild.id).require(Permission.BAN_MEMBERS)
-    deleted, _ = Ban.objects.filter(guild=guild, user=user).delete()
-    if not deleted:
-        raise NotFound("That user is not banned.")
-    record_audit(guild, actor, "member_unban", changes={"user_id": user.id})
-    events.to_guild(guild.id, events.BAN_REMOVE, {"guild_id": guild.id, "user_id": user.id})
+    remove_member(access.member)
 
 
 # --- channel permission overwrites ----------------------------------------------------------
@@ -536,7 +468,7 @@ def unban_member(*, actor, guild: Guild, user) -> None:
 @transaction.atomic
 def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role | None = None,
                   member: Member | None = None) -> PermissionOverwrite:
-    access = access_guild(actor, channel.guild_id)
+    access = moderator_access(actor, channel.guild_id)
     if not channel_permissions(access.member, channel) & Permission.MANAGE_ROLES:
         raise MissingPermission("MANAGE_ROLES")
     if (role is None) == (member is None):
@@ -564,7 +496,7 @@ def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role 
 @transaction.atomic
 def delete_overwrite(*, actor, overwrite: PermissionOverwrite) -> None:
     channel = overwrite.channel
-    access = access_guild(actor, channel.guild_id)
+    access = moderator_access(actor, channel.guild_id)
     if not channel_permissions(access.member, channel) & Permission.MANAGE_ROLES:
         raise MissingPermission("MANAGE_ROLES")
     if overwrite.role_id and not overwrite.role.is_default:
@@ -615,7 +547,7 @@ def create_invite(*, actor, guild: Guild, channel: Channel | None = None, max_us
 
 @transaction.atomic
 def revoke_invite(*, actor, invite: Invite) -> Invite:
-    access = access_guild(actor, invite.guild_id)
+    access = moderator_access(actor, invite.guild_id)
     if invite.creator_id != actor.id:
         access.require(Permission.MANAGE_GUILD)
     if invite.revoked_at is None:

@@ -17,7 +17,7 @@ from apps.core.bodylimit import body_limit
 from apps.core.errors import DomainError, MissingPermission, NotFound, ValidationFailed
 from apps.core.forms import add_domain_error
 
-from . import audit, selectors, services
+from . import audit, sanctions, selectors, services
 from .forms import (
     BanForm,
     CategoryForm,
@@ -459,22 +459,22 @@ def member_action(request, guild_id, user_id):
             services.set_member_roles(actor=request.user, member=member, roles=roles)
             messages.success(request, _("Roles updated."))
         elif action == "kick":
-            services.kick_member(actor=request.user, member=member, reason=request.POST.get("reason", "")[:512])
+            sanctions.kick_member(actor=request.user, member=member, reason=request.POST.get("reason", "")[:512])
             messages.success(request, _("Member kicked."))
         elif action == "ban":
             form = BanForm(request.POST)
             if not form.is_valid():
                 messages.error(request, _("Check the ban form: %(errors)s") % {"errors": form.errors.as_text()})
             else:
-                services.ban_member(actor=request.user, guild=access.guild, user=member.user, **form.cleaned_data)
+                sanctions.ban_member(actor=request.user, guild=access.guild, user=member.user, **form.cleaned_data)
                 messages.success(request, _("Member banned."))
         elif action == "timeout":
             seconds = request.POST.get("seconds", "")
             if seconds not in TIMEOUT_CHOICES:
                 raise ValidationFailed.field("seconds", _("Choose a timeout from the list."))
             duration = timedelta(seconds=int(seconds)) if int(seconds) else None
-            services.timeout_member(actor=request.user, member=member, duration=duration,
-                                    reason=request.POST.get("reason", "")[:512])
+            sanctions.timeout_member(actor=request.user, member=member, duration=duration,
+                                     reason=request.POST.get("reason", "")[:512])
             messages.success(request, _("Timeout set.") if duration else _("Timeout lifted."))
         elif action == "warn":
             from apps.moderation.services import warn_member
@@ -485,7 +485,7 @@ def member_action(request, guild_id, user_id):
             from django.contrib.auth import get_user_model
 
             user = get_object_or_404(get_user_model(), pk=user_id)
-            services.unban_member(actor=request.user, guild=access.guild, user=user)
+            sanctions.unban_member(actor=request.user, guild=access.guild, user=user)
             messages.success(request, _("Ban lifted."))
         else:
             messages.error(request, _("Unknown action."))

@@ -8,29 +8,16 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.errors import DomainError
+from apps.core.admin import apply_to_each
 
 from . import report_services, selectors, services
 from .models import AutomodRule, Flag, Report, Thresholds, ToxicityModel, Warning
 
 
-def _decide(modeladmin, request, queryset, decide, done: str):
-    ok = 0
-    for item in queryset:
-        try:
-            decide(item)
-        except DomainError as exc:
-            modeladmin.message_user(request, f"#{item.pk}: {exc.message}", messages.ERROR)
-        else:
-            ok += 1
-    if ok:
-        modeladmin.message_user(request, done % {"n": ok}, messages.SUCCESS)
-
-
 def _removal(sanction: str | None, description):
     @admin.action(description=description, permissions=["change"])
     def action(modeladmin, request, queryset):
-        _decide(modeladmin, request, queryset.select_related("channel"),
+        apply_to_each(modeladmin, request, queryset.select_related("channel"),
                 lambda flag: services.remove(actor=request.user, flag=flag, sanction=sanction),
                 gettext("%(n)s message(s) removed."))
 
@@ -40,7 +27,7 @@ def _removal(sanction: str | None, description):
 
 @admin.action(description=_("Approve: not toxic, show the message again"), permissions=["change"])
 def approve(modeladmin, request, queryset):
-    _decide(modeladmin, request, queryset.select_related("channel"),
+    apply_to_each(modeladmin, request, queryset.select_related("channel"),
             lambda flag: services.approve(actor=request.user, flag=flag),
             gettext("%(n)s message(s) approved."))
 
@@ -163,7 +150,7 @@ class AutomodRuleAdmin(admin.ModelAdmin):
 def _report_action(sanction: str | None, description):
     @admin.action(description=description, permissions=["change"])
     def action(modeladmin, request, queryset):
-        _decide(modeladmin, request, queryset.select_related("message__channel"),
+        apply_to_each(modeladmin, request, queryset.select_related("message__channel"),
                 lambda report: report_services.act(actor=request.user, report=report, sanction=sanction),
                 gettext("%(n)s report(s) acted on."))
 
@@ -173,7 +160,7 @@ def _report_action(sanction: str | None, description):
 
 @admin.action(description=_("Dismiss: no rule broken"), permissions=["change"])
 def dismiss_reports(modeladmin, request, queryset):
-    _decide(modeladmin, request, queryset.select_related("message__channel"),
+    apply_to_each(modeladmin, request, queryset.select_related("message__channel"),
             lambda report: report_services.dismiss(actor=request.user, report=report),
             gettext("%(n)s report(s) dismissed."))
 

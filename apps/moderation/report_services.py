@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from apps.chat.models import Message
 from apps.chat.selectors import message_in
 from apps.core.errors import Conflict, MissingPermission, NotFound, ValidationFailed
+from apps.guilds import sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import Member
 from apps.guilds.permissions import Permission
@@ -163,7 +164,7 @@ def _sanction_user(actor, report: Report, sanction: str, reason: str) -> None:
     if user is None:
         raise ValidationFailed(gettext("The account no longer exists."), code="author_gone")
     if sanction == "ban":
-        guilds.ban_member(actor=actor, guild=report.guild, user=user, reason=reason)
+        sanctions.ban_member(actor=actor, guild=report.guild, user=user, reason=reason)
         return
     member = Member.objects.filter(guild_id=report.guild_id, user_id=user.id).first()
     if member is None:
@@ -171,9 +172,9 @@ def _sanction_user(actor, report: Report, sanction: str, reason: str) -> None:
     if sanction == "warn":
         services.warn_member(actor=actor, member=member, reason=reason)
     elif sanction == "kick":
-        guilds.kick_member(actor=actor, member=member, reason=reason)
+        sanctions.kick_member(actor=actor, member=member, reason=reason)
     else:
-        guilds.timeout_member(actor=actor, member=member, duration=services.SANCTIONS[sanction], reason=reason)
+        sanctions.timeout_member(actor=actor, member=member, duration=services.SANCTIONS[sanction], reason=reason)
 
 
 @transaction.atomic

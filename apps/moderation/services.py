@@ -18,6 +18,7 @@ from apps.chat import services as chat
 from apps.chat.models import Message
 from apps.core import ratelimit
 from apps.core.errors import Conflict, DomainError, MissingPermission, NotFound, ValidationFailed
+from apps.guilds import sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import Channel, Guild, Member, Role
 from apps.guilds.permissions import Permission
@@ -299,7 +300,7 @@ def _sanction(actor, flag: Flag, sanction: str, reason: str) -> None:
     if flag.author is None:
         raise ValidationFailed(gettext("The author's account no longer exists."), code="author_gone")
     if sanction == "ban":
-        guilds.ban_member(actor=actor, guild=flag.guild, user=flag.author, reason=reason)
+        sanctions.ban_member(actor=actor, guild=flag.guild, user=flag.author, reason=reason)
         return
     member = Member.objects.filter(guild_id=flag.guild_id, user_id=flag.author_id).first()
     if member is None:
@@ -307,9 +308,9 @@ def _sanction(actor, flag: Flag, sanction: str, reason: str) -> None:
     if sanction == "warn":
         warn_member(actor=actor, member=member, reason=reason, flag=flag)
     elif sanction == "kick":
-        guilds.kick_member(actor=actor, member=member, reason=reason)
+        sanctions.kick_member(actor=actor, member=member, reason=reason)
     else:
-        guilds.timeout_member(actor=actor, member=member, duration=SANCTIONS[sanction], reason=reason)
+        sanctions.timeout_member(actor=actor, member=member, duration=SANCTIONS[sanction], reason=reason)
 
 
 @transaction.atomic
@@ -407,8 +408,8 @@ def _enforce(rule: AutomodRule, access, content: str) -> None:
         # The guild owner's rank acts for automod (as a superuser's does in the admin): the
         # timeout is the one sanction service, checked and audited as any other.
         try:
-            guilds.timeout_member(actor=guild.owner, member=member, duration=timedelta(seconds=rule.timeout_seconds),
-                                  reason=gettext("Automod rule: %(name)s") % {"name": rule.name})
+            sanctions.timeout_member(actor=guild.owner, member=member, duration=timedelta(seconds=rule.timeout_seconds),
+                                     reason=gettext("Automod rule: %(name)s") % {"name": rule.name})
         except DomainError:
             log.warning("automod rule %s could not time out member %s", rule.id, member.id, exc_info=True)
     if rule.alert_channel_id and cache.add(f"automod-alert:{rule.id}:{member.user_id}", 1, ALERT_EVERY_SECONDS):
@@ -517,7 +518,7 @@ def create_automod_rule(*, actor, guild: Guild, name: str, action: str, reason: 
     if timeout_seconds:
         access.require(Permission.MODERATE_MEMBERS)  # nobody sets up a sanction they could not give
     timeout_seconds = _bounded(timeout_seconds or None, "timeout_seconds",
-                               int(guilds.MAX_TIMEOUT.total_seconds())) or 0
+                               int(sanctions.MAX_TIMEOUT.total_seconds())) or 0
     alert = None
     # Only channels the actor can view: a hidden one is refused like one that does not exist.
     visible = Channel.objects.filter(guild=guild, id__in=[c.id for c, _ in visible_channels(access.member)])

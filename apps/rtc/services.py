@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 
 from apps.core.errors import MissingPermission, NotFound
@@ -18,6 +19,7 @@ from apps.core.events import guild_group, publish, user_group
 from apps.guilds.models import Channel
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
+from apps.guilds.services import record_audit
 from apps.tracks.selectors import playable_track, track_payload
 
 from . import events as ev
@@ -229,7 +231,8 @@ def server_deafen(*, actor, guild_id: int, user_id: int, deaf: bool) -> dict:
 def move_member(*, actor, guild_id: int, user_id: int, channel_id: int) -> dict:
     """Move a participant to another voice channel of the guild (MOVE_MEMBERS in both)."""
     state = _participant(guild_id, user_id)
-    access_channel(actor, state["channel_id"]).require(Permission.MOVE_MEMBERS)
+    source = access_channel(actor, state["channel_id"])
+    source.require(Permission.MOVE_MEMBERS)
     dest = _voice_access(actor, channel_id)
     if dest.channel.guild_id != guild_id:
         raise NotVoiceChannel(gettext("That is not a voice channel of this guild."), fields={"channel_id": ["invalid"]})
@@ -237,24 +240,49 @@ def move_member(*, actor, guild_id: int, user_id: int, channel_id: int) -> dict:
     if dest.channel.id == state["channel_id"]:
         return ev.voice_state(state)
     moved = {**state, "channel_id": dest.channel.id, "joined_at": now_ms()}
-    return ev.voice_state(_enter(dest.channel, moved).state)
+    result = _enter(dest.channel, moved)
+    _audit(actor, "voice_move", source.channel, user_id, {"to_channel_id": dest.channel.id,
+                                                          "to_channel": dest.channel.name})
+    return ev.voice_state(result.state)
 
 
 def disconnect_member(*, actor, guild_id: int, user_id: int) -> None:
     """Take a participant out of their room (MOVE_MEMBERS); their browser leaves the call."""
     state = _participant(guild_id, user_id)
-    access_channel(actor, state["channel_id"]).require(Permission.MOVE_MEMBERS)
-    _announce(store().leave(guild_id, user_id))
+    access = access_channel(actor, state["channel_id"])
+    access.require(Permission.MOVE_MEMBERS)
+    result = store().leave(guild_id, user_id)
+    _announce(result)
+    if result.ok:
+        _audit(actor, "voice_disconnect", access.channel, user_id, {})
+
+
+_AUDITED = {("mute", True): "voice_mute", ("mute", False): "voice_unmute",
+            ("deaf", True): "voice_deafen", ("deaf", False): "voice_undeafen"}
 
 
 def _moderate(actor, guild_id: int, user_id: int, permission: Permission, changes: dict) -> dict:
     state = _participant(guild_id, user_id)
-    access_channel(actor, state["channel_id"]).require(permission)
+    access = access_channel(actor, state["channel_id"])
+    access.require(permission)
     result = store().update(guild_id, user_id, changes, voice_ttl(), session=state["session_id"])
     if not result.ok:
         raise NotInRoom(gettext("That member is not in a voice channel."))
     _announce(result)
+    for key, value in changes.items():
+        if result.old is not None and result.old[key] != value:
+            _audit(actor, _AUDITED[key, value], access.channel, user_id, {})
     return ev.voice_state(result.state)
+
+
+def _audit(actor, action: str, channel: Channel, user_id: int, changes: dict) -> None:
+    """A moderator's act on someone else in a room, in the guild's audit log (about the channel
+    they were in, which says who may read of it). Acting on oneself is not moderating."""
+    if user_id == actor.id:
+        return
+    username = get_user_model().objects.filter(pk=user_id).values_list("username", flat=True).first()
+    record_audit(channel.guild, actor, action, target=channel, changes={
+        "user_id": user_id, "username": username, "channel_id": channel.id, "channel": channel.name, **changes})
 
 
 # --- reads -------------------------------------------------------------------------------------------
@@ -336,6 +364,7 @@ def control_listening_party(*, user, access, action: str, position_ms: int | Non
     channel = access.channel
     if action == "seek" and position_ms is None:
         raise InvalidPartyRequest(gettext("Say where to seek to."), fields={"position_ms": ["required"]})
+    controlled = {}  # the party as the write that went through found it
 
     def change(party, now):
         if party is None:
@@ -343,6 +372,7 @@ def control_listening_party(*, user, access, action: str, position_ms: int | Non
         if party["host_id"] != user.id and not access.permissions & PARTY_MODERATOR:
             raise MissingPermission(PARTY_MODERATOR.name,
                                     gettext("Only the party's host or a member who can move members controls it."))
+        controlled["party"] = party
         duration = party["track"]["duration_ms"]
         if action == "play":
             return {**party, "playing": True, "position_ms": 0 if party["position_ms"] >= duration
@@ -363,7 +393,12 @@ def control_listening_party(*, user, access, action: str, position_ms: int | Non
                     "position_ms": 0, "playing": True}
         return None  # stop
 
-    return _write_party(channel.guild_id, channel.id, change)
+    update = _write_party(channel.guild_id, channel.id, change)
+    party = controlled["party"]
+    # A moderator controlling someone else's party: audited (_audit leaves out the host's own acts).
+    _audit(user, "listening_party_control", channel, party["host_id"],
+           {"action": action, "track_id": party["track_id"], "track": party["track"]["title"]})
+    return update
 
 
 def end_of_party_track(*, user, access, track_id: int | None) -> dict:

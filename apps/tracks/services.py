@@ -29,6 +29,7 @@ from apps.core.events import publish, user_group
 from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, moderator_access
+from apps.guilds.services import record_audit
 from apps.moderation import hooks as moderation_hooks
 
 from . import audio, events, limits, pipeline
@@ -166,14 +167,19 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
 
 
 def delete_track(*, actor, track: Track) -> None:
-    """The owner, or a member who may manage the guild's messages, removes a track and its files."""
-    if track.owner_id != actor.id:
+    """The owner, or a member who may manage the guild's messages, removes a track and its files;
+    the latter is a moderator's act, in the guild's audit log."""
+    moderating = track.owner_id != actor.id
+    if moderating:
         access = moderator_access(actor, track.guild_id)  # a superuser acts from the admin (reports)
         if not access.permissions & Permission.MANAGE_MESSAGES:
             raise Forbidden(gettext("Only its uploader can delete this track."))
     names = track.stored_names()
     track_id, owner_id = track.id, track.owner_id
     with transaction.atomic():
+        if moderating:
+            record_audit(access.guild, actor, "track_delete", target=track, changes={
+                "track_id": track.id, "name": track.title, "owner_id": owner_id, "owner": track.owner.username})
         track.delete()
         publish(user_group(owner_id), events.TRACK_DELETE, {"id": track_id})
         transaction.on_commit(lambda: pipeline.delete_stored(names), robust=True)
@@ -327,10 +333,15 @@ def delete_track_comment(*, actor, track_id: int, comment_id: int) -> None:
     comment = TrackComment.objects.filter(pk=comment_id, track=track).select_related("track").first()
     if comment is None:
         raise NotFound(gettext("Unknown comment."))
-    if comment.author_id != actor.id:
+    moderating = comment.author_id != actor.id
+    if moderating:
         moderator_access(actor, track.guild_id).require(Permission.MANAGE_TRACKS)
     with transaction.atomic():
         if TrackComment.objects.filter(pk=comment.pk).delete()[0]:
+            if moderating:  # a moderator's act, in the guild's audit log (about the track, which stays)
+                record_audit(track.guild, actor, "track_comment_delete", target=track, changes={
+                    "comment_id": comment.id, "track_id": track.id, "name": track.title,
+                    "author_id": comment.author_id, "author": comment.author.username})
             _bump(track.id, "comment_count", -1)
             events.track_comment_delete(comment)
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from apps.guilds import services as guild_services
+from apps.guilds import sanctions
 from apps.guilds.models import Member
 from apps.moderation.services import warn_member
 from tests.browser.test_chat import in_worker_thread, lab, open_channel  # noqa: F401 - lab: Ada owns, Bo a member
@@ -23,7 +23,7 @@ def time_out(world, minutes):
     """Bo timed out by Ada; the moment it ends, as a reader in Paris reads it on an English page."""
     def run():
         member = Member.objects.get(guild=world["guild"], user=world["bo"])
-        guild_services.timeout_member(actor=world["ada"], member=member, duration=timedelta(minutes=minutes))
+        sanctions.timeout_member(actor=world["ada"], member=member, duration=timedelta(minutes=minutes))
         member.refresh_from_db()
         return member.timed_out_until
 

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.guilds import sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import AuditLogEntry, Member
 from apps.guilds.permissions import Permission
@@ -35,10 +36,10 @@ def history(guild, owner, alice, bob):  # noqa: F811
     """A few things done in the guild by the owner and by a moderator, oldest first."""
     mod = add_member_with(guild, P.MODERATE_MEMBERS, P.VIEW_AUDIT_LOG, user=UserFactory(username="mod")).user
     guilds.create_channel(actor=owner, guild=guild, name="news")
-    guilds.timeout_member(actor=mod, member=Member.objects.get(guild=guild, user=alice),
-                          duration=timedelta(minutes=5), reason="Cool down, please")
-    guilds.timeout_member(actor=mod, member=Member.objects.get(guild=guild, user=bob),
-                          duration=timedelta(minutes=5), reason="You too")
+    sanctions.timeout_member(actor=mod, member=Member.objects.get(guild=guild, user=alice),
+                             duration=timedelta(minutes=5), reason="Cool down, please")
+    sanctions.timeout_member(actor=mod, member=Member.objects.get(guild=guild, user=bob),
+                             duration=timedelta(minutes=5), reason="You too")
     guilds.create_channel(actor=owner, guild=guild, name="events")
     return mod
 
@@ -151,8 +152,8 @@ def test_the_settings_page_names_targets_and_changes_instead_of_ids(guild, owner
     mods = guilds.create_role(actor=owner, guild=guild, name="Moderators", permissions=int(P.KICK_MEMBERS))
     guilds.set_overwrite(actor=owner, channel=general, role=mods, allow=int(P.MANAGE_MESSAGES), deny=0)
     warning = warn_member(actor=owner, member=alice_member, reason="Keep it civil.")
-    guilds.timeout_member(actor=owner, member=alice_member, duration=timedelta(minutes=5), reason="Cool down")
-    guilds.kick_member(actor=owner, member=Member.objects.get(guild=guild, user=bob), reason="Bye")
+    sanctions.timeout_member(actor=owner, member=alice_member, duration=timedelta(minutes=5), reason="Cool down")
+    sanctions.kick_member(actor=owner, member=Member.objects.get(guild=guild, user=bob), reason="Bye")
     doomed = guilds.create_channel(actor=owner, guild=guild, name="doomed")
     guilds.delete_channel(actor=owner, channel=doomed)
 
@@ -186,7 +187,7 @@ def test_the_settings_page_names_targets_and_changes_instead_of_ids(guild, owner
 def test_the_page_reads_the_names_in_a_few_queries(guild, owner, alice, django_assert_max_num_queries):  # noqa: F811
     alice_member = Member.objects.get(guild=guild, user=alice)
     for i in range(20):
-        guilds.timeout_member(actor=owner, member=alice_member, duration=timedelta(minutes=i + 1))
+        sanctions.timeout_member(actor=owner, member=alice_member, duration=timedelta(minutes=i + 1))
         guilds.create_role(actor=owner, guild=guild, name=f"r{i}")
     page = Client()
     page.force_login(owner)

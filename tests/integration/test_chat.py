@@ -13,6 +13,7 @@ from apps.core.errors import (
     RateLimited,
     ValidationFailed,
 )
+from apps.guilds import sanctions
 from apps.guilds import services as guild_services
 from apps.guilds.models import Role
 from apps.guilds.permissions import Permission as P
@@ -64,7 +65,7 @@ def test_send_needs_view_and_send(guild, owner, general):
 def test_a_timed_out_member_is_told_until_when(api_as, guild, owner, general):
     from datetime import timedelta
     m = add_member(guild)
-    guild_services.timeout_member(actor=owner, member=m, duration=timedelta(minutes=5))
+    sanctions.timeout_member(actor=owner, member=m, duration=timedelta(minutes=5))
     m.refresh_from_db()
     until = m.timed_out_until
     with pytest.raises(MemberTimedOut) as exc:
@@ -83,7 +84,7 @@ def test_a_timed_out_member_reacting_is_told_until_when(guild, owner, general):
     from datetime import timedelta
     msg = send(owner, general)
     m = add_member(guild)
-    guild_services.timeout_member(actor=owner, member=m, duration=timedelta(days=2))
+    sanctions.timeout_member(actor=owner, member=m, duration=timedelta(days=2))
     with pytest.raises(MemberTimedOut) as exc:
         services.add_reaction(actor=m.user, message=msg, emoji="👍")
     assert "You are timed out until" in exc.value.message and "UTC" in exc.value.message

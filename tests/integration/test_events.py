@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.core.events import guild_group, user_group
-from apps.guilds import events, services
+from apps.guilds import events, sanctions, services
 from apps.realtime import hub
 from tests.factories import UserFactory, add_member
 
@@ -96,7 +96,7 @@ def test_kick_tells_the_guild_and_the_kicked_user(guild, owner, django_capture_o
     victim = add_member(guild)
     to_guild, to_user = listen(guild_group(guild.id)), listen(user_group(victim.user_id))
     with django_capture_on_commit_callbacks(execute=True):
-        services.kick_member(actor=owner, member=victim)
+        sanctions.kick_member(actor=owner, member=victim)
     assert to_guild.receive()["t"] == events.MEMBER_REMOVE
     assert to_user.receive() == {"t": events.GUILD_DELETE, "d": {"id": guild.id}}
 

@@ -23,6 +23,7 @@ from django.test import Client
 
 from apps.chat import services as chat
 from apps.chat.models import Message, ReadState
+from apps.guilds import sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import Ban, Channel, PermissionOverwrite, Role
 from apps.guilds.permissions import DEFAULT_EVERYONE, Permission
@@ -701,7 +702,7 @@ async def test_removed_member_gets_guild_delete_then_nothing_from_that_guild(gui
     await db(add_member)(second, user=alice)
     async with gateway(alice) as a:
         if how == "kick":
-            await db(guilds.kick_member)(actor=owner, member=await db(member)(guild, alice))
+            await db(sanctions.kick_member)(actor=owner, member=await db(member)(guild, alice))
         else:
             await a.send(1, None)  # leaving is alice's own request: the REST API calls the same service
             assert (await a.frame())["op"] == 11
@@ -730,7 +731,7 @@ async def test_deleted_guild_is_dropped_from_live_sockets(guild, owner, alice):
 @run_async
 async def test_banned_member_gets_ban_add_then_close_4010(guild, owner, alice, bob):
     async with gateway(alice) as a, gateway(bob) as b:
-        await db(guilds.ban_member)(actor=owner, guild=guild, user=alice, reason="spam")
+        await db(sanctions.ban_member)(actor=owner, guild=guild, user=alice, reason="spam")
         assert await a.event("GUILD_BAN_ADD") == {"guild_id": guild.id, "user_id": alice.id}
         assert await a.closed() == 4010
         assert await b.event("GUILD_BAN_ADD") == {"guild_id": guild.id, "user_id": alice.id}
@@ -759,7 +760,7 @@ async def test_events_that_raced_the_unsubscribe_are_not_relayed(guild, owner, a
     await db(add_member)(second, user=alice)
     async with gateway(alice) as a:
         [connection] = watchdog().watched
-        await db(guilds.kick_member)(actor=owner, member=await db(member)(guild, alice))
+        await db(sanctions.kick_member)(actor=owner, member=await db(member)(guild, alice))
         await a.event("GUILD_MEMBER_REMOVE")
         assert await a.event("GUILD_DELETE") == {"id": guild.id}
         # Published to the guild just before the connection left its group, delivered just after.
@@ -777,8 +778,8 @@ async def test_events_that_raced_the_unsubscribe_are_not_relayed(guild, owner, a
 async def test_timed_out_member_still_receives_but_cannot_send(guild, owner, alice):
     general = await db(text_channel)(guild)
     async with gateway(alice) as a:
-        await db(guilds.timeout_member)(actor=owner, member=await db(member)(guild, alice),
-                                        duration=timedelta(minutes=10))
+        await db(sanctions.timeout_member)(actor=owner, member=await db(member)(guild, alice),
+                                           duration=timedelta(minutes=10))
         assert (await a.event("GUILD_MEMBER_UPDATE"))["timed_out_until"] is not None
         assert [c["name"] for c in (await a.event("PERMISSIONS_CHANGED"))["channels"]] == ["general", "General"]
         msg = await db(send)(owner, general, "you can still read")

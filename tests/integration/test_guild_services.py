@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.errors import Conflict, Forbidden, MissingPermission, NotFound, ValidationFailed
-from apps.guilds import selectors, services
+from apps.guilds import sanctions, selectors, services
 from apps.guilds.models import AuditLogEntry, Ban, Channel, Guild, Invite, Member, PermissionOverwrite, Role
 from apps.guilds.permissions import DEFAULT_EVERYONE, Permission
 from apps.guilds.services import InviteUnusable
@@ -256,19 +256,19 @@ def test_nicknames(guild, owner):
 def test_timeout_strips_permissions_until_lifted(guild, owner):
     mod = add_member(guild, roles=[make_role(guild, permissions=P.MODERATE_MEMBERS, position=5)])
     m = add_member(guild)
-    services.timeout_member(actor=mod.user, member=m, duration=timedelta(hours=1), reason="cool down")
+    sanctions.timeout_member(actor=mod.user, member=m, duration=timedelta(hours=1), reason="cool down")
     p = perms(m.user, guild)
     assert p & P.VIEW_CHANNEL and p & P.READ_MESSAGE_HISTORY and not p & P.SEND_MESSAGES
-    services.timeout_member(actor=mod.user, member=m, duration=None)
+    sanctions.timeout_member(actor=mod.user, member=m, duration=None)
     assert perms(m.user, guild) & P.SEND_MESSAGES
     with pytest.raises(ValidationFailed):
-        services.timeout_member(actor=mod.user, member=m, duration=timedelta(days=29))
+        sanctions.timeout_member(actor=mod.user, member=m, duration=timedelta(days=29))
     with pytest.raises(Forbidden):
-        services.timeout_member(actor=mod.user, member=Member.objects.get(guild=guild, user=owner),
-                                duration=timedelta(hours=1))
+        sanctions.timeout_member(actor=mod.user, member=Member.objects.get(guild=guild, user=owner),
+                                 duration=timedelta(hours=1))
     admin = add_member(guild, roles=[make_role(guild, permissions=P.ADMINISTRATOR, position=1)])
     with pytest.raises(Forbidden):
-        services.timeout_member(actor=owner, member=admin, duration=timedelta(hours=1))
+        sanctions.timeout_member(actor=owner, member=admin, duration=timedelta(hours=1))
 
 
 def test_kick(guild, owner):
@@ -277,41 +277,41 @@ def test_kick(guild, owner):
     peer = add_member(guild, roles=[make_role(guild, position=3)])
     victim = add_member(guild)
     with pytest.raises(Forbidden):
-        services.kick_member(actor=mod.user, member=peer)
+        sanctions.kick_member(actor=mod.user, member=peer)
     with pytest.raises(ValidationFailed):
-        services.kick_member(actor=mod.user, member=mod)
-    services.kick_member(actor=mod.user, member=victim, reason="spam")
+        sanctions.kick_member(actor=mod.user, member=mod)
+    sanctions.kick_member(actor=mod.user, member=victim, reason="spam")
     assert not Member.objects.filter(pk=victim.pk).exists()
     assert AuditLogEntry.objects.get(action="member_kick").reason == "spam"
     with pytest.raises(MissingPermission):
-        services.kick_member(actor=peer.user, member=mod)
+        sanctions.kick_member(actor=peer.user, member=mod)
 
 
 def test_ban_removes_member_and_blocks_rejoin_until_unban(guild, owner):
     victim = add_member(guild)
     invite = services.create_invite(actor=owner, guild=guild)
-    services.ban_member(actor=owner, guild=guild, user=victim.user, reason="raid")
+    sanctions.ban_member(actor=owner, guild=guild, user=victim.user, reason="raid")
     assert not Member.objects.filter(guild=guild, user=victim.user).exists()
     with pytest.raises(Forbidden) as exc:
         services.join_by_invite(user=victim.user, code=invite.code)
     assert exc.value.code == "banned"
     with pytest.raises(Conflict):
-        services.ban_member(actor=owner, guild=guild, user=victim.user)
-    services.unban_member(actor=owner, guild=guild, user=victim.user)
+        sanctions.ban_member(actor=owner, guild=guild, user=victim.user)
+    sanctions.unban_member(actor=owner, guild=guild, user=victim.user)
     services.join_by_invite(user=victim.user, code=invite.code)
     with pytest.raises(NotFound):
-        services.unban_member(actor=owner, guild=guild, user=victim.user)
+        sanctions.unban_member(actor=owner, guild=guild, user=victim.user)
 
 
 def test_ban_non_member_and_owner(guild, owner):
     stranger = UserFactory()
-    services.ban_member(actor=owner, guild=guild, user=stranger)  # pre-emptive ban, like Discord
+    sanctions.ban_member(actor=owner, guild=guild, user=stranger)  # pre-emptive ban, like Discord
     assert Ban.objects.filter(guild=guild, user=stranger).exists()
     banner = add_member(guild, roles=[make_role(guild, permissions=P.BAN_MEMBERS, position=9)])
     with pytest.raises(Forbidden):
-        services.ban_member(actor=banner.user, guild=guild, user=owner)
+        sanctions.ban_member(actor=banner.user, guild=guild, user=owner)
     with pytest.raises(ValidationFailed):
-        services.ban_member(actor=owner, guild=guild, user=UserFactory(), delete_message_days=8)
+        sanctions.ban_member(actor=owner, guild=guild, user=UserFactory(), delete_message_days=8)
 
 
 def test_leave(guild, owner):

@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 from apps.chat.models import Message
 from apps.chat.selectors import unread_counts
 from apps.core.errors import ValidationFailed
+from apps.guilds import sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import AuditLogEntry, Member
 from apps.guilds.permissions import Permission
@@ -525,7 +526,7 @@ async def test_a_ban_deletes_the_last_days_of_messages_on_live_sockets(guild, ow
     recent = [await db(send)(alice, general, f"spam {i}") for i in range(2)]
     kept = await db(send)(bob, general, "bob stays")
     async with gateway(bob) as b:
-        await db(guilds.ban_member)(actor=owner, guild=guild, user=alice, reason="raid", delete_message_days=2)
+        await db(sanctions.ban_member)(actor=owner, guild=guild, user=alice, reason="raid", delete_message_days=2)
         gone = [(await b.event("MESSAGE_DELETE"))["id"] for _ in recent]
         assert sorted(gone) == sorted(m.id for m in recent)
         assert (await b.event("GUILD_BAN_ADD"))["user_id"] == alice.id
@@ -548,6 +549,6 @@ def test_sanctions_stop_at_an_equal_rank_and_at_28_days(guild, alice):  # noqa: 
     assert Member.objects.filter(pk=peer.pk, timed_out_until__isnull=True).exists()
     target = Member.objects.get(guild=guild, user=alice)
     with pytest.raises(ValidationFailed) as exc:
-        guilds.timeout_member(actor=mod.user, member=target, duration=timedelta(days=28, seconds=1))
+        sanctions.timeout_member(actor=mod.user, member=target, duration=timedelta(days=28, seconds=1))
     assert "28 days" in exc.value.message and "duration" in exc.value.fields
-    guilds.timeout_member(actor=mod.user, member=target, duration=timedelta(days=28))  # the limit itself is fine
+    sanctions.timeout_member(actor=mod.user, member=target, duration=timedelta(days=28))  # the limit itself is fine

@@ -2,7 +2,7 @@
 import pytest
 from django.core.management import call_command
 
-from apps.guilds import services
+from apps.guilds import sanctions, services
 from apps.guilds.models import Channel, Guild, Invite, Member, Role
 from apps.guilds.permissions import Permission as P
 from tests.factories import UserFactory, add_member, make_guild, make_role
@@ -168,7 +168,7 @@ def test_a_timed_out_member_is_told_until_when_instead_of_a_missing_permission(c
     from datetime import timedelta
 
     member = add_member(guild)
-    services.timeout_member(actor=owner, member=member, duration=timedelta(minutes=30))
+    sanctions.timeout_member(actor=owner, member=member, duration=timedelta(minutes=30))
     member.refresh_from_db()
     general = guild.channels.get(name="general")
     client.force_login(member.user)
@@ -184,7 +184,7 @@ def test_members_page_shows_when_a_timeout_ends_and_lifts_it_in_one_click(client
     from datetime import timedelta
 
     victim = add_member(guild, UserFactory(username="vic"))
-    services.timeout_member(actor=owner, member=victim, duration=timedelta(hours=2))
+    sanctions.timeout_member(actor=owner, member=victim, duration=timedelta(hours=2))
     victim.refresh_from_db()
     client.force_login(owner)
     page = html(client.get(f"/guilds/{guild.id}/settings/members"))

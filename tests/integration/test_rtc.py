@@ -17,6 +17,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from apps.core.errors import MissingPermission
+from apps.guilds import sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import Channel
 from apps.guilds.permissions import Permission
@@ -529,13 +530,13 @@ async def test_turn_credentials_go_only_to_participants_of_a_call_while_it_lasts
         (relay,) = body["ice_servers"]
         assert relay["urls"] == ["turn:turn.example.org:3478"] and relay["username"].endswith(f":{alice.id}")
         # Timed out (or banned, kicked): no more, whether or not the room let them go yet.
-        await db(guilds.timeout_member)(actor=owner, member=await db(member)(guild, alice),
-                                        duration=timedelta(minutes=5))
+        await db(sanctions.timeout_member)(actor=owner, member=await db(member)(guild, alice),
+                                           duration=timedelta(minutes=5))
         status, body = await db(ice_servers)(alice)
         assert status in (403, 409) and "ice_servers" not in body
     async with gateway(bob) as b:
         await join(b, voice)
-        await db(guilds.ban_member)(actor=owner, guild=guild, user=bob)
+        await db(sanctions.ban_member)(actor=owner, guild=guild, user=bob)
         status, body = await db(ice_servers)(bob)
         assert status in (404, 409) and "ice_servers" not in body
     # The call over, nothing either.

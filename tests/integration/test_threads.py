@@ -7,6 +7,7 @@ from apps.chat import services as chat
 from apps.chat import thread_services as threads
 from apps.chat.models import Message, Thread, ThreadMember
 from apps.core.errors import Conflict, Forbidden, MissingPermission, NotFound, ValidationFailed
+from apps.guilds import sanctions
 from apps.guilds import services as guild_services
 from apps.guilds.models import Channel, Role
 from apps.guilds.permissions import Permission as P
@@ -138,7 +139,7 @@ def test_member_who_cannot_view_the_parent_cannot_see_the_thread(guild, owner, g
 def test_timed_out_member_can_read_but_not_post_join_or_rename(guild, owner, general, starter):
     m = add_member(guild)
     thread = threads.create_thread(actor=m.user, channel_id=general.id, message_id=starter.id, name="mine")
-    guild_services.timeout_member(actor=owner, member=m, duration=timedelta(minutes=5))
+    sanctions.timeout_member(actor=owner, member=m, duration=timedelta(minutes=5))
     with pytest.raises(MissingPermission):
         post(m.user, thread)
     with pytest.raises(MissingPermission):

@@ -82,8 +82,11 @@ def main() -> None:
     parser.add_argument("--live-seconds", type=float, default=10.0, help="arrivals per rate and policy")
     parser.add_argument("--give-up", type=float, default=20.0, help="stop a live row this far behind (s)")
     parser.add_argument("--previous-threads", type=int, default=2)
+    parser.add_argument("--previous-messages", type=int, default=64,
+                        help="messages per batch size for the previous engine (it is slow)")
     parser.add_argument("--busy", type=int, default=0, help="processes spinning on the CPU meanwhile")
     parser.add_argument("--engines", default="onnxruntime,torch,profanity")
+    parser.add_argument("--version", type=int, help="a model version (default: the promoted one)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
     import django
@@ -94,7 +97,7 @@ def main() -> None:
     from apps.moderation.models import ToxicityModel
     from apps.moderation.toxicity import engines, features, training
 
-    row = ToxicityModel.objects.filter(promoted=True).first()
+    row = ToxicityModel.objects.filter(**({"version": args.version} if args.version else {"promoted": True})).first()
     if row is None:
         raise SystemExit("No promoted toxicity model: run manage.py train_toxicity first.")
     model, meta = training.load_artifact(row.artifact)
@@ -121,11 +124,13 @@ def main() -> None:
         print(f"\n{'scorer':<28} {'batch':>5} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'load':>5}")
         for size in (int(b) for b in args.batches.split(",")):
             for scorer in scorers:
-                throughput(scorer, texts, size, args.messages)
+                throughput(scorer, texts, size, args.previous_messages if scorer.name.endswith(
+                    f"torch ×{args.previous_threads}") else args.messages)
         if args.profile:
             for scorer in scorers:
                 if isinstance(scorer, Versioned):
-                    profile(scorer, texts)
+                    for size in (1, 32):
+                        profile(scorer, texts, size=size)
         if args.live:
             live_rows(scorers, texts, args, settings)
     finally:
@@ -204,8 +209,11 @@ def live_rows(scorers, texts, args, settings) -> None:
         for scorer in scorers:
             if not isinstance(scorer, Versioned):
                 continue
-            for label, cap in (("1", lambda waiting: 1), (str(base), lambda waiting: base),
-                               (f"{base}→{top}", lambda waiting: max(base, min(waiting, top)))):
+            policies = [("1", lambda waiting: 1), (str(base), lambda waiting: base),
+                        (f"{base}→{top}", lambda waiting: max(base, min(waiting, top)))]
+            if "torch" in scorer.name:  # the baseline: the policy it ran with (it falls behind at any)
+                policies = policies[1:2]
+            for label, cap in policies:
                 live(scorer, texts, rate=rate, cap=cap, label=label, seconds=args.live_seconds, give_up=args.give_up)
 
 

@@ -166,7 +166,7 @@ def e5_float() -> bytes:
 
 
 def export() -> dict[str, bytes]:
-    """{file name: int8 ONNX bytes} for both encoders (a few seconds; about 32 MB together)."""
+    """{file name: ONNX bytes} for both encoders (a few seconds; about 54 MB together)."""
     # e5's feed-forward output projections stay float32: their input (1,536 GELU outputs per token)
     # has the outliers one int8 scale per batch handles worst; quantised, French AUC on the
     # held-out split lost 0.005, kept float it lost 0.001 (for about a third more time in e5)

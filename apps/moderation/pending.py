@@ -52,6 +52,15 @@ def add(message_id: int) -> None:
     _client().zadd(PENDING, {str(message_id): message_id})
 
 
+def drain_size() -> int:
+    """How many ids a drain claims: MODERATION_SCORE_BATCH while no more wait; when more do (a burst,
+    or workers slowed down by busy cores), all of them up to MODERATION_SCORE_BATCH_MAX. A bigger
+    batch costs less per message, so a worker that fell behind catches up in fewer calls instead
+    of falling further behind, and the cap bounds how long one batch, and so its first message, waits."""
+    waiting = _client().zcard(PENDING)
+    return max(settings.MODERATION_SCORE_BATCH, min(waiting, settings.MODERATION_SCORE_BATCH_MAX))
+
+
 def claim(limit: int) -> list[int]:
     """Up to `limit` ids to score, in the order they were sent; [] when there is nothing to do."""
     now = time.time()

@@ -8,7 +8,6 @@ import hashlib
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -68,12 +67,13 @@ def score_messages(*, message_ids: list[int]) -> dict[int, Flag | None]:
 
 
 def score_pending_messages(*, limit: int | None = None) -> dict[int, Flag | None]:
-    """Claim up to `limit` (MODERATION_SCORE_BATCH) messages waiting for their score and score them
-    in one call to the model (see apps.moderation.pending). {} when another worker took them all.
-    If scoring fails the ids go back to wait for the next drain."""
+    """Claim up to `limit` (by default pending.drain_size(): MODERATION_SCORE_BATCH, more when more
+    wait) messages waiting for their score and score them in one call to the model (see
+    apps.moderation.pending). {} when another worker took them all. If scoring fails the ids go back
+    to wait for the next drain."""
     if not pending.enabled():
         return {}
-    ids = pending.claim(limit or settings.MODERATION_SCORE_BATCH)
+    ids = pending.claim(limit or pending.drain_size())
     if not ids:
         return {}
     try:

@@ -260,10 +260,16 @@ MODERATION_SCORE_MESSAGES = env.bool("MODERATION_SCORE_MESSAGES", default=True)
 # to the model (apps/moderation/pending.py); ids a dead worker had claimed are taken again after
 # MODERATION_SCORE_CLAIM_SECONDS.
 MODERATION_SCORE_BATCH = env.int("MODERATION_SCORE_BATCH", default=32)
+# When more than MODERATION_SCORE_BATCH wait (a burst, busy cores), a drain takes them all up to this
+# many: bigger batches cost less per message, and the cap bounds how long one batch takes.
+MODERATION_SCORE_BATCH_MAX = env.int("MODERATION_SCORE_BATCH_MAX", default=256)
 MODERATION_SCORE_CLAIM_SECONDS = env.int("MODERATION_SCORE_CLAIM_SECONDS", default=120)
 # The toxicity model is retrained (and promoted only if it evaluates at least as well) once this
 # many moderator decisions came in since the promoted version; the beat job checks daily.
 MODERATION_RETRAIN_MIN_LABELS = env.int("MODERATION_RETRAIN_MIN_LABELS", default=200)
+# Threads each toxicity encoder computes with, per worker process: fixed, so that two workers on
+# the same cores do not each start a pool as wide as the machine and fight over it.
+TOXICITY_THREADS = env.int("TOXICITY_THREADS", default=1)
 
 # --- Voice and video rooms (docs/voice.md) ---
 # ICE servers every client gets as they are (STUN), as JSON: [{"urls": ["stun:stun.example.org:3478"]}].

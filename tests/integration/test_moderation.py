@@ -116,19 +116,23 @@ async def test_worker_scores_after_delivery_and_thresholds_route_or_hide(guild, 
 
 
 def test_a_burst_is_scored_in_batches_by_a_real_worker(guild, alice):  # noqa: F811
-    """Messages sent while the worker is busy wait in Redis and are scored MODERATION_SCORE_BATCH at
-    a time, in the order they were sent; the drain tasks that find nothing left return at once."""
+    """Messages sent while the worker is busy wait in Redis and are scored in batches, in the order
+    they were sent: a drain that finds more than MODERATION_SCORE_BATCH waiting takes them all up to
+    MODERATION_SCORE_BATCH_MAX (the worker fell behind: it catches up in bigger batches), then
+    MODERATION_SCORE_BATCH at a time; the drain tasks that find nothing left return at once."""
     from tests import scorers
 
     general = text_channel(guild)
     celery_app.control.purge()
     sent = [send(alice, general, f"{'you idiot' if i % 5 == 0 else 'nice mix'} #{i}") for i in range(20)]
     assert Flag.objects.count() == 0 and pending.size() == (20, 0)
-    env = {"MODERATION_SCORER": "tests.scorers.RecordingScorer", "MODERATION_SCORE_BATCH": "8"}
+    env = {"MODERATION_SCORER": "tests.scorers.RecordingScorer", "MODERATION_SCORE_BATCH": "4",
+           "MODERATION_SCORE_BATCH_MAX": "12"}
     with servers.celery_worker(queues="moderation", env=env):
         wait_for(lambda: Flag.objects.count() == 20)
         wait_for(lambda: pending.size() == (0, 0))
-    assert scorers.batches() == [8, 8, 4]  # 3 calls to the model for 20 messages (20 drain tasks ran)
+    # 20 waiting: 12 (the cap), then 8 (all that wait, more than 4): 2 calls for 20 messages, 20 drains ran
+    assert scorers.batches() == [12, 8]
     flags = {f.message_id: f for f in Flag.objects.all()}
     assert {m.id: flags[m.id].state for m in sent} == {
         m.id: "open" if i % 5 == 0 else "clean" for i, m in enumerate(sent)}

@@ -23,7 +23,7 @@ pytest.importorskip("sentence_transformers")
 from apps.chat import services as chat  # noqa: E402
 from apps.moderation import services  # noqa: E402
 from apps.moderation.models import ToxicityModel  # noqa: E402
-from apps.moderation.toxicity import features, training  # noqa: E402
+from apps.moderation.toxicity import training  # noqa: E402
 from apps.moderation.toxicity.scorer import ToxicityScorer  # noqa: E402
 from tests.integration.test_gateway import alice, text_channel  # noqa: E402, F401
 
@@ -62,7 +62,7 @@ def trained():
 
 
 def scores(model, texts):
-    return model.predict(texts, features.encoder().encode(texts))
+    return model.predict(texts, training.embed(texts))
 
 
 @pytest.mark.parametrize("toxic,benign", [(TOXIC_EN, BENIGN_EN), (TOXIC_FR, BENIGN_FR)], ids=["en", "fr"])
@@ -102,6 +102,8 @@ def test_train_promote_refuse_a_worse_retrain_and_evaluate(settings, tmp_path, g
     scorer = ToxicityScorer()
     [bad, good] = scorer.score(["i know where you live and i'm going to hurt you", "lovely mix, thanks!"])
     assert scorer.name == f"toxicity-v{first.version}" and bad > 0.5 > good
+    assert scorer.engine == "onnxruntime" and sorted(first_files(first)) == sorted(
+        ["all-MiniLM-L6-v2.int8.onnx", "multilingual-e5-small.int8.onnx"])
     settings.MODERATION_SCORER = "apps.moderation.toxicity.scorer.ToxicityScorer"
     from apps.moderation import scoring
 
@@ -134,11 +136,17 @@ def test_train_promote_refuse_a_worse_retrain_and_evaluate(settings, tmp_path, g
     assert list(ToxicityModel.objects.filter(promoted=True).values_list("version", flat=True)) == [forced.version]
 
 
+def first_files(row) -> list[str]:
+    """The ONNX encoders stored in the version's folder."""
+    _, meta = training.load_artifact(row.artifact)
+    return [path.rsplit("/", 1)[1] for path in meta["encoder_files"].values() if f"toxicity-v{row.version}/" in path]
+
+
 BLOCKED = """
 import sys, importlib.abc
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "sentence_transformers"):
+        if name.split(".")[0] in ("torch", "sentence_transformers", "onnxruntime"):
             raise ImportError(f"blocked: {name}")
 sys.meta_path.insert(0, Block())
 import django

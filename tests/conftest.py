@@ -6,14 +6,28 @@ from tests.factories import UserFactory, make_guild
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _close_database_pools(django_db_setup):
+def _close_database_pools(django_db_setup, django_db_blocker):
     """The PostgreSQL pool keeps connections open; close them before the test database is dropped."""
     yield
     from django.db import connections
 
-    for conn in connections.all(initialized_only=True):
-        if hasattr(conn, "close_pool"):
+    # Every alias whose pool exists, whichever thread opened it (an async test's connections are
+    # another thread's, so this thread's own wrapper may never have been used). Asking `conn.pool`
+    # of one without a pool would open a new one.
+    for alias in connections:
+        conn = connections[alias]
+        if alias in getattr(conn, "_connection_pools", {}):
             conn.close_pool()
+    # The gateway's READY threads keep the connection they last used until the thread ends, and
+    # their executor lives as long as the process: end those sessions so the test database can go.
+    default = connections["default"]
+    if default.vendor == "postgresql":
+        with django_db_blocker.unblock(), default.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        default.close()
+        if "default" in getattr(default, "_connection_pools", {}):
+            default.close_pool()
 
 
 @pytest.fixture(autouse=True)

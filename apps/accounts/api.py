@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from apps.core.clientaddr import client_address
 from apps.core.errors import NotAuthenticated, ValidationFailed
 
-from . import selectors, services
+from . import payloads, selectors, services
 
 
 class TokenIn(serializers.Serializer):
@@ -57,27 +57,26 @@ class TokenView(APIView):
                 raise ValidationFailed.field("otp", "That code is not valid.") from None
         services.record_login_success(username=data["username"], ip=ip)
         token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key}, status=status.HTTP_201_CREATED)
+        return Response(payloads.token(token.key), status=status.HTTP_201_CREATED)
 
 
 class MeView(APIView):
     @extend_schema(responses=MeOut, summary="The signed-in user")
     def get(self, request):
         u = request.user
-        return Response(MeOut({"id": u.id, "username": u.username, "display_name": u.display_name,
-                               "email": u.email, "bio": u.bio, "two_factor": services.has_two_factor(u)}).data)
+        return Response(payloads.me(u, two_factor=services.has_two_factor(u)))
 
 
 class BlockedUserOut(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    display_name = serializers.CharField(source="shown_name")
+    display_name = serializers.CharField()
 
 
 class BlockListView(APIView):
     @extend_schema(responses=BlockedUserOut(many=True), summary="The users you blocked")
     def get(self, request):
-        return Response(BlockedUserOut(selectors.blocked_users(request.user), many=True).data)
+        return Response([payloads.blocked_user(u) for u in selectors.blocked_users(request.user)])
 
 
 class BlockView(APIView):

@@ -1,5 +1,6 @@
 """Chat events. Every one goes to the guild's group with its channel_id; the gateway forwards it
-only to connections that can view that channel. Events of a DM go to its recipients' user groups."""
+only to connections that can view that channel. Events of a DM go to its recipients' user groups.
+Their data is built in payloads.py and documented by serializers.py's EVENT_SHAPES."""
 from apps.core.events import guild_group, publish, user_group
 from apps.guilds.models import DMRecipient
 
@@ -35,6 +36,11 @@ THREAD_CREATE = "THREAD_CREATE"
 THREAD_UPDATE = "THREAD_UPDATE"
 THREAD_DELETE = "THREAD_DELETE"
 THREAD_MEMBERS_UPDATE = "THREAD_MEMBERS_UPDATE"
+
+# The events this app publishes (the registry docs/gateway.md and /api/schema/ are checked against).
+EVENTS = (MESSAGE_CREATE, MESSAGE_UPDATE, MESSAGE_DELETE, MESSAGE_REACTION_ADD, MESSAGE_REACTION_REMOVE,
+          CHANNEL_PINS_UPDATE, TYPING_START, MESSAGE_ACK, THREAD_CREATE, THREAD_UPDATE, THREAD_DELETE,
+          THREAD_MEMBERS_UPDATE)
 
 
 def to_parent(thread_channel, event_type: str, data: dict) -> None:

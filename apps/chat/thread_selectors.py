@@ -7,7 +7,7 @@ from django.db.models import Count, QuerySet
 from apps.guilds.models import Channel
 
 from .models import Message, Thread, ThreadMember
-from .thread_services import thread_summary
+from .payloads import thread_summary
 
 THREAD_LIST_MAX = 100
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from .models import AutomodRule
+from . import events
+from .models import AutomodRule, Report
 
 
 class AutomodRuleIn(serializers.Serializer):
@@ -78,3 +79,45 @@ class WarningOut(serializers.Serializer):
     user_id = serializers.IntegerField()
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+class ReportOut(serializers.Serializer):
+    """Documentation of the report shape (built by payloads.report_payload)."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    type = serializers.CharField()
+    reason = serializers.CharField()
+    details = serializers.CharField()
+    state = serializers.ChoiceField(choices=Report.State.choices)
+    outcome = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- events: what each moderation event's `d` is (built by payloads.py; see EVENT_SHAPES) --------
+
+class MemberWarningEventOut(serializers.Serializer):
+    """MEMBER_WARNING, to the warned member's connections."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    guild_name = serializers.CharField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class WarningAckEventOut(serializers.Serializer):
+    """MEMBER_WARNING_ACK: the member read the warning; their other tabs drop its notice."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+
+
+# The gateway events of moderation, each with the serializer that documents its `d` (in /api/schema/
+# under x-gateway-events; tests/integration/test_payloads.py checks real events against them).
+EVENT_SHAPES = {
+    events.MEMBER_WARNING: MemberWarningEventOut,
+    events.MEMBER_WARNING_ACK: WarningAckEventOut,
+    events.REPORT_UPDATE: ReportOut,
+}

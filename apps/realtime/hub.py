@@ -29,7 +29,7 @@ from django.conf import settings
 from apps.chat import events as ce
 
 from . import metrics
-from .presence import PRESENCE_UPDATE
+from .events import PRESENCE_UPDATE
 from .protocol import event_guild_id
 
 log = logging.getLogger(__name__)

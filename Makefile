@@ -31,11 +31,14 @@ $(VENV)/.test-installed: requirements/base.txt requirements/prod.txt requirement
 	$(BIN)/pip install -q -r requirements/test.txt
 	@touch $@
 
-# Third-party browser libraries (wavesurfer.js, hls.js), exactly as package-lock.json pins them.
+# Third-party browser libraries (wavesurfer.js, hls.js) and ESLint, exactly as package-lock.json pins them.
 node_modules/.installed: package.json package-lock.json
 	$(call need,command -v npm,npm)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# make lint runs ESLint from there too.
+lint: node_modules/.installed
 
 messages:
 	$(call need,command -v msgfmt,gettext)
@@ -69,6 +72,7 @@ test: $(VENV)/.test-installed node_modules/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev-installed
+	node_modules/.bin/eslint --max-warnings=0 static/js eslint.config.js
 	$(BIN)/ruff check .
 
 clean:

@@ -23,6 +23,7 @@ from django.test import Client
 
 from apps.chat import services as chat
 from apps.chat.models import Message, ReadState
+from apps.core import bus
 from apps.guilds import sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import Ban, Channel, PermissionOverwrite, Role
@@ -311,7 +312,7 @@ async def test_heartbeats_keep_the_socket_open_and_silence_closes_it_4009(alice,
 @run_async
 async def test_leaving_unsubscribes_and_stops_the_watchdog(guild, alice):
     store = redis.Redis.from_url(settings.REDIS_URL)
-    channels = [hub.PREFIX + f"guild.{guild.id}", hub.PREFIX + f"user.{alice.id}"]
+    channels = [bus.PREFIX + f"guild.{guild.id}", bus.PREFIX + f"user.{alice.id}"]
     async with gateway(alice):
         assert [n for _, n in store.pubsub_numsub(*channels)] == [1, 1]
         assert len(watchdog().watched) == 1

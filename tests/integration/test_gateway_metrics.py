@@ -15,8 +15,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from apps.core import bus
 from apps.core.events import guild_group
-from apps.realtime import hub
 from apps.realtime.protocol import Close
 from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import text_channel
@@ -118,7 +118,7 @@ def test_a_stalled_reader_closed_as_too_slow_is_counted(guild, alice):
             assert slow.text()["op"] == 10
             assert slow.text()["t"] == "READY"
             for i in range(count):  # unread all along
-                hub.publish([guild_group(guild.id)], "MESSAGE_CREATE",
+                bus.send([guild_group(guild.id)], "MESSAGE_CREATE",
                             {"guild_id": guild.id, "channel_id": general.id, "id": i, "content": blob})
                 time.sleep(0.002)
             received, code = slow.until_closed()

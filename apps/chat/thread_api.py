@@ -10,6 +10,7 @@ from apps.core.api import NO_CONTENT, validated
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 
+from . import events
 from . import thread_selectors as selectors
 from . import thread_services as services
 
@@ -30,7 +31,7 @@ class ThreadListQuery(serializers.Serializer):
 
 
 class ThreadOut(serializers.Serializer):
-    """Documentation of the thread shape (built by thread_services.thread_payload)."""
+    """Documentation of the thread shape (built by events.thread_payload)."""
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
@@ -69,7 +70,7 @@ def _detail(access, thread, user) -> dict:
     perms = access.permissions
     manage = bool(perms & Permission.MANAGE_THREADS)
     can_send = bool(perms & Permission.SEND_MESSAGES_IN_THREADS) and (manage or not thread.locked)
-    return {**services.thread_payload(thread),
+    return {**events.thread_payload(thread),
             "me": {"joined": selectors.is_member(thread, user), "can_send": can_send, "can_manage": manage}}
 
 
@@ -79,7 +80,7 @@ class ThreadCreateView(APIView):
     def post(self, request, channel_id, message_id):
         name = validated(ThreadIn, request.data)["name"]
         thread = services.create_thread(actor=request.user, channel_id=channel_id, message_id=message_id, name=name)
-        return Response(services.thread_payload(thread), status=status.HTTP_201_CREATED)
+        return Response(events.thread_payload(thread), status=status.HTTP_201_CREATED)
 
 
 class ChannelThreadsView(APIView):
@@ -92,7 +93,7 @@ class ChannelThreadsView(APIView):
         if q["archived"]:
             access.require(Permission.READ_MESSAGE_HISTORY)
         threads = selectors.threads_of(access.channel, archived=q["archived"], limit=q["limit"])
-        return Response([services.thread_payload(t) for t in threads])
+        return Response([events.thread_payload(t) for t in threads])
 
 
 class ThreadDetailView(APIView):

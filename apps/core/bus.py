@@ -16,15 +16,16 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
 
 from django.conf import settings
 
+from .hooks import Slot
+
 PREFIX = "smartc:hub:"  # a group's Redis channel is PREFIX + group
 
-# The gateway's in-process delivery, filled by its hub: (groups, encoded event) → None.
-LocalDelivery = Callable[[list[str], str], None]
-_local: LocalDelivery | None = None
+# The gateway's in-process delivery (groups, encoded event), filled by its hub once it serves
+# sockets in this process; only used without REDIS_URL.
+local = Slot("bus.local")
 _publisher = None
 _publisher_lock = threading.Lock()
 
@@ -50,19 +51,11 @@ def channel(group: str) -> str:
     return PREFIX + group
 
 
-def serve_locally(deliver: LocalDelivery | None) -> None:
-    """Fill (or, with None, empty) the in-process delivery slot. The gateway's hub calls it once it
-    serves sockets in this process; only used without REDIS_URL."""
-    global _local
-    _local = deliver
-
-
 def send(groups: list[str], t: str, d: dict) -> None:
     """Send an event to groups now, from any thread: serialised once, one PUBLISH per group."""
     data = encode(t, d)
     if not settings.REDIS_URL:
-        if _local is not None:
-            _local(groups, data)
+        local(groups, data)
         return
     publisher = _redis()
     for group in groups:

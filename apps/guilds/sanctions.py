@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from . import events
+from . import events, hooks
 from .models import Ban, Guild, Member
 from .permissions import Permission
 from .selectors import access_guild, moderator_access
@@ -73,9 +73,7 @@ def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_da
         raise Conflict("That user is already banned.", code="already_banned")
     deleted = 0
     if delete_message_days:
-        from apps.chat.services import purge_member_messages  # chat builds on guilds, not the reverse
-
-        deleted = purge_member_messages(guild_id=guild.id, user_id=user.id,
+        deleted = hooks.purge_member_messages(guild_id=guild.id, user_id=user.id,
                                         since=timezone.now() - timedelta(days=delete_message_days))
     record_audit(guild, actor, "member_ban", target=ban, reason=reason,
                  changes={"user_id": user.id, "delete_message_days": delete_message_days, "deleted_messages": deleted})

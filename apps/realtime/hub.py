@@ -378,7 +378,7 @@ def hub() -> Hub:
         if loop not in _hubs:
             if not _hubs:  # the first hub of the process: it now serves sockets
                 metrics.count_events()
-                bus.serve_locally(deliver_locally)
+                bus.local.fill(deliver_locally)
             _hubs[loop] = Hub(settings.REDIS_URL or None)
         return _hubs[loop]
 

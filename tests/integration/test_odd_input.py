@@ -140,7 +140,7 @@ def test_pages_refuse_it_with_a_400(client, ada, path):
 
 def test_a_page_form_read_field_by_field(client, guild, owner, ada):
     client.force_login(owner)
-    response = client.post(f"/guilds/{guild.id}/settings/members/{ada.id}", {"action": "kick", "reason": "rude\x00"})
+    response = client.post(f"/guilds/{guild.id}/settings/members/{ada.id}/kick", {"reason": "rude\x00"})
     assert response.status_code == 400
     assert guild.members.filter(user=ada).exists()
 

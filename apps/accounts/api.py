@@ -1,14 +1,11 @@
 """Account API: tokens for scripts and bots, and the signed-in user."""
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.clientaddr import client_address
-from apps.core.errors import NotAuthenticated, ValidationFailed
 
 from . import selectors, services
 
@@ -41,23 +38,10 @@ class TokenView(APIView):
     def post(self, request):
         ser = TokenIn(data=request.data)
         ser.is_valid(raise_exception=True)
-        data, ip = ser.validated_data, client_address(request)
-        services.check_login_allowed(username=data["username"], ip=ip)
-        user = authenticate(request, username=data["username"], password=data["password"])
-        if user is None:
-            services.record_login_failure(username=data["username"], ip=ip)
-            raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
-        if services.has_two_factor(user):
-            if not data["otp"]:
-                raise ValidationFailed.field("otp", "Two-factor authentication is on: send a code.")
-            try:
-                services.verify_second_factor(user, token=data["otp"])
-            except ValidationFailed:
-                services.record_login_failure(username=data["username"], ip=ip)
-                raise ValidationFailed.field("otp", "That code is not valid.") from None
-        services.record_login_success(username=data["username"], ip=ip)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key}, status=status.HTTP_201_CREATED)
+        data = ser.validated_data
+        user = services.authenticate(request, username=data["username"], password=data["password"], otp=data["otp"],
+                                     client=services.LoginClient(ip=client_address(request)))
+        return Response({"token": services.issue_token(user)}, status=status.HTTP_201_CREATED)
 
 
 class MeView(APIView):

@@ -6,9 +6,11 @@ import logging
 import math
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.auth import authenticate as check_credentials
 from django.contrib.auth import password_validation
 from django.core import signing
 from django.core.cache import cache
@@ -20,9 +22,10 @@ from django.utils.translation import gettext, ngettext
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
 
 from apps.core import images, ratelimit, unavailable
-from apps.core.errors import NotFound, RateLimited, ValidationFailed
+from apps.core.errors import NotAuthenticated, NotFound, RateLimited, ValidationFailed
 from apps.core.images import validate_image
 
 from .models import Block, User
@@ -207,6 +210,60 @@ def record_login_success(*, username: str, ip: str, device: str = "") -> None:
     ratelimit.reset(_client_key(username, ip, device))
 
 
+# --- Signing in: the one flow of the login page and the API's token endpoint ----------------
+
+@dataclass(frozen=True)
+class LoginClient:
+    """Who is trying to sign in, as login throttling counts them: the client's address, and the
+    device id a browser's cookie holds for the username tried ("" without one: API clients)."""
+
+    ip: str
+    device: str = ""
+
+
+def authenticate(request, *, username: str, password: str, client: LoginClient, otp: str = "",
+                 otp_later: bool = False) -> User:
+    """The user these credentials sign in, within login throttling: raises RateLimited while this
+    client may not try, NotAuthenticated (invalid_credentials) for a wrong pair, and counts the
+    failure. For an account with two-factor authentication `otp` is its code, checked as
+    verify_login_code does; with `otp_later` the caller asks for the code on its own step (the
+    login page's second page) and nothing counts as a success until it is given there."""
+    check_login_allowed(username=username, ip=client.ip, device=client.device)
+    user = check_credentials(request, username=username, password=password)
+    if user is None:
+        record_login_failure(username=username, ip=client.ip, device=client.device)
+        raise NotAuthenticated(gettext("Wrong username or password."), code="invalid_credentials")
+    if has_two_factor(user):
+        if otp_later:
+            return user
+        if not otp:
+            raise ValidationFailed.field("otp", gettext("Two-factor authentication is on: send a code."))
+        verify_login_code(user, code=otp, client=client, field="otp")
+        return user
+    record_login_success(username=username, ip=client.ip, device=client.device)
+    return user
+
+
+def verify_login_code(user: User, *, code: str, client: LoginClient, field: str = "token"):
+    """The second step of signing in to an account with two-factor authentication: the confirmed
+    device that accepts `code` (authenticator or recovery code), within login throttling; a wrong
+    code counts as a failed login (ValidationFailed on `field`)."""
+    check_login_allowed(username=user.username, ip=client.ip, device=client.device)
+    try:
+        device = verify_second_factor(user, token=code, field=field)
+    except ValidationFailed:
+        record_login_failure(username=user.username, ip=client.ip, device=client.device)
+        raise
+    record_login_success(username=user.username, ip=client.ip, device=client.device)
+    return device
+
+
+def issue_token(user: User) -> str:
+    """The user's API token (created on first use; the same one until it is revoked)."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
 # --- Two-factor authentication (TOTP with recovery codes). ---
 
 def has_two_factor(user: User) -> bool:
@@ -255,14 +312,14 @@ def disable_two_factor(user: User, *, token: str) -> None:
     StaticDevice.objects.filter(user=user).delete()
 
 
-def verify_second_factor(user: User, *, token: str):
+def verify_second_factor(user: User, *, token: str, field: str = "token"):
     """The confirmed device that accepts `token` (authenticator code or recovery code)."""
     token = token.strip()
     if token:
         for device in devices_for_user(user, confirmed=True):
             if device.verify_token(token):
                 return device
-    raise ValidationFailed.field("token", "That code is not valid.")
+    raise ValidationFailed.field(field, gettext("That code is not valid."))
 
 
 # --- blocking ------------------------------------------------------------------------------

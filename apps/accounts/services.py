@@ -45,12 +45,12 @@ def _password_errors(password: str, user: User | None, field: str) -> None:
 def sign_up(*, username: str, email: str, password: str, display_name: str = "") -> User:
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationFailed.field("username", "This username is taken.")
+        raise ValidationFailed.field("username", gettext("This username is taken."))
     user = User(username=username, email=email.strip(), display_name=display_name.strip())
     try:
         user.full_clean(exclude=["password"])
     except DjangoValidationError as exc:
-        raise ValidationFailed("Some fields are invalid.", fields=exc.message_dict) from None
+        raise ValidationFailed(gettext("Some fields are invalid."), fields=exc.message_dict) from None
     _password_errors(password, user, "password")
     user.set_password(password)
     user.save()
@@ -60,9 +60,9 @@ def sign_up(*, username: str, email: str, password: str, display_name: str = "")
 @transaction.atomic
 def update_profile(user: User, *, display_name: str, bio: str, avatar=None) -> User:
     if len(display_name) > 64:
-        raise ValidationFailed.field("display_name", "At most 64 characters.")
+        raise ValidationFailed.field("display_name", gettext("At most 64 characters."))
     if len(bio) > 1000:
-        raise ValidationFailed.field("bio", "At most 1000 characters.")
+        raise ValidationFailed.field("bio", gettext("At most 1000 characters."))
     replaced = []
     if avatar is not None:
         validate_image(avatar, field="avatar")
@@ -117,7 +117,7 @@ def make_avatar_thumbnails(user_id: int) -> str:
 
 def change_password(user: User, *, old_password: str, new_password: str) -> None:
     if not user.check_password(old_password):
-        raise ValidationFailed.field("old_password", "Your current password is wrong.")
+        raise ValidationFailed.field("old_password", gettext("Your current password is wrong."))
     _password_errors(new_password, user, "new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
@@ -290,9 +290,9 @@ def confirm_totp(user: User, *, token: str) -> list[str]:
     """Confirm the pending authenticator with a code from it; returns new recovery codes."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     if device is None:
-        raise NotFound("Start the set-up again: there is no authenticator waiting to be confirmed.")
+        raise NotFound(gettext("Start the set-up again: there is no authenticator waiting to be confirmed."))
     if not device.verify_token(token.strip()):
-        raise ValidationFailed.field("token", "That code is not valid. Check your device's clock.")
+        raise ValidationFailed.field("token", gettext("That code is not valid. Check your device's clock."))
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])

@@ -18,7 +18,7 @@ from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import IdCursorPagination, NewestFirstPagination, paginated
 
-from . import sanctions, selectors, services
+from . import invites, sanctions, selectors, services
 from . import serializers as s
 from .models import Category
 from .permissions import Permission, names
@@ -334,7 +334,7 @@ class GuildInvitesView(APIView):
         channel_id = data.pop("channel_id")
         # A channel the member cannot see is answered 404, as if it did not exist.
         channel = selectors.access_channel(request.user, channel_id).channel if channel_id else None
-        invite = services.create_invite(actor=request.user, guild=access.guild, channel=channel, **data)
+        invite = invites.create_invite(actor=request.user, guild=access.guild, channel=channel, **data)
         return Response(s.InviteOut(invite, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -352,14 +352,14 @@ class InviteDetailView(APIView):
             self.permission_denied(request)
         invite = selectors.known_invite(code)
         selectors.access_guild(request.user, invite.guild_id)
-        services.revoke_invite(actor=request.user, invite=invite)
+        invites.revoke_invite(actor=request.user, invite=invite)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class InviteAcceptView(APIView):
     @extend_schema(request=None, responses=s.MemberOut, summary="Join the invite's guild")
     def post(self, request, code):
-        member = services.join_by_invite(user=request.user, code=code)
+        member = invites.join_by_invite(user=request.user, code=code)
         return Response(s.MemberOut(member).data)
 
 

@@ -1,4 +1,5 @@
 """Input and output shapes of the guilds API. No writes here: views call services."""
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from .models import Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
@@ -15,7 +16,8 @@ class BitfieldField(serializers.CharField):
         value = super().to_internal_value(data)
         # str.isdigit() alone lets through digits int() refuses ("²") and lengths it refuses (> 4300).
         if not (value.isascii() and value.isdigit()) or len(value) > self.MAX_DIGITS:
-            raise serializers.ValidationError("A permission bitfield is a decimal string of at most 20 digits.")
+            raise serializers.ValidationError(
+                gettext("A permission bitfield is a decimal string of at most 20 digits."))
         return int(value)
 
     def to_representation(self, value):

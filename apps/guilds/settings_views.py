@@ -21,7 +21,7 @@ from apps.core.bodylimit import body_limit
 from apps.core.errors import DomainError, MissingPermission, NotFound, ValidationFailed
 from apps.core.forms import add_domain_error
 
-from . import audit, sanctions, selectors, services
+from . import audit, invites, sanctions, selectors, services
 from .forms import (
     BanForm,
     CategoryForm,
@@ -405,15 +405,15 @@ def settings_invites(request, guild_id):
     created = None
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.create_invite(actor=request.user, guild=access.guild, **form.cleaned_data)
+            created = invites.create_invite(actor=request.user, guild=access.guild, **form.cleaned_data)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             form = InviteForm()
-    invites = selectors.active_invites(access.guild).select_related("creator")
+    active = selectors.active_invites(access.guild).select_related("creator")
     if not access.permissions & Permission.MANAGE_GUILD:
-        invites = invites.filter(creator=request.user)
-    ctx = shell_context(request, access, tab="invites", form=form, created=created, invites=invites)
+        active = active.filter(creator=request.user)
+    ctx = shell_context(request, access, tab="invites", form=form, created=created, invites=active)
     return render(request, "guilds/settings_invites.html", ctx, status=form_status(form))
 
 
@@ -425,7 +425,7 @@ def invite_revoke(request, guild_id, code):
     if invite.guild_id != access.guild.id:
         raise Http404
     try:
-        services.revoke_invite(actor=request.user, invite=invite)
+        invites.revoke_invite(actor=request.user, invite=invite)
     except DomainError as exc:
         flash_error(request, exc)
     return redirect("guilds:settings_invites", guild_id=guild_id)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from apps.core.errors import DomainError, NotFound
 from apps.core.forms import add_domain_error
 
-from . import selectors, services
+from . import invites, selectors, services
 from .forms import GuildForm
 from .models import Channel
 from .permissions import names
@@ -147,7 +147,7 @@ def invite(request, code):
         if not request.user.is_authenticated:
             return redirect(f"/accounts/login?next=/invite/{code}")
         try:
-            member = services.join_by_invite(user=request.user, code=code)
+            member = invites.join_by_invite(user=request.user, code=code)
         except DomainError as exc:
             error, status = exc.message, exc.status
         else:

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from apps.core import bus
 from apps.core.events import guild_group, user_group
-from apps.guilds import events, sanctions, services
+from apps.guilds import events, invites, sanctions, services
 from tests.factories import UserFactory, add_member
 
 pytestmark = pytest.mark.django_db
@@ -105,8 +105,8 @@ def test_join_and_role_change_events(guild, owner, django_capture_on_commit_call
     listener = listen(guild_group(guild.id))
     newcomer = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        invite = services.create_invite(actor=owner, guild=guild)
-        services.join_by_invite(user=newcomer, code=invite.code)
+        invite = invites.create_invite(actor=owner, guild=guild)
+        invites.join_by_invite(user=newcomer, code=invite.code)
     kinds = [listener.receive()["t"], listener.receive()["t"]]
     assert kinds == [events.INVITE_CREATE, events.MEMBER_ADD]
     with django_capture_on_commit_callbacks(execute=True):

@@ -24,7 +24,7 @@ from django.test import Client
 from apps.chat import services as chat
 from apps.chat.models import Message, ReadState
 from apps.core import bus
-from apps.guilds import sanctions
+from apps.guilds import invites, sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import Ban, Channel, PermissionOverwrite, Role
 from apps.guilds.permissions import DEFAULT_EVERYONE, Permission
@@ -397,7 +397,7 @@ async def test_guild_events_reach_every_member_and_channel_events_only_viewers(g
         for gw in (a, b):
             d = await gw.event("GUILD_MEMBER_UPDATE")
             assert (d["user_id"], d["nickname"]) == (bob.id, "Bobby")
-        invite = await db(guilds.create_invite)(actor=owner, guild=guild)
+        invite = await db(invites.create_invite)(actor=owner, guild=guild)
         for gw in (a, b):
             assert (await gw.event("INVITE_CREATE"))["code"] == invite.code
 
@@ -412,7 +412,7 @@ async def test_joining_by_invite_subscribes_the_live_socket(guild, owner, alice)
         await db(send)(owner, general, "before dave")
         await a.event("MESSAGE_CREATE")
 
-        await db(guilds.join_by_invite)(user=dave, code=invite.code)
+        await db(invites.join_by_invite)(user=dave, code=invite.code)
         assert (await a.event("GUILD_MEMBER_ADD"))["user_id"] == dave.id
         joined = await d.event("GUILD_CREATE")
         assert (joined["id"], joined["name"], joined["owner_id"]) == (guild.id, "Test Guild", owner.id)

@@ -2,7 +2,7 @@
 import pytest
 from django.core.management import call_command
 
-from apps.guilds import sanctions, services
+from apps.guilds import invites, sanctions, services
 from apps.guilds.models import Channel, Guild, Invite, Member, Role
 from apps.guilds.permissions import Permission as P
 from tests.factories import UserFactory, add_member, make_guild, make_role
@@ -104,7 +104,7 @@ def test_overwrite_form_makes_a_channel_private(client, guild, owner):
 
 
 def test_invite_link_flow(client, guild, owner):
-    invite = services.create_invite(actor=owner, guild=guild)
+    invite = invites.create_invite(actor=owner, guild=guild)
     page = html(client.get(f"/invite/{invite.code}"))
     assert guild.name in page and "Sign up to join" in page
     r = client.post(f"/invite/{invite.code}")
@@ -115,7 +115,7 @@ def test_invite_link_flow(client, guild, owner):
     assert r["Location"] == f"/guilds/{guild.id}"
     assert Member.objects.filter(guild=guild, user=joiner).exists()
     assert client.get("/invite/doesnotexist").status_code == 404
-    services.revoke_invite(actor=owner, invite=invite)
+    invites.revoke_invite(actor=owner, invite=invite)
     client.force_login(UserFactory())
     r = client.get(f"/invite/{invite.code}")
     assert r.status_code == 410 and "invalid or has expired" in html(r)

@@ -6,27 +6,28 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.clientaddr import client_address
+from apps.core.fields import StrictCharField
 
 from . import selectors, services
 
 
 class TokenIn(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, style={"input_type": "password"})
-    otp = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
-                                help_text="Authenticator or recovery code; required when 2FA is on.")
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, style={"input_type": "password"})
+    otp = StrictCharField(max_length=32, required=False, allow_blank=True, default="",
+                          help_text="Authenticator or recovery code; required when 2FA is on.")
 
 
 class TokenOut(serializers.Serializer):
-    token = serializers.CharField()
+    token = StrictCharField()
 
 
 class MeOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
     email = serializers.EmailField()
-    bio = serializers.CharField()
+    bio = StrictCharField()
     two_factor = serializers.BooleanField()
 
 
@@ -54,8 +55,8 @@ class MeView(APIView):
 
 class BlockedUserOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField(source="shown_name")
+    username = StrictCharField()
+    display_name = StrictCharField(source="shown_name")
 
 
 class BlockListView(APIView):

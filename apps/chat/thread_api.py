@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, validated
+from apps.core.fields import StrictCharField
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 
@@ -16,11 +17,11 @@ from . import thread_services as services
 
 
 class ThreadIn(serializers.Serializer):
-    name = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+    name = StrictCharField(max_length=1000, allow_blank=True, trim_whitespace=False)
 
 
 class ThreadPatch(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=1000, allow_blank=True, trim_whitespace=False)
+    name = StrictCharField(required=False, max_length=1000, allow_blank=True, trim_whitespace=False)
     archived = serializers.BooleanField(required=False)
     locked = serializers.BooleanField(required=False)
 
@@ -36,8 +37,8 @@ class ThreadOut(serializers.Serializer):
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
     parent_id = serializers.IntegerField()
-    type = serializers.CharField()
-    name = serializers.CharField()
+    type = StrictCharField()
+    name = StrictCharField()
     starter_message_id = serializers.IntegerField(allow_null=True)
     creator_id = serializers.IntegerField(allow_null=True)
     archived = serializers.BooleanField()
@@ -61,8 +62,8 @@ class ThreadDetailOut(ThreadOut):
 
 class ThreadMemberOut(serializers.Serializer):
     user_id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
     joined_at = serializers.DateTimeField()
 
 

@@ -29,7 +29,7 @@ from apps.guilds import services as guilds
 from apps.guilds.models import Ban, Channel, PermissionOverwrite, Role
 from apps.guilds.permissions import DEFAULT_EVERYONE, Permission
 from apps.realtime import hub, presence
-from apps.realtime.consumers import watchdog
+from apps.realtime.watchdog import watchdog
 from smartc.asgi import application
 from tests.factories import UserFactory, add_member, make_guild, make_invite, make_role
 

@@ -176,16 +176,6 @@ def member(guild, user):
 
 
 @pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
-
-
-@pytest.fixture
-def bob(guild):
-    return add_member(guild, user=UserFactory(username="bob")).user
-
-
-@pytest.fixture
 def secret(guild, owner, alice):
     """A channel @everyone cannot view, but alice can (a member overwrite)."""
     ch = guilds.create_channel(actor=owner, guild=guild, name="secret")

@@ -23,18 +23,12 @@ from apps.core.events import guild_group, user_group
 from apps.realtime import hub
 from apps.realtime.consumers import GatewayConsumer
 from apps.realtime.protocol import Close
-from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import db, gateway, run_async, send, text_channel
 from tests.integration.test_gateway_server import api, start_redis, stop
 from tests.integration.test_gateway_server import gateway as server_gateway
 from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
 
 
 class RawSocket:

@@ -18,7 +18,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from apps.core import bus
 from apps.core.events import guild_group
 from apps.realtime.protocol import Close
-from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import text_channel
 from tests.integration.test_gateway_hub import RawSocket
 from tests.integration.test_gateway_server import api, gateway
@@ -70,11 +69,6 @@ def settled(base: str) -> Metrics:
             return m
         assert time.monotonic() < deadline, "hot events kept arriving"
         last = m
-
-
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
 
 
 def test_metrics_follow_the_sockets_and_the_messages_of_a_gateway_process(guild, owner, alice):

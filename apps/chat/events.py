@@ -1,7 +1,10 @@
 """Chat events. Every one goes to the guild's group with its channel_id; the gateway forwards it
 only to connections that can view that channel. Events of a DM go to its recipients' user groups."""
+from apps.core.bus import meter
 from apps.core.events import guild_group, publish, user_group
 from apps.guilds.models import DMRecipient
+
+from .models import Thread
 
 MESSAGE_CREATE = "MESSAGE_CREATE"
 MESSAGE_UPDATE = "MESSAGE_UPDATE"
@@ -11,6 +14,8 @@ MESSAGE_REACTION_REMOVE = "MESSAGE_REACTION_REMOVE"
 CHANNEL_PINS_UPDATE = "CHANNEL_PINS_UPDATE"
 TYPING_START = "TYPING_START"
 MESSAGE_ACK = "MESSAGE_ACK"
+# The busiest events: the gateway's deliveries metric counts each under its own name.
+meter(MESSAGE_CREATE, MESSAGE_UPDATE, MESSAGE_DELETE, MESSAGE_REACTION_ADD, MESSAGE_REACTION_REMOVE, TYPING_START)
 
 
 def to_channel(channel, event_type: str, data: dict) -> None:
@@ -40,3 +45,25 @@ THREAD_MEMBERS_UPDATE = "THREAD_MEMBERS_UPDATE"
 def to_parent(thread_channel, event_type: str, data: dict) -> None:
     publish(guild_group(thread_channel.guild_id), event_type,
             {**data, "channel_id": thread_channel.parent_id, "guild_id": thread_channel.guild_id})
+
+
+def thread_summary(thread: Thread) -> dict:
+    """What the starter message shows of its thread (the "N messages" chip)."""
+    return {"id": thread.channel_id, "name": thread.channel.name, "message_count": thread.message_count,
+            "last_message_at": thread.last_message_at.isoformat(), "archived": thread.archived,
+            "locked": thread.locked}
+
+
+def thread_payload(thread: Thread) -> dict:
+    ch = thread.channel
+    member_count = getattr(thread, "member_count", None)
+    if member_count is None:
+        member_count = thread.members.count()
+    return {
+        "id": ch.id, "guild_id": ch.guild_id, "parent_id": ch.parent_id, "type": ch.type, "name": ch.name,
+        "starter_message_id": thread.starter_message_id, "creator_id": thread.creator_id,
+        "archived": thread.archived, "locked": thread.locked, "message_count": thread.message_count,
+        "member_count": member_count, "last_message_at": thread.last_message_at.isoformat(),
+        "archived_at": thread.archived_at.isoformat() if thread.archived_at else None,
+        "created_at": thread.created_at.isoformat(),
+    }

@@ -2,21 +2,23 @@
 gateway show a message the same way."""
 from rest_framework import serializers
 
+from apps.core.fields import StrictCharField
+
 
 class MessageIn(serializers.Serializer):
-    content = serializers.CharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
+    content = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
     reply_to = serializers.IntegerField(required=False, allow_null=True, default=None)
-    nonce = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
-                                  help_text="Your key for this send (any string you choose, at most 64 characters, "
-                                  "new for each message): a retry with the same nonce within 10 minutes returns the "
-                                  "message already sent instead of sending a second one. Echoed in the answer and "
-                                  "in MESSAGE_CREATE.")
+    nonce = StrictCharField(required=False, allow_null=True, default=None, max_length=64,
+                            help_text="Your key for this send (any string you choose, at most 64 characters, "
+                            "new for each message): a retry with the same nonce within 10 minutes returns the "
+                            "message already sent instead of sending a second one. Echoed in the answer and "
+                            "in MESSAGE_CREATE.")
     attachment_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
                                            help_text="Ids of your unsent uploads to this channel (at most 10).")
 
 
 class MessageEdit(serializers.Serializer):
-    content = serializers.CharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
+    content = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
 
 
 class HistoryQuery(serializers.Serializer):
@@ -31,24 +33,24 @@ class AckIn(serializers.Serializer):
 
 
 class ReactionOut(serializers.Serializer):
-    emoji = serializers.CharField()
+    emoji = StrictCharField()
     count = serializers.IntegerField()
     me = serializers.BooleanField()
 
 
 class AuthorOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
-    avatar = serializers.CharField(allow_null=True)
-    color = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
+    avatar = StrictCharField(allow_null=True)
+    color = StrictCharField()
 
 
 class ReplyOut(serializers.Serializer):
     id = serializers.IntegerField()
-    content = serializers.CharField(help_text="The quote: one line of plain text, mentions by name, no markdown "
-                                              "signs, spoilers masked, at most 200 characters.")
-    author = serializers.CharField(allow_null=True)
+    content = StrictCharField(help_text="The quote: one line of plain text, mentions by name, no markdown "
+                                        "signs, spoilers masked, at most 200 characters.")
+    author = StrictCharField(allow_null=True)
 
 
 class AttachmentOut(serializers.Serializer):
@@ -56,11 +58,11 @@ class AttachmentOut(serializers.Serializer):
     to members who can view the channel; `thumbnail_url` is null until the media queue made it."""
 
     id = serializers.IntegerField()
-    filename = serializers.CharField()
+    filename = StrictCharField()
     size = serializers.IntegerField()
-    content_type = serializers.CharField()
-    url = serializers.CharField()
-    thumbnail_url = serializers.CharField(allow_null=True)
+    content_type = StrictCharField()
+    url = StrictCharField()
+    thumbnail_url = StrictCharField(allow_null=True)
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     state = serializers.ChoiceField(choices=["pending", "ready", "failed"])
@@ -68,7 +70,7 @@ class AttachmentOut(serializers.Serializer):
 
 class ThreadSummaryOut(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
     message_count = serializers.IntegerField()
     last_message_at = serializers.DateTimeField()
     archived = serializers.BooleanField()
@@ -81,8 +83,8 @@ class MessageOut(serializers.Serializer):
     id = serializers.IntegerField()
     channel_id = serializers.IntegerField()
     author = AuthorOut(allow_null=True)
-    content = serializers.CharField()
-    content_html = serializers.CharField()
+    content = StrictCharField()
+    content_html = StrictCharField()
     reply_to = ReplyOut(allow_null=True)
     mention_everyone = serializers.BooleanField()
     mentions = serializers.ListField(child=serializers.IntegerField())
@@ -95,7 +97,7 @@ class MessageOut(serializers.Serializer):
     attachments = AttachmentOut(many=True)
     held = serializers.BooleanField(help_text="Hidden by moderation until reviewed: only its author and "
                                     "moderators (MANAGE_MESSAGES) see it.")
-    nonce = serializers.CharField(required=False)
+    nonce = StrictCharField(required=False)
 
 
 class AttachmentUpload(serializers.Serializer):
@@ -103,16 +105,16 @@ class AttachmentUpload(serializers.Serializer):
 
 
 class SearchQuery(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=256, trim_whitespace=True,
-                              help_text="Words to find (all of them; from three letters on, a word also finds the "
-                                        "words it starts; accents are ignored), and optionally the filters "
-                                        "from:username in:channel has:link|attachment before:… after:…")
+    q = StrictCharField(required=False, allow_blank=True, default="", max_length=256, trim_whitespace=True,
+                        help_text="Words to find (all of them; from three letters on, a word also finds the "
+                                  "words it starts; accents are ignored), and optionally the filters "
+                                  "from:username in:channel has:link|attachment before:… after:…")
     author_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
     channel_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
-    before = serializers.CharField(required=False, allow_blank=True, default=None, max_length=40,
-                                   help_text="A message id, or an ISO date (messages before that day) or datetime")
-    after = serializers.CharField(required=False, allow_blank=True, default=None, max_length=40,
-                                  help_text="A message id, or an ISO date (messages after that day) or datetime")
+    before = StrictCharField(required=False, allow_blank=True, default=None, max_length=40,
+                             help_text="A message id, or an ISO date (messages before that day) or datetime")
+    after = StrictCharField(required=False, allow_blank=True, default=None, max_length=40,
+                            help_text="A message id, or an ISO date (messages after that day) or datetime")
     has = serializers.ListField(child=serializers.ChoiceField(choices=["link", "attachment"]), required=False,
                                 default=list, max_length=2)
     limit = serializers.IntegerField(required=False, default=25)
@@ -121,7 +123,7 @@ class SearchQuery(serializers.Serializer):
 
 class ChannelRefOut(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
     guild_id = serializers.IntegerField()
 
 
@@ -130,7 +132,7 @@ class SearchResultOut(MessageOut):
 
     reactions = None
     channel = ChannelRefOut()
-    snippet = serializers.CharField(help_text="Escaped text; only <mark> elements around the matched words")
+    snippet = StrictCharField(help_text="Escaped text; only <mark> elements around the matched words")
 
 
 class SearchOut(serializers.Serializer):

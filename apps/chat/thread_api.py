@@ -7,19 +7,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, validated
+from apps.core.fields import StrictCharField
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 
+from . import events
 from . import thread_selectors as selectors
 from . import thread_services as services
 
 
 class ThreadIn(serializers.Serializer):
-    name = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+    name = StrictCharField(max_length=1000, allow_blank=True, trim_whitespace=False)
 
 
 class ThreadPatch(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=1000, allow_blank=True, trim_whitespace=False)
+    name = StrictCharField(required=False, max_length=1000, allow_blank=True, trim_whitespace=False)
     archived = serializers.BooleanField(required=False)
     locked = serializers.BooleanField(required=False)
 
@@ -30,13 +32,13 @@ class ThreadListQuery(serializers.Serializer):
 
 
 class ThreadOut(serializers.Serializer):
-    """Documentation of the thread shape (built by thread_services.thread_payload)."""
+    """Documentation of the thread shape (built by events.thread_payload)."""
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
     parent_id = serializers.IntegerField()
-    type = serializers.CharField()
-    name = serializers.CharField()
+    type = StrictCharField()
+    name = StrictCharField()
     starter_message_id = serializers.IntegerField(allow_null=True)
     creator_id = serializers.IntegerField(allow_null=True)
     archived = serializers.BooleanField()
@@ -60,8 +62,8 @@ class ThreadDetailOut(ThreadOut):
 
 class ThreadMemberOut(serializers.Serializer):
     user_id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
     joined_at = serializers.DateTimeField()
 
 
@@ -69,7 +71,7 @@ def _detail(access, thread, user) -> dict:
     perms = access.permissions
     manage = bool(perms & Permission.MANAGE_THREADS)
     can_send = bool(perms & Permission.SEND_MESSAGES_IN_THREADS) and (manage or not thread.locked)
-    return {**services.thread_payload(thread),
+    return {**events.thread_payload(thread),
             "me": {"joined": selectors.is_member(thread, user), "can_send": can_send, "can_manage": manage}}
 
 
@@ -79,7 +81,7 @@ class ThreadCreateView(APIView):
     def post(self, request, channel_id, message_id):
         name = validated(ThreadIn, request.data)["name"]
         thread = services.create_thread(actor=request.user, channel_id=channel_id, message_id=message_id, name=name)
-        return Response(services.thread_payload(thread), status=status.HTTP_201_CREATED)
+        return Response(events.thread_payload(thread), status=status.HTTP_201_CREATED)
 
 
 class ChannelThreadsView(APIView):
@@ -92,7 +94,7 @@ class ChannelThreadsView(APIView):
         if q["archived"]:
             access.require(Permission.READ_MESSAGE_HISTORY)
         threads = selectors.threads_of(access.channel, archived=q["archived"], limit=q["limit"])
-        return Response([services.thread_payload(t) for t in threads])
+        return Response([events.thread_payload(t) for t in threads])
 
 
 class ThreadDetailView(APIView):

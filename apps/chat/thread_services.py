@@ -26,28 +26,6 @@ NAME_MAX_LENGTH = 100
 THREAD_PARENT_TYPES = (Channel.Type.TEXT, Channel.Type.ANNOUNCEMENT)
 
 
-def thread_summary(thread: Thread) -> dict:
-    """What the starter message shows of its thread (the "N messages" chip)."""
-    return {"id": thread.channel_id, "name": thread.channel.name, "message_count": thread.message_count,
-            "last_message_at": thread.last_message_at.isoformat(), "archived": thread.archived,
-            "locked": thread.locked}
-
-
-def thread_payload(thread: Thread) -> dict:
-    ch = thread.channel
-    member_count = getattr(thread, "member_count", None)
-    if member_count is None:
-        member_count = thread.members.count()
-    return {
-        "id": ch.id, "guild_id": ch.guild_id, "parent_id": ch.parent_id, "type": ch.type, "name": ch.name,
-        "starter_message_id": thread.starter_message_id, "creator_id": thread.creator_id,
-        "archived": thread.archived, "locked": thread.locked, "message_count": thread.message_count,
-        "member_count": member_count, "last_message_at": thread.last_message_at.isoformat(),
-        "archived_at": thread.archived_at.isoformat() if thread.archived_at else None,
-        "created_at": thread.created_at.isoformat(),
-    }
-
-
 def _clean_name(name) -> str:
     if not isinstance(name, str):
         raise ValidationFailed.field("name", gettext("A thread name is text."))
@@ -80,7 +58,7 @@ def _publish_starter(thread: Thread, *, gone: bool = False) -> None:
     member = Member.objects.prefetch_related("roles").filter(guild_id=thread.channel.guild_id,
                                                              user_id=msg.author_id).first()
     msg.author_color = member_color(member) if member else ""
-    msg.thread_summary = None if gone else thread_summary(thread)
+    msg.thread_summary = None if gone else events.thread_summary(thread)
     events.to_channel(thread.channel.parent, events.MESSAGE_UPDATE, chat.message_payload(msg))
 
 
@@ -119,7 +97,7 @@ def create_thread(*, actor, channel_id: int, message_id: int, name: str) -> Thre
             raise Conflict(gettext("This message already has a thread."), code="thread_exists") from None
         ThreadMember.objects.create(thread=thread, user=actor)
         thread.member_count = 1
-        events.to_parent(channel, events.THREAD_CREATE, thread_payload(thread))
+        events.to_parent(channel, events.THREAD_CREATE, events.thread_payload(thread))
         _publish_starter(thread)
     return thread
 
@@ -147,7 +125,7 @@ def record_post(thread: Thread, msg: Message) -> None:
     thread.save(update_fields=["message_count", "last_message_at", "archived", "archived_at"])
     _, joined = ThreadMember.objects.get_or_create(thread=thread, user_id=msg.author_id)
     if was_archived:
-        events.to_parent(thread.channel, events.THREAD_UPDATE, thread_payload(thread))
+        events.to_parent(thread.channel, events.THREAD_UPDATE, events.thread_payload(thread))
     if joined:
         _members_update(thread, added=[msg.author_id])
     _publish_starter(thread)
@@ -200,7 +178,7 @@ def update_thread(*, actor, thread_id: int, name: str | None = None, archived: b
     if locking:
         thread.locked = locked
     thread.save(update_fields=["archived", "archived_at", "locked"])
-    events.to_parent(thread.channel, events.THREAD_UPDATE, thread_payload(thread))
+    events.to_parent(thread.channel, events.THREAD_UPDATE, events.thread_payload(thread))
     _publish_starter(thread)
     return thread
 

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import ValidationFailed
+from apps.core.fields import StrictCharField
 
 from . import selectors, services
 
@@ -16,30 +17,30 @@ class OpenIn(serializers.Serializer):
     recipient_id = serializers.IntegerField(required=False, help_text="Open the 1:1 DM with this user.")
     recipient_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=50,
                                           help_text="Create a group DM with these users (at most 9: 10 with you).")
-    name = serializers.CharField(required=False, allow_blank=True, max_length=1000, trim_whitespace=False,
-                                 help_text="The group DM's name (optional).")
+    name = StrictCharField(required=False, allow_blank=True, max_length=1000, trim_whitespace=False,
+                           help_text="The group DM's name (optional).")
 
 
 class RenameIn(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True, max_length=1000, trim_whitespace=False)
+    name = StrictCharField(allow_blank=True, max_length=1000, trim_whitespace=False)
 
 
 class UserOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
-    avatar = serializers.CharField(allow_null=True)
+    username = StrictCharField()
+    display_name = StrictCharField()
+    avatar = StrictCharField(allow_null=True)
 
 
 class LastMessageAuthorOut(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True)
-    display_name = serializers.CharField()
+    display_name = StrictCharField()
 
 
 class LastMessageOut(serializers.Serializer):
     id = serializers.IntegerField()
-    content = serializers.CharField(help_text="A one-line preview: mentions by name, no markdown signs, "
-                                              "spoilers masked, at most 200 characters.")
+    content = StrictCharField(help_text="A one-line preview: mentions by name, no markdown signs, "
+                                        "spoilers masked, at most 200 characters.")
     created_at = serializers.DateTimeField()
     author = LastMessageAuthorOut(allow_null=True)
 
@@ -49,8 +50,8 @@ class DMChannelOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField(allow_null=True, help_text="Always null.")
-    type = serializers.CharField(help_text="dm or group_dm.")
-    name = serializers.CharField(help_text="Empty for a 1:1 DM and an unnamed group.")
+    type = StrictCharField(help_text="dm or group_dm.")
+    name = StrictCharField(help_text="Empty for a 1:1 DM and an unnamed group.")
     owner_id = serializers.IntegerField(allow_null=True, help_text="The group's owner; null for a 1:1 DM.")
     last_message_id = serializers.IntegerField(allow_null=True)
     recipients = UserOut(many=True, help_text="Everyone in it, you included.")

@@ -1,11 +1,14 @@
 """Input and output shapes of the guilds API. No writes here: views call services."""
+from django.utils.translation import gettext
 from rest_framework import serializers
+
+from apps.core.fields import StrictCharField
 
 from .models import Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
 from .permissions import Permission
 
 
-class BitfieldField(serializers.CharField):
+class BitfieldField(StrictCharField):
     """64-bit permission fields travel as decimal strings, as in Discord's API (JSON loses
     precision past 2**53)."""
 
@@ -15,7 +18,8 @@ class BitfieldField(serializers.CharField):
         value = super().to_internal_value(data)
         # str.isdigit() alone lets through digits int() refuses ("²") and lengths it refuses (> 4300).
         if not (value.isascii() and value.isdigit()) or len(value) > self.MAX_DIGITS:
-            raise serializers.ValidationError("A permission bitfield is a decimal string of at most 20 digits.")
+            raise serializers.ValidationError(
+                gettext("A permission bitfield is a decimal string of at most 20 digits."))
         return int(value)
 
     def to_representation(self, value):
@@ -53,8 +57,8 @@ class RoleOut(serializers.ModelSerializer):
 
 class UserBrief(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
 
 
 class MemberOut(serializers.ModelSerializer):
@@ -70,7 +74,7 @@ class MemberOut(serializers.ModelSerializer):
 
 
 class OverwriteOut(serializers.ModelSerializer):
-    type = serializers.CharField(source="target_type")
+    type = StrictCharField(source="target_type")
     id = serializers.IntegerField(source="target_id")
     allow = BitfieldField()
     deny = BitfieldField()
@@ -105,20 +109,20 @@ class BanOut(serializers.ModelSerializer):
 
 class PermissionsOut(serializers.Serializer):
     permissions = BitfieldField()
-    names = serializers.ListField(child=serializers.CharField())
+    names = serializers.ListField(child=StrictCharField())
 
 
 # --- input ---
 
 class GuildIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
     discoverable = serializers.BooleanField(required=False, default=False)
 
 
 class GuildPatch(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    name = StrictCharField(max_length=100, required=False)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True)
     discoverable = serializers.BooleanField(required=False)
 
 
@@ -127,19 +131,19 @@ class TransferIn(serializers.Serializer):
 
 
 class ChannelIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     type = serializers.ChoiceField(choices=Channel.GUILD_TYPE_CHOICES, default=Channel.Type.TEXT)
     category_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    topic = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="")
+    topic = StrictCharField(max_length=1024, required=False, allow_blank=True, default="")
     nsfw = serializers.BooleanField(required=False, default=False)
     slowmode_seconds = serializers.IntegerField(min_value=0, max_value=21600, required=False, default=0)
     user_limit = serializers.IntegerField(min_value=0, max_value=99, required=False, default=0)
 
 
 class ChannelPatch(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
+    name = StrictCharField(max_length=100, required=False)
     category_id = serializers.IntegerField(required=False, allow_null=True)
-    topic = serializers.CharField(max_length=1024, required=False, allow_blank=True)
+    topic = StrictCharField(max_length=1024, required=False, allow_blank=True)
     nsfw = serializers.BooleanField(required=False)
     slowmode_seconds = serializers.IntegerField(min_value=0, max_value=21600, required=False)
     user_limit = serializers.IntegerField(min_value=0, max_value=99, required=False)
@@ -151,11 +155,11 @@ class ChannelPosition(serializers.Serializer):
 
 
 class CategoryIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
 
 
 class RoleIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     permissions = BitfieldField(required=False, default="0")
     color = serializers.IntegerField(min_value=0, max_value=0xFFFFFF, required=False, default=0)
     hoist = serializers.BooleanField(required=False, default=False)
@@ -163,7 +167,7 @@ class RoleIn(serializers.Serializer):
 
 
 class RolePatch(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
+    name = StrictCharField(max_length=100, required=False)
     permissions = BitfieldField(required=False)
     color = serializers.IntegerField(min_value=0, max_value=0xFFFFFF, required=False)
     hoist = serializers.BooleanField(required=False)
@@ -176,18 +180,18 @@ class RoleOrderIn(serializers.Serializer):
 
 
 class MemberPatch(serializers.Serializer):
-    nickname = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    nickname = StrictCharField(max_length=32, required=False, allow_blank=True)
     roles = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=250)
 
 
 class TimeoutIn(serializers.Serializer):
     seconds = serializers.IntegerField(min_value=0, max_value=28 * 86400,
                                        help_text="0 lifts the timeout.")
-    reason = serializers.CharField(max_length=512, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=512, required=False, allow_blank=True, default="")
 
 
 class ReasonIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=512, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=512, required=False, allow_blank=True, default="")
 
 
 class BanIn(ReasonIn):
@@ -209,7 +213,7 @@ PERMISSION_NAMES = [p.name for p in Permission]
 
 
 class AuditLogQuery(serializers.Serializer):
-    action = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
+    action = StrictCharField(required=False, default="", allow_blank=True, max_length=64)
     actor_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     since = serializers.DateTimeField(required=False, allow_null=True, default=None,
                                       help_text="From this time (ISO 8601), inclusive.")
@@ -222,9 +226,9 @@ class AuditEntryOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     created_at = serializers.DateTimeField()
-    action = serializers.CharField()
+    action = StrictCharField()
     actor = serializers.DictField(allow_null=True)
-    target_type = serializers.CharField()
+    target_type = StrictCharField()
     target_id = serializers.IntegerField(allow_null=True)
-    reason = serializers.CharField()
+    reason = StrictCharField()
     changes = serializers.DictField()

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import validated
+from apps.core.fields import StrictCharField
 
 from . import events
 from . import report_services as services
@@ -16,7 +17,7 @@ class ReportIn(serializers.Serializer):
     type = serializers.ChoiceField(choices=Report.Kind.choices)
     id = serializers.IntegerField(min_value=1, help_text="The message, track, track comment or user id.")
     reason = serializers.ChoiceField(choices=Report.Category.choices)
-    details = serializers.CharField(max_length=services.DETAILS_MAX, required=False, default="", allow_blank=True)
+    details = StrictCharField(max_length=services.DETAILS_MAX, required=False, default="", allow_blank=True)
     guild_id = serializers.IntegerField(required=False, allow_null=True, default=None,
                                         help_text="For a user: the guild where they are reported.")
 
@@ -26,11 +27,11 @@ class ReportOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
-    type = serializers.CharField()
-    reason = serializers.CharField()
-    details = serializers.CharField()
+    type = StrictCharField()
+    reason = StrictCharField()
+    details = StrictCharField()
     state = serializers.ChoiceField(choices=Report.State.choices)
-    outcome = serializers.CharField()
+    outcome = StrictCharField()
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
 

@@ -2,9 +2,9 @@
 Visibility comes from the one permission engine (apps.guilds.selectors.visible_channels)."""
 from __future__ import annotations
 
+from apps.chat.events import thread_payload
 from apps.chat.selectors import unread_counts
 from apps.chat.thread_selectors import active_threads
-from apps.chat.thread_services import thread_payload
 from apps.guilds.layout import GuildLayout, guild_layout
 from apps.guilds.models import Ban, Channel, Member
 from apps.guilds.selectors import guilds_of, member_of, visible_channels

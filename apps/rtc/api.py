@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import validated
 from apps.core.errors import ValidationFailed
+from apps.core.fields import StrictCharField
 from apps.guilds.selectors import access_guild
 
 from . import services
@@ -21,7 +22,7 @@ class VoiceStateOut(serializers.Serializer):
     guild_id = serializers.IntegerField()
     channel_id = serializers.IntegerField(allow_null=True)
     user_id = serializers.IntegerField()
-    session_id = serializers.CharField()
+    session_id = StrictCharField()
     self_mute = serializers.BooleanField()
     self_deaf = serializers.BooleanField()
     self_video = serializers.BooleanField()

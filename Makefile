@@ -23,19 +23,22 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements/base.txt requirements/lint.txt requirements/dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements/dev.txt
 	@touch $@
 
-$(VENV)/.test-installed: requirements/base.txt requirements/prod.txt requirements/ml.txt requirements/test.txt | $(BIN)/python
+$(VENV)/.test-installed: requirements/base.txt requirements/prod.txt requirements/ml.txt requirements/lint.txt requirements/test.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements/test.txt
 	@touch $@
 
-# Third-party browser libraries (wavesurfer.js, hls.js), exactly as package-lock.json pins them.
+# Third-party browser libraries (wavesurfer.js, hls.js) and ESLint, exactly as package-lock.json pins them.
 node_modules/.installed: package.json package-lock.json
 	$(call need,command -v npm,npm)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# make lint runs ESLint from there too.
+lint: node_modules/.installed
 
 messages:
 	$(call need,command -v msgfmt,gettext)
@@ -68,8 +71,11 @@ test: $(VENV)/.test-installed node_modules/.installed
 	@$(MAKE) --no-print-directory messages
 	$(BIN)/python -m pytest
 
+## lint: every static check; each is one line of this recipe, so a new check is one more line
 lint: $(VENV)/.dev-installed
+	node_modules/.bin/eslint --max-warnings=0 static/js eslint.config.js
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles .test-media test-results

@@ -3,9 +3,9 @@ Celery's in-memory broker (`memory://`).
 
 Requests only enqueue, as in production; the worker's threads take the tasks from the broker's
 queues with Celery's own semantics (the three queues, retries with their countdown, chains, acks),
-and beat sends the schedule of celery_app/app.py. Tasks publish their events through the gateway
-hub, which hands them to this process's event loop (apps/realtime/hub.py), so they reach the sockets
-as they would from a worker process.
+and beat sends the schedule of celery_app/app.py. Tasks publish their events on the bus, whose
+in-process slot the gateway's hub fills (apps/core/bus.py), so they reach the sockets as they would
+from a worker process.
 
 runserver starts it (apps/core/management/commands/runserver.py), once, in the process that serves:
 under the autoreloader that is the child, never the watcher. Nothing else does, so migrate, the

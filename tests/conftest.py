@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory, make_guild
+from tests.factories import UserFactory, add_member, make_guild
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -95,6 +95,22 @@ def owner(db):
 @pytest.fixture
 def guild(owner):
     return make_guild(owner)
+
+
+# Three members of `guild` (besides its owner), by the names the tests give them.
+@pytest.fixture
+def alice(guild):
+    return add_member(guild, user=UserFactory(username="alice")).user
+
+
+@pytest.fixture
+def bob(guild):
+    return add_member(guild, user=UserFactory(username="bob")).user
+
+
+@pytest.fixture
+def carol(guild):
+    return add_member(guild, user=UserFactory(username="carol")).user
 
 
 @pytest.fixture

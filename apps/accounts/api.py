@@ -1,35 +1,33 @@
 """Account API: tokens for scripts and bots, and the signed-in user."""
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.clientaddr import client_address
-from apps.core.errors import NotAuthenticated, ValidationFailed
+from apps.core.fields import StrictCharField
 
 from . import payloads, selectors, services
 
 
 class TokenIn(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, style={"input_type": "password"})
-    otp = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
-                                help_text="Authenticator or recovery code; required when 2FA is on.")
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, style={"input_type": "password"})
+    otp = StrictCharField(max_length=32, required=False, allow_blank=True, default="",
+                          help_text="Authenticator or recovery code; required when 2FA is on.")
 
 
 class TokenOut(serializers.Serializer):
-    token = serializers.CharField()
+    token = StrictCharField()
 
 
 class MeOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
     email = serializers.EmailField()
-    bio = serializers.CharField()
+    bio = StrictCharField()
     two_factor = serializers.BooleanField()
 
 
@@ -41,23 +39,10 @@ class TokenView(APIView):
     def post(self, request):
         ser = TokenIn(data=request.data)
         ser.is_valid(raise_exception=True)
-        data, ip = ser.validated_data, client_address(request)
-        services.check_login_allowed(username=data["username"], ip=ip)
-        user = authenticate(request, username=data["username"], password=data["password"])
-        if user is None:
-            services.record_login_failure(username=data["username"], ip=ip)
-            raise NotAuthenticated("Wrong username or password.", code="invalid_credentials")
-        if services.has_two_factor(user):
-            if not data["otp"]:
-                raise ValidationFailed.field("otp", "Two-factor authentication is on: send a code.")
-            try:
-                services.verify_second_factor(user, token=data["otp"])
-            except ValidationFailed:
-                services.record_login_failure(username=data["username"], ip=ip)
-                raise ValidationFailed.field("otp", "That code is not valid.") from None
-        services.record_login_success(username=data["username"], ip=ip)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(payloads.token(token.key), status=status.HTTP_201_CREATED)
+        data = ser.validated_data
+        user = services.authenticate(request, username=data["username"], password=data["password"], otp=data["otp"],
+                                     client=services.LoginClient(ip=client_address(request)))
+        return Response(payloads.token(services.issue_token(user)), status=status.HTTP_201_CREATED)
 
 
 class MeView(APIView):
@@ -69,8 +54,8 @@ class MeView(APIView):
 
 class BlockedUserOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
 
 
 class BlockListView(APIView):

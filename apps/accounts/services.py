@@ -6,9 +6,11 @@ import logging
 import math
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.auth import authenticate as check_credentials
 from django.contrib.auth import password_validation
 from django.core import signing
 from django.core.cache import cache
@@ -20,9 +22,10 @@ from django.utils.translation import gettext, ngettext
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
 
 from apps.core import images, ratelimit, unavailable
-from apps.core.errors import NotFound, RateLimited, ValidationFailed
+from apps.core.errors import NotAuthenticated, NotFound, RateLimited, ValidationFailed
 from apps.core.images import validate_image
 
 from .models import Block, User
@@ -42,12 +45,12 @@ def _password_errors(password: str, user: User | None, field: str) -> None:
 def sign_up(*, username: str, email: str, password: str, display_name: str = "") -> User:
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationFailed.field("username", "This username is taken.")
+        raise ValidationFailed.field("username", gettext("This username is taken."))
     user = User(username=username, email=email.strip(), display_name=display_name.strip())
     try:
         user.full_clean(exclude=["password"])
     except DjangoValidationError as exc:
-        raise ValidationFailed("Some fields are invalid.", fields=exc.message_dict) from None
+        raise ValidationFailed(gettext("Some fields are invalid."), fields=exc.message_dict) from None
     _password_errors(password, user, "password")
     user.set_password(password)
     user.save()
@@ -57,9 +60,9 @@ def sign_up(*, username: str, email: str, password: str, display_name: str = "")
 @transaction.atomic
 def update_profile(user: User, *, display_name: str, bio: str, avatar=None) -> User:
     if len(display_name) > 64:
-        raise ValidationFailed.field("display_name", "At most 64 characters.")
+        raise ValidationFailed.field("display_name", gettext("At most 64 characters."))
     if len(bio) > 1000:
-        raise ValidationFailed.field("bio", "At most 1000 characters.")
+        raise ValidationFailed.field("bio", gettext("At most 1000 characters."))
     replaced = []
     if avatar is not None:
         validate_image(avatar, field="avatar")
@@ -114,7 +117,7 @@ def make_avatar_thumbnails(user_id: int) -> str:
 
 def change_password(user: User, *, old_password: str, new_password: str) -> None:
     if not user.check_password(old_password):
-        raise ValidationFailed.field("old_password", "Your current password is wrong.")
+        raise ValidationFailed.field("old_password", gettext("Your current password is wrong."))
     _password_errors(new_password, user, "new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
@@ -207,6 +210,60 @@ def record_login_success(*, username: str, ip: str, device: str = "") -> None:
     ratelimit.reset(_client_key(username, ip, device))
 
 
+# --- Signing in: the one flow of the login page and the API's token endpoint ----------------
+
+@dataclass(frozen=True)
+class LoginClient:
+    """Who is trying to sign in, as login throttling counts them: the client's address, and the
+    device id a browser's cookie holds for the username tried ("" without one: API clients)."""
+
+    ip: str
+    device: str = ""
+
+
+def authenticate(request, *, username: str, password: str, client: LoginClient, otp: str = "",
+                 otp_later: bool = False) -> User:
+    """The user these credentials sign in, within login throttling: raises RateLimited while this
+    client may not try, NotAuthenticated (invalid_credentials) for a wrong pair, and counts the
+    failure. For an account with two-factor authentication `otp` is its code, checked as
+    verify_login_code does; with `otp_later` the caller asks for the code on its own step (the
+    login page's second page) and nothing counts as a success until it is given there."""
+    check_login_allowed(username=username, ip=client.ip, device=client.device)
+    user = check_credentials(request, username=username, password=password)
+    if user is None:
+        record_login_failure(username=username, ip=client.ip, device=client.device)
+        raise NotAuthenticated(gettext("Wrong username or password."), code="invalid_credentials")
+    if has_two_factor(user):
+        if otp_later:
+            return user
+        if not otp:
+            raise ValidationFailed.field("otp", gettext("Two-factor authentication is on: send a code."))
+        verify_login_code(user, code=otp, client=client, field="otp")
+        return user
+    record_login_success(username=username, ip=client.ip, device=client.device)
+    return user
+
+
+def verify_login_code(user: User, *, code: str, client: LoginClient, field: str = "token"):
+    """The second step of signing in to an account with two-factor authentication: the confirmed
+    device that accepts `code` (authenticator or recovery code), within login throttling; a wrong
+    code counts as a failed login (ValidationFailed on `field`)."""
+    check_login_allowed(username=user.username, ip=client.ip, device=client.device)
+    try:
+        device = verify_second_factor(user, token=code, field=field)
+    except ValidationFailed:
+        record_login_failure(username=user.username, ip=client.ip, device=client.device)
+        raise
+    record_login_success(username=user.username, ip=client.ip, device=client.device)
+    return device
+
+
+def issue_token(user: User) -> str:
+    """The user's API token (created on first use; the same one until it is revoked)."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
 # --- Two-factor authentication (TOTP with recovery codes). ---
 
 def has_two_factor(user: User) -> bool:
@@ -233,9 +290,9 @@ def confirm_totp(user: User, *, token: str) -> list[str]:
     """Confirm the pending authenticator with a code from it; returns new recovery codes."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     if device is None:
-        raise NotFound("Start the set-up again: there is no authenticator waiting to be confirmed.")
+        raise NotFound(gettext("Start the set-up again: there is no authenticator waiting to be confirmed."))
     if not device.verify_token(token.strip()):
-        raise ValidationFailed.field("token", "That code is not valid. Check your device's clock.")
+        raise ValidationFailed.field("token", gettext("That code is not valid. Check your device's clock."))
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
@@ -255,14 +312,14 @@ def disable_two_factor(user: User, *, token: str) -> None:
     StaticDevice.objects.filter(user=user).delete()
 
 
-def verify_second_factor(user: User, *, token: str):
+def verify_second_factor(user: User, *, token: str, field: str = "token"):
     """The confirmed device that accepts `token` (authenticator code or recovery code)."""
     token = token.strip()
     if token:
         for device in devices_for_user(user, confirmed=True):
             if device.verify_token(token):
                 return device
-    raise ValidationFailed.field("token", "That code is not valid.")
+    raise ValidationFailed.field(field, gettext("That code is not valid."))
 
 
 # --- blocking ------------------------------------------------------------------------------

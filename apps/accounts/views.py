@@ -6,7 +6,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,9 +26,10 @@ from .forms import LoginForm, PasswordChangeForm, ProfileForm, SignUpForm, Token
 PENDING_2FA = "pending_2fa_user"
 
 
-def login_client(request, username: str) -> tuple[str, str]:
+def login_client(request, username: str) -> services.LoginClient:
     """The client's address and the device id its cookie holds for `username` ("" if none)."""
-    return client_address(request), services.login_device(request.COOKIES.get(services.DEVICE_COOKIE), username)
+    return services.LoginClient(ip=client_address(request),
+                                device=services.login_device(request.COOKIES.get(services.DEVICE_COOKIE), username))
 
 
 def remember_device(response, username: str):
@@ -67,25 +68,20 @@ def login_view(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        ip, device = login_client(request, username)
         try:
-            services.check_login_allowed(username=username, ip=ip, device=device)
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if user is None:
-                services.record_login_failure(username=username, ip=ip, device=device)
-                form.add_error(None, _("Wrong username or password."))
-            elif services.has_two_factor(user):
+            user = services.authenticate(request, username=username, password=form.cleaned_data["password"],
+                                         client=login_client(request, username), otp_later=True)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            status = 429 if isinstance(exc, RateLimited) else 400
+        else:
+            if services.has_two_factor(user):
                 request.session[PENDING_2FA] = user.pk
                 return redirect(f"/accounts/login/verify?next={_next_url(request)}")
-            else:
-                services.record_login_success(username=username, ip=ip, device=device)
-                login(request, user)
-                return remember_device(redirect(_next_url(request)), user.username)
-        except RateLimited as exc:
-            form.add_error(None, exc.message)
-            status = 429
+            login(request, user)
+            return remember_device(redirect(_next_url(request)), user.username)
     if form.errors and status == 200:
-        status = 400
+        status = 400  # the form's own errors (a field left empty)
     return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)}, status=status)
 
 
@@ -96,16 +92,12 @@ def login_verify(request):
         return redirect("accounts:login")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ip, known = login_client(request, user.username)
         try:
-            services.check_login_allowed(username=user.username, ip=ip, device=known)
-            device = services.verify_second_factor(user, token=form.cleaned_data["token"])
+            device = services.verify_login_code(user, code=form.cleaned_data["token"],
+                                                client=login_client(request, user.username))
         except DomainError as exc:
-            if not isinstance(exc, RateLimited):
-                services.record_login_failure(username=user.username, ip=ip, device=known)
             add_domain_error(form, exc)
         else:
-            services.record_login_success(username=user.username, ip=ip, device=known)
             del request.session[PENDING_2FA]
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)

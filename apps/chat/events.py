@@ -1,6 +1,7 @@
 """Chat events. Every one goes to the guild's group with its channel_id; the gateway forwards it
 only to connections that can view that channel. Events of a DM go to its recipients' user groups.
 Their data is built in payloads.py and documented by serializers.py's EVENT_SHAPES."""
+from apps.core.bus import meter
 from apps.core.events import guild_group, publish, user_group
 from apps.guilds.models import DMRecipient
 
@@ -12,6 +13,8 @@ MESSAGE_REACTION_REMOVE = "MESSAGE_REACTION_REMOVE"
 CHANNEL_PINS_UPDATE = "CHANNEL_PINS_UPDATE"
 TYPING_START = "TYPING_START"
 MESSAGE_ACK = "MESSAGE_ACK"
+# The busiest events: the gateway's deliveries metric counts each under its own name.
+meter(MESSAGE_CREATE, MESSAGE_UPDATE, MESSAGE_DELETE, MESSAGE_REACTION_ADD, MESSAGE_REACTION_REMOVE, TYPING_START)
 
 
 def to_channel(channel, event_type: str, data: dict) -> None:

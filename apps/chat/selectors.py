@@ -68,9 +68,9 @@ def history(channel: Channel, *, viewer: ChannelAccess | None = None, before: in
     before/after/around, or the newest page.
     Every branch is an index range scan on (channel, id), whatever the depth."""
     if sum(x is not None for x in (before, after, around)) > 1:
-        raise ValidationFailed("Use only one of before, after and around.", code="invalid_cursor")
+        raise ValidationFailed(gettext("Use only one of before, after and around."), code="invalid_cursor")
     if not 1 <= limit <= settings.HISTORY_PAGE_MAX:
-        raise ValidationFailed.field("limit", f"Between 1 and {settings.HISTORY_PAGE_MAX}.")
+        raise ValidationFailed.field("limit", gettext("Between 1 and %(n)s.") % {"n": settings.HISTORY_PAGE_MAX})
     base = _with_related(Message.objects.filter(shown_to(viewer), channel=channel))
     # Ordering by (channel_id, id) and not id alone matches the composite index, so the planner
     # never walks the primary key backwards through other channels' rows.

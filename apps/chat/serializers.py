@@ -2,23 +2,25 @@
 gateway show a message the same way."""
 from rest_framework import serializers
 
+from apps.core.fields import StrictCharField
+
 from . import events
 
 
 class MessageIn(serializers.Serializer):
-    content = serializers.CharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
+    content = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
     reply_to = serializers.IntegerField(required=False, allow_null=True, default=None)
-    nonce = serializers.CharField(required=False, allow_null=True, default=None, max_length=64,
-                                  help_text="Your key for this send (any string you choose, at most 64 characters, "
-                                  "new for each message): a retry with the same nonce within 10 minutes returns the "
-                                  "message already sent instead of sending a second one. Echoed in the answer and "
-                                  "in MESSAGE_CREATE.")
+    nonce = StrictCharField(required=False, allow_null=True, default=None, max_length=64,
+                            help_text="Your key for this send (any string you choose, at most 64 characters, "
+                            "new for each message): a retry with the same nonce within 10 minutes returns the "
+                            "message already sent instead of sending a second one. Echoed in the answer and "
+                            "in MESSAGE_CREATE.")
     attachment_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
                                            help_text="Ids of your unsent uploads to this channel (at most 10).")
 
 
 class MessageEdit(serializers.Serializer):
-    content = serializers.CharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
+    content = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
 
 
 class HistoryQuery(serializers.Serializer):
@@ -33,24 +35,24 @@ class AckIn(serializers.Serializer):
 
 
 class ReactionOut(serializers.Serializer):
-    emoji = serializers.CharField()
+    emoji = StrictCharField()
     count = serializers.IntegerField()
     me = serializers.BooleanField()
 
 
 class AuthorOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
-    avatar = serializers.CharField(allow_null=True)
-    color = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
+    avatar = StrictCharField(allow_null=True)
+    color = StrictCharField()
 
 
 class ReplyOut(serializers.Serializer):
     id = serializers.IntegerField()
-    content = serializers.CharField(help_text="The quote: one line of plain text, mentions by name, no markdown "
-                                              "signs, spoilers masked, at most 200 characters.")
-    author = serializers.CharField(allow_null=True)
+    content = StrictCharField(help_text="The quote: one line of plain text, mentions by name, no markdown "
+                                        "signs, spoilers masked, at most 200 characters.")
+    author = StrictCharField(allow_null=True)
 
 
 class AttachmentOut(serializers.Serializer):
@@ -58,11 +60,11 @@ class AttachmentOut(serializers.Serializer):
     to members who can view the channel; `thumbnail_url` is null until the media queue made it."""
 
     id = serializers.IntegerField()
-    filename = serializers.CharField()
+    filename = StrictCharField()
     size = serializers.IntegerField()
-    content_type = serializers.CharField()
-    url = serializers.CharField()
-    thumbnail_url = serializers.CharField(allow_null=True)
+    content_type = StrictCharField()
+    url = StrictCharField()
+    thumbnail_url = StrictCharField(allow_null=True)
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     state = serializers.ChoiceField(choices=["pending", "ready", "failed"])
@@ -70,7 +72,7 @@ class AttachmentOut(serializers.Serializer):
 
 class ThreadSummaryOut(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
     message_count = serializers.IntegerField()
     last_message_at = serializers.DateTimeField()
     archived = serializers.BooleanField()
@@ -83,8 +85,8 @@ class MessageOut(serializers.Serializer):
     id = serializers.IntegerField()
     channel_id = serializers.IntegerField()
     author = AuthorOut(allow_null=True)
-    content = serializers.CharField()
-    content_html = serializers.CharField()
+    content = StrictCharField()
+    content_html = StrictCharField()
     reply_to = ReplyOut(allow_null=True)
     mention_everyone = serializers.BooleanField()
     mentions = serializers.ListField(child=serializers.IntegerField())
@@ -97,7 +99,7 @@ class MessageOut(serializers.Serializer):
     attachments = AttachmentOut(many=True)
     held = serializers.BooleanField(help_text="Hidden by moderation until reviewed: only its author and "
                                     "moderators (MANAGE_MESSAGES) see it.")
-    nonce = serializers.CharField(required=False)
+    nonce = StrictCharField(required=False)
 
 
 class AttachmentUpload(serializers.Serializer):
@@ -105,16 +107,16 @@ class AttachmentUpload(serializers.Serializer):
 
 
 class SearchQuery(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=256, trim_whitespace=True,
-                              help_text="Words to find (all of them; from three letters on, a word also finds the "
-                                        "words it starts; accents are ignored), and optionally the filters "
-                                        "from:username in:channel has:link|attachment before:… after:…")
+    q = StrictCharField(required=False, allow_blank=True, default="", max_length=256, trim_whitespace=True,
+                        help_text="Words to find (all of them; from three letters on, a word also finds the "
+                                  "words it starts; accents are ignored), and optionally the filters "
+                                  "from:username in:channel has:link|attachment before:… after:…")
     author_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
     channel_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
-    before = serializers.CharField(required=False, allow_blank=True, default=None, max_length=40,
-                                   help_text="A message id, or an ISO date (messages before that day) or datetime")
-    after = serializers.CharField(required=False, allow_blank=True, default=None, max_length=40,
-                                  help_text="A message id, or an ISO date (messages after that day) or datetime")
+    before = StrictCharField(required=False, allow_blank=True, default=None, max_length=40,
+                             help_text="A message id, or an ISO date (messages before that day) or datetime")
+    after = StrictCharField(required=False, allow_blank=True, default=None, max_length=40,
+                            help_text="A message id, or an ISO date (messages after that day) or datetime")
     has = serializers.ListField(child=serializers.ChoiceField(choices=["link", "attachment"]), required=False,
                                 default=list, max_length=2)
     limit = serializers.IntegerField(required=False, default=25)
@@ -123,7 +125,7 @@ class SearchQuery(serializers.Serializer):
 
 class ChannelRefOut(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
     guild_id = serializers.IntegerField()
 
 
@@ -132,7 +134,7 @@ class SearchResultOut(MessageOut):
 
     reactions = None
     channel = ChannelRefOut()
-    snippet = serializers.CharField(help_text="Escaped text; only <mark> elements around the matched words")
+    snippet = StrictCharField(help_text="Escaped text; only <mark> elements around the matched words")
 
 
 class SearchOut(serializers.Serializer):
@@ -153,8 +155,8 @@ class ThreadOut(serializers.Serializer):
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
     parent_id = serializers.IntegerField()
-    type = serializers.CharField()
-    name = serializers.CharField()
+    type = StrictCharField()
+    name = StrictCharField()
     starter_message_id = serializers.IntegerField(allow_null=True)
     creator_id = serializers.IntegerField(allow_null=True)
     archived = serializers.BooleanField()
@@ -178,8 +180,8 @@ class ThreadDetailOut(ThreadOut):
 
 class ThreadMemberOut(serializers.Serializer):
     user_id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
     joined_at = serializers.DateTimeField()
 
 
@@ -210,7 +212,7 @@ class ReactionEventOut(serializers.Serializer):
     guild_id = serializers.IntegerField(allow_null=True)
     message_id = serializers.IntegerField()
     user_id = serializers.IntegerField()
-    emoji = serializers.CharField()
+    emoji = StrictCharField()
 
 
 class PinsUpdateEventOut(serializers.Serializer):
@@ -224,7 +226,7 @@ class TypingStartEventOut(serializers.Serializer):
     channel_id = serializers.IntegerField()
     guild_id = serializers.IntegerField(allow_null=True)
     user_id = serializers.IntegerField()
-    display_name = serializers.CharField()
+    display_name = StrictCharField()
     timestamp = serializers.IntegerField(help_text="Unix seconds; show the indicator for about 8 seconds.")
 
 
@@ -246,7 +248,7 @@ class ThreadDeleteEventOut(serializers.Serializer):
     guild_id = serializers.IntegerField()
     channel_id = serializers.IntegerField(help_text="The parent channel.")
     parent_id = serializers.IntegerField()
-    type = serializers.CharField()
+    type = StrictCharField()
 
 
 class ThreadMembersUpdateEventOut(serializers.Serializer):

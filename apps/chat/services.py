@@ -23,9 +23,8 @@ from apps.guilds.models import Channel, DMRecipient, Member, Role
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import ChannelAccess, access_channel, member_color, moderator_channel_access
 from apps.guilds.services import record_audit
-from apps.moderation import hooks as moderation_hooks
 
-from . import events, markdown, media, payloads, thread_services
+from . import events, hooks, markdown, media, payloads, thread_services
 from .models import Attachment, Message, Reaction, ReadState, attachment_path
 
 MAX_PINS = 50
@@ -98,7 +97,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
         return sent
     thread = thread_services.check_can_post(access)
     access.require(Permission.SEND_MESSAGES)
-    moderation_hooks.check_message(access, content)
+    hooks.check_message(access, content)
     reply = None
     if reply_to_id is not None:
         access.require(Permission.READ_MESSAGE_HISTORY)
@@ -131,7 +130,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
                 thread_services.record_post(thread, msg)
             msg.author_color = member_color(access.member)
             events.to_channel(access.channel, events.MESSAGE_CREATE, payloads.message_payload(msg, nonce=nonce))
-            moderation_hooks.message_written(msg)  # after the event: delivery never waits for scoring
+            hooks.message_written(msg)  # after the event: delivery never waits for scoring
     except IntegrityError:
         # A copy of this send with the same nonce committed first (the unique constraint waited for it).
         sent = _sent_with(nonce, author, access)
@@ -172,7 +171,7 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     if message.author_id != actor.id:
         raise Forbidden(gettext("You can only edit your own messages."), code="not_author")
     access.require(Permission.SEND_MESSAGES)
-    moderation_hooks.check_message(access, content, edit=True)
+    hooks.check_message(access, content, edit=True)
     content, mentions = _resolve_mentions(access, content)
     message.content = content
     message.content_html = markdown.render(content, users=mentions["users"], roles=mentions["roles"])
@@ -181,7 +180,7 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     message.mentions.set(list(mentions["users"]))
     message.author_color = member_color(access.member)
     _publish_update(message)
-    moderation_hooks.message_written(message)
+    hooks.message_written(message)
     return message
 
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, validated
+from apps.core.fields import StrictCharField
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 
@@ -17,11 +18,11 @@ from .serializers import ThreadDetailOut, ThreadMemberOut, ThreadOut
 
 
 class ThreadIn(serializers.Serializer):
-    name = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+    name = StrictCharField(max_length=1000, allow_blank=True, trim_whitespace=False)
 
 
 class ThreadPatch(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=1000, allow_blank=True, trim_whitespace=False)
+    name = StrictCharField(required=False, max_length=1000, allow_blank=True, trim_whitespace=False)
     archived = serializers.BooleanField(required=False)
     locked = serializers.BooleanField(required=False)
 

@@ -163,7 +163,8 @@ class ServiceAdmin(admin.ModelAdmin):
             try:
                 self.delete_through(request, obj)
             except DomainError as exc:
-                raise DomainError(f"{obj}: {exc.message}", code=exc.code) from exc
+                raise DomainError(gettext("%(object)s: %(message)s") % {"object": obj, "message": exc.message},
+                                  code=exc.code) from exc
 
     # --- refusals, shown ---
 

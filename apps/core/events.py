@@ -1,9 +1,10 @@
 """The one event publisher.
 
 Services call `publish(...)` inside their transaction; the event leaves only after commit, so a
-client never hears of a row that was rolled back. Every event travels through the gateway's hub
-(apps/realtime/hub.py: Redis pub/sub, one channel per group), in the order it was published, and
-the gateway relays it to the sockets that may see it as a DISPATCH frame.
+client never hears of a row that was rolled back. Every event travels on the bus (apps/core/bus.py:
+Redis pub/sub, one channel per group, or in process without Redis) to the gateway's hubs, in the
+order it was published, and the gateway relays it to the sockets that may see it as a DISPATCH
+frame.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+
+from . import bus
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,8 @@ def publish(groups: str | Iterable[str], event_type: str, data: dict) -> None:
     targets = [groups] if isinstance(groups, str) else list(groups)
 
     def send() -> None:
-        from apps.realtime import hub
-
         try:
-            hub.publish(targets, event_type, data)
+            bus.send(targets, event_type, data)
         except Exception:  # a broken Redis must not break the write that already committed
             log.exception("could not publish %s", event_type)
 

@@ -3,6 +3,7 @@ import io
 import warnings
 
 from django.conf import settings
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from apps.core.errors import ValidationFailed
@@ -28,18 +29,18 @@ def validate_image(upload, *, field: str) -> None:
     """Refuse an upload that is too large, is not a decodable image, or is a decompression bomb."""
     if upload.size > settings.MAX_IMAGE_UPLOAD_BYTES:
         limit = settings.MAX_IMAGE_UPLOAD_BYTES // (1024 * 1024)
-        raise ValidationFailed.field(field, f"The image is larger than {limit} MB.")
+        raise ValidationFailed.field(field, gettext("The image is larger than %(n)s MB.") % {"n": limit})
     upload.seek(0)
     try:
         with open_checked(upload) as img:
             fmt = img.format
             img.verify()
     except BAD_IMAGE_ERRORS:
-        raise ValidationFailed.field(field, "The file is not a valid image.") from None
+        raise ValidationFailed.field(field, gettext("The file is not a valid image.")) from None
     finally:
         upload.seek(0)
     if fmt not in ALLOWED_FORMATS:
-        raise ValidationFailed.field(field, "Use a PNG, JPEG, GIF or WebP image.")
+        raise ValidationFailed.field(field, gettext("Use a PNG, JPEG, GIF or WebP image."))
 
 
 def webp_thumbnails(fileobj, sizes, *, square: bool = False, quality: int = 82) -> dict[int, bytes]:

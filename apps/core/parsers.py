@@ -2,9 +2,8 @@
 view reads them when they hold what no service should see (apps.core.untrusted). Kept apart from
 apps.core.api: DRF imports them while its views module loads."""
 import codecs
-import functools
 
-from rest_framework import exceptions, fields, parsers
+from rest_framework import exceptions, parsers
 from rest_framework.utils import json
 
 from apps.core import untrusted
@@ -43,20 +42,3 @@ class MultiPartParser(parsers.MultiPartParser):
             raise ValidationFailed.field(where, untrusted.unstorable_text_message())
         return parsed
 
-
-def text_fields_take_only_strings() -> None:
-    """A string field takes a JSON string: DRF's CharField would turn 12 or 1.5 into "12" and
-    "1.5", so a body the schema calls invalid passed (query strings and forms are text anyway).
-    Installed once, by apps.core's AppConfig."""
-    coerce = fields.CharField.to_internal_value
-    if getattr(coerce, "takes_only_strings", False):
-        return
-
-    @functools.wraps(coerce)
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return coerce(self, data)
-
-    to_internal_value.takes_only_strings = True
-    fields.CharField.to_internal_value = to_internal_value

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from apps.core.api import CappedUploadView
+from apps.core.fields import StrictCharField
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `validation_failed` names the fields in `fields`; `parse_error` is a body that "
@@ -31,10 +32,10 @@ ERROR_DESCRIPTIONS = {
 
 
 class ErrorDetailOut(serializers.Serializer):
-    code = serializers.CharField(help_text="A stable, machine-readable code.")
-    message = serializers.CharField(help_text="A sentence for people, in the request's language.")
+    code = StrictCharField(help_text="A stable, machine-readable code.")
+    message = StrictCharField(help_text="A sentence for people, in the request's language.")
     fields = serializers.DictField(help_text="Per field, what is wrong with it (empty when no field is at fault).")
-    permission = serializers.CharField(required=False, help_text="With `missing_permission`: the permission's name.")
+    permission = StrictCharField(required=False, help_text="With `missing_permission`: the permission's name.")
 
 
 class ErrorOut(serializers.Serializer):

@@ -2,24 +2,26 @@
 the DM events' data. Built by payloads.py; tests/integration/test_payloads.py checks them."""
 from rest_framework import serializers
 
+from apps.core.fields import StrictCharField
+
 from . import events
 
 
 class UserOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
-    avatar = serializers.CharField(allow_null=True)
+    username = StrictCharField()
+    display_name = StrictCharField()
+    avatar = StrictCharField(allow_null=True)
 
 
 class LastMessageAuthorOut(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True)
-    display_name = serializers.CharField()
+    display_name = StrictCharField()
 
 
 class LastMessageOut(serializers.Serializer):
     id = serializers.IntegerField()
-    content = serializers.CharField(help_text="A one-line preview: mentions by name, no markdown signs, "
+    content = StrictCharField(help_text="A one-line preview: mentions by name, no markdown signs, "
                                               "spoilers masked, at most 200 characters.")
     created_at = serializers.DateTimeField()
     author = LastMessageAuthorOut(allow_null=True)
@@ -30,8 +32,8 @@ class DMChannelEventOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField(allow_null=True, help_text="Always null.")
-    type = serializers.CharField(help_text="dm or group_dm.")
-    name = serializers.CharField(help_text="Empty for a 1:1 DM and an unnamed group.")
+    type = StrictCharField(help_text="dm or group_dm.")
+    name = StrictCharField(help_text="Empty for a 1:1 DM and an unnamed group.")
     owner_id = serializers.IntegerField(allow_null=True, help_text="The group's owner; null for a 1:1 DM.")
     last_message_id = serializers.IntegerField(allow_null=True)
     recipients = UserOut(many=True, help_text="Everyone in it, you included.")
@@ -50,7 +52,7 @@ class DMChannelDeleteEventOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField(allow_null=True, help_text="Always null.")
-    type = serializers.CharField()
+    type = StrictCharField()
 
 
 class RecipientEventOut(serializers.Serializer):

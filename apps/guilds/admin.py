@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ServiceAdmin, ServiceForm, apply_to_each, form_action
 
-from . import sanctions, services
+from . import invites, sanctions, services
 from .forms import BanForm
 from .models import AuditLogEntry, Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
 from .permissions import ALL, CHANNEL_OVERWRITABLE, Permission, from_names, names
@@ -349,7 +349,7 @@ class BanAdmin(ServiceAdmin):
 @admin.action(description=_("Revoke the selected invites"), permissions=["change"])
 def revoke(modeladmin, request, queryset):
     apply_to_each(modeladmin, request, queryset,
-                  lambda invite: services.revoke_invite(actor=request.user, invite=invite),
+                  lambda invite: invites.revoke_invite(actor=request.user, invite=invite),
                   gettext("%(n)s invite(s) revoked."))
 
 

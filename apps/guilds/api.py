@@ -4,39 +4,33 @@ import io
 import json
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import renderers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.selectors import user_by_id
 from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import IdCursorPagination, NewestFirstPagination, paginated
 
-from . import payloads, sanctions, selectors, services
+from . import invites, payloads, sanctions, selectors, services
 from . import serializers as s
-from .models import Ban, Category, Invite, Member, PermissionOverwrite, Role
+from .models import Category
 from .permissions import Permission
 
-User = get_user_model()
+
 def _category(guild, category_id):
     if category_id is None:
         return None
-    cat = Category.objects.filter(pk=category_id, guild=guild).first()
-    if cat is None:
-        raise ValidationFailed.field("category_id", "Unknown category in this guild.")
-    return cat
-
-
-def _target_member(access, user_id) -> Member:
-    member = selectors.members_of(access.guild).filter(user_id=user_id).first()
-    if member is None:
-        raise NotFound("Unknown member.")
-    return member
+    try:
+        return selectors.category_in(guild, category_id)
+    except NotFound:
+        raise ValidationFailed.field("category_id", gettext("Unknown category in this guild.")) from None
 
 
 # --- guilds ---
@@ -75,7 +69,7 @@ class GuildTransferView(APIView):
     @extend_schema(request=s.TransferIn, responses=s.GuildOut, summary="Transfer ownership (owner only)")
     def post(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
-        new_owner = _target_member(access, validated(s.TransferIn, request.data)["owner_id"]).user
+        new_owner = selectors.member_in(access.guild, validated(s.TransferIn, request.data)["owner_id"]).user
         guild = services.transfer_ownership(actor=request.user, guild=access.guild, new_owner=new_owner)
         return Response(s.GuildOut(guild).data)
 
@@ -179,23 +173,15 @@ class OverwriteListView(APIView):
                    summary="A channel's permission overwrites (MANAGE_CHANNELS or MANAGE_ROLES in the channel)")
     def get(self, request, channel_id):
         channel = selectors.channel_settings_access(request.user, channel_id).channel
-        ows = PermissionOverwrite.objects.filter(channel=channel).select_related("member")
-        return Response(s.OverwriteOut(ows, many=True).data)
+        return Response(s.OverwriteOut(selectors.overwrites_of(channel), many=True).data)
 
 
 class OverwriteDetailView(APIView):
-    def _target(self, channel, target_type, target_id):
-        if target_type == "role":
-            return {"role": get_object_or_404(Role, pk=target_id, guild_id=channel.guild_id)}
-        if target_type == "member":
-            return {"member": get_object_or_404(Member, user_id=target_id, guild_id=channel.guild_id)}
-        raise NotFound("Overwrite targets are 'role' or 'member'.")
-
     @extend_schema(request=s.OverwriteIn, responses=s.OverwriteOut,
                    summary="Set a role's or member's overwrite (MANAGE_ROLES in the channel)")
     def put(self, request, channel_id, target_type, target_id):
         channel = selectors.access_channel(request.user, channel_id).channel
-        target = self._target(channel, target_type, target_id)
+        target = selectors.overwrite_target(channel.guild, target_type, target_id)
         bits = validated(s.OverwriteIn, request.data)
         ow = services.set_overwrite(actor=request.user, channel=channel, **target, **bits)
         return Response(s.OverwriteOut(ow).data)
@@ -203,11 +189,8 @@ class OverwriteDetailView(APIView):
     @extend_schema(responses=NO_CONTENT, summary="Remove an overwrite")
     def delete(self, request, channel_id, target_type, target_id):
         channel = selectors.access_channel(request.user, channel_id).channel
-        target = self._target(channel, target_type, target_id)
-        ow = PermissionOverwrite.objects.filter(channel=channel, **target).first()
-        if ow is None:
-            raise NotFound("No overwrite for that target.")
-        services.delete_overwrite(actor=request.user, overwrite=ow)
+        target = selectors.overwrite_target(channel.guild, target_type, target_id)
+        services.delete_overwrite(actor=request.user, overwrite=selectors.overwrite_for(channel, target))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -237,14 +220,14 @@ class RoleDetailView(APIView):
     @extend_schema(request=s.RolePatch, responses=s.RoleOut, summary="Edit a role (MANAGE_ROLES, below your top role)")
     def patch(self, request, guild_id, role_id):
         access = selectors.access_guild(request.user, guild_id)
-        role = get_object_or_404(Role, pk=role_id, guild=access.guild)
-        role = services.update_role(actor=request.user, role=role, **validated(s.RolePatch, request.data))
+        role = services.update_role(actor=request.user, role=selectors.role_in(access.guild, role_id),
+                                    **validated(s.RolePatch, request.data))
         return Response(s.RoleOut(role).data)
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a role")
     def delete(self, request, guild_id, role_id):
         access = selectors.access_guild(request.user, guild_id)
-        services.delete_role(actor=request.user, role=get_object_or_404(Role, pk=role_id, guild=access.guild))
+        services.delete_role(actor=request.user, role=selectors.role_in(access.guild, role_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -262,29 +245,28 @@ class MemberListView(APIView):
 class MemberDetailView(APIView):
     @extend_schema(responses=s.MemberOut)
     def get(self, request, guild_id, user_id):
-        return Response(s.MemberOut(_target_member(selectors.access_guild(request.user, guild_id), user_id)).data)
+        guild = selectors.access_guild(request.user, guild_id).guild
+        return Response(s.MemberOut(selectors.member_in(guild, user_id)).data)
 
     @extend_schema(request=s.MemberPatch, responses=s.MemberOut,
                    summary="Set a member's nickname and/or roles (MANAGE_NICKNAMES / MANAGE_ROLES)")
     def patch(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
-        member = _target_member(access, user_id)
+        member = selectors.member_in(access.guild, user_id)
         data = validated(s.MemberPatch, request.data)
         # One request, one outcome: a refused role change must not leave the nickname changed.
         with transaction.atomic():
             if "nickname" in data:
                 services.set_nickname(actor=request.user, member=member, nickname=data["nickname"])
             if "roles" in data:
-                roles = list(Role.objects.filter(guild=access.guild, is_default=False, pk__in=data["roles"]))
-                if len(roles) != len(set(data["roles"])):
-                    raise ValidationFailed.field("roles", "Unknown role in this guild (@everyone is implicit).")
+                roles = selectors.assignable_roles(access.guild, data["roles"])
                 services.set_member_roles(actor=request.user, member=member, roles=roles)
-        return Response(s.MemberOut(_target_member(access, user_id)).data)
+        return Response(s.MemberOut(selectors.member_in(access.guild, user_id)).data)
 
     @extend_schema(request=s.ReasonIn, responses=NO_CONTENT, summary="Kick a member (KICK_MEMBERS)")
     def delete(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
-        sanctions.kick_member(actor=request.user, member=_target_member(access, user_id),
+        sanctions.kick_member(actor=request.user, member=selectors.member_in(access.guild, user_id),
                               reason=validated(s.ReasonIn, request.data)["reason"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -302,7 +284,7 @@ class MemberTimeoutView(APIView):
         access = selectors.access_guild(request.user, guild_id)
         data = validated(s.TimeoutIn, request.data)
         duration = timedelta(seconds=data["seconds"]) if data["seconds"] else None
-        member = sanctions.timeout_member(actor=request.user, member=_target_member(access, user_id),
+        member = sanctions.timeout_member(actor=request.user, member=selectors.member_in(access.guild, user_id),
                                           duration=duration, reason=data["reason"])
         return Response(s.MemberOut(member).data)
 
@@ -314,15 +296,14 @@ class BanListView(APIView):
     def get(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
         access.require(Permission.BAN_MEMBERS)
-        qs = Ban.objects.filter(guild=access.guild).select_related("user")
-        return paginated(self, request, qs, s.BanOut)
+        return paginated(self, request, selectors.bans_of(access.guild), s.BanOut)
 
 
 class BanDetailView(APIView):
     @extend_schema(request=s.BanIn, responses={201: s.BanOut}, summary="Ban a user (BAN_MEMBERS)")
     def put(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
-        user = get_object_or_404(User, pk=user_id)
+        user = user_by_id(user_id)
         ban = sanctions.ban_member(actor=request.user, guild=access.guild, user=user,
                                    **validated(s.BanIn, request.data))
         return Response(s.BanOut(ban).data, status=status.HTTP_201_CREATED)
@@ -330,7 +311,7 @@ class BanDetailView(APIView):
     @extend_schema(responses=NO_CONTENT, summary="Lift a ban (BAN_MEMBERS)")
     def delete(self, request, guild_id, user_id):
         access = selectors.access_guild(request.user, guild_id)
-        sanctions.unban_member(actor=request.user, guild=access.guild, user=get_object_or_404(User, pk=user_id))
+        sanctions.unban_member(actor=request.user, guild=access.guild, user=user_by_id(user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -353,7 +334,7 @@ class GuildInvitesView(APIView):
         channel_id = data.pop("channel_id")
         # A channel the member cannot see is answered 404, as if it did not exist.
         channel = selectors.access_channel(request.user, channel_id).channel if channel_id else None
-        invite = services.create_invite(actor=request.user, guild=access.guild, channel=channel, **data)
+        invite = invites.create_invite(actor=request.user, guild=access.guild, channel=channel, **data)
         return Response(s.InviteOut(invite, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -362,25 +343,23 @@ class InviteDetailView(APIView):
 
     @extend_schema(responses=s.InviteOut, summary="Preview an invite (no login needed)")
     def get(self, request, code):
-        invite = Invite.objects.select_related("guild").filter(code=code, revoked_at__isnull=True).first()
-        if invite is None or not invite.is_usable:
-            raise NotFound("This invite is invalid or has expired.", code="unknown_invite")
+        invite = selectors.known_invite(code, usable=True)
         return Response(s.InviteOut(invite, context={"request": request}).data)
 
     @extend_schema(responses=NO_CONTENT, summary="Revoke an invite (its creator or MANAGE_GUILD)")
     def delete(self, request, code):
         if not request.user.is_authenticated:
             self.permission_denied(request)
-        invite = get_object_or_404(Invite.objects.select_related("guild"), code=code)
+        invite = selectors.known_invite(code)
         selectors.access_guild(request.user, invite.guild_id)
-        services.revoke_invite(actor=request.user, invite=invite)
+        invites.revoke_invite(actor=request.user, invite=invite)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class InviteAcceptView(APIView):
     @extend_schema(request=None, responses=s.MemberOut, summary="Join the invite's guild")
     def post(self, request, code):
-        member = services.join_by_invite(user=request.user, code=code)
+        member = invites.join_by_invite(user=request.user, code=code)
         return Response(s.MemberOut(member).data)
 
 

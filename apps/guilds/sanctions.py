@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from . import events, payloads
+from . import events, hooks, payloads
 from .models import Ban, Guild, Member
 from .permissions import Permission
 from .selectors import access_guild, moderator_access
@@ -28,10 +29,10 @@ def timeout_member(*, actor, member: Member, duration: timedelta | None, reason:
     check_outranks(access, member, verb="time out")
     if duration is not None:
         if not timedelta(0) < duration <= MAX_TIMEOUT:
-            raise ValidationFailed.field("duration", "A timeout lasts between 1 second and 28 days.")
+            raise ValidationFailed.field("duration", gettext("A timeout lasts between 1 second and 28 days."))
         target = access_guild(member.user, member.guild_id)
         if target.permissions & Permission.ADMINISTRATOR:
-            raise Forbidden("Administrators cannot be timed out.", code="role_hierarchy")
+            raise Forbidden(gettext("Administrators cannot be timed out."), code="role_hierarchy")
     member.timed_out_until = timezone.now() + duration if duration else None
     member.save(update_fields=["timed_out_until"])
     record_audit(member.guild, actor, "member_timeout" if duration else "member_timeout_lift", target=member,
@@ -47,7 +48,7 @@ def kick_member(*, actor, member: Member, reason: str = "") -> None:
     access = moderator_access(actor, member.guild_id)
     access.require(Permission.KICK_MEMBERS)
     if member.user_id == actor.id:
-        raise ValidationFailed("You cannot kick yourself; leave the guild instead.", code="self_action")
+        raise ValidationFailed(gettext("You cannot kick yourself; leave the guild instead."), code="self_action")
     check_outranks(access, member, verb="kick")
     record_audit(member.guild, actor, "member_kick", target=member, reason=reason, changes={"user_id": member.user_id})
     remove_member(member)
@@ -58,24 +59,22 @@ def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_da
     access = moderator_access(actor, guild.id)
     access.require(Permission.BAN_MEMBERS)
     if user.id == actor.id:
-        raise ValidationFailed("You cannot ban yourself.", code="self_action")
+        raise ValidationFailed(gettext("You cannot ban yourself."), code="self_action")
     if not 0 <= delete_message_days <= 7:
-        raise ValidationFailed.field("delete_message_days", "Between 0 and 7 days.")
+        raise ValidationFailed.field("delete_message_days", gettext("Between 0 and 7 days."))
     if len(reason) > 512:
-        raise ValidationFailed.field("reason", "At most 512 characters.")
+        raise ValidationFailed.field("reason", gettext("At most 512 characters."))
     member = Member.objects.filter(guild=guild, user=user).prefetch_related("roles").first()
     if member:
         check_outranks(access, member, verb="ban")
     elif user.id == guild.owner_id:
-        raise Forbidden("You cannot ban the guild owner.", code="role_hierarchy")
+        raise Forbidden(gettext("You cannot ban the guild owner."), code="role_hierarchy")
     ban, created = Ban.objects.get_or_create(guild=guild, user=user, defaults={"reason": reason, "banned_by": actor})
     if not created:
-        raise Conflict("That user is already banned.", code="already_banned")
+        raise Conflict(gettext("That user is already banned."), code="already_banned")
     deleted = 0
     if delete_message_days:
-        from apps.chat.services import purge_member_messages  # chat builds on guilds, not the reverse
-
-        deleted = purge_member_messages(guild_id=guild.id, user_id=user.id,
+        deleted = hooks.purge_member_messages(guild_id=guild.id, user_id=user.id,
                                         since=timezone.now() - timedelta(days=delete_message_days))
     record_audit(guild, actor, "member_ban", target=ban, reason=reason,
                  changes={"user_id": user.id, "delete_message_days": delete_message_days, "deleted_messages": deleted})
@@ -91,6 +90,6 @@ def unban_member(*, actor, guild: Guild, user) -> None:
     moderator_access(actor, guild.id).require(Permission.BAN_MEMBERS)
     deleted, _ = Ban.objects.filter(guild=guild, user=user).delete()
     if not deleted:
-        raise NotFound("That user is not banned.")
+        raise NotFound(gettext("That user is not banned."))
     record_audit(guild, actor, "member_unban", changes={"user_id": user.id})
     events.to_guild(guild.id, events.BAN_REMOVE, payloads.guild_user(guild.id, user.id))

@@ -11,10 +11,21 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from apps.accounts.models import Block
-from apps.core.errors import Forbidden, MemberTimedOut, MissingPermission, NotFound
+from apps.core.errors import Forbidden, MemberTimedOut, MissingPermission, NotFound, ValidationFailed
 
 from .layout import GuildLayout
-from .models import AuditLogEntry, Category, Channel, DMRecipient, Guild, Invite, Member, PermissionOverwrite, Role
+from .models import (
+    AuditLogEntry,
+    Ban,
+    Category,
+    Channel,
+    DMRecipient,
+    Guild,
+    Invite,
+    Member,
+    PermissionOverwrite,
+    Role,
+)
 from .permissions import (
     ALL,
     DM_BLOCKED,
@@ -268,6 +279,90 @@ def members_of(guild: Guild) -> QuerySet[Member]:
     return Member.objects.filter(guild=guild).select_related("user").prefetch_related(
         Prefetch("roles", queryset=Role.objects.order_by("-position"))
     )
+
+
+# --- lookups inside a guild: the object, or NotFound (the doors answer 404) ---
+
+def _id(value) -> int | None:
+    """An id from a URL, a form or a JSON body; None if it cannot be one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else None
+
+
+def _get(queryset: QuerySet, message: str, **ids):
+    """The object of `queryset` with these ids (parsed as _id does), or NotFound(message)."""
+    parsed = {field: _id(value) for field, value in ids.items()}
+    found = None if None in parsed.values() else queryset.filter(**parsed).first()
+    if found is None:
+        raise NotFound(message)
+    return found
+
+
+def member_in(guild: Guild, user_id) -> Member:
+    """The member of `guild` who is user `user_id` (with user and roles, as members_of)."""
+    return _get(members_of(guild), gettext("Unknown member."), user_id=user_id)
+
+
+def role_in(guild: Guild, role_id) -> Role:
+    return _get(Role.objects.filter(guild=guild), gettext("Unknown role."), pk=role_id)
+
+
+def assignable_roles(guild: Guild, role_ids) -> list[Role]:
+    """The guild's roles among `role_ids` a member can be given (@everyone is implicit); raises
+    ValidationFailed if one of them is not such a role."""
+    wanted = {_id(r) for r in role_ids}
+    roles = list(Role.objects.filter(guild=guild, is_default=False, pk__in=wanted - {None}))
+    if len(roles) != len(wanted):
+        raise ValidationFailed.field("roles", gettext("Unknown role in this guild (@everyone is implicit)."))
+    return roles
+
+
+def ordered_role_ids(guild: Guild) -> list[int]:
+    """The guild's roles but @everyone, highest first (the roles page's order)."""
+    return list(Role.objects.filter(guild=guild, is_default=False).order_by("-position", "id")
+                .values_list("id", flat=True))
+
+
+def category_in(guild: Guild, category_id) -> Category:
+    return _get(Category.objects.filter(guild=guild), gettext("Unknown category."), pk=category_id)
+
+
+def bans_of(guild: Guild) -> QuerySet[Ban]:
+    return Ban.objects.filter(guild=guild).select_related("user")
+
+
+def overwrites_of(channel: Channel) -> QuerySet[PermissionOverwrite]:
+    return PermissionOverwrite.objects.filter(channel=channel).select_related("role", "member__user")
+
+
+def overwrite_target(guild: Guild, kind: str, target_id) -> dict:
+    """What an overwrite applies to, as the services take it: {"role": …} or {"member": …}."""
+    if kind == "role":
+        return {"role": role_in(guild, target_id)}
+    if kind == "member":
+        return {"member": member_in(guild, target_id)}
+    raise NotFound(gettext("Overwrite targets are 'role' or 'member'."))
+
+
+def overwrite_for(channel: Channel, target: dict) -> PermissionOverwrite:
+    overwrite = PermissionOverwrite.objects.filter(channel=channel, **target).first()
+    if overwrite is None:
+        raise NotFound(gettext("No overwrite for that target."))
+    return overwrite
+
+
+def invite_by_code(code: str) -> Invite | None:
+    """An invite (with its guild) by its code, whatever its state."""
+    return Invite.objects.select_related("guild").filter(code=code).first()
+
+
+def known_invite(code: str, *, usable: bool = False) -> Invite:
+    """An invite by its code (`usable`: only one that still lets people in), or NotFound."""
+    invite = invite_by_code(code)
+    if invite is None or (usable and not invite.is_usable):
+        raise NotFound(gettext("This invite is invalid or has expired."), code="unknown_invite")
+    return invite
 
 
 @dataclass

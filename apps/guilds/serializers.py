@@ -1,12 +1,15 @@
 """Input and output shapes of the guilds API. No writes here: views call services."""
+from django.utils.translation import gettext
 from rest_framework import serializers
+
+from apps.core.fields import StrictCharField
 
 from . import events
 from .models import Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
 from .permissions import Permission
 
 
-class BitfieldField(serializers.CharField):
+class BitfieldField(StrictCharField):
     """64-bit permission fields travel as decimal strings, as in Discord's API (JSON loses
     precision past 2**53)."""
 
@@ -16,7 +19,8 @@ class BitfieldField(serializers.CharField):
         value = super().to_internal_value(data)
         # str.isdigit() alone lets through digits int() refuses ("²") and lengths it refuses (> 4300).
         if not (value.isascii() and value.isdigit()) or len(value) > self.MAX_DIGITS:
-            raise serializers.ValidationError("A permission bitfield is a decimal string of at most 20 digits.")
+            raise serializers.ValidationError(
+                gettext("A permission bitfield is a decimal string of at most 20 digits."))
         return int(value)
 
     def to_representation(self, value):
@@ -54,8 +58,8 @@ class RoleOut(serializers.ModelSerializer):
 
 class UserBrief(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
 
 
 class MemberOut(serializers.ModelSerializer):
@@ -71,7 +75,7 @@ class MemberOut(serializers.ModelSerializer):
 
 
 class OverwriteOut(serializers.ModelSerializer):
-    type = serializers.CharField(source="target_type")
+    type = StrictCharField(source="target_type")
     id = serializers.IntegerField(source="target_id")
     allow = BitfieldField()
     deny = BitfieldField()
@@ -106,20 +110,20 @@ class BanOut(serializers.ModelSerializer):
 
 class PermissionsOut(serializers.Serializer):
     permissions = BitfieldField()
-    names = serializers.ListField(child=serializers.CharField())
+    names = serializers.ListField(child=StrictCharField())
 
 
 # --- input ---
 
 class GuildIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
     discoverable = serializers.BooleanField(required=False, default=False)
 
 
 class GuildPatch(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    name = StrictCharField(max_length=100, required=False)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True)
     discoverable = serializers.BooleanField(required=False)
 
 
@@ -128,19 +132,19 @@ class TransferIn(serializers.Serializer):
 
 
 class ChannelIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     type = serializers.ChoiceField(choices=Channel.GUILD_TYPE_CHOICES, default=Channel.Type.TEXT)
     category_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    topic = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="")
+    topic = StrictCharField(max_length=1024, required=False, allow_blank=True, default="")
     nsfw = serializers.BooleanField(required=False, default=False)
     slowmode_seconds = serializers.IntegerField(min_value=0, max_value=21600, required=False, default=0)
     user_limit = serializers.IntegerField(min_value=0, max_value=99, required=False, default=0)
 
 
 class ChannelPatch(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
+    name = StrictCharField(max_length=100, required=False)
     category_id = serializers.IntegerField(required=False, allow_null=True)
-    topic = serializers.CharField(max_length=1024, required=False, allow_blank=True)
+    topic = StrictCharField(max_length=1024, required=False, allow_blank=True)
     nsfw = serializers.BooleanField(required=False)
     slowmode_seconds = serializers.IntegerField(min_value=0, max_value=21600, required=False)
     user_limit = serializers.IntegerField(min_value=0, max_value=99, required=False)
@@ -152,11 +156,11 @@ class ChannelPosition(serializers.Serializer):
 
 
 class CategoryIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
 
 
 class RoleIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     permissions = BitfieldField(required=False, default="0")
     color = serializers.IntegerField(min_value=0, max_value=0xFFFFFF, required=False, default=0)
     hoist = serializers.BooleanField(required=False, default=False)
@@ -164,7 +168,7 @@ class RoleIn(serializers.Serializer):
 
 
 class RolePatch(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
+    name = StrictCharField(max_length=100, required=False)
     permissions = BitfieldField(required=False)
     color = serializers.IntegerField(min_value=0, max_value=0xFFFFFF, required=False)
     hoist = serializers.BooleanField(required=False)
@@ -177,18 +181,18 @@ class RoleOrderIn(serializers.Serializer):
 
 
 class MemberPatch(serializers.Serializer):
-    nickname = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    nickname = StrictCharField(max_length=32, required=False, allow_blank=True)
     roles = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=250)
 
 
 class TimeoutIn(serializers.Serializer):
     seconds = serializers.IntegerField(min_value=0, max_value=28 * 86400,
                                        help_text="0 lifts the timeout.")
-    reason = serializers.CharField(max_length=512, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=512, required=False, allow_blank=True, default="")
 
 
 class ReasonIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=512, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=512, required=False, allow_blank=True, default="")
 
 
 class BanIn(ReasonIn):
@@ -210,7 +214,7 @@ PERMISSION_NAMES = [p.name for p in Permission]
 
 
 class AuditLogQuery(serializers.Serializer):
-    action = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
+    action = StrictCharField(required=False, default="", allow_blank=True, max_length=64)
     actor_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     since = serializers.DateTimeField(required=False, allow_null=True, default=None,
                                       help_text="From this time (ISO 8601), inclusive.")
@@ -223,11 +227,11 @@ class AuditEntryOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     created_at = serializers.DateTimeField()
-    action = serializers.CharField()
+    action = StrictCharField()
     actor = serializers.DictField(allow_null=True)
-    target_type = serializers.CharField()
+    target_type = StrictCharField()
     target_id = serializers.IntegerField(allow_null=True)
-    reason = serializers.CharField()
+    reason = StrictCharField()
     changes = serializers.DictField()
 
 
@@ -239,8 +243,8 @@ class GuildEventOut(serializers.Serializer):
     """GUILD_UPDATE (also on an ownership transfer)."""
 
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    description = serializers.CharField()
+    name = StrictCharField()
+    description = StrictCharField()
     owner_id = serializers.IntegerField()
     discoverable = serializers.BooleanField()
 
@@ -257,9 +261,9 @@ class ChannelEventOut(serializers.Serializer):
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
     category_id = serializers.IntegerField(allow_null=True)
-    name = serializers.CharField()
-    type = serializers.CharField(help_text="text, voice or announcement.")
-    topic = serializers.CharField()
+    name = StrictCharField()
+    type = StrictCharField(help_text="text, voice or announcement.")
+    topic = StrictCharField()
     position = serializers.IntegerField()
     slowmode_seconds = serializers.IntegerField()
     nsfw = serializers.BooleanField()
@@ -271,7 +275,7 @@ class RoleEventOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
     color = serializers.IntegerField()
     position = serializers.IntegerField()
     permissions = BitfieldField(help_text="A decimal string: bitfields can exceed 2^53.")
@@ -284,7 +288,7 @@ class MemberEventOut(serializers.Serializer):
 
     guild_id = serializers.IntegerField()
     user_id = serializers.IntegerField()
-    nickname = serializers.CharField()
+    nickname = StrictCharField()
     roles = serializers.ListField(child=serializers.IntegerField())
     timed_out_until = serializers.DateTimeField(allow_null=True)
 
@@ -299,7 +303,7 @@ class GuildUserEventOut(serializers.Serializer):
 class InviteEventOut(serializers.Serializer):
     """INVITE_CREATE and INVITE_DELETE (revoked)."""
 
-    code = serializers.CharField()
+    code = StrictCharField()
     guild_id = serializers.IntegerField()
     channel_id = serializers.IntegerField(allow_null=True)
     max_uses = serializers.IntegerField()

@@ -3,18 +3,16 @@ transaction, records the audit log where moderators would look, and publishes af
 from __future__ import annotations
 
 import re
-import secrets
-from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Max
-from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
-from apps.core.errors import Conflict, DomainError, Forbidden, MissingPermission, NotFound, ValidationFailed
+from apps.core.errors import Conflict, Forbidden, MissingPermission, ValidationFailed
 from apps.core.images import validate_image
 
 from . import events, layout, payloads
-from .models import AuditLogEntry, Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
+from .models import AuditLogEntry, Category, Channel, Guild, Member, PermissionOverwrite, Role
 from .permissions import (
     ALL,
     CHANNEL_OVERWRITABLE,
@@ -24,15 +22,8 @@ from .permissions import (
 )
 from .selectors import GuildAccess, access_guild, channel_permissions, moderator_access, top_position, visible_channels
 
-MAX_INVITE_AGE = timedelta(days=7)
-MAX_INVITE_USES = 100
 MAX_CHANNELS = 500
 MAX_ROLES = 250
-
-
-class InviteUnusable(DomainError):
-    status = 410
-    code = "invite_unusable"
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -51,7 +42,8 @@ def record_audit(guild: Guild, actor, action: str, *, target=None, reason: str =
 def _name(value: str, *, field: str = "name", min_len: int = 1, max_len: int = 100) -> str:
     value = (value or "").strip()
     if not min_len <= len(value) <= max_len:
-        raise ValidationFailed.field(field, f"Must be between {min_len} and {max_len} characters.")
+        raise ValidationFailed.field(field, gettext("Must be between %(min)s and %(max)s characters.")
+                                     % {"min": min_len, "max": max_len})
     return value
 
 
@@ -59,17 +51,32 @@ def _is_owner(access: GuildAccess) -> bool:
     return access.guild.owner_id == access.member.user_id
 
 
+# What check_outranks says, per act: (about the owner, about a member at or above the actor).
+_OUTRANKED = {
+    "rename": (gettext_noop("You cannot rename the guild owner."),
+               gettext_noop("You cannot rename a member whose highest role is at or above yours.")),
+    "time out": (gettext_noop("You cannot time out the guild owner."),
+                 gettext_noop("You cannot time out a member whose highest role is at or above yours.")),
+    "kick": (gettext_noop("You cannot kick the guild owner."),
+             gettext_noop("You cannot kick a member whose highest role is at or above yours.")),
+    "ban": (gettext_noop("You cannot ban the guild owner."),
+            gettext_noop("You cannot ban a member whose highest role is at or above yours.")),
+}
+
+
 def check_outranks(access: GuildAccess, target: Member, *, verb: str) -> None:
-    """Refuses acting on the owner, or on a member whose highest role is at or above the actor's."""
+    """Refuses acting on the owner, or on a member whose highest role is at or above the actor's.
+    `verb` is one of _OUTRANKED's acts."""
+    owner, higher = _OUTRANKED[verb]
     if target.user_id == access.guild.owner_id:
-        raise Forbidden(f"You cannot {verb} the guild owner.", code="role_hierarchy")
+        raise Forbidden(gettext(owner), code="role_hierarchy")
     if not can_act_on(top_position(access.member), top_position(target), actor_is_owner=_is_owner(access)):
-        raise Forbidden(f"You cannot {verb} a member whose highest role is at or above yours.", code="role_hierarchy")
+        raise Forbidden(gettext(higher), code="role_hierarchy")
 
 
 def _check_role_below(access: GuildAccess, role: Role) -> None:
     if not can_act_on(top_position(access.member), role.position, actor_is_owner=_is_owner(access)):
-        raise Forbidden("You cannot manage a role at or above your highest role.", code="role_hierarchy")
+        raise Forbidden(gettext("You cannot manage a role at or above your highest role."), code="role_hierarchy")
 
 
 def _check_grantable(access: GuildAccess, bits: int) -> None:
@@ -77,16 +84,16 @@ def _check_grantable(access: GuildAccess, bits: int) -> None:
     missing = bits & ~int(access.permissions)
     if missing:
         raise MissingPermission(Permission(missing & ALL).name or "ADMINISTRATOR",
-                                "You cannot grant permissions you do not have.")
+                                gettext("You cannot grant permissions you do not have."))
 
 
 def _permission_bits(value: int, *, field: str, allowed: int = int(ALL)) -> int:
     try:
         value = int(value)
     except (TypeError, ValueError):
-        raise ValidationFailed.field(field, "Must be an integer bitfield.") from None
+        raise ValidationFailed.field(field, gettext("Must be an integer bitfield.")) from None
     if value < 0 or value & ~allowed:
-        raise ValidationFailed.field(field, "Contains unknown or unsupported permission bits.")
+        raise ValidationFailed.field(field, gettext("Contains unknown or unsupported permission bits."))
     return value
 
 
@@ -96,7 +103,7 @@ def _permission_bits(value: int, *, field: str, allowed: int = int(ALL)) -> int:
 def create_guild(*, owner, name: str, description: str = "", discoverable: bool = False) -> Guild:
     name = _name(name, min_len=2)
     if len(description) > 1000:
-        raise ValidationFailed.field("description", "At most 1000 characters.")
+        raise ValidationFailed.field("description", gettext("At most 1000 characters."))
     guild = Guild.objects.create(owner=owner, name=name, description=description, discoverable=discoverable)
     Role.objects.create(guild=guild, name="@everyone", position=0, is_default=True, permissions=int(DEFAULT_EVERYONE))
     Member.objects.create(guild=guild, user=owner)
@@ -120,7 +127,7 @@ def update_guild(*, actor, guild: Guild, name: str | None = None, description: s
         guild.name = changes["name"] = _name(name, min_len=2)
     if description is not None:
         if len(description) > 1000:
-            raise ValidationFailed.field("description", "At most 1000 characters.")
+            raise ValidationFailed.field("description", gettext("At most 1000 characters."))
         guild.description = changes["description"] = description
     if discoverable is not None:
         guild.discoverable = changes["discoverable"] = bool(discoverable)
@@ -138,7 +145,7 @@ def update_guild(*, actor, guild: Guild, name: str | None = None, description: s
 def delete_guild(*, actor, guild: Guild) -> None:
     access = moderator_access(actor, guild.id)
     if not _is_owner(access):
-        raise Forbidden("Only the owner can delete the guild.", code="not_owner")
+        raise Forbidden(gettext("Only the owner can delete the guild."), code="not_owner")
     guild_id = guild.id
     guild.delete()
     events.to_guild(guild_id, events.GUILD_DELETE, payloads.guild_deleted(guild_id))
@@ -148,9 +155,9 @@ def delete_guild(*, actor, guild: Guild) -> None:
 def transfer_ownership(*, actor, guild: Guild, new_owner) -> Guild:
     access = moderator_access(actor, guild.id)
     if not _is_owner(access):
-        raise Forbidden("Only the owner can transfer the guild.", code="not_owner")
+        raise Forbidden(gettext("Only the owner can transfer the guild."), code="not_owner")
     if not Member.objects.filter(guild=guild, user=new_owner).exists():
-        raise ValidationFailed.field("owner_id", "The new owner must be a member of the guild.")
+        raise ValidationFailed.field("owner_id", gettext("The new owner must be a member of the guild."))
     guild = Guild.objects.select_for_update().get(pk=guild.pk)
     guild.owner = new_owner
     guild.save(update_fields=["owner"])
@@ -192,15 +199,16 @@ def delete_category(*, actor, category: Category) -> None:
 def _validate_channel_fields(guild: Guild, *, type_: str, category, topic: str, slowmode_seconds: int,
                              user_limit: int) -> None:
     if type_ not in Channel.GUILD_TYPES:
-        raise ValidationFailed.field("type", f"Must be one of {', '.join(Channel.GUILD_TYPES)}.")
+        raise ValidationFailed.field("type", gettext("Must be one of %(types)s.")
+                                     % {"types": ", ".join(Channel.GUILD_TYPES)})
     if category is not None and category.guild_id != guild.id:
-        raise ValidationFailed.field("category_id", "That category belongs to another guild.")
+        raise ValidationFailed.field("category_id", gettext("That category belongs to another guild."))
     if len(topic) > 1024:
-        raise ValidationFailed.field("topic", "At most 1024 characters.")
+        raise ValidationFailed.field("topic", gettext("At most 1024 characters."))
     if not 0 <= int(slowmode_seconds) <= 21600:
-        raise ValidationFailed.field("slowmode_seconds", "Between 0 and 21600 seconds.")
+        raise ValidationFailed.field("slowmode_seconds", gettext("Between 0 and 21600 seconds."))
     if not 0 <= int(user_limit) <= 99:
-        raise ValidationFailed.field("user_limit", "Between 0 (no limit) and 99.")
+        raise ValidationFailed.field("user_limit", gettext("Between 0 (no limit) and 99."))
 
 
 @transaction.atomic
@@ -210,7 +218,7 @@ def create_channel(*, actor, guild: Guild, name: str, type: str = Channel.Type.T
     _validate_channel_fields(guild, type_=type, category=category, topic=topic,
                              slowmode_seconds=slowmode_seconds, user_limit=user_limit)
     if Channel.objects.filter(guild=guild, parent__isnull=True).count() >= MAX_CHANNELS:
-        raise Conflict(f"A guild has at most {MAX_CHANNELS} channels.", code="too_many_channels")
+        raise Conflict(gettext("A guild has at most %(n)s channels.") % {"n": MAX_CHANNELS}, code="too_many_channels")
     position = (Channel.objects.filter(guild=guild).aggregate(m=Max("position"))["m"] or 0) + 1
     channel = Channel.objects.create(
         guild=guild, category=category, name=_channel_name(name, type), type=type, topic=topic, nsfw=nsfw,
@@ -228,7 +236,7 @@ _CHANNEL_FIELDS = ("name", "topic", "nsfw", "slowmode_seconds", "user_limit", "c
 def update_channel(*, actor, channel: Channel, **changes) -> Channel:
     unknown = set(changes) - set(_CHANNEL_FIELDS)
     if unknown:
-        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise ValidationFailed(gettext("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     _not_a_thread(channel)
     member = moderator_access(actor, channel.guild_id).member
     if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
@@ -259,10 +267,10 @@ def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]
     categories = set(Category.objects.filter(guild=guild).values_list("id", flat=True))
     ids = [cid for cid, _ in order]
     if len(set(ids)) != len(ids) or not set(ids) <= visible:
-        raise ValidationFailed.field("order", "List each channel of this guild at most once.")
+        raise ValidationFailed.field("order", gettext("List each channel of this guild at most once."))
     for index, (cid, cat_id) in enumerate(order):
         if cat_id is not None and cat_id not in categories:
-            raise ValidationFailed.field("order", f"Unknown category {cat_id}.")
+            raise ValidationFailed.field("order", gettext("Unknown category %(id)s.") % {"id": cat_id})
         ch = channels[cid]
         ch.position, ch.category_id = index, cat_id
     Channel.objects.bulk_update([channels[i] for i in ids], ["position", "category"])
@@ -293,9 +301,9 @@ def _color(value) -> int:
         try:
             value = int(value, 16)
         except ValueError:
-            raise ValidationFailed.field("color", "Use a colour like #5865f2.") from None
+            raise ValidationFailed.field("color", gettext("Use a colour like #5865f2.")) from None
     if not 0 <= int(value) <= 0xFFFFFF:
-        raise ValidationFailed.field("color", "Use an RGB colour between 0 and 0xFFFFFF.")
+        raise ValidationFailed.field("color", gettext("Use an RGB colour between 0 and 0xFFFFFF."))
     return int(value)
 
 
@@ -307,7 +315,7 @@ def create_role(*, actor, guild: Guild, name: str, permissions: int = 0, color=0
     permissions = _permission_bits(permissions, field="permissions")
     _check_grantable(access, permissions)
     if Role.objects.filter(guild=guild).count() >= MAX_ROLES:
-        raise Conflict(f"A guild has at most {MAX_ROLES} roles.", code="too_many_roles")
+        raise Conflict(gettext("A guild has at most %(n)s roles.") % {"n": MAX_ROLES}, code="too_many_roles")
     # A new role goes just above @everyone, as in Discord; the others move up one.
     Role.objects.filter(guild=guild, is_default=False).update(position=F("position") + 1)
     role = Role.objects.create(guild=guild, name=_name(name), permissions=permissions, color=_color(color),
@@ -328,7 +336,7 @@ def update_role(*, actor, role: Role, name: str | None = None, permissions: int 
     changes = {}
     if name is not None:
         if role.is_default:
-            raise ValidationFailed.field("name", "The @everyone role cannot be renamed.")
+            raise ValidationFailed.field("name", gettext("The @everyone role cannot be renamed."))
         role.name = changes["name"] = _name(name)
     if permissions is not None:
         permissions = _permission_bits(permissions, field="permissions")
@@ -358,7 +366,7 @@ def reorder_roles(*, actor, guild: Guild, order: list[int]) -> list[Role]:
     access.require(Permission.MANAGE_ROLES)
     roles = {r.id: r for r in Role.objects.select_for_update().filter(guild=guild, is_default=False)}
     if len(set(order)) != len(order) or not set(order) <= set(roles):
-        raise ValidationFailed.field("order", "List each role of this guild at most once (not @everyone).")
+        raise ValidationFailed.field("order", gettext("List each role of this guild at most once (not @everyone)."))
     for rid in order:
         _check_role_below(access, roles[rid])
     slots = sorted((roles[rid].position for rid in order), reverse=True)
@@ -376,7 +384,7 @@ def delete_role(*, actor, role: Role) -> None:
     access = moderator_access(actor, role.guild_id)
     access.require(Permission.MANAGE_ROLES)
     if role.is_default:
-        raise ValidationFailed("The @everyone role cannot be deleted.", code="default_role")
+        raise ValidationFailed(gettext("The @everyone role cannot be deleted."), code="default_role")
     _check_role_below(access, role)
     payload = payloads.role_payload(role)
     record_audit(role.guild, actor, "role_delete", target=role, changes={"name": role.name})
@@ -397,7 +405,7 @@ def _check_role_change(actor, member: Member, role: Role) -> None:
     access = moderator_access(actor, member.guild_id)
     access.require(Permission.MANAGE_ROLES)
     if role.guild_id != member.guild_id or role.is_default:
-        raise ValidationFailed.field("role_id", "Pick a role of this guild other than @everyone.")
+        raise ValidationFailed.field("role_id", gettext("Pick a role of this guild other than @everyone."))
     _check_role_below(access, role)
 
 
@@ -433,7 +441,7 @@ def set_nickname(*, actor, member: Member, nickname: str) -> Member:
     access = moderator_access(actor, member.guild_id)
     nickname = (nickname or "").strip()
     if len(nickname) > 32:
-        raise ValidationFailed.field("nickname", "At most 32 characters.")
+        raise ValidationFailed.field("nickname", gettext("At most 32 characters."))
     if member.user_id == actor.id:
         access.require(Permission.CHANGE_NICKNAME)
     else:
@@ -460,7 +468,8 @@ def remove_member(member: Member) -> None:
 def leave_guild(*, user, guild: Guild) -> None:
     access = access_guild(user, guild.id)
     if _is_owner(access):
-        raise Conflict("The owner cannot leave: transfer ownership or delete the guild.", code="owner_cannot_leave")
+        raise Conflict(gettext("The owner cannot leave: transfer ownership or delete the guild."),
+                       code="owner_cannot_leave")
     remove_member(access.member)
 
 
@@ -473,14 +482,14 @@ def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role 
     if not channel_permissions(access.member, channel) & Permission.MANAGE_ROLES:
         raise MissingPermission("MANAGE_ROLES")
     if (role is None) == (member is None):
-        raise ValidationFailed.field("target", "Name exactly one role or one member.")
+        raise ValidationFailed.field("target", gettext("Name exactly one role or one member."))
     target_guild = (role or member).guild_id
     if target_guild != channel.guild_id:
-        raise ValidationFailed.field("target", "The role or member belongs to another guild.")
+        raise ValidationFailed.field("target", gettext("The role or member belongs to another guild."))
     allow = _permission_bits(allow, field="allow", allowed=int(CHANNEL_OVERWRITABLE))
     deny = _permission_bits(deny, field="deny", allowed=int(CHANNEL_OVERWRITABLE))
     if allow & deny:
-        raise ValidationFailed.field("deny", "A permission cannot be both allowed and denied.")
+        raise ValidationFailed.field("deny", gettext("A permission cannot be both allowed and denied."))
     _check_grantable(access, allow | deny)
     if role is not None and not role.is_default:
         _check_role_below(access, role)
@@ -509,80 +518,7 @@ def delete_overwrite(*, actor, overwrite: PermissionOverwrite) -> None:
                     payloads.permissions_changed(channel.guild_id, channel_id=channel.id))
 
 
-# --- invites -------------------------------------------------------------------------------
-
-def _invite_code() -> str:
-    return secrets.token_urlsafe(6)[:8]
-
-
-@transaction.atomic
-def create_invite(*, actor, guild: Guild, channel: Channel | None = None, max_uses: int = 0,
-                  max_age_seconds: int = 86400) -> Invite:
-    access = access_guild(actor, guild.id)
-    if channel is not None:
-        if channel.guild_id != guild.id:
-            raise ValidationFailed.field("channel_id", "That channel belongs to another guild.")
-        if not channel_permissions(access.member, channel) & Permission.CREATE_INVITE:
-            raise MissingPermission("CREATE_INVITE")
-    else:
-        access.require(Permission.CREATE_INVITE)
-    if not 0 <= max_uses <= MAX_INVITE_USES:
-        raise ValidationFailed.field("max_uses", f"Between 0 (unlimited) and {MAX_INVITE_USES}.")
-    if not 0 <= max_age_seconds <= MAX_INVITE_AGE.total_seconds():
-        raise ValidationFailed.field("max_age_seconds", "Between 0 (never expires) and 604800 (7 days).")
-    expires = timezone.now() + timedelta(seconds=max_age_seconds) if max_age_seconds else None
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                invite = Invite.objects.create(code=_invite_code(), guild=guild, channel=channel, creator=actor,
-                                               max_uses=max_uses, expires_at=expires)
-            break
-        except IntegrityError:  # code collision; try another
-            continue
-    else:
-        raise Conflict("Could not allocate an invite code; try again.", code="invite_code")
-    record_audit(guild, actor, "invite_create", target=invite, changes={"code": invite.code})
-    events.to_guild(guild.id, events.INVITE_CREATE, payloads.invite_payload(invite))
-    return invite
-
-
-@transaction.atomic
-def revoke_invite(*, actor, invite: Invite) -> Invite:
-    access = moderator_access(actor, invite.guild_id)
-    if invite.creator_id != actor.id:
-        access.require(Permission.MANAGE_GUILD)
-    if invite.revoked_at is None:
-        invite.revoked_at = timezone.now()
-        invite.save(update_fields=["revoked_at"])
-        record_audit(invite.guild, actor, "invite_revoke", target=invite, changes={"code": invite.code})
-        events.to_guild(invite.guild_id, events.INVITE_DELETE, payloads.invite_payload(invite))
-    return invite
-
-
-@transaction.atomic
-def join_by_invite(*, user, code: str) -> Member:
-    """Join the invite's guild. Joining a guild one is already in changes nothing."""
-    invite = Invite.objects.select_for_update().select_related("guild").filter(code=code).first()
-    if invite is None:
-        raise NotFound("This invite does not exist.", code="unknown_invite")
-    existing = Member.objects.filter(guild=invite.guild, user=user).first()
-    if existing:
-        return existing
-    if invite.revoked_at or invite.is_expired:
-        raise InviteUnusable("This invite has expired.", code="invite_expired")
-    if invite.is_exhausted:
-        raise InviteUnusable("This invite has reached its maximum number of uses.", code="invite_exhausted")
-    if Ban.objects.filter(guild=invite.guild, user=user).exists():
-        raise Forbidden("You are banned from this guild.", code="banned")
-    member = Member.objects.create(guild=invite.guild, user=user)
-    Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
-    record_audit(invite.guild, user, "member_join", target=member, changes={"invite": invite.code})
-    events.to_guild(invite.guild_id, events.MEMBER_ADD, payloads.member_payload(member))
-    events.to_user(user.id, events.GUILD_CREATE, payloads.guild_payload(invite.guild))
-    return member
-
-
 def _not_a_thread(channel: Channel) -> None:
     """Threads change through chat's thread services (their own rules and events), not as channels."""
     if channel.type == Channel.Type.THREAD:
-        raise ValidationFailed("A thread is changed through /api/threads/{id}.", code="is_thread")
+        raise ValidationFailed(gettext("A thread is changed through /api/threads/{id}."), code="is_thread")

@@ -1,7 +1,8 @@
-"""The one place chat calls into moderation. Explicit calls from the chat service, not signals, so
-a reader of send_message sees that scoring follows. Scoring is queued once the write commits and
-never answers it with an error: the write is stored and delivered by then, so a failure there (a
-broker down, a task run inline by a manage.py command) is only logged."""
+"""What moderation answers when chat and tracks call it: it fills their slots (apps/chat/hooks.py,
+apps/tracks/hooks.py) in ModerationConfig.ready(), since they sit below it and never import it.
+Scoring is queued once the write commits and never answers it with an error: the write is stored
+and delivered by then, so a failure there (a broker down, a task run inline by a manage.py
+command) is only logged."""
 import logging
 
 from django.conf import settings
@@ -70,3 +71,14 @@ def comment_written(comment) -> None:
     comment_id = comment.id
     unavailable.after_commit(lambda: tasks.score_track_comment.delay(comment_id),
                              what="queueing the comment's scoring")
+
+
+def connect() -> None:
+    """Fill the slots of the apps below (ModerationConfig.ready)."""
+    from apps.chat import hooks as chat
+    from apps.tracks import hooks as tracks
+
+    chat.check_message.fill(check_message)
+    chat.message_written.fill(message_written)
+    tracks.track_written.fill(track_written)
+    tracks.comment_written.fill(comment_written)

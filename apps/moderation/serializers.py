@@ -1,20 +1,22 @@
 from rest_framework import serializers
 
+from apps.core.fields import StrictCharField
+
 from . import events
 from .models import AutomodRule, Report
 
 
 class AutomodRuleIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     kind = serializers.ChoiceField(choices=AutomodRule.Kind.choices, required=False, default="keyword")
     action = serializers.ChoiceField(choices=AutomodRule.Action.choices)
-    reason = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    reason = StrictCharField(max_length=255, required=False, default="", allow_blank=True)
     limit = serializers.IntegerField(required=False, allow_null=True, default=None,
                                      help_text="mention_spam: most mentions; rate: most messages per window.")
     duplicate_limit = serializers.IntegerField(required=False, allow_null=True, default=None,
                                                help_text="rate: most identical messages per window.")
     window_seconds = serializers.IntegerField(required=False, allow_null=True, default=None)
-    allowed_domains = serializers.ListField(child=serializers.CharField(max_length=255), required=False,
+    allowed_domains = serializers.ListField(child=StrictCharField(max_length=255), required=False,
                                             default=list, help_text="links, invites: hosts let through.")
     min_account_age_minutes = serializers.IntegerField(required=False, allow_null=True, default=None)
     min_member_age_minutes = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -22,8 +24,8 @@ class AutomodRuleIn(serializers.Serializer):
                                                help_text="block: also time the author out (MODERATE_MEMBERS).")
     alert_channel_id = serializers.IntegerField(required=False, allow_null=True, default=None,
                                                 help_text="block: also post an alert in this text channel.")
-    keywords = serializers.ListField(child=serializers.CharField(max_length=60), required=False, default=list)
-    patterns = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list,
+    keywords = serializers.ListField(child=StrictCharField(max_length=60), required=False, default=list)
+    patterns = serializers.ListField(child=StrictCharField(max_length=200), required=False, default=list,
                                      help_text="Regular expressions; unsafe ones (nested quantifiers...) are refused.")
     exempt_role_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     exempt_channel_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
@@ -31,16 +33,16 @@ class AutomodRuleIn(serializers.Serializer):
 
 class AutomodRuleOut(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    kind = serializers.CharField()
-    action = serializers.CharField()
-    reason = serializers.CharField()
-    keywords = serializers.ListField(child=serializers.CharField())
-    patterns = serializers.ListField(child=serializers.CharField())
+    name = StrictCharField()
+    kind = StrictCharField()
+    action = StrictCharField()
+    reason = StrictCharField()
+    keywords = serializers.ListField(child=StrictCharField())
+    patterns = serializers.ListField(child=StrictCharField())
     limit = serializers.IntegerField(allow_null=True)
     duplicate_limit = serializers.IntegerField(allow_null=True)
     window_seconds = serializers.IntegerField(allow_null=True)
-    allowed_domains = serializers.ListField(child=serializers.CharField())
+    allowed_domains = serializers.ListField(child=StrictCharField())
     min_account_age_minutes = serializers.IntegerField(allow_null=True)
     min_member_age_minutes = serializers.IntegerField(allow_null=True)
     timeout_seconds = serializers.IntegerField()
@@ -70,14 +72,14 @@ class ThresholdsOut(serializers.Serializer):
 
 
 class WarningIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=512)
+    reason = StrictCharField(max_length=512)
 
 
 class WarningOut(serializers.Serializer):
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
     user_id = serializers.IntegerField()
-    reason = serializers.CharField()
+    reason = StrictCharField()
     created_at = serializers.DateTimeField()
 
 
@@ -86,11 +88,11 @@ class ReportOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
-    type = serializers.CharField()
-    reason = serializers.CharField()
-    details = serializers.CharField()
+    type = StrictCharField()
+    reason = StrictCharField()
+    details = StrictCharField()
     state = serializers.ChoiceField(choices=Report.State.choices)
-    outcome = serializers.CharField()
+    outcome = StrictCharField()
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
 
@@ -102,8 +104,8 @@ class MemberWarningEventOut(serializers.Serializer):
 
     id = serializers.IntegerField()
     guild_id = serializers.IntegerField()
-    guild_name = serializers.CharField()
-    reason = serializers.CharField()
+    guild_name = StrictCharField()
+    reason = StrictCharField()
     created_at = serializers.DateTimeField()
 
 

@@ -1,5 +1,5 @@
-"""The guild's moderation settings page (MANAGE_GUILD): thresholds and automod rules. Each form
-calls the same service as the API."""
+"""The guild's moderation settings page (MANAGE_GUILD): thresholds and automod rules; the warn
+button of the guild's members page. Each form calls the same service as the API."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,7 +13,8 @@ from apps.core.errors import DomainError, NotFound
 from apps.core.forms import add_domain_error
 from apps.guilds.models import Role
 from apps.guilds.permissions import Permission
-from apps.guilds.selectors import access_guild, visible_channels
+from apps.guilds.selectors import access_guild, member_in, visible_channels
+from apps.guilds.settings_views import member_action
 from apps.guilds.views import shell_context
 
 from . import report_services, selectors, services
@@ -92,3 +93,11 @@ def warning_seen(request, warning_id):
     back = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     return redirect(back if safe else "/")
+
+
+@member_action
+def member_warn(request, access, user_id):
+    """The members page's warn button (MODERATE_MEMBERS, checked by the service)."""
+    services.warn_member(actor=request.user, member=member_in(access.guild, user_id),
+                         reason=request.POST.get("reason", ""))
+    return _("Member warned.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-import weakref
 from collections import deque
 from types import SimpleNamespace
 
@@ -34,9 +33,9 @@ from apps.rtc import services as rtc
 
 from . import events, hub, metrics, payloads, presence, protocol, selectors
 from .auth import authenticate
-from .loops import loop_local
 from .protocol import Close, GatewayError, Op
 from .reads import cookies_of, header, on_ready_threads
+from .watchdog import presence_ttl, watchdog
 
 log = logging.getLogger(__name__)
 NONE: frozenset = frozenset()
@@ -179,7 +178,7 @@ class GatewayConsumer:
         except GatewayError as exc:
             self._put(protocol.gateway_error(exc, ref=protocol.ref_of(op, d)))
             if exc.close:
-                self._end(exc.close)
+                self.end(exc.close)
         except DomainError as exc:
             self._put(protocol.domain_error(exc, ref=protocol.ref_of(op, d)))
         except Exception as exc:
@@ -365,7 +364,7 @@ class GatewayConsumer:
 
     def resume(self):
         """The hub lost events for a while: the client reconnects and catches up."""
-        self._end(Close.RESUME)
+        self.end(Close.RESUME)
 
     async def _if_visible(self, t, d):
         return d if self._sees(t, d) else None
@@ -413,7 +412,7 @@ class GatewayConsumer:
 
     async def _banned(self, guild_id: int):
         self._dispatch(ge.BAN_ADD, guild_payloads.guild_user(guild_id, self.user.id))
-        self._end(Close.BANNED)
+        self.end(Close.BANNED)
 
     async def _on_permissions_changed(self, t, d):
         guild_id = d["guild_id"]
@@ -559,53 +558,12 @@ class GatewayConsumer:
         self.seq += 1
         self._put(protocol.dispatch(t, d, self.seq))
 
-    def _end(self, code: Close):
+    def end(self, code: Close):
         """Close once the frames already queued are sent."""
         if not self.closing:
             self.closing = True
             self.inbox = None
             self.outbox.put(int(code))
-
-
-class Watchdog:
-    """Closes the connections of this event loop whose heartbeats stopped (Close.HEARTBEAT_TIMEOUT).
-    One task sweeps them all: a task per socket would cost memory on every idle connection."""
-
-    def __init__(self):
-        self.watched: set[GatewayConsumer] = set()
-        self.task: asyncio.Task | None = None
-
-    def watch(self, consumer: GatewayConsumer) -> None:
-        self.watched.add(consumer)
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._sweep())
-
-    def forget(self, consumer: GatewayConsumer) -> None:
-        self.watched.discard(consumer)
-
-    async def _sweep(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self.watched:
-            timeout = settings.GATEWAY_HEARTBEAT_INTERVAL_MS / 1000 * settings.GATEWAY_HEARTBEAT_GRACE
-            await asyncio.sleep(min(1.0, timeout / 10))
-            late = loop.time() - timeout
-            for consumer in [c for c in self.watched if c.last_heartbeat < late]:
-                self.watched.discard(consumer)
-                consumer._end(Close.HEARTBEAT_TIMEOUT)
-
-
-_watchdogs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Watchdog
-
-
-def watchdog() -> Watchdog:
-    return loop_local(_watchdogs, Watchdog)
-
-
-def presence_ttl() -> float:
-    """How long a connection's presence entry outlives its last heartbeat: past the watchdog's
-    deadline, plus the refresh batch's wait."""
-    return (settings.GATEWAY_HEARTBEAT_INTERVAL_MS / 1000 * settings.GATEWAY_HEARTBEAT_GRACE
-            + settings.PRESENCE_BATCH_SECONDS + 5)
 
 
 def language_of(scope) -> str:

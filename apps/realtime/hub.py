@@ -26,32 +26,18 @@ from collections import deque
 
 from django.conf import settings
 
-from apps.chat import events as ce
+from apps.core import bus
 
 from . import metrics
-from .events import PRESENCE_UPDATE
 from .protocol import event_guild_id
 
 log = logging.getLogger(__name__)
-
-# Event types counted under their own name in the deliveries metric (the rest count as "other").
-COUNTED = frozenset({ce.MESSAGE_CREATE, ce.MESSAGE_UPDATE, ce.MESSAGE_DELETE, ce.MESSAGE_REACTION_ADD,
-                     ce.MESSAGE_REACTION_REMOVE, ce.TYPING_START, PRESENCE_UPDATE})
-metrics.count_events(COUNTED)
-PREFIX = "smartc:hub:"
 # The ASGI extension of a server's synchronous text write (apps/realtime/server.py, which holds the
 # same name: it is imported by uvicorn before Django is set up, so it cannot import this module).
 SEND_TEXT = "smartc.send_text"
 RECONNECT_DELAY = 0.2  # seconds, doubled per failed attempt up to RECONNECT_MAX
 RECONNECT_MAX = 2.0
 SLICE = 1000  # members relayed between two turns of the event loop (about 20 ms of work)
-
-
-def encode(t: str, d: dict) -> str:
-    """The one serialisation of an event: its type, its publication time (Unix seconds on the
-    publisher's clock, from which receiving nodes measure the broadcast latency) and its data as
-    JSON, separated by spaces."""
-    return f"{t} {time.time():.6f} {json.dumps(d, separators=(',', ':'))}"
 
 
 def frame_prefix(t: str, text: str) -> str:
@@ -220,7 +206,7 @@ class Hub:
                 if self.pubsub is None:
                     await self._connect()
                 else:
-                    await self.pubsub.subscribe(PREFIX + group)
+                    await self.pubsub.subscribe(bus.channel(group))
         except Exception:
             await self.discard(group, member)
             raise
@@ -238,7 +224,7 @@ class Hub:
         # The last group of the node: the reader closes the whole subscription, at once.
         if self.pubsub is not None and self.groups:
             try:
-                await self.pubsub.unsubscribe(PREFIX + group)
+                await self.pubsub.unsubscribe(bus.channel(group))
             except Exception:  # the connection is lost: it is resubscribed without this group
                 log.warning("could not unsubscribe from %s", group)
 
@@ -249,7 +235,7 @@ class Hub:
     async def _connect(self) -> None:
         pubsub = _client(self.url).pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(*[PREFIX + g for g in self.groups])
+            await pubsub.subscribe(*[bus.channel(g) for g in self.groups])
         except Exception:
             await pubsub.aclose()
             raise
@@ -268,7 +254,7 @@ class Hub:
         members = self.groups.get(group)
         if not members:
             return
-        t, published, text = data.split(" ", 2)
+        t, published, text = bus.decode(data)
         ev = Event(t, json.loads(text), frame_prefix(t, text))
         frames = 0
         batch = list(members)
@@ -281,7 +267,7 @@ class Hub:
                 except Exception:  # one member's failure never stops the broadcast
                     log.exception("could not relay %s", t)
         metrics.delivered(t, frames)
-        metrics.BROADCAST_LATENCY.observe(max(0.0, time.time() - float(published)))
+        metrics.BROADCAST_LATENCY.observe(max(0.0, time.time() - published))
 
     async def _read(self) -> None:
         while self.groups:
@@ -313,7 +299,7 @@ class Hub:
                 # Other sockets get the event loop between slices of a big group, and between
                 # messages: those already buffered are read without suspending, and a burst of
                 # broadcasts would otherwise hold every other socket's frames until it ends.
-                for _ in self._relay(_text(message["channel"])[len(PREFIX):], _text(message["data"])):
+                for _ in self._relay(_text(message["channel"])[len(bus.PREFIX):], _text(message["data"])):
                     await asyncio.sleep(0)
                 await asyncio.sleep(0)
 
@@ -361,7 +347,6 @@ def _text(value) -> str:
 _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → redis client
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Hub
 _hubs_lock = threading.Lock()
-_publisher = None
 
 
 def _group_count() -> int:
@@ -391,6 +376,9 @@ def hub() -> Hub:
     loop = asyncio.get_running_loop()
     with _hubs_lock:
         if loop not in _hubs:
+            if not _hubs:  # the first hub of the process: it now serves sockets
+                metrics.count_events()
+                bus.local.fill(deliver_locally)
             _hubs[loop] = Hub(settings.REDIS_URL or None)
         return _hubs[loop]
 
@@ -407,35 +395,23 @@ async def close() -> None:
         await client.aclose()
 
 
-def publish(groups: list[str], t: str, d: dict) -> None:
-    """Send an event to groups, from any thread: serialised once, one PUBLISH per group."""
-    global _publisher
-    data = encode(t, d)
-    if not settings.REDIS_URL:
-        with _hubs_lock:
-            hubs = list(_hubs.items())
-        for loop, h in hubs:
-            for group in groups:
-                if not loop.is_closed():
-                    loop.call_soon_threadsafe(h.deliver, group, data)
-        return
-    if _publisher is None:
-        import redis
-        from redis.backoff import ExponentialBackoff
-        from redis.retry import Retry
-
-        _publisher = redis.Redis.from_url(settings.REDIS_URL, retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
-                                          retry_on_error=[redis.ConnectionError])
-    for group in groups:
-        _publisher.publish(PREFIX + group, data)
+def deliver_locally(groups: list[str], data: str) -> None:
+    """The bus's in-process delivery (no REDIS_URL): hand an encoded event, from any thread, to the
+    hub of every event loop of this process."""
+    with _hubs_lock:
+        hubs = list(_hubs.items())
+    for loop, h in hubs:
+        for group in groups:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(h.deliver, group, data)
 
 
 async def publish_async(groups: list[str], t: str, d: dict) -> None:
-    """`publish` from this event loop, without blocking it."""
-    data = encode(t, d)
+    """`apps.core.bus.send` from this event loop, without blocking it."""
+    data = bus.encode(t, d)
     if not settings.REDIS_URL:
         for group in groups:
             hub().deliver(group, data)
         return
     for group in groups:
-        await _client(settings.REDIS_URL).publish(PREFIX + group, data)
+        await _client(settings.REDIS_URL).publish(bus.channel(group), data)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from apps.core import bus
+
 CONNECTIONS = Gauge("smartc_gateway_connections", "Open gateway WebSocket connections in this process.")
 HUB_GROUPS = Gauge("smartc_gateway_hub_groups",
                    "Groups (guilds, users) with local members in this process: one Redis subscription each.")
@@ -30,21 +32,19 @@ READY_SECONDS = Histogram(
     "smartc_gateway_ready_seconds", "From a connection's accept to its READY frame queued.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
 
-OTHER = "other"  # the event label of a type outside the fixed set, so the label stays bounded
-_event_types: frozenset[str] = frozenset()
+OTHER = "other"  # the event label of a type the bus does not meter, so the label stays bounded
 
 NOT_AUTHENTICATED = "not_authenticated"
 HANDSHAKES_REFUSED.labels(NOT_AUTHENTICATED)
 
 
-def count_events(types: frozenset[str]) -> None:
-    """The event types that get their own `event` label (the busiest events); each series exists
-    from the start, so rates and alerts see a zero rather than nothing."""
-    global _event_types
-    _event_types = types
-    for t in (*types, OTHER):
+def count_events() -> None:
+    """Create the series of the event types that get their own `event` label (the busiest events,
+    named by their apps through apps.core.bus.meter), so rates and alerts see a zero rather than
+    nothing. The hub calls it when it starts serving sockets."""
+    for t in (*bus.metered(), OTHER):
         DELIVERIES.labels(t)
 
 
 def delivered(t: str, frames: int) -> None:
-    DELIVERIES.labels(t if t in _event_types else OTHER).inc(frames)
+    DELIVERIES.labels(t if bus.is_metered(t) else OTHER).inc(frames)

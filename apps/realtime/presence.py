@@ -24,6 +24,7 @@ import weakref
 
 from django.conf import settings
 
+from apps.core import bus
 from apps.core.events import member_list_group
 
 from .events import PRESENCE_UPDATE
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 ONLINE, IDLE, DND, OFFLINE = "online", "idle", "dnd", "offline"
 SETTABLE = (ONLINE, IDLE, DND)
 _RANK = {DND: 3, ONLINE: 2, IDLE: 1}
+bus.meter(PRESENCE_UPDATE)
 POOL_SIZE = 50  # Redis connections per process for presence
 POOL_WAIT = 30.0  # seconds an update may wait for one of them
 

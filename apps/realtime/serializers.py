@@ -4,6 +4,7 @@ OpenAPI schema. Built by payloads.py; tests/integration/test_payloads.py checks 
 from rest_framework import serializers
 
 from apps.chat.serializers import ThreadOut
+from apps.core.fields import StrictCharField
 from apps.dms.serializers import DMChannelOut
 from apps.guilds import events as guild_events
 from apps.guilds.serializers import GuildEventOut
@@ -13,16 +14,16 @@ from . import events
 
 class ReadyUserOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
 
 
 class ChannelEntryOut(serializers.Serializer):
     """A channel the user can view, as READY and PERMISSIONS_CHANGED list it."""
 
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    type = serializers.CharField(help_text="text, voice or announcement.")
+    name = StrictCharField()
+    type = StrictCharField(help_text="text, voice or announcement.")
     category_id = serializers.IntegerField(allow_null=True)
     position = serializers.IntegerField()
 
@@ -35,7 +36,7 @@ class UnreadChannelEntryOut(ChannelEntryOut):
 
 class ReadyGuildOut(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
     channels = UnreadChannelEntryOut(many=True, help_text="Only those the user can view, by position.")
     role_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Without @everyone.")
     threads = ThreadOut(many=True, help_text="The active threads of those channels, most recently active first.")
@@ -45,7 +46,7 @@ class ReadyEventOut(serializers.Serializer):
     user = ReadyUserOut()
     guilds = ReadyGuildOut(many=True)
     private_channels = DMChannelOut(many=True)
-    session_id = serializers.CharField()
+    session_id = StrictCharField()
 
 
 class GuildCreateEventOut(GuildEventOut):
@@ -64,10 +65,10 @@ class PermissionsChangedEventOut(serializers.Serializer):
 
 class ListedMemberOut(serializers.Serializer):
     user_id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
     roles = serializers.ListField(child=serializers.IntegerField())
-    status = serializers.CharField(help_text="online, idle, dnd or offline.")
+    status = StrictCharField(help_text="online, idle, dnd or offline.")
 
 
 class MembersChunkEventOut(serializers.Serializer):
@@ -80,7 +81,7 @@ class MembersChunkEventOut(serializers.Serializer):
 
 class PresenceOut(serializers.Serializer):
     user_id = serializers.IntegerField()
-    status = serializers.CharField(help_text="online, idle, dnd or offline.")
+    status = StrictCharField(help_text="online, idle, dnd or offline.")
 
 
 class PresenceUpdateEventOut(serializers.Serializer):

@@ -2,6 +2,8 @@
 (docs/voice.md tells the flow). Built by payloads.py; tests/integration/test_payloads.py checks them."""
 from rest_framework import serializers
 
+from apps.core.fields import StrictCharField
+
 from . import events
 
 
@@ -17,7 +19,7 @@ class VoiceStateOut(serializers.Serializer):
     guild_id = serializers.IntegerField()
     channel_id = serializers.IntegerField(allow_null=True)
     user_id = serializers.IntegerField()
-    session_id = serializers.CharField()
+    session_id = StrictCharField()
     self_mute = serializers.BooleanField()
     self_deaf = serializers.BooleanField()
     self_video = serializers.BooleanField()
@@ -40,9 +42,9 @@ class QualityOut(serializers.Serializer):
 class SfuSeatOut(serializers.Serializer):
     """The Janus seat Django opened for this participant (docs/voice.md)."""
 
-    url = serializers.CharField()
+    url = StrictCharField()
     room = serializers.IntegerField()
-    token = serializers.CharField()
+    token = StrictCharField()
     feed = serializers.IntegerField()
     session = serializers.IntegerField()
     handle = serializers.IntegerField()
@@ -51,11 +53,11 @@ class SfuSeatOut(serializers.Serializer):
 
 class PartyTrackOut(serializers.Serializer):
     id = serializers.IntegerField()
-    title = serializers.CharField()
+    title = StrictCharField()
     duration_ms = serializers.IntegerField(allow_null=True)
-    stream_url = serializers.CharField(allow_null=True)
-    hls_url = serializers.CharField(allow_null=True)
-    peaks_url = serializers.CharField(allow_null=True)
+    stream_url = StrictCharField(allow_null=True)
+    hls_url = StrictCharField(allow_null=True)
+    peaks_url = StrictCharField(allow_null=True)
 
 
 class PartyOut(serializers.Serializer):
@@ -79,14 +81,14 @@ class VoiceReadyEventOut(serializers.Serializer):
 
     guild_id = serializers.IntegerField()
     channel_id = serializers.IntegerField()
-    session_id = serializers.CharField()
-    topology = serializers.CharField(help_text="mesh or sfu.")
+    session_id = StrictCharField()
+    topology = StrictCharField(help_text="mesh or sfu.")
     sfu = SfuSeatOut(allow_null=True)
     quality = QualityOut()
     ice_servers = serializers.ListField(child=serializers.DictField())
     ice_ttl = serializers.IntegerField(help_text="Seconds the TURN credentials last; renew them with "
                                        "GET /api/rtc/ice-servers while in the call.")
-    ice_transport_policy = serializers.CharField(help_text="all or relay.")
+    ice_transport_policy = StrictCharField(help_text="all or relay.")
     voice_states = VoiceStateOut(many=True)
     self = VoiceStateOut()
     listening_party = PartyOut(allow_null=True)
@@ -107,10 +109,10 @@ VoiceSignalEventOut = type("VoiceSignalEventOut", (serializers.Serializer,), {
     "guild_id": serializers.IntegerField(),
     "channel_id": serializers.IntegerField(),
     "from": serializers.IntegerField(help_text="The sender's user id."),
-    "from_session": serializers.CharField(),
-    "session_id": serializers.CharField(help_text="The addressed session."),
-    "type": serializers.CharField(help_text="offer, answer or candidate."),
-    "sdp": serializers.CharField(required=False),
+    "from_session": StrictCharField(),
+    "session_id": StrictCharField(help_text="The addressed session."),
+    "type": StrictCharField(help_text="offer, answer or candidate."),
+    "sdp": StrictCharField(required=False),
     "candidate": serializers.DictField(required=False),
 })
 
@@ -124,8 +126,8 @@ class QualityUpdateEventOut(serializers.Serializer):
 class TopologyUpdateEventOut(serializers.Serializer):
     guild_id = serializers.IntegerField()
     channel_id = serializers.IntegerField()
-    session_id = serializers.CharField()
-    topology = serializers.CharField(help_text="mesh or sfu.")
+    session_id = StrictCharField()
+    topology = StrictCharField(help_text="mesh or sfu.")
     sfu = SfuSeatOut(allow_null=True)
 
 
@@ -136,7 +138,7 @@ class PartyUpdateEventOut(serializers.Serializer):
     channel_id = serializers.IntegerField()
     party = PartyOut(allow_null=True)
     server_time = serializers.IntegerField(help_text="The server's clock, ms since the epoch.")
-    nonce = serializers.CharField(required=False, help_text="Only in the answer to a \"sync\": its nonce.")
+    nonce = StrictCharField(required=False, help_text="Only in the answer to a \"sync\": its nonce.")
 
 
 # The gateway events of voice, each with the serializer that documents its `d` (in /api/schema/

@@ -1,30 +1,32 @@
 """Shapes of the tracks API, for validation of what comes in and for the OpenAPI schema."""
 from rest_framework import serializers
 
+from apps.core.fields import StrictCharField
+
 from . import events
 
 
 class TrackUpload(serializers.Serializer):
     file = serializers.FileField(help_text="The audio: mp3, ogg/opus, flac, wav or m4a/aac, decided by decoding it.")
-    title = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    genre = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    tags = serializers.CharField(required=False, allow_blank=True, help_text="Comma-separated, at most 10.")
+    title = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    genre = StrictCharField(max_length=40, required=False, allow_blank=True)
+    tags = StrictCharField(required=False, allow_blank=True, help_text="Comma-separated, at most 10.")
     cover = serializers.ImageField(required=False, help_text="PNG, JPEG, GIF or WebP; WebP thumbnails are made.")
 
 
 class Owner(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
-    profile_url = serializers.CharField()
+    username = StrictCharField()
+    display_name = StrictCharField()
+    profile_url = StrictCharField()
 
 
 class TrackStatus(serializers.Serializer):
     id = serializers.IntegerField()
     state = serializers.ChoiceField(choices=["uploaded", "processing", "ready", "failed"])
-    step = serializers.CharField(help_text="The pipeline step running or next: probe, waveform, renditions, artwork.")
-    failure_reason = serializers.CharField()
+    step = StrictCharField(help_text="The pipeline step running or next: probe, waveform, renditions, artwork.")
+    failure_reason = StrictCharField()
     held = serializers.BooleanField(help_text="Moderation holds it for review: only its owner and members with "
                                     "MANAGE_TRACKS see it.")
 
@@ -32,10 +34,10 @@ class TrackStatus(serializers.Serializer):
 class TrackOut(TrackStatus):
     guild_id = serializers.IntegerField()
     owner = Owner()
-    title = serializers.CharField()
-    description = serializers.CharField()
-    genre = serializers.CharField()
-    tags = serializers.ListField(child=serializers.CharField())
+    title = StrictCharField()
+    description = StrictCharField()
+    genre = StrictCharField()
+    tags = serializers.ListField(child=StrictCharField())
     duration_ms = serializers.IntegerField(allow_null=True)
     sample_rate = serializers.IntegerField(allow_null=True)
     channels = serializers.IntegerField(allow_null=True)
@@ -45,11 +47,11 @@ class TrackOut(TrackStatus):
     repost_count = serializers.IntegerField()
     comment_count = serializers.IntegerField()
     play_count = serializers.IntegerField(help_text="Distinct plays: one per listener per day.")
-    page_url = serializers.CharField()
-    stream_url = serializers.CharField(allow_null=True, help_text="Progressive AAC; answers HTTP Range.")
-    hls_url = serializers.CharField(allow_null=True, help_text="HLS master playlist (64/128/256 kbps AAC).")
-    peaks_url = serializers.CharField(allow_null=True, help_text="Waveform peaks, BBC audiowaveform JSON v2.")
-    cover_urls = serializers.DictField(child=serializers.CharField(), help_text="Thumbnail size (px) → WebP URL.")
+    page_url = StrictCharField()
+    stream_url = StrictCharField(allow_null=True, help_text="Progressive AAC; answers HTTP Range.")
+    hls_url = StrictCharField(allow_null=True, help_text="HLS master playlist (64/128/256 kbps AAC).")
+    peaks_url = StrictCharField(allow_null=True, help_text="Waveform peaks, BBC audiowaveform JSON v2.")
+    cover_urls = serializers.DictField(child=StrictCharField(), help_text="Thumbnail size (px) → WebP URL.")
 
 
 class Counts(serializers.Serializer):
@@ -63,7 +65,7 @@ class Counts(serializers.Serializer):
 
 
 class CommentIn(serializers.Serializer):
-    body = serializers.CharField(max_length=1000, help_text="1 to 1000 characters.")
+    body = StrictCharField(max_length=1000, help_text="1 to 1000 characters.")
     position_ms = serializers.IntegerField(min_value=0, help_text="Where in the track, from 0 to its duration_ms.")
     channel_id = serializers.IntegerField(required=False, help_text="Also post a message linking this moment and "
                                           "the comment to this channel (SEND_MESSAGES).")
@@ -73,7 +75,7 @@ class CommentOut(serializers.Serializer):
     id = serializers.IntegerField()
     track_id = serializers.IntegerField()
     author = Owner()
-    body = serializers.CharField()
+    body = StrictCharField()
     position_ms = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     held = serializers.BooleanField(help_text="Moderation holds it for review: only its author sees it.")
@@ -103,15 +105,15 @@ class StreamOut(serializers.Serializer):
 
 
 class PlaylistIn(serializers.Serializer):
-    title = serializers.CharField(max_length=100, help_text="1 to 100 characters.")
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    title = StrictCharField(max_length=100, help_text="1 to 100 characters.")
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     is_public = serializers.BooleanField(required=False, default=True,
                                          help_text="A private playlist is 404 for everyone but its owner.")
 
 
 class PlaylistPatch(serializers.Serializer):
-    title = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    title = StrictCharField(max_length=100, required=False)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
     is_public = serializers.BooleanField(required=False)
 
 
@@ -124,12 +126,12 @@ class PlaylistEntryOut(serializers.Serializer):
 class PlaylistOut(serializers.Serializer):
     id = serializers.IntegerField()
     owner = Owner()
-    title = serializers.CharField()
-    description = serializers.CharField()
+    title = StrictCharField()
+    description = StrictCharField()
     is_public = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    page_url = serializers.CharField()
+    page_url = StrictCharField()
     track_count = serializers.IntegerField(help_text="How many of its tracks you can read.")
 
 

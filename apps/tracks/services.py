@@ -29,9 +29,8 @@ from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, moderator_access
 from apps.guilds.services import record_audit
-from apps.moderation import hooks as moderation_hooks
 
-from . import audio, events, limits, pipeline
+from . import audio, events, hooks, limits, pipeline
 from .models import (
     Follow,
     Playlist,
@@ -158,7 +157,7 @@ def upload_track(*, uploader, guild_id: int, upload, title: str, description: st
             from . import tasks
 
             unavailable.after_commit(lambda: tasks.process_track(track.id), what="queueing the track's processing")
-            moderation_hooks.track_written(track)
+            hooks.track_written(track)
     except Exception:
         pipeline.delete_stored(stored)  # the row never made it: neither do its files
         raise
@@ -267,7 +266,7 @@ def comment_on_track(*, author, track_id: int, body, position_ms) -> TrackCommen
         comment = TrackComment.objects.create(track=track, author=author, body=body, position_ms=position_ms)
         _bump(track.id, "comment_count", 1)
         events.track_comment_create(comment)
-        moderation_hooks.comment_written(comment)  # after the event: showing it never waits for scoring
+        hooks.comment_written(comment)  # after the event: showing it never waits for scoring
     return comment
 
 

@@ -5,12 +5,6 @@ export function flag(value) {
   return value === "true";
 }
 
-export function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  if (match) return decodeURIComponent(match[1]);
-  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
-}
-
 /** Fill "{name}" placeholders; values become <strong> nodes when `bold`, text otherwise. */
 export function fill(template, values, { bold = false } = {}) {
   const frag = document.createDocumentFragment();
@@ -67,4 +61,25 @@ export function momentText(date, lang = document.documentElement.lang || navigat
   const sameDay = date.toDateString() === new Date().toDateString();
   const options = sameDay ? { hour: "2-digit", minute: "2-digit" } : { dateStyle: "short", timeStyle: "short" };
   return new Intl.DateTimeFormat(lang, options).format(date);
+}
+
+/** Grow a textarea with its text (a CSS max-height caps it, then it scrolls). */
+export function autosize(textarea) {
+  textarea.style.height = "auto";
+  textarea.style.height = `${textarea.scrollHeight}px`;
+}
+
+/** `submit()` instead of a page load, from the form's button or Enter in `textarea` (Shift+Enter
+ *  starts a new line; Enter that ends an IME composition does not send). */
+export function onSubmit(form, textarea, submit) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
 }

@@ -2,6 +2,7 @@
 // numbers, and reconnection with backoff. After a reconnect it fetches, over REST, the messages of
 // the open channel that were sent while the socket was down, and hands them to the same
 // MESSAGE_CREATE handlers, so a page never silently misses a message.
+import { get } from "./api.js";
 
 export const Op = Object.freeze({
   DISPATCH: 0, HEARTBEAT: 1, PRESENCE_UPDATE: 3, TYPING: 4, SEND_MESSAGE: 6, ACK: 7, REQUEST_MEMBERS: 8, ERROR: 9,
@@ -74,7 +75,7 @@ export class Gateway {
     let socket;
     try {
       socket = new WebSocket(this.url);
-    } catch (err) {
+    } catch {
       this.scheduleReconnect();
       return;
     }
@@ -203,10 +204,7 @@ export class Gateway {
     for (let pages = 0; pages < 20; pages += 1) {
       let page;
       try {
-        const res = await fetch(`/api/channels/${where.channelId}/messages?after=${after}&limit=${CATCH_UP_PAGE}`,
-          { credentials: "same-origin", headers: { Accept: "application/json" } });
-        if (!res.ok) return;
-        page = await res.json();
+        page = await get(`/api/channels/${where.channelId}/messages?after=${after}&limit=${CATCH_UP_PAGE}`);
       } catch {
         return;
       }

@@ -6,6 +6,7 @@
 // they arrive). It keeps its <audio> where the server says playback is: drift under 150 ms is nudged
 // away with playbackRate 0.95–1.05 (no audible jump), more is a seek. Tests read
 // window.smartcParty: {audio, drift(), state}.
+import { get } from "./api.js";
 import { fillText, h } from "./dom.js";
 import { Op } from "./gateway.js";
 import { Player } from "./player.js";
@@ -290,8 +291,8 @@ export class PartyPlayer {
       list.hidden = true;
       return;
     }
-    const response = await fetch(`/api/guilds/${this.room.guildId}/tracks`, { credentials: "same-origin" });
-    const tracks = response.ok ? (await response.json()).filter((t) => t.state === "ready") : [];
+    const all = await get(`/api/guilds/${this.room.guildId}/tracks`).catch(() => []);
+    const tracks = all.filter((t) => t.state === "ready");
     list.replaceChildren(...tracks.map((t) => h("li", {},
       h("button", { type: "button", class: "link", dataset: { trackId: String(t.id) },
                     text: `${t.title} · ${clock(t.duration_ms / 1000)}` }))));

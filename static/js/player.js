@@ -6,6 +6,7 @@
 // The vendor modules' URLs come from the page (an element with data-wavesurfer, data-hls and
 // data-regions, written with {% static %}), so they follow the static files' storage. One sound at
 // a time: when any player starts, every other <audio> on the page pauses.
+import { get } from "./api.js";
 
 const SEEK_STEP_S = 5;
 
@@ -33,8 +34,7 @@ const peaksCache = new Map(); // peaks_url → Promise of the normalised peaks (
 
 function loadPeaks(url) {
   if (!peaksCache.has(url)) {
-    peaksCache.set(url, fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.statusText))))
-      .then(normalisedPeaks));
+    peaksCache.set(url, get(url).then(normalisedPeaks));
   }
   return peaksCache.get(url);
 }
@@ -60,13 +60,10 @@ export class Player {
    * waveform, then mark the container `data-ready` (unless the caller does that itself). `lazy` loads
    * no audio until play() is called (a page of embeds fetches only the peaks). */
   async load(track, { at = 0, play = false, lazy = false, markReady = true } = {}) {
+    this.unload();
     this.track = track;
     this.attached = false;
     this.startAt = at;
-    this.hls?.destroy();
-    this.hls = null;
-    this.wave?.destroy();
-    this.wave = null;
     const peaks = this.container ? loadPeaks(track.peaks_url) : null;
     if (!lazy) {
       await this.attach(track);

@@ -7,7 +7,8 @@
 //   data-queue-add + data-track-id      append the track to the queue
 //   data-play-queue + data-queue-source the id of a json_script list of tracks: the queue becomes that
 //                   list and plays from data-start-index (0 unless given)
-import { csrfToken, h } from "./dom.js";
+import { get, send } from "./api.js";
+import { h } from "./dom.js";
 import { Player, clock } from "./player.js";
 
 const KEY = "smartc-queue";
@@ -160,8 +161,8 @@ class PlayerBar {
     const add = e.target.closest("[data-queue-add]");
     if (add) {
       e.preventDefault();
-      const response = await fetch(`/api/tracks/${add.dataset.trackId}`, { headers: { Accept: "application/json" } });
-      if (response.ok) this.append(await response.json());
+      const track = await get(`/api/tracks/${add.dataset.trackId}`).catch(() => null);
+      if (track) this.append(track);
       return;
     }
     const playList = e.target.closest("[data-play-queue]");
@@ -176,8 +177,7 @@ class PlayerBar {
     const track = this.current;
     if (!track || this.counted === track) return;
     this.counted = track; // once per load: the server counts one play per listener per day anyway
-    await fetch(`/api/tracks/${track.id}/plays`, { method: "POST",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" } }).catch(() => {});
+    await send("POST", `/api/tracks/${track.id}/plays`).catch(() => {});
   }
 }
 

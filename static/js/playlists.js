@@ -1,38 +1,41 @@
 // Playlists: the track page's "Add to playlist" control (one of your playlists, or a new one), and
 // on a playlist page its owner's reordering (drag and drop, or the up/down buttons), removal and
 // deletion. Every change goes through the playlists API; the page shows what the server answered.
-import { csrfToken, fillText, h } from "./dom.js";
-
-async function send(method, url, body) {
-  const response = await fetch(url, {
-    method, headers: { "X-CSRFToken": csrfToken(), Accept: "application/json", "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  return { ok: response.ok, data };
-}
+import { send } from "./api.js";
+import { fillText, h } from "./dom.js";
 
 function addControl(box) {
   const status = document.getElementById("playlist-status");
   const trackId = Number(box.dataset.trackId);
-  const added = (ok, data) => {
-    status.textContent = ok ? fillText(box.dataset.added, { title: data.title }) : data?.error?.message || box.dataset.failed;
+  /** Add the track to playlist `playlistId`; its answer (the playlist), or null once the error shows. */
+  const add = async (playlistId) => {
+    let playlist;
+    try {
+      playlist = await send("POST", `/api/playlists/${playlistId}/tracks`, { track_id: trackId });
+    } catch (err) {
+      status.textContent = err.message || box.dataset.failed;
+      return null;
+    }
+    status.textContent = fillText(box.dataset.added, { title: playlist.title });
+    return playlist;
   };
   box.querySelector("#my-playlists").addEventListener("click", async (e) => {
     const button = e.target.closest(".add-to");
-    if (!button) return;
-    const { ok, data } = await send("POST", `/api/playlists/${button.dataset.playlistId}/tracks`, { track_id: trackId });
-    added(ok, data);
+    if (button) await add(button.dataset.playlistId);
   });
   const form = box.querySelector("#new-playlist");
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const created = await send("POST", "/api/playlists", { title: form.elements.title.value,
-      is_public: form.elements.is_public.checked });
-    if (!created.ok) return added(false, created.data);
-    const { ok, data } = await send("POST", `/api/playlists/${created.data.id}/tracks`, { track_id: trackId });
-    added(ok, data);
-    if (!ok) return;
+    let created;
+    try {
+      created = await send("POST", "/api/playlists", { title: form.elements.title.value,
+        is_public: form.elements.is_public.checked });
+    } catch (err) {
+      status.textContent = err.message || box.dataset.failed;
+      return;
+    }
+    const data = await add(created.id);
+    if (!data) return;
     form.reset();
     box.querySelector("#my-playlists").append(h("li", {},
       h("button", { type: "button", class: "link add-to", dataset: { playlistId: String(data.id) }, text: data.title })));
@@ -43,8 +46,8 @@ function ownerControls(page) {
   const list = document.getElementById("playlist-entries");
   const error = document.getElementById("playlist-error");
   const id = page.dataset.playlistId;
-  const fail = (data) => {
-    error.textContent = data?.error?.message || page.dataset.failed;
+  const fail = (err) => {
+    error.textContent = err.message || page.dataset.failed;
     error.hidden = false;
   };
   const queueSource = document.getElementById("playlist-queue");
@@ -54,8 +57,12 @@ function ownerControls(page) {
   };
   async function saveOrder() {
     const ids = [...list.querySelectorAll("[data-entry-id]")].map((li) => Number(li.dataset.entryId));
-    const { ok, data } = await send("PUT", `/api/playlists/${id}/order`, { entry_ids: ids });
-    if (!ok) return fail(data);
+    let data;
+    try {
+      data = await send("PUT", `/api/playlists/${id}/order`, { entry_ids: ids });
+    } catch (err) {
+      return fail(err);
+    }
     error.hidden = true;
     syncQueue(data);
   }
@@ -69,8 +76,12 @@ function ownerControls(page) {
       row.nextElementSibling.after(row);
       await saveOrder();
     } else if (e.target.closest(".entry-remove")) {
-      const { ok, data } = await send("DELETE", `/api/playlists/${id}/tracks/${row.dataset.trackId}`);
-      if (!ok) return fail(data);
+      let data;
+      try {
+        data = await send("DELETE", `/api/playlists/${id}/tracks/${row.dataset.trackId}`);
+      } catch (err) {
+        return fail(err);
+      }
       row.remove();
       syncQueue(data);
     }
@@ -95,9 +106,12 @@ function ownerControls(page) {
   });
   document.getElementById("delete-playlist")?.addEventListener("click", async (e) => {
     if (!window.confirm(e.target.dataset.confirm)) return;
-    const { ok, data } = await send("DELETE", `/api/playlists/${id}`);
-    if (ok) window.location.assign("/stream");
-    else fail(data);
+    try {
+      await send("DELETE", `/api/playlists/${id}`);
+    } catch (err) {
+      return fail(err);
+    }
+    window.location.assign("/stream");
   });
 }
 

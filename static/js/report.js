@@ -1,7 +1,7 @@
 // Reporting: one dialog (templates/moderation/report_dialog.html) for messages, tracks, track
 // comments and members. Buttons carry data-report-type and data-report-id; the chat page calls
 // openReport() from its message actions.
-import { csrfToken } from "./dom.js";
+import { send } from "./api.js";
 
 const dialog = document.getElementById("report-dialog");
 let target = null;
@@ -27,24 +27,15 @@ async function submit(event) {
   if (!target) return;
   const form = event.target;
   const body = { ...target, reason: form.reason.value, details: form.details.value.trim() };
-  let res = null;
   try {
-    res = await fetch("/api/reports", {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    res = null;
-  }
-  if (res?.ok) {
-    show(dialog.dataset.sent, false);
-    document.getElementById("report-submit").disabled = true;
-    setTimeout(() => dialog.close(), 2500);
+    await send("POST", "/api/reports", body);
+  } catch (err) {
+    show(err.message || dialog.dataset.failed, true);
     return;
   }
-  const data = res ? await res.json().catch(() => null) : null;
-  show(data?.error?.message || dialog.dataset.failed, true);
+  show(dialog.dataset.sent, false);
+  document.getElementById("report-submit").disabled = true;
+  setTimeout(() => dialog.close(), 2500);
 }
 
 if (dialog) {

@@ -3,13 +3,10 @@
 // are escaped text with <mark> around the matches; they are rebuilt here node by node all the same,
 // so nothing but text and <mark> can reach the page. Clicking a result jumps to the message.
 
+import { get } from "./api.js";
 import { fillText, h } from "./dom.js";
 
 const PAGE = 25;
-
-function apiGet(path) {
-  return fetch(`/api${path}`, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-}
 
 /** The snippet as DOM: its text, and <mark> elements; any other markup becomes its text. */
 export function snippetNodes(snippet) {
@@ -109,20 +106,9 @@ class SearchPanel {
     this.mentionsToggle.classList.remove("active");
   }
 
-  async get(path) {
-    let res;
-    try {
-      res = await apiGet(path);
-    } catch {
-      throw new Error(this.t.network);
-    }
-    const data = await res.json().catch(() => null);
-    if (!res.ok) {
-      const err = data?.error || {};
-      const fieldMessages = Object.values(err.fields || {}).flat().filter((m) => typeof m === "string");
-      throw new Error(fieldMessages[0] || err.message || this.t.failed);
-    }
-    return data;
+  /** The words for a request that failed. */
+  say(err) {
+    return err.unreachable ? this.t.network : err.message || this.t.failed;
   }
 
   async search(q) {
@@ -145,7 +131,7 @@ class SearchPanel {
     try {
       if (mode === "search") {
         const params = new URLSearchParams({ q: this.query, limit: String(PAGE), offset: String(this.offset) });
-        const data = await this.get(`/guilds/${this.guildId}/messages/search?${params}`);
+        const data = await get(`/api/guilds/${this.guildId}/messages/search?${params}`);
         if (generation !== this.generation) return;
         this.offset += data.results.length;
         this.summary.textContent = this.countText(data);
@@ -154,7 +140,7 @@ class SearchPanel {
       } else {
         const params = new URLSearchParams({ limit: String(PAGE) });
         if (this.cursor) params.set("before", String(this.cursor));
-        const data = await this.get(`/users/@me/mentions?${params}`);
+        const data = await get(`/api/users/@me/mentions?${params}`);
         if (generation !== this.generation) return;
         if (data.length) this.cursor = data[data.length - 1].id;
         this.append(data, this.t.noMentions);
@@ -163,7 +149,7 @@ class SearchPanel {
     } catch (err) {
       if (generation !== this.generation) return;
       this.summary.textContent = "";
-      this.list.replaceChildren(h("li", { class: "search-empty error", role: "alert", text: err.message }));
+      this.list.replaceChildren(h("li", { class: "search-empty error", role: "alert", text: this.say(err) }));
     }
   }
 

@@ -6,7 +6,8 @@
 //
 // In a channel, the card also offers "Comment at m:ss": a timestamped comment on the track and a
 // message in this channel linking that moment (POST /api/tracks/{id}/comments with channel_id).
-import { csrfToken, fillText, h } from "./dom.js";
+import { get, send } from "./api.js";
+import { fillText, h } from "./dom.js";
 import { Player, clock } from "./player.js";
 
 const MAX_EMBEDS = 3; // per message
@@ -21,8 +22,7 @@ function words() {
 
 function trackFor(id) {
   if (!known.has(id)) {
-    known.set(id, fetch(`/api/tracks/${id}`, { headers: { Accept: "application/json" } })
-      .then((r) => (r.ok ? r.json() : null)).then((t) => (t && t.state === "ready" ? t : null)).catch(() => null));
+    known.set(id, get(`/api/tracks/${id}`).then((t) => (t && t.state === "ready" ? t : null)).catch(() => null));
   }
   return known.get(id);
 }
@@ -45,12 +45,6 @@ export function linkedTracks(node) {
   for (const a of node.querySelectorAll("a[href]")) consider(a.getAttribute("href"));
   for (const m of node.textContent.matchAll(TRACK_TEXT)) consider(m[1]);
   return [...found.values()].slice(0, MAX_EMBEDS);
-}
-
-async function send(url, body) {
-  const response = await fetch(url, { method: "POST", body: JSON.stringify(body),
-    headers: { "X-CSRFToken": csrfToken(), Accept: "application/json", "Content-Type": "application/json" } });
-  return { ok: response.ok, data: await response.json().catch(() => null) };
 }
 
 function card(track, at, channelId) {
@@ -102,13 +96,14 @@ function commentForm(track, audio, channelId, at) {
     e.preventDefault();
     const body = input.value.trim();
     if (!body) return;
-    const { ok, data } = await send(`/api/tracks/${track.id}/comments`,
-      { body, position_ms: position(), channel_id: channelId });
-    error.hidden = ok;
-    if (!ok) {
-      error.textContent = data?.error?.message || t.failed;
+    try {
+      await send("POST", `/api/tracks/${track.id}/comments`, { body, position_ms: position(), channel_id: channelId });
+    } catch (err) {
+      error.textContent = err.message || t.failed;
+      error.hidden = false;
       return;
     }
+    error.hidden = true;
     form.reset();
     form.hidden = true;
   });

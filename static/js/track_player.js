@@ -5,7 +5,8 @@
 // timestamped comments shown as markers on the waveform (wavesurfer's regions plugin) and as a
 // list under it. A new comment takes the player's position; other members' comments arrive live
 // (TRACK_COMMENT_CREATE / TRACK_COMMENT_DELETE on the gateway).
-import { csrfToken, flag, h } from "./dom.js";
+import { send } from "./api.js";
+import { flag, h } from "./dom.js";
 import { Gateway } from "./gateway.js";
 import { Player, clock } from "./player.js";
 
@@ -34,15 +35,6 @@ async function start() {
   player.keys(container);
   const at = Number(new URLSearchParams(window.location.search).get("t"));
   if (at > 0) player.seekWhenReady(Math.min(at, track.duration_ms / 1000));
-}
-
-async function send(method, url, body) {
-  const response = await fetch(url, {
-    method, headers: { "X-CSRFToken": csrfToken(), Accept: "application/json", "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  return { ok: response.ok, data };
 }
 
 function showCounts(counts) {
@@ -111,8 +103,9 @@ function social(track, regions, wave) {
     if (seek) wave.setTime(Number(seek.dataset.seek) / 1000);
     const del = e.target.closest(".comment-delete");
     if (del) {
-      const { ok } = await send("DELETE", `/api/tracks/${track.id}/comments/${del.dataset.commentId}`);
-      if (ok) removeComment(Number(del.dataset.commentId));
+      const deleted = await send("DELETE", `/api/tracks/${track.id}/comments/${del.dataset.commentId}`)
+        .then(() => true, () => false);
+      if (deleted) removeComment(Number(del.dataset.commentId));
     }
   });
 
@@ -120,8 +113,8 @@ function social(track, regions, wave) {
     const button = document.getElementById(id);
     button.addEventListener("click", async () => {
       const on = button.getAttribute("aria-pressed") !== "true";
-      const { ok, data } = await send(on ? "PUT" : "DELETE", button.dataset.url);
-      if (ok) showCounts(data);
+      const counts = await send(on ? "PUT" : "DELETE", button.dataset.url).catch(() => null);
+      if (counts) showCounts(counts);
     });
   }
 
@@ -129,8 +122,8 @@ function social(track, regions, wave) {
   audio.addEventListener("play", async () => {
     if (counted) return;
     counted = true;  // once per page: the server counts one play per listener per day anyway
-    const { ok, data } = await send("POST", `/api/tracks/${track.id}/plays`);
-    if (ok) showCounts(data);
+    const counts = await send("POST", `/api/tracks/${track.id}/plays`).catch(() => null);
+    if (counts) showCounts(counts);
   });
 
   if (form) {
@@ -143,16 +136,17 @@ function social(track, regions, wave) {
       e.preventDefault();
       const body = form.elements.body.value.trim();
       if (!body) return;
-      const { ok, data } = await send("POST", form.dataset.url, { body, position_ms: position() });
-      if (!ok) {
-        const fields = Object.values(data?.error?.fields || {}).flat();
-        error.textContent = fields.length ? fields.join(" ") : data?.error?.message || form.dataset.failed;
+      let comment;
+      try {
+        comment = await send("POST", form.dataset.url, { body, position_ms: position() });
+      } catch (err) {
+        error.textContent = err.message || form.dataset.failed;
         error.hidden = false;
         return;
       }
       error.hidden = true;
       form.reset();
-      addComment(data);
+      addComment(comment);
       const count = document.getElementById("comment-count");
       count.textContent = String(list.children.length);
     });

@@ -1,7 +1,8 @@
 // A guild's tracks page: the upload form (a real progress bar, errors shown beside the form with
 // what was typed kept) and the list, which follows the uploader's tracks through the media
 // pipeline live (TRACK_UPDATE on the gateway).
-import { csrfToken, h } from "./dom.js";
+import { get, upload } from "./api.js";
+import { h } from "./dom.js";
 import { Gateway } from "./gateway.js";
 
 const page = document.getElementById("tracks");
@@ -51,18 +52,11 @@ function show(track) {
 }
 
 async function refresh(id) {
-  const response = await fetch(`/api/tracks/${id}`, { headers: { Accept: "application/json" } });
-  if (response.ok) show(await response.json());
+  const track = await get(`/api/tracks/${id}`).catch(() => null);
+  if (track) show(track);
 }
 
-function errorText(body, fallback) {
-  const error = body?.error;
-  if (!error) return fallback;
-  const fields = Object.values(error.fields || {}).flat();
-  return fields.length ? fields.join(" ") : error.message;
-}
-
-function upload(event) {
+async function submit(event) {
   event.preventDefault();
   const status = document.getElementById("upload-status");
   const progress = document.getElementById("upload-progress");
@@ -74,42 +68,31 @@ function upload(event) {
     status.classList.add("form-error");
     return;
   }
-  const xhr = new XMLHttpRequest();
-  xhr.open("POST", form.dataset.url);
-  xhr.setRequestHeader("X-CSRFToken", csrfToken());
-  xhr.setRequestHeader("Accept", "application/json");
-  xhr.responseType = "json";
   progress.hidden = false;
   progress.value = 0;
   button.disabled = true;
   status.textContent = form.dataset.uploading;
-  xhr.upload.addEventListener("progress", (e) => {
-    if (e.lengthComputable) progress.value = Math.round((e.loaded / e.total) * 100);
-  });
-  xhr.addEventListener("load", () => {
-    button.disabled = false;
-    if (xhr.status === 201) {
-      progress.value = 100;
-      status.textContent = form.dataset.processing;
-      show(xhr.response);
-      form.reset();
-      return;
-    }
-    progress.hidden = true;
-    status.textContent = errorText(xhr.response, form.dataset.failed);
-    status.classList.add("form-error");
-  });
-  xhr.addEventListener("error", () => {
+  let track;
+  try {
+    track = await upload(form.dataset.url, new FormData(form), {
+      onProgress: (loaded, total) => { progress.value = Math.round((loaded / total) * 100); },
+    });
+  } catch (err) {
     button.disabled = false;
     progress.hidden = true;
-    status.textContent = form.dataset.failed;
+    status.textContent = err.message || form.dataset.failed;
     status.classList.add("form-error");
-  });
-  xhr.send(new FormData(form));
+    return;
+  }
+  button.disabled = false;
+  progress.value = 100;
+  status.textContent = form.dataset.processing;
+  show(track);
+  form.reset();
 }
 
 if (page) {
-  form?.addEventListener("submit", upload);
+  form?.addEventListener("submit", submit);
   const gateway = new Gateway();
   gateway.on("TRACK_UPDATE", (d) => {
     // A ready track, a held one (moderation) or one not listed yet is fetched whole again.

@@ -1,7 +1,8 @@
 // A moderator's warnings, told to the warned member: the page lists those not yet read (rendered by
 // the server in #warning-notices), MEMBER_WARNING adds one live, and "Got it" marks it read without
 // leaving the page (MEMBER_WARNING_ACK removes it from the member's other tabs).
-import { csrfToken, fillText, h } from "./dom.js";
+import { send } from "./api.js";
+import { fillText, h } from "./dom.js";
 
 const box = document.getElementById("warning-notices");
 
@@ -22,11 +23,15 @@ async function acknowledge(event) {
   const form = event.target.closest(".warning-notice form");
   if (!form) return;
   event.preventDefault();
-  const res = await fetch(form.action, {
-    method: "POST", credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
-  }).catch(() => null);
-  if (res && (res.ok || res.status === 404)) form.closest(".warning-notice").remove();
-  else form.submit(); // the plain form still works
+  try {
+    await send("POST", form.action);
+  } catch (err) {
+    if (err.status !== 404) {
+      form.submit(); // the plain form still works
+      return;
+    }
+  }
+  form.closest(".warning-notice").remove();
 }
 
 box?.addEventListener("submit", acknowledge);

@@ -12,23 +12,13 @@ from apps.chat.models import Message
 from apps.guilds import services as guilds
 from apps.guilds.models import AuditLogEntry, Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
 from apps.guilds.permissions import Permission
-from tests.factories import UserFactory, add_member, add_member_with, make_invite, make_role
+from tests.factories import UserFactory, add_member_with, make_invite, make_role
 from tests.integration.admin_forms import submit
 from tests.integration.test_gateway import db, everyone, gateway, member, run_async, send, text_channel
 from tests.integration.test_moderation import admin_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 P = Permission
-
-
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
-
-
-@pytest.fixture
-def bob(guild):
-    return add_member(guild, user=UserFactory(username="bob")).user
 
 
 def superuser():

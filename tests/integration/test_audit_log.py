@@ -18,7 +18,6 @@ from apps.guilds import services as guilds
 from apps.guilds.models import AuditLogEntry, Member
 from apps.guilds.permissions import Permission
 from tests.factories import PASSWORD, UserFactory, add_member_with
-from tests.integration.test_gateway import alice, bob  # noqa: F401
 from tests.integration.test_moderation import admin_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("moderators_group")]

@@ -17,7 +17,7 @@ from apps.guilds.permissions import Permission
 from apps.moderation import services
 from apps.moderation.models import Flag
 from tests.factories import UserFactory, add_member, make_role
-from tests.integration.test_gateway import alice, bob, everyone, text_channel  # noqa: F401
+from tests.integration.test_gateway import everyone, text_channel  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("moderators_group")]
 P = Permission

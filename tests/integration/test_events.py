@@ -8,9 +8,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from apps.core import bus
 from apps.core.events import guild_group, user_group
-from apps.guilds import events, sanctions, services
-from apps.realtime import hub
+from apps.guilds import events, invites, sanctions, services
 from tests.factories import UserFactory, add_member
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ class Listener:
     def __init__(self, *groups):
         self.client = redis.Redis.from_url(settings.REDIS_URL)
         self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        self.pubsub.subscribe(*[hub.PREFIX + g for g in groups])
+        self.pubsub.subscribe(*[bus.PREFIX + g for g in groups])
 
     def receive(self, timeout=2.0) -> dict:
         """The next event, as {"t", "d"}."""
@@ -105,8 +105,8 @@ def test_join_and_role_change_events(guild, owner, django_capture_on_commit_call
     listener = listen(guild_group(guild.id))
     newcomer = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        invite = services.create_invite(actor=owner, guild=guild)
-        services.join_by_invite(user=newcomer, code=invite.code)
+        invite = invites.create_invite(actor=owner, guild=guild)
+        invites.join_by_invite(user=newcomer, code=invite.code)
     kinds = [listener.receive()["t"], listener.receive()["t"]]
     assert kinds == [events.INVITE_CREATE, events.MEMBER_ADD]
     with django_capture_on_commit_callbacks(execute=True):

@@ -24,7 +24,7 @@ from apps.guilds.models import Channel
 from apps.tracks.models import Track
 from celery_app import app as celery_app
 from tests import audio
-from tests.factories import PASSWORD, UserFactory, add_member, make_track
+from tests.factories import PASSWORD, make_track
 from tests.integration.test_gateway import db, run_async
 from tests.integration.test_gateway import gateway as ws_gateway
 from tests.integration.test_gateway_server import gateway, start_redis, stop
@@ -36,11 +36,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def general(guild):
     return Channel.objects.get(guild=guild, name="general")
-
-
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
 
 
 def api(base: str, user, method: str, path: str, **kwargs) -> requests.Response:

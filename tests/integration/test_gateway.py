@@ -23,12 +23,13 @@ from django.test import Client
 
 from apps.chat import services as chat
 from apps.chat.models import Message, ReadState
-from apps.guilds import sanctions
+from apps.core import bus
+from apps.guilds import invites, sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import Ban, Channel, PermissionOverwrite, Role
 from apps.guilds.permissions import DEFAULT_EVERYONE, Permission
 from apps.realtime import hub, presence
-from apps.realtime.consumers import watchdog
+from apps.realtime.watchdog import watchdog
 from smartc.asgi import application
 from tests.factories import UserFactory, add_member, make_guild, make_invite, make_role
 
@@ -175,16 +176,6 @@ def member(guild, user):
 
 
 @pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
-
-
-@pytest.fixture
-def bob(guild):
-    return add_member(guild, user=UserFactory(username="bob")).user
-
-
-@pytest.fixture
 def secret(guild, owner, alice):
     """A channel @everyone cannot view, but alice can (a member overwrite)."""
     ch = guilds.create_channel(actor=owner, guild=guild, name="secret")
@@ -311,7 +302,7 @@ async def test_heartbeats_keep_the_socket_open_and_silence_closes_it_4009(alice,
 @run_async
 async def test_leaving_unsubscribes_and_stops_the_watchdog(guild, alice):
     store = redis.Redis.from_url(settings.REDIS_URL)
-    channels = [hub.PREFIX + f"guild.{guild.id}", hub.PREFIX + f"user.{alice.id}"]
+    channels = [bus.PREFIX + f"guild.{guild.id}", bus.PREFIX + f"user.{alice.id}"]
     async with gateway(alice):
         assert [n for _, n in store.pubsub_numsub(*channels)] == [1, 1]
         assert len(watchdog().watched) == 1
@@ -396,7 +387,7 @@ async def test_guild_events_reach_every_member_and_channel_events_only_viewers(g
         for gw in (a, b):
             d = await gw.event("GUILD_MEMBER_UPDATE")
             assert (d["user_id"], d["nickname"]) == (bob.id, "Bobby")
-        invite = await db(guilds.create_invite)(actor=owner, guild=guild)
+        invite = await db(invites.create_invite)(actor=owner, guild=guild)
         for gw in (a, b):
             assert (await gw.event("INVITE_CREATE"))["code"] == invite.code
 
@@ -411,7 +402,7 @@ async def test_joining_by_invite_subscribes_the_live_socket(guild, owner, alice)
         await db(send)(owner, general, "before dave")
         await a.event("MESSAGE_CREATE")
 
-        await db(guilds.join_by_invite)(user=dave, code=invite.code)
+        await db(invites.join_by_invite)(user=dave, code=invite.code)
         assert (await a.event("GUILD_MEMBER_ADD"))["user_id"] == dave.id
         joined = await d.event("GUILD_CREATE")
         assert (joined["id"], joined["name"], joined["owner_id"]) == (guild.id, "Test Guild", owner.id)

@@ -18,22 +18,17 @@ from django.test import Client
 
 from apps.chat import services as chat
 from apps.chat.models import Message
+from apps.core import bus
 from apps.core.events import guild_group, user_group
 from apps.realtime import hub
 from apps.realtime.consumers import GatewayConsumer
 from apps.realtime.protocol import Close
-from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import db, gateway, run_async, send, text_channel
 from tests.integration.test_gateway_server import api, start_redis, stop
 from tests.integration.test_gateway_server import gateway as server_gateway
 from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
 
 
 class RawSocket:
@@ -111,7 +106,7 @@ def test_hot_events_reach_members_on_two_nodes_through_the_hub(guild, owner, ali
             added = sock.event("MESSAGE_REACTION_ADD")
             assert (added["message_id"], added["user_id"]) == (posted["id"], owner.id)
         # A publisher serialises once: an event published straight to the hub arrives on both nodes.
-        hub.publish([guild_group(guild.id)], "TYPING_START",
+        bus.send([guild_group(guild.id)], "TYPING_START",
                     {"guild_id": guild.id, "channel_id": general.id, "user_id": owner.id, "timestamp": 1})
         assert on_a.event("TYPING_START")["user_id"] == on_b.event("TYPING_START")["user_id"] == owner.id
 
@@ -128,7 +123,7 @@ def test_a_stalled_reader_is_closed_while_the_others_get_every_message_in_order(
 
                 def broadcast():
                     for i in range(count):
-                        hub.publish([guild_group(guild.id)], "MESSAGE_CREATE",
+                        bus.send([guild_group(guild.id)], "MESSAGE_CREATE",
                                     {"guild_id": guild.id, "channel_id": general.id, "id": i, "content": blob})
                         time.sleep(0.002)
 

@@ -15,10 +15,9 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from apps.core import bus
 from apps.core.events import guild_group
-from apps.realtime import hub
 from apps.realtime.protocol import Close
-from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import text_channel
 from tests.integration.test_gateway_hub import RawSocket
 from tests.integration.test_gateway_server import api, gateway
@@ -72,11 +71,6 @@ def settled(base: str) -> Metrics:
         last = m
 
 
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
-
-
 def test_metrics_follow_the_sockets_and_the_messages_of_a_gateway_process(guild, owner, alice):
     general = text_channel(guild)
     with running_server(server="uvicorn") as base:
@@ -118,7 +112,7 @@ def test_a_stalled_reader_closed_as_too_slow_is_counted(guild, alice):
             assert slow.text()["op"] == 10
             assert slow.text()["t"] == "READY"
             for i in range(count):  # unread all along
-                hub.publish([guild_group(guild.id)], "MESSAGE_CREATE",
+                bus.send([guild_group(guild.id)], "MESSAGE_CREATE",
                             {"guild_id": guild.id, "channel_id": general.id, "id": i, "content": blob})
                 time.sleep(0.002)
             received, code = slow.until_closed()

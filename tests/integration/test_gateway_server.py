@@ -19,7 +19,6 @@ from websockets.sync.client import connect
 
 from apps.chat.models import Message
 from apps.guilds.models import Channel
-from tests.factories import UserFactory, add_member
 from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,11 +76,6 @@ def api(base: str, user, method: str, path: str, body: dict | None = None):
 @pytest.fixture
 def general(guild):
     return Channel.objects.get(guild=guild, name="general")
-
-
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
 
 
 def test_reconnecting_client_catches_up_over_rest_without_losing_a_message(guild, owner, alice, general):

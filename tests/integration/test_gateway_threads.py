@@ -7,20 +7,9 @@ import pytest
 from apps.chat import thread_services as threads
 from apps.guilds import services as guilds
 from apps.guilds.models import Channel
-from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import P, db, everyone, gateway, member, run_async, send, text_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
-
-
-@pytest.fixture
-def bob(guild):
-    return add_member(guild, user=UserFactory(username="bob")).user
 
 
 @pytest.fixture

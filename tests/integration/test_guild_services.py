@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from apps.core.errors import Conflict, Forbidden, MissingPermission, NotFound, ValidationFailed
-from apps.guilds import sanctions, selectors, services
+from apps.guilds import invites, sanctions, selectors, services
+from apps.guilds.invites import InviteUnusable
 from apps.guilds.models import AuditLogEntry, Ban, Channel, Guild, Invite, Member, PermissionOverwrite, Role
 from apps.guilds.permissions import DEFAULT_EVERYONE, Permission
-from apps.guilds.services import InviteUnusable
 from tests.factories import UserFactory, add_member, make_guild, make_role
 
 pytestmark = pytest.mark.django_db
@@ -289,16 +289,16 @@ def test_kick(guild, owner):
 
 def test_ban_removes_member_and_blocks_rejoin_until_unban(guild, owner):
     victim = add_member(guild)
-    invite = services.create_invite(actor=owner, guild=guild)
+    invite = invites.create_invite(actor=owner, guild=guild)
     sanctions.ban_member(actor=owner, guild=guild, user=victim.user, reason="raid")
     assert not Member.objects.filter(guild=guild, user=victim.user).exists()
     with pytest.raises(Forbidden) as exc:
-        services.join_by_invite(user=victim.user, code=invite.code)
+        invites.join_by_invite(user=victim.user, code=invite.code)
     assert exc.value.code == "banned"
     with pytest.raises(Conflict):
         sanctions.ban_member(actor=owner, guild=guild, user=victim.user)
     sanctions.unban_member(actor=owner, guild=guild, user=victim.user)
-    services.join_by_invite(user=victim.user, code=invite.code)
+    invites.join_by_invite(user=victim.user, code=invite.code)
     with pytest.raises(NotFound):
         sanctions.unban_member(actor=owner, guild=guild, user=victim.user)
 
@@ -325,30 +325,30 @@ def test_leave(guild, owner):
 # --- invites ---
 
 def test_invite_lifecycle(guild, owner):
-    inv = services.create_invite(actor=owner, guild=guild, max_uses=2, max_age_seconds=3600)
+    inv = invites.create_invite(actor=owner, guild=guild, max_uses=2, max_age_seconds=3600)
     assert len(inv.code) == 8
     a, b, c = UserFactory(), UserFactory(), UserFactory()
-    services.join_by_invite(user=a, code=inv.code)
-    services.join_by_invite(user=a, code=inv.code)  # already a member: no second use
-    services.join_by_invite(user=b, code=inv.code)
+    invites.join_by_invite(user=a, code=inv.code)
+    invites.join_by_invite(user=a, code=inv.code)  # already a member: no second use
+    invites.join_by_invite(user=b, code=inv.code)
     assert Invite.objects.get(pk=inv.pk).uses == 2
     with pytest.raises(InviteUnusable) as exc:
-        services.join_by_invite(user=c, code=inv.code)
+        invites.join_by_invite(user=c, code=inv.code)
     assert exc.value.code == "invite_exhausted"
 
 
 def test_expired_revoked_and_unknown_invites(guild, owner):
-    inv = services.create_invite(actor=owner, guild=guild)
+    inv = invites.create_invite(actor=owner, guild=guild)
     Invite.objects.filter(pk=inv.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(InviteUnusable) as exc:
-        services.join_by_invite(user=UserFactory(), code=inv.code)
+        invites.join_by_invite(user=UserFactory(), code=inv.code)
     assert exc.value.code == "invite_expired"
-    inv2 = services.create_invite(actor=owner, guild=guild, max_age_seconds=0)
-    services.revoke_invite(actor=owner, invite=inv2)
+    inv2 = invites.create_invite(actor=owner, guild=guild, max_age_seconds=0)
+    invites.revoke_invite(actor=owner, invite=inv2)
     with pytest.raises(InviteUnusable):
-        services.join_by_invite(user=UserFactory(), code=inv2.code)
+        invites.join_by_invite(user=UserFactory(), code=inv2.code)
     with pytest.raises(NotFound):
-        services.join_by_invite(user=UserFactory(), code="nope")
+        invites.join_by_invite(user=UserFactory(), code="nope")
 
 
 def test_invite_permissions(guild, owner):
@@ -356,21 +356,21 @@ def test_invite_permissions(guild, owner):
     services.update_role(actor=owner, role=everyone, permissions=int(P.VIEW_CHANNEL))
     m = add_member(guild)
     with pytest.raises(MissingPermission):
-        services.create_invite(actor=m.user, guild=guild)
+        invites.create_invite(actor=m.user, guild=guild)
     with pytest.raises(ValidationFailed):
-        services.create_invite(actor=owner, guild=guild, max_uses=101)
+        invites.create_invite(actor=owner, guild=guild, max_uses=101)
     with pytest.raises(ValidationFailed):
-        services.create_invite(actor=owner, guild=guild, max_age_seconds=8 * 86400)
-    inv = services.create_invite(actor=owner, guild=guild)
+        invites.create_invite(actor=owner, guild=guild, max_age_seconds=8 * 86400)
+    inv = invites.create_invite(actor=owner, guild=guild)
     with pytest.raises(MissingPermission):
-        services.revoke_invite(actor=m.user, invite=inv)
+        invites.revoke_invite(actor=m.user, invite=inv)
 
 
 def test_active_invites_leave_out_revoked_expired_and_used_up(guild, owner):
-    live = services.create_invite(actor=owner, guild=guild)
-    used = services.create_invite(actor=owner, guild=guild, max_uses=1)
-    services.join_by_invite(user=UserFactory(), code=used.code)
-    old = services.create_invite(actor=owner, guild=guild)
+    live = invites.create_invite(actor=owner, guild=guild)
+    used = invites.create_invite(actor=owner, guild=guild, max_uses=1)
+    invites.join_by_invite(user=UserFactory(), code=used.code)
+    old = invites.create_invite(actor=owner, guild=guild)
     Invite.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    services.revoke_invite(actor=owner, invite=services.create_invite(actor=owner, guild=guild))
+    invites.revoke_invite(actor=owner, invite=invites.create_invite(actor=owner, guild=guild))
     assert list(selectors.active_invites(guild)) == [live]

@@ -13,9 +13,6 @@ from tests.factories import UserFactory, add_member, add_member_with, make_guild
 from tests.integration.test_gateway import db, everyone, gateway, run_async
 from tests.integration.test_rtc import (  # noqa: F401 (fixtures)
     _fresh_voice_state,
-    alice,
-    bob,
-    carol,
     error,
     join,
     next_event,

@@ -32,7 +32,7 @@ from apps.moderation.models import Flag, Warning
 from celery_app import app as celery_app
 from tests import servers
 from tests.factories import PASSWORD, UserFactory, add_member, add_member_with
-from tests.integration.test_gateway import alice, bob, db, gateway, run_async, send, text_channel  # noqa: F401
+from tests.integration.test_gateway import db, gateway, run_async, send, text_channel  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("moderators_group")]
 P = Permission

@@ -27,16 +27,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 P = Permission
 
 
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
-
-
-@pytest.fixture
-def bob(guild):
-    return add_member(guild, user=UserFactory(username="bob")).user
-
-
 def log(guild) -> list[tuple[str, int | None]]:
     return list(AuditLogEntry.objects.filter(guild=guild).exclude(action__in=["guild_create", "channel_create"])
                 .order_by("id").values_list("action", "actor_id"))

@@ -76,6 +76,19 @@ def test_other_bodies_read_field_by_field_must_be_objects_too(api_as, ada, mix, 
     assert error(response)["code"] == "validation_failed"
 
 
+@pytest.mark.parametrize("value", ["12", "1.5", "true", '["odd"]', '{"t": "odd"}'])
+def test_a_text_field_takes_only_a_string(api, api_as, guild, owner, value):
+    """Not the number 12 read as "12": the schema says a string (apps.core.fields.StrictCharField)."""
+    response = post_json(api_as(owner), f"/api/guilds/{guild.id}/channels", f'{{"name": {value}}}')
+    assert error(response)["fields"] == {"name": ["Not a valid string."]}
+    response = post_json(api_as(owner), f"/api/guilds/{guild.id}/channels", f'{{"name": "odd", "topic": {value}}}')
+    assert error(response)["fields"] == {"topic": ["Not a valid string."]}
+    assert not Channel.objects.filter(name="odd").exists()
+    api.force_authenticate(None)
+    response = post_json(api, "/api/auth/token", f'{{"username": {value}, "password": "x"}}')
+    assert error(response)["fields"] == {"username": ["Not a valid string."]}
+
+
 def test_the_api_takes_json_bodies_not_forms(api_as, ada):
     response = api_as(ada).post("/api/playlists", "title=Mix", content_type="application/x-www-form-urlencoded")
     assert error(response, 415)["code"] == "unsupported_media_type"
@@ -140,7 +153,7 @@ def test_pages_refuse_it_with_a_400(client, ada, path):
 
 def test_a_page_form_read_field_by_field(client, guild, owner, ada):
     client.force_login(owner)
-    response = client.post(f"/guilds/{guild.id}/settings/members/{ada.id}", {"action": "kick", "reason": "rude\x00"})
+    response = client.post(f"/guilds/{guild.id}/settings/members/{ada.id}/kick", {"reason": "rude\x00"})
     assert response.status_code == 400
     assert guild.members.filter(user=ada).exists()
 

@@ -2,7 +2,7 @@
 import pytest
 from django.core.management import call_command
 
-from apps.guilds import sanctions, services
+from apps.guilds import invites, sanctions, services
 from apps.guilds.models import Channel, Guild, Invite, Member, Role
 from apps.guilds.permissions import Permission as P
 from tests.factories import UserFactory, add_member, make_guild, make_role
@@ -104,7 +104,7 @@ def test_overwrite_form_makes_a_channel_private(client, guild, owner):
 
 
 def test_invite_link_flow(client, guild, owner):
-    invite = services.create_invite(actor=owner, guild=guild)
+    invite = invites.create_invite(actor=owner, guild=guild)
     page = html(client.get(f"/invite/{invite.code}"))
     assert guild.name in page and "Sign up to join" in page
     r = client.post(f"/invite/{invite.code}")
@@ -115,7 +115,7 @@ def test_invite_link_flow(client, guild, owner):
     assert r["Location"] == f"/guilds/{guild.id}"
     assert Member.objects.filter(guild=guild, user=joiner).exists()
     assert client.get("/invite/doesnotexist").status_code == 404
-    services.revoke_invite(actor=owner, invite=invite)
+    invites.revoke_invite(actor=owner, invite=invite)
     client.force_login(UserFactory())
     r = client.get(f"/invite/{invite.code}")
     assert r.status_code == 410 and "invalid or has expired" in html(r)
@@ -124,8 +124,8 @@ def test_invite_link_flow(client, guild, owner):
 def test_members_page_kick_and_ban(client, guild, owner):
     victim = add_member(guild)
     client.force_login(owner)
-    r = client.post(f"/guilds/{guild.id}/settings/members/{victim.user_id}", {"action": "ban", "reason": "spam",
-                                                                              "delete_message_days": "0"})
+    r = client.post(f"/guilds/{guild.id}/settings/members/{victim.user_id}/ban", {"reason": "spam",
+                                                                                  "delete_message_days": "0"})
     assert r.status_code == 302
     assert not Member.objects.filter(pk=victim.pk).exists()
     page = html(client.get(f"/guilds/{guild.id}/settings/members"))
@@ -141,25 +141,25 @@ def test_members_page_times_out_and_warns_within_the_moderators_rights(client, g
     url = f"/guilds/{guild.id}/settings/members/{victim.user_id}"
     client.force_login(mod.user)
     page = html(client.get(f"/guilds/{guild.id}/settings/members"))
-    assert 'value="timeout"' in page and 'value="warn"' in page and 'value="kick"' not in page
-    assert client.post(url, {"action": "timeout", "seconds": "3600"}).status_code == 302
+    assert f'action="{url}/timeout"' in page and f'action="{url}/warn"' in page and f'action="{url}/kick"' not in page
+    assert client.post(f"{url}/timeout", {"seconds": "3600"}).status_code == 302
     victim.refresh_from_db()
     assert victim.timed_out_until is not None
-    client.post(url, {"action": "warn", "reason": "Keep it civil."})
+    client.post(f"{url}/warn", {"reason": "Keep it civil."})
     assert Warning.objects.get(user=victim.user).reason == "Keep it civil."
     assert {"member_warn"} <= set(AuditLogEntry.objects.filter(guild=guild).values_list("action", flat=True))
     # Out of the list, or with no reason: refused, nothing changes.
-    r = client.post(url, {"action": "timeout", "seconds": "99999999"}, follow=True)
+    r = client.post(f"{url}/timeout", {"seconds": "99999999"}, follow=True)
     assert "Choose a timeout from the list." in html(r)
-    client.post(url, {"action": "warn", "reason": ""})
+    client.post(f"{url}/warn", {"reason": ""})
     assert Warning.objects.filter(user=victim.user).count() == 1
     # A member without MODERATE_MEMBERS sees no such forms and cannot use them.
     plain = add_member(guild, UserFactory(username="plain"))
     client.force_login(plain.user)
-    client.post(url, {"action": "warn", "reason": "hm"})
+    client.post(f"{url}/warn", {"reason": "hm"})
     assert Warning.objects.filter(user=victim.user).count() == 1
     client.force_login(mod.user)
-    assert client.post(url, {"action": "timeout", "seconds": "0"}).status_code == 302
+    assert client.post(f"{url}/timeout", {"seconds": "0"}).status_code == 302
     victim.refresh_from_db()
     assert victim.timed_out_until is None
 
@@ -190,7 +190,7 @@ def test_members_page_shows_when_a_timeout_ends_and_lifts_it_in_one_click(client
     page = html(client.get(f"/guilds/{guild.id}/settings/members"))
     assert f'Timed out until <time datetime="{victim.timed_out_until.isoformat()}" data-local-time>' in page
     assert page.count(">Lift timeout</button>") == 1  # only the timed-out member's row has it
-    r = client.post(f"/guilds/{guild.id}/settings/members/{victim.user_id}", {"action": "timeout", "seconds": "0"},
+    r = client.post(f"/guilds/{guild.id}/settings/members/{victim.user_id}/timeout", {"seconds": "0"},
                     follow=True)
     assert "Timeout lifted." in html(r) and "Timed out until" not in html(r) and "Lift timeout</button>" not in html(r)
     victim.refresh_from_db()

@@ -33,17 +33,17 @@ from rest_framework.test import APIClient
 from apps.chat import services as chat
 from apps.chat import thread_services as threads
 from apps.chat.models import Message
+from apps.core import bus
 from apps.core.schema import EVENTS_KEY
 from apps.dms import services as dms
 from apps.guilds import events as guild_events
-from apps.guilds import sanctions
+from apps.guilds import invites, sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import Category, Channel, Role
 from apps.guilds.permissions import Permission
 from apps.moderation import report_services as reports
 from apps.moderation import services as moderation
 from apps.realtime import events as gateway_events
-from apps.realtime import hub
 from apps.rtc import events as rtc_events
 from apps.rtc import services as rtc
 from apps.tracks import pipeline
@@ -182,7 +182,7 @@ class Published:
     def __init__(self):
         self.client = redis.Redis.from_url(settings.REDIS_URL)
         self.pubsub = self.client.pubsub()
-        self.pubsub.psubscribe(hub.PREFIX + "*")
+        self.pubsub.psubscribe(bus.PREFIX + "*")
         assert self.pubsub.get_message(timeout=5)["type"] == "psubscribe"
 
     def take(self) -> list[tuple[str, dict]]:
@@ -272,9 +272,9 @@ def test_every_event_the_services_publish_has_its_documented_shape(schema, publi
     guilds.assign_role(actor=owner, member=guild.members.get(user=alice), role=mods)
     guilds.set_overwrite(actor=owner, channel=news, allow=0, deny=int(P.SEND_MESSAGES),
                          role=Role.objects.get(guild=guild, is_default=True))
-    invite = guilds.create_invite(actor=owner, guild=guild, max_uses=5)
-    guilds.join_by_invite(user=bob, code=invite.code)
-    guilds.revoke_invite(actor=owner, invite=invite)
+    invite = invites.create_invite(actor=owner, guild=guild, max_uses=5)
+    invites.join_by_invite(user=bob, code=invite.code)
+    invites.revoke_invite(actor=owner, invite=invite)
     sanctions.timeout_member(actor=owner, member=guild.members.get(user=bob), duration=timedelta(minutes=5))
     sanctions.kick_member(actor=owner, member=guild.members.get(user=bob))
     sanctions.ban_member(actor=owner, guild=guild, user=bob)
@@ -362,7 +362,7 @@ def test_every_event_the_services_publish_has_its_documented_shape(schema, publi
 JOIN, REQUEST_MEMBERS, REQUEST_VOICE_STATES, PARTY = 12, 8, 14, 15
 
 
-async def until(gw, t: str, checked: Checked, timeout: float = 5) -> dict:
+async def until(gw, t: str, checked: Checked, timeout: float = 10) -> dict:
     """Read a socket's frames up to the next DISPATCH of `t`, checking every dispatch on the way."""
     while True:
         f = await gw.frame(timeout)
@@ -397,7 +397,7 @@ async def test_every_event_the_gateway_builds_has_its_documented_shape(schema):
         async with gateway(alice) as a, gateway(bob) as b:
             checked.check(gateway_events.READY, a.ready)
             await until(o, gateway_events.PRESENCE_UPDATE, checked)
-            await db(guilds.join_by_invite)(user=bob, code=invite.code)
+            await db(invites.join_by_invite)(user=bob, code=invite.code)
             created = await until(b, guild_events.GUILD_CREATE, checked)
             assert created["channels"] and created["threads"]
             await db(guilds.set_overwrite)(actor=owner, channel=general, allow=0, deny=int(P.ADD_REACTIONS),

@@ -14,16 +14,6 @@ from tests.integration.test_gateway import db, gateway, run_async
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
-
-
-@pytest.fixture
-def bob(guild):
-    return add_member(guild, user=UserFactory(username="bob")).user
-
-
 async def member_list(gw, guild) -> dict:
     await gw.send(8, {"guild_id": guild.id})
     chunk = await gw.event("GUILD_MEMBERS_CHUNK")

@@ -15,7 +15,7 @@ from apps.moderation.models import Flag, Report
 from apps.tracks import services as tracks
 from apps.tracks.models import Track, TrackComment
 from tests.factories import UserFactory, make_guild, make_track
-from tests.integration.test_gateway import alice, bob, db, gateway, run_async, secret, send, text_channel  # noqa: F401
+from tests.integration.test_gateway import db, gateway, run_async, secret, send, text_channel  # noqa: F401
 from tests.integration.test_moderation import admin_client, moderator
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("moderators_group")]

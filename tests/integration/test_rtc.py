@@ -45,21 +45,6 @@ def voice(guild):
     return Channel.objects.get(guild=guild, type="voice")
 
 
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
-
-
-@pytest.fixture
-def bob(guild):
-    return add_member(guild, user=UserFactory(username="bob")).user
-
-
-@pytest.fixture
-def carol(guild):
-    return add_member(guild, user=UserFactory(username="carol")).user
-
-
 async def join(gw, channel, **flags):
     """Join a voice channel; returns the join answer (VOICE_READY). Others' earlier changes that
     arrive first are passed over; the answer comes before the events of this join."""

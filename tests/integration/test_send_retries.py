@@ -13,7 +13,6 @@ from apps.chat import services
 from apps.chat.models import Message
 from apps.guilds.models import Channel
 from celery_app import app as celery_app
-from tests.factories import UserFactory, add_member
 from tests.integration.test_gateway import db, gateway, run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,11 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def general(guild):
     return Channel.objects.get(guild=guild, name="general")
-
-
-@pytest.fixture
-def alice(guild):
-    return add_member(guild, user=UserFactory(username="alice")).user
 
 
 def post(api, channel, content: str, nonce=None):

@@ -25,7 +25,7 @@ from apps.moderation import services  # noqa: E402
 from apps.moderation.models import ToxicityModel  # noqa: E402
 from apps.moderation.toxicity import training  # noqa: E402
 from apps.moderation.toxicity.scorer import ToxicityScorer  # noqa: E402
-from tests.integration.test_gateway import alice, text_channel  # noqa: E402, F401
+from tests.integration.test_gateway import text_channel  # noqa: E402, F401
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from celery_app import app as celery_app
 from tests import audio, servers
 from tests.factories import UserFactory, add_member_with, make_track
 from tests.integration.test_events import listen  # noqa: F401 (a fixture)
-from tests.integration.test_gateway import alice, bob, db, gateway, run_async  # noqa: F401
+from tests.integration.test_gateway import db, gateway, run_async  # noqa: F401
 from tests.integration.test_moderation import ABUSIVE, CLEAN, admin_client, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("moderators_group")]

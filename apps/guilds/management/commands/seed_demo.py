@@ -6,7 +6,7 @@ from django.db import transaction
 
 from apps.accounts import services as accounts
 from apps.accounts.models import User
-from apps.guilds import services
+from apps.guilds import invites, services
 from apps.guilds.models import Channel, Guild, Invite, Role
 from apps.guilds.permissions import Permission as P
 
@@ -63,9 +63,9 @@ class Command(BaseCommand):
         services.reorder_roles(actor=alice, guild=guild, order=[admin_role.id, mod.id, dj.id])
 
         for user in (bob, carol):
-            invite = services.create_invite(actor=alice, guild=guild, max_uses=1)
-            services.join_by_invite(user=user, code=invite.code)
-        services.create_invite(actor=alice, guild=guild, max_age_seconds=0)
+            invite = invites.create_invite(actor=alice, guild=guild, max_uses=1)
+            invites.join_by_invite(user=user, code=invite.code)
+        invites.create_invite(actor=alice, guild=guild, max_age_seconds=0)
         services.assign_role(actor=alice, member=guild.members.get(user=bob), role=mod)
         services.assign_role(actor=alice, member=guild.members.get(user=carol), role=dj)
 

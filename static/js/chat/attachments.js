@@ -3,7 +3,8 @@
 // message's files are shown: images as their thumbnail (a click opens the original), other files
 // as a download card. Names and sizes go in through textContent only.
 
-import { csrfToken, h } from "./dom.js";
+import { upload } from "../api.js";
+import { h } from "../dom.js";
 
 const MAX_FILES = 10;
 const THUMB_BOX = 400; // the server's thumbnails fit 400×400
@@ -31,7 +32,7 @@ function fitted(width, height) {
 }
 
 export class Attachments {
-  /** @param {{channelId: number, list: HTMLElement, scroller: HTMLElement}} page the chat page */
+  /** @param {{channelId: number, lang: string, scroller: HTMLElement}} page the chat page */
   constructor(page) {
     this.page = page;
     this.channelId = page.channelId;
@@ -40,11 +41,11 @@ export class Attachments {
     this.maxBytes = Number(this.t.maxBytes || 0);
     this.canAttach = Boolean(document.getElementById("attach-input"));
     this.tray = document.getElementById("attach-tray");
-    this.items = []; // {file, state: "uploading"|"done"|"error", payload, xhr, node}
+    this.items = []; // {file, state: "uploading"|"done"|"error", payload, upload (its AbortController), node}
     this.sizeFormat = new Intl.NumberFormat(page.lang, { maximumFractionDigits: 1 });
   }
 
-  bind() {
+  start() {
     if (!this.canAttach) return;
     const input = document.getElementById("attach-input");
     input.addEventListener("change", () => {
@@ -83,28 +84,22 @@ export class Attachments {
   addFiles(files) {
     for (const file of files) {
       if (this.items.length >= MAX_FILES) {
-        this.page.showToast(this.t.tooMany);
+        this.page.toast(this.t.tooMany);
         break;
       }
       this.upload(file);
     }
-    this.page.setComposerError("");
-    this.page.input?.focus();
+    this.page.composer.setError("");
+    this.page.composer.input?.focus();
   }
 
-  upload(file) {
-    const item = { file, state: "uploading", payload: null, xhr: null };
+  async upload(file) {
+    const item = { file, state: "uploading", payload: null, upload: null };
     const bar = h("progress", { class: "attach-progress", max: "100", value: "0" });
     const percent = h("span", { class: "attach-percent", text: "0%" });
     const status = h("span", { class: "attach-status", role: "status" });
-    const remove = h("button", { type: "button", class: "icon-button attach-remove", title: this.t.remove,
-      "aria-label": this.t.remove, text: "×" });
-    item.node = h("li", { class: "attach-item uploading" },
-      h("span", { class: "attach-name", text: file.name }),
-      h("span", { class: "attach-size muted", text: this.formatSize(file.size) }),
-      bar, percent, status, remove);
+    item.node = this.trayItem(item, "uploading", bar, percent, status);
     item.bar = bar;
-    remove.addEventListener("click", () => this.drop(item));
     this.items.push(item);
     this.paintTray();
 
@@ -112,37 +107,46 @@ export class Attachments {
       this.fail(item, this.t.tooBig);
       return;
     }
-    const xhr = new XMLHttpRequest();
-    item.xhr = xhr;
-    xhr.open("POST", `/api/channels/${this.channelId}/attachments`);
-    xhr.setRequestHeader("X-CSRFToken", csrfToken());
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.responseType = "json";
-    xhr.upload.addEventListener("progress", (event) => {
-      if (!event.lengthComputable) return;
-      const value = Math.floor((event.loaded / event.total) * 100);
-      bar.value = value;
-      percent.textContent = `${value}%`;
-    });
-    xhr.addEventListener("load", () => {
-      if (xhr.status === 201 && xhr.response?.id) {
-        item.state = "done";
-        item.payload = xhr.response;
-        bar.value = 100;
-        percent.textContent = "100%";
-        item.node.classList.replace("uploading", "done");
-        status.textContent = this.t.uploaded;
-        this.page.input?.focus();
-      } else {
-        const err = xhr.response?.error || {};
-        const fieldMessage = Object.values(err.fields || {}).flat().find((m) => typeof m === "string");
-        this.fail(item, err.message || fieldMessage || this.t.failed);
-      }
-    });
-    xhr.addEventListener("error", () => this.fail(item, this.t.network));
+    item.upload = new AbortController();
     const form = new FormData();
     form.append("file", file, file.name);
-    xhr.send(form);
+    let payload;
+    try {
+      payload = await upload(`/api/channels/${this.channelId}/attachments`, form, {
+        signal: item.upload.signal,
+        onProgress: (loaded, total) => {
+          const value = Math.floor((loaded / total) * 100);
+          bar.value = value;
+          percent.textContent = `${value}%`;
+        },
+      });
+    } catch (err) {
+      if (err.code === "aborted") return; // removed from the tray
+      this.fail(item, err.unreachable ? this.t.network : err.message || this.t.failed);
+      return;
+    }
+    if (!payload?.id) {
+      this.fail(item, this.t.failed);
+      return;
+    }
+    item.state = "done";
+    item.payload = payload;
+    bar.value = 100;
+    percent.textContent = "100%";
+    item.node.classList.replace("uploading", "done");
+    status.textContent = this.t.uploaded;
+    this.page.composer.input?.focus();
+  }
+
+  /** A file's line in the tray: its name and size, `parts`, and the button that takes it out. */
+  trayItem(item, state, ...parts) {
+    const remove = h("button", { type: "button", class: "icon-button attach-remove", title: this.t.remove,
+      "aria-label": this.t.remove, text: "×" });
+    remove.addEventListener("click", () => this.drop(item));
+    return h("li", { class: `attach-item ${state}` },
+      h("span", { class: "attach-name", text: item.file.name }),
+      h("span", { class: "attach-size muted", text: this.formatSize(item.file.size) }),
+      ...parts, remove);
   }
 
   fail(item, message) {
@@ -154,7 +158,7 @@ export class Attachments {
   }
 
   drop(item) {
-    if (item.state === "uploading") item.xhr?.abort();
+    if (item.state === "uploading") item.upload?.abort();
     this.items = this.items.filter((i) => i !== item);
     item.node.remove();
     this.paintTray();
@@ -186,13 +190,7 @@ export class Attachments {
   restore(payloads) {
     for (const payload of payloads) {
       const item = { file: { name: payload.filename, size: payload.size }, state: "done", payload };
-      const remove = h("button", { type: "button", class: "icon-button attach-remove", title: this.t.remove,
-        "aria-label": this.t.remove, text: "×" });
-      item.node = h("li", { class: "attach-item done" },
-        h("span", { class: "attach-name", text: payload.filename }),
-        h("span", { class: "attach-size muted", text: this.formatSize(payload.size) }),
-        h("span", { class: "attach-status", text: this.t.uploaded }), remove);
-      remove.addEventListener("click", () => this.drop(item));
+      item.node = this.trayItem(item, "done", h("span", { class: "attach-status", text: this.t.uploaded }));
       this.items.push(item);
     }
     this.paintTray();

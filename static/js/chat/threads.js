@@ -1,7 +1,9 @@
 // Threads on the channel page: "Create thread" in a message's action bar, the chip under a message
 // that started a thread ("12 messages", kept live by the starter's MESSAGE_UPDATE), the thread
 // panel (its history and its own composer) and the channel's list of threads.
-// Messages are drawn by the chat page's renderMessage, so a thread's messages look like the channel's.
+// Messages are drawn by the chat page's view (view.js), so a thread's messages look like the channel's.
+import { get, newNonce, send } from "../api.js";
+import { autosize, fillText, flag, h, onSubmit } from "../dom.js";
 
 const PAGE_SIZE = 50;
 const NAME_SUGGESTION_LENGTH = 40;
@@ -9,19 +11,17 @@ const NAME_SUGGESTION_LENGTH = 40;
 const THREAD_ICON = '<svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" '
   + 'd="M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2h-7l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 5v2h10V8H7zm0 4v2h7v-2H7z"/></svg>';
 
-export function attachThreads(page, helpers) {
+export function attachThreads(page) {
   const panel = document.getElementById("thread-panel");
   if (!panel) return null;
-  const threads = new Threads(page, helpers, panel);
+  const threads = new Threads(page, panel);
   threads.start();
   return threads;
 }
 
 class Threads {
-  constructor(page, { h, fillText, flag }, panel) {
+  constructor(page, panel) {
     this.page = page;
-    this.h = h;
-    this.fillText = fillText;
     this.panel = panel;
     this.canCreate = flag(panel.dataset.canCreate);
     this.t = { ...document.getElementById("threads-i18n").dataset };
@@ -55,16 +55,9 @@ class Threads {
   }
 
   start() {
-    this.page.messageHooks.push((li, m, { pending }) => this.decorate(li, m, pending));
-    this.page.list.addEventListener("click", (event) => {
-      const chip = event.target.closest(".thread-chip");
-      if (chip) {
-        this.open(Number(chip.dataset.threadId));
-        return;
-      }
-      const create = event.target.closest('[data-action="thread"]');
-      if (create) this.startNew(Number(create.closest(".msg").dataset.id));
-    });
+    this.page.view.hooks.push((li, m, { pending }) => this.decorate(li, m, pending));
+    this.page.list.on(".thread-chip", (_id, chip) => this.open(Number(chip.dataset.threadId)));
+    this.page.list.on('[data-action="thread"]', (id) => this.startNew(id));
     this.panel.querySelector(".thread-close").addEventListener("click", () => this.close());
     this.joinButton.addEventListener("click", () => this.toggleJoin());
     this.archiveButton.addEventListener("click", () => this.toggleArchive());
@@ -72,20 +65,10 @@ class Threads {
       event.preventDefault();
       this.create();
     });
-    this.form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.send();
-    });
-    this.input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        this.send();
-      }
-    });
+    onSubmit(this.form, this.input, () => this.send());
     this.input.addEventListener("input", () => {
       this.setError("");
-      this.input.style.height = "auto";
-      this.input.style.height = `${this.input.scrollHeight}px`;
+      autosize(this.input);
     });
     this.listToggle?.addEventListener("click", () => this.toggleList());
     this.listPanel.querySelector(".threads-list-close").addEventListener("click", () => this.toggleList(false));
@@ -124,7 +107,7 @@ class Threads {
     g.on("THREAD_DELETE", (d) => {
       if (this.thread?.id === d.id) {
         this.close();
-        this.page.showToast(this.t.deleted);
+        this.page.toast(this.t.deleted);
       }
       if (ofThisChannel(d) && !this.listPanel.hidden) this.loadList();
     });
@@ -149,7 +132,7 @@ class Threads {
     } else if (this.canCreate) {
       const bar = li.querySelector(".msg-actions");
       if (!bar) return;
-      const button = this.h("button", {
+      const button = h("button", {
         type: "button", class: "msg-action act-thread", dataset: { action: "thread" },
         title: this.t.createThread, "aria-label": this.t.createThread,
       }, this.icon());
@@ -160,17 +143,16 @@ class Threads {
   }
 
   icon(className = "") {
-    const span = this.h("span", { class: `thread-glyph ${className}`.trim(), "aria-hidden": "true" });
+    const span = h("span", { class: `thread-glyph ${className}`.trim(), "aria-hidden": "true" });
     span.innerHTML = THREAD_ICON;
     return span;
   }
 
-    countText(n) {
-    return this.fillText(n === 1 ? this.t.messagesOne : this.t.messagesMany, { count: n });
+  countText(n) {
+    return fillText(n === 1 ? this.t.messagesOne : this.t.messagesMany, { count: n });
   }
 
   chip(summary) {
-    const h = this.h;
     return h("button", {
       type: "button", class: `thread-chip${summary.archived ? " archived" : ""}`,
       dataset: { threadId: String(summary.id) },
@@ -208,7 +190,7 @@ class Threads {
     this.drawingPanel = true;
     let li;
     try {
-      li = this.page.renderMessage(m);
+      li = this.page.view.render(m);
     } finally {
       this.drawingPanel = false;
     }
@@ -223,10 +205,10 @@ class Threads {
 
   async starterMessage(id) {
     if (!id) return null;
-    const known = this.page.messages.get(id);
+    const known = this.page.list.get(id);
     if (known) return known;
     try {
-      return await this.page.api("GET", `/channels/${this.page.channelId}/messages/${id}`);
+      return await get(`/api/channels/${this.page.channelId}/messages/${id}`);
     } catch {
       return null;
     }
@@ -241,7 +223,7 @@ class Threads {
     this.joinButton.hidden = this.archiveButton.hidden = true;
     this.composerArea.hidden = this.note.hidden = true;
     this.newForm.hidden = false;
-    const m = this.page.messages.get(messageId);
+    const m = this.page.list.get(messageId);
     this.drawStarter(m);
     this.newName.value = (m?.content || "").replace(/\s+/g, " ").trim().slice(0, NAME_SUGGESTION_LENGTH);
     this.newName.focus();
@@ -252,11 +234,11 @@ class Threads {
     const id = this.creatingFrom;
     if (!id) return;
     try {
-      const thread = await this.page.api("POST", `/channels/${this.page.channelId}/messages/${id}/threads`,
+      const thread = await send("POST", `/api/channels/${this.page.channelId}/messages/${id}/threads`,
         { name: this.newName.value });
       await this.open(thread.id);
     } catch (err) {
-      this.newError.textContent = err.message;
+      this.newError.textContent = this.page.say(err);
       this.newError.hidden = false;
     }
   }
@@ -271,10 +253,10 @@ class Threads {
     this.fullLink.hidden = false;
     let thread;
     try {
-      thread = await this.page.api("GET", `/threads/${id}`);
+      thread = await get(`/api/threads/${id}`);
     } catch (err) {
       this.close();
-      this.page.showToast(err.message);
+      this.page.toast(this.page.say(err));
       return;
     }
     this.thread = thread;
@@ -288,7 +270,7 @@ class Threads {
   async refresh() {
     const id = this.thread?.id;
     try {
-      const thread = await this.page.api("GET", `/threads/${id}`);
+      const thread = await get(`/api/threads/${id}`);
       if (this.thread?.id === id) {
         this.thread = thread;
         this.drawHead();
@@ -318,9 +300,9 @@ class Threads {
     const id = this.thread.id;
     let page;
     try {
-      page = await this.page.api("GET", `/channels/${id}/messages?limit=${PAGE_SIZE}`);
+      page = await get(`/api/channels/${id}/messages?limit=${PAGE_SIZE}`);
     } catch (err) {
-      this.page.showToast(err.message);
+      this.page.toast(this.page.say(err));
       return;
     }
     if (this.thread?.id !== id) return;
@@ -343,8 +325,8 @@ class Threads {
       this.list.insertBefore(fresh, node ? node.nextElementSibling : this.list.firstElementChild);
       if (stick) this.scroller.scrollTop = this.scroller.scrollHeight;
     }
-    this.page.regroup(fresh);
-    this.page.regroup(fresh.nextElementSibling);
+    this.page.list.regroup(fresh);
+    this.page.list.regroup(fresh.nextElementSibling);
   }
 
   remove(id) {
@@ -353,7 +335,7 @@ class Threads {
     if (!el) return;
     const next = el.nextElementSibling;
     el.remove();
-    this.page.regroup(next);
+    this.page.list.regroup(next);
   }
 
   setError(text) {
@@ -369,34 +351,34 @@ class Threads {
     this.input.value = "";
     this.input.style.height = "auto";
     try {
-      const m = await this.page.postMessage(`/channels/${id}/messages`, { content, nonce: this.page.newNonce() });
+      const m = await send("POST", `/api/channels/${id}/messages`, { content, nonce: newNonce() }, { idempotent: true });
       if (this.thread?.id !== id) return;
       this.add(m);
       this.scroller.scrollTop = this.scroller.scrollHeight;
     } catch (err) {
       if (!this.input.value) this.input.value = content; // nothing typed is lost
-      this.setError(err.message);
+      this.setError(this.page.say(err));
     }
   }
 
   async toggleJoin() {
     const t = this.thread;
     try {
-      await this.page.api(t.me.joined ? "DELETE" : "PUT", `/threads/${t.id}/members/@me`);
+      await send(t.me.joined ? "DELETE" : "PUT", `/api/threads/${t.id}/members/@me`);
       t.me.joined = !t.me.joined;
       this.drawHead();
     } catch (err) {
-      this.page.showToast(err.message);
+      this.page.toast(this.page.say(err));
     }
   }
 
   async toggleArchive() {
     const t = this.thread;
     try {
-      this.thread = await this.page.api("PATCH", `/threads/${t.id}`, { archived: !t.archived });
+      this.thread = await send("PATCH", `/api/threads/${t.id}`, { archived: !t.archived });
       this.drawHead();
     } catch (err) {
-      this.page.showToast(err.message);
+      this.page.toast(this.page.say(err));
     }
   }
 
@@ -410,13 +392,12 @@ class Threads {
   }
 
   async loadList() {
-    const h = this.h;
     this.archivedToggle.textContent = this.showArchived ? this.t.showActive : this.t.showArchived;
     let threads;
     try {
-      threads = await this.page.api("GET", `/channels/${this.page.channelId}/threads${this.showArchived ? "?archived=true" : ""}`);
+      threads = await get(`/api/channels/${this.page.channelId}/threads${this.showArchived ? "?archived=true" : ""}`);
     } catch (err) {
-      this.listEl.replaceChildren(h("li", { class: "pins-empty error", text: err.message }));
+      this.listEl.replaceChildren(h("li", { class: "pins-empty error", text: this.page.say(err) }));
       return;
     }
     if (!threads.length) {

@@ -1,0 +1,90 @@
+"""The event bus: how a published event travels from the process that wrote it to the gateway
+nodes that hold the sockets.
+
+The wire format and the publisher live here, at the bottom, so that any process (a web request, a
+Celery worker, a management command) publishes without importing the gateway. With REDIS_URL an
+event is one PUBLISH per group on the Redis channel `smartc:hub:<group>`, which every gateway node
+with local members of the group is subscribed to (apps/realtime/hub.py). Without it (`make run`,
+one process) there is no broker between publisher and sockets: the gateway's hub fills the
+`local` slot when it starts, and events are handed to it in process. A process that has no hub
+(no sockets to serve) then has nobody to deliver to, and its events are dropped, as Redis would.
+
+Services do not call this module: they call apps.core.events.publish, which sends after commit.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from django.conf import settings
+
+from .hooks import Slot
+
+PREFIX = "smartc:hub:"  # a group's Redis channel is PREFIX + group
+
+# The gateway's in-process delivery (groups, encoded event), filled by its hub once it serves
+# sockets in this process; only used without REDIS_URL.
+local = Slot("bus.local")
+_publisher = None
+_publisher_lock = threading.Lock()
+
+# Event types that the gateway counts under their own name in its deliveries metric (the busiest
+# ones); every other type counts as "other", so the metric's labels stay bounded.
+_metered: set[str] = set()
+
+
+def encode(t: str, d: dict) -> str:
+    """The one serialisation of an event: its type, its publication time (Unix seconds on the
+    publisher's clock, from which receiving nodes measure the broadcast latency) and its data as
+    JSON, separated by spaces."""
+    return f"{t} {time.time():.6f} {json.dumps(d, separators=(',', ':'))}"
+
+
+def decode(data: str) -> tuple[str, float, str]:
+    """An encoded event as (type, publication time, data as JSON text)."""
+    t, published, text = data.split(" ", 2)
+    return t, float(published), text
+
+
+def channel(group: str) -> str:
+    return PREFIX + group
+
+
+def send(groups: list[str], t: str, d: dict) -> None:
+    """Send an event to groups now, from any thread: serialised once, one PUBLISH per group."""
+    data = encode(t, d)
+    if not settings.REDIS_URL:
+        local(groups, data)
+        return
+    publisher = _redis()
+    for group in groups:
+        publisher.publish(channel(group), data)
+
+
+def _redis():
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None:
+            import redis
+            from redis.backoff import ExponentialBackoff
+            from redis.retry import Retry
+
+            _publisher = redis.Redis.from_url(settings.REDIS_URL,
+                                              retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+                                              retry_on_error=[redis.ConnectionError])
+        return _publisher
+
+
+def meter(*types: str) -> None:
+    """Name event types that the gateway's deliveries metric counts on their own (an app's busiest
+    events, declared beside them in its events.py)."""
+    _metered.update(types)
+
+
+def metered() -> frozenset[str]:
+    return frozenset(_metered)
+
+
+def is_metered(t: str) -> bool:
+    return t in _metered

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from apps.core.clientaddr import client_address
 from apps.core.fields import StrictCharField
 
-from . import selectors, services
+from . import payloads, selectors, services
 
 
 class TokenIn(serializers.Serializer):
@@ -42,27 +42,26 @@ class TokenView(APIView):
         data = ser.validated_data
         user = services.authenticate(request, username=data["username"], password=data["password"], otp=data["otp"],
                                      client=services.LoginClient(ip=client_address(request)))
-        return Response({"token": services.issue_token(user)}, status=status.HTTP_201_CREATED)
+        return Response(payloads.token(services.issue_token(user)), status=status.HTTP_201_CREATED)
 
 
 class MeView(APIView):
     @extend_schema(responses=MeOut, summary="The signed-in user")
     def get(self, request):
         u = request.user
-        return Response(MeOut({"id": u.id, "username": u.username, "display_name": u.display_name,
-                               "email": u.email, "bio": u.bio, "two_factor": services.has_two_factor(u)}).data)
+        return Response(payloads.me(u, two_factor=services.has_two_factor(u)))
 
 
 class BlockedUserOut(serializers.Serializer):
     id = serializers.IntegerField()
     username = StrictCharField()
-    display_name = StrictCharField(source="shown_name")
+    display_name = StrictCharField()
 
 
 class BlockListView(APIView):
     @extend_schema(responses=BlockedUserOut(many=True), summary="The users you blocked")
     def get(self, request):
-        return Response(BlockedUserOut(selectors.blocked_users(request.user), many=True).data)
+        return Response([payloads.blocked_user(u) for u in selectors.blocked_users(request.user)])
 
 
 class BlockView(APIView):

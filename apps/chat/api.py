@@ -12,7 +12,7 @@ from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, member_color, members_of
 
-from . import selectors, services, thread_selectors
+from . import payloads, selectors, services, thread_selectors
 from . import serializers as s
 
 
@@ -24,7 +24,7 @@ def present(messages, viewer, channel) -> list[dict]:
     out = []
     for msg in messages:
         msg.author_color = colors.get(msg.author_id, "")
-        out.append({**services.message_payload(msg), "reactions": selectors.reaction_summary(msg, viewer.id)})
+        out.append(payloads.message_with_reactions(msg, selectors.reaction_summary(msg, viewer.id)))
     return out
 
 
@@ -54,7 +54,7 @@ class MessagesView(APIView):
         msg = services.send_message(author=request.user, channel_id=channel_id, content=d["content"],
                                     reply_to_id=d["reply_to"], nonce=d["nonce"], attachment_ids=d["attachment_ids"])
         reactions = selectors.reaction_summary(msg, request.user.id) if msg.replayed else []
-        body = {**services.message_payload(msg, nonce=d["nonce"]), "reactions": reactions}
+        body = payloads.sent_message(msg, nonce=d["nonce"], reactions=reactions)
         return Response(body, status=status.HTTP_200_OK if msg.replayed else status.HTTP_201_CREATED)
 
 
@@ -155,14 +155,7 @@ class AttachmentUploadView(CappedUploadView):
             raise ValidationFailed.field("file", gettext("Upload one file per request."))
         att = services.upload_attachment(uploader=request.user, channel_id=channel_id,
                                          upload=files[0] if files else None)
-        return Response(services.attachment_payload(att), status=status.HTTP_201_CREATED)
-
-
-def present_found(messages) -> list[dict]:
-    """Search and inbox results: the message, its channel, and the matched part as safe HTML."""
-    return [{**services.message_payload(m), "channel": {"id": m.channel_id, "name": m.channel.name,
-                                                         "guild_id": m.channel.guild_id},
-             "snippet": m.snippet} for m in messages]
+        return Response(payloads.attachment_payload(att), status=status.HTTP_201_CREATED)
 
 
 class GuildSearchView(APIView):
@@ -175,7 +168,7 @@ class GuildSearchView(APIView):
             params.setlist("has", [h for h in params.getlist("has") if h])
         q = validated(s.SearchQuery, params)
         found = selectors.search_messages(access.member, **q)
-        return Response({"total": found.total, "capped": found.capped, "results": present_found(found.messages)})
+        return Response(payloads.search_results(found))
 
 
 class MentionsView(APIView):
@@ -183,4 +176,4 @@ class MentionsView(APIView):
                    summary="Recent messages that mention you, your roles or @everyone, newest first")
     def get(self, request):
         q = validated(s.MentionsQuery, request.query_params)
-        return Response(present_found(selectors.mentions_of(request.user, **q)))
+        return Response([payloads.found_message(m) for m in selectors.mentions_of(request.user, **q)])

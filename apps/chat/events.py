@@ -1,10 +1,9 @@
 """Chat events. Every one goes to the guild's group with its channel_id; the gateway forwards it
-only to connections that can view that channel. Events of a DM go to its recipients' user groups."""
+only to connections that can view that channel. Events of a DM go to its recipients' user groups.
+Their data is built in payloads.py and documented by serializers.py's EVENT_SHAPES."""
 from apps.core.bus import meter
 from apps.core.events import guild_group, publish, user_group
 from apps.guilds.models import DMRecipient
-
-from .models import Thread
 
 MESSAGE_CREATE = "MESSAGE_CREATE"
 MESSAGE_UPDATE = "MESSAGE_UPDATE"
@@ -41,29 +40,12 @@ THREAD_UPDATE = "THREAD_UPDATE"
 THREAD_DELETE = "THREAD_DELETE"
 THREAD_MEMBERS_UPDATE = "THREAD_MEMBERS_UPDATE"
 
+# The events this app publishes (the registry docs/gateway.md and /api/schema/ are checked against).
+EVENTS = (MESSAGE_CREATE, MESSAGE_UPDATE, MESSAGE_DELETE, MESSAGE_REACTION_ADD, MESSAGE_REACTION_REMOVE,
+          CHANNEL_PINS_UPDATE, TYPING_START, MESSAGE_ACK, THREAD_CREATE, THREAD_UPDATE, THREAD_DELETE,
+          THREAD_MEMBERS_UPDATE)
+
 
 def to_parent(thread_channel, event_type: str, data: dict) -> None:
     publish(guild_group(thread_channel.guild_id), event_type,
             {**data, "channel_id": thread_channel.parent_id, "guild_id": thread_channel.guild_id})
-
-
-def thread_summary(thread: Thread) -> dict:
-    """What the starter message shows of its thread (the "N messages" chip)."""
-    return {"id": thread.channel_id, "name": thread.channel.name, "message_count": thread.message_count,
-            "last_message_at": thread.last_message_at.isoformat(), "archived": thread.archived,
-            "locked": thread.locked}
-
-
-def thread_payload(thread: Thread) -> dict:
-    ch = thread.channel
-    member_count = getattr(thread, "member_count", None)
-    if member_count is None:
-        member_count = thread.members.count()
-    return {
-        "id": ch.id, "guild_id": ch.guild_id, "parent_id": ch.parent_id, "type": ch.type, "name": ch.name,
-        "starter_message_id": thread.starter_message_id, "creator_id": thread.creator_id,
-        "archived": thread.archived, "locked": thread.locked, "message_count": thread.message_count,
-        "member_count": member_count, "last_message_at": thread.last_message_at.isoformat(),
-        "archived_at": thread.archived_at.isoformat() if thread.archived_at else None,
-        "created_at": thread.created_at.isoformat(),
-    }

@@ -1,8 +1,10 @@
-"""Shapes of the chat API. Messages leave through services.message_payload, so REST and the
+"""Shapes of the chat API. Messages leave through payloads.message_payload, so REST and the
 gateway show a message the same way."""
 from rest_framework import serializers
 
 from apps.core.fields import StrictCharField
+
+from . import events
 
 
 class MessageIn(serializers.Serializer):
@@ -54,7 +56,7 @@ class ReplyOut(serializers.Serializer):
 
 
 class AttachmentOut(serializers.Serializer):
-    """An uploaded file (built by services.attachment_payload). `url` and `thumbnail_url` are served
+    """An uploaded file (built by payloads.attachment_payload). `url` and `thumbnail_url` are served
     to members who can view the channel; `thumbnail_url` is null until the media queue made it."""
 
     id = serializers.IntegerField()
@@ -78,7 +80,7 @@ class ThreadSummaryOut(serializers.Serializer):
 
 
 class MessageOut(serializers.Serializer):
-    """Documentation of the message shape (built by services.message_payload)."""
+    """Documentation of the message shape (built by payloads.message_payload)."""
 
     id = serializers.IntegerField()
     channel_id = serializers.IntegerField()
@@ -145,3 +147,133 @@ class MentionsQuery(serializers.Serializer):
     before = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
     limit = serializers.IntegerField(required=False, default=25)
     guild_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+
+
+class ThreadOut(serializers.Serializer):
+    """Documentation of the thread shape (built by payloads.thread_payload)."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    parent_id = serializers.IntegerField()
+    type = StrictCharField()
+    name = StrictCharField()
+    starter_message_id = serializers.IntegerField(allow_null=True)
+    creator_id = serializers.IntegerField(allow_null=True)
+    archived = serializers.BooleanField()
+    locked = serializers.BooleanField()
+    message_count = serializers.IntegerField()
+    member_count = serializers.IntegerField()
+    last_message_at = serializers.DateTimeField()
+    archived_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ThreadMeOut(serializers.Serializer):
+    joined = serializers.BooleanField()
+    can_send = serializers.BooleanField()
+    can_manage = serializers.BooleanField()
+
+
+class ThreadDetailOut(ThreadOut):
+    me = ThreadMeOut()
+
+
+class ThreadMemberOut(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    username = StrictCharField()
+    display_name = StrictCharField()
+    joined_at = serializers.DateTimeField()
+
+
+# --- events: what each chat event's `d` is (built by payloads.py; see EVENT_SHAPES) ---------------
+
+class MessageEventOut(MessageOut):
+    """MESSAGE_CREATE and MESSAGE_UPDATE: the message as the API shows it, without its reactions."""
+
+    reactions = None
+    guild_id = serializers.IntegerField(allow_null=True, help_text="Null in a direct message.")
+    restored = serializers.BooleanField(required=False, help_text="Only on the MESSAGE_UPDATE of a message a "
+                                        "moderator approved: a client that dropped it inserts it again.")
+
+
+class MessageDeleteEventOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    channel_id = serializers.IntegerField()
+    guild_id = serializers.IntegerField(allow_null=True)
+    held = serializers.BooleanField(required=False, help_text="True when moderation holds the message: everyone "
+                                    "drops it but its author (`author_id`), who keeps it marked held.")
+    author_id = serializers.IntegerField(required=False, allow_null=True, help_text="With `held`.")
+
+
+class ReactionEventOut(serializers.Serializer):
+    """MESSAGE_REACTION_ADD and MESSAGE_REACTION_REMOVE."""
+
+    channel_id = serializers.IntegerField()
+    guild_id = serializers.IntegerField(allow_null=True)
+    message_id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    emoji = StrictCharField()
+
+
+class PinsUpdateEventOut(serializers.Serializer):
+    channel_id = serializers.IntegerField()
+    guild_id = serializers.IntegerField(allow_null=True)
+    message_id = serializers.IntegerField()
+    pinned = serializers.BooleanField()
+
+
+class TypingStartEventOut(serializers.Serializer):
+    channel_id = serializers.IntegerField()
+    guild_id = serializers.IntegerField(allow_null=True)
+    user_id = serializers.IntegerField()
+    display_name = StrictCharField()
+    timestamp = serializers.IntegerField(help_text="Unix seconds; show the indicator for about 8 seconds.")
+
+
+class MessageAckEventOut(serializers.Serializer):
+    """To the user's own connections: their read marker in the channel moved to `message_id`."""
+
+    channel_id = serializers.IntegerField()
+    message_id = serializers.IntegerField()
+
+
+class ThreadEventOut(ThreadOut):
+    """THREAD_CREATE and THREAD_UPDATE: the thread; `channel_id` is its parent (= `parent_id`)."""
+
+    channel_id = serializers.IntegerField()
+
+
+class ThreadDeleteEventOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    channel_id = serializers.IntegerField(help_text="The parent channel.")
+    parent_id = serializers.IntegerField()
+    type = StrictCharField()
+
+
+class ThreadMembersUpdateEventOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    channel_id = serializers.IntegerField(help_text="The parent channel.")
+    parent_id = serializers.IntegerField()
+    member_count = serializers.IntegerField()
+    added_user_ids = serializers.ListField(child=serializers.IntegerField())
+    removed_user_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+# The gateway events chat publishes, each with the serializer that documents its `d` (in /api/schema/
+# under x-gateway-events; tests/integration/test_payloads.py checks real events against them).
+EVENT_SHAPES = {
+    events.MESSAGE_CREATE: MessageEventOut,
+    events.MESSAGE_UPDATE: MessageEventOut,
+    events.MESSAGE_DELETE: MessageDeleteEventOut,
+    events.MESSAGE_REACTION_ADD: ReactionEventOut,
+    events.MESSAGE_REACTION_REMOVE: ReactionEventOut,
+    events.CHANNEL_PINS_UPDATE: PinsUpdateEventOut,
+    events.TYPING_START: TypingStartEventOut,
+    events.MESSAGE_ACK: MessageAckEventOut,
+    events.THREAD_CREATE: ThreadEventOut,
+    events.THREAD_UPDATE: ThreadEventOut,
+    events.THREAD_DELETE: ThreadDeleteEventOut,
+    events.THREAD_MEMBERS_UPDATE: ThreadMembersUpdateEventOut,
+}

@@ -6,7 +6,6 @@ import re
 import time
 import unicodedata
 from datetime import timedelta
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,7 +24,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import ChannelAccess, access_channel, member_color, moderator_channel_access
 from apps.guilds.services import record_audit
 
-from . import events, hooks, markdown, media, thread_services
+from . import events, hooks, markdown, media, payloads, thread_services
 from .models import Attachment, Message, Reaction, ReadState, attachment_path
 
 MAX_PINS = 50
@@ -34,40 +33,6 @@ TYPING_EVERY_SECONDS = 5
 NONCE_WINDOW = timedelta(minutes=10)
 NONCE_MAX_LENGTH = 64
 _AT_NAME = re.compile(r"(?<![\w<&@])@([A-Za-z0-9_.+-]{1,150})")
-
-
-def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
-    author = msg.author
-    reply = msg.reply_to
-    return {
-        "id": msg.id,
-        "channel_id": msg.channel_id,
-        "author": {"id": author.id, "username": author.username, "display_name": author.shown_name,
-                   "avatar": author.avatar_url(),
-                   "color": getattr(msg, "author_color", "")} if author else None,
-        "content": msg.content,
-        "content_html": msg.content_html,
-        "reply_to": {"id": reply.id, "content": _preview(reply),
-                     "author": reply.author.shown_name if reply.author else None} if reply else None,
-        "mention_everyone": msg.mention_everyone,
-        "mentions": [u.id for u in msg.mentions.all()],
-        "mention_roles": [r.id for r in msg.mention_roles.all()],
-        "pinned": msg.pinned_at is not None,
-        "created_at": msg.created_at.isoformat(),
-        "edited_at": msg.edited_at.isoformat() if msg.edited_at else None,
-        "attachments": [attachment_payload(a) for a in msg.attachments.all()],
-        "thread": getattr(msg, "thread_summary", None),
-        "held": msg.visibility == Message.Visibility.HELD,
-        **({"nonce": nonce} if nonce else {}),
-    }
-
-
-def _preview(msg: Message) -> str:
-    """A replied-to message as the quote above a reply shows it (markdown.quote).
-    A message moderation holds or removed is not quoted: the reply goes to everyone."""
-    if msg.visibility != Message.Visibility.VISIBLE:
-        return gettext("Message hidden by moderation.")
-    return markdown.quote(msg.content_html)
 
 
 def _clean_content(content: str, *, allow_empty: bool = False) -> str:
@@ -164,7 +129,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
             if thread is not None:
                 thread_services.record_post(thread, msg)
             msg.author_color = member_color(access.member)
-            events.to_channel(access.channel, events.MESSAGE_CREATE, message_payload(msg, nonce=nonce))
+            events.to_channel(access.channel, events.MESSAGE_CREATE, payloads.message_payload(msg, nonce=nonce))
             hooks.message_written(msg)  # after the event: delivery never waits for scoring
     except IntegrityError:
         # A copy of this send with the same nonce committed first (the unique constraint waited for it).
@@ -174,13 +139,6 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
         return sent
     msg.replayed = False
     return msg
-
-
-def replay_data(*, message: Message, nonce: str) -> dict:
-    """MESSAGE_CREATE's data for a message send_message gave back to a retry (`replayed`): the
-    gateway answers the retry with it."""
-    return {"channel_id": message.channel_id, "guild_id": message.channel.guild_id,
-            **message_payload(message, nonce=nonce)}
 
 
 def _clean_nonce(nonce) -> str | None:
@@ -239,7 +197,7 @@ def delete_message(*, actor, message: Message) -> None:
     message_id = message.id
     message.delete()
     thread_services.record_delete(access.channel)
-    events.to_channel(access.channel, events.MESSAGE_DELETE, {"id": message_id})
+    events.to_channel(access.channel, events.MESSAGE_DELETE, payloads.message_deleted(message_id))
 
 
 def purge_member_messages(*, guild_id: int, user_id: int, since) -> int:
@@ -251,7 +209,7 @@ def purge_member_messages(*, guild_id: int, user_id: int, since) -> int:
     Message.objects.filter(pk__in=[m.id for m in doomed]).delete()
     for msg in doomed:
         thread_services.record_delete(msg.channel)
-        events.to_channel(msg.channel, events.MESSAGE_DELETE, {"id": msg.id})
+        events.to_channel(msg.channel, events.MESSAGE_DELETE, payloads.message_deleted(msg.id))
     return len(doomed)
 
 
@@ -266,15 +224,13 @@ def set_visibility(*, message: Message, visibility: str) -> Message:
     channel = message.channel
     if visibility == Message.Visibility.HELD:
         # Everyone drops it; its author (told right after) keeps it, marked as held.
-        events.to_channel(channel, events.MESSAGE_DELETE, {"id": message.id, "held": True,
-                                                           "author_id": message.author_id})
+        events.to_channel(channel, events.MESSAGE_DELETE, payloads.message_held(message))
         if message.author_id:
-            events.to_user(message.author_id, events.MESSAGE_UPDATE,
-                           {**message_payload(_loaded(message.id)), "guild_id": channel.guild_id})
+            events.to_user(message.author_id, events.MESSAGE_UPDATE, payloads.author_update(_loaded(message.id)))
     elif visibility == Message.Visibility.REMOVED:
-        events.to_channel(channel, events.MESSAGE_DELETE, {"id": message.id})
+        events.to_channel(channel, events.MESSAGE_DELETE, payloads.message_deleted(message.id))
     elif visibility == Message.Visibility.VISIBLE:
-        events.to_channel(channel, events.MESSAGE_UPDATE, {**message_payload(_loaded(message.id)), "restored": True})
+        events.to_channel(channel, events.MESSAGE_UPDATE, payloads.restored(_loaded(message.id)))
     return message
 
 
@@ -303,8 +259,7 @@ def add_reaction(*, actor, message: Message, emoji: str) -> bool:
             raise Conflict(gettext("A message has at most 20 different reactions."), code="too_many_reactions")
     _, created = Reaction.objects.get_or_create(message=message, user=actor, emoji=emoji)
     if created:
-        events.to_channel(access.channel, events.MESSAGE_REACTION_ADD,
-                          {"message_id": message.id, "user_id": actor.id, "emoji": emoji})
+        events.to_channel(access.channel, events.MESSAGE_REACTION_ADD, payloads.reaction(message.id, actor.id, emoji))
     return created
 
 
@@ -314,7 +269,7 @@ def remove_reaction(*, actor, message: Message, emoji: str) -> None:
     deleted, _ = Reaction.objects.filter(message=message, user=actor, emoji=emoji).delete()
     if deleted:
         events.to_channel(access.channel, events.MESSAGE_REACTION_REMOVE,
-                          {"message_id": message.id, "user_id": actor.id, "emoji": emoji})
+                          payloads.reaction(message.id, actor.id, emoji))
 
 
 def _set_pinned(actor, message: Message, pinned: bool) -> Message:
@@ -331,7 +286,7 @@ def _set_pinned(actor, message: Message, pinned: bool) -> Message:
     elif not pinned:
         message.pinned_at = None
     message.save(update_fields=["pinned_at"])
-    events.to_channel(access.channel, events.CHANNEL_PINS_UPDATE, {"message_id": message.id, "pinned": pinned})
+    events.to_channel(access.channel, events.CHANNEL_PINS_UPDATE, payloads.pins_update(message.id, pinned))
     return message
 
 
@@ -361,8 +316,7 @@ def start_typing(*, user, channel_id: int) -> None:
     access.require(Permission.SEND_MESSAGES)
     if cache.add(f"typing:{channel_id}:{user.id}", 1, timeout=TYPING_EVERY_SECONDS):
         events.to_channel(access.channel, events.TYPING_START,
-                          {"user_id": user.id, "display_name": access.member.shown_name,
-                           "timestamp": int(time.time())})
+                          payloads.typing_start(user.id, access.member.shown_name, int(time.time())))
 
 
 @transaction.atomic
@@ -375,24 +329,13 @@ def ack_message(*, user, channel_id: int, message_id: int) -> ReadState:
     if message_id > state.last_read_id:
         state.last_read_id = message_id
         state.save(update_fields=["last_read_id", "updated_at"])
-        events.to_user(user.id, events.MESSAGE_ACK, {"channel_id": channel_id, "message_id": message_id})
+        events.to_user(user.id, events.MESSAGE_ACK, payloads.message_ack(channel_id, message_id))
     return state
 
 
 # --- attachments ---------------------------------------------------------------------------------
 
 MAX_ATTACHMENTS_PER_MESSAGE = 10
-
-
-def attachment_payload(att: Attachment) -> dict:
-    """An attachment as clients see it. The URLs go through the permission-checked views."""
-    base = f"/attachments/{att.id}"
-    thumb = att.thumbnail.name and att.state == Attachment.State.READY
-    return {
-        "id": att.id, "filename": att.filename, "size": att.size, "content_type": att.content_type,
-        "url": f"{base}/{quote(att.filename)}", "thumbnail_url": f"{base}/thumbnail.webp" if thumb else None,
-        "width": att.width, "height": att.height, "state": att.state,
-    }
 
 
 def _clean_attachment_ids(ids) -> list[int]:
@@ -530,9 +473,9 @@ def _publish_message_update(message_id: int) -> None:
 def _publish_update(msg: Message) -> None:
     """MESSAGE_UPDATE to whoever may see the message: the channel, or only its author while held."""
     if msg.visibility == Message.Visibility.VISIBLE:
-        events.to_channel(msg.channel, events.MESSAGE_UPDATE, message_payload(msg))
+        events.to_channel(msg.channel, events.MESSAGE_UPDATE, payloads.message_payload(msg))
     elif msg.visibility == Message.Visibility.HELD and msg.author_id:
-        events.to_user(msg.author_id, events.MESSAGE_UPDATE, {**message_payload(msg), "guild_id": msg.channel.guild_id})
+        events.to_user(msg.author_id, events.MESSAGE_UPDATE, payloads.author_update(msg))
 
 
 def purge_stale_attachments(*, older_than: timedelta | None = None) -> int:

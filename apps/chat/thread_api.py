@@ -11,9 +11,10 @@ from apps.core.fields import StrictCharField
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 
-from . import events
+from . import payloads
 from . import thread_selectors as selectors
 from . import thread_services as services
+from .serializers import ThreadDetailOut, ThreadMemberOut, ThreadOut
 
 
 class ThreadIn(serializers.Serializer):
@@ -31,48 +32,12 @@ class ThreadListQuery(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=selectors.THREAD_LIST_MAX)
 
 
-class ThreadOut(serializers.Serializer):
-    """Documentation of the thread shape (built by events.thread_payload)."""
-
-    id = serializers.IntegerField()
-    guild_id = serializers.IntegerField()
-    parent_id = serializers.IntegerField()
-    type = StrictCharField()
-    name = StrictCharField()
-    starter_message_id = serializers.IntegerField(allow_null=True)
-    creator_id = serializers.IntegerField(allow_null=True)
-    archived = serializers.BooleanField()
-    locked = serializers.BooleanField()
-    message_count = serializers.IntegerField()
-    member_count = serializers.IntegerField()
-    last_message_at = serializers.DateTimeField()
-    archived_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-
-
-class ThreadMeOut(serializers.Serializer):
-    joined = serializers.BooleanField()
-    can_send = serializers.BooleanField()
-    can_manage = serializers.BooleanField()
-
-
-class ThreadDetailOut(ThreadOut):
-    me = ThreadMeOut()
-
-
-class ThreadMemberOut(serializers.Serializer):
-    user_id = serializers.IntegerField()
-    username = StrictCharField()
-    display_name = StrictCharField()
-    joined_at = serializers.DateTimeField()
-
-
 def _detail(access, thread, user) -> dict:
     perms = access.permissions
     manage = bool(perms & Permission.MANAGE_THREADS)
     can_send = bool(perms & Permission.SEND_MESSAGES_IN_THREADS) and (manage or not thread.locked)
-    return {**events.thread_payload(thread),
-            "me": {"joined": selectors.is_member(thread, user), "can_send": can_send, "can_manage": manage}}
+    return payloads.thread_detail(thread, joined=selectors.is_member(thread, user), can_send=can_send,
+                                  can_manage=manage)
 
 
 class ThreadCreateView(APIView):
@@ -81,7 +46,7 @@ class ThreadCreateView(APIView):
     def post(self, request, channel_id, message_id):
         name = validated(ThreadIn, request.data)["name"]
         thread = services.create_thread(actor=request.user, channel_id=channel_id, message_id=message_id, name=name)
-        return Response(events.thread_payload(thread), status=status.HTTP_201_CREATED)
+        return Response(payloads.thread_payload(thread), status=status.HTTP_201_CREATED)
 
 
 class ChannelThreadsView(APIView):
@@ -94,7 +59,7 @@ class ChannelThreadsView(APIView):
         if q["archived"]:
             access.require(Permission.READ_MESSAGE_HISTORY)
         threads = selectors.threads_of(access.channel, archived=q["archived"], limit=q["limit"])
-        return Response([events.thread_payload(t) for t in threads])
+        return Response([payloads.thread_payload(t) for t in threads])
 
 
 class ThreadDetailView(APIView):
@@ -121,8 +86,7 @@ class ThreadMembersView(APIView):
     @extend_schema(responses=ThreadMemberOut(many=True), summary="Who joined the thread, first joined first")
     def get(self, request, thread_id):
         _, thread = services.access_thread(request.user, thread_id)
-        return Response([{"user_id": tm.user_id, "username": tm.user.username, "display_name": tm.user.shown_name,
-                          "joined_at": tm.joined_at.isoformat()} for tm in selectors.thread_members(thread)])
+        return Response([payloads.thread_member(tm) for tm in selectors.thread_members(thread)])
 
 
 class ThreadMeView(APIView):

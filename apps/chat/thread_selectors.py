@@ -6,8 +6,8 @@ from django.db.models import Count, QuerySet
 
 from apps.guilds.models import Channel
 
-from . import events
 from .models import Message, Thread, ThreadMember
+from .payloads import thread_summary
 
 THREAD_LIST_MAX = 100
 
@@ -45,4 +45,4 @@ def attach_thread_summaries(messages: list[Message]) -> None:
     found = {t.starter_message_id: t for t in threads}
     for m in messages:
         thread = found.get(m.id)
-        m.thread_summary = events.thread_summary(thread) if thread else None
+        m.thread_summary = thread_summary(thread) if thread else None

@@ -18,8 +18,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import ChannelAccess, access_channel, member_color, moderator_channel_access
 from apps.guilds.services import record_audit
 
-from . import events
-from . import services as chat
+from . import events, payloads
 from .models import Message, Thread, ThreadMember
 
 NAME_MAX_LENGTH = 100
@@ -58,15 +57,13 @@ def _publish_starter(thread: Thread, *, gone: bool = False) -> None:
     member = Member.objects.prefetch_related("roles").filter(guild_id=thread.channel.guild_id,
                                                              user_id=msg.author_id).first()
     msg.author_color = member_color(member) if member else ""
-    msg.thread_summary = None if gone else events.thread_summary(thread)
-    events.to_channel(thread.channel.parent, events.MESSAGE_UPDATE, chat.message_payload(msg))
+    msg.thread_summary = None if gone else payloads.thread_summary(thread)
+    events.to_channel(thread.channel.parent, events.MESSAGE_UPDATE, payloads.message_payload(msg))
 
 
 def _members_update(thread: Thread, *, added: list[int] = (), removed: list[int] = ()) -> None:
-    events.to_parent(thread.channel, events.THREAD_MEMBERS_UPDATE, {
-        "id": thread.channel_id, "parent_id": thread.channel.parent_id, "member_count": thread.members.count(),
-        "added_user_ids": list(added), "removed_user_ids": list(removed),
-    })
+    events.to_parent(thread.channel, events.THREAD_MEMBERS_UPDATE, payloads.thread_members_update(
+        thread, member_count=thread.members.count(), added=added, removed=removed))
 
 
 def create_thread(*, actor, channel_id: int, message_id: int, name: str) -> Thread:
@@ -97,7 +94,7 @@ def create_thread(*, actor, channel_id: int, message_id: int, name: str) -> Thre
             raise Conflict(gettext("This message already has a thread."), code="thread_exists") from None
         ThreadMember.objects.create(thread=thread, user=actor)
         thread.member_count = 1
-        events.to_parent(channel, events.THREAD_CREATE, events.thread_payload(thread))
+        events.to_parent(channel, events.THREAD_CREATE, payloads.thread_payload(thread))
         _publish_starter(thread)
     return thread
 
@@ -125,7 +122,7 @@ def record_post(thread: Thread, msg: Message) -> None:
     thread.save(update_fields=["message_count", "last_message_at", "archived", "archived_at"])
     _, joined = ThreadMember.objects.get_or_create(thread=thread, user_id=msg.author_id)
     if was_archived:
-        events.to_parent(thread.channel, events.THREAD_UPDATE, events.thread_payload(thread))
+        events.to_parent(thread.channel, events.THREAD_UPDATE, payloads.thread_payload(thread))
     if joined:
         _members_update(thread, added=[msg.author_id])
     _publish_starter(thread)
@@ -178,7 +175,7 @@ def update_thread(*, actor, thread_id: int, name: str | None = None, archived: b
     if locking:
         thread.locked = locked
     thread.save(update_fields=["archived", "archived_at", "locked"])
-    events.to_parent(thread.channel, events.THREAD_UPDATE, events.thread_payload(thread))
+    events.to_parent(thread.channel, events.THREAD_UPDATE, payloads.thread_payload(thread))
     _publish_starter(thread)
     return thread
 
@@ -191,7 +188,7 @@ def delete_thread(*, actor, thread_id: int) -> None:
     access.require(Permission.MANAGE_THREADS)
     channel = Channel.objects.select_related("parent__guild").get(pk=thread.pk)
     _audit(actor, "thread_delete", thread, target=channel.parent, changes={"message_count": thread.message_count})
-    payload = {"id": channel.id, "parent_id": channel.parent_id, "type": channel.type}
+    payload = payloads.thread_deleted(channel)
     thread.channel = channel
     channel.delete()
     events.to_parent(channel, events.THREAD_DELETE, payload)

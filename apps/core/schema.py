@@ -1,7 +1,14 @@
 """The OpenAPI schema's view of errors: every operation documents the error answers it can give, in
-the one error shape, so a client generated from the schema can read them."""
+the one error shape, so a client generated from the schema can read them. And the gateway's events:
+the schema documents each event's `d` too (`gateway_events`), so REST and the socket are described
+in one place."""
+from importlib import import_module
+
+from django.apps import apps as django_apps
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.plumbing import force_instance
+from drf_spectacular.plumbing import build_mocked_view, force_instance
+from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -92,3 +99,43 @@ class AutoSchema(SpectacularAutoSchema):
     def _error_content(self) -> dict:
         ref = self.resolve_serializer(ErrorOut, "response").ref
         return {media_type: {"schema": ref} for media_type in self.map_renderers("media_type")}
+
+
+# --- the gateway's events ----------------------------------------------------------------------------
+
+EVENTS_KEY = "x-gateway-events"
+
+
+def event_shapes() -> dict[str, list]:
+    """{event name: the serializers that document its `d`}, from every app's serializers module's
+    EVENT_SHAPES. An event two apps send in two shapes (CHANNEL_CREATE of a guild channel and of a
+    DM) has both."""
+    shapes: dict[str, list] = {}
+    for config in django_apps.get_app_configs():
+        if not config.name.startswith("apps."):
+            continue
+        try:
+            module = import_module(f"{config.name}.serializers")
+        except ModuleNotFoundError as e:
+            if e.name != f"{config.name}.serializers":
+                raise
+            continue
+        for name, serializer in getattr(module, "EVENT_SHAPES", {}).items():
+            shapes.setdefault(name, []).append(serializer)
+    return shapes
+
+
+def gateway_events(result, generator, request, public):
+    """A postprocessing hook: each event's serializers become components, and the schema's
+    `x-gateway-events` maps every event name to its `d`'s schema (a $ref, or oneOf them), which
+    docs/gateway.md lists and tests/integration/test_payloads.py checks real events against."""
+    view = build_mocked_view(method="GET", path="/", extend_schema_decorator=extend_schema(),
+                             registry=generator.registry)
+    events = {}
+    for name, serializers_ in sorted(event_shapes().items()):
+        refs = [view.schema.resolve_serializer(s, "response").ref for s in serializers_]
+        events[name] = refs[0] if len(refs) == 1 else {"oneOf": refs}
+    # The components were built before this hook ran: build them again with the events' own.
+    result["components"] = generator.registry.build(spectacular_settings.APPEND_COMPONENTS)
+    result[EVENTS_KEY] = events
+    return result

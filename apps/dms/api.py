@@ -11,6 +11,7 @@ from apps.core.errors import ValidationFailed
 from apps.core.fields import StrictCharField
 
 from . import selectors, services
+from .serializers import DMChannelOut
 
 
 class OpenIn(serializers.Serializer):
@@ -23,41 +24,6 @@ class OpenIn(serializers.Serializer):
 
 class RenameIn(serializers.Serializer):
     name = StrictCharField(allow_blank=True, max_length=1000, trim_whitespace=False)
-
-
-class UserOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = StrictCharField()
-    display_name = StrictCharField()
-    avatar = StrictCharField(allow_null=True)
-
-
-class LastMessageAuthorOut(serializers.Serializer):
-    id = serializers.IntegerField(allow_null=True)
-    display_name = StrictCharField()
-
-
-class LastMessageOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    content = StrictCharField(help_text="A one-line preview: mentions by name, no markdown signs, "
-                                        "spoilers masked, at most 200 characters.")
-    created_at = serializers.DateTimeField()
-    author = LastMessageAuthorOut(allow_null=True)
-
-
-class DMChannelOut(serializers.Serializer):
-    """Documentation of a DM channel (built by selectors.dm_list)."""
-
-    id = serializers.IntegerField()
-    guild_id = serializers.IntegerField(allow_null=True, help_text="Always null.")
-    type = StrictCharField(help_text="dm or group_dm.")
-    name = StrictCharField(help_text="Empty for a 1:1 DM and an unnamed group.")
-    owner_id = serializers.IntegerField(allow_null=True, help_text="The group's owner; null for a 1:1 DM.")
-    last_message_id = serializers.IntegerField(allow_null=True)
-    recipients = UserOut(many=True, help_text="Everyone in it, you included.")
-    last_message = LastMessageOut(allow_null=True)
-    unread = serializers.IntegerField()
-    mentions = serializers.IntegerField()
 
 
 class MyChannelsView(APIView):

@@ -6,12 +6,11 @@ from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from apps.accounts.models import Block
-from apps.chat import markdown
 from apps.chat.models import Message
 from apps.chat.selectors import unread_counts
 from apps.guilds.models import Channel, DirectPair, DMRecipient, Member
 
-from . import events
+from . import payloads
 
 PRIVATE_TYPES = (Channel.Type.DM, Channel.Type.GROUP_DM)
 
@@ -42,13 +41,6 @@ def blocked_either_way(user_id: int, others) -> set[int]:
     return {b.blocked_id if b.blocker_id == user_id else b.blocker_id for b in rows}
 
 
-def _last_message(m: Message | None) -> dict | None:
-    if m is None:
-        return None
-    return {"id": m.id, "content": markdown.quote(m.content_html), "created_at": m.created_at.isoformat(),
-            "author": {"id": m.author_id, "display_name": m.author.shown_name} if m.author else None}
-
-
 def dm_list(user, *, channel_ids: list[int] | None = None) -> list[dict]:
     """The user's DMs and group DMs, most recent activity first, each with its recipients (the user
     included), its newest message and the user's unread and mention counts."""
@@ -69,9 +61,8 @@ def dm_list(user, *, channel_ids: list[int] | None = None) -> list[dict]:
     counts = unread_counts(user, [c.id for c in channels])
     out = []
     for ch in channels:
-        entry = events.channel_payload(ch, [r.user for r in ch.recipients.all()])
-        entry.update(last_message=_last_message(last.get(ch.newest_id)), **counts[ch.id])
-        out.append(entry)
+        out.append(payloads.dm_entry(ch, [r.user for r in ch.recipients.all()], last.get(ch.newest_id),
+                                     counts[ch.id]))
     return out
 
 

@@ -11,7 +11,7 @@ from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from apps.guilds.models import Channel, DirectPair, DMRecipient
 from apps.guilds.selectors import access_channel
 
-from . import events, selectors
+from . import events, payloads, selectors
 
 MAX_GROUP_SIZE = 10  # people in a group DM, its owner included
 MAX_NAME_LENGTH = 100
@@ -43,7 +43,7 @@ def _name(value) -> str:
 
 
 def _publish_created(channel: Channel, users) -> None:
-    payload = events.channel_payload(channel, users)
+    payload = payloads.channel_payload(channel, users)
     events.to_users([u.id for u in users], events.CHANNEL_CREATE, payload)
 
 
@@ -141,13 +141,14 @@ def add_recipient(*, actor, channel_id: int, user_id) -> bool:
     _check_no_blocks([*present, user.id], joining=user.id)
     _check_shared_guild(actor, user.id)
     DMRecipient.objects.create(channel=channel, user=user)
-    events.to_users(present, events.CHANNEL_RECIPIENT_ADD, events.recipient_change(channel, user))
+    events.to_users(present, events.CHANNEL_RECIPIENT_ADD, payloads.recipient_change(channel, user))
     _publish_created_for(channel, user)
     return True
 
 
 def _publish_created_for(channel: Channel, user) -> None:
-    events.to_users([user.id], events.CHANNEL_CREATE, events.channel_payload(channel, selectors.recipients_of(channel)))
+    events.to_users([user.id], events.CHANNEL_CREATE,
+                    payloads.channel_payload(channel, selectors.recipients_of(channel)))
 
 
 @transaction.atomic
@@ -161,7 +162,7 @@ def remove_recipient(*, actor, channel_id: int, user_id) -> None:
     row = DMRecipient.objects.select_related("user").filter(channel=channel, user_id=user_id).first()
     if row is None:
         raise NotFound(gettext("This person is not in the group."), code="unknown_recipient")
-    gone = events.deleted(channel)
+    gone = payloads.deleted(channel)
     row.delete()
     remaining = list(DMRecipient.objects.filter(channel=channel).select_related("user"))
     events.to_users([user_id], events.CHANNEL_DELETE, gone)
@@ -169,11 +170,11 @@ def remove_recipient(*, actor, channel_id: int, user_id) -> None:
         channel.delete()
         return
     others = [r.user_id for r in remaining]
-    events.to_users(others, events.CHANNEL_RECIPIENT_REMOVE, events.recipient_change(channel, row.user))
+    events.to_users(others, events.CHANNEL_RECIPIENT_REMOVE, payloads.recipient_change(channel, row.user))
     if channel.owner_id == user_id:
         channel.owner = remaining[0].user
         channel.save(update_fields=["owner"])
-        events.to_users(others, events.CHANNEL_UPDATE, events.channel_payload(channel, [r.user for r in remaining]))
+        events.to_users(others, events.CHANNEL_UPDATE, payloads.channel_payload(channel, [r.user for r in remaining]))
 
 
 @transaction.atomic
@@ -184,5 +185,5 @@ def rename_group_dm(*, actor, channel_id: int, name) -> Channel:
     channel.name = name
     channel.save(update_fields=["name"])
     users = selectors.recipients_of(channel)
-    events.to_users([u.id for u in users], events.CHANNEL_UPDATE, events.channel_payload(channel, users))
+    events.to_users([u.id for u in users], events.CHANNEL_UPDATE, payloads.channel_payload(channel, users))
     return channel

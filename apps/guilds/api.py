@@ -18,10 +18,10 @@ from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import IdCursorPagination, NewestFirstPagination, paginated
 
-from . import invites, sanctions, selectors, services
+from . import invites, payloads, sanctions, selectors, services
 from . import serializers as s
 from .models import Category
-from .permissions import Permission, names
+from .permissions import Permission
 
 
 def _category(guild, category_id):
@@ -78,7 +78,7 @@ class GuildPermissionsView(APIView):
     @extend_schema(responses=s.PermissionsOut, summary="My permissions in a guild")
     def get(self, request, guild_id):
         perms = selectors.access_guild(request.user, guild_id).permissions
-        return Response(s.PermissionsOut({"permissions": int(perms), "names": names(perms)}).data)
+        return Response(payloads.permissions(perms))
 
 
 class ExploreView(APIView):
@@ -165,7 +165,7 @@ class ChannelPermissionsView(APIView):
     @extend_schema(responses=s.PermissionsOut, summary="My permissions in a channel")
     def get(self, request, channel_id):
         perms = selectors.access_channel(request.user, channel_id).permissions
-        return Response(s.PermissionsOut({"permissions": int(perms), "names": names(perms)}).data)
+        return Response(payloads.permissions(perms))
 
 
 class OverwriteListView(APIView):
@@ -376,7 +376,7 @@ class _Payload:
     """Lets the paginator hand entries to the one payload function."""
 
     def __init__(self, entries, many=True, **kwargs):
-        self.data = [selectors.audit_entry_payload(e) for e in entries]
+        self.data = [payloads.audit_entry_payload(e) for e in entries]
 
 
 class AuditLogView(APIView):
@@ -419,7 +419,7 @@ class AuditLogExportView(APIView):
                    summary="Export the audit log as CSV or JSON (?format=csv|json, VIEW_AUDIT_LOG)")
     def get(self, request, guild_id):
         entries = _audit_entries(request, guild_id)[: selectors.AUDIT_EXPORT_MAX]
-        response = Response([selectors.audit_entry_payload(e) for e in entries])
+        response = Response([payloads.audit_entry_payload(e) for e in entries])
         ext = "csv" if request.accepted_renderer.format == "csv" else "json"
         response["Content-Disposition"] = f'attachment; filename="audit-log-{guild_id}.{ext}"'
         return response

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 
 from apps.core.errors import Conflict, DomainError, Forbidden, MissingPermission, NotFound, ValidationFailed
 
-from . import events
+from . import events, payloads
 from .models import Ban, Channel, Guild, Invite, Member
 from .permissions import Permission
 from .selectors import access_guild, channel_permissions, moderator_access
@@ -58,7 +58,7 @@ def create_invite(*, actor, guild: Guild, channel: Channel | None = None, max_us
     else:
         raise Conflict(gettext("Could not allocate an invite code; try again."), code="invite_code")
     record_audit(guild, actor, "invite_create", target=invite, changes={"code": invite.code})
-    events.to_guild(guild.id, events.INVITE_CREATE, events.invite_payload(invite))
+    events.to_guild(guild.id, events.INVITE_CREATE, payloads.invite_payload(invite))
     return invite
 
 
@@ -71,7 +71,7 @@ def revoke_invite(*, actor, invite: Invite) -> Invite:
         invite.revoked_at = timezone.now()
         invite.save(update_fields=["revoked_at"])
         record_audit(invite.guild, actor, "invite_revoke", target=invite, changes={"code": invite.code})
-        events.to_guild(invite.guild_id, events.INVITE_DELETE, events.invite_payload(invite))
+        events.to_guild(invite.guild_id, events.INVITE_DELETE, payloads.invite_payload(invite))
     return invite
 
 
@@ -93,6 +93,6 @@ def join_by_invite(*, user, code: str) -> Member:
     member = Member.objects.create(guild=invite.guild, user=user)
     Invite.objects.filter(pk=invite.pk).update(uses=F("uses") + 1)
     record_audit(invite.guild, user, "member_join", target=member, changes={"invite": invite.code})
-    events.to_guild(invite.guild_id, events.MEMBER_ADD, events.member_payload(member))
-    events.to_user(user.id, events.GUILD_CREATE, events.guild_payload(invite.guild))
+    events.to_guild(invite.guild_id, events.MEMBER_ADD, payloads.member_payload(member))
+    events.to_user(user.id, events.GUILD_CREATE, payloads.guild_payload(invite.guild))
     return member

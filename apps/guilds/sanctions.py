@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from . import events, hooks
+from . import events, hooks, payloads
 from .models import Ban, Guild, Member
 from .permissions import Permission
 from .selectors import access_guild, moderator_access
@@ -38,8 +38,8 @@ def timeout_member(*, actor, member: Member, duration: timedelta | None, reason:
     record_audit(member.guild, actor, "member_timeout" if duration else "member_timeout_lift", target=member,
                  reason=reason, changes={"user_id": member.user_id,
                                          "until": member.timed_out_until.isoformat() if duration else None})
-    events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
-    events.to_user(member.user_id, events.PERMISSIONS_CHANGED, {"guild_id": member.guild_id})
+    events.to_guild(member.guild_id, events.MEMBER_UPDATE, payloads.member_payload(member))
+    events.to_user(member.user_id, events.PERMISSIONS_CHANGED, payloads.permissions_changed(member.guild_id))
     return member
 
 
@@ -79,7 +79,7 @@ def ban_member(*, actor, guild: Guild, user, reason: str = "", delete_message_da
     record_audit(guild, actor, "member_ban", target=ban, reason=reason,
                  changes={"user_id": user.id, "delete_message_days": delete_message_days, "deleted_messages": deleted})
     # Announced while the banned user's sockets still listen to the guild: they learn why they leave.
-    events.to_guild(guild.id, events.BAN_ADD, {"guild_id": guild.id, "user_id": user.id})
+    events.to_guild(guild.id, events.BAN_ADD, payloads.guild_user(guild.id, user.id))
     if member:
         remove_member(member)
     return ban
@@ -92,4 +92,4 @@ def unban_member(*, actor, guild: Guild, user) -> None:
     if not deleted:
         raise NotFound(gettext("That user is not banned."))
     record_audit(guild, actor, "member_unban", changes={"user_id": user.id})
-    events.to_guild(guild.id, events.BAN_REMOVE, {"guild_id": guild.id, "user_id": user.id})
+    events.to_guild(guild.id, events.BAN_REMOVE, payloads.guild_user(guild.id, user.id))

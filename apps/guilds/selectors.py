@@ -461,11 +461,3 @@ def audit_filters(guild: Guild) -> dict:
     actor_ids = set(rows.exclude(actor__isnull=True).values_list("actor_id", flat=True))
     actors = list(get_user_model().objects.filter(id__in=actor_ids).order_by("username"))
     return {"actions": actions, "actors": actors}
-
-
-def audit_entry_payload(entry: AuditLogEntry) -> dict:
-    actor = entry.actor
-    return {"id": entry.id, "created_at": entry.created_at.isoformat(), "action": entry.action,
-            "actor": {"id": actor.id, "username": actor.username} if actor else None,
-            "target_type": entry.target_type, "target_id": entry.target_id, "reason": entry.reason,
-            "changes": entry.changes}

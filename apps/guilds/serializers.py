@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from apps.core.fields import StrictCharField
 
+from . import events
 from .models import Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
 from .permissions import Permission
 
@@ -222,7 +223,7 @@ class AuditLogQuery(serializers.Serializer):
 
 
 class AuditEntryOut(serializers.Serializer):
-    """Documentation of an entry's shape (built by selectors.audit_entry_payload)."""
+    """Documentation of an entry's shape (built by payloads.audit_entry_payload)."""
 
     id = serializers.IntegerField()
     created_at = serializers.DateTimeField()
@@ -232,3 +233,100 @@ class AuditEntryOut(serializers.Serializer):
     target_id = serializers.IntegerField(allow_null=True)
     reason = StrictCharField()
     changes = serializers.DictField()
+
+
+# --- events: what each guild event's `d` is (built by payloads.py; see EVENT_SHAPES) -------------
+# GUILD_CREATE and PERMISSIONS_CHANGED reach clients as the gateway completes them: documented in
+# apps/realtime/serializers.py.
+
+class GuildEventOut(serializers.Serializer):
+    """GUILD_UPDATE (also on an ownership transfer)."""
+
+    id = serializers.IntegerField()
+    name = StrictCharField()
+    description = StrictCharField()
+    owner_id = serializers.IntegerField()
+    discoverable = serializers.BooleanField()
+
+
+class GuildDeleteEventOut(serializers.Serializer):
+    """The user is no longer in the guild (left, kicked, banned, or the guild was deleted)."""
+
+    id = serializers.IntegerField()
+
+
+class ChannelEventOut(serializers.Serializer):
+    """CHANNEL_CREATE, CHANNEL_UPDATE and CHANNEL_DELETE of a guild channel."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    category_id = serializers.IntegerField(allow_null=True)
+    name = StrictCharField()
+    type = StrictCharField(help_text="text, voice or announcement.")
+    topic = StrictCharField()
+    position = serializers.IntegerField()
+    slowmode_seconds = serializers.IntegerField()
+    nsfw = serializers.BooleanField()
+    user_limit = serializers.IntegerField()
+
+
+class RoleEventOut(serializers.Serializer):
+    """GUILD_ROLE_CREATE, GUILD_ROLE_UPDATE and GUILD_ROLE_DELETE."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    name = StrictCharField()
+    color = serializers.IntegerField()
+    position = serializers.IntegerField()
+    permissions = BitfieldField(help_text="A decimal string: bitfields can exceed 2^53.")
+    hoist = serializers.BooleanField()
+    mentionable = serializers.BooleanField()
+
+
+class MemberEventOut(serializers.Serializer):
+    """GUILD_MEMBER_ADD and GUILD_MEMBER_UPDATE (roles, nickname or timeout changed)."""
+
+    guild_id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    nickname = StrictCharField()
+    roles = serializers.ListField(child=serializers.IntegerField())
+    timed_out_until = serializers.DateTimeField(allow_null=True)
+
+
+class GuildUserEventOut(serializers.Serializer):
+    """GUILD_MEMBER_REMOVE, GUILD_BAN_ADD and GUILD_BAN_REMOVE."""
+
+    guild_id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+
+
+class InviteEventOut(serializers.Serializer):
+    """INVITE_CREATE and INVITE_DELETE (revoked)."""
+
+    code = StrictCharField()
+    guild_id = serializers.IntegerField()
+    channel_id = serializers.IntegerField(allow_null=True)
+    max_uses = serializers.IntegerField()
+    uses = serializers.IntegerField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+# The gateway events guilds publishes, each with the serializer that documents its `d` (in
+# /api/schema/ under x-gateway-events; tests/integration/test_payloads.py checks real events).
+EVENT_SHAPES = {
+    events.GUILD_UPDATE: GuildEventOut,
+    events.GUILD_DELETE: GuildDeleteEventOut,
+    events.CHANNEL_CREATE: ChannelEventOut,
+    events.CHANNEL_UPDATE: ChannelEventOut,
+    events.CHANNEL_DELETE: ChannelEventOut,
+    events.ROLE_CREATE: RoleEventOut,
+    events.ROLE_UPDATE: RoleEventOut,
+    events.ROLE_DELETE: RoleEventOut,
+    events.MEMBER_ADD: MemberEventOut,
+    events.MEMBER_UPDATE: MemberEventOut,
+    events.MEMBER_REMOVE: GuildUserEventOut,
+    events.BAN_ADD: GuildUserEventOut,
+    events.BAN_REMOVE: GuildUserEventOut,
+    events.INVITE_CREATE: InviteEventOut,
+    events.INVITE_DELETE: InviteEventOut,
+}

@@ -11,7 +11,7 @@ from django.utils.translation import gettext, gettext_noop
 from apps.core.errors import Conflict, Forbidden, MissingPermission, ValidationFailed
 from apps.core.images import validate_image
 
-from . import events, layout
+from . import events, layout, payloads
 from .models import AuditLogEntry, Category, Channel, Guild, Member, PermissionOverwrite, Role
 from .permissions import (
     ALL,
@@ -112,7 +112,7 @@ def create_guild(*, owner, name: str, description: str = "", discoverable: bool 
     Channel.objects.create(guild=guild, category=text, name="general", type=Channel.Type.TEXT, position=0)
     Channel.objects.create(guild=guild, category=voice, name="General", type=Channel.Type.VOICE, position=1)
     record_audit(guild, owner, "guild_create", target=guild)
-    events.to_user(owner.id, events.GUILD_CREATE, events.guild_payload(guild))
+    events.to_user(owner.id, events.GUILD_CREATE, payloads.guild_payload(guild))
     return guild
 
 
@@ -137,7 +137,7 @@ def update_guild(*, actor, guild: Guild, name: str | None = None, description: s
         changes["icon"] = True
     guild.save()
     record_audit(guild, actor, "guild_update", target=guild, changes=changes)
-    events.to_guild(guild.id, events.GUILD_UPDATE, events.guild_payload(guild))
+    events.to_guild(guild.id, events.GUILD_UPDATE, payloads.guild_payload(guild))
     return guild
 
 
@@ -148,7 +148,7 @@ def delete_guild(*, actor, guild: Guild) -> None:
         raise Forbidden(gettext("Only the owner can delete the guild."), code="not_owner")
     guild_id = guild.id
     guild.delete()
-    events.to_guild(guild_id, events.GUILD_DELETE, {"id": guild_id})
+    events.to_guild(guild_id, events.GUILD_DELETE, payloads.guild_deleted(guild_id))
 
 
 @transaction.atomic
@@ -162,7 +162,7 @@ def transfer_ownership(*, actor, guild: Guild, new_owner) -> Guild:
     guild.owner = new_owner
     guild.save(update_fields=["owner"])
     record_audit(guild, actor, "guild_transfer", target=guild, changes={"owner_id": new_owner.id})
-    events.to_guild(guild.id, events.GUILD_UPDATE, events.guild_payload(guild))
+    events.to_guild(guild.id, events.GUILD_UPDATE, payloads.guild_payload(guild))
     return guild
 
 
@@ -193,7 +193,7 @@ def delete_category(*, actor, category: Category) -> None:
     category.delete()  # its channels keep living, uncategorised: open pages move them
     for channel in orphans:
         channel.category_id = None
-        events.to_guild(channel.guild_id, events.CHANNEL_UPDATE, events.channel_payload(channel))
+        events.to_guild(channel.guild_id, events.CHANNEL_UPDATE, payloads.channel_payload(channel))
 
 
 def _validate_channel_fields(guild: Guild, *, type_: str, category, topic: str, slowmode_seconds: int,
@@ -225,7 +225,7 @@ def create_channel(*, actor, guild: Guild, name: str, type: str = Channel.Type.T
         slowmode_seconds=slowmode_seconds, user_limit=user_limit, position=position,
     )
     record_audit(guild, actor, "channel_create", target=channel, changes={"name": channel.name, "type": type})
-    events.to_guild(guild.id, events.CHANNEL_CREATE, events.channel_payload(channel))
+    events.to_guild(guild.id, events.CHANNEL_CREATE, payloads.channel_payload(channel))
     return channel
 
 
@@ -252,7 +252,7 @@ def update_channel(*, actor, channel: Channel, **changes) -> Channel:
     channel.save()
     record_audit(channel.guild, actor, "channel_update", target=channel,
            changes={k: (v.id if isinstance(v, Category) else v) for k, v in changes.items()})
-    events.to_guild(channel.guild_id, events.CHANNEL_UPDATE, events.channel_payload(channel))
+    events.to_guild(channel.guild_id, events.CHANNEL_UPDATE, payloads.channel_payload(channel))
     return channel
 
 
@@ -277,7 +277,7 @@ def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]
     layout.bump(guild.id)  # bulk_update sends no signal
     record_audit(guild, actor, "channel_reorder", changes={"order": ids})
     for cid in ids:
-        events.to_guild(guild.id, events.CHANNEL_UPDATE, events.channel_payload(channels[cid]))
+        events.to_guild(guild.id, events.CHANNEL_UPDATE, payloads.channel_payload(channels[cid]))
     return sorted(channels.values(), key=lambda c: (c.position, c.id))
 
 
@@ -287,7 +287,7 @@ def delete_channel(*, actor, channel: Channel) -> None:
     member = moderator_access(actor, channel.guild_id).member
     if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
         raise MissingPermission("MANAGE_CHANNELS")
-    payload = events.channel_payload(channel)
+    payload = payloads.channel_payload(channel)
     record_audit(channel.guild, actor, "channel_delete", target=channel, changes={"name": channel.name})
     channel.delete()
     events.to_guild(payload["guild_id"], events.CHANNEL_DELETE, payload)
@@ -321,7 +321,7 @@ def create_role(*, actor, guild: Guild, name: str, permissions: int = 0, color=0
     role = Role.objects.create(guild=guild, name=_name(name), permissions=permissions, color=_color(color),
                                hoist=hoist, mentionable=mentionable, position=1)
     record_audit(guild, actor, "role_create", target=role, changes={"name": role.name, "permissions": str(permissions)})
-    events.to_guild(guild.id, events.ROLE_CREATE, events.role_payload(role))
+    events.to_guild(guild.id, events.ROLE_CREATE, payloads.role_payload(role))
     return role
 
 
@@ -351,9 +351,10 @@ def update_role(*, actor, role: Role, name: str | None = None, permissions: int 
         role.mentionable = changes["mentionable"] = bool(mentionable)
     role.save()
     record_audit(role.guild, actor, "role_update", target=role, changes=changes)
-    events.to_guild(role.guild_id, events.ROLE_UPDATE, events.role_payload(role))
+    events.to_guild(role.guild_id, events.ROLE_UPDATE, payloads.role_payload(role))
     if "permissions" in changes:
-        events.to_guild(role.guild_id, events.PERMISSIONS_CHANGED, {"guild_id": role.guild_id, "role_id": role.id})
+        events.to_guild(role.guild_id, events.PERMISSIONS_CHANGED,
+                        payloads.permissions_changed(role.guild_id, role_id=role.id))
     return role
 
 
@@ -374,7 +375,7 @@ def reorder_roles(*, actor, guild: Guild, order: list[int]) -> list[Role]:
     Role.objects.bulk_update([roles[r] for r in order], ["position"])
     record_audit(guild, actor, "role_reorder", changes={"order": order})
     for rid in order:
-        events.to_guild(guild.id, events.ROLE_UPDATE, events.role_payload(roles[rid]))
+        events.to_guild(guild.id, events.ROLE_UPDATE, payloads.role_payload(roles[rid]))
     return sorted(roles.values(), key=lambda r: -r.position)
 
 
@@ -385,19 +386,19 @@ def delete_role(*, actor, role: Role) -> None:
     if role.is_default:
         raise ValidationFailed(gettext("The @everyone role cannot be deleted."), code="default_role")
     _check_role_below(access, role)
-    payload = events.role_payload(role)
+    payload = payloads.role_payload(role)
     record_audit(role.guild, actor, "role_delete", target=role, changes={"name": role.name})
     role.delete()
     events.to_guild(payload["guild_id"], events.ROLE_DELETE, payload)
-    events.to_guild(payload["guild_id"], events.PERMISSIONS_CHANGED, {"guild_id": payload["guild_id"]})
+    events.to_guild(payload["guild_id"], events.PERMISSIONS_CHANGED, payloads.permissions_changed(payload["guild_id"]))
 
 
 # --- members -------------------------------------------------------------------------------
 
 def _member_roles_changed(actor, member: Member, action: str, role: Role) -> None:
     record_audit(member.guild, actor, action, target=member, changes={"role_id": role.id, "user_id": member.user_id})
-    events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
-    events.to_user(member.user_id, events.PERMISSIONS_CHANGED, {"guild_id": member.guild_id})
+    events.to_guild(member.guild_id, events.MEMBER_UPDATE, payloads.member_payload(member))
+    events.to_user(member.user_id, events.PERMISSIONS_CHANGED, payloads.permissions_changed(member.guild_id))
 
 
 def _check_role_change(actor, member: Member, role: Role) -> None:
@@ -450,7 +451,7 @@ def set_nickname(*, actor, member: Member, nickname: str) -> Member:
                      changes={"user_id": member.user_id, "nickname": nickname})
     member.nickname = nickname
     member.save(update_fields=["nickname"])
-    events.to_guild(member.guild_id, events.MEMBER_UPDATE, events.member_payload(member))
+    events.to_guild(member.guild_id, events.MEMBER_UPDATE, payloads.member_payload(member))
     return member
 
 
@@ -459,8 +460,8 @@ def remove_member(member: Member) -> None:
     right to (leaving oneself, or a kick or ban in sanctions.py), inside its transaction."""
     guild_id, user_id = member.guild_id, member.user_id
     member.delete()
-    events.to_guild(guild_id, events.MEMBER_REMOVE, {"guild_id": guild_id, "user_id": user_id})
-    events.to_user(user_id, events.GUILD_DELETE, {"id": guild_id})
+    events.to_guild(guild_id, events.MEMBER_REMOVE, payloads.guild_user(guild_id, user_id))
+    events.to_user(user_id, events.GUILD_DELETE, payloads.guild_deleted(guild_id))
 
 
 @transaction.atomic
@@ -498,7 +499,7 @@ def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role 
     record_audit(channel.guild, actor, "overwrite_set", target=channel,
            changes={"target_type": ow.target_type, "target_id": ow.target_id, "allow": str(allow), "deny": str(deny)})
     events.to_guild(channel.guild_id, events.PERMISSIONS_CHANGED,
-                    {"guild_id": channel.guild_id, "channel_id": channel.id})
+                    payloads.permissions_changed(channel.guild_id, channel_id=channel.id))
     return ow
 
 
@@ -514,7 +515,7 @@ def delete_overwrite(*, actor, overwrite: PermissionOverwrite) -> None:
            changes={"target_type": overwrite.target_type, "target_id": overwrite.target_id})
     overwrite.delete()
     events.to_guild(channel.guild_id, events.PERMISSIONS_CHANGED,
-                    {"guild_id": channel.guild_id, "channel_id": channel.id})
+                    payloads.permissions_changed(channel.guild_id, channel_id=channel.id))
 
 
 def _not_a_thread(channel: Channel) -> None:

@@ -8,9 +8,10 @@ from rest_framework.views import APIView
 from apps.core.api import validated
 from apps.core.fields import StrictCharField
 
-from . import events
+from . import payloads
 from . import report_services as services
 from .models import Report
+from .serializers import ReportOut
 
 
 class ReportIn(serializers.Serializer):
@@ -22,24 +23,10 @@ class ReportIn(serializers.Serializer):
                                         help_text="For a user: the guild where they are reported.")
 
 
-class ReportOut(serializers.Serializer):
-    """Documentation of the report shape (built by events.report_payload)."""
-
-    id = serializers.IntegerField()
-    guild_id = serializers.IntegerField()
-    type = StrictCharField()
-    reason = StrictCharField()
-    details = StrictCharField()
-    state = serializers.ChoiceField(choices=Report.State.choices)
-    outcome = StrictCharField()
-    created_at = serializers.DateTimeField()
-    decided_at = serializers.DateTimeField(allow_null=True)
-
-
 class ReportsView(APIView):
     @extend_schema(responses=ReportOut(many=True), summary="My reports, newest first, with their outcome")
     def get(self, request):
-        return Response([events.report_payload(r) for r in services.my_reports(request.user)])
+        return Response([payloads.report_payload(r) for r in services.my_reports(request.user)])
 
     @extend_schema(request=ReportIn, responses={201: ReportOut, 200: ReportOut},
                    summary="Report a message, a track, a track comment or a member (201; 200: already reported)")
@@ -48,4 +35,4 @@ class ReportsView(APIView):
         report, created = services.report(reporter=request.user, kind=d["type"], item_id=d["id"],
                                           category=d["reason"], details=d["details"], guild_id=d["guild_id"])
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(events.report_payload(report), status=code)
+        return Response(payloads.report_payload(report), status=code)

@@ -19,7 +19,7 @@ from apps.tracks import services as tracks
 from apps.tracks.models import TrackComment
 from apps.tracks.selectors import readable_track
 
-from . import events, services
+from . import events, payloads, services
 from .models import Flag, Report
 
 DETAILS_MAX = 1000
@@ -126,7 +126,7 @@ def _close(report: Report, actor, state: str, outcome: str) -> None:
     for row in same:
         row.state, row.outcome, row.decided_at, row.decided_by = state, outcome, now, actor
         row.save(update_fields=["state", "outcome", "decided_at", "decided_by"])
-        events.to_user(row.reporter_id, events.REPORT_UPDATE, events.report_payload(row))
+        events.to_user(row.reporter_id, events.REPORT_UPDATE, payloads.report_payload(row))
 
 
 @transaction.atomic

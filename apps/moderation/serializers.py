@@ -2,7 +2,8 @@ from rest_framework import serializers
 
 from apps.core.fields import StrictCharField
 
-from .models import AutomodRule
+from . import events
+from .models import AutomodRule, Report
 
 
 class AutomodRuleIn(serializers.Serializer):
@@ -80,3 +81,45 @@ class WarningOut(serializers.Serializer):
     user_id = serializers.IntegerField()
     reason = StrictCharField()
     created_at = serializers.DateTimeField()
+
+
+class ReportOut(serializers.Serializer):
+    """Documentation of the report shape (built by payloads.report_payload)."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    type = StrictCharField()
+    reason = StrictCharField()
+    details = StrictCharField()
+    state = serializers.ChoiceField(choices=Report.State.choices)
+    outcome = StrictCharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- events: what each moderation event's `d` is (built by payloads.py; see EVENT_SHAPES) --------
+
+class MemberWarningEventOut(serializers.Serializer):
+    """MEMBER_WARNING, to the warned member's connections."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+    guild_name = StrictCharField()
+    reason = StrictCharField()
+    created_at = serializers.DateTimeField()
+
+
+class WarningAckEventOut(serializers.Serializer):
+    """MEMBER_WARNING_ACK: the member read the warning; their other tabs drop its notice."""
+
+    id = serializers.IntegerField()
+    guild_id = serializers.IntegerField()
+
+
+# The gateway events of moderation, each with the serializer that documents its `d` (in /api/schema/
+# under x-gateway-events; tests/integration/test_payloads.py checks real events against them).
+EVENT_SHAPES = {
+    events.MEMBER_WARNING: MemberWarningEventOut,
+    events.MEMBER_WARNING_ACK: WarningAckEventOut,
+    events.REPORT_UPDATE: ReportOut,
+}

@@ -25,7 +25,7 @@ from apps.guilds.selectors import channel_permissions, moderator_access, visible
 from apps.tracks import services as tracks
 from apps.tracks.models import Track, TrackComment
 
-from . import automod, events, pending
+from . import automod, events, payloads, pending
 from .models import AutomodRule, Flag, Thresholds, Warning
 from .scoring import analyse, get_scorer
 from .selectors import applicable_rules, automod_rules, guild_thresholds, matching_rule, thresholds_for
@@ -325,7 +325,7 @@ def warn_member(*, actor, member: Member, reason: str, flag: Flag | None = None)
                                      reason=reason, flag=flag)
     guilds.record_audit(access.guild, actor, "member_warn", target=member, reason=reason,
                         changes={"user_id": member.user_id, "warning_id": warning.id})
-    events.to_user(member.user_id, events.MEMBER_WARNING, events.warning_payload(warning))
+    events.to_user(member.user_id, events.MEMBER_WARNING, payloads.warning_payload(warning))
     return warning
 
 
@@ -338,7 +338,7 @@ def acknowledge_warning(*, user, warning_id: int) -> Warning:
     if warning.seen_at is None:
         warning.seen_at = timezone.now()
         warning.save(update_fields=["seen_at"])
-        events.to_user(user.id, events.MEMBER_WARNING_ACK, {"id": warning.id, "guild_id": warning.guild_id})
+        events.to_user(user.id, events.MEMBER_WARNING_ACK, payloads.warning_seen(warning))
     return warning
 
 

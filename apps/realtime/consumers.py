@@ -20,15 +20,18 @@ from django.conf import settings
 from django.utils import translation
 
 from apps.chat import events as ce
+from apps.chat import payloads as chat_payloads
 from apps.chat import services as chat
 from apps.core.errors import DomainError
 from apps.core.events import guild_group, member_list_group, user_group
 from apps.dms import selectors as dm_selectors
 from apps.guilds import events as ge
+from apps.guilds import payloads as guild_payloads
 from apps.rtc import events as rtc_events
+from apps.rtc import payloads as rtc_payloads
 from apps.rtc import services as rtc
 
-from . import hub, metrics, presence, protocol, selectors
+from . import events, hub, metrics, payloads, presence, protocol, selectors
 from .auth import authenticate
 from .protocol import Close, GatewayError, Op
 from .reads import cookies_of, header, on_ready_threads
@@ -116,8 +119,8 @@ class GatewayConsumer:
             await self._leave(guild_group(guild_id))
         self.private = frozenset(c["id"] for c in private) or NONE
         self._set_presence(presence.ONLINE)
-        self._dispatch(protocol.READY, {"user": selectors.user_payload(self.user), "guilds": guilds,
-                                        "private_channels": private, "session_id": self.session_id})
+        self._dispatch(events.READY, payloads.ready(self.user, guilds=guilds, private_channels=private,
+                                                    session_id=self.session_id))
         metrics.READY_SECONDS.observe(loop.time() - self.accepted_at)
         # Heartbeats sent while the server was still preparing READY wait unread behind connect():
         # the client is not late, the server was. The deadline counts from READY.
@@ -202,7 +205,8 @@ class GatewayConsumer:
         msg = await self._call(chat.send_message, author=self.user, channel_id=p["channel_id"], content=p["content"],
                                reply_to_id=p["reply_to"], nonce=p["nonce"], attachment_ids=p["attachment_ids"])
         if msg.replayed:  # a retry stored nothing: the first send's MESSAGE_CREATE again, to this socket only
-            self._dispatch(ce.MESSAGE_CREATE, await self._call(chat.replay_data, message=msg, nonce=p["nonce"]))
+            replay = await self._call(chat_payloads.replay_data, message=msg, nonce=p["nonce"])
+            self._dispatch(ce.MESSAGE_CREATE, replay)
 
     async def _ack(self, d):
         p = protocol.payload(Op.ACK, d)
@@ -237,7 +241,7 @@ class GatewayConsumer:
             statuses = await presence.statuses([m["user_id"] for m in members])
             for m in members:
                 m["status"] = statuses[m["user_id"]]
-            self._dispatch(protocol.GUILD_MEMBERS_CHUNK, {"guild_id": guild_id, "members": members, "total": total})
+            self._dispatch(events.GUILD_MEMBERS_CHUNK, payloads.members_chunk(guild_id, members, total))
         finally:
             await self._release()
 
@@ -267,7 +271,7 @@ class GatewayConsumer:
         self._hold()  # changes after the snapshot arrive after it
         try:
             states = await self._call(rtc.voice_states, guild_id=guild_id, channel_ids=self.visible[guild_id])
-            self._dispatch(rtc_events.VOICE_STATES, {"guild_id": guild_id, "voice_states": states})
+            self._dispatch(rtc_events.VOICE_STATES, states)
         finally:
             await self._release()
 
@@ -280,7 +284,7 @@ class GatewayConsumer:
                                       guild_id=self.voice, **p)
             if p["action"] == "sync":  # the others' changes reach everyone as published updates
                 # The nonce tells the client which update answers its sync (it times the round trip).
-                self._dispatch(rtc_events.LISTENING_PARTY_UPDATE, {**update, "nonce": nonce} if nonce else update)
+                self._dispatch(rtc_events.LISTENING_PARTY_UPDATE, rtc_payloads.party_sync(update, nonce))
         finally:
             await self._release()
 
@@ -304,7 +308,7 @@ class GatewayConsumer:
         return self._emit(ev)
 
     def _emit(self, ev: hub.Event) -> bool:
-        if ev.t == presence.PRESENCE_UPDATE:
+        if ev.t == events.PRESENCE_UPDATE:
             if not self._follows_presence(ev.d):
                 return False
         elif not self._sees_ids(ev.guild_id, ev.channel_id):
@@ -388,7 +392,7 @@ class GatewayConsumer:
             await self._forget(guild_id)
             return None
         self.visible[guild_id] = visible
-        return {**d, "channels": entry["channels"], "threads": entry["threads"]}
+        return payloads.guild_create(d, entry)
 
     async def _on_guild_delete(self, t, d):
         await self._forget(d["id"])
@@ -407,7 +411,7 @@ class GatewayConsumer:
         return None
 
     async def _banned(self, guild_id: int):
-        self._dispatch(ge.BAN_ADD, {"guild_id": guild_id, "user_id": self.user.id})
+        self._dispatch(ge.BAN_ADD, guild_payloads.guild_user(guild_id, self.user.id))
         self.end(Close.BANNED)
 
     async def _on_permissions_changed(self, t, d):
@@ -420,7 +424,7 @@ class GatewayConsumer:
         channel_id = d.get("channel_id")
         if channels is None or (channel_id is not None and channel_id not in before | self.visible[guild_id]):
             return None  # only those who could, or now can, see the channel hear about it
-        return {**d, "channels": channels}
+        return payloads.permissions_changed(d, channels)
 
     async def _on_guild_change(self, t, d):
         guild_id = d["guild_id"]

@@ -27,14 +27,15 @@ from django.conf import settings
 from apps.core import bus
 from apps.core.events import member_list_group
 
+from .events import PRESENCE_UPDATE
 from .loops import loop_local
+from .payloads import presence_update
 
 log = logging.getLogger(__name__)
 
 ONLINE, IDLE, DND, OFFLINE = "online", "idle", "dnd", "offline"
 SETTABLE = (ONLINE, IDLE, DND)
 _RANK = {DND: 3, ONLINE: 2, IDLE: 1}
-PRESENCE_UPDATE = "PRESENCE_UPDATE"
 bus.meter(PRESENCE_UPDATE)
 POOL_SIZE = 50  # Redis connections per process for presence
 POOL_WAIT = 30.0  # seconds an update may wait for one of them
@@ -200,10 +201,9 @@ class Batcher:
         from . import hub
 
         for guild_id, changes in pending.items():
-            presences = [{"user_id": uid, "status": status} for uid, status in changes.items()]
             try:
                 await hub.publish_async([member_list_group(guild_id)], PRESENCE_UPDATE,
-                                        {"guild_id": guild_id, "presences": presences})
+                                        presence_update(guild_id, changes))
             except Exception:  # presence is ephemeral: a lost batch is corrected by the next change
                 log.exception("could not publish presence for guild %s", guild_id)
 

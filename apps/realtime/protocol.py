@@ -44,9 +44,6 @@ class Close(IntEnum):
     RESUME = 4012  # the node lost events (its Redis connection dropped): reconnect and catch up
 
 
-READY = "READY"
-GUILD_MEMBERS_CHUNK = "GUILD_MEMBERS_CHUNK"
-
 # Error codes the gateway itself emits (service errors keep their DomainError code).
 DECODE_ERROR = "decode_error"
 UNKNOWN_OP = "unknown_op"

@@ -2,25 +2,18 @@
 Visibility comes from the one permission engine (apps.guilds.selectors.visible_channels)."""
 from __future__ import annotations
 
-from apps.chat.events import thread_payload
+from apps.chat.payloads import thread_payload
 from apps.chat.selectors import unread_counts
 from apps.chat.thread_selectors import active_threads
 from apps.guilds.layout import GuildLayout, guild_layout
-from apps.guilds.models import Ban, Channel, Member
+from apps.guilds.models import Ban, Member
 from apps.guilds.selectors import guilds_of, member_of, visible_channels
 
-
-def user_payload(user) -> dict:
-    return {"id": user.id, "username": user.username, "display_name": user.shown_name}
+from . import payloads
 
 
 def guild_ids(user) -> list[int]:
     return list(guilds_of(user).values_list("id", flat=True))
-
-
-def channel_entry(channel: Channel) -> dict:
-    return {"id": channel.id, "name": channel.name, "type": channel.type, "category_id": channel.category_id,
-            "position": channel.position}
 
 
 def guild_entry(user, guild_id: int, *, unread: bool = True) -> tuple[dict | None, GuildLayout | None]:
@@ -37,14 +30,13 @@ def _member_entry(member: Member, *, unread: bool, layout: GuildLayout | None = 
     """`layout`: the guild's cached layout (READY); its channels' last_message_id may be behind,
     so the unread counts read it again."""
     visible = [ch for ch, _ in visible_channels(member, layout=layout)]
-    channels = [channel_entry(ch) for ch in visible]
+    channels = [payloads.channel_entry(ch) for ch in visible]
     if unread:
         counts = unread_counts(member.user, [ch.id for ch in visible],
                                newest=None if layout else {ch.id: ch.last_message_id for ch in visible})
         for c in channels:
             c.update(counts[c["id"]])
-    return {"id": member.guild_id, "name": member.guild.name, "channels": channels,
-            "role_ids": [r.id for r in member.roles.all()]}
+    return payloads.guild_entry(member, channels)
 
 
 def ready_guilds(user, ids: list[int]) -> list[tuple[dict, GuildLayout]]:
@@ -70,8 +62,7 @@ def member_list(guild_id: int, limit: int) -> tuple[list[dict], int]:
     """Up to `limit` members of a guild by name, and how many there are in all."""
     members = (Member.objects.filter(guild_id=guild_id).select_related("user").prefetch_related("roles")
                .order_by("user__username")[:limit])
-    out = [{"user_id": m.user_id, "username": m.user.username, "display_name": m.nickname or m.user.shown_name,
-            "roles": [r.id for r in m.roles.all()]} for m in members]
+    out = [payloads.member_list_entry(m) for m in members]
     total = len(out) if len(out) < limit else Member.objects.filter(guild_id=guild_id).count()
     return out, total
 

@@ -7,29 +7,10 @@ from rest_framework.views import APIView
 
 from apps.core.api import validated
 from apps.core.errors import ValidationFailed
-from apps.core.fields import StrictCharField
 from apps.guilds.selectors import access_guild
 
 from . import services
-
-
-class IceServersOut(serializers.Serializer):
-    ice_servers = serializers.ListField(child=serializers.DictField())
-    ttl = serializers.IntegerField()
-
-
-class VoiceStateOut(serializers.Serializer):
-    guild_id = serializers.IntegerField()
-    channel_id = serializers.IntegerField(allow_null=True)
-    user_id = serializers.IntegerField()
-    session_id = StrictCharField()
-    self_mute = serializers.BooleanField()
-    self_deaf = serializers.BooleanField()
-    self_video = serializers.BooleanField()
-    self_stream = serializers.BooleanField()
-    mute = serializers.BooleanField()
-    deaf = serializers.BooleanField()
-    suppress = serializers.BooleanField()
+from .serializers import IceServersOut, VoiceStateOut
 
 
 class VoiceStatePatch(serializers.Serializer):

@@ -20,10 +20,11 @@ from apps.guilds.models import Channel
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 from apps.guilds.services import record_audit
-from apps.tracks.selectors import playable_track, track_payload
+from apps.tracks.payloads import track_payload
+from apps.tracks.selectors import playable_track
 
 from . import events as ev
-from . import quality, sfu, turn
+from . import payloads, quality, sfu, turn
 from .errors import (
     ChannelFull,
     InvalidPartyRequest,
@@ -100,15 +101,11 @@ def join_voice(*, user, session_id: str, channel_id: int, guild_id: int | None =
         except SfuUnavailable:
             leave_voice(user=user, session_id=session_id, guild_id=channel.guild_id)
             raise
-    return {"guild_id": channel.guild_id, "channel_id": channel.id, "session_id": session_id,
-            "topology": topology, "sfu": seat,
-            "quality": quality.step_for(len(room)),
-            "ice_servers": turn.ice_servers(user.id), "ice_ttl": settings.TURN_TTL,
-            "ice_transport_policy": settings.RTC_ICE_TRANSPORT_POLICY,
-            "voice_states": [ev.voice_state(s) for s in room],
-            "self": ev.voice_state(result.state),
-            "listening_party": _settled(store().party(channel.guild_id, channel.id), now_ms()),
-            "server_time": now_ms()}
+    return payloads.voice_ready(state=result.state, room=room, topology=topology, seat=seat,
+                                quality=quality.step_for(len(room)), ice_servers=turn.ice_servers(user.id),
+                                ice_ttl=settings.TURN_TTL, ice_transport_policy=settings.RTC_ICE_TRANSPORT_POLICY,
+                                party=_settled(store().party(channel.guild_id, channel.id), now_ms()),
+                                server_time=now_ms())
 
 
 def update_voice_flags(*, user, session_id: str, guild_id: int, **flags) -> dict:
@@ -130,7 +127,7 @@ def update_voice_flags(*, user, session_id: str, guild_id: int, **flags) -> dict
     if not result.ok:
         raise NotInRoom(gettext("You are not in a voice channel."))
     _announce(result)
-    return ev.voice_state(result.state)
+    return payloads.voice_state(result.state)
 
 
 def leave_voice(*, user, session_id: str, guild_id: int) -> bool:
@@ -164,7 +161,7 @@ def ice_servers_for(*, user) -> dict:
     if state is None:
         raise NotInRoom(gettext("You are not in a voice channel."))
     access_channel(user, state["channel_id"]).require(Permission.CONNECT)  # not banned, timed out or kicked
-    return {"ice_servers": turn.ice_servers(user.id), "ttl": settings.TURN_TTL}
+    return payloads.ice_servers(turn.ice_servers(user.id), settings.TURN_TTL)
 
 
 def refresh_voice(*, user, session_id: str, guild_id: int) -> bool:
@@ -191,7 +188,7 @@ def relay_signal(*, user, session_id: str, guild_id: int, to: int, kind: str, sd
     if target is None or target["channel_id"] != sender["channel_id"] or to == user.id:
         raise NotInRoom(gettext("That member is not in your voice channel."), fields={"to": ["not_in_voice"]})
     access_channel(user, sender["channel_id"]).require(Permission.CONNECT)
-    publish(user_group(to), ev.VOICE_SIGNAL, ev.signal(sender, target, kind, sdp, candidate))
+    publish(user_group(to), ev.VOICE_SIGNAL, payloads.signal(sender, target, kind, sdp, candidate))
 
 
 def _check_signal(kind, sdp, candidate) -> None:
@@ -238,12 +235,12 @@ def move_member(*, actor, guild_id: int, user_id: int, channel_id: int) -> dict:
         raise NotVoiceChannel(gettext("That is not a voice channel of this guild."), fields={"channel_id": ["invalid"]})
     dest.require(Permission.MOVE_MEMBERS)
     if dest.channel.id == state["channel_id"]:
-        return ev.voice_state(state)
+        return payloads.voice_state(state)
     moved = {**state, "channel_id": dest.channel.id, "joined_at": now_ms()}
     result = _enter(dest.channel, moved)
     _audit(actor, "voice_move", source.channel, user_id, {"to_channel_id": dest.channel.id,
                                                           "to_channel": dest.channel.name})
-    return ev.voice_state(result.state)
+    return payloads.voice_state(result.state)
 
 
 def disconnect_member(*, actor, guild_id: int, user_id: int) -> None:
@@ -272,7 +269,7 @@ def _moderate(actor, guild_id: int, user_id: int, permission: Permission, change
     for key, value in changes.items():
         if result.old is not None and result.old[key] != value:
             _audit(actor, _AUDITED[key, value], access.channel, user_id, {})
-    return ev.voice_state(result.state)
+    return payloads.voice_state(result.state)
 
 
 def _audit(actor, action: str, channel: Channel, user_id: int, changes: dict) -> None:
@@ -287,9 +284,9 @@ def _audit(actor, action: str, channel: Channel, user_id: int, changes: dict) ->
 
 # --- reads -------------------------------------------------------------------------------------------
 
-def voice_states(*, guild_id: int, channel_ids) -> list[dict]:
-    """The guild's participants in the given channels (those a connection can view)."""
-    return [ev.voice_state(s) for s in store().states(guild_id) if s["channel_id"] in channel_ids]
+def voice_states(*, guild_id: int, channel_ids) -> dict:
+    """VOICE_STATES: the guild's participants in the given channels (those a connection can view)."""
+    return payloads.voice_states(guild_id, [s for s in store().states(guild_id) if s["channel_id"] in channel_ids])
 
 
 # --- listening parties -------------------------------------------------------------------------------
@@ -327,7 +324,7 @@ def listening_party(*, user, session_id: str, guild_id: int | None, action: str,
     channel_id = me["channel_id"]
     if action == "sync":
         now = now_ms()
-        return ev.party_update(guild_id, channel_id, _settled(store().party(guild_id, channel_id), now), now)
+        return payloads.party_update(guild_id, channel_id, _settled(store().party(guild_id, channel_id), now), now)
     if action == "ended":
         return end_of_party_track(user=user, access=access_channel(user, channel_id), track_id=track_id)
     access = access_channel(user, channel_id)
@@ -352,8 +349,7 @@ def start_listening_party(*, user, access, track_id: int | None, queue: list[int
     def change(party, now):
         if party is not None:
             raise PartyActive(gettext("A listening party is already on in this room."))
-        return {"guild_id": channel.guild_id, "channel_id": channel.id, "track_id": track["id"], "track": track,
-                "queue": list(queue), "position_ms": 0, "updated_at": now, "playing": True, "host_id": user.id}
+        return payloads.party(channel, track=track, queue=queue, host_id=user.id, now=now)
 
     return _write_party(channel.guild_id, channel.id, change)
 
@@ -444,8 +440,7 @@ def _party_track(user, channel: Channel, track_id: int, *, field: str = "track_i
     if track.guild_id != channel.guild_id:
         raise TrackNotShared(gettext("Pick one of this guild's tracks: everyone in the room must be able to hear it."),
                              fields={field: ["not_in_guild"]})
-    t = track_payload(track)
-    return {k: t[k] for k in ("id", "title", "duration_ms", "stream_url", "hls_url", "peaks_url")}
+    return payloads.party_track(track_payload(track))
 
 
 def _settled(party: dict | None, now: int) -> dict | None:
@@ -468,12 +463,12 @@ def _write_party(guild_id: int, channel_id: int, change) -> dict | None:
         now = now_ms()
         new = change(_settled(read, now), now)
         if new is _UNCHANGED:
-            return ev.party_update(guild_id, channel_id, _settled(read, now), now)
+            return payloads.party_update(guild_id, channel_id, _settled(read, now), now)
         version = read["version"] if read else 0
         if new is not None:
             new = {**new, "updated_at": now, "version": version + 1}
         if store().swap_party(guild_id, channel_id, version, new):
-            update = ev.party_update(guild_id, channel_id, new, now)
+            update = payloads.party_update(guild_id, channel_id, new, now)
             publish(guild_group(guild_id), ev.LISTENING_PARTY_UPDATE, update)
             return update
     raise PartyActive(gettext("The party changed at the same moment. Try again."))
@@ -519,15 +514,15 @@ def _announce(result: Result, *, changed: bool = True, answered: int | None = No
     resized: set[tuple[int, int]] = set()
     left: list[dict] = []  # participants who left a channel, for the SFU
     for gone in result.dropped:
-        publish(guild_group(gone["guild_id"]), ev.VOICE_STATE_UPDATE, ev.voice_state(gone, left=True))
+        publish(guild_group(gone["guild_id"]), ev.VOICE_STATE_UPDATE, payloads.voice_state(gone, left=True))
         resized.add((gone["guild_id"], gone["channel_id"]))
         left.append(gone)
     if changed and result.ok:
         old, new = result.old, result.state
         if new is None:
-            publish(guild_group(old["guild_id"]), ev.VOICE_STATE_UPDATE, ev.voice_state(old, left=True))
+            publish(guild_group(old["guild_id"]), ev.VOICE_STATE_UPDATE, payloads.voice_state(old, left=True))
         else:
-            publish(guild_group(new["guild_id"]), ev.VOICE_STATE_UPDATE, ev.voice_state(new))
+            publish(guild_group(new["guild_id"]), ev.VOICE_STATE_UPDATE, payloads.voice_state(new))
         for s in (old, new):
             if s is not None and (old is None or new is None or old["channel_id"] != new["channel_id"]):
                 resized.add((s["guild_id"], s["channel_id"]))
@@ -537,7 +532,7 @@ def _announce(result: Result, *, changed: bool = True, answered: int | None = No
         room = [s for s in store().states(guild_id) if s["channel_id"] == channel_id]
         if room:
             publish([user_group(s["user_id"]) for s in room], ev.VOICE_QUALITY_UPDATE,
-                    ev.quality_update(guild_id, channel_id, quality.step_for(len(room))))
+                    payloads.quality_update(guild_id, channel_id, quality.step_for(len(room))))
         joined = int(changed and result.ok and result.state is not None and result.state["channel_id"] == channel_id)
         sfu.after_resize(guild_id, channel_id, room, joined=joined, answered=answered,
                          left=[s for s in left if (s["guild_id"], s["channel_id"]) == (guild_id, channel_id)])

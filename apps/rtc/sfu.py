@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 from . import events as ev
-from . import quality
+from . import payloads, quality
 from .errors import JANUS_FAILURES, SfuError, SfuUnavailable
 from .janus import Janus
 
@@ -135,7 +135,7 @@ def after_resize(guild_id: int, channel_id: int, room: list[dict], *, left: list
                 sfu = seat(state, janus)
             except SfuUnavailable as exc:  # this one stays on the mesh; the call goes on
                 log.warning("could not seat user %s in Janus room of channel %s: %s", state["user_id"], channel_id, exc)
-        publish(user_group(state["user_id"]), ev.VOICE_TOPOLOGY_UPDATE, ev.topology_update(state, now, sfu))
+        publish(user_group(state["user_id"]), ev.VOICE_TOPOLOGY_UPDATE, payloads.topology_update(state, now, sfu))
     if (left and not room) or (changed and now == quality.MESH):
         for state in room:
             _quietly(unseat, state, janus)

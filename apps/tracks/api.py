@@ -11,7 +11,7 @@ from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 
-from . import selectors, services
+from . import payloads, selectors, services
 from . import serializers as s
 
 
@@ -28,7 +28,7 @@ class GuildTracksView(CappedUploadView):
         access = access_guild(request.user, guild_id)
         tracks = selectors.guild_tracks(access.guild, viewer=request.user,
                                         manages=bool(access.permissions & Permission.MANAGE_TRACKS))
-        return Response([selectors.track_payload(t) for t in tracks])
+        return Response([payloads.track_payload(t) for t in tracks])
 
     @extend_schema(request={"multipart/form-data": s.TrackUpload}, responses={201: s.TrackOut},
                    summary="Upload a track to a guild (UPLOAD_TRACKS)",
@@ -50,13 +50,13 @@ class GuildTracksView(CappedUploadView):
                                       title=data.get("title", ""), description=data.get("description", ""),
                                       genre=data.get("genre", ""), tags=data.get("tags", ""),
                                       cover=request.FILES.get("cover"))
-        return Response(selectors.track_payload(track), status=status.HTTP_201_CREATED)
+        return Response(payloads.track_payload(track), status=status.HTTP_201_CREATED)
 
 
 class TrackView(APIView):
     @extend_schema(responses=s.TrackOut, summary="A track (members of its guild)")
     def get(self, request, track_id):
-        return Response(selectors.track_payload(selectors.readable_track(request.user, track_id)))
+        return Response(payloads.track_payload(selectors.readable_track(request.user, track_id)))
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a track (its uploader, or MANAGE_MESSAGES)")
     def delete(self, request, track_id):
@@ -67,7 +67,7 @@ class TrackView(APIView):
 # --- the social layer -----------------------------------------------------------------------
 
 def _counts(request, track):
-    return Response(selectors.counts_payload(track, request.user))
+    return Response(payloads.counts_payload(track, request.user))
 
 
 class TrackLikeView(APIView):
@@ -96,7 +96,7 @@ class TrackCommentsView(APIView):
     @extend_schema(responses=s.CommentOut(many=True), summary="A track's comments, in the order of the track")
     def get(self, request, track_id):
         track = selectors.readable_track(request.user, track_id)
-        return Response([selectors.comment_payload(c) for c in selectors.track_comments(track, request.user)])
+        return Response([payloads.comment_payload(c) for c in selectors.track_comments(track, request.user)])
 
     @extend_schema(request=s.CommentIn, responses={201: s.CommentOut},
                    summary="Comment at a moment of a ready track (COMMENT_ON_TRACKS)",
@@ -111,14 +111,13 @@ class TrackCommentsView(APIView):
         if channel_id is None:
             comment = services.comment_on_track(author=request.user, track_id=track_id, body=data.get("body"),
                                                 position_ms=data.get("position_ms"))
-            return Response(selectors.comment_payload(comment), status=status.HTTP_201_CREATED)
+            return Response(payloads.comment_payload(comment), status=status.HTTP_201_CREATED)
         if isinstance(channel_id, bool) or not isinstance(channel_id, int):
             raise ValidationFailed.field("channel_id", gettext("A channel id is a whole number."))
         comment, message = services.comment_in_channel(
             author=request.user, track_id=track_id, channel_id=channel_id, body=data.get("body"),
             position_ms=data.get("position_ms"), origin=request.build_absolute_uri("/"))
-        return Response({**selectors.comment_payload(comment), "message_id": message.id},
-                        status=status.HTTP_201_CREATED)
+        return Response(payloads.comment_with_message(comment, message.id), status=status.HTTP_201_CREATED)
 
 
 class TrackCommentView(APIView):
@@ -134,7 +133,7 @@ class TrackPlaysView(APIView):
     def post(self, request, track_id):
         counted = services.record_play(user=request.user, track_id=track_id)
         track = selectors.readable_track(request.user, track_id)
-        return Response({"counted": counted, "play_count": track.play_count})
+        return Response(payloads.play(counted, track.play_count))
 
 
 class FollowView(APIView):
@@ -167,8 +166,7 @@ class StreamView(APIView):
                    "or repost (`reposted_by` names the newest reposter when a repost is the newest).")
     def get(self, request):
         found = selectors.stream(request.user, page=_page(request))
-        return Response({"items": [selectors.stream_item_payload(i) for i in found.items], "page": found.page,
-                         "next_page": found.page + 1 if found.has_next else None})
+        return Response(payloads.stream_page(found))
 
 
 class TrendingView(APIView):
@@ -176,7 +174,7 @@ class TrendingView(APIView):
                    description="Plays, likes and reposts of the last 7 days, each halved every 36 hours of age; "
                    "recomputed every 10 minutes.")
     def get(self, request):
-        return Response([selectors.track_payload(t) for t in selectors.trending_tracks(request.user)])
+        return Response([payloads.track_payload(t) for t in selectors.trending_tracks(request.user)])
 
 
 class SearchView(APIView):
@@ -185,7 +183,7 @@ class SearchView(APIView):
                    responses=s.TrackOut(many=True), summary="Search the tracks you can read, best match first")
     def get(self, request):
         found = selectors.search_tracks(request.user, request.query_params.get("q", ""))
-        return Response([selectors.track_payload(t) for t in found])
+        return Response([payloads.track_payload(t) for t in found])
 
 
 # --- playlists ------------------------------------------------------------------------------
@@ -193,13 +191,13 @@ class SearchView(APIView):
 def _playlist(request, playlist_id, status_code=status.HTTP_200_OK):
     playlist = selectors.visible_playlist(request.user, playlist_id)
     entries = selectors.playlist_entries(request.user, playlist)
-    return Response(selectors.playlist_payload(playlist, entries=entries), status=status_code)
+    return Response(payloads.playlist_payload(playlist, entries=entries), status=status_code)
 
 
 class PlaylistsView(APIView):
     @extend_schema(responses=s.PlaylistOut(many=True), summary="Your playlists, most recently changed first")
     def get(self, request):
-        return Response([selectors.playlist_payload(p) for p in selectors.own_playlists(request.user)])
+        return Response([payloads.playlist_payload(p) for p in selectors.own_playlists(request.user)])
 
     @extend_schema(request=s.PlaylistIn, responses={201: s.PlaylistDetailOut}, summary="Create a playlist")
     def post(self, request):
@@ -261,4 +259,4 @@ class PlaylistOrderView(APIView):
 class UserPlaylistsView(APIView):
     @extend_schema(responses=s.PlaylistOut(many=True), summary="A user's public playlists")
     def get(self, request, user_id):
-        return Response([selectors.playlist_payload(p) for p in selectors.user_playlists(request.user, user_id)])
+        return Response([payloads.playlist_payload(p) for p in selectors.user_playlists(request.user, user_id)])

@@ -7,19 +7,29 @@ their next read of the track, its media or a list simply no longer finds it.
 Comments are news to everyone who can read the track, that is its guild's members: they go to the
 guild group with `guild_id` in the payload (the gateway relays a guild event only to connections
 that are members of that guild), so an open track page shows a new comment on its waveform live.
-While a track is held, its comments' events go to its owner and the commenter only."""
+While a track is held, its comments' events go to its owner and the commenter only.
+
+Their data is built in payloads.py and documented by serializers.py's EVENT_SHAPES."""
 from apps.core.events import guild_group, publish, user_group
+
+from . import payloads
 
 TRACK_UPDATE = "TRACK_UPDATE"
 TRACK_DELETE = "TRACK_DELETE"
 TRACK_COMMENT_CREATE = "TRACK_COMMENT_CREATE"
 TRACK_COMMENT_DELETE = "TRACK_COMMENT_DELETE"
 
+# The events this app publishes (the registry docs/gateway.md and /api/schema/ are checked against).
+EVENTS = (TRACK_UPDATE, TRACK_DELETE, TRACK_COMMENT_CREATE, TRACK_COMMENT_DELETE)
+
 
 def track_update(track) -> None:
-    from .selectors import track_status
+    publish(user_group(track.owner_id), TRACK_UPDATE, payloads.track_status(track))
 
-    publish(user_group(track.owner_id), TRACK_UPDATE, track_status(track))
+
+def track_delete(owner_id: int, track_id: int) -> None:
+    """The track is gone for its owner: deleted, or removed by moderation."""
+    publish(user_group(owner_id), TRACK_DELETE, payloads.track_deleted(track_id))
 
 
 def _comment_audience(comment) -> list[str]:
@@ -32,12 +42,8 @@ def _comment_audience(comment) -> list[str]:
 
 
 def track_comment_create(comment) -> None:
-    from .selectors import comment_payload
-
-    publish(_comment_audience(comment), TRACK_COMMENT_CREATE,
-            {"guild_id": comment.track.guild_id, **comment_payload(comment)})
+    publish(_comment_audience(comment), TRACK_COMMENT_CREATE, payloads.comment_event(comment))
 
 
 def track_comment_delete(comment) -> None:
-    publish(_comment_audience(comment), TRACK_COMMENT_DELETE,
-            {"guild_id": comment.track.guild_id, "track_id": comment.track_id, "id": comment.id})
+    publish(_comment_audience(comment), TRACK_COMMENT_DELETE, payloads.comment_deleted(comment))

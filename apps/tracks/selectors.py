@@ -9,7 +9,6 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce, Greatest
-from django.urls import reverse
 from django.utils.translation import gettext
 
 from apps.chat.selectors import SEARCH_CONFIG
@@ -61,44 +60,6 @@ def guild_tracks(guild, *, viewer, manages: bool = False, limit: int = 100) -> l
                 .select_related("owner").prefetch_related("tags")[:limit])
 
 
-def track_status(track: Track) -> dict:
-    """Where the pipeline is, as the uploader's page shows it, and whether moderation holds it."""
-    return {"id": track.id, "state": track.state, "step": track.step, "failure_reason": track.failure_reason,
-            "held": track.visibility == Track.Visibility.HELD}
-
-
-def track_payload(track: Track) -> dict:
-    ready = track.state == Track.State.READY
-    return {
-        **track_status(track),
-        "guild_id": track.guild_id,
-        "owner": user_payload(track.owner),
-        "title": track.title,
-        "description": track.description,
-        "genre": track.genre,
-        "tags": [t.name for t in track.tags.all()],
-        "duration_ms": track.duration_ms,
-        "sample_rate": track.sample_rate,
-        "channels": track.channels,
-        "bitrate": track.bitrate,
-        "created_at": track.created_at.isoformat(),
-        "like_count": track.like_count,
-        "repost_count": track.repost_count,
-        "comment_count": track.comment_count,
-        "play_count": track.play_count,
-        "page_url": reverse("tracks:page", args=[track.id]),
-        "stream_url": reverse("tracks:stream", args=[track.id]) if ready else None,
-        "hls_url": reverse("tracks:hls", args=[track.id, "master.m3u8"]) if ready else None,
-        "peaks_url": reverse("tracks:peaks", args=[track.id]) if ready else None,
-        "cover_urls": {size: reverse("tracks:cover", args=[track.id, int(size)]) for size in track.covers},
-    }
-
-
-def user_payload(user) -> dict:
-    return {"id": user.id, "username": user.username, "display_name": user.shown_name,
-            "profile_url": reverse("tracks:profile", args=[user.username])}
-
-
 # --- the social layer -----------------------------------------------------------------------
 # Every list below starts from readable_tracks: a viewer never sees, through a stream, a profile,
 # a tag page, trending or search, a track of a guild it is not a member of.
@@ -115,17 +76,6 @@ def viewer_state(viewer, track: Track) -> dict:
     """What the viewer did to the track (the page's toggle buttons)."""
     return {"liked": TrackLike.objects.filter(user=viewer, track=track).exists(),
             "reposted": TrackRepost.objects.filter(user=viewer, track=track).exists()}
-
-
-def counts_payload(track: Track, viewer) -> dict:
-    return {"id": track.id, "like_count": track.like_count, "repost_count": track.repost_count,
-            "comment_count": track.comment_count, "play_count": track.play_count, **viewer_state(viewer, track)}
-
-
-def comment_payload(comment: TrackComment) -> dict:
-    return {"id": comment.id, "track_id": comment.track_id, "author": user_payload(comment.author),
-            "body": comment.body, "position_ms": comment.position_ms, "created_at": comment.created_at.isoformat(),
-            "held": comment.visibility == TrackComment.Visibility.HELD}
 
 
 def track_comments(track: Track, viewer=None) -> list[TrackComment]:
@@ -185,11 +135,6 @@ def stream(viewer, *, page: int = 1, limit: int = STREAM_PAGE) -> StreamPage:
         by_repost = track.reposted is not None and (track.uploaded is None or track.reposted > track.uploaded)
         items.append(StreamItem(track=track, at=track.at, reposted_by=users.get(track.reposter) if by_repost else None))
     return StreamPage(items=items, page=page, has_next=has_next)
-
-
-def stream_item_payload(item: StreamItem) -> dict:
-    return {"track": track_payload(item.track), "at": item.at.isoformat(),
-            "reposted_by": user_payload(item.reposted_by) if item.reposted_by else None}
 
 
 TRENDING_LIMIT = 50
@@ -311,17 +256,3 @@ def user_playlists(viewer, user_id: int) -> list[Playlist]:
     if user.pk != viewer.id:
         found = found.filter(is_public=True)
     return _with_counts(viewer, found)
-
-
-def playlist_payload(playlist: Playlist, *, entries: list[PlaylistEntry] | None = None) -> dict:
-    """A playlist; with `entries` (as playlist_entries gave them to the viewer) its tracks in order."""
-    out = {"id": playlist.id, "owner": user_payload(playlist.owner), "title": playlist.title,
-           "description": playlist.description, "is_public": playlist.is_public,
-           "created_at": playlist.created_at.isoformat(), "updated_at": playlist.updated_at.isoformat(),
-           "page_url": reverse("tracks:playlist", args=[playlist.id])}
-    if entries is None:
-        out["track_count"] = getattr(playlist, "track_count", None)
-    else:
-        out["track_count"] = len(entries)
-        out["entries"] = [{"id": e.id, "position": e.position, "track": track_payload(e.track)} for e in entries]
-    return out

@@ -3,6 +3,8 @@ from rest_framework import serializers
 
 from apps.core.fields import StrictCharField
 
+from . import events
+
 
 class TrackUpload(serializers.Serializer):
     file = serializers.FileField(help_text="The audio: mp3, ogg/opus, flac, wav or m4a/aac, decided by decoding it.")
@@ -76,6 +78,7 @@ class CommentOut(serializers.Serializer):
     body = StrictCharField()
     position_ms = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+    held = serializers.BooleanField(help_text="Moderation holds it for review: only its author sees it.")
     message_id = serializers.IntegerField(required=False, help_text="The channel message, when channel_id was sent.")
 
 
@@ -144,3 +147,34 @@ class PlaylistOrderIn(serializers.Serializer):
     entry_ids = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="Every entry id of the playlist you can see, once each, in the new order.")
+
+
+# --- events: what each track event's `d` is (built by payloads.py; see EVENT_SHAPES) -------------
+
+class TrackDeleteEventOut(serializers.Serializer):
+    """TRACK_DELETE, to the owner: the track is gone (deleted, or removed by moderation)."""
+
+    id = serializers.IntegerField()
+
+
+class CommentEventOut(CommentOut):
+    """TRACK_COMMENT_CREATE: the comment as GET /api/tracks/{id}/comments lists it, and its guild."""
+
+    message_id = None
+    guild_id = serializers.IntegerField()
+
+
+class CommentDeleteEventOut(serializers.Serializer):
+    guild_id = serializers.IntegerField()
+    track_id = serializers.IntegerField()
+    id = serializers.IntegerField()
+
+
+# The gateway events of tracks, each with the serializer that documents its `d` (in /api/schema/
+# under x-gateway-events; tests/integration/test_payloads.py checks real events against them).
+EVENT_SHAPES = {
+    events.TRACK_UPDATE: TrackStatus,
+    events.TRACK_DELETE: TrackDeleteEventOut,
+    events.TRACK_COMMENT_CREATE: CommentEventOut,
+    events.TRACK_COMMENT_DELETE: CommentDeleteEventOut,
+}

@@ -25,7 +25,6 @@ from apps.chat.models import Message
 from apps.chat.services import send_message
 from apps.core import ratelimit, unavailable
 from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
-from apps.core.events import publish, user_group
 from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, moderator_access
@@ -180,7 +179,7 @@ def delete_track(*, actor, track: Track) -> None:
             record_audit(access.guild, actor, "track_delete", target=track, changes={
                 "track_id": track.id, "name": track.title, "owner_id": owner_id, "owner": track.owner.username})
         track.delete()
-        publish(user_group(owner_id), events.TRACK_DELETE, {"id": track_id})
+        events.track_delete(owner_id, track_id)
         transaction.on_commit(lambda: pipeline.delete_stored(names), robust=True)
 
 
@@ -301,7 +300,7 @@ def set_track_visibility(*, track: Track, visibility: str) -> Track:
     with transaction.atomic():
         track.save(update_fields=["visibility"])
         if visibility == Track.Visibility.REMOVED:
-            publish(user_group(track.owner_id), events.TRACK_DELETE, {"id": track.id})
+            events.track_delete(track.owner_id, track.id)
         else:
             events.track_update(track)
     return track

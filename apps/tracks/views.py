@@ -22,7 +22,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 from apps.guilds.views import shell_context
 
-from . import selectors
+from . import payloads, selectors
 from .models import Track, track_path
 
 SIGNED_URL_SECONDS = 300
@@ -187,9 +187,9 @@ def track_page(request, track_id: int):
         raise Http404 from None
     comments = selectors.track_comments(track, request.user)
     return render(request, "tracks/track.html", shell_context(
-        request, access, track=track, payload=selectors.track_payload(track), tracks_page=True,
+        request, access, track=track, payload=payloads.track_payload(track), tracks_page=True,
         viewer_state=selectors.viewer_state(request.user, track), comments=comments,
-        comments_data=[selectors.comment_payload(c) for c in comments],
+        comments_data=[payloads.comment_payload(c) for c in comments],
         can_comment=bool(access.permissions & Permission.COMMENT_ON_TRACKS),
         can_manage=bool(access.permissions & Permission.MANAGE_TRACKS),
         my_playlists=selectors.own_playlists(request.user)))
@@ -260,4 +260,4 @@ def playlist_page(request, playlist_id: int):
     entries = selectors.playlist_entries(request.user, playlist)
     return render(request, "tracks/playlist.html", {
         "playlist": playlist, "entries": entries, "is_owner": playlist.owner_id == request.user.id,
-        "queue": [selectors.track_payload(e.track) for e in entries]})
+        "queue": [payloads.track_payload(e.track) for e in entries]})

@@ -413,7 +413,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelTypeEnum": "apps.guilds.models.Channel.Type",
         "ReportTypeEnum": "apps.moderation.models.Report.Kind",
+        "TrackStateEnum": ["uploaded", "processing", "ready", "failed"],
     },
+    # The gateway's events are documented in the schema too (x-gateway-events), before the enums
+    # of every component are named.
+    "POSTPROCESSING_HOOKS": ["apps.core.schema.gateway_events", "drf_spectacular.hooks.postprocess_schema_enums"],
 }
 # /api/schema/ and /api/docs/ for everyone; off, only staff see them (others get 404).
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)

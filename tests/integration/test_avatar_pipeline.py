@@ -13,7 +13,8 @@ from PIL import Image
 
 from apps.accounts import services
 from apps.accounts.models import User
-from apps.chat.services import message_payload, send_message
+from apps.chat.payloads import message_payload
+from apps.chat.services import send_message
 from tests import servers
 from tests.factories import add_member
 

@@ -1,7 +1,7 @@
 """Chat as members meet it, through the services and the REST API."""
 import pytest
 
-from apps.chat import selectors, services
+from apps.chat import payloads, selectors, services
 from apps.chat.markdown import SPOILER_MASK
 from apps.chat.models import Message, Reaction, ReadState
 from apps.core.errors import (
@@ -135,7 +135,7 @@ def test_a_reply_quote_shows_no_markdown_signs_and_hides_spoilers(api_as, guild,
     reply = send(bob, general, "no way", reply_to_id=first.id)
     quote = api_as(bob).get(f"/api/channels/{general.id}/messages").json()[-1]["reply_to"]["content"]
     assert quote == f"@Bob look: {SPOILER_MASK} code quoted"
-    assert services.message_payload(reply)["reply_to"]["content"] == quote  # the live event quotes alike
+    assert payloads.message_payload(reply)["reply_to"]["content"] == quote  # the live event quotes alike
     assert "butler" not in quote and "||" not in quote and "**" not in quote
 
 

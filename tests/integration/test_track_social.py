@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.events import guild_group
 from apps.guilds.permissions import Permission
-from apps.tracks import events, selectors, services, tasks
+from apps.tracks import events, payloads, selectors, services, tasks
 from apps.tracks.models import Follow, Track, TrackComment, TrackLike, TrackPlay, TrackRepost
 from tests.factories import UserFactory, add_member, add_member_with, make_guild, make_track
 from tests.integration.test_events import listen  # noqa: F401 (a fixture)
@@ -173,7 +173,7 @@ def test_a_comment_is_published_to_the_tracks_guild(track, bo, listen):  # noqa:
     comment = services.comment_on_track(author=bo, track_id=track.id, body="live", position_ms=3210)
     msg = listener.receive()
     assert msg["t"] == events.TRACK_COMMENT_CREATE
-    assert msg["d"] == {"guild_id": track.guild_id, **selectors.comment_payload(comment)}
+    assert msg["d"] == {"guild_id": track.guild_id, **payloads.comment_payload(comment)}
     assert msg["d"]["position_ms"] == 3210 and msg["d"]["track_id"] == track.id
     services.delete_track_comment(actor=bo, track_id=track.id, comment_id=comment.id)
     msg = listener.receive()

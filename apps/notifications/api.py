@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, body_object, validated
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, PayloadTooLarge
 from apps.core.fields import StrictCharField
 from apps.guilds.selectors import access_channel, access_guild
 
@@ -138,6 +138,10 @@ class SubscriptionsView(APIView):
     @classmethod
     def max_body_bytes(cls) -> int:
         return cls.MAX_BODY_BYTES
+
+    def too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(gettext("A push subscription is at most %(n)s KB.") % {"n": self.MAX_BODY_BYTES // 1024},
+                               code="request_too_large")
 
     @extend_schema(responses=SubscriptionOut(many=True), summary="Your devices that get Web Push")
     def get(self, request):

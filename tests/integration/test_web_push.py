@@ -5,11 +5,13 @@ subscription is gone deletes it; one that fails or does not answer is tried agai
 tab in use gets no push. Subscriptions with bad input are refused, and nothing is stored."""
 import asyncio
 import json
+import time
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from apps.chat import services as chat
@@ -140,10 +142,9 @@ def test_a_push_service_answering_410_deletes_the_subscription(worker, push_serv
     chat.send_message(author=alice, channel_id=dm.id, content="ping")
     push_service.wait("old-browser")
     push_service.wait("new-browser")
-    deadline_checks = 100
-    while PushSubscription.objects.filter(endpoint=gone.endpoint).exists() and deadline_checks:
-        deadline_checks -= 1
-        asyncio.run(asyncio.sleep(0.1))
+    deadline = time.monotonic() + 10
+    while PushSubscription.objects.filter(endpoint=gone.endpoint).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert list(PushSubscription.objects.values_list("endpoint", flat=True)) == [kept.endpoint]
 
 
@@ -235,3 +236,87 @@ def test_subscriptions_move_with_the_browser_and_can_be_dropped(people, settings
     assert api.get("/api/push/vapid-key").status_code == 409
     assert subscribe(bob, device).json()["error"]["code"] == "push_disabled"
     assert not PushSubscription.objects.exists()
+
+
+# --- as `make run` serves it --------------------------------------------------------------------
+
+MAKE_RUN_SETUP = """
+import json, sys, django
+django.setup()
+from django.conf import settings
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from apps.dms import services as dms
+from apps.notifications.models import PushSubscription
+from tests.factories import UserFactory, add_member, make_guild
+alice, bob = UserFactory(username="alice", display_name="Alice"), UserFactory(username="bob")
+guild = make_guild(alice, name="Lounge")
+add_member(guild, bob)
+dm, _ = dms.open_dm(user=alice, recipient_id=bob.id)
+sub = json.loads(sys.argv[1])
+PushSubscription.objects.create(user=bob, endpoint=sub["endpoint"], **sub["keys"])
+client = Client()
+client.force_login(bob)
+print(json.dumps({"dm": dm.id, "token": Token.objects.create(user=alice).key,
+                  "bob_session": client.cookies[settings.SESSION_COOKIE_NAME].value}))
+"""
+
+
+def test_make_run_pushes_from_its_own_worker_to_members_with_no_tab_open(push_service, tmp_path):
+    """Embedded defaults: no Redis, the worker inside the server, presence in the server's memory."""
+    import subprocess
+    import sys
+
+    import requests
+    from websockets.sync.client import connect
+
+    from tests import servers
+
+    device = push_service.device("make-run")
+    env = servers.make_run_env(tmp_path, VAPID_PRIVATE_KEY=settings.VAPID_PRIVATE_KEY,
+                               VAPID_SUBJECT=settings.VAPID_SUBJECT, PUSH_HTTP_HOSTS="127.0.0.1")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=servers.ROOT, env=env, check=True)
+    setup = subprocess.run([sys.executable, "-c", MAKE_RUN_SETUP, json.dumps(device.subscription())],
+                           cwd=servers.ROOT, env=env, check=True, capture_output=True, text=True)
+    made = json.loads(setup.stdout.strip().splitlines()[-1])
+    with servers.running_server(make_run=env) as base:
+        def send(content):
+            r = requests.post(f"{base}/api/channels/{made['dm']}/messages", json={"content": content}, timeout=30,
+                              headers={"Authorization": f"Token {made['token']}"})
+            assert r.status_code == 201, r.text
+            return r.json()["id"]
+
+        # Bob's tab is open: his socket hears of the message, his device does not.
+        cookie = f"{settings.SESSION_COOKIE_NAME}={made['bob_session']}"
+        with connect(base.replace("http://", "ws://") + "/ws/gateway/", origin=base, open_timeout=30,
+                     additional_headers={"Cookie": cookie}) as ws:
+            ws.recv(timeout=30)  # HELLO
+            assert json.loads(ws.recv(timeout=30))["t"] == "READY"
+            time.sleep(1.5)  # presence is written in batches
+            first = send("are you there?")
+            while (frame := json.loads(ws.recv(timeout=30)))["t"] != "NOTIFICATION_CREATE":
+                pass
+            assert frame["d"]["message_id"] == first
+        time.sleep(1.5)
+        assert push_service.pushes("make-run") == []
+        # His tab closed: the next one is pushed, signed with the configured key.
+        second = send("see you tomorrow then")
+        [push] = push_service.wait("make-run")
+    assert checked(push, device, push_service.origin)["message_id"] == second
+
+
+def test_vapid_keys_are_made_once(tmp_path):
+    from django.core.management import call_command
+
+    from apps.notifications import push as web_push
+
+    path = tmp_path / ".vapid.env"
+    call_command("vapid_keys", file=str(path))
+    written = path.read_text()
+    call_command("vapid_keys", file=str(path))
+    assert path.read_text() == written  # kept: devices subscribed with its public key
+    keys = dict(line.split("=", 1) for line in written.splitlines() if "=" in line and not line.startswith("#"))
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    web_push._vapid.cache_clear()
+    with override_settings(VAPID_PRIVATE_KEY=keys["VAPID_PRIVATE_KEY"], VAPID_PUBLIC_KEY=""):
+        assert web_push.public_key() == keys["VAPID_PUBLIC_KEY"]

@@ -110,7 +110,7 @@ class SubscriptionIn(serializers.Serializer):
 
     endpoint = StrictCharField(max_length=push.ENDPOINT_MAX)
     keys = KeysIn()
-    expirationTime = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815 (the browser's name)
+    expirationTime = serializers.IntegerField(required=False, allow_null=True)  # the browser's own name
 
 
 class EndpointIn(serializers.Serializer):

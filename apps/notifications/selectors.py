@@ -2,6 +2,8 @@
 settings as the API, READY and the settings event show them, and the devices to push to."""
 from __future__ import annotations
 
+import logging
+
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,6 +19,19 @@ from .models import ChannelSettings, GuildSettings, Level, PushSubscription
 OFFLINE = "offline"
 # A user with no connection in use: no tab open (offline), or none used for a while (idle).
 AWAY = (OFFLINE, "idle")
+
+log = logging.getLogger(__name__)
+
+
+def statuses(user_ids) -> dict[int, str]:
+    """The users' presence now (the gateway's, through hooks.statuses). Presence that cannot be read
+    (Redis down) counts as offline: @here then pings nobody, and Web Push goes to every device,
+    rather than nobody hearing of the message at all."""
+    try:
+        return hooks.statuses(list(user_ids)) or {}
+    except Exception:
+        log.exception("presence could not be read for %s users", len(user_ids))
+        return {}
 
 
 def top_channel_id(channel: Channel) -> int:
@@ -84,8 +99,7 @@ def recipients(msg: Message, facts: rules.Message) -> list[rules.Recipient]:
     guild = {} if facts.is_dm else {s.user_id: s for s in GuildSettings.objects.filter(
         guild_id=channel.guild_id, user_id__in=ids)}
     own = {s.user_id: s for s in ChannelSettings.objects.filter(channel_id=top_channel_id(channel), user_id__in=ids)}
-    online = {uid for uid, status in (hooks.statuses(list(ids)) or {}).items()
-              if status != OFFLINE} if facts.here else set()
+    online = {uid for uid, status in statuses(ids).items() if status != OFFLINE} if facts.here else set()
     out = []
     for uid in ids:
         g, c = guild.get(uid), own.get(uid)
@@ -114,7 +128,7 @@ def still_readable(msg: Message, user_id: int) -> bool:
 def away(user_ids) -> set[int]:
     """Those of `user_ids` with no tab in use (offline or idle): Web Push reaches them."""
     user_ids = list(user_ids)
-    found = hooks.statuses(user_ids) or {}
+    found = statuses(user_ids)
     return {uid for uid in user_ids if found.get(uid, OFFLINE) in AWAY}
 
 

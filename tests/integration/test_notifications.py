@@ -284,3 +284,17 @@ def test_a_dm_of_others_and_a_thread_take_no_settings(api_as, guild, owner, alic
     answer = api.patch(f"/api/users/@me/channels/{thread.channel_id}/notification-settings", {"level": "all"},
                        format="json")
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "thread_settings"
+
+
+def test_presence_that_cannot_be_read_counts_as_offline(owner, alice, general, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from apps.notifications import hooks, selectors
+
+    def down(user_ids):
+        raise RedisDown("presence is down")
+
+    monkeypatch.setattr(hooks.statuses, "fn", down)
+    assert heard(send(owner, general, "@here anyone?")) == {}  # nobody known to be online
+    assert heard(send(owner, general, "@alice you")) == {"alice": "mention"}  # the rest goes on
+    assert selectors.away([alice.id]) == {alice.id}  # her devices get the push

@@ -55,6 +55,7 @@ demo:
 ## (DEBUG off, so --insecure has runserver serve the static files)
 run: $(VENV)/.dev-installed node_modules/.installed
 	@$(MAKE) --no-print-directory messages migrate demo
+	@$(BIN)/python manage.py vapid_keys
 	$(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)
 
 ## worker: a Celery worker for all queues (needed only when REDIS_URL is set)
@@ -78,5 +79,5 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles .test-media test-results
+	rm -rf $(VENV) node_modules db.sqlite3 .vapid.env media staticfiles .test-media test-results
 	find . -name '*.mo' -path '*/locale/*' -delete

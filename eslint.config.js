@@ -33,6 +33,11 @@ module.exports = [
     },
   },
   {
+    // Loaded by the service worker with importScripts(): a classic script in a worker's scope.
+    files: ["static/js/sw-push.js"],
+    languageOptions: { sourceType: "script", globals: globals.serviceworker },
+  },
+  {
     files: ["static/js/api.js"],
     rules: { "no-restricted-globals": "off" },
   },

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("apps.tracks.api_urls")),
     path("", include("apps.moderation.api_urls")),
     path("", include("apps.rtc.api_urls")),
+    path("", include("apps.notifications.api_urls")),
 ]

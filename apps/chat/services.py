@@ -131,6 +131,7 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
             msg.author_color = member_color(access.member)
             events.to_channel(access.channel, events.MESSAGE_CREATE, payloads.message_payload(msg, nonce=nonce))
             hooks.message_written(msg)  # after the event: delivery never waits for scoring
+            hooks.message_sent(msg)
     except IntegrityError:
         # A copy of this send with the same nonce committed first (the unique constraint waited for it).
         sent = _sent_with(nonce, author, access)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from apps.accounts.models import Block
 from apps.core.errors import Forbidden, MemberTimedOut, MissingPermission, NotFound, ValidationFailed
 
-from .layout import GuildLayout
+from .layout import GuildLayout, guild_layout
 from .models import (
     AuditLogEntry,
     Ban,
@@ -223,6 +223,19 @@ def visible_channels(member: Member, *, layout: GuildLayout | None = None) -> li
         if perms & Permission.VIEW_CHANNEL:
             out.append((ch, perms))
     return out
+
+
+def channel_viewers(channel: Channel, user_ids) -> set[int]:
+    """Those of `user_ids` who can view a guild channel or thread (a thread: its parent's
+    overwrites), from the guild's cached layout: a few reads whatever their number (everyone
+    pinged by @everyone, in a Celery worker)."""
+    layout = guild_layout(channel.guild)
+    overwrites = layout.overwrites.get(channel.parent_id or channel.id, ())
+    members = (Member.objects.filter(guild_id=channel.guild_id, user_id__in=list(user_ids))
+               .select_related("guild").prefetch_related("roles"))
+    return {m.user_id for m in members
+            if compute_permissions(member_context(m, everyone=layout.everyone),
+                                   _channel_overwrites(channel, m, overwrites)) & Permission.VIEW_CHANNEL}
 
 
 @dataclass

@@ -27,6 +27,7 @@ from apps.core.events import guild_group, member_list_group, user_group
 from apps.dms import selectors as dm_selectors
 from apps.guilds import events as ge
 from apps.guilds import payloads as guild_payloads
+from apps.notifications import selectors as notify_selectors
 from apps.rtc import events as rtc_events
 from apps.rtc import payloads as rtc_payloads
 from apps.rtc import services as rtc
@@ -114,13 +115,13 @@ class GatewayConsumer:
         self._put(protocol.hello(settings.GATEWAY_HEARTBEAT_INTERVAL_MS))
         self.last_heartbeat = loop.time()
         await self._join(user_group(self.user.id))
-        ids, guilds, self.visible, private = await on_ready_threads(self._read_state)()
+        ids, guilds, self.visible, private, notify = await on_ready_threads(self._read_state)()
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         self.private = frozenset(c["id"] for c in private) or NONE
         self._set_presence(presence.ONLINE)
         self._dispatch(events.READY, payloads.ready(self.user, guilds=guilds, private_channels=private,
-                                                    session_id=self.session_id))
+                                                    notification_settings=notify, session_id=self.session_id))
         metrics.READY_SECONDS.observe(loop.time() - self.accepted_at)
         # Heartbeats sent while the server was still preparing READY wait unread behind connect():
         # the client is not late, the server was. The deadline counts from READY.
@@ -137,7 +138,7 @@ class GatewayConsumer:
         ids = selectors.guild_ids(self.user)
         async_to_sync(self._join_all)([guild_group(guild_id) for guild_id in ids])
         guilds, visible = selectors.ready_state(self.user, ids)
-        return ids, guilds, visible, dm_selectors.dm_list(self.user)
+        return ids, guilds, visible, dm_selectors.dm_list(self.user), notify_selectors.settings_of(self.user)
 
     async def _join_all(self, groups: list[str]):
         for group in groups:

@@ -13,10 +13,12 @@ def user_payload(user) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.shown_name}
 
 
-def ready(user, *, guilds: list[dict], private_channels: list[dict], session_id: str) -> dict:
-    """READY: who the connection is, its guilds (guild_entry with threads), its DMs and its session."""
+def ready(user, *, guilds: list[dict], private_channels: list[dict], notification_settings: dict,
+          session_id: str) -> dict:
+    """READY: who the connection is, its guilds (guild_entry with threads), its DMs, its notification
+    settings that differ from the defaults, and its session."""
     return {"user": user_payload(user), "guilds": guilds, "private_channels": private_channels,
-            "session_id": session_id}
+            "notification_settings": notification_settings, "session_id": session_id}
 
 
 def channel_entry(channel: Channel) -> dict:

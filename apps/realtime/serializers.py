@@ -8,6 +8,7 @@ from apps.core.fields import StrictCharField
 from apps.dms.serializers import DMChannelOut
 from apps.guilds import events as guild_events
 from apps.guilds.serializers import GuildEventOut
+from apps.notifications.serializers import AllSettingsOut
 
 from . import events
 
@@ -46,6 +47,8 @@ class ReadyEventOut(serializers.Serializer):
     user = ReadyUserOut()
     guilds = ReadyGuildOut(many=True)
     private_channels = DMChannelOut(many=True)
+    notification_settings = AllSettingsOut(help_text="The user's notification settings that differ from the "
+                                                     "defaults.")
     session_id = StrictCharField()
 
 

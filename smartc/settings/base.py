@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.tracks",
     "apps.moderation",
     "apps.rtc",
+    "apps.notifications",
 ]
 
 MIDDLEWARE = [
@@ -270,6 +271,32 @@ MODERATION_RETRAIN_MIN_LABELS = env.int("MODERATION_RETRAIN_MIN_LABELS", default
 # Threads each toxicity encoder computes with, per worker process: fixed, so that two workers on
 # the same cores do not each start a pool as wide as the machine and fight over it.
 TOXICITY_THREADS = env.int("TOXICITY_THREADS", default=1)
+
+# --- Notifications and Web Push (docs/notifications.md) ---
+# The VAPID key pair push services know this server by: the private key as base64url (the raw
+# 32-byte P-256 scalar, or DER), the public key as base64url (the uncompressed point browsers
+# subscribe with; worked out from the private key when unset). `make run` generates a pair once
+# (.vapid.env); production reads them from the environment. No private key: Web Push is off.
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", default="")
+# Who push services contact about this server's pushes (a mailto: or https: URL).
+VAPID_SUBJECT = env("VAPID_SUBJECT", default="mailto:admin@localhost")
+# Push services whose https endpoints a subscription may name (a host or any host under it); "*":
+# any https host. Others are refused, so a subscription cannot make the server post elsewhere.
+PUSH_SERVICE_HOSTS = env.list("PUSH_SERVICE_HOSTS", default=[
+    "fcm.googleapis.com", "android.googleapis.com", "push.services.mozilla.com", "push.apple.com",
+    "notify.windows.com",
+])
+# Hosts (host or host:port) whose plain-http endpoints are accepted: tests' local push endpoint only.
+PUSH_HTTP_HOSTS = env.list("PUSH_HTTP_HOSTS", default=[])
+# How long a push service keeps a push for a device that is offline (seconds), how long the worker
+# waits for its answer, and the first retry's delay after a timeout or a 5xx (doubled each time).
+PUSH_TTL = env.int("PUSH_TTL", default=24 * 3600)
+PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=10.0)
+PUSH_RETRY_SECONDS = env.float("PUSH_RETRY_SECONDS", default=10.0)
+PUSH_MAX_RETRIES = env.int("PUSH_MAX_RETRIES", default=5)
+# Devices one account may subscribe (the oldest is dropped past it).
+PUSH_MAX_SUBSCRIPTIONS = env.int("PUSH_MAX_SUBSCRIPTIONS", default=20)
 
 # --- Voice and video rooms (docs/voice.md) ---
 # ICE servers every client gets as they are (STUN), as JSON: [{"urls": ["stun:stun.example.org:3478"]}].

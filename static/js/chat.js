@@ -69,7 +69,7 @@ class ChatPage {
     this.unread.start();
     new Presence(this.gateway, this.guildId).start();
     new Sidebar(this.gateway, this.guildId).start();
-    attachNotifications(this.gateway, { userId: this.userId, guildId: this.guildId, roleIds: this.roleIds });
+    attachNotifications(this.gateway);
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape") return;
       if (!this.reactions.closePicker()) this.pins.close();

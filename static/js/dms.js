@@ -4,6 +4,8 @@
 // Either way it hands that socket to the warning notices too.
 import { h, quoteText } from "./dom.js";
 import { Gateway } from "./gateway.js";
+import { attachNotifications } from "./notifications.js";
+import { isChannelMuted } from "./notify_settings.js";
 import { attachWarnings } from "./warnings.js";
 
 class DirectMessages {
@@ -27,6 +29,7 @@ class DirectMessages {
     gateway.on("CHANNEL_RECIPIENT_ADD", (d) => this.onRecipient(d, +1));
     gateway.on("CHANNEL_RECIPIENT_REMOVE", (d) => this.onRecipient(d, -1));
     gateway.on("CHANNEL_DELETE", (d) => this.onDelete(d));
+    document.addEventListener("smartc:notify-settings", () => this.render()); // a DM muted or unmuted
   }
 
   onReady(d) {
@@ -93,7 +96,9 @@ class DirectMessages {
 
   render() {
     let total = 0;
-    for (const entry of this.channels.values()) total += entry.id === this.openId ? 0 : entry.unread || 0;
+    for (const entry of this.channels.values()) {
+      if (entry.id !== this.openId && !isChannelMuted(entry.id)) total += entry.unread || 0;
+    }
     if (this.rail) {
       this.rail.classList.toggle("unread", total > 0);
       this.railCount.hidden = total === 0;
@@ -109,7 +114,8 @@ class DirectMessages {
     const title = this.title(entry);
     const unread = entry.id === this.openId ? 0 : entry.unread || 0;
     const link = h("a", {
-      class: `dm-link${entry.id === this.openId ? " active" : ""}${unread ? " unread" : ""}`,
+      class: `dm-link${entry.id === this.openId ? " active" : ""}${unread ? " unread" : ""}${
+        isChannelMuted(entry.id) ? " muted" : ""}`,
       href: `/channels/@me/${entry.id}`, dataset: { channelId: String(entry.id), type: entry.type },
     },
     h("span", { class: "avatar", "aria-hidden": "true", text: title.slice(0, 1).toUpperCase() }),
@@ -132,6 +138,7 @@ if (document.getElementById("chat")) {
   const gateway = new Gateway();
   dms.attach(gateway);
   attachWarnings(gateway);
+  attachNotifications(gateway); // the DM home's socket: desktop notifications and muted DMs
   gateway.connect();
   window.addEventListener("pagehide", () => gateway.close());
   window.addEventListener("pageshow", (event) => {

@@ -1,90 +1,84 @@
-// Desktop notifications for mentions. When a MESSAGE_CREATE mentions the current user (directly, by
-// one of their roles, or @everyone/@here) while the tab is hidden, a Notification says who wrote in
-// which channel; clicking it brings the tab forward and opens the message. A bell button asks the
-// browser for permission and remembers the choice in localStorage.
-import { openMessage, renderedText } from "./search.js";
+// Notifications in this tab. The server decides who hears of a message (apps/notifications: levels,
+// mutes, @here, blocks) and tells each member's tabs with NOTIFICATION_CREATE; a hidden tab shows
+// it as a desktop notification, if the member turned them on for this device. The same switch
+// subscribes the device to Web Push (push.js), which reaches it when no tab is in use. Either way
+// the notification is tagged with the message, so a device shows it once, and a click opens it.
+// The settings dialog (per guild, channel or DM) is notify_dialog.js.
+import { bindNotifyDialog } from "./notify_dialog.js";
+import { attachNotifySettings } from "./notify_settings.js";
+import { disablePush, enablePush, refreshPush, workerRegistration } from "./push.js";
+import { openMessage } from "./search.js";
 
 const STORAGE_KEY = "smartc.notifications";
-const BODY_MAX = 200;
 
 function supported() {
   return typeof window.Notification === "function";
 }
 
+/** The member turned notifications on for this device, and the browser allows them. */
 export function notificationsWanted() {
   return supported() && Notification.permission === "granted" && localStorage.getItem(STORAGE_KEY) === "on";
 }
 
-/** The message as one line of plain text (mentions by name, no markdown signs), cut to BODY_MAX. */
-function plainText(m) {
-  const text = renderedText(m).replace(/\s+/g, " ").trim();
-  return text.length > BODY_MAX ? `${text.slice(0, BODY_MAX - 1)}…` : text;
+/** Turn this device's notifications on (asking the browser) or off; resolves to the new state. */
+export async function setNotificationsWanted(on) {
+  if (!on) {
+    localStorage.setItem(STORAGE_KEY, "off");
+    await disablePush().catch((err) => console.warn("push unsubscribe:", err));
+    return false;
+  }
+  if (!supported()) return false;
+  const answer = Notification.permission === "granted" ? "granted" : await Notification.requestPermission();
+  localStorage.setItem(STORAGE_KEY, answer === "granted" ? "on" : "off");
+  if (answer !== "granted") return false;
+  await enablePush().catch((err) => console.warn("push subscription:", err));
+  return true;
+}
+
+function bodyOf(d, t) {
+  if (d.text) return d.text;
+  if (d.files) return (d.files === 1 ? t.sentFile : t.sentFiles || "").replace("{n}", String(d.files)) || d.body;
+  return d.body || "";
+}
+
+async function show(d, t) {
+  const options = { body: bodyOf(d, t), tag: d.tag, timestamp: Date.parse(d.created_at) || Date.now(),
+    data: { url: d.url, message_id: d.message_id, channel_id: d.channel_id, guild_id: d.guild_id } };
+  // Through the service worker when there is one: its notifications and a push's share the tag
+  // (one notification per message), and a click reaches the worker even once this tab is gone.
+  const registration = "serviceWorker" in navigator ? await navigator.serviceWorker.getRegistration("/") : null;
+  if (registration?.active) {
+    await registration.showNotification(d.title, options);
+    return;
+  }
+  const note = new Notification(d.title, options);
+  note.onclick = () => {
+    window.focus();
+    note.close();
+    openMessage({ guildId: d.guild_id, channelId: d.channel_id, messageId: d.message_id, url: d.url });
+  };
 }
 
 /**
- * @param {import("./gateway.js").Gateway} gateway the page's gateway (READY and MESSAGE_CREATE)
- * @param {{userId: number, guildId: number, roleIds: Set<number>}} me
+ * @param {import("./gateway.js").Gateway} gateway the page's gateway
  */
-export function attachNotifications(gateway, me) {
-  const tools = document.getElementById("search-tools");
-  const t = { ...(tools?.dataset || {}) };
-  const channels = new Map(); // channel id -> name, from READY
-  const rolesByGuild = new Map([[me.guildId, me.roleIds]]);
-  for (const link of document.querySelectorAll(".channel-link[data-channel-id]")) {
-    channels.set(Number(link.dataset.channelId), link.querySelector(".channel-name")?.textContent || "");
+export function attachNotifications(gateway) {
+  const dialog = document.getElementById("notify-dialog");
+  const t = { ...(dialog?.dataset || {}) };
+  attachNotifySettings(gateway);
+  gateway.on("NOTIFICATION_CREATE", (d) => {
+    if (!d || document.visibilityState !== "hidden" || !notificationsWanted()) return;
+    show(d, t).catch((err) => console.error("notification failed", err));
+  });
+  // A click on a notification, told by the service worker to the window it brought forward.
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    const m = event.data;
+    if (m?.type !== "smartc:open-message" || typeof m.url !== "string" || !m.url.startsWith("/")) return;
+    openMessage({ guildId: m.guild_id, channelId: m.channel_id, messageId: m.message_id, url: m.url });
+  });
+  if (notificationsWanted()) {
+    workerRegistration().catch((err) => console.warn("service worker:", err));
+    refreshPush();
   }
-
-  gateway.on("READY", (d) => {
-    for (const guild of d?.guilds || []) {
-      for (const ch of guild.channels || []) channels.set(ch.id, ch.name);
-      if (Array.isArray(guild.role_ids) && guild.id !== me.guildId) rolesByGuild.set(guild.id, new Set(guild.role_ids));
-    }
-  });
-
-  gateway.on("MESSAGE_CREATE", (m) => {
-    if (!m || m.author?.id === me.userId || document.visibilityState !== "hidden" || !notificationsWanted()) return;
-    const roles = rolesByGuild.get(m.guild_id) || new Set();
-    const mentioned = (m.mentions || []).includes(me.userId) || Boolean(m.mention_everyone)
-      || (m.mention_roles || []).some((id) => roles.has(id));
-    if (!mentioned) return;
-    const author = m.author?.display_name || t.deletedUser || "";
-    const channel = channels.get(m.channel_id) || String(m.channel_id);
-    const title = (t.notifyTitle || "{author} in #{channel}").replace("{author}", author).replace("{channel}", channel);
-    let note;
-    try {
-      note = new Notification(title, { body: plainText(m), tag: `msg-${m.id}` });
-    } catch (err) {
-      console.error("notification failed", err);
-      return;
-    }
-    note.onclick = () => {
-      window.focus();
-      note.close();
-      openMessage({ guildId: m.guild_id, channelId: m.channel_id, messageId: m.id });
-    };
-  });
-
-  bindBell(t);
-}
-
-function bindBell(t) {
-  const bell = document.getElementById("notify-toggle");
-  if (!bell || !supported()) return;
-  const paint = () => {
-    const on = notificationsWanted();
-    bell.setAttribute("aria-pressed", String(on));
-    bell.classList.toggle("active", on);
-    bell.title = Notification.permission === "denied" ? t.notifyDenied : on ? t.notifyOn : t.notifyOff;
-  };
-  bell.hidden = false;
-  paint();
-  bell.addEventListener("click", async () => {
-    if (notificationsWanted()) {
-      localStorage.setItem(STORAGE_KEY, "off");
-    } else {
-      const answer = Notification.permission === "granted" ? "granted" : await Notification.requestPermission();
-      localStorage.setItem(STORAGE_KEY, answer === "granted" ? "on" : "off");
-    }
-    paint();
-  });
+  if (dialog) bindNotifyDialog(dialog, { wanted: notificationsWanted, setWanted: setNotificationsWanted });
 }

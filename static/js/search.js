@@ -25,14 +25,15 @@ export function renderedText(m) {
   return doc.body.textContent || m.content;
 }
 
-/** Where a message lives: this page when it is this channel, else its channel's page opened around it. */
-export function openMessage({ guildId, channelId, messageId }) {
+/** Where a message lives: this page when it is this channel, else its channel's page opened around
+ *  it (`url` when the caller has it: a DM's page is not under a guild). */
+export function openMessage({ guildId, channelId, messageId, url }) {
   const chat = document.getElementById("chat");
   if (chat && Number(chat.dataset.channelId) === channelId) {
     document.dispatchEvent(new CustomEvent("smartc:jump", { detail: { channelId, messageId } }));
     return;
   }
-  location.assign(`/guilds/${guildId}/channels/${channelId}?around=${messageId}`);
+  location.assign(url || `/guilds/${guildId}/channels/${channelId}?around=${messageId}`);
 }
 
 class SearchPanel {

@@ -43,6 +43,7 @@ from apps.guilds.models import Category, Channel, Role
 from apps.guilds.permissions import Permission
 from apps.moderation import report_services as reports
 from apps.moderation import services as moderation
+from apps.notifications import services as notifications
 from apps.realtime import events as gateway_events
 from apps.rtc import events as rtc_events
 from apps.rtc import services as rtc
@@ -52,6 +53,7 @@ from apps.tracks.models import Track, TrackComment
 from tests import audio
 from tests.factories import PASSWORD, UserFactory, add_member, make_guild, make_invite, make_track
 from tests.integration.test_gateway import db, gateway, run_async
+from tests.push import Device
 from tests.servers import janus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -290,6 +292,9 @@ def test_every_event_the_services_publish_has_its_documented_shape(schema, publi
     reply = chat.send_message(author=alice, channel_id=general.id, content="Yes @owner", reply_to_id=first.id,
                               nonce="c-1", attachment_ids=[upload.id])
     chat.process_attachment(upload.id)
+    notifications.notify_message(reply.id)  # the task that follows a send, run here: owner is mentioned
+    notifications.update_guild_settings(user=owner, guild_id=guild.id, level="all", muted=True, mute_minutes=60)
+    notifications.update_channel_settings(user=owner, channel_id=general.id, level="mentions")
     chat.edit_message(actor=alice, message=reply, content="Yes, @owner!")
     chat.add_reaction(actor=owner, message=reply, emoji="👍")
     chat.remove_reaction(actor=owner, message=reply, emoji="👍")
@@ -621,6 +626,18 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
     api.as_(owner)("post", "/api/reports", {"type": "message", "id": first["id"], "reason": "spam"})
     api("post", "/api/reports", {"type": "message", "id": first["id"], "reason": "spam"})  # again: 200
     api("get", "/api/reports")
+
+    # Notifications: settings per guild and per channel, and a device's Web Push subscription.
+    api.as_(alice)("patch", "/api/users/@me/guilds/{guild_id}/notification-settings",
+                   {"level": "all", "muted": True, "mute_minutes": 60}, guild_id=gid)
+    api("patch", "/api/users/@me/channels/{channel_id}/notification-settings", {"level": "nothing"},
+        channel_id=general)
+    api("get", "/api/users/@me/guilds/{guild_id}/notification-settings", guild_id=gid)
+    api("get", "/api/users/@me/channels/{channel_id}/notification-settings", channel_id=general)
+    api("get", "/api/users/@me/notification-settings")
+    api("get", "/api/push/vapid-key")
+    api("post", "/api/push/subscriptions", Device("http://127.0.0.1:9/push/alice").subscription())
+    api("get", "/api/push/subscriptions")
 
     # Voice: renewing ICE servers while in a room, a moderator muting someone.
     voice = Channel.objects.get(guild_id=gid, type="voice")

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("users/@me/notification-settings", api.MySettingsView.as_view()),
+    path("users/@me/guilds/<int:guild_id>/notification-settings", api.GuildSettingsView.as_view()),
+    path("users/@me/channels/<int:channel_id>/notification-settings", api.ChannelSettingsView.as_view()),
+    path("push/vapid-key", api.VapidKeyView.as_view()),
+    path("push/subscriptions", api.SubscriptionsView.as_view()),
+]

@@ -1,7 +1,8 @@
 """The markdown subset messages support, rendered server-side and then sanitised with nh3.
 
 Supported: ```code blocks```, `inline code`, **bold**, *italic*, __underline__, ~~strike~~,
-||spoilers||, > quotes, bare http(s) links, and mentions (<@id>, <@&id>, @everyone, @here).
+||spoilers||, > quotes, bare http(s) links, mentions (<@id>, <@&id>, @everyone, @here) and channel
+links (<#id>).
 Text is HTML-escaped first, so markup can only come from these rules; nh3 is the safety net.
 """
 from __future__ import annotations
@@ -13,8 +14,8 @@ from html.parser import HTMLParser
 import nh3
 
 ALLOWED_TAGS = {"a", "b", "strong", "em", "u", "s", "code", "pre", "blockquote", "span", "br"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class", "data-user-id", "data-role-id"},
-                      "code": {"class"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class", "data-channel-id"},
+                      "span": {"class", "data-user-id", "data-role-id"}, "code": {"class"}}
 
 # The newline after the opening fence (and a language name before it) and the one before the closing
 # fence are the fence's, not the code's: kept, they show as empty lines inside the block.
@@ -32,12 +33,15 @@ _INLINE = [
 _LINK = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _USER_MENTION = re.compile(r"&lt;@(\d{1,20})&gt;")
 _ROLE_MENTION = re.compile(r"&lt;@&amp;(\d{1,20})&gt;")
+_CHANNEL_MENTION = re.compile(r"&lt;#(\d{1,20})&gt;")
 _PLACEHOLDER = "\x00{}\x00"
 
 
-def render(text: str, *, users: dict[int, str] | None = None, roles: dict[int, str] | None = None) -> str:
-    """HTML for a message. `users`/`roles` map mentioned ids to the names to show."""
-    users, roles = users or {}, roles or {}
+def render(text: str, *, users: dict[int, str] | None = None, roles: dict[int, str] | None = None,
+           channels: dict[int, tuple[str, str]] | None = None) -> str:
+    """HTML for a message. `users`/`roles` map mentioned ids to the names to show, `channels` the
+    linked channels' ids to (name, url); a channel not in it shows as #unknown, with no link."""
+    users, roles, channels = users or {}, roles or {}, channels or {}
     stash: list[str] = []
 
     def keep(fragment: str) -> str:
@@ -53,6 +57,7 @@ def render(text: str, *, users: dict[int, str] | None = None, roles: dict[int, s
 
     out = _USER_MENTION.sub(lambda m: mention("user", m.group(1), users.get(int(m.group(1)), "unknown")), out)
     out = _ROLE_MENTION.sub(lambda m: mention("role", m.group(1), roles.get(int(m.group(1)), "deleted-role")), out)
+    out = _CHANNEL_MENTION.sub(lambda m: keep(_channel_link(int(m.group(1)), channels.get(int(m.group(1))))), out)
     for pattern, repl in _INLINE:
         out = pattern.sub(repl, out)
     lines = []
@@ -66,6 +71,14 @@ def render(text: str, *, users: dict[int, str] | None = None, roles: dict[int, s
     out = _BREAK_AFTER_BLOCK.sub(r"\1", out)
     return nh3.clean(out, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel="noopener noreferrer nofollow",
                      url_schemes={"http", "https"})
+
+
+def _channel_link(ident: int, channel: tuple[str, str] | None) -> str:
+    if channel is None:
+        return '<span class="mention channel-mention">#unknown</span>'
+    name, url = channel
+    return (f'<a class="mention channel-mention" data-channel-id="{ident}" href="{html.escape(url)}">'
+            f"#{html.escape(name)}</a>")
 
 
 # What a quote shows in place of a spoiler: hidden, and the same length whatever it hides.
@@ -116,3 +129,8 @@ def mentioned_ids(text: str) -> tuple[set[int], set[int], bool, bool]:
     users = {int(x) for x in re.findall(r"<@(\d{1,20})>", text)}
     roles = {int(x) for x in re.findall(r"<@&(\d{1,20})>", text)}
     return users, roles, "@everyone" in text, "@here" in text
+
+
+def mentioned_channel_ids(text: str) -> set[int]:
+    """The channels a message links to with <#id>."""
+    return {int(x) for x in re.findall(r"<#(\d{1,20})>", text)}

@@ -13,12 +13,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from PIL import UnidentifiedImageError
 
 from apps.core import unavailable
 from apps.core.errors import Conflict, Forbidden, PayloadTooLarge, RateLimited, ValidationFailed
+from apps.guilds import selectors as guild_selectors
 from apps.guilds.models import Channel, DMRecipient, Member, Role
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import ChannelAccess, access_channel, member_color, moderator_channel_access
@@ -65,8 +67,19 @@ def _resolve_mentions(access: ChannelAccess, content: str) -> tuple[str, dict]:
     pinged_roles = [r for r in roles.values() if r.mentionable or can_ping_all]
     return content, {
         "users": members, "roles": {r.id: r.name for r in roles.values()},
+        "channels": _linked_channels(access, content),
         "pinged_roles": pinged_roles, "everyone": (everyone or here) and can_ping_all,
     }
+
+
+def _linked_channels(access: ChannelAccess, content: str) -> dict[int, tuple[str, str]]:
+    """The channels a message links to with <#id>: of its guild and viewable by its author (any
+    other shows as #unknown, so a link never tells the name of a channel its author cannot see)."""
+    wanted = markdown.mentioned_channel_ids(content)
+    if not wanted or access.channel.guild_id is None:
+        return {}
+    return {ch.id: (ch.name, reverse("guilds:channel", args=[ch.guild_id, ch.id]))
+            for ch, _ in guild_selectors.visible_channels(access.member) if ch.id in wanted}
 
 
 def _check_slowmode(access: ChannelAccess) -> None:
@@ -116,7 +129,8 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
                                        created_at__lt=timezone.now() - NONCE_WINDOW).update(nonce=None)
             msg = Message.objects.create(
                 channel=access.channel, author=author, content=content, reply_to=reply, nonce=nonce,
-                content_html=markdown.render(content, users=mentions["users"], roles=mentions["roles"]),
+                content_html=markdown.render(content, users=mentions["users"], roles=mentions["roles"],
+                                             channels=mentions["channels"]),
                 mention_everyone=mentions["everyone"], attachment_count=len(attachment_ids),
             )
             if attachment_ids:
@@ -175,7 +189,8 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     hooks.check_message(access, content, edit=True)
     content, mentions = _resolve_mentions(access, content)
     message.content = content
-    message.content_html = markdown.render(content, users=mentions["users"], roles=mentions["roles"])
+    message.content_html = markdown.render(content, users=mentions["users"], roles=mentions["roles"],
+                                           channels=mentions["channels"])
     message.edited_at = timezone.now()
     message.save(update_fields=["content", "content_html", "edited_at"])
     message.mentions.set(list(mentions["users"]))

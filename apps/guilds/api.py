@@ -242,6 +242,16 @@ class MemberListView(APIView):
         return paginated(self, request, selectors.members_of(access.guild), s.MemberOut)
 
 
+class MemberSearchView(APIView):
+    @extend_schema(parameters=[s.MemberSearchQuery], responses=s.MemberOut(many=True),
+                   summary="Members whose name starts with a query, by username (for mention autocomplete)")
+    def get(self, request, guild_id):
+        access = selectors.access_guild(request.user, guild_id)
+        query = validated(s.MemberSearchQuery, request.query_params)
+        return Response(s.MemberOut(selectors.search_members(access.guild, query["query"], limit=query["limit"]),
+                                    many=True).data)
+
+
 class MemberDetailView(APIView):
     @extend_schema(responses=s.MemberOut)
     def get(self, request, guild_id, user_id):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("guilds/<int:guild_id>/roles/<int:role_id>", api.RoleDetailView.as_view()),
     path("guilds/<int:guild_id>/members", api.MemberListView.as_view()),
     path("guilds/<int:guild_id>/members/@me", api.LeaveGuildView.as_view()),
+    path("guilds/<int:guild_id>/members/search", api.MemberSearchView.as_view()),
     path("guilds/<int:guild_id>/members/<int:user_id>", api.MemberDetailView.as_view()),
     path("guilds/<int:guild_id>/members/<int:user_id>/timeout", api.MemberTimeoutView.as_view()),
     path("guilds/<int:guild_id>/bans", api.BanListView.as_view()),

@@ -378,6 +378,16 @@ def known_invite(code: str, *, usable: bool = False) -> Invite:
     return invite
 
 
+def search_members(guild: Guild, query: str, *, limit: int) -> list[Member]:
+    """Members whose username, display name or nickname starts with `query` (any case), by username:
+    what the composer's @-autocomplete offers. An empty query gives the first members."""
+    found = members_of(guild)
+    if query:
+        found = found.filter(Q(user__username__istartswith=query) | Q(user__display_name__istartswith=query)
+                             | Q(nickname__istartswith=query))
+    return list(found.order_by("user__username")[:limit])
+
+
 @dataclass
 class MemberGroup:
     title: str

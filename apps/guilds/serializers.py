@@ -185,6 +185,12 @@ class MemberPatch(serializers.Serializer):
     roles = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=250)
 
 
+class MemberSearchQuery(serializers.Serializer):
+    query = StrictCharField(required=False, default="", allow_blank=True, max_length=100,
+                        help_text="The start of a username, display name or nickname (any case).")
+    limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=100)
+
+
 class TimeoutIn(serializers.Serializer):
     seconds = serializers.IntegerField(min_value=0, max_value=28 * 86400,
                                        help_text="0 lifts the timeout.")

@@ -4,24 +4,30 @@
 //   view.js       how a message is drawn          messages.js  the list of loaded messages
 //   history.js    paging through the history      live.js      messages and errors from the gateway
 //   composer.js   sending, replying, editing      attachments.js  files: uploads and how they show
-//   reactions.js  chips and the emoji picker      pins.js      pinning and the pins panel
+//   reactions.js  reaction chips                  pins.js      pinning and the pins panel
 //   typing.js     "… is typing"                   unread.js    read marks and unread badges
 //   threads.js    threads: chips, the thread panel and the channel's thread list
+//   suggestions.js, autocomplete.js  @member, #channel and :emoji: completion in the message boxes
+//   keyboard.js   one tab stop per message, the arrows between them, the skip links
+// The emoji picker (../emoji_picker.js) is the page's one, for reactions and the message box.
 // Message HTML (content_html) is sanitised by the server and inserted as HTML; every other string
 // (names, emoji, reply previews) goes in through textContent.
 import { ApiError, errorMessage } from "./api.js";
 import { Attachments } from "./chat/attachments.js";
 import { Composer } from "./chat/composer.js";
 import { History } from "./chat/history.js";
+import { bindSkipLinks, keyboardMessages } from "./chat/keyboard.js";
 import { bindLive } from "./chat/live.js";
 import { MessageList } from "./chat/messages.js";
 import { Pins } from "./chat/pins.js";
 import { Reactions } from "./chat/reactions.js";
+import { Suggestions } from "./chat/suggestions.js";
 import { attachThreads } from "./chat/threads.js";
 import { Typing } from "./chat/typing.js";
 import { ReadState } from "./chat/unread.js";
 import { MessageView } from "./chat/view.js";
 import { fillText, flag, momentText } from "./dom.js";
+import { EmojiPicker } from "./emoji_picker.js";
 import { Gateway } from "./gateway.js";
 import { Presence } from "./members.js";
 import { attachNotifications } from "./notifications.js";
@@ -40,6 +46,7 @@ class ChatPage {
     this.can = {
       send: flag(d.canSend), react: flag(d.canAddReactions), manage: flag(d.canManageMessages),
       history: flag(d.canReadHistory), pin: flag(d.canPinMessages) || flag(d.canManageMessages),
+      mentionEveryone: flag(d.canMentionEveryone),
     };
     this.t = { ...document.getElementById("chat-i18n").dataset };
     this.lang = document.documentElement.lang || navigator.language;
@@ -47,10 +54,12 @@ class ChatPage {
     this.toastLine = document.getElementById("chat-toast");
 
     this.gateway = new Gateway({ catchUp: () => this.history.catchUp() });
+    this.emojiPicker = new EmojiPicker(document.getElementById("emoji-picker"), this.t);
     this.view = new MessageView(this);
     this.list = new MessageList(this);
     this.attachments = new Attachments(this);
     this.reactions = new Reactions(this);
+    this.suggestions = new Suggestions(this);
     this.composer = new Composer(this);
     this.pins = new Pins(this);
     this.typing = new Typing(this);
@@ -65,6 +74,10 @@ class ChatPage {
     this.pins.start();
     this.reactions.start();
     bindLive(this);
+    keyboardMessages(this.list.el, { hintId: "msg-keys-hint" });
+    const threadList = document.getElementById("thread-messages");
+    if (threadList) keyboardMessages(threadList, { hintId: "msg-keys-hint" });
+    bindSkipLinks();
     this.typing.start();
     this.unread.start();
     new Presence(this.gateway, this.guildId).start();
@@ -72,7 +85,7 @@ class ChatPage {
     attachNotifications(this.gateway);
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape") return;
-      if (!this.reactions.closePicker()) this.pins.close();
+      if (!this.emojiPicker.close()) this.pins.close();
     });
     this.gateway.connect();
     window.addEventListener("pagehide", () => {

@@ -3,6 +3,7 @@
 // page's socket (one socket per tab); on the DM home, which has no chat, it opens the socket itself.
 // Either way it hands that socket to the warning notices too.
 import { h, quoteText } from "./dom.js";
+import { emojify } from "./emoji.js";
 import { Gateway } from "./gateway.js";
 import { attachNotifications } from "./notifications.js";
 import { isChannelMuted } from "./notify_settings.js";
@@ -121,7 +122,7 @@ class DirectMessages {
     h("span", { class: "avatar", "aria-hidden": "true", text: title.slice(0, 1).toUpperCase() }),
     h("span", { class: "dm-text" },
       h("span", { class: "dm-title", text: title }),
-      h("span", { class: "dm-preview", text: (entry.last_message?.content || "").slice(0, 60) })),
+      emojify(h("span", { class: "dm-preview", text: (entry.last_message?.content || "").slice(0, 60) }))),
     h("span", { class: "dm-unread", title: this.list.dataset.unreadLabel, hidden: unread === 0,
       text: unread > 99 ? "99+" : String(unread) }));
     return h("li", {}, link);

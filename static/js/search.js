@@ -5,6 +5,7 @@
 
 import { get } from "./api.js";
 import { fillText, h } from "./dom.js";
+import { emojify } from "./emoji.js";
 
 const PAGE = 25;
 
@@ -179,7 +180,7 @@ class SearchPanel {
       h("span", { class: "search-result-channel", text: `#${m.channel.name}` }),
       h("time", { class: "msg-time", datetime: m.created_at, text: this.dateFormat.format(date) })),
     // A search shows the matched words; the inbox shows the message as read, markdown applied.
-    h("p", { class: "search-snippet" }, this.mode === "search" ? snippetNodes(m.snippet) : renderedText(m)));
+    emojify(h("p", { class: "search-snippet" }, this.mode === "search" ? snippetNodes(m.snippet) : renderedText(m))));
   }
 }
 

@@ -116,15 +116,15 @@ def test_two_members_chat_live(live_url, new_page, lab):
     mine = message(ada, "Hello Bo")
     mine.hover()
     mine.locator(".act-react").click()
-    ada.locator("#emoji-picker .emoji-choice", has_text="👍").click()
-    thumbs_for_bo = hello_bo.locator(".reaction", has_text="👍")
+    ada.locator('#emoji-picker .emoji-choice[data-emoji="👍"]').click()
+    thumbs_for_bo = hello_bo.locator('.reaction[data-emoji="👍"]')
     expect(thumbs_for_bo.locator(".reaction-count")).to_have_text("1")
     expect(thumbs_for_bo).not_to_contain_class("me")
     thumbs_for_bo.click()
     expect(thumbs_for_bo.locator(".reaction-count")).to_have_text("2")
     expect(thumbs_for_bo).to_contain_class("me")
     expect(thumbs_for_bo).to_have_attribute("aria-pressed", "true")
-    expect(mine.locator(".reaction", has_text="👍").locator(".reaction-count")).to_have_text("2")
+    expect(mine.locator('.reaction[data-emoji="👍"]').locator(".reaction-count")).to_have_text("2")
 
     # Ada edits her message inline; Bo sees the new words and "(edited)", reactions kept.
     mine.hover()

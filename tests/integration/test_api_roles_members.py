@@ -193,6 +193,31 @@ def test_member_list_page_size_can_be_chosen(api_as, guild, owner):
     assert not {m["id"] for m in first["results"]} & {m["id"] for m in second["results"]}
 
 
+def test_member_search_finds_names_by_their_start_for_the_mention_autocomplete(api_as, guild, owner):
+    add_member(guild, user=UserFactory(username="adalove", display_name="Countess"))
+    add_member(guild, user=UserFactory(username="zed", display_name="Adam"))
+    nick = add_member(guild, user=UserFactory(username="quiet", display_name="Q"))
+    nick.nickname = "Admiral"
+    nick.save()
+    add_member(guild, user=UserFactory(username="bob", display_name="Bob ada"))  # not at the start
+    UserFactory(username="adastranger")  # not a member
+    api = api_as(owner)
+    found = api.get(f"/api/guilds/{guild.id}/members/search", {"query": "AD"}).json()
+    assert [m["user"]["username"] for m in found] == ["adalove", "quiet", "zed"]
+    assert [m["user"]["username"] for m in api.get(f"/api/guilds/{guild.id}/members/search",
+                                                   {"query": "ad", "limit": 1}).json()] == ["adalove"]
+    assert len(api.get(f"/api/guilds/{guild.id}/members/search").json()) == 5  # no query: the first ones
+
+
+def test_member_search_refuses_bad_input_and_outsiders(api_as, guild, owner):
+    api = api_as(owner)
+    for params in ({"limit": 0}, {"limit": 101}, {"limit": "x"}, {"query": "a" * 101}):
+        response = api.get(f"/api/guilds/{guild.id}/members/search", params)
+        assert response.status_code == 400, params
+        assert error(response)["code"] == "validation_failed"
+    assert api_as(UserFactory()).get(f"/api/guilds/{guild.id}/members/search").status_code == 404
+
+
 def test_get_member(api_as, guild, owner):
     member = add_member(guild, user=UserFactory(username="marta", display_name="Marta"))
     body = api_as(owner).get(f"/api/guilds/{guild.id}/members/{member.user_id}").json()

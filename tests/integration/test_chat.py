@@ -153,6 +153,22 @@ def test_mentions(guild, owner, general):
     assert "@nobody" in send(owner, general, "@nobody here").content
 
 
+def test_a_channel_link_names_only_a_channel_its_author_can_see(api_as, guild, owner, general):
+    secret = guild_services.create_channel(actor=owner, guild=guild, name="staff-room", category=general.category)
+    random = guild_services.create_channel(actor=owner, guild=guild, name="random", category=general.category)
+    everyone = Role.objects.get(guild=guild, is_default=True)
+    guild_services.set_overwrite(actor=owner, channel=secret, role=everyone, allow=0, deny=int(P.VIEW_CHANNEL))
+    plain = add_member(guild)
+    msg = send(plain.user, general, f"go to <#{random.id}>, not <#{secret.id}>")
+    assert msg.content_html == (
+        f'go to <a class="mention channel-mention" data-channel-id="{random.id}" '
+        f'href="/guilds/{guild.id}/channels/{random.id}" rel="noopener noreferrer nofollow">#random</a>, '
+        'not <span class="mention channel-mention">#unknown</span>')
+    assert "staff-room" in send(owner, general, f"see <#{secret.id}>").content_html
+    edited = services.edit_message(actor=plain.user, message=msg, content=f"<#{general.id}> then")
+    assert ">#general</a> then" in edited.content_html
+
+
 # --- editing, deleting ---
 
 def test_only_the_author_edits(guild, owner, general):

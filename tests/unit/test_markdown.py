@@ -20,6 +20,14 @@ def test_formatting(source, expected):
     assert render(source) == expected
 
 
+def test_channel_links():
+    out = render("<#5> and <#6>", channels={5: ("général", "/guilds/1/channels/5")})
+    assert out == ('<a class="mention channel-mention" data-channel-id="5" href="/guilds/1/channels/5" '
+                   'rel="noopener noreferrer nofollow">#général</a> and '
+                   '<span class="mention channel-mention">#unknown</span>')
+    assert render("`<#5>`", channels={5: ("general", "/x")}) == "<code>&lt;#5&gt;</code>"
+
+
 def test_code_is_not_formatted_inside():
     assert render("`**not bold**`") == "<code>**not bold**</code>"
 

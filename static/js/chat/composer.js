@@ -1,9 +1,22 @@
 // The composer: sending a message (shown at once as a pending copy, then replaced by the server's),
 // replying to one, and editing one's own in place. Sends go one at a time, in the order typed; a
 // send the network or the server failed is tried again with the same nonce (api.js), so it is
-// stored once. A refused one gives back its text and its files, so nothing typed is lost.
+// stored once. A refused one gives back its text and its files, so nothing typed is lost. Both the
+// message box and the editor complete @mentions, #channels and :emoji: (autocomplete.js); the
+// emoji button opens the page's emoji picker.
 import { newNonce, send } from "../api.js";
 import { autosize, fill, h, onSubmit, quoteText } from "../dom.js";
+import { emojify } from "../emoji.js";
+import { Autocomplete } from "./autocomplete.js";
+
+/** Type `text` at the caret of `textarea` (replacing any selection), as if typed. */
+function typeAtCaret(textarea, text) {
+  textarea.focus();
+  const { selectionStart: start, selectionEnd: end, value } = textarea;
+  textarea.value = value.slice(0, start) + text + value.slice(end);
+  textarea.setSelectionRange(start + text.length, start + text.length);
+  textarea.dispatchEvent(new Event("input", { bubbles: true }));
+}
 
 export class Composer {
   constructor(page) {
@@ -13,6 +26,7 @@ export class Composer {
     this.input = document.getElementById("composer-input");
     this.errorLine = document.getElementById("composer-error");
     this.replyBar = document.getElementById("composer-reply");
+    this.emojiButton = document.getElementById("composer-emoji");
     this.pending = new Map(); // nonce -> {el, content, replyTo}
     this.queue = Promise.resolve();
     this.replyTo = null; // {id, author, content}
@@ -24,7 +38,11 @@ export class Composer {
     list.on('[data-action="reply"]', (id) => this.startReply(id));
     list.on('[data-action="edit"]', (id) => this.startEdit(id));
     if (!this.form) return;
+    new Autocomplete(this.page, this.input, this.form);
     onSubmit(this.form, this.input, () => this.submit());
+    this.emojiButton?.addEventListener("click", () => this.page.emojiPicker.open(this.emojiButton, {
+      label: this.t.emojiInsert, onPick: (emoji) => typeAtCaret(this.input, emoji),
+    }));
     this.input.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && this.replyTo) {
         event.preventDefault();
@@ -100,7 +118,9 @@ export class Composer {
       mentions: [], mention_roles: [], mention_everyone: false, attachments: files,
     };
     const el = this.page.view.render(optimistic, { pendingNonce: nonce });
-    el.querySelector(".msg-content").textContent = content; // shown as typed until the server renders it
+    const shown = el.querySelector(".msg-content");
+    shown.textContent = content; // shown as typed until the server renders it
+    emojify(shown);
     list.el.append(el);
     list.regroup(el);
     list.scrollToBottom();
@@ -120,7 +140,7 @@ export class Composer {
     let m;
     try {
       m = await send("POST", `/api/channels/${this.page.channelId}/messages`, {
-        content, nonce, reply_to: replyTo ? replyTo.id : null, attachment_ids: files.map((a) => a.id),
+        content: this.page.suggestions.outgoing(content), nonce, reply_to: replyTo ? replyTo.id : null, attachment_ids: files.map((a) => a.id),
       }, { idempotent: true });
     } catch (err) {
       el.remove();
@@ -181,6 +201,7 @@ export class Composer {
     const form = h("form", { class: "msg-editor", novalidate: true }, textarea,
       h("p", { class: "msg-editor-hint muted small" }, this.t.editHint, " ", cancel, " · ", save), error);
     content.after(form);
+    new Autocomplete(this.page, textarea, form);
     onSubmit(form, textarea, () => this.saveEdit(id, textarea, error));
     cancel.addEventListener("click", () => this.cancelEdit());
     textarea.addEventListener("keydown", (event) => {
@@ -213,7 +234,8 @@ export class Composer {
     textarea.disabled = true;
     let updated;
     try {
-      updated = await send("PATCH", `/api/channels/${this.page.channelId}/messages/${id}`, { content: textarea.value });
+      updated = await send("PATCH", `/api/channels/${this.page.channelId}/messages/${id}`,
+        { content: this.page.suggestions.outgoing(textarea.value) });
     } catch (err) {
       textarea.disabled = false;
       error.textContent = this.page.say(err);

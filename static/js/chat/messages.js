@@ -4,6 +4,7 @@
 // reveals spoilers, jumps to a quoted message, deletes and reports.
 import { send } from "../api.js";
 import { h, quoteText } from "../dom.js";
+import { emojify } from "../emoji.js";
 import { openReport } from "../report.js";
 
 const GROUP_WINDOW_MS = 7 * 60 * 1000; // consecutive messages of one author within this share a header
@@ -180,6 +181,7 @@ export class MessageList {
   refreshQuotes(m) {
     for (const preview of this.el.querySelectorAll(`.msg-reply[data-reply-id="${m.id}"] .msg-reply-text`)) {
       preview.textContent = quoteText(m.content_html);
+      emojify(preview);
     }
   }
 

@@ -1,38 +1,19 @@
-// Reactions: the chips under a message (a click toggles the viewer's own), the emoji picker that
-// "Add reaction" opens, and MESSAGE_REACTION_ADD / _REMOVE from the gateway. The viewer's own change
-// shows at once and is taken back if the server refuses it.
+// Reactions: the chips under a message (a click toggles the viewer's own), the page's emoji picker
+// that "Add reaction" opens, and MESSAGE_REACTION_ADD / _REMOVE from the gateway. The viewer's own
+// change shows at once and is taken back if the server refuses it.
 import { send } from "../api.js";
 import { fillText, h } from "../dom.js";
-
-const QUICK_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🎉", "👀", "🔥"];
+import { glyph } from "../emoji.js";
 
 export class Reactions {
   constructor(page) {
     this.page = page;
-    this.picker = document.getElementById("emoji-picker");
-    this.pickerFor = null; // the message id the open picker reacts to
   }
 
   start() {
     const { list, gateway } = this.page;
     list.on(".reaction", (id, chip) => this.toggle(id, chip.dataset.emoji));
     list.on('[data-action="react"]', (id, button) => this.openPicker(id, button));
-    for (const emoji of QUICK_EMOJI) {
-      this.picker.append(h("button", { type: "button", class: "emoji-choice", dataset: { emoji }, title: emoji, text: emoji }));
-    }
-    this.picker.addEventListener("click", (event) => {
-      const choice = event.target.closest(".emoji-choice");
-      if (!choice || !this.pickerFor) return;
-      const id = this.pickerFor;
-      const emoji = choice.dataset.emoji;
-      this.closePicker();
-      const r = list.get(id)?.reactions?.find((x) => x.emoji === emoji);
-      if (!r?.me) this.toggle(id, emoji);
-    });
-    document.addEventListener("click", (event) => {
-      if (this.picker.hidden || this.picker.contains(event.target) || event.target.closest(".act-react")) return;
-      this.closePicker();
-    });
     gateway.on("MESSAGE_REACTION_ADD", (d) => this.onEvent(d, +1));
     gateway.on("MESSAGE_REACTION_REMOVE", (d) => this.onEvent(d, -1));
   }
@@ -45,36 +26,20 @@ export class Reactions {
       const chip = h("button", {
         type: "button", class: `reaction${r.me ? " me" : ""}`, "aria-pressed": r.me ? "true" : "false",
         dataset: { emoji: r.emoji }, title: fillText(this.page.t.reactionLabel, { emoji: r.emoji, count: r.count }),
-      }, h("span", { class: "reaction-emoji", text: r.emoji }), h("span", { class: "reaction-count", text: String(r.count) }));
+      }, h("span", { class: "reaction-emoji" }, glyph(r.emoji)), h("span", { class: "reaction-count", text: String(r.count) }));
       box.append(chip);
     }
     return box;
   }
 
   openPicker(id, anchor) {
-    if (this.pickerFor === id && !this.picker.hidden) {
-      this.closePicker();
-      return;
-    }
-    this.pickerFor = id;
-    this.picker.hidden = false;
-    const box = this.page.root.getBoundingClientRect();
-    const at = anchor.getBoundingClientRect();
-    const width = this.picker.offsetWidth;
-    const height = this.picker.offsetHeight;
-    let top = at.bottom - box.top + 4;
-    if (top + height > box.height) top = at.top - box.top - height - 4;
-    this.picker.style.top = `${Math.max(4, top)}px`;
-    this.picker.style.left = `${Math.max(4, Math.min(at.right - box.left - width, box.width - width - 4))}px`;
-    this.picker.querySelector("button")?.focus();
-  }
-
-  /** Close the picker; whether it was open. */
-  closePicker() {
-    const open = !this.picker.hidden;
-    this.picker.hidden = true;
-    this.pickerFor = null;
-    return open;
+    this.page.emojiPicker.open(anchor, {
+      label: this.page.t.react,
+      onPick: (emoji) => {
+        const r = this.page.list.get(id)?.reactions?.find((x) => x.emoji === emoji);
+        if (!r?.me) this.toggle(id, emoji);
+      },
+    });
   }
 
   onEvent(d, delta) {

@@ -4,6 +4,7 @@
 // Messages are drawn by the chat page's view (view.js), so a thread's messages look like the channel's.
 import { get, newNonce, send } from "../api.js";
 import { autosize, fillText, flag, h, onSubmit } from "../dom.js";
+import { Autocomplete } from "./autocomplete.js";
 
 const PAGE_SIZE = 50;
 const NAME_SUGGESTION_LENGTH = 40;
@@ -65,6 +66,7 @@ class Threads {
       event.preventDefault();
       this.create();
     });
+    new Autocomplete(this.page, this.input, this.form);
     onSubmit(this.form, this.input, () => this.send());
     this.input.addEventListener("input", () => {
       this.setError("");
@@ -351,7 +353,8 @@ class Threads {
     this.input.value = "";
     this.input.style.height = "auto";
     try {
-      const m = await send("POST", `/api/channels/${id}/messages`, { content, nonce: newNonce() }, { idempotent: true });
+      const m = await send("POST", `/api/channels/${id}/messages`,
+        { content: this.page.suggestions.outgoing(content), nonce: newNonce() }, { idempotent: true });
       if (this.thread?.id !== id) return;
       this.add(m);
       this.scroller.scrollTop = this.scroller.scrollHeight;

@@ -3,6 +3,7 @@
 // pins panel draw with it too. Other parts add to a drawn message through `hooks` (threads: their
 // chip and "Create thread" button).
 import { fillText, h } from "../dom.js";
+import { emojify, glyph, onlyEmoji } from "../emoji.js";
 import { attachTrackEmbeds } from "../track_embed.js";
 
 const COLOR_RE = /^#[0-9a-fA-F]{3,8}$/;
@@ -81,7 +82,7 @@ export class MessageView {
     const head = h("div", { class: "msg-head" }, this.authorName(author),
       h("time", { class: "msg-time", datetime: m.created_at, title: this.fullFormat.format(date),
         text: this.formatTime(date) }),
-      h("span", { class: "msg-pin-flag", title: this.t.pinned, "aria-label": this.t.pinned, text: "📌" }));
+      h("span", { class: "msg-pin-flag", title: this.t.pinned, "aria-label": this.t.pinned }, glyph("📌", { named: true })));
 
     const content = h("div", { class: "msg-content" });
     this.fillContent(content, m);
@@ -95,6 +96,8 @@ export class MessageView {
 
   fillContent(node, m) {
     node.innerHTML = m.content_html; // sanitised server-side (nh3)
+    node.classList.toggle("emoji-only", onlyEmoji(node.textContent));
+    emojify(node);
     if (m.held) node.append(" ", h("span", { class: "msg-held", text: this.t.held }));
     if (m.edited_at) {
       const edited = new Date(m.edited_at);
@@ -107,7 +110,7 @@ export class MessageView {
     const box = h("div", { class: "msg-reply", dataset: { replyId: String(reply.id) }, role: "button", tabindex: "0" });
     box.append(
       h("span", { class: "msg-reply-author", text: reply.author ? `@${reply.author}` : this.t.deletedUser }),
-      h("span", { class: "msg-reply-text", text: reply.content }),
+      emojify(h("span", { class: "msg-reply-text", text: reply.content })),
     );
     return box;
   }
@@ -116,14 +119,15 @@ export class MessageView {
     const { can, t } = this.page;
     const own = m.author?.id === this.page.userId;
     const bar = h("div", { class: "msg-actions", role: "toolbar" });
+    // Text symbols every font has; the emoji ones are drawn as glyphs (no empty box without an emoji font).
     const button = (action, label, icon) => h("button", {
       type: "button", class: `msg-action act-${action}`, dataset: { action }, title: label, "aria-label": label,
-    }, h("span", { "aria-hidden": "true", text: icon }));
+    }, h("span", { "aria-hidden": "true" }, typeof icon === "string" ? icon : icon()));
     if (can.react) bar.append(button("react", t.react, "☺"));
     if (can.send) bar.append(button("reply", t.reply, "↩"));
     if (own && can.send) bar.append(button("edit", t.edit, "✎"));
-    if (can.pin) bar.append(button(m.pinned ? "unpin" : "pin", m.pinned ? t.unpin : t.pin, "📌"));
-    if (own || can.manage) bar.append(button("delete", t.delete, "🗑"));
+    if (can.pin) bar.append(button(m.pinned ? "unpin" : "pin", m.pinned ? t.unpin : t.pin, () => glyph("📌", { named: true })));
+    if (own || can.manage) bar.append(button("delete", t.delete, () => glyph("🗑️", { named: true })));
     if (!own && m.author && t.report) bar.append(button("report", t.report, "⚑"));
     return bar;
   }

@@ -543,6 +543,7 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
         {"allow": "0", "deny": str(int(P.SEND_MESSAGES))}, channel_id=cid, target_type="role", target_id=role["id"])
     api("get", "/api/channels/{channel_id}/overwrites", channel_id=cid)
     api("get", "/api/guilds/{guild_id}/members", guild_id=gid)
+    api("get", "/api/guilds/{guild_id}/members/search", query="query=al", guild_id=gid)
     api("get", "/api/guilds/{guild_id}/members/{user_id}", guild_id=gid, user_id=alice.id)
     api("patch", "/api/guilds/{guild_id}/members/{user_id}", {"nickname": "Ali", "roles": [role["id"]]},
         guild_id=gid, user_id=alice.id)

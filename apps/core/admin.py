@@ -40,6 +40,19 @@ def apply_to_each(modeladmin, request, queryset, act, done: str) -> int:
     return ok
 
 
+def each_action(name: str, *, description, act, done, related: tuple[str, ...] = (), permissions=("change",)):
+    """An action that calls `act(user, obj)` for each selected object (a service call), loading
+    `related` with the rows. `done` is a lazily translated "%(n)s ..." message."""
+
+    @admin.action(description=description, permissions=list(permissions))
+    def action(modeladmin, request, queryset):
+        apply_to_each(modeladmin, request, queryset.select_related(*related),
+                      lambda obj: act(request.user, obj), str(done))
+
+    action.__name__ = name
+    return action
+
+
 def form_action(form_class, *, description, done: str, permissions=("change",)):
     """An action that first asks for its parameters (a reason, a duration) on a page of its own,
     then calls `act(modeladmin, request, obj, **cleaned_data)` for each selected object."""

@@ -8,28 +8,21 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import apply_to_each
+from apps.core.admin import each_action
 
 from . import report_services, selectors, services
 from .models import AutomodRule, Flag, Report, Thresholds, ToxicityModel, Warning
 
 
 def _removal(sanction: str | None, description):
-    @admin.action(description=description, permissions=["change"])
-    def action(modeladmin, request, queryset):
-        apply_to_each(modeladmin, request, queryset.select_related("channel"),
-                lambda flag: services.remove(actor=request.user, flag=flag, sanction=sanction),
-                gettext("%(n)s message(s) removed."))
-
-    action.__name__ = f"remove_{sanction}" if sanction else "remove"
-    return action
+    return each_action(f"remove_{sanction}" if sanction else "remove", description=description,
+                       related=("channel",), done=_("%(n)s message(s) removed."),
+                       act=lambda user, flag: services.remove(actor=user, flag=flag, sanction=sanction))
 
 
-@admin.action(description=_("Approve: not toxic, show the message again"), permissions=["change"])
-def approve(modeladmin, request, queryset):
-    apply_to_each(modeladmin, request, queryset.select_related("channel"),
-            lambda flag: services.approve(actor=request.user, flag=flag),
-            gettext("%(n)s message(s) approved."))
+approve = each_action("approve", description=_("Approve: not toxic, show the message again"),
+                      related=("channel",), done=_("%(n)s message(s) approved."),
+                      act=lambda user, flag: services.approve(actor=user, flag=flag))
 
 
 @admin.action(description=_("Export the labelled decisions as CSV"), permissions=["view"])
@@ -148,21 +141,14 @@ class AutomodRuleAdmin(admin.ModelAdmin):
 
 
 def _report_action(sanction: str | None, description):
-    @admin.action(description=description, permissions=["change"])
-    def action(modeladmin, request, queryset):
-        apply_to_each(modeladmin, request, queryset.select_related("message__channel"),
-                lambda report: report_services.act(actor=request.user, report=report, sanction=sanction),
-                gettext("%(n)s report(s) acted on."))
-
-    action.__name__ = f"act_{sanction}" if sanction else "act_remove"
-    return action
+    return each_action(f"act_{sanction}" if sanction else "act_remove", description=description,
+                       related=("message__channel",), done=_("%(n)s report(s) acted on."),
+                       act=lambda user, report: report_services.act(actor=user, report=report, sanction=sanction))
 
 
-@admin.action(description=_("Dismiss: no rule broken"), permissions=["change"])
-def dismiss_reports(modeladmin, request, queryset):
-    apply_to_each(modeladmin, request, queryset.select_related("message__channel"),
-            lambda report: report_services.dismiss(actor=request.user, report=report),
-            gettext("%(n)s report(s) dismissed."))
+dismiss_reports = each_action("dismiss_reports", description=_("Dismiss: no rule broken"),
+                              related=("message__channel",), done=_("%(n)s report(s) dismissed."),
+                              act=lambda user, report: report_services.dismiss(actor=user, report=report))
 
 
 @admin.register(Report)

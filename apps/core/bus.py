@@ -4,7 +4,9 @@ nodes that hold the sockets.
 The wire format and the publisher live here, at the bottom, so that any process (a web request, a
 Celery worker, a management command) publishes without importing the gateway. With REDIS_URL an
 event is one PUBLISH per group on the Redis channel `smartc:hub:<group>`, which every gateway node
-with local members of the group is subscribed to (apps/realtime/hub.py). Without it (`make run`,
+with local members of the group is subscribed to (apps/realtime/hub.py); HUB_REDIS_URL gives the
+events a Redis of their own, and HUB_REDIS_CLUSTER a Redis Cluster, where a PUBLISH is an SPUBLISH
+on the shard that owns the group's channel. Without any (`make run`,
 one process) there is no broker between publisher and sockets: the gateway's hub fills the
 `local` slot when it starts, and events are handed to it in process. A process that has no hub
 (no sockets to serve) then has nobody to deliver to, and its events are dropped, as Redis would.
@@ -54,12 +56,13 @@ def channel(group: str) -> str:
 def send(groups: list[str], t: str, d: dict) -> None:
     """Send an event to groups now, from any thread: serialised once, one PUBLISH per group."""
     data = encode(t, d)
-    if not settings.REDIS_URL:
+    if not settings.HUB_REDIS_URL:
         local(groups, data)
         return
     publisher = _redis()
+    publish = publisher.spublish if settings.HUB_REDIS_CLUSTER else publisher.publish
     for group in groups:
-        publisher.publish(channel(group), data)
+        publish(channel(group), data)
 
 
 def _redis():
@@ -68,11 +71,16 @@ def _redis():
         if _publisher is None:
             import redis
             from redis.backoff import ExponentialBackoff
+            from redis.cluster import RedisCluster
             from redis.retry import Retry
 
-            _publisher = redis.Redis.from_url(settings.REDIS_URL,
-                                              retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
-                                              retry_on_error=[redis.ConnectionError])
+            retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), 3)
+            if settings.HUB_REDIS_CLUSTER:
+                # The cluster client follows the slots (MOVED) and refreshes the layout itself.
+                _publisher = RedisCluster.from_url(settings.HUB_REDIS_URL, retry=retry)
+            else:
+                _publisher = redis.Redis.from_url(settings.HUB_REDIS_URL, retry=retry,
+                                                  retry_on_error=[redis.ConnectionError])
         return _publisher
 
 

@@ -5,8 +5,9 @@ Each process and event loop keeps a registry group → local gateway connections
 local member, the hub is subscribed once to the group's Redis channel (`smartc:hub:<group>`); a
 single reader task relays what arrives. The publisher serialises an event once; the receiving node
 parses it once and builds each member's frame by appending the member's sequence number to a
-precomputed prefix. Without REDIS_URL (`make run`, one process) events are handed to the local hubs
-directly.
+precomputed prefix. Without HUB_REDIS_URL (`make run`, one process) events are handed to the local
+hubs directly. On a Redis Cluster (HUB_REDIS_CLUSTER) the node holds a sharded subscription per shard
+(a ClusterHub of Hubs), each group's channel on the shard that owns its slot.
 
 Events reach a group's local members in the order they were published (one publisher connection
 per thread, one subscriber connection per node). Every frame a connection sends goes through its
@@ -23,6 +24,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -184,8 +186,11 @@ async def _resume(coro, waiting) -> None:
 
 
 class Hub:
-    def __init__(self, url: str | None):
-        self.url = url
+    """A node's subscription to one Redis (or, `sharded`, to one shard of a Redis Cluster, with
+    SSUBSCRIBE) and the local members of the groups subscribed there."""
+
+    def __init__(self, url: str | None, *, sharded: bool = False):
+        self.url, self.sharded = url, sharded
         self.groups: dict[str, set] = {}  # group → local connections
         self.pubsub = None  # None: not connected (yet, or since Redis was lost)
         self.lock = asyncio.Lock()  # one (re)connection at a time
@@ -206,7 +211,7 @@ class Hub:
                 if self.pubsub is None:
                     await self._connect()
                 else:
-                    await self.pubsub.subscribe(bus.channel(group))
+                    await self._subscribe(self.pubsub, bus.channel(group))
         except Exception:
             await self.discard(group, member)
             raise
@@ -224,7 +229,7 @@ class Hub:
         # The last group of the node: the reader closes the whole subscription, at once.
         if self.pubsub is not None and self.groups:
             try:
-                await self.pubsub.unsubscribe(bus.channel(group))
+                await (self.pubsub.sunsubscribe if self.sharded else self.pubsub.unsubscribe)(bus.channel(group))
             except Exception:  # the connection is lost: it is resubscribed without this group
                 log.warning("could not unsubscribe from %s", group)
 
@@ -235,11 +240,18 @@ class Hub:
     async def _connect(self) -> None:
         pubsub = _client(self.url).pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(*[bus.channel(g) for g in self.groups])
+            await self._subscribe(pubsub, *[bus.channel(g) for g in self.groups])
         except Exception:
             await pubsub.aclose()
             raise
         self.pubsub = pubsub
+
+    async def _subscribe(self, pubsub, *channels: str) -> None:
+        if not self.sharded:
+            await pubsub.subscribe(*channels)
+            return
+        for channel in channels:  # one SSUBSCRIBE names channels of one slot only
+            await pubsub.ssubscribe(channel)
 
     # --- delivery -------------------------------------------------------------------------------
 
@@ -295,7 +307,7 @@ class Hub:
                     self.pubsub = None
                     await _aclose(pubsub)
                 continue
-            if message and message["type"] == "message":
+            if message and message["type"] in ("message", "smessage"):
                 # Other sockets get the event loop between slices of a big group, and between
                 # messages: those already buffered are read without suspending, and a burst of
                 # broadcasts would otherwise hold every other socket's frames until it ends.
@@ -344,7 +356,7 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → redis client
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → {url: redis client}
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → Hub
 _hubs_lock = threading.Lock()
 
@@ -358,20 +370,68 @@ def _group_count() -> int:
 metrics.HUB_GROUPS.set_function(_group_count)
 
 
-def _client(url: str):
+def _client(url: str, *, cluster: bool = False):
+    """This event loop's client for `url` (a Redis Cluster client with `cluster`)."""
     import redis.asyncio as redis
+    from redis.asyncio.cluster import RedisCluster
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
 
-    loop = asyncio.get_running_loop()
-    if loop not in _clients:
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
-
+    clients = _clients.setdefault(asyncio.get_running_loop(), {})
+    key = ("cluster", url) if cluster else url
+    if key not in clients:
         # No silent retry: a lost connection must be seen, to tell the clients what they missed.
-        _clients[loop] = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), health_check_interval=30)
-    return _clients[loop]
+        if cluster:
+            clients[key] = RedisCluster.from_url(url, retry=Retry(NoBackoff(), 0))
+        else:
+            clients[key] = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), health_check_interval=30)
+    return clients[key]
 
 
-def hub() -> Hub:
+class ClusterHub:
+    """A node's hub on a Redis Cluster: a sharded subscription per shard (a Hub each, on the shard's
+    primary), each group's channel subscribed on the shard that owns its slot, where its publisher
+    SPUBLISHes it. A shard that restarts is that Hub's lost connection: it subscribes again and asks
+    its members to resume, while the other shards' members are not disturbed."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.shards: dict[str, Hub] = {}  # "host:port" → the Hub subscribed there
+
+    @property
+    def groups(self) -> dict[str, set]:
+        return {g: members for shard in self.shards.values() for g, members in shard.groups.items()}
+
+    async def _shard(self, group: str) -> Hub:
+        cluster = _client(self.url, cluster=True)
+        await cluster.initialize()  # learns the slots once; a no-op afterwards
+        node = cluster.get_node_from_key(bus.channel(group))
+        address = f"{node.host}:{node.port}"
+        if address not in self.shards:
+            parts = urlsplit(self.url)
+            credentials = parts.netloc.rpartition("@")[0]
+            url = urlunsplit((parts.scheme, f"{credentials}@{address}" if credentials else address, "", "", ""))
+            self.shards[address] = Hub(url, sharded=True)
+        return self.shards[address]
+
+    async def add(self, group: str, member) -> None:
+        await (await self._shard(group)).add(group, member)
+
+    async def discard(self, group: str, member) -> None:
+        for shard in list(self.shards.values()):
+            if group in shard.groups:
+                await shard.discard(group, member)
+
+    async def discard_all(self, member) -> None:
+        for shard in list(self.shards.values()):
+            await shard.discard_all(member)
+
+    async def close(self) -> None:
+        for shard in self.shards.values():
+            await shard.close()
+
+
+def hub() -> Hub | ClusterHub:
     """This event loop's hub."""
     loop = asyncio.get_running_loop()
     with _hubs_lock:
@@ -379,7 +439,8 @@ def hub() -> Hub:
             if not _hubs:  # the first hub of the process: it now serves sockets
                 metrics.count_events()
                 bus.local.fill(deliver_locally)
-            _hubs[loop] = Hub(settings.REDIS_URL or None)
+            url = settings.HUB_REDIS_URL or None
+            _hubs[loop] = ClusterHub(url) if url and settings.HUB_REDIS_CLUSTER else Hub(url)
         return _hubs[loop]
 
 
@@ -390,13 +451,12 @@ async def close() -> None:
         h = _hubs.pop(loop, None)
     if h is not None:
         await h.close()
-    client = _clients.pop(loop, None)
-    if client is not None:
+    for client in _clients.pop(loop, {}).values():
         await client.aclose()
 
 
 def deliver_locally(groups: list[str], data: str) -> None:
-    """The bus's in-process delivery (no REDIS_URL): hand an encoded event, from any thread, to the
+    """The bus's in-process delivery (no HUB_REDIS_URL): hand an encoded event, from any thread, to the
     hub of every event loop of this process."""
     with _hubs_lock:
         hubs = list(_hubs.items())
@@ -409,9 +469,13 @@ def deliver_locally(groups: list[str], data: str) -> None:
 async def publish_async(groups: list[str], t: str, d: dict) -> None:
     """`apps.core.bus.send` from this event loop, without blocking it."""
     data = bus.encode(t, d)
-    if not settings.REDIS_URL:
+    if not settings.HUB_REDIS_URL:
         for group in groups:
             hub().deliver(group, data)
         return
+    if settings.HUB_REDIS_CLUSTER:
+        publish = _client(settings.HUB_REDIS_URL, cluster=True).spublish
+    else:
+        publish = _client(settings.HUB_REDIS_URL).publish
     for group in groups:
-        await _client(settings.REDIS_URL).publish(bus.channel(group), data)
+        await publish(bus.channel(group), data)

@@ -165,6 +165,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- The event hub (apps/core/bus.py, apps/realtime/hub.py): gateway events travel over Redis
+# pub/sub. By default on REDIS_URL; HUB_REDIS_URL moves them to a Redis of their own, and with
+# HUB_REDIS_CLUSTER to a Redis Cluster (any node's address), where they use sharded pub/sub
+# (SPUBLISH/SSUBSCRIBE): each group's channel lives on the shard that owns its slot, so the
+# fan-out traffic grows with the shards instead of going through every node. ---
+HUB_REDIS_URL = env("HUB_REDIS_URL", default=REDIS_URL)
+HUB_REDIS_CLUSTER = env.bool("HUB_REDIS_CLUSTER", default=False)
+
 # --- Celery: worker processes on Redis; without a broker, Celery's in-memory one. ---
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 # No broker to install (`make run`): the server runs a worker thread pool and beat in its own process

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test worker lint messages migrate demo clean
+.PHONY: run test bench worker lint messages migrate demo clean
 
 # Installs a Debian package when a check fails: as root with apt-get, otherwise it names the
 # package and stops. $(1) is a shell test, $(2) the package.
@@ -72,6 +72,11 @@ test: $(VENV)/.test-installed node_modules/.installed
 	@$(MAKE) --no-print-directory messages
 	$(BIN)/python -m pytest
 
+## bench: the benchmark suite at a small size (under 15 minutes on 2 cores), beside its baselines;
+## writes bench-results/bench.json and bench-results/bench.md (full-size runs: docs/benchmarks.md)
+bench: $(VENV)/.test-installed
+	$(BIN)/python -m tests.bench.suite --out bench-results
+
 ## lint: every static check; each is one line of this recipe, so a new check is one more line
 lint: $(VENV)/.dev-installed
 	node_modules/.bin/eslint --max-warnings=0 static/js eslint.config.js
@@ -79,5 +84,5 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) node_modules db.sqlite3 .vapid.env media staticfiles .test-media test-results
+	rm -rf $(VENV) node_modules db.sqlite3 .vapid.env media staticfiles .test-media test-results bench-results
 	find . -name '*.mo' -path '*/locale/*' -delete

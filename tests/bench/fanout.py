@@ -133,6 +133,28 @@ async def run(args, channel_id: int, cookies: list[str], token: str, port: int) 
     print(f"deliveries: {len(lat):,} of {len(sent) * len(cookies):,} ({delivered:.2%})")
     print(f"send -> each member:      {percentiles(lat)}")
     print(f"send -> last member:      {percentiles(last)}")
+    if args.json:
+        q, ql = statistics.quantiles(lat, n=100), statistics.quantiles(last, n=100)
+        Path(args.json).write_text(json.dumps({
+            "members": len(cookies), "messages": len(sent), "delivered": round(delivered, 4),
+            "each_ms": {"p50": round(q[49], 1), "p95": round(q[94], 1), "p99": round(q[98], 1)},
+            "last_ms": {"p50": round(ql[49], 1), "p95": round(ql[94], 1), "p99": round(ql[98], 1)}}, indent=2))
+
+
+def wait_for_port(port: int, server: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Until the server accepts connections (its start-up takes longer on a busy machine)."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.poll() is not None:
+            raise SystemExit("the server exited at start-up")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the server did not start within {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 def main() -> None:
@@ -141,6 +163,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=30)
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between messages")
     parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
+    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("Set REDIS_URL (and DATABASE_URL to PostgreSQL).")
@@ -152,7 +175,7 @@ def main() -> None:
     port = free_port()
     server = start_server(args.server, port)
     try:
-        time.sleep(3)
+        wait_for_port(port, server)
         asyncio.run(run(args, channel_id, cookies, token, port))
     finally:
         server.terminate()

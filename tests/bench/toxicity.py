@@ -30,10 +30,12 @@ when the cores are busy. Run by hand; not part of `make test`.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import statistics
 import time
+from pathlib import Path
 
 
 def spin(until: float) -> None:
@@ -86,6 +88,7 @@ def main() -> None:
                         help="messages per batch size for the previous engine (it is slow)")
     parser.add_argument("--busy", type=int, default=0, help="processes spinning on the CPU meanwhile")
     parser.add_argument("--engines", default="onnxruntime,torch,profanity")
+    parser.add_argument("--json", help="also write the throughput rows to this file")
     parser.add_argument("--version", type=int, help="a model version (default: the promoted one)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
@@ -122,10 +125,14 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, {args.busy} spinning processes, load average {load()}")
     try:
         print(f"\n{'scorer':<28} {'batch':>5} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'load':>5}")
+        rows = []
         for size in (int(b) for b in args.batches.split(",")):
             for scorer in scorers:
-                throughput(scorer, texts, size, args.previous_messages if scorer.name.endswith(
+                rate = throughput(scorer, texts, size, args.previous_messages if scorer.name.endswith(
                     f"torch ×{args.previous_threads}") else args.messages)
+                rows.append({"scorer": scorer.name, "batch": size, "messages_per_s": round(rate, 1)})
+        if args.json:
+            Path(args.json).write_text(json.dumps({"load": load(), "throughput": rows}, indent=2))
         if args.profile:
             for scorer in scorers:
                 if isinstance(scorer, Versioned):
@@ -139,7 +146,7 @@ def main() -> None:
                 p.terminate()
 
 
-def throughput(scorer, texts: list[str], size: int, messages: int) -> None:
+def throughput(scorer, texts: list[str], size: int, messages: int) -> float:
     waits, i, started = [], 0, time.perf_counter()
     while i < messages:
         batch = [texts[(i + k) % len(texts)] for k in range(size)]
@@ -152,6 +159,7 @@ def throughput(scorer, texts: list[str], size: int, messages: int) -> None:
     p95 = statistics.quantiles(waits, n=20)[-1] if len(waits) > 1 else waits[0]
     print(f"{scorer.name:<28} {size:>5} {rate:>8.1f} {statistics.median(waits) * 1e3:>8.1f} "
           f"{p95 * 1e3:>8.1f} {load():>5}", flush=True)
+    return rate
 
 
 def profile(scorer: Versioned, texts: list[str], size: int = 32, rounds: int = 4) -> None:

@@ -10,6 +10,7 @@ machine the wall time grows, the CPU time much less). Needs no Django. Run by ha
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -31,7 +32,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
+    results: dict = {"seconds": args.seconds, "runs": args.runs, "steps": {}}
 
     folder = tempfile.mkdtemp(prefix="smartc-bench-")
     try:
@@ -56,6 +59,9 @@ def main() -> None:
             for step, run in steps.items():
                 wall, cpu, result = timed(run, args.runs)
                 print(f"{step:12} {name:6} {wall:8.3f} {cpu:8.3f}  {result}")
+                results["steps"].setdefault(name, {})[step] = {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3)}
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

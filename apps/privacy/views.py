@@ -5,7 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,7 +20,8 @@ from .forms import DeletionForm
 
 def _page(request, form=None, status=200):
     user = request.user
-    exports = [(e, download_path(e) if e.state == e.State.READY and e.file else None)
+    now = timezone.now()
+    exports = [(e, download_path(e) if e.state == e.State.READY and e.file and e.expires_at > now else None)
                for e in selectors.exports_of(user)]
     return render(request, "privacy/data.html", {
         "form": form or DeletionForm(two_factor=has_two_factor(user)),

@@ -59,8 +59,10 @@ def member_of(user, guild_id: int) -> Member | None:
     )
 
 
-def member_context(member: Member, *, everyone: int | None = None) -> MemberContext:
-    """`everyone`: the @everyone role's permissions, when the caller has them (a layout)."""
+def member_context(member: Member, *, everyone: int | None = None, check_mfa: bool = True) -> MemberContext:
+    """`everyone`: the @everyone role's permissions, when the caller has them (a layout).
+    `check_mfa=False`: the caller reads only bits the two-factor requirement never takes (who can
+    view a channel), so no device is looked up per member."""
     guild = member.guild
     if everyone is None:
         everyone = (Role.objects.filter(guild_id=member.guild_id, is_default=True)
@@ -70,7 +72,7 @@ def member_context(member: Member, *, everyone: int | None = None) -> MemberCont
         everyone=everyone,
         roles=tuple(r.permissions for r in member.roles.all()),
         timed_out=member.is_timed_out,
-        mfa_missing=guild.mfa_required and not has_authenticator(member),
+        mfa_missing=check_mfa and guild.mfa_required and not has_authenticator(member),
     )
 
 
@@ -277,7 +279,7 @@ def channel_viewers(channel: Channel, user_ids) -> set[int]:
     members = (Member.objects.filter(guild_id=channel.guild_id, user_id__in=list(user_ids))
                .select_related("guild").prefetch_related("roles"))
     return {m.user_id for m in members
-            if compute_permissions(member_context(m, everyone=layout.everyone),
+            if compute_permissions(member_context(m, everyone=layout.everyone, check_mfa=False),
                                    _channel_overwrites(channel, m, overwrites)) & Permission.VIEW_CHANNEL}
 
 

@@ -177,3 +177,14 @@ def test_staff_set_it_in_the_admin_and_see_privacy_requests(guild, owner):
     assert AuditLogEntry.objects.filter(guild=guild, action="guild_update", changes__mfa_required=True).exists()
     assert client.get("/admin/privacy/deletionrequest/").status_code == 200
     assert client.get("/admin/privacy/dataexport/").status_code == 200
+
+
+def test_who_can_view_a_channel_is_decided_without_looking_up_devices(strict_guild):
+    """@everyone reaches thousands: the requirement never takes VIEW_CHANNEL, so no device is read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    users = [add_member(strict_guild).user_id for _ in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.channel_viewers(general(strict_guild), users) == set(users)
+    assert not [q for q in queries.captured_queries if "otp_totp" in q["sql"]]

@@ -32,4 +32,7 @@ def beat_schedule(sender, **kwargs):
         "retrain-toxicity-model": {"task": "moderation.retrain_toxicity", "schedule": 86400.0},
         # live messages are drained as they come; this picks up the ones a dead worker had claimed
         "score-pending-messages": {"task": "moderation.score_pending", "schedule": 60.0},
+        # accounts whose grace period ended, and export files whose link expired
+        "delete-due-accounts": {"task": "privacy.delete_due_accounts", "schedule": 3600.0},
+        "purge-expired-exports": {"task": "privacy.purge_expired_exports", "schedule": 3600.0},
     }

@@ -67,6 +67,18 @@ class MemberTimedOut(MissingPermission):
         return {**super().as_dict(), "timed_out_until": self.timed_out_until.isoformat()}
 
 
+class TwoFactorRequired(MissingPermission):
+    """The guild requires two-factor authentication of its moderators and the actor has none: the
+    permission is theirs once they turn it on."""
+
+    code = "mfa_required"
+
+    def __init__(self, permission: str):
+        super().__init__(permission, gettext(
+            "This guild requires two-factor authentication for moderation: turn it on in your account "
+            "settings to use %(permission)s.") % {"permission": permission})
+
+
 def shown_time(moment) -> str:
     """A moment soon to come, as words: its time today, else its date and time, with the zone."""
     local = timezone.localtime(moment)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from apps.accounts.models import Block
 from apps.chat.models import Message
@@ -76,6 +77,8 @@ def title_for(entry: dict, viewer_id: int) -> str:
     if entry["name"]:
         return entry["name"]
     others = [r["display_name"] for r in entry["recipients"] if r["id"] != viewer_id]
+    if not others and entry["type"] == Channel.Type.DM:
+        return gettext("Deleted user")  # the other person deleted their account (apps/privacy)
     return ", ".join(others) or entry["recipients"][0]["display_name"]
 
 

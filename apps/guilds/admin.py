@@ -103,13 +103,13 @@ class RoleInline(_ReadOnlyInline):
 
 @admin.register(Guild)
 class GuildAdmin(ServiceAdmin):
-    list_display = ("name", "owner", "discoverable", "member_count", "created_at")
-    list_filter = ("discoverable", "created_at")
+    list_display = ("name", "owner", "discoverable", "mfa_required", "member_count", "created_at")
+    list_filter = ("discoverable", "mfa_required", "created_at")
     search_fields = ("name", "owner__username")
     autocomplete_fields = ("owner",)
     inlines = [RoleInline, ChannelInline]
-    fields = ("name", "description", "discoverable", "owner", "icon", "created_at")
-    service_fields = ("name", "description", "discoverable", "owner")
+    fields = ("name", "description", "discoverable", "mfa_required", "owner", "icon", "created_at")
+    service_fields = ("name", "description", "discoverable", "mfa_required", "owner")
 
     @admin.display(description=_("members"))
     def member_count(self, obj):
@@ -117,7 +117,7 @@ class GuildAdmin(ServiceAdmin):
 
     def save_through(self, request, obj, form, change):
         guild = obj
-        fields = _changed(form, ("name", "description", "discoverable"))
+        fields = _changed(form, ("name", "description", "discoverable", "mfa_required"))
         if fields:
             guild = services.update_guild(actor=request.user, guild=obj, **fields)
         if "owner" in form.changed_data:

@@ -45,6 +45,7 @@ _LABELS = {
     "nsfw": gettext_lazy("Age-restricted"), "slowmode_seconds": gettext_lazy("Slow mode (seconds)"),
     "user_limit": gettext_lazy("User limit"), "category": gettext_lazy("Category"),
     "description": gettext_lazy("Description"), "discoverable": gettext_lazy("Discoverable"),
+    "mfa_required": gettext_lazy("Moderators need two-factor authentication"),
     "icon": gettext_lazy("Icon"), "code": gettext_lazy("Code"), "invite": gettext_lazy("Invite"),
     "color": gettext_lazy("Colour"), "hoist": gettext_lazy("Shown apart"), "mentionable": gettext_lazy("Mentionable"),
     "role_id": gettext_lazy("Role"), "until": gettext_lazy("Until"), "order": gettext_lazy("Order"),

@@ -14,6 +14,11 @@ class GuildForm(forms.Form):
 
 class GuildSettingsForm(GuildForm):
     icon = forms.FileField(label=_("Icon"), required=False)
+    mfa_required = forms.BooleanField(
+        label=_("Moderators need two-factor authentication"), required=False,
+        help_text=_("Kicking, banning, timing out, deleting others' messages and managing roles "
+                    "and channels then need an authenticator app. Only the owner, with two-factor "
+                    "authentication on, can change this."))
 
 
 class ChannelForm(forms.Form):

@@ -16,6 +16,8 @@ class Guild(models.Model):
     description = models.TextField(_("description"), max_length=1000, blank=True)
     icon = models.ImageField(_("icon"), upload_to="guild-icons/%Y/%m/", blank=True)
     discoverable = models.BooleanField(_("listed on Explore"), default=False)
+    # Discord's "2FA requirement for moderation": see permissions.MFA_GATED.
+    mfa_required = models.BooleanField(_("moderators need two-factor authentication"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Bumped whenever channels, roles or overwrites change: each process's cached layout (layout.py).
     layout_version = models.PositiveBigIntegerField(default=0, editable=False)

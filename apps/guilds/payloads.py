@@ -9,7 +9,7 @@ from .permissions import names
 
 def guild_payload(guild: Guild) -> dict:
     return {"id": guild.id, "name": guild.name, "description": guild.description,
-            "owner_id": guild.owner_id, "discoverable": guild.discoverable}
+            "owner_id": guild.owner_id, "discoverable": guild.discoverable, "mfa_required": guild.mfa_required}
 
 
 def guild_deleted(guild_id: int) -> dict:

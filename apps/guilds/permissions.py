@@ -5,7 +5,9 @@
               @everyone -> the member's roles (allows and denies pooled) -> the member
     a member who cannot VIEW_CHANNEL has nothing in that channel;
     a thread has its parent's overwrites, and SEND_MESSAGES there means SEND_MESSAGES_IN_THREADS;
-    a timed-out member keeps only VIEW_CHANNEL and READ_MESSAGE_HISTORY.
+    a timed-out member keeps only VIEW_CHANNEL and READ_MESSAGE_HISTORY;
+    in a guild that requires two-factor authentication of moderators, a member without it loses
+    MFA_GATED (kick, ban, time out, manage messages, roles and channels), the owner too.
 
 It knows nothing of the ORM: selectors load the data, this decides. Bits follow Discord's
 values where Discord has them; the audio permissions sit in the high bits.
@@ -87,6 +89,12 @@ GUILD_ONLY = (
     | Permission.MANAGE_NICKNAMES | Permission.MODERATE_MEMBERS
 )
 CHANNEL_OVERWRITABLE = Permission(ALL & ~GUILD_ONLY)
+# What a guild that requires two-factor authentication of its moderators (Guild.mfa_required) takes
+# from a member without a confirmed authenticator, whatever their roles, the owner included.
+MFA_GATED = (
+    Permission.KICK_MEMBERS | Permission.BAN_MEMBERS | Permission.MODERATE_MEMBERS
+    | Permission.MANAGE_MESSAGES | Permission.MANAGE_ROLES | Permission.MANAGE_CHANNELS
+)
 
 
 @dataclass(frozen=True)
@@ -114,11 +122,20 @@ class MemberContext:
     everyone: int
     roles: tuple[int, ...] = ()
     timed_out: bool = False
+    # The guild requires two-factor authentication of moderators and this member has none.
+    mfa_missing: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
 
 def compute_permissions(member: MemberContext, channel: ChannelOverwrites | None = None) -> Permission:
     """A member's permissions in the guild (channel=None) or in one channel."""
+    perms = _compute(member, channel)
+    if member.mfa_missing:
+        perms &= ~MFA_GATED
+    return Permission(perms)
+
+
+def _compute(member: MemberContext, channel: ChannelOverwrites | None) -> Permission:
     if member.is_owner:
         return ALL
     base = member.everyone

@@ -9,9 +9,17 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import Block
-from apps.core.errors import Forbidden, MemberTimedOut, MissingPermission, NotFound, ValidationFailed
+from apps.core.errors import (
+    Forbidden,
+    MemberTimedOut,
+    MissingPermission,
+    NotFound,
+    TwoFactorRequired,
+    ValidationFailed,
+)
 
 from .layout import GuildLayout, guild_layout
 from .models import (
@@ -30,6 +38,7 @@ from .permissions import (
     ALL,
     DM_BLOCKED,
     DM_RECIPIENT,
+    MFA_GATED,
     NONE,
     ChannelOverwrites,
     MemberContext,
@@ -50,8 +59,10 @@ def member_of(user, guild_id: int) -> Member | None:
     )
 
 
-def member_context(member: Member, *, everyone: int | None = None) -> MemberContext:
-    """`everyone`: the @everyone role's permissions, when the caller has them (a layout)."""
+def member_context(member: Member, *, everyone: int | None = None, check_mfa: bool = True) -> MemberContext:
+    """`everyone`: the @everyone role's permissions, when the caller has them (a layout).
+    `check_mfa=False`: the caller reads only bits the two-factor requirement never takes (who can
+    view a channel), so no device is looked up per member."""
     guild = member.guild
     if everyone is None:
         everyone = (Role.objects.filter(guild_id=member.guild_id, is_default=True)
@@ -61,7 +72,15 @@ def member_context(member: Member, *, everyone: int | None = None) -> MemberCont
         everyone=everyone,
         roles=tuple(r.permissions for r in member.roles.all()),
         timed_out=member.is_timed_out,
+        mfa_missing=check_mfa and guild.mfa_required and not has_authenticator(member),
     )
+
+
+def has_authenticator(member: Member) -> bool:
+    """The member's user has a confirmed TOTP device (asked once per loaded member)."""
+    if not hasattr(member, "_has_authenticator"):
+        member._has_authenticator = TOTPDevice.objects.filter(user_id=member.user_id, confirmed=True).exists()
+    return member._has_authenticator
 
 
 def _channel_overwrites(channel: Channel, member: Member, overwrites) -> ChannelOverwrites:
@@ -82,22 +101,29 @@ def _channel_overwrites(channel: Channel, member: Member, overwrites) -> Channel
     )
 
 
-def _context(member: Member, ignore_timeout: bool) -> MemberContext:
+def _context(member: Member, ignore_timeout: bool, ignore_mfa: bool = False) -> MemberContext:
     ctx = member_context(member)
-    return replace(ctx, timed_out=False) if ignore_timeout else ctx
+    if ignore_timeout:
+        ctx = replace(ctx, timed_out=False)
+    if ignore_mfa:
+        ctx = replace(ctx, mfa_missing=False)
+    return ctx
 
 
-def guild_permissions(member: Member | None, *, ignore_timeout: bool = False) -> Permission:
-    """`ignore_timeout`: what the member would have were they not timed out."""
-    return compute_permissions(_context(member, ignore_timeout)) if member else NONE
+def guild_permissions(member: Member | None, *, ignore_timeout: bool = False, ignore_mfa: bool = False) -> Permission:
+    """`ignore_timeout`: what the member would have were they not timed out; `ignore_mfa`: had they
+    two-factor authentication where the guild requires it."""
+    return compute_permissions(_context(member, ignore_timeout, ignore_mfa)) if member else NONE
 
 
-def channel_permissions(member: Member | None, channel: Channel, *, ignore_timeout: bool = False) -> Permission:
+def channel_permissions(member: Member | None, channel: Channel, *, ignore_timeout: bool = False,
+                        ignore_mfa: bool = False) -> Permission:
     if member is None:
         return NONE
     # A thread has no overwrites of its own: its parent's apply.
     overwrites = PermissionOverwrite.objects.filter(channel_id=channel.parent_id or channel.id).select_related("role")
-    return compute_permissions(_context(member, ignore_timeout), _channel_overwrites(channel, member, overwrites))
+    return compute_permissions(_context(member, ignore_timeout, ignore_mfa),
+                               _channel_overwrites(channel, member, overwrites))
 
 
 @dataclass
@@ -111,12 +137,16 @@ class _Access:
                 # Told of the timeout only when it is what stands in the way.
                 if getattr(self.member, "is_timed_out", False) and self._without_timeout() & perm:
                     raise MemberTimedOut(perm.name, self.member.timed_out_until)
+                if perm & MFA_GATED and self._mfa_missing() and self._without_mfa() & perm:
+                    raise TwoFactorRequired(perm.name)
                 raise MissingPermission(perm.name)
 
     def require_any(self, *choices: Permission) -> None:
         """At least one of `choices` (a settings page several permissions administer)."""
         if any(self.permissions & perm for perm in choices):
             return
+        if self._mfa_missing() and any(perm & MFA_GATED and self._without_mfa() & perm for perm in choices):
+            raise TwoFactorRequired(next(p.name for p in choices if p & MFA_GATED))
         if len(choices) == 1:
             raise MissingPermission(choices[0].name)
         listed = ", ".join(p.name for p in choices[:-1])
@@ -125,6 +155,13 @@ class _Access:
 
     def _without_timeout(self) -> Permission:
         return guild_permissions(self.member, ignore_timeout=True)
+
+    def _mfa_missing(self) -> bool:
+        guild = getattr(self.member, "guild", None)
+        return bool(getattr(guild, "mfa_required", False)) and not has_authenticator(self.member)
+
+    def _without_mfa(self) -> Permission:
+        return guild_permissions(self.member, ignore_mfa=True)
 
 
 @dataclass
@@ -160,6 +197,14 @@ class ChannelAccess(_Access):
 
     def _without_timeout(self) -> Permission:
         return channel_permissions(self.member, self.channel, ignore_timeout=True)
+
+    def _without_mfa(self) -> Permission:
+        return channel_permissions(self.member, self.channel, ignore_mfa=True)
+
+
+def channel_access_of(member: Member, channel: Channel) -> ChannelAccess:
+    """A member's access to one channel of their guild, for services that checked the guild first."""
+    return ChannelAccess(member=member, permissions=channel_permissions(member, channel), channel=channel)
 
 
 def access_channel(user, channel_id: int) -> ChannelAccess:
@@ -234,7 +279,7 @@ def channel_viewers(channel: Channel, user_ids) -> set[int]:
     members = (Member.objects.filter(guild_id=channel.guild_id, user_id__in=list(user_ids))
                .select_related("guild").prefetch_related("roles"))
     return {m.user_id for m in members
-            if compute_permissions(member_context(m, everyone=layout.everyone),
+            if compute_permissions(member_context(m, everyone=layout.everyone, check_mfa=False),
                                    _channel_overwrites(channel, m, overwrites)) & Permission.VIEW_CHANNEL}
 
 

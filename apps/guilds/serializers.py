@@ -32,7 +32,7 @@ class BitfieldField(StrictCharField):
 class GuildOut(serializers.ModelSerializer):
     class Meta:
         model = Guild
-        fields = ["id", "name", "description", "icon", "owner_id", "discoverable", "created_at"]
+        fields = ["id", "name", "description", "icon", "owner_id", "discoverable", "mfa_required", "created_at"]
 
 
 class CategoryOut(serializers.ModelSerializer):
@@ -125,6 +125,9 @@ class GuildPatch(serializers.Serializer):
     name = StrictCharField(max_length=100, required=False)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True)
     discoverable = serializers.BooleanField(required=False)
+    mfa_required = serializers.BooleanField(
+        required=False, help_text="Moderators (kick, ban, timeout, manage messages, roles and channels) need "
+                                  "two-factor authentication. Only the owner, with 2FA on, may change it.")
 
 
 class TransferIn(serializers.Serializer):
@@ -253,6 +256,7 @@ class GuildEventOut(serializers.Serializer):
     description = StrictCharField()
     owner_id = serializers.IntegerField()
     discoverable = serializers.BooleanField()
+    mfa_required = serializers.BooleanField()
 
 
 class GuildDeleteEventOut(serializers.Serializer):

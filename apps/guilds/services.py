@@ -20,7 +20,15 @@ from .permissions import (
     Permission,
     can_act_on,
 )
-from .selectors import GuildAccess, access_guild, channel_permissions, moderator_access, top_position, visible_channels
+from .selectors import (
+    GuildAccess,
+    access_guild,
+    channel_access_of,
+    has_authenticator,
+    moderator_access,
+    top_position,
+    visible_channels,
+)
 
 MAX_CHANNELS = 500
 MAX_ROLES = 250
@@ -118,11 +126,14 @@ def create_guild(*, owner, name: str, description: str = "", discoverable: bool 
 
 @transaction.atomic
 def update_guild(*, actor, guild: Guild, name: str | None = None, description: str | None = None,
-                 discoverable: bool | None = None, icon=None) -> Guild:
+                 discoverable: bool | None = None, icon=None, mfa_required: bool | None = None) -> Guild:
     access = moderator_access(actor, guild.id)
     access.require(Permission.MANAGE_GUILD)
     guild = access.guild
     changes = {}
+    if mfa_required is not None and bool(mfa_required) != guild.mfa_required:
+        _check_mfa_change(actor, access)
+        guild.mfa_required = changes["mfa_required"] = bool(mfa_required)
     if name is not None:
         guild.name = changes["name"] = _name(name, min_len=2)
     if description is not None:
@@ -139,6 +150,18 @@ def update_guild(*, actor, guild: Guild, name: str | None = None, description: s
     record_audit(guild, actor, "guild_update", target=guild, changes=changes)
     events.to_guild(guild.id, events.GUILD_UPDATE, payloads.guild_payload(guild))
     return guild
+
+
+def _check_mfa_change(actor, access: GuildAccess) -> None:
+    """As on Discord, only the owner sets the guild's two-factor requirement, and only with
+    two-factor authentication on (a platform superuser acts from the 2FA admin)."""
+    if getattr(actor, "is_superuser", False):
+        return
+    if not _is_owner(access):
+        raise Forbidden(gettext("Only the owner can change the two-factor requirement."), code="not_owner")
+    if not has_authenticator(access.member):
+        raise Forbidden(gettext("Turn on two-factor authentication for your own account first."),
+                        code="mfa_required")
 
 
 @transaction.atomic
@@ -239,8 +262,7 @@ def update_channel(*, actor, channel: Channel, **changes) -> Channel:
         raise ValidationFailed(gettext("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     _not_a_thread(channel)
     member = moderator_access(actor, channel.guild_id).member
-    if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
-        raise MissingPermission("MANAGE_CHANNELS")
+    channel_access_of(member, channel).require(Permission.MANAGE_CHANNELS)
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     merged = {f: getattr(channel, f) for f in _CHANNEL_FIELDS} | changes
     _validate_channel_fields(channel.guild, type_=channel.type, category=merged["category"], topic=merged["topic"],
@@ -285,8 +307,7 @@ def reorder_channels(*, actor, guild: Guild, order: list[tuple[int, int | None]]
 def delete_channel(*, actor, channel: Channel) -> None:
     _not_a_thread(channel)
     member = moderator_access(actor, channel.guild_id).member
-    if not channel_permissions(member, channel) & Permission.MANAGE_CHANNELS:
-        raise MissingPermission("MANAGE_CHANNELS")
+    channel_access_of(member, channel).require(Permission.MANAGE_CHANNELS)
     payload = payloads.channel_payload(channel)
     record_audit(channel.guild, actor, "channel_delete", target=channel, changes={"name": channel.name})
     channel.delete()
@@ -479,8 +500,7 @@ def leave_guild(*, user, guild: Guild) -> None:
 def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role | None = None,
                   member: Member | None = None) -> PermissionOverwrite:
     access = moderator_access(actor, channel.guild_id)
-    if not channel_permissions(access.member, channel) & Permission.MANAGE_ROLES:
-        raise MissingPermission("MANAGE_ROLES")
+    channel_access_of(access.member, channel).require(Permission.MANAGE_ROLES)
     if (role is None) == (member is None):
         raise ValidationFailed.field("target", gettext("Name exactly one role or one member."))
     target_guild = (role or member).guild_id
@@ -507,8 +527,7 @@ def set_overwrite(*, actor, channel: Channel, allow: int, deny: int, role: Role 
 def delete_overwrite(*, actor, overwrite: PermissionOverwrite) -> None:
     channel = overwrite.channel
     access = moderator_access(actor, channel.guild_id)
-    if not channel_permissions(access.member, channel) & Permission.MANAGE_ROLES:
-        raise MissingPermission("MANAGE_ROLES")
+    channel_access_of(access.member, channel).require(Permission.MANAGE_ROLES)
     if overwrite.role_id and not overwrite.role.is_default:
         _check_role_below(access, overwrite.role)
     record_audit(channel.guild, actor, "overwrite_delete", target=channel,

@@ -82,12 +82,14 @@ def settings_overview(request, guild_id):
     access = guild_access(request.user, guild_id)
     g = access.guild
     form = GuildSettingsForm(request.POST or None, request.FILES or None,
-                             initial={"name": g.name, "description": g.description, "discoverable": g.discoverable})
+                             initial={"name": g.name, "description": g.description, "discoverable": g.discoverable,
+                                      "mfa_required": g.mfa_required})
     if request.method == "POST" and form.is_valid():
         try:
             services.update_guild(actor=request.user, guild=g, name=form.cleaned_data["name"],
                                   description=form.cleaned_data["description"],
-                                  discoverable=form.cleaned_data["discoverable"], icon=form.cleaned_data["icon"])
+                                  discoverable=form.cleaned_data["discoverable"], icon=form.cleaned_data["icon"],
+                                  mfa_required=form.cleaned_data["mfa_required"])
         except DomainError as exc:
             add_domain_error(form, exc)
         else:

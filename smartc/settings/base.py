@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.moderation",
     "apps.rtc",
     "apps.notifications",
+    "apps.privacy",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +374,22 @@ TRACK_COVER_SIZES = (96, 300, 600)
 TRENDING_EVERY_SECONDS = env.float("TRENDING_EVERY_SECONDS", default=600.0)
 # Avatars: square WebP thumbnail sizes (px) made after an upload.
 AVATAR_SIZES = (32, 96, 256)
+# Privacy (docs/privacy.md): days between asking to delete an account and its deletion (signing in
+# meanwhile cancels it); days an export's download link works.
+ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=14)
+DATA_EXPORT_LINK_DAYS = env.int("DATA_EXPORT_LINK_DAYS", default=7)
+# The site's address as mail shows it (links in emails).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Mail (Django's email framework): printed on the console unless EMAIL_BACKEND says otherwise
+# (django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER...).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SmaRTC <no-reply@localhost>")
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:

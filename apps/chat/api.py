@@ -12,7 +12,7 @@ from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, member_color, members_of
 
-from . import payloads, selectors, services, thread_selectors
+from . import payloads, preview_services, selectors, services, thread_selectors
 from . import serializers as s
 
 
@@ -52,7 +52,8 @@ class MessagesView(APIView):
     def post(self, request, channel_id):
         d = validated(s.MessageIn, request.data)
         msg = services.send_message(author=request.user, channel_id=channel_id, content=d["content"],
-                                    reply_to_id=d["reply_to"], nonce=d["nonce"], attachment_ids=d["attachment_ids"])
+                                    reply_to_id=d["reply_to"], nonce=d["nonce"], attachment_ids=d["attachment_ids"],
+                                    embeds=d["embeds"])
         reactions = selectors.reaction_summary(msg, request.user.id) if msg.replayed else []
         body = payloads.sent_message(msg, nonce=d["nonce"], reactions=reactions)
         return Response(body, status=status.HTTP_200_OK if msg.replayed else status.HTTP_201_CREATED)
@@ -66,12 +67,16 @@ class MessageDetailView(APIView):
         msg = _message(access, message_id)
         return Response(present([msg], request.user, access.channel)[0])
 
-    @extend_schema(request=s.MessageEdit, responses=s.MessageOut, summary="Edit your message")
+    @extend_schema(request=s.MessageEdit, responses=s.MessageOut,
+                   summary="Edit your message, or remove its link previews (`suppress_embeds`)")
     def patch(self, request, channel_id, message_id):
         access = access_channel(request.user, channel_id)
         msg = _message(access, message_id)
-        content = validated(s.MessageEdit, request.data)["content"]
-        services.edit_message(actor=request.user, message=msg, content=content)
+        d = validated(s.MessageEdit, request.data)
+        if "suppress_embeds" in d:
+            msg = preview_services.suppress_embeds(actor=request.user, message=msg, suppress=d["suppress_embeds"])
+        if "content" in d:
+            services.edit_message(actor=request.user, message=msg, content=d["content"])
         return Response(present([_message(access, message_id)], request.user, access.channel)[0])
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a message (yours, or any with MANAGE_MESSAGES)")

@@ -31,12 +31,14 @@ def og_page(title: str, *, description: str = "", image: str = "/cover.png", sit
 class _Handler(BaseHTTPRequestHandler):
     routes: dict = {}
     hosts: list = []
+    paths: list = []
 
     def log_message(self, *args):
         pass
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         self.hosts.append(self.headers.get("Host"))
+        self.paths.append(self.path)
         route = self.routes.get(self.path.split("?", 1)[0])
         if route is None:
             self.send_error(404)
@@ -89,12 +91,12 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def serving(routes: dict):
     """Serve `routes` ({path: (kind, value)}) on 127.0.0.1; yields the server, with `.base` and `.hosts`."""
-    handler = type("Handler", (_Handler,), {"routes": routes, "hosts": []})
+    handler = type("Handler", (_Handler,), {"routes": routes, "hosts": [], "paths": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.base = f"http://127.0.0.1:{server.server_address[1]}"
     server.port = server.server_address[1]
-    server.hosts = handler.hosts
+    server.hosts, server.paths = handler.hosts, handler.paths
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ROUTES = {
     "/og": ("page", og_page("Night Drive", description="A synthwave mix")),
-    "/video": ("page", og_page("Live set", image="/cover.png", extra='<meta property="og:type" content="video.other">')),
+    "/video": ("page", og_page("Live set", extra='<meta property="og:type" content="video.other">')),
     "/hidden": ("page", og_page("Hidden")),
     "/cover.png": ("image", png_bytes()),
     "/logo.png": ("image", png_bytes((64, 64), (20, 20, 200))),

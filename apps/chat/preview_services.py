@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -21,6 +22,10 @@ from .models import Message
 from .services import _loaded, _publish_message_update, _publish_update
 
 MAX_PREVIEWS = 3
+# However many images a message names (10 embeds × 4), one task copies at most this many, and starts
+# no new fetch past its time budget: each fetch is bounded (5 s), so the task is too.
+MAX_IMAGES = 12
+BUDGET_SECONDS = 40
 THUMBNAIL_SIZE = 400
 MEDIA_FOLDER = "embed-media"
 _TRACK_PATH = re.compile(r"^/tracks/\d+/?$")
@@ -72,21 +77,22 @@ def unfurl_message(message_id: int, *, links: bool, resolver=None) -> str:
     msg = Message.objects.filter(pk=message_id).first()
     if msg is None:
         return "gone"
+    deadline = time.monotonic() + BUDGET_SECONDS
     previews = None
     if links:
         previews = []
         for url in markdown.links(msg.content, limit=MAX_PREVIEWS):
-            if _own_track_link(url):
+            if _own_track_link(url) or time.monotonic() > deadline:
                 continue
             found = unfurl.preview(url, resolver=resolver)
             if found:
                 previews.append(found)
     wanted = embeds.image_urls([*(msg.embeds or []), *(previews or [])])
-    if msg.webhook_avatar_url:
-        wanted.append(msg.webhook_avatar_url)
+    if msg.webhook_avatar_url:  # first: the avatar shows on every post
+        wanted = [msg.webhook_avatar_url, *(u for u in wanted if u != msg.webhook_avatar_url)]
     proxied = {}
-    for url in wanted:
-        if url in (msg.proxied or {}):
+    for url in wanted[:MAX_IMAGES]:
+        if url in (msg.proxied or {}) or time.monotonic() > deadline:
             continue
         name = copy_image(url, resolver=resolver)
         if name:

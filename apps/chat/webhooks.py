@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -188,11 +189,12 @@ def clean_allowed_mentions(raw) -> AllowedMentions:
 
 
 def _check_rate(webhook: Webhook) -> None:
+    """At most WEBHOOK_RATE_COUNT posts per WEBHOOK_RATE_SECONDS window; a refusal says how long is
+    left of the window (fixed windows, counted in Redis)."""
     window, limit = settings.WEBHOOK_RATE_SECONDS, settings.WEBHOOK_RATE_COUNT
-    if ratelimit.hit(f"webhook:{webhook.id}", window=window) > limit:
-        # The window's key expires with it: what is left of it is how long to wait.
-        ttl = cache.ttl(f"rl:webhook:{webhook.id}") if hasattr(cache, "ttl") else None
-        wait = max(1, int(ttl) if isinstance(ttl, int) and ttl > 0 else window)
+    now = time.time()
+    if ratelimit.hit(f"webhook:{webhook.id}:{int(now // window)}", window=window) > limit:
+        wait = max(1, math.ceil(window - now % window))
         raise RateLimited(gettext("This webhook is sending too fast: wait %(n)s seconds.") % {"n": wait},
                           retry_after=wait)
 

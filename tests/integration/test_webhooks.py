@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.chat.models import Message, Webhook
+from apps.guilds import services as guild_services
 from apps.guilds.models import AuditLogEntry
 from apps.guilds.permissions import Permission as P
 from apps.moderation.models import AutomodRule
@@ -166,3 +167,25 @@ def test_a_timed_out_or_departed_creator_does_not_stop_the_webhook(guild, owner,
     hook = make_hook(manager, general)
     guild.members.filter(user=manager).delete()
     assert execute(hook, {"content": "still here"}).status_code == 200
+
+
+def test_members_send_embeds_with_embed_links_and_bad_ones_are_refused(guild, owner, general, alice):
+    url = f"/api/channels/{general.id}/messages"
+    r = client(alice).post(url, {"content": "", "embeds": [{"title": "Poll", "color": 255}]}, format="json")
+    assert r.status_code == 201 and r.json()["embeds"][0] == {"type": "rich", "title": "Poll", "color": 255}
+    r = client(alice).post(url, {"content": "x", "embeds": [{"title": "t", "url": "javascript:alert(1)"}]},
+                           format="json")
+    assert r.status_code == 400 and r.json()["error"]["fields"] == {
+        "embeds[0].url": ["Only http and https links are allowed."]}
+    member = guild.members.get(user=alice)
+    guild_services.set_overwrite(actor=owner, channel=general, member=member, allow=0, deny=int(P.EMBED_LINKS))
+    r = client(alice).post(url, {"content": "x", "embeds": [{"title": "t"}]}, format="json")
+    assert r.status_code == 403 and r.json()["error"]["permission"] == "EMBED_LINKS"
+    assert Message.objects.count() == 1
+
+
+def test_slow_mode_does_not_hold_a_webhook(owner, general):
+    general.slowmode_seconds = 60
+    general.save(update_fields=["slowmode_seconds"])
+    hook = make_hook(owner, general)
+    assert [execute(hook, {"content": str(i)}).status_code for i in range(3)] == [200, 200, 200]

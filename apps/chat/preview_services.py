@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http.request import validate_host
 
 from apps.core import fetch, images
 from apps.guilds.permissions import Permission
@@ -49,8 +50,7 @@ def suppress_embeds(*, actor, message: Message, suppress: bool = True) -> Messag
 def _own_track_link(url: str) -> bool:
     """A link to a track of this site: the chat shows its player card, not a preview."""
     parts = urlsplit(url)
-    own = "*" in settings.ALLOWED_HOSTS or (parts.hostname or "") in settings.ALLOWED_HOSTS
-    return own and bool(_TRACK_PATH.match(parts.path))
+    return validate_host(parts.hostname or "", settings.ALLOWED_HOSTS) and bool(_TRACK_PATH.match(parts.path))
 
 
 def media_name(url: str) -> str:

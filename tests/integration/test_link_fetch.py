@@ -23,6 +23,11 @@ def pages():
         "/drip": ("drip", 0.5),
         "/slow-headers": ("slow_headers", 0.5),
         "/endless": ("endless", None),
+        "/player": ("page", b'<html><head><link rel="alternate" type="application/json+oembed" href="/oembed.json">'
+                            b'<meta name="twitter:card" content="player"><meta name="description" content="A set">'
+                            b"</head></html>"),
+        "/oembed.json": ("json", b'{"type": "video", "title": "Live at the Lab", "provider_name": "TubeLike",'
+                                 b' "thumbnail_url": "/cover.png"}'),
     }
     with serving(routes) as server:
         yield server
@@ -113,3 +118,10 @@ def test_open_graph_metadata_becomes_a_preview(pages, allow_local):
                      "thumbnail": {"url": f"{pages.base}/cover.png"}}
     assert unfurl.preview(f"{pages.base}/og") == found and len(pages.hosts) == 1  # cached per URL
     assert unfurl.preview(f"{pages.base}/to-private") is None
+
+
+def test_a_player_page_previews_from_its_oembed_as_a_video(pages, allow_local):
+    found = unfurl.preview(f"{pages.base}/player")
+    assert found == {"type": "video", "url": f"{pages.base}/player", "title": "Live at the Lab",
+                     "description": "A set", "provider": {"name": "TubeLike"},
+                     "thumbnail": {"url": f"{pages.base}/cover.png"}}

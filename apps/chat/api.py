@@ -67,16 +67,12 @@ class MessageDetailView(APIView):
         msg = _message(access, message_id)
         return Response(present([msg], request.user, access.channel)[0])
 
-    @extend_schema(request=s.MessageEdit, responses=s.MessageOut,
-                   summary="Edit your message, or remove its link previews (`suppress_embeds`)")
+    @extend_schema(request=s.MessageEdit, responses=s.MessageOut, summary="Edit your message")
     def patch(self, request, channel_id, message_id):
         access = access_channel(request.user, channel_id)
         msg = _message(access, message_id)
-        d = validated(s.MessageEdit, request.data)
-        if "suppress_embeds" in d:
-            msg = preview_services.suppress_embeds(actor=request.user, message=msg, suppress=d["suppress_embeds"])
-        if "content" in d:
-            services.edit_message(actor=request.user, message=msg, content=d["content"])
+        content = validated(s.MessageEdit, request.data)["content"]
+        services.edit_message(actor=request.user, message=msg, content=content)
         return Response(present([_message(access, message_id)], request.user, access.channel)[0])
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a message (yours, or any with MANAGE_MESSAGES)")
@@ -122,6 +118,18 @@ class PinView(APIView):
         access = access_channel(request.user, channel_id)
         services.unpin_message(actor=request.user, message=_message(access, message_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SuppressEmbedsView(APIView):
+    @extend_schema(request=s.SuppressEmbedsIn, responses=s.MessageOut,
+                   summary="Remove a message's link previews (its author, or MANAGE_MESSAGES)",
+                   description="Sets the message's `suppress_embeds`: its link previews are no longer shown (its "
+                   "rich embeds stay). `{\"suppress\": false}` brings them back. Everyone hears MESSAGE_UPDATE.")
+    def post(self, request, channel_id, message_id):
+        access = access_channel(request.user, channel_id)
+        suppress = validated(s.SuppressEmbedsIn, request.data)["suppress"]
+        preview_services.suppress_embeds(actor=request.user, message=_message(access, message_id), suppress=suppress)
+        return Response(present([_message(access, message_id)], request.user, access.channel)[0])
 
 
 class TypingView(APIView):

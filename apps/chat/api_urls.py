@@ -6,6 +6,7 @@ urlpatterns = [
     path("channels/<int:channel_id>/messages", api.MessagesView.as_view()),
     path("channels/<int:channel_id>/messages/<int:message_id>", api.MessageDetailView.as_view()),
     path("channels/<int:channel_id>/messages/<int:message_id>/reactions/<str:emoji>/@me", api.ReactionView.as_view()),
+    path("channels/<int:channel_id>/messages/<int:message_id>/suppress-embeds", api.SuppressEmbedsView.as_view()),
     path("channels/<int:channel_id>/pins", api.PinsView.as_view()),
     path("channels/<int:channel_id>/pins/<int:message_id>", api.PinView.as_view()),
     path("channels/<int:channel_id>/typing", api.TypingView.as_view()),

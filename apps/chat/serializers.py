@@ -23,9 +23,12 @@ class MessageIn(serializers.Serializer):
 
 
 class MessageEdit(serializers.Serializer):
-    content = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False, required=False)
-    suppress_embeds = serializers.BooleanField(required=False, help_text="True removes the message's link "
-                                               "previews (its author, or MANAGE_MESSAGES).")
+    content = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
+
+
+class SuppressEmbedsIn(serializers.Serializer):
+    suppress = serializers.BooleanField(default=True, help_text="True removes the message's link previews; false "
+                                        "brings them back.")
 
 
 class HistoryQuery(serializers.Serializer):

@@ -47,12 +47,6 @@ class WebhookExecuteIn(serializers.Serializer):
                                              "users and roles are pinged, @everyone and @here never.")
 
 
-class RateLimitOut(serializers.Serializer):
-    message = StrictCharField()
-    retry_after = serializers.IntegerField()
-    error = serializers.DictField()
-
-
 def webhook_payload(webhook, *, token: str | None = None, request=None) -> dict:
     out = {"id": webhook.id, "channel_id": webhook.channel_id, "guild_id": webhook.channel.guild_id,
            "name": webhook.name, "creator": webhook.creator.username if webhook.creator else None,
@@ -111,9 +105,10 @@ class WebhookExecuteView(APIView):
 
     @extend_schema(request={"application/json": WebhookExecuteIn, "multipart/form-data": WebhookExecuteIn},
                    parameters=[OpenApiParameter("wait", bool, description="true: answer with the message sent.")],
-                   responses={200: s.MessageOut, 204: OpenApiResponse(description="Sent."),
-                              429: RateLimitOut},
-                   summary="Post through a webhook (Discord's execute webhook)", auth=[])
+                   responses={200: s.MessageOut, 204: OpenApiResponse(description="Sent.")},
+                   summary="Post through a webhook (Discord's execute webhook)", auth=[],
+                   description="Past the webhook's rate the 429 also carries Discord's `message`, `retry_after` "
+                   "and `global` at the top level, next to `error`.")
     def post(self, request, webhook_id, token):
         data = request.data
         if getattr(request, "FILES", None):

@@ -80,12 +80,11 @@ async def test_previews_and_embed_images_appear_live_and_the_author_can_remove_t
             r = await db(Client().get)(first["thumbnail"]["proxy_url"])
             assert r.status_code == 200 and r["Content-Type"] == "image/webp"
 
-            r = await db(api(alice).patch)(f"/api/channels/{general.id}/messages/{created['id']}",
-                                           {"suppress_embeds": True}, format="json")
+            suppress = f"/api/channels/{general.id}/messages/{created['id']}/suppress-embeds"
+            r = await db(api(alice).post)(suppress, {"suppress": True}, format="json")
             assert r.status_code == 200 and r.json()["embeds"] == [] and r.json()["suppress_embeds"] is True
             assert (await b.event("MESSAGE_UPDATE"))["embeds"] == []
-            assert (await db(api(bob).patch)(f"/api/channels/{general.id}/messages/{created['id']}",
-                                             {"suppress_embeds": False}, format="json")).status_code == 403
+            assert (await db(api(bob).post)(suppress, {"suppress": False}, format="json")).status_code == 403
 
             # A webhook's embed and avatar: shown from their copies once the worker made them.
             body = {"content": "Deployed", "avatar_url": f"{base}/logo.png",

@@ -583,8 +583,10 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
     for route in ("/api/webhooks/{webhook_id}/{token}", "/api/v10/webhooks/{webhook_id}/{token}"):
         api("post", route, {"content": "Deployed", "username": "Deploy bot", "embeds": [embed]}, query="wait=true",
             webhook_id=hook["id"], token=token)
-    api.as_(owner)("post", "/api/channels/{channel_id}/messages", {"content": "see", "embeds": [embed]},
-                   channel_id=general)
+    seen = api.as_(owner)("post", "/api/channels/{channel_id}/messages", {"content": f"see {embed['url']}",
+                                                                          "embeds": [embed]}, channel_id=general)
+    api("post", "/api/channels/{channel_id}/messages/{message_id}/suppress-embeds", {"suppress": True},
+        channel_id=general, message_id=seen["id"])
     api.as_(alice)("patch", "/api/channels/{channel_id}/messages/{message_id}", {"content": "Night drive, @owner?"},
                    channel_id=general, message_id=first["id"])
     api.as_(owner)("put", "/api/channels/{channel_id}/pins/{message_id}", channel_id=general, message_id=first["id"])

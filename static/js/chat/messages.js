@@ -189,7 +189,8 @@ export class MessageList {
   /** Remove message `id`'s link previews (its author, or a moderator). */
   async suppressEmbeds(id) {
     try {
-      this.upsert(await send("PATCH", `/api/channels/${this.page.channelId}/messages/${id}`, { suppress_embeds: true }));
+      this.upsert(await send("POST", `/api/channels/${this.page.channelId}/messages/${id}/suppress-embeds`,
+        { suppress: true }));
     } catch (err) {
       this.page.toast(this.page.say(err));
     }

@@ -1,6 +1,8 @@
 """Every app's API routes under /api/."""
 from django.urls import include, path
 
+from apps.chat.webhook_api import WebhookExecuteView
+
 urlpatterns = [
     path("", include("apps.accounts.api_urls")),
     path("", include("apps.guilds.api_urls")),
@@ -11,3 +13,6 @@ urlpatterns = [
     path("", include("apps.rtc.api_urls")),
     path("", include("apps.notifications.api_urls")),
 ]
+
+# Discord's URL for the same execute-webhook view, for Discord clients and libraries.
+urlpatterns += [path("v10/webhooks/<int:webhook_id>/<str:token>", WebhookExecuteView.as_view())]

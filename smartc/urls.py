@@ -9,6 +9,7 @@ from django.views.static import serve
 from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from apps.chat import views as chat_views
 from apps.guilds import views as guild_views
 
 # Staff pass two-factor authentication before the admin lets them in.
@@ -40,6 +41,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("smartc.api_urls")),
     path("attachments/", include("apps.chat.urls")),
+    path("embed-media/<str:name>.webp", chat_views.embed_media, name="embed_media"),
     path("", include("apps.tracks.urls")),
     path("api/schema/", docs_visible(SpectacularAPIView.as_view()), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file of its own (?script=), so the page

@@ -12,7 +12,7 @@ from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, member_color, members_of
 
-from . import payloads, selectors, services, thread_selectors
+from . import payloads, preview_services, selectors, services, thread_selectors
 from . import serializers as s
 
 
@@ -52,7 +52,8 @@ class MessagesView(APIView):
     def post(self, request, channel_id):
         d = validated(s.MessageIn, request.data)
         msg = services.send_message(author=request.user, channel_id=channel_id, content=d["content"],
-                                    reply_to_id=d["reply_to"], nonce=d["nonce"], attachment_ids=d["attachment_ids"])
+                                    reply_to_id=d["reply_to"], nonce=d["nonce"], attachment_ids=d["attachment_ids"],
+                                    embeds=d["embeds"])
         reactions = selectors.reaction_summary(msg, request.user.id) if msg.replayed else []
         body = payloads.sent_message(msg, nonce=d["nonce"], reactions=reactions)
         return Response(body, status=status.HTTP_200_OK if msg.replayed else status.HTTP_201_CREATED)
@@ -117,6 +118,18 @@ class PinView(APIView):
         access = access_channel(request.user, channel_id)
         services.unpin_message(actor=request.user, message=_message(access, message_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SuppressEmbedsView(APIView):
+    @extend_schema(request=s.SuppressEmbedsIn, responses=s.MessageOut,
+                   summary="Remove a message's link previews (its author, or MANAGE_MESSAGES)",
+                   description="Sets the message's `suppress_embeds`: its link previews are no longer shown (its "
+                   "rich embeds stay). `{\"suppress\": false}` brings them back. Everyone hears MESSAGE_UPDATE.")
+    def post(self, request, channel_id, message_id):
+        access = access_channel(request.user, channel_id)
+        suppress = validated(s.SuppressEmbedsIn, request.data)["suppress"]
+        preview_services.suppress_embeds(actor=request.user, message=_message(access, message_id), suppress=suppress)
+        return Response(present([_message(access, message_id)], request.user, access.channel)[0])
 
 
 class TypingView(APIView):

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import api, thread_api
+from . import api, thread_api, webhook_api
 
 urlpatterns = [
     path("channels/<int:channel_id>/messages", api.MessagesView.as_view()),
     path("channels/<int:channel_id>/messages/<int:message_id>", api.MessageDetailView.as_view()),
     path("channels/<int:channel_id>/messages/<int:message_id>/reactions/<str:emoji>/@me", api.ReactionView.as_view()),
+    path("channels/<int:channel_id>/messages/<int:message_id>/suppress-embeds", api.SuppressEmbedsView.as_view()),
     path("channels/<int:channel_id>/pins", api.PinsView.as_view()),
     path("channels/<int:channel_id>/pins/<int:message_id>", api.PinView.as_view()),
     path("channels/<int:channel_id>/typing", api.TypingView.as_view()),
@@ -21,4 +22,11 @@ urlpatterns = [
 urlpatterns += [
     path("guilds/<int:guild_id>/messages/search", api.GuildSearchView.as_view()),
     path("users/@me/mentions", api.MentionsView.as_view()),
+]
+
+urlpatterns += [
+    path("channels/<int:channel_id>/webhooks", webhook_api.ChannelWebhooksView.as_view()),
+    path("webhooks/<int:webhook_id>", webhook_api.WebhookView.as_view()),
+    path("webhooks/<int:webhook_id>/token", webhook_api.WebhookTokenView.as_view()),
+    path("webhooks/<int:webhook_id>/<str:token>", webhook_api.WebhookExecuteView.as_view()),
 ]

@@ -134,3 +134,25 @@ def mentioned_ids(text: str) -> tuple[set[int], set[int], bool, bool]:
 def mentioned_channel_ids(text: str) -> set[int]:
     """The channels a message links to with <#id>."""
     return {int(x) for x in re.findall(r"<#(\d{1,20})>", text)}
+
+
+# <https://…> shows the link without its preview (as in Discord).
+_SUPPRESSED_LINK = re.compile(r"<https?://[^\s<>]+>")
+
+
+def links(text: str, *, limit: int = 3) -> list[str]:
+    """The first `limit` distinct http(s) links of a message that may get a preview: not in code,
+    not written as <url>."""
+    text = _INLINE_CODE.sub(" ", _CODE_BLOCK.sub(" ", text))
+    text = _SUPPRESSED_LINK.sub(" ", text)
+    found: list[str] = []
+    for match in _LINK.finditer(text):
+        if match.group(0) not in found:
+            found.append(match.group(0))
+            if len(found) == limit:
+                break
+    return found
+
+
+def has_link(text: str) -> bool:
+    return bool(links(text, limit=1))

@@ -33,6 +33,18 @@ class Message(models.Model):
     # message instead of making a second. Unique in the database, so two copies of one send racing
     # each other store one message; cleared when the author reuses it after NONCE_WINDOW.
     nonce = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # Rich embeds the sender gave (apps/chat/embeds.py validated and sanitised them), in Discord's shape.
+    embeds = models.JSONField(default=list, blank=True)
+    # Link previews the unfurl task found (apps/chat/previews.py); hidden when the author suppresses them.
+    previews = models.JSONField(default=list, blank=True)
+    suppress_embeds = models.BooleanField(default=False)
+    # Image URL named by the embeds (and a webhook's avatar) → the path of its WebP copy: browsers load
+    # only the copies, never the sender's URLs (the CSP allows images from this site only).
+    proxied = models.JSONField(default=dict, blank=True)
+    # Sent through an incoming webhook: no author, the name and avatar the webhook call gave.
+    webhook = models.ForeignKey("Webhook", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    webhook_name = models.CharField(max_length=80, blank=True)
+    webhook_avatar_url = models.URLField(max_length=2048, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -43,7 +55,8 @@ class Message(models.Model):
             models.Index(fields=["channel", "pinned_at"], name="message_pins", condition=Q(pinned_at__isnull=False)),
         ]
         constraints = [
-            models.CheckConstraint(condition=~Q(content="") | Q(attachment_count__gt=0), name="message_not_empty"),
+            models.CheckConstraint(condition=~Q(content="") | Q(attachment_count__gt=0) | ~Q(embeds=[]),
+                                   name="message_not_empty"),
             models.UniqueConstraint(fields=["channel", "author", "nonce"], condition=Q(nonce__isnull=False),
                                     name="message_nonce_once"),
         ]
@@ -166,3 +179,20 @@ class ThreadMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in thread {self.thread_id}"
+
+
+class Webhook(models.Model):
+    """An incoming webhook: whoever holds its URL (id + token) may post to its channel. Only a hash
+    of the token is kept; the token itself is shown once, when it is made."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="webhooks")
+    name = models.CharField(max_length=80)
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.name} in {self.channel_id}"

@@ -10,26 +10,36 @@ from urllib.parse import quote
 
 from django.utils.translation import gettext
 
-from . import markdown
+from . import embeds, markdown
 from .models import Attachment, Message, Thread
 
 # --- messages --------------------------------------------------------------------------------------
 
 
 def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
-    """A message as MESSAGE_CREATE/UPDATE and the API show it (the API adds its reactions)."""
+    """A message as MESSAGE_CREATE/UPDATE and the API show it (the API adds its reactions). A
+    webhook's message shows the name and avatar its call gave, as a bot author (Discord's shape)."""
     author = msg.author
     reply = msg.reply_to
+    if msg.webhook_name:
+        shown_author = {"id": msg.webhook_id or 0, "username": msg.webhook_name, "display_name": msg.webhook_name,
+                        "avatar": proxy_url(msg, msg.webhook_avatar_url), "color": "", "bot": True}
+    elif author:
+        shown_author = {"id": author.id, "username": author.username, "display_name": author.shown_name,
+                        "avatar": author.avatar_url(), "color": getattr(msg, "author_color", ""),
+                        "bot": bool(getattr(author, "is_bot", False))}
+    else:
+        shown_author = None
     return {
         "id": msg.id,
         "channel_id": msg.channel_id,
-        "author": {"id": author.id, "username": author.username, "display_name": author.shown_name,
-                   "avatar": author.avatar_url(),
-                   "color": getattr(msg, "author_color", "")} if author else None,
+        "author": shown_author,
+        "webhook_id": msg.webhook_id,
         "content": msg.content,
         "content_html": msg.content_html,
         "reply_to": {"id": reply.id, "content": _preview(reply),
-                     "author": reply.author.shown_name if reply.author else None} if reply else None,
+                     "author": reply.author.shown_name if reply.author else (reply.webhook_name or None)}
+        if reply else None,
         "mention_everyone": msg.mention_everyone,
         "mentions": [u.id for u in msg.mentions.all()],
         "mention_roles": [r.id for r in msg.mention_roles.all()],
@@ -39,8 +49,30 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
         "attachments": [attachment_payload(a) for a in msg.attachments.all()],
         "thread": getattr(msg, "thread_summary", None),
         "held": msg.visibility == Message.Visibility.HELD,
+        "embeds": shown_embeds(msg),
+        "suppress_embeds": msg.suppress_embeds,
         **({"nonce": nonce} if nonce else {}),
     }
+
+
+def proxy_url(msg: Message, url: str) -> str | None:
+    """Where the browser loads an image a message names: its WebP copy on this site, once the unfurl
+    task made it (None until then, or when it could not be fetched)."""
+    name = (msg.proxied or {}).get(url) if url else None
+    return f"/{name}" if name else None
+
+
+def shown_embeds(msg: Message) -> list[dict]:
+    """The sender's rich embeds, then the link previews unless the author removed them; each image
+    with the `proxy_url` of its copy."""
+    shown = []
+    for embed in [*(msg.embeds or []), *([] if msg.suppress_embeds else (msg.previews or []))]:
+        embed = dict(embed)
+        for part, key in embeds.IMAGE_PATHS:
+            if isinstance(embed.get(part), dict) and embed[part].get(key):
+                embed[part] = {**embed[part], f"proxy_{key}": proxy_url(msg, embed[part][key])}
+        shown.append(embed)
+    return shown
 
 
 def _preview(msg: Message) -> str:

@@ -17,10 +17,18 @@ class MessageIn(serializers.Serializer):
                             "in MESSAGE_CREATE.")
     attachment_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
                                            help_text="Ids of your unsent uploads to this channel (at most 10).")
+    embeds = serializers.ListField(child=serializers.JSONField(), required=False, default=None, allow_null=True,
+                                   help_text="Up to 10 rich embeds (EmbedIn; EMBED_LINKS). The service checks "
+                                   "each field and names the one at fault.")
 
 
 class MessageEdit(serializers.Serializer):
     content = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
+
+
+class SuppressEmbedsIn(serializers.Serializer):
+    suppress = serializers.BooleanField(default=True, help_text="True removes the message's link previews; false "
+                                        "brings them back.")
 
 
 class HistoryQuery(serializers.Serializer):
@@ -46,6 +54,7 @@ class AuthorOut(serializers.Serializer):
     display_name = StrictCharField()
     avatar = StrictCharField(allow_null=True)
     color = StrictCharField()
+    bot = serializers.BooleanField(help_text="True for a bot or a webhook (then `id` is the webhook's).")
 
 
 class ReplyOut(serializers.Serializer):
@@ -79,6 +88,68 @@ class ThreadSummaryOut(serializers.Serializer):
     locked = serializers.BooleanField()
 
 
+class EmbedImageOut(serializers.Serializer):
+    url = StrictCharField()
+    proxy_url = StrictCharField(allow_null=True, help_text="The WebP copy on this site that clients show; null "
+                                "until it is made, or when the image could not be fetched.")
+
+
+class EmbedAuthorOut(serializers.Serializer):
+    name = StrictCharField()
+    url = StrictCharField(required=False)
+    icon_url = StrictCharField(required=False)
+    proxy_icon_url = StrictCharField(required=False, allow_null=True)
+
+
+class EmbedFooterOut(serializers.Serializer):
+    text = StrictCharField()
+    icon_url = StrictCharField(required=False)
+    proxy_icon_url = StrictCharField(required=False, allow_null=True)
+
+
+class EmbedFieldOut(serializers.Serializer):
+    name = StrictCharField()
+    value = StrictCharField()
+    value_html = StrictCharField(help_text="`value` rendered as message markdown, sanitised.")
+    inline = serializers.BooleanField()
+
+
+class EmbedOut(serializers.Serializer):
+    """A rich embed (Discord's shape; `rich`), or a link preview the server made (`link`, `video`: a
+    player shown as its thumbnail, opening the link)."""
+
+    type = serializers.ChoiceField(choices=["rich", "link", "video"])
+    title = StrictCharField(required=False)
+    description = StrictCharField(required=False)
+    description_html = StrictCharField(required=False, help_text="`description` rendered as message markdown, "
+                                       "sanitised.")
+    url = StrictCharField(required=False)
+    color = serializers.IntegerField(required=False, min_value=0, max_value=0xFFFFFF)
+    timestamp = StrictCharField(required=False)
+    author = EmbedAuthorOut(required=False)
+    footer = EmbedFooterOut(required=False)
+    fields = EmbedFieldOut(many=True, required=False)
+    image = EmbedImageOut(required=False)
+    thumbnail = EmbedImageOut(required=False)
+    provider = serializers.DictField(child=StrictCharField(), required=False,
+                                     help_text="A preview's site: {\"name\": …}.")
+
+
+class EmbedIn(serializers.Serializer):
+    """A rich embed to send (Discord's shape and limits; checked field by field by the service)."""
+
+    title = StrictCharField(required=False, help_text="At most 256 characters.")
+    description = StrictCharField(required=False, help_text="Markdown, at most 4096 characters.")
+    url = StrictCharField(required=False, help_text="http or https only.")
+    color = serializers.IntegerField(required=False)
+    author = serializers.DictField(required=False, help_text="{name, url, icon_url}")
+    footer = serializers.DictField(required=False, help_text="{text, icon_url}")
+    fields = serializers.ListField(child=serializers.DictField(), required=False,
+                                   help_text="At most 25 of {name (256), value (1024), inline}.")
+    image = serializers.DictField(required=False, help_text="{url}")
+    thumbnail = serializers.DictField(required=False, help_text="{url}")
+
+
 class MessageOut(serializers.Serializer):
     """Documentation of the message shape (built by payloads.message_payload)."""
 
@@ -99,6 +170,9 @@ class MessageOut(serializers.Serializer):
     attachments = AttachmentOut(many=True)
     held = serializers.BooleanField(help_text="Hidden by moderation until reviewed: only its author and "
                                     "moderators (MANAGE_MESSAGES) see it.")
+    webhook_id = serializers.IntegerField(allow_null=True, help_text="Set when an incoming webhook sent it.")
+    embeds = EmbedOut(many=True, help_text="Rich embeds, then link previews (none once `suppress_embeds`).")
+    suppress_embeds = serializers.BooleanField(help_text="Its author removed the link previews.")
     nonce = StrictCharField(required=False)
 
 

@@ -26,6 +26,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import ChannelAccess, access_channel, member_color, moderator_channel_access
 from apps.guilds.services import record_audit
 
+from . import embeds as embed_rules
 from . import events, hooks, markdown, media, payloads, thread_services
 from .models import Attachment, Message, Reaction, ReadState, attachment_path
 
@@ -66,7 +67,7 @@ def _resolve_mentions(access: ChannelAccess, content: str) -> tuple[str, dict]:
     roles = {r.id: r for r in Role.objects.filter(guild_id=guild_id, id__in=role_ids, is_default=False)}
     pinged_roles = [r for r in roles.values() if r.mentionable or can_ping_all]
     return content, {
-        "users": members, "roles": {r.id: r.name for r in roles.values()},
+        "users": members, "roles": {r.id: r.name for r in roles.values()}, "pinged_users": list(members),
         "channels": _linked_channels(access, content),
         "pinged_roles": pinged_roles, "everyone": (everyone or here) and can_ping_all,
     }
@@ -94,13 +95,15 @@ def _check_slowmode(access: ChannelAccess) -> None:
 
 
 def send_message(*, author, channel_id: int, content: str, reply_to_id: int | None = None,
-                 nonce: str | None = None, attachment_ids: list[int] | None = None) -> Message:
+                 nonce: str | None = None, attachment_ids: list[int] | None = None,
+                 embeds: list | None = None) -> Message:
     """Store a message and publish MESSAGE_CREATE. With a `nonce` the send is idempotent: if the
     author sent one with that nonce to this channel in the last NONCE_WINDOW (a retry after a lost
     answer, or a copy racing the original), that message comes back with `replayed` set, and nothing
-    is stored or published."""
+    is stored or published. Rich `embeds` need EMBED_LINKS."""
     attachment_ids = _clean_attachment_ids(attachment_ids)
-    content = _clean_content(content, allow_empty=bool(attachment_ids))
+    embed_list = embed_rules.clean(embeds)
+    content = _clean_content(content, allow_empty=bool(attachment_ids or embed_list))
     nonce = _clean_nonce(nonce)
     access = access_channel(author, channel_id)
     # Before the checks a retry would fail only because the first try succeeded (slow mode, automod's
@@ -110,50 +113,83 @@ def send_message(*, author, channel_id: int, content: str, reply_to_id: int | No
         return sent
     thread = thread_services.check_can_post(access)
     access.require(Permission.SEND_MESSAGES)
-    hooks.check_message(access, content)
+    if embed_list:
+        access.require(Permission.EMBED_LINKS)
     reply = None
     if reply_to_id is not None:
         access.require(Permission.READ_MESSAGE_HISTORY)
         reply = Message.objects.select_related("author").filter(pk=reply_to_id, channel=access.channel).first()
         if reply is None:
             raise ValidationFailed.field("reply_to", gettext("You can only reply to a message of this channel."))
-    content, mentions = _resolve_mentions(access, content)
     if attachment_ids:
         access.require(Permission.ATTACH_FILES)
         _check_attachable(author, access.channel, attachment_ids)  # before slow mode counts the send
-    _check_slowmode(access)
     try:
-        with transaction.atomic():
-            if nonce is not None:  # an old message keeping the nonce would refuse the new one
-                Message.objects.filter(channel=access.channel, author=author, nonce=nonce,
-                                       created_at__lt=timezone.now() - NONCE_WINDOW).update(nonce=None)
-            msg = Message.objects.create(
-                channel=access.channel, author=author, content=content, reply_to=reply, nonce=nonce,
-                content_html=markdown.render(content, users=mentions["users"], roles=mentions["roles"],
-                                             channels=mentions["channels"]),
-                mention_everyone=mentions["everyone"], attachment_count=len(attachment_ids),
-            )
-            if attachment_ids:
-                _attach(msg, author, attachment_ids)
-            if mentions["users"]:
-                msg.mentions.set(list(mentions["users"]))
-            if mentions["pinged_roles"]:
-                msg.mention_roles.set(mentions["pinged_roles"])
-            Channel.objects.filter(pk=access.channel.pk).update(last_message_id=msg.id)
-            if thread is not None:
-                thread_services.record_post(thread, msg)
-            msg.author_color = member_color(access.member)
-            events.to_channel(access.channel, events.MESSAGE_CREATE, payloads.message_payload(msg, nonce=nonce))
-            hooks.message_written(msg)  # after the event: delivery never waits for scoring
-            hooks.message_sent(msg)
+        return deliver(access, Message(author=author, content=content, reply_to=reply, nonce=nonce,
+                                       embeds=embed_list), attachment_ids=attachment_ids, thread=thread)
     except IntegrityError:
         # A copy of this send with the same nonce committed first (the unique constraint waited for it).
         sent = _sent_with(nonce, author, access)
         if sent is None:
             raise
         return sent
+
+
+_UNSET = object()
+
+
+def deliver(access: ChannelAccess, msg: Message, *, attachment_ids: list[int] = (), allowed_mentions=None,
+            thread=_UNSET) -> Message:
+    """The rules every message goes through, whoever sends it (a member, a webhook): the thread's
+    state, automod, mentions, slow mode; then the write, MESSAGE_CREATE, scoring, notifications and
+    link previews. `msg` is unsaved, with its author (or webhook), content, reply and embeds set.
+    `allowed_mentions` (a webhook's, see webhooks.clean_allowed_mentions) narrows who is pinged."""
+    if thread is _UNSET:
+        thread = thread_services.check_can_post(access)
+    hooks.check_message(access, msg.content)
+    content, mentions = _resolve_mentions(access, msg.content)
+    if allowed_mentions is not None:
+        mentions = allowed_mentions.narrow(mentions)
+    if not msg.webhook_name:  # a webhook has its own rate limit (webhooks.execute), not slow mode
+        _check_slowmode(access)
+    with transaction.atomic():
+        if msg.nonce is not None:  # an old message keeping the nonce would refuse the new one
+            Message.objects.filter(channel=access.channel, author=msg.author, nonce=msg.nonce,
+                                   created_at__lt=timezone.now() - NONCE_WINDOW).update(nonce=None)
+        msg.channel, msg.content = access.channel, content
+        msg.content_html = markdown.render(content, users=mentions["users"], roles=mentions["roles"],
+                                           channels=mentions["channels"])
+        msg.mention_everyone, msg.attachment_count = mentions["everyone"], len(attachment_ids)
+        msg.save()
+        if attachment_ids:
+            _attach(msg, msg.author, attachment_ids)
+        if mentions["pinged_users"]:
+            msg.mentions.set(mentions["pinged_users"])
+        if mentions["pinged_roles"]:
+            msg.mention_roles.set(mentions["pinged_roles"])
+        Channel.objects.filter(pk=access.channel.pk).update(last_message_id=msg.id)
+        if thread is not None:
+            thread_services.record_post(thread, msg)
+        msg.author_color = member_color(access.member) if msg.webhook_name == "" else ""
+        events.to_channel(access.channel, events.MESSAGE_CREATE, payloads.message_payload(msg, nonce=msg.nonce))
+        hooks.message_written(msg)  # after the event: delivery never waits for scoring
+        hooks.message_sent(msg)
+        _queue_unfurl(msg, embed_links=bool(access.permissions & Permission.EMBED_LINKS))
     msg.replayed = False
     return msg
+
+
+def _queue_unfurl(msg: Message, *, embed_links: bool) -> None:
+    """Once the message commits, the unfurl task copies its embeds' images and previews its links
+    (only when its sender may embed links)."""
+    links = embed_links and markdown.has_link(msg.content)
+    if not (links or msg.embeds or msg.webhook_avatar_url):
+        return
+    from . import tasks
+
+    message_id = msg.id
+    unavailable.after_commit(lambda: tasks.unfurl_message.delay(message_id, links=links),
+                             what="queueing the message's link previews")
 
 
 def _clean_nonce(nonce) -> str | None:
@@ -181,7 +217,7 @@ def _sent_with(nonce: str | None, author, access: ChannelAccess) -> Message | No
 
 @transaction.atomic
 def edit_message(*, actor, message: Message, content: str) -> Message:
-    content = _clean_content(content, allow_empty=message.attachment_count > 0)
+    content = _clean_content(content, allow_empty=message.attachment_count > 0 or bool(message.embeds))
     access = access_channel(actor, message.channel_id)
     if message.author_id != actor.id:
         raise Forbidden(gettext("You can only edit your own messages."), code="not_author")
@@ -197,6 +233,8 @@ def edit_message(*, actor, message: Message, content: str) -> Message:
     message.author_color = member_color(access.member)
     _publish_update(message)
     hooks.message_written(message)
+    if message.previews or markdown.has_link(content):  # the previews follow the new links
+        _queue_unfurl(message, embed_links=bool(access.permissions & Permission.EMBED_LINKS))
     return message
 
 

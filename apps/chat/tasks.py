@@ -4,7 +4,7 @@ from django.db import DatabaseError
 
 from apps.core import unavailable
 
-from . import services
+from . import preview_services, services
 
 TRANSIENT = (services.TransientMediaError, DatabaseError, ConnectionError, TimeoutError)
 
@@ -30,3 +30,10 @@ def purge_stale_attachments() -> int:
     """Hourly (celery beat): uploads never sent within ATTACHMENT_UNSENT_HOURS, and the files of
     deleted messages."""
     return services.purge_stale_attachments()
+
+
+@shared_task(name="media.unfurl_message", soft_time_limit=60, time_limit=90)
+def unfurl_message(message_id: int, *, links: bool) -> str:
+    """Link previews and embed image copies of one message (on the `media` queue). Each fetch is
+    bounded (apps.core.fetch: 5 s, 1 MB), and the time limits bound the whole task."""
+    return preview_services.unfurl_message(message_id, links=links)

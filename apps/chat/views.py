@@ -2,6 +2,8 @@
 
 With the local file storage the file is streamed; with a remote storage (S3) the view answers with a
 redirect to a short-lived signed URL that carries the same Content-Disposition and type."""
+import re
+
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.utils.http import content_disposition_header
@@ -12,6 +14,7 @@ from apps.core.errors import NotFound
 from . import selectors
 from .media import DOWNLOAD_TYPE
 from .models import Attachment
+from .preview_services import MEDIA_FOLDER
 
 SIGNED_URL_SECONDS = 300
 
@@ -60,3 +63,23 @@ def attachment_thumbnail(request, attachment_id: int):
     if not att.thumbnail.name or att.state != Attachment.State.READY:
         raise Http404
     return _serve(att.thumbnail.name, filename="thumbnail.webp", content_type="image/webp", inline=True)
+
+
+@require_safe
+def embed_media(request, name: str):
+    """The WebP copy of an image an embed or a webhook named (apps.chat.preview_services.copy_image):
+    public like the image it copies, and loaded from this site, as the CSP wants."""
+    if not re.fullmatch(r"[0-9a-f]{64}", name):
+        raise Http404
+    path = f"{MEDIA_FOLDER}/{name}.webp"
+    if not isinstance(default_storage, FileSystemStorage):
+        return HttpResponseRedirect(default_storage.url(path, expire=SIGNED_URL_SECONDS))
+    try:
+        fh = default_storage.open(path, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(fh, content_type="image/webp")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

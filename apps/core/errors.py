@@ -106,6 +106,9 @@ class RateLimited(DomainError):
         super().__init__(message, code=code, fields=fields)
         self.retry_after = retry_after
 
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "retry_after": self.retry_after}
+
 
 class PayloadTooLarge(DomainError):
     status = 413

@@ -36,6 +36,8 @@ class ErrorDetailOut(serializers.Serializer):
     message = StrictCharField(help_text="A sentence for people, in the request's language.")
     fields = serializers.DictField(help_text="Per field, what is wrong with it (empty when no field is at fault).")
     permission = StrictCharField(required=False, help_text="With `missing_permission`: the permission's name.")
+    retry_after = serializers.IntegerField(required=False, help_text="With a 429: seconds to wait, as the "
+                                           "`Retry-After` header says.")
 
 
 class ErrorOut(serializers.Serializer):

@@ -29,11 +29,13 @@ class AuditRow:
 
 
 # Targets recorded by apps above this one, named by one of their fields (looked up by name, not imported).
-_NAMED_ELSEWHERE = {"track": ("tracks", "Track", "title"), "automodrule": ("moderation", "AutomodRule", "name")}
+_NAMED_ELSEWHERE = {"track": ("tracks", "Track", "title"), "automodrule": ("moderation", "AutomodRule", "name"),
+                    "webhook": ("chat", "Webhook", "name")}
 _TARGET_KINDS = {kind: pgettext_lazy("audit log target", label) for kind, label in (
     ("member", "Member"), ("ban", "Ban"), ("channel", "Channel"), ("role", "Role"), ("category", "Category"),
     ("guild", "Guild"), ("invite", "Invite"), ("message", "Message"), ("track", "Track"),
     ("trackcomment", "Track comment"), ("report", "Report"), ("automodrule", "Automod rule"), ("flag", "Flag"),
+    ("webhook", "Webhook"),
 )}
 _USER_KEYS = {"user_id": gettext_lazy("Member"), "author_id": gettext_lazy("Author"),
               "owner_id": gettext_lazy("New owner")}

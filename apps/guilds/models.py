@@ -289,6 +289,10 @@ class AuditLogEntry(models.Model):
         AUTOMOD_RULE_DELETE = "automod_rule_delete", _("Automod rule deleted")
         REPORT_ACTION = "report_action", _("Report acted on")
         REPORT_DISMISS = "report_dismiss", _("Report dismissed")
+        WEBHOOK_CREATE = "webhook_create", _("Webhook created")
+        WEBHOOK_UPDATE = "webhook_update", _("Webhook changed")
+        WEBHOOK_TOKEN_RESET = "webhook_token_reset", _("Webhook token regenerated")
+        WEBHOOK_DELETE = "webhook_delete", _("Webhook deleted")
 
     guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="audit_log")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")

@@ -46,6 +46,7 @@ class Permission(enum.IntFlag):
     CHANGE_NICKNAME = 1 << 26
     MANAGE_NICKNAMES = 1 << 27
     MANAGE_ROLES = 1 << 28
+    MANAGE_WEBHOOKS = 1 << 29
     MANAGE_THREADS = 1 << 34
     CREATE_THREADS = 1 << 35
     SEND_MESSAGES_IN_THREADS = 1 << 38

@@ -38,7 +38,7 @@ def _dm_name(msg: Message, recipient_id: int) -> str:
 def title(msg: Message, recipient_id: int) -> str:
     """As Discord words it, in no language: "Ada (#general, Synth Lab)", "Ada" in a DM,
     "Ada (Weekend)" in a group DM."""
-    author = msg.author.shown_name if msg.author else "?"
+    author = msg.author.shown_name if msg.author else (msg.webhook_name or "?")
     channel = msg.channel
     if channel.guild_id is not None:
         return f"{author} (#{channel.name}, {channel.guild.name})"
@@ -53,6 +53,9 @@ def body(msg: Message) -> str:
     text = markdown.quote(msg.content_html, limit=BODY_MAX)
     if text:
         return text
+    if msg.embeds:  # a webhook's report with no text: its first embed says what it is
+        first = msg.embeds[0]
+        return (first.get("title") or first.get("description") or "")[:BODY_MAX]
     n = msg.attachment_count
     return ngettext("Sent a file", "Sent %(n)s files", n) % {"n": n}
 

@@ -253,6 +253,13 @@ PRESENCE_BATCH_SECONDS = env.float("PRESENCE_BATCH_SECONDS", default=1.0)
 MEMBER_LIST_LIMIT = env.int("MEMBER_LIST_LIMIT", default=1000)
 MESSAGE_MAX_LENGTH = env.int("MESSAGE_MAX_LENGTH", default=4000)
 HISTORY_PAGE_MAX = 100
+# Link previews (apps/core/fetch.py): host names allowed to resolve to private or loopback addresses.
+# Empty in production; tests list the local server that serves their pages.
+LINK_PREVIEW_ALLOW_HOSTS = env.list("LINK_PREVIEW_ALLOW_HOSTS", default=[])
+LINK_PREVIEW_CACHE_SECONDS = env.int("LINK_PREVIEW_CACHE_SECONDS", default=3600)
+# Incoming webhooks: at most this many executions per webhook in each window (Discord: 5 per 2 s).
+WEBHOOK_RATE_COUNT = env.int("WEBHOOK_RATE_COUNT", default=5)
+WEBHOOK_RATE_SECONDS = env.int("WEBHOOK_RATE_SECONDS", default=2)
 
 # --- Moderation ---
 # The toxicity scorer (a dotted path to a class with `name` and `score(texts) -> [0..1]`). The default

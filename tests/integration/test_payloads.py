@@ -570,6 +570,23 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
         channel_id=general)  # the retry: 200 with the same message
     api.as_(owner)("post", "/api/channels/{channel_id}/messages", {"content": "count me in",
                                                                    "reply_to": first["id"]}, channel_id=general)
+    # Webhooks: made, listed, renamed, re-keyed, executed (both routes), with a rich embed.
+    embed = {"title": "Build #12", "description": "**green**", "url": "https://ci.example/12", "color": 0x2ECC71,
+             "author": {"name": "CI", "icon_url": "https://ci.example/i.png"}, "footer": {"text": "main"},
+             "fields": [{"name": "Tests", "value": "812 passed", "inline": True}],
+             "image": {"url": "https://ci.example/graph.png"}, "thumbnail": {"url": "https://ci.example/t.png"}}
+    hook = api.as_(owner)("post", "/api/channels/{channel_id}/webhooks", {"name": "CI"}, channel_id=general)
+    api("get", "/api/channels/{channel_id}/webhooks", channel_id=general)
+    api("get", "/api/webhooks/{webhook_id}", webhook_id=hook["id"])
+    api("patch", "/api/webhooks/{webhook_id}", {"name": "Builds"}, webhook_id=hook["id"])
+    token = api("post", "/api/webhooks/{webhook_id}/token", webhook_id=hook["id"])["token"]
+    for route in ("/api/webhooks/{webhook_id}/{token}", "/api/v10/webhooks/{webhook_id}/{token}"):
+        api("post", route, {"content": "Deployed", "username": "Deploy bot", "embeds": [embed]}, query="wait=true",
+            webhook_id=hook["id"], token=token)
+    seen = api.as_(owner)("post", "/api/channels/{channel_id}/messages", {"content": f"see {embed['url']}",
+                                                                          "embeds": [embed]}, channel_id=general)
+    api("post", "/api/channels/{channel_id}/messages/{message_id}/suppress-embeds", {"suppress": True},
+        channel_id=general, message_id=seen["id"])
     api.as_(alice)("patch", "/api/channels/{channel_id}/messages/{message_id}", {"content": "Night drive, @owner?"},
                    channel_id=general, message_id=first["id"])
     api.as_(owner)("put", "/api/channels/{channel_id}/pins/{message_id}", channel_id=general, message_id=first["id"])

@@ -3,7 +3,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from apps.chat.markdown import SPOILER_MASK, mentioned_ids, quote, render
+from apps.chat.markdown import SPOILER_MASK, links, mentioned_ids, quote, render
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -105,3 +105,9 @@ def test_a_quote_hides_spoilers():
 
 def test_a_quote_is_one_bounded_line():
     assert quote(render("a\n\nb " + "x" * 300), limit=50) == ("a b " + "x" * 300)[:50]
+
+
+def test_links_that_get_a_preview_skip_code_and_angle_brackets_and_stop_at_three():
+    text = ("a https://one.example/x, <https://hidden.example> `https://code.example` https://one.example/x "
+            "```\nhttps://block.example\n``` https://two.example https://three.example https://four.example")
+    assert links(text) == ["https://one.example/x", "https://two.example", "https://three.example"]

@@ -40,6 +40,7 @@ export class MessageList {
     this.on(".msg-reply", (_id, preview) => this.jumpTo(Number(preview.dataset.replyId)));
     this.on('[data-action="delete"]', (id) => this.delete(id));
     this.on('[data-action="report"]', (id) => openReport("message", id));
+    this.on('[data-action="suppress-embeds"]', (id) => this.suppressEmbeds(id));
   }
 
   /** Call `handler(id, node, event)` for a click on `selector` inside a sent message. */
@@ -182,6 +183,16 @@ export class MessageList {
     for (const preview of this.el.querySelectorAll(`.msg-reply[data-reply-id="${m.id}"] .msg-reply-text`)) {
       preview.textContent = quoteText(m.content_html);
       emojify(preview);
+    }
+  }
+
+  /** Remove message `id`'s link previews (its author, or a moderator). */
+  async suppressEmbeds(id) {
+    try {
+      this.upsert(await send("POST", `/api/channels/${this.page.channelId}/messages/${id}/suppress-embeds`,
+        { suppress: true }));
+    } catch (err) {
+      this.page.toast(this.page.say(err));
     }
   }
 

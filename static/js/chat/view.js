@@ -5,6 +5,7 @@
 import { fillText, h } from "../dom.js";
 import { emojify, glyph, onlyEmoji } from "../emoji.js";
 import { attachTrackEmbeds } from "../track_embed.js";
+import { renderEmbeds } from "./embeds.js";
 
 const COLOR_RE = /^#[0-9a-fA-F]{3,8}$/;
 
@@ -43,6 +44,17 @@ export class MessageView {
     return name;
   }
 
+  /** Whether `m` is the viewer's own message (a webhook's never is, whatever its id). */
+  isOwn(m) {
+    return !m.webhook_id && m.author?.id === this.page.userId;
+  }
+
+  /** What groups consecutive messages under one header: the author, or the webhook and its name. */
+  authorKey(m) {
+    if (m.webhook_id) return `webhook:${m.webhook_id}:${m.author?.display_name ?? ""}`;
+    return String(m.author?.id ?? "");
+  }
+
   mentionsMe(m) {
     const page = this.page;
     return (m.mentions || []).includes(page.userId) || Boolean(m.mention_everyone)
@@ -56,8 +68,8 @@ export class MessageView {
     const li = h("li", {
       class: "msg",
       id: pendingNonce ? null : `msg-${m.id}`,
-      dataset: pendingNonce ? { nonce: pendingNonce, authorId: String(author?.id ?? "") }
-        : { id: String(m.id), authorId: String(author?.id ?? ""), time: String(date.getTime()) },
+      dataset: pendingNonce ? { nonce: pendingNonce, authorId: this.authorKey(m) }
+        : { id: String(m.id), authorId: this.authorKey(m), time: String(date.getTime()) },
     });
     if (pendingNonce) {
       li.classList.add("pending");
@@ -70,7 +82,7 @@ export class MessageView {
       li.classList.add("held");
       li.title = this.t.held;
     }
-    if (author?.id !== this.page.userId && this.mentionsMe(m)) li.classList.add("mentioned");
+    if (!this.isOwn(m) && this.mentionsMe(m)) li.classList.add("mentioned");
 
     if (m.reply_to) li.append(this.replyPreview(m.reply_to));
 
@@ -79,15 +91,18 @@ export class MessageView {
       h("time", { class: "msg-gutter-time", datetime: m.created_at, title: this.fullFormat.format(date),
         text: this.timeFormat.format(date) }));
 
-    const head = h("div", { class: "msg-head" }, this.authorName(author),
+    const tag = author?.bot ? h("span", { class: "msg-bot-tag", text: m.webhook_id ? this.t.webhookTag : this.t.botTag })
+      : null;
+    const head = h("div", { class: "msg-head" }, this.authorName(author), tag,
       h("time", { class: "msg-time", datetime: m.created_at, title: this.fullFormat.format(date),
         text: this.formatTime(date) }),
       h("span", { class: "msg-pin-flag", title: this.t.pinned, "aria-label": this.t.pinned }, glyph("📌", { named: true })));
 
     const content = h("div", { class: "msg-content" });
     this.fillContent(content, m);
-    const body = h("div", { class: "msg-body" }, head, content, this.page.attachments.render(m),
-      this.page.reactions.render(m));
+    const canSuppress = !pendingNonce && (this.isOwn(m) || Boolean(this.page.can.manage));
+    const body = h("div", { class: "msg-body" }, head, content, renderEmbeds(m, this.t, { canSuppress }),
+      this.page.attachments.render(m), this.page.reactions.render(m));
     li.append(gutter, body);
     if (!pendingNonce) li.append(this.actions(m));
     for (const hook of this.hooks) hook(li, m, { pending: Boolean(pendingNonce) });
@@ -117,7 +132,7 @@ export class MessageView {
 
   actions(m) {
     const { can, t } = this.page;
-    const own = m.author?.id === this.page.userId;
+    const own = this.isOwn(m);
     const bar = h("div", { class: "msg-actions", role: "toolbar" });
     // Text symbols every font has; the emoji ones are drawn as glyphs (no empty box without an emoji font).
     const button = (action, label, icon) => h("button", {
@@ -128,7 +143,7 @@ export class MessageView {
     if (own && can.send) bar.append(button("edit", t.edit, "✎"));
     if (can.pin) bar.append(button(m.pinned ? "unpin" : "pin", m.pinned ? t.unpin : t.pin, () => glyph("📌", { named: true })));
     if (own || can.manage) bar.append(button("delete", t.delete, () => glyph("🗑️", { named: true })));
-    if (!own && m.author && t.report) bar.append(button("report", t.report, "⚑"));
+    if (!own && m.author && !m.webhook_id && t.report) bar.append(button("report", t.report, "⚑"));
     return bar;
   }
 }

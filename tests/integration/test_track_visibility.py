@@ -10,6 +10,7 @@ import re
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
@@ -265,3 +266,18 @@ def test_public_pages_unfurl_with_open_graph_and_oembed(world):
     assert framing(Client().get(f"/embed/playlists/{playlist.id}")) == "framable"
     # Every other page still refuses to be framed.
     assert framing(Client().get(f"/tracks/{track.id}")) == "not framable"
+
+
+def test_make_runs_demo_track_is_public_for_signed_out_visitors(monkeypatch):
+    from celery_app.app import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # the pipeline in-process, as `make run` runs it
+    call_command("seed_demo")
+    call_command("seed_demo_tracks")
+    call_command("seed_demo_tracks")  # again: nothing changes
+    track = Track.objects.get(title="Lounge Chords")
+    assert (track.audience, track.state) == ("public", "ready")
+    assert Client().get(f"/tracks/{track.id}").status_code == 200
+    assert framing(Client().get(f"/embed/tracks/{track.id}")) == "framable"
+    oembed = Client().get("/oembed", {"url": f"http://testserver/tracks/{track.id}", "format": "json"})
+    assert oembed.status_code == 200 and oembed.json()["author_name"] == track.owner.shown_name

@@ -10,8 +10,8 @@ import re
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.management import call_command
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext

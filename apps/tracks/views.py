@@ -23,7 +23,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 from apps.guilds.views import shell_context
 
-from . import payloads, public_views, selectors
+from . import payloads, public_views, selectors, sharing
 from .models import Track, track_path
 
 SIGNED_URL_SECONDS = 300
@@ -176,7 +176,9 @@ def guild_tracks(request, guild_id: int):
                                     manages=bool(access.permissions & Permission.MANAGE_TRACKS))
     return render(request, "tracks/guild_tracks.html", shell_context(
         request, access, tracks=tracks, can_upload=bool(access.permissions & Permission.UPLOAD_TRACKS),
-        max_mb=settings.TRACK_MAX_BYTES // (1024 * 1024), tracks_page=True))
+        max_mb=settings.TRACK_MAX_BYTES // (1024 * 1024), tracks_page=True,
+        can_manage_guild=bool(access.permissions & Permission.MANAGE_GUILD),
+        allow_public=sharing.public_tracks_allowed(access.guild.id)))
 
 
 def track_page(request, track_id: int, secret: str | None = None):

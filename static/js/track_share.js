@@ -1,6 +1,7 @@
 // Its uploader's share panel on a track's page (templates/tracks/public/share_panel.html): who may
 // hear the track (GET/PUT /api/tracks/{id}/sharing), its secret link and a reset of it (POST
-// /api/tracks/{id}/secret: the old link stops working), and the embed's iframe code.
+// /api/tracks/{id}/secret: the old link stops working), and the embed's iframe code. On a guild's
+// track page, MANAGE_GUILD's switch allowing public tracks (PUT /api/guilds/{id}/track-settings).
 import { errorMessage, get, send } from "./api.js";
 
 const panel = document.getElementById("share-panel");
@@ -33,4 +34,20 @@ async function start() {
   await act(() => get(`${base}/sharing`));
 }
 
+function policy(form) {
+  const status = document.getElementById("guild-track-policy-status");
+  form.elements.allow_public.addEventListener("change", async (e) => {
+    try {
+      const saved = await send("PUT", form.dataset.url, { allow_public: e.target.checked });
+      e.target.checked = saved.allow_public;
+      status.textContent = "";
+    } catch (err) {
+      e.target.checked = !e.target.checked;
+      status.textContent = errorMessage(err.detail) || err.message || form.dataset.failed;
+    }
+  });
+}
+
 if (panel) start();
+const policyForm = document.getElementById("guild-track-policy");
+if (policyForm) policy(policyForm);

@@ -205,6 +205,13 @@ def test_only_the_uploader_sets_the_audience_and_a_guild_may_forbid_public_track
     refused = as_artist.put(f"/api/tracks/{track.id}/sharing", {"audience": "public"}, format="json")
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "public_tracks_forbidden")
     assert Client().get(f"/tracks/{track.id}").status_code == 404
+    # The switch is on the guild's track page for MANAGE_GUILD only, showing the guild's rule.
+    pages = {}
+    for name, user in (("owner", owner), ("member", member)):
+        client = Client()
+        client.force_login(user)
+        pages[name] = client.get(f"/guilds/{guild.id}/tracks").content.decode()
+    assert 'id="allow-public">' in pages["owner"] and 'id="guild-track-policy"' not in pages["member"]
 
 
 def test_a_refusal_is_answered_as_a_missing_track(world):

@@ -35,9 +35,11 @@ def _framable(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _cover(payload: dict) -> str:
+def _cover(payload: dict, *, size: bool = False):
+    """The largest cover's address ("" without a cover); with `size`, (address, its size in px)."""
     sizes = sorted(payload["cover_urls"], key=int)
-    return payload["cover_urls"][sizes[-1]] if sizes else ""
+    found = (payload["cover_urls"][sizes[-1]], int(sizes[-1])) if sizes else ("", 0)
+    return found if size else found[0]
 
 
 def _oembed_link(request, page_url: str) -> str:
@@ -133,10 +135,10 @@ def oembed(request):
             title, author = track.title, track.owner
             src = via_link(reverse("tracks:embed", args=[track_id]), track_id, secret)
             width, height = _size(request, EMBED_WIDTH, EMBED_HEIGHT)
-            thumbnail = _cover(payload_via_link(payloads.track_payload(track), secret))
+            thumbnail, side = _cover(payload_via_link(payloads.track_payload(track), secret), size=True)
         elif match.url_name in ("playlist", "embed_playlist"):
             playlist = selectors.visible_playlist(visitor, match.kwargs["playlist_id"])
-            title, author, thumbnail = playlist.title, playlist.owner, ""
+            title, author, thumbnail, side = playlist.title, playlist.owner, "", 0
             src = reverse("tracks:embed_playlist", args=[playlist.id])
             width, height = _size(request, EMBED_WIDTH, PLAYLIST_EMBED_HEIGHT)
         else:
@@ -149,7 +151,7 @@ def oembed(request):
               "author_url": absolute(reverse("tracks:profile", args=[author.username])),
               "html": _iframe(absolute(src), width, height, title), "width": width, "height": height}
     if thumbnail:
-        answer.update(thumbnail_url=absolute(thumbnail), thumbnail_width=300, thumbnail_height=300)
+        answer.update(thumbnail_url=absolute(thumbnail), thumbnail_width=side, thumbnail_height=side)
     response = JsonResponse(answer)
     response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -14,6 +14,7 @@ import hmac
 from django.conf import settings
 from django.db.models import Q
 
+from apps.core.clientaddr import client_address
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import guild_permissions
 
@@ -77,5 +78,5 @@ def payload_via_link(payload: dict, secret: str | None) -> dict:
 def visitor_key(request) -> str:
     """Who a signed-out listener is, for counting plays once a day: their address and browser,
     keyed with the site's secret (nothing that names them is stored)."""
-    raw = f"{request.META.get('REMOTE_ADDR', '')}|{request.headers.get('User-Agent', '')}"
+    raw = f"{client_address(request)}|{request.headers.get('User-Agent', '')}"
     return hmac.new(settings.SECRET_KEY.encode(), raw.encode(), hashlib.sha256).hexdigest()

@@ -264,6 +264,8 @@ def test_public_pages_unfurl_with_open_graph_and_oembed(world):
     oembed = Client().get("/oembed", {"url": f"http://testserver/tracks/{track.id}", "format": "json"}).json()
     assert (oembed["type"], oembed["version"], oembed["title"]) == ("rich", "1.0", "Velvet Harbour")
     assert f'src="http://testserver/embed/tracks/{track.id}"' in oembed["html"]
+    assert (oembed["thumbnail_url"], oembed["thumbnail_width"]) == (
+        f"http://testserver/tracks/{track.id}/cover-96.webp", 96)
     assert Client().get("/oembed", {"url": f"http://testserver/tracks/{track.id}", "format": "xml"}).status_code == 501
     assert Client().get("/oembed", {"url": f"http://elsewhere.test/tracks/{track.id}"}).status_code == 404
     profile = Client().get("/users/artist").content.decode()

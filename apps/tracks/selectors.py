@@ -57,7 +57,7 @@ def guild_tracks(guild, *, viewer, manages: bool = False, limit: int = 100) -> l
 
 # --- the social layer -----------------------------------------------------------------------
 # Every list below starts from readable_tracks: a viewer never sees, through a stream, a profile,
-# a tag page, trending or search, a track of a guild it is not a member of.
+# a tag page, trending or search, a track of a guild it is not a member of, unless it is public.
 
 def readable_tracks(viewer) -> QuerySet[Track]:
     """The ready tracks a list may show the viewer (visibility.listed_to): those of its guilds, its

@@ -437,7 +437,9 @@ def _follow_room(guild_id: int, channel_id: int, room: list[dict]) -> None:
 
 def _party_track(user, channel: Channel, track_id: int, *, field: str = "track_id") -> dict:
     track = playable_track(user, track_id)
-    if track.guild_id != channel.guild_id:
+    # Everyone in the room must be able to hear it: a track of the room's guild, or a public one.
+    public = track.audience == track.Audience.PUBLIC and track.visibility == track.Visibility.VISIBLE
+    if track.guild_id != channel.guild_id and not public:
         raise TrackNotShared(gettext("Pick one of this guild's tracks: everyone in the room must be able to hear it."),
                              fields={field: ["not_in_guild"]})
     return payloads.party_track(track_payload(track))

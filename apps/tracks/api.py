@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,6 +14,18 @@ from apps.guilds.selectors import access_guild
 
 from . import payloads, selectors, services
 from . import serializers as s
+from .visibility import payload_via_link, visitor_key
+
+
+class SignedOutMayRead(BasePermission):
+    """Reads are open to signed-out visitors (they see public tracks, or one by its secret link:
+    visibility.py decides); every write needs an account."""
+
+    def has_permission(self, request, view):
+        return request.method in SAFE_METHODS or bool(request.user and request.user.is_authenticated)
+
+
+SECRET_PARAM = OpenApiParameter("secret", str, description="An unlisted track's secret (from its link).")
 
 
 class GuildTracksView(CappedUploadView):
@@ -54,9 +67,14 @@ class GuildTracksView(CappedUploadView):
 
 
 class TrackView(APIView):
-    @extend_schema(responses=s.TrackOut, summary="A track (members of its guild)")
+    permission_classes = [SignedOutMayRead]
+
+    @extend_schema(parameters=[SECRET_PARAM], responses=s.TrackOut,
+                   summary="A track (members of its guild; anyone for a public one, or with its secret link)")
     def get(self, request, track_id):
-        return Response(payloads.track_payload(selectors.readable_track(request.user, track_id)))
+        secret = request.query_params.get("secret")
+        track = selectors.readable_track(request.user, track_id, secret=secret)
+        return Response(payload_via_link(payloads.track_payload(track), secret))
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a track (its uploader, or MANAGE_MESSAGES)")
     def delete(self, request, track_id):
@@ -93,9 +111,12 @@ class TrackRepostView(APIView):
 
 
 class TrackCommentsView(APIView):
-    @extend_schema(responses=s.CommentOut(many=True), summary="A track's comments, in the order of the track")
+    permission_classes = [SignedOutMayRead]
+
+    @extend_schema(parameters=[SECRET_PARAM], responses=s.CommentOut(many=True),
+                   summary="A track's comments, in the order of the track")
     def get(self, request, track_id):
-        track = selectors.readable_track(request.user, track_id)
+        track = selectors.readable_track(request.user, track_id, secret=request.query_params.get("secret"))
         return Response([payloads.comment_payload(c) for c in selectors.track_comments(track, request.user)])
 
     @extend_schema(request=s.CommentIn, responses={201: s.CommentOut},
@@ -128,11 +149,16 @@ class TrackCommentView(APIView):
 
 
 class TrackPlaysView(APIView):
-    @extend_schema(request=None, responses=s.PlayOut, summary="Count a play (once per listener per day)",
+    permission_classes = [AllowAny]  # a signed-out listener's play (a public page, an embed) counts too
+
+    @extend_schema(request=None, parameters=[SECRET_PARAM], responses=s.PlayOut,
+                   summary="Count a play (once per listener per day)",
                    description="The player calls this once when playback starts.")
     def post(self, request, track_id):
-        counted = services.record_play(user=request.user, track_id=track_id)
-        track = selectors.readable_track(request.user, track_id)
+        secret = request.query_params.get("secret")
+        counted = services.record_play(user=request.user, track_id=track_id, secret=secret,
+                                       visitor=visitor_key(request))
+        track = selectors.readable_track(request.user, track_id, secret=secret)
         return Response(payloads.play(counted, track.play_count))
 
 
@@ -170,6 +196,8 @@ class StreamView(APIView):
 
 
 class TrendingView(APIView):
+    permission_classes = [SignedOutMayRead]
+
     @extend_schema(responses=s.TrackOut(many=True), summary="The tracks you can read, by trending score",
                    description="Plays, likes and reposts of the last 7 days, each halved every 36 hours of age; "
                    "recomputed every 10 minutes.")
@@ -178,6 +206,8 @@ class TrendingView(APIView):
 
 
 class SearchView(APIView):
+    permission_classes = [SignedOutMayRead]
+
     @extend_schema(parameters=[OpenApiParameter("q", str, required=True,
                                                 description="Words of a title, tag, genre or artist name.")],
                    responses=s.TrackOut(many=True), summary="Search the tracks you can read, best match first")
@@ -208,6 +238,8 @@ class PlaylistsView(APIView):
 
 
 class PlaylistView(APIView):
+    permission_classes = [SignedOutMayRead]
+
     @extend_schema(responses=s.PlaylistDetailOut, summary="A playlist and the tracks of it you can read",
                    description="A private playlist is 404 for everyone but its owner.")
     def get(self, request, playlist_id):
@@ -257,6 +289,8 @@ class PlaylistOrderView(APIView):
 
 
 class UserPlaylistsView(APIView):
+    permission_classes = [SignedOutMayRead]
+
     @extend_schema(responses=s.PlaylistOut(many=True), summary="A user's public playlists")
     def get(self, request, user_id):
         return Response([payloads.playlist_payload(p) for p in selectors.user_playlists(request.user, user_id)])

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import api
+from . import api, sharing_api
 
 urlpatterns = [
     path("guilds/<int:guild_id>/tracks", api.GuildTracksView.as_view()),
     path("tracks/trending", api.TrendingView.as_view()),
     path("tracks/search", api.SearchView.as_view()),
     path("tracks/<int:track_id>", api.TrackView.as_view()),
+    path("tracks/<int:track_id>/sharing", sharing_api.TrackSharingView.as_view()),
+    path("tracks/<int:track_id>/secret", sharing_api.TrackSecretView.as_view()),
+    path("guilds/<int:guild_id>/track-settings", sharing_api.GuildTrackSettingsView.as_view()),
     path("tracks/<int:track_id>/like", api.TrackLikeView.as_view()),
     path("tracks/<int:track_id>/repost", api.TrackRepostView.as_view()),
     path("tracks/<int:track_id>/comments", api.TrackCommentsView.as_view()),

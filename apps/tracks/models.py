@@ -6,6 +6,7 @@ records where the pipeline is (`state`, `step`) so the uploader sees its progres
 failed when it did."""
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -31,7 +32,16 @@ class Tag(models.Model):
         return self.name
 
 
+def new_secret() -> str:
+    return secrets.token_urlsafe(16)
+
+
 class Track(models.Model):
+    class Audience(models.TextChoices):
+        GUILD = "guild"  # members of its guild (and its owner)
+        UNLISTED = "unlisted"  # and anyone with the secret link
+        PUBLIC = "public"  # and anyone, signed out too: listed, searchable, trending
+
     class Visibility(models.TextChoices):
         VISIBLE = "visible"
         HELD = "held"  # moderation holds it for review: only its owner (and MANAGE_TRACKS) see it
@@ -66,6 +76,9 @@ class Track(models.Model):
     step = models.CharField(max_length=10, choices=Step.choices, blank=True)  # the step running or next
     failure_reason = models.CharField(max_length=255, blank=True)
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.VISIBLE)
+    # Who may hear it besides its guild (visibility.py): nobody else, anyone with the secret link, anyone.
+    audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.GUILD)
+    secret = models.CharField(max_length=32, default=new_secret)  # the unlisted link's; reset makes a new one
 
     # Written by the probe.
     codec = models.CharField(max_length=20, blank=True)
@@ -228,15 +241,20 @@ class TrackComment(models.Model):
 
 
 class TrackPlay(models.Model):
-    """One listener played the track on that (UTC) day: plays count once per listener per day."""
+    """One listener played the track on that (UTC) day: plays count once per listener per day. A
+    signed-out listener (a public page, an embed) has no user but a `visitor` key (visibility.py)."""
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="plays")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_plays")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_plays",
+                             null=True, blank=True)
+    visitor = models.CharField(max_length=64, blank=True)
     day = models.DateField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "track", "day"], name="track_play_once_a_day")]
+        constraints = [models.UniqueConstraint(fields=["user", "track", "day"], name="track_play_once_a_day"),
+                       models.UniqueConstraint(fields=["visitor", "track", "day"], condition=Q(user__isnull=True),
+                                               name="track_visitor_play_once_a_day")]
         indexes = [models.Index(fields=["created_at"], name="track_play_created")]
 
     def __str__(self) -> str:
@@ -277,3 +295,13 @@ class PlaylistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.playlist_id}#{self.position}: {self.track_id}"
+
+
+class GuildTrackSettings(models.Model):
+    """A guild's rules for its tracks (none stored: the defaults)."""
+
+    guild = models.OneToOneField(Guild, on_delete=models.CASCADE, related_name="track_settings")
+    allow_public = models.BooleanField(default=True)  # off: no track of the guild may be public
+
+    def __str__(self) -> str:
+        return f"{self.guild_id}: public tracks {'allowed' if self.allow_public else 'forbidden'}"

@@ -12,7 +12,7 @@ from .selectors import StreamItem, StreamPage, viewer_state
 def track_status(track: Track) -> dict:
     """Where the pipeline is, as the uploader's page shows it, and whether moderation holds it."""
     return {"id": track.id, "state": track.state, "step": track.step, "failure_reason": track.failure_reason,
-            "held": track.visibility == Track.Visibility.HELD}
+            "held": track.visibility == Track.Visibility.HELD, "audience": track.audience}
 
 
 def track_payload(track: Track) -> dict:
@@ -102,3 +102,11 @@ def playlist_payload(playlist: Playlist, *, entries: list[PlaylistEntry] | None 
         out["track_count"] = len(entries)
         out["entries"] = [{"id": e.id, "position": e.position, "track": track_payload(e.track)} for e in entries]
     return out
+
+
+def sharing_payload(track: Track) -> dict:
+    """What its owner shares of a track: its audience and its secret link (and the embed's)."""
+    return {"id": track.id, "audience": track.audience,
+            "secret_url": reverse("tracks:secret_page", args=[track.id, track.secret]),
+            "embed_url": reverse("tracks:embed", args=[track.id]),
+            "secret_embed_url": reverse("tracks:secret_embed", args=[track.id, track.secret])}

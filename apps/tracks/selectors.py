@@ -14,32 +14,27 @@ from django.utils.translation import gettext
 from apps.chat.selectors import SEARCH_CONFIG
 from apps.core.errors import NotFound, ValidationFailed
 from apps.guilds.models import Member
-from apps.guilds.permissions import Permission
-from apps.guilds.selectors import guild_permissions, member_of
+from apps.guilds.selectors import member_of
 
 from .models import Follow, Playlist, PlaylistEntry, Track, TrackComment, TrackLike, TrackRepost
+from .visibility import listed_to, may_hear
 
 
-def readable_track(user, track_id: int) -> Track:
-    """A track the user may see: its owner, or a member of its guild; 404 for anyone else. A track
-    moderation holds is seen only by its owner and by members with MANAGE_TRACKS in its guild (both
-    see it marked held); a removed one by nobody (as held and removed messages)."""
+def readable_track(user, track_id: int, *, secret: str | None = None) -> Track:
+    """A track the user may hear (visibility.may_hear: its owner, its guild's members, anyone for a
+    public track, anyone with `secret` for an unlisted one; held ones only for their owner and
+    MANAGE_TRACKS); 404 for anyone else, answered as for a track that does not exist."""
     track = Track.objects.select_related("owner", "guild").filter(pk=track_id).first()
-    if track is None or track.visibility == Track.Visibility.REMOVED:
-        raise NotFound(gettext("Unknown track."))
-    if track.owner_id == user.id:
-        return track
-    member = member_of(user, track.guild_id)
-    if member is None:
-        raise NotFound(gettext("Unknown track."))
-    if track.visibility == Track.Visibility.HELD and not guild_permissions(member) & Permission.MANAGE_TRACKS:
+    # The membership is looked up for a missing track too: a refusal and a miss cost the same queries.
+    member = member_of(user, track.guild_id if track else 0)
+    if track is None or not may_hear(user, track, member=member, secret=secret):
         raise NotFound(gettext("Unknown track."))
     return track
 
 
-def playable_track(user, track_id: int) -> Track:
+def playable_track(user, track_id: int, *, secret: str | None = None) -> Track:
     """A readable track whose renditions exist (404 until it is ready)."""
-    track = readable_track(user, track_id)
+    track = readable_track(user, track_id, secret=secret)
     if track.state != Track.State.READY:
         raise NotFound(gettext("This track is not ready to play."))
     return track
@@ -62,18 +57,21 @@ def guild_tracks(guild, *, viewer, manages: bool = False, limit: int = 100) -> l
 
 # --- the social layer -----------------------------------------------------------------------
 # Every list below starts from readable_tracks: a viewer never sees, through a stream, a profile,
-# a tag page, trending or search, a track of a guild it is not a member of.
+# a tag page, trending or search, a track of a guild it is not a member of, unless it is public.
 
 def readable_tracks(viewer) -> QuerySet[Track]:
-    """The ready tracks the viewer may see: those of its guilds, and its own. Held tracks only its
-    own (moderators find the others in their guild's track list and the review queue)."""
-    guild_ids = Member.objects.filter(user=viewer).values("guild_id")
-    return (Track.objects.filter(state=Track.State.READY).filter(Q(guild_id__in=guild_ids) | Q(owner=viewer))
+    """The ready tracks a list may show the viewer (visibility.listed_to): those of its guilds, its
+    own and public ones. Held tracks only its own (moderators find the others in their guild's track
+    list and the review queue)."""
+    guild_ids = Member.objects.filter(user_id=viewer.id).values("guild_id")
+    return (Track.objects.filter(state=Track.State.READY).filter(listed_to(viewer, guild_ids))
             .filter(shown_tracks(viewer)).select_related("owner").prefetch_related("tags"))
 
 
 def viewer_state(viewer, track: Track) -> dict:
     """What the viewer did to the track (the page's toggle buttons)."""
+    if not viewer.is_authenticated:
+        return {"liked": False, "reposted": False}
     return {"liked": TrackLike.objects.filter(user=viewer, track=track).exists(),
             "reposted": TrackRepost.objects.filter(user=viewer, track=track).exists()}
 
@@ -172,7 +170,7 @@ def profile(viewer, username: str) -> Profile:
         reposts=list(readable.filter(reposts__user=user).order_by("-reposts__created_at")[:PROFILE_LIMIT]),
         followers=Follow.objects.filter(followee=user).count(),
         following=Follow.objects.filter(follower=user).count(),
-        followed=Follow.objects.filter(follower=viewer, followee=user).exists(),
+        followed=viewer.is_authenticated and Follow.objects.filter(follower=viewer, followee=user).exists(),
     )
 
 

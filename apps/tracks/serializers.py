@@ -29,6 +29,8 @@ class TrackStatus(serializers.Serializer):
     failure_reason = StrictCharField()
     held = serializers.BooleanField(help_text="Moderation holds it for review: only its owner and members with "
                                     "MANAGE_TRACKS see it.")
+    audience = serializers.ChoiceField(choices=["guild", "unlisted", "public"], help_text="Who may hear it besides "
+                                       "its guild: nobody, anyone with its secret link, anyone (docs/tracks.md).")
 
 
 class TrackOut(TrackStatus):
@@ -178,3 +180,19 @@ EVENT_SHAPES = {
     events.TRACK_COMMENT_CREATE: CommentEventOut,
     events.TRACK_COMMENT_DELETE: CommentDeleteEventOut,
 }
+
+
+class SharingIn(serializers.Serializer):
+    audience = serializers.ChoiceField(choices=["guild", "unlisted", "public"])
+
+
+class SharingOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    audience = serializers.ChoiceField(choices=["guild", "unlisted", "public"])
+    secret_url = StrictCharField(help_text="The unlisted link: anyone holding it may hear the track.")
+    embed_url = StrictCharField()
+    secret_embed_url = StrictCharField()
+
+
+class GuildTrackSettingsIO(serializers.Serializer):
+    allow_public = serializers.BooleanField(help_text="Off: no track of the guild may be public.")

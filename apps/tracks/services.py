@@ -344,13 +344,15 @@ def delete_track_comment(*, actor, track_id: int, comment_id: int) -> None:
             events.track_comment_delete(comment)
 
 
-def record_play(*, user, track_id: int, at=None) -> bool:
+def record_play(*, user, track_id: int, at=None, secret: str | None = None, visitor: str = "") -> bool:
     """Count a play of a ready track: at most once per listener per (UTC) day. True if it counted.
-    `at` is when it was played (now unless given)."""
-    track = playable_track(user, track_id)
+    `at` is when it was played (now unless given). A signed-out listener (a public page, an embed)
+    is told apart by `visitor` (visibility.visitor_key); `secret` is the unlisted link it came by."""
+    track = playable_track(user, track_id, secret=secret)
     day = (at or timezone.now()).astimezone(UTC).date()
+    listener = {"user": user} if user.is_authenticated else {"user": None, "visitor": visitor}
     with transaction.atomic():
-        counted = _insert(TrackPlay, track=track, user=user, day=day, created_at=at or timezone.now())
+        counted = _insert(TrackPlay, track=track, **listener, day=day, created_at=at or timezone.now())
         if counted:
             _bump(track.id, "play_count", 1)
     return counted

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import public_views, views
 
 app_name = "tracks"
 
@@ -11,6 +11,17 @@ urlpatterns = [
     path("tracks/<int:track_id>/hls/<path:path>", views.hls, name="hls"),
     path("tracks/<int:track_id>/peaks.json", views.peaks, name="peaks"),
     path("tracks/<int:track_id>/cover-<int:size>.webp", views.cover, name="cover"),
+    # An unlisted track's secret link: its page and media under /s/<secret>/ (visibility.py), so the
+    # HLS playlists' relative segment addresses keep the secret.
+    path("tracks/<int:track_id>/s/<str:secret>", views.track_page, name="secret_page"),
+    path("tracks/<int:track_id>/s/<str:secret>/stream.m4a", views.stream, name="secret_stream"),
+    path("tracks/<int:track_id>/s/<str:secret>/hls/<path:path>", views.hls, name="secret_hls"),
+    path("tracks/<int:track_id>/s/<str:secret>/peaks.json", views.peaks, name="secret_peaks"),
+    path("tracks/<int:track_id>/s/<str:secret>/cover-<int:size>.webp", views.cover, name="secret_cover"),
+    path("embed/tracks/<int:track_id>", public_views.embed_track, name="embed"),
+    path("embed/tracks/<int:track_id>/s/<str:secret>", public_views.embed_track, name="secret_embed"),
+    path("embed/playlists/<int:playlist_id>", public_views.embed_playlist, name="embed_playlist"),
+    path("oembed", public_views.oembed, name="oembed"),
     path("tracks/search", views.search_page, name="search"),
     # Tags and genres are free text: "drum/bass" is one tag, hence <path:>.
     path("tracks/tag/<path:tag>", views.tag_page, name="tag"),

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
@@ -22,7 +23,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 from apps.guilds.views import shell_context
 
-from . import payloads, selectors
+from . import payloads, public_views, selectors, sharing
 from .models import Track, track_path
 
 SIGNED_URL_SECONDS = 300
@@ -32,9 +33,9 @@ HLS_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".aa
              ".m4s": "video/iso.segment", ".mp4": "audio/mp4"}
 
 
-def _playable(request, track_id: int) -> Track:
+def _playable(request, track_id: int, secret: str | None) -> Track:
     try:
-        return selectors.playable_track(request.user, track_id)
+        return selectors.playable_track(request.user, track_id, secret=secret)
     except NotFound:
         raise Http404 from None
 
@@ -107,8 +108,8 @@ def _ranged_file(name: str, size: int, content_type: str, range_header: str) -> 
 
 
 @require_safe
-def stream(request, track_id: int):
-    track = _playable(request, track_id)
+def stream(request, track_id: int, secret: str | None = None):
+    track = _playable(request, track_id, secret)
     if _remote():
         return _redirect(track.stream, "audio/mp4")
     return _ranged_file(track.stream, track.stream_size or default_storage.size(track.stream), "audio/mp4",
@@ -116,8 +117,8 @@ def stream(request, track_id: int):
 
 
 @require_safe
-def hls(request, track_id: int, path: str):
-    track = _playable(request, track_id)
+def hls(request, track_id: int, path: str, secret: str | None = None):
+    track = _playable(request, track_id, secret)
     name = track_path(track, f"hls/{path}")
     if name not in track.hls_files:  # only the files the pipeline wrote
         raise Http404
@@ -136,8 +137,8 @@ def hls(request, track_id: int, path: str):
 
 
 @require_safe
-def peaks(request, track_id: int):
-    track = _playable(request, track_id)
+def peaks(request, track_id: int, secret: str | None = None):
+    track = _playable(request, track_id, secret)
     try:
         with default_storage.open(track.peaks, "rb") as fh:
             data = fh.read()
@@ -149,9 +150,9 @@ def peaks(request, track_id: int):
 
 
 @require_safe
-def cover(request, track_id: int, size: int):
+def cover(request, track_id: int, size: int, secret: str | None = None):
     try:
-        track = selectors.readable_track(request.user, track_id)
+        track = selectors.readable_track(request.user, track_id, secret=secret)
     except NotFound:
         raise Http404 from None
     name = track.covers.get(str(size))
@@ -175,16 +176,22 @@ def guild_tracks(request, guild_id: int):
                                     manages=bool(access.permissions & Permission.MANAGE_TRACKS))
     return render(request, "tracks/guild_tracks.html", shell_context(
         request, access, tracks=tracks, can_upload=bool(access.permissions & Permission.UPLOAD_TRACKS),
-        max_mb=settings.TRACK_MAX_BYTES // (1024 * 1024), tracks_page=True))
+        max_mb=settings.TRACK_MAX_BYTES // (1024 * 1024), tracks_page=True,
+        can_manage_guild=bool(access.permissions & Permission.MANAGE_GUILD),
+        allow_public=sharing.public_tracks_allowed(access.guild.id)))
 
 
-@login_required
-def track_page(request, track_id: int):
+def track_page(request, track_id: int, secret: str | None = None):
+    """The member's page in the guild's shell; anyone else who may hear the track (a public one, an
+    unlisted one by its link) gets the public page (public_views.py)."""
     try:
-        track = selectors.readable_track(request.user, track_id)
-        access = access_guild(request.user, track.guild_id)
+        track = selectors.readable_track(request.user, track_id, secret=secret)
     except NotFound:
         raise Http404 from None
+    try:
+        access = access_guild(request.user, track.guild_id)
+    except NotFound:
+        return public_views.track_page(request, track, secret)
     comments = selectors.track_comments(track, request.user)
     return render(request, "tracks/track.html", shell_context(
         request, access, track=track, payload=payloads.track_payload(track), tracks_page=True,
@@ -210,8 +217,8 @@ def stream_page(request):
     return render(request, "tracks/stream.html", {"found": found, "nav": "stream"})
 
 
-@login_required
 def trending_page(request):
+    """Signed out: the public tracks by trending score."""
     return _list_page(request, heading=gettext("Trending"), tracks=selectors.trending_tracks(request.user),
                       empty=gettext("Nothing is trending yet."), nav="trending")
 
@@ -228,8 +235,8 @@ def genre_page(request, genre: str):
                       empty=gettext("No tracks of this genre."))
 
 
-@login_required
 def search_page(request):
+    """Signed out: public tracks only."""
     q = request.GET.get("q", "")
     tracks, error = [], ""
     if q.strip():
@@ -241,23 +248,31 @@ def search_page(request):
                       empty=gettext("No tracks match.") if q.strip() else "")
 
 
-@login_required
 def profile_page(request, username: str):
+    """Signed out, or outside the artist's guilds: the public tracks (public_views.share_meta tags)."""
     try:
         found = selectors.profile(request.user, username)
     except NotFound:
         raise Http404 from None
     playlists = selectors.user_playlists(request.user, found.user.id)
-    return render(request, "tracks/profile.html", {"profile": found, "nav": "profile", "playlists": playlists})
+    meta = public_views.share_meta(request, title=found.user.shown_name, kind="profile", page=request.path,
+                                   description=gettext("%(name)s's tracks on SmaRTC") % {"name": found.user.shown_name})
+    return render(request, "tracks/profile.html", {"profile": found, "nav": "profile", "playlists": playlists,
+                                                   "meta": meta})
 
 
-@login_required
 def playlist_page(request, playlist_id: int):
     try:
         playlist = selectors.visible_playlist(request.user, playlist_id)
     except NotFound:
         raise Http404 from None
     entries = selectors.playlist_entries(request.user, playlist)
+    meta = public_views.share_meta(
+        request, title=playlist.title, kind="music.playlist", page=request.path,
+        description=playlist.description or gettext("A playlist by %(name)s on SmaRTC") % {
+            "name": playlist.owner.shown_name},
+        player=reverse("tracks:embed_playlist", args=[playlist.id]) if playlist.is_public else "",
+        height=public_views.PLAYLIST_EMBED_HEIGHT, unlisted=not playlist.is_public)
     return render(request, "tracks/playlist.html", {
-        "playlist": playlist, "entries": entries, "is_owner": playlist.owner_id == request.user.id,
+        "playlist": playlist, "entries": entries, "is_owner": playlist.owner_id == request.user.id, "meta": meta,
         "queue": [payloads.track_payload(e.track) for e in entries]})

@@ -1,5 +1,5 @@
-// A track linked in a chat message (`/tracks/{id}` of this site, absolute or relative, optionally
-// `?t=SECONDS`) gets a player card under the message: cover, title, artist, the stored waveform
+// A track linked in a chat message (`/tracks/{id}` of this site, or an unlisted track's secret link
+// `/tracks/{id}/s/{secret}`, absolute or relative, optionally `?t=SECONDS`) gets a player card under the message: cover, title, artist, the stored waveform
 // and a play button that starts at `t`. Whether the viewer may hear it is the API's answer: a 404
 // from /api/tracks/{id} (not a member of the track's guild, or not ready) shows nothing at all.
 // One request per track and page, however many messages link it.
@@ -11,20 +11,23 @@ import { fillText, h } from "./dom.js";
 import { Player, clock } from "./player.js";
 
 const MAX_EMBEDS = 3; // per message
-const TRACK_PATH = /^\/tracks\/(\d+)\/?$/;
+const TRACK_PATH = /^\/tracks\/(\d+)(?:\/s\/([\w-]+))?\/?$/;
 // Relative links are plain text in a message (only http(s) links become <a>): find them in the text.
-const TRACK_TEXT = /(?:^|[\s(<])((?:https?:\/\/[^\s/<>]+)?\/tracks\/\d+\/?(?:\?t=\d+)?)(?=$|[\s)>.,!?;:])/g;
-const known = new Map(); // track id → Promise of its payload, or null when the viewer cannot hear it
+const TRACK_TEXT = /(?:^|[\s(<])((?:https?:\/\/[^\s/<>]+)?\/tracks\/\d+(?:\/s\/[\w-]+)?\/?(?:\?t=\d+)?)(?=$|[\s)>.,!?;:])/g;
+const known = new Map(); // "id/secret" → Promise of its payload, or null when the viewer cannot hear it
 
 function words() {
   return document.getElementById("track-embed-i18n")?.dataset || {};
 }
 
-function trackFor(id) {
-  if (!known.has(id)) {
-    known.set(id, get(`/api/tracks/${id}`).then((t) => (t && t.state === "ready" ? t : null)).catch(() => null));
+function trackFor(id, secret) {
+  const key = `${id}/${secret}`;
+  if (!known.has(key)) {
+    const query = secret ? `?secret=${encodeURIComponent(secret)}` : "";
+    known.set(key, get(`/api/tracks/${id}${query}`).then((t) => (t && t.state === "ready" ? t : null))
+      .catch(() => null));
   }
-  return known.get(id);
+  return known.get(key);
 }
 
 /** The (track id, start second) pairs a message's content links, in order, once each. */
@@ -40,7 +43,7 @@ export function linkedTracks(node) {
     const match = url.pathname.match(TRACK_PATH);
     if (!match || url.origin !== window.location.origin || found.has(match[1])) return;
     const t = Number(url.searchParams.get("t"));
-    found.set(match[1], { id: Number(match[1]), at: Number.isFinite(t) && t > 0 ? t : 0 });
+    found.set(match[1], { id: Number(match[1]), secret: match[2] || "", at: Number.isFinite(t) && t > 0 ? t : 0 });
   };
   for (const a of node.querySelectorAll("a[href]")) consider(a.getAttribute("href"));
   for (const m of node.textContent.matchAll(TRACK_TEXT)) consider(m[1]);
@@ -116,10 +119,10 @@ export function attachTrackEmbeds(node, channelId = null) {
   if (!links.length) return;
   const holder = h("div", { class: "track-embeds" });
   node.append(holder);
-  for (const { id, at } of links) {
+  for (const { id, secret, at } of links) {
     const slot = h("div", { class: "track-embed-slot" });
     holder.append(slot);
-    trackFor(id).then((track) => {
+    trackFor(id, secret).then((track) => {
       if (track) slot.replaceWith(card(track, Math.min(at, Math.floor(track.duration_ms / 1000)), channelId));
       else slot.remove();
     });

@@ -236,3 +236,20 @@ async def test_next_plays_the_queue_in_order_then_says_it_is_empty(guild, owner,
         await a.send(PARTY, {"action": "sync", "nonce": "s-1"})
         answer = await update(a)
         assert answer["party"]["track_id"] == second.id and answer["nonce"] == "s-1"  # the client times it
+
+
+@run_async
+async def test_a_public_track_of_another_guild_plays_in_a_party_and_a_guild_one_does_not(  # noqa: F811
+        guild, owner, alice, voice):  # noqa: F811
+    other = await db(make_guild)(await db(UserFactory)(username="dana"), name="Elsewhere")
+    foreign = await db(make_track)(other, other.owner, title="Everyone's song", audience="public")
+    private = await db(make_track)(other, other.owner, title="Members only")
+    await db(add_member)(other, owner)  # the host hears both; the room hears only the public one
+    async with gateway(owner) as o, gateway(alice) as a:
+        await join(o, voice)
+        await join(a, voice)
+        await o.send(PARTY, {"action": "start", "track_id": private.id})
+        assert (await refused(o))["code"] == "track_not_in_guild"
+        await o.send(PARTY, {"action": "start", "track_id": foreign.id})
+        for gw in (o, a):
+            assert (await update(gw))["party"]["track"]["title"] == "Everyone's song"

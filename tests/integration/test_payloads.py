@@ -639,6 +639,12 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
     api("get", "/api/playlists")
     api("get", "/api/users/{user_id}/playlists", user_id=alice.id)
     api("delete", "/api/playlists/{playlist_id}/tracks/{track_id}", playlist_id=playlist["id"], track_id=song.id)
+    # Who hears a track: its audience and secret link (its uploader), the guild's rule (MANAGE_GUILD).
+    api.as_(owner)("put", "/api/tracks/{track_id}/sharing", {"audience": "unlisted"}, track_id=song.id)
+    api("get", "/api/tracks/{track_id}/sharing", track_id=song.id)
+    api("post", "/api/tracks/{track_id}/secret", track_id=song.id)
+    api("get", "/api/guilds/{guild_id}/track-settings", guild_id=gid)
+    api("put", "/api/guilds/{guild_id}/track-settings", {"allow_public": True}, guild_id=gid)
 
     # Reports.
     api.as_(owner)("post", "/api/reports", {"type": "message", "id": first["id"], "reason": "spam"})

@@ -1,6 +1,7 @@
 """A demo track for `make run`: Carol uploads "Lounge Chords" (a short synthesised chord loop) to
 the demo guild through the same service as any upload, so the media pipeline runs on it (in-process
-with the embedded defaults). Running it again changes nothing."""
+with the embedded defaults), and makes it public: a signed-out visitor opens /tracks/1, its embed
+and its oEmbed. Running it again changes nothing."""
 import tempfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from django.core.management.base import BaseCommand
 from apps.accounts.models import User
 from apps.guilds.management.commands.seed_demo import GUILD_NAME
 from apps.guilds.models import Guild
-from apps.tracks import services, synth
+from apps.tracks import services, sharing, synth
 from apps.tracks.models import Track
 
 TITLE = "Lounge Chords"
@@ -38,7 +39,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         guild = Guild.objects.filter(name=GUILD_NAME).first()
         carol = User.objects.filter(username="carol").first()
-        if guild is None or carol is None or Track.objects.filter(guild=guild, title=TITLE).exists():
+        if guild is None or carol is None:
+            return
+        seeded = Track.objects.filter(guild=guild, title=TITLE).first()
+        if seeded is not None:
+            # Public, so a signed-out visitor opens it, its embed and its oEmbed (docs/tracks.md).
+            sharing.set_track_audience(actor=carol, track_id=seeded.id, audience=Track.Audience.PUBLIC)
             return
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "lounge-chords.wav"
@@ -50,6 +56,7 @@ class Command(BaseCommand):
                                               description="Four chords, looped twice. Made for the demo.",
                                               genre="Lounge", tags="demo, chords")
         track.refresh_from_db()
+        sharing.set_track_audience(actor=carol, track_id=track.id, audience=Track.Audience.PUBLIC)
         # A little activity from the other demo members, so the stream and trending are not empty.
         for name in ("alice", "bob"):
             member = User.objects.filter(username=name).first()
@@ -59,4 +66,4 @@ class Command(BaseCommand):
         if User.objects.filter(username="alice").exists() and track.state == Track.State.READY:
             services.like_track(user=User.objects.get(username="alice"), track_id=track.id)
         services.recompute_trending()
-        self.stdout.write(f"Demo track: {TITLE} ({track.state}) at /tracks/{track.id}")
+        self.stdout.write(f"Demo track: {TITLE} ({track.state}, public) at /tracks/{track.id}")

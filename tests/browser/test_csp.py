@@ -114,7 +114,7 @@ def test_the_api_docs_render_under_the_policy(live_url, new_page, transactional_
     violations = watch(page)
     assert_strict_policy(page.goto(f"{live_url}/api/docs/"))
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("SmaRTC API")
-    page.locator(".opblock-summary-path", has_text="/api/users/@me").first.click()
+    page.locator(".opblock-summary-path[data-path='/api/users/@me']").first.click()
     expect(page.locator(".opblock-body").first).to_be_visible()
     assert violations == []
 

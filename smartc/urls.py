@@ -49,7 +49,7 @@ urlpatterns = [
     path("", include("apps.guilds.urls")),
     path("", include("apps.moderation.urls")),
     path("", include("apps.dms.urls")),
-    path("", include("apps.notifications.urls")),
+    path("", include("apps.pwa.urls")),
     path("", guild_views.home, name="home"),
 ]
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.moderation",
     "apps.rtc",
     "apps.notifications",
+    "apps.pwa",
 ]
 
 MIDDLEWARE = [
@@ -468,6 +469,8 @@ CONTENT_SECURITY_POLICY = {
         "media-src": [SELF, "blob:", *MEDIA_ORIGINS],
         "connect-src": [SELF, *MEDIA_ORIGINS, *_janus_origin],
         "worker-src": [SELF, "blob:"],
+        # The web app manifest (/manifest.webmanifest, apps/pwa).
+        "manifest-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],

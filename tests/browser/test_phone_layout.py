@@ -22,8 +22,9 @@ pytestmark = [pytest.mark.browser]
 
 TAP_PX = 44
 
-# What scrolls or is cut off sideways: the document, and every box that would scroll (or clip)
-# horizontally, except the wide tables, which scroll inside their card on purpose.
+# What scrolls or is cut off sideways: the document, every box that would scroll (or clip)
+# horizontally, except the wide tables, which scroll inside their card on purpose, and every panel
+# or popup (positioned boxes) that reaches past either edge of the screen.
 OVERFLOW = """() => {
   const width = window.innerWidth;
   const found = [];
@@ -33,7 +34,12 @@ OVERFLOW = """() => {
   for (const el of document.querySelectorAll("body, body *")) {
     if (el.closest("[hidden], template, table.list, .table-scroll, .emoji-tabs")) continue;
     const style = getComputedStyle(el);
-    if (style.display === "none" || style.visibility === "hidden" || style.overflowX === "visible") continue;
+    if (style.display === "none" || style.visibility === "hidden") continue;
+    if (["absolute", "fixed"].includes(style.position) && el.offsetWidth > 1) {
+      const box = el.getBoundingClientRect();  // a panel or a popup: all of it on the screen
+      if (box.left < -1 || box.right > width + 1) found.push(`${describe(el)}: from ${box.left} to ${box.right}`);
+    }
+    if (style.overflowX === "visible") continue;
     if (style.textOverflow === "ellipsis") continue; // a long name cut on purpose, with "…"
     if (el.clientWidth === 0 || el.matches("input, select, textarea")) continue;
     if (el.scrollWidth > el.clientWidth + 1) {
@@ -74,7 +80,7 @@ def log_in(page, base, user, path):
 
 
 def no_sideways_scroll(page, name):
-    page.wait_for_timeout(150)  # a drawer's slide
+    page.wait_for_timeout(300)  # a drawer's slide
     width = page.viewport_size["width"]
     page.screenshot(path=str(ARTIFACTS / f"phone-{width}-{name}.png"))
     found = page.evaluate(OVERFLOW)

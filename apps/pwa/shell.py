@@ -2,6 +2,7 @@
 page, and a version derived from their bytes, so that a deploy that changes any of them changes
 /sw.js and the browser installs the new worker (which drops the old cache)."""
 import hashlib
+import os
 from functools import lru_cache
 
 from django.conf import settings
@@ -15,21 +16,28 @@ SHELL_SUFFIXES = (".css", ".js", ".png", ".svg", ".ico")
 OFFLINE_TEMPLATE = settings.BASE_DIR / "templates" / "pwa" / "offline.html"
 
 
-@lru_cache(maxsize=1)
 def shell() -> tuple[str, list[str]]:
-    """(version, URLs to precache). Read once per process: static files change only with a deploy."""
-    digest = hashlib.sha256()
-    urls = []
+    """(version, URLs to precache). The files are hashed again only when one of them changed
+    (its size or time), so an edit under `make run` reaches the browser without a restart."""
+    files = []
     for folder in SHELL_FOLDERS:
         for path in sorted(_static_files(folder)):
             source = finders.find(path)
-            if not source:
-                continue
-            with open(source, "rb") as f:
-                digest.update(path.encode() + b"\0" + f.read())
-            urls.append(static(path))
+            if source:
+                stat = os.stat(source)
+                files.append((path, source, stat.st_mtime_ns, stat.st_size))
+    stat = os.stat(OFFLINE_TEMPLATE)
+    return _shell(tuple(files), (stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=4)
+def _shell(files: tuple, _offline_stat: tuple) -> tuple[str, list[str]]:
+    digest = hashlib.sha256()
+    for path, source, _mtime, _size in files:
+        with open(source, "rb") as f:
+            digest.update(path.encode() + b"\0" + f.read())
     digest.update(OFFLINE_TEMPLATE.read_bytes())
-    urls.append(reverse("pwa:offline"))
+    urls = [static(path) for path, *_ in files] + [reverse("pwa:offline")]
     return digest.hexdigest()[:16], urls
 
 

@@ -182,6 +182,7 @@ def test_every_page_fits_a_phone_and_the_drawers_open_by_button_and_swipe(live_u
     members = page.locator("#member-list")
     for drawer in (rail, channels, members):
         expect(drawer).not_to_be_in_viewport()
+        assert drawer.evaluate("(el) => el.inert")  # no tab stop, no screen reader, while closed
     nav_button, members_button = page.locator("#drawer-nav-toggle"), page.locator("#drawer-members-toggle")
     assert_tappable(nav_button, "the channels button")
     assert_tappable(members_button, "the members button")
@@ -204,6 +205,7 @@ def test_every_page_fits_a_phone_and_the_drawers_open_by_button_and_swipe(live_u
     expect(nav_button).to_have_attribute("aria-expanded", "true")
     expect(channels).to_be_in_viewport(ratio=0.95)
     expect(rail).to_be_in_viewport(ratio=0.95)
+    assert not channels.evaluate("(el) => el.inert")
     no_sideways_scroll(page, "drawer-channels")
     page.locator("#drawer-backdrop").tap(position={"x": 370, "y": 400})
     expect(channels).not_to_be_in_viewport()
@@ -287,4 +289,5 @@ def test_desktop_keeps_three_columns(live_url, new_page, world):
         expect(page.locator(selector)).to_be_in_viewport(ratio=1)
     expect(page.locator("#drawer-nav-toggle")).to_be_hidden()
     expect(page.locator("#drawer-members-toggle")).to_be_hidden()
+    assert not page.locator("#channel-sidebar").evaluate("(el) => el.inert")
     assert page.locator("#channel-sidebar").bounding_box()["x"] == 72

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.rtc",
     "apps.notifications",
     "apps.privacy",
+    "apps.pwa",
 ]
 
 MIDDLEWARE = [
@@ -500,6 +501,8 @@ CONTENT_SECURITY_POLICY = {
         "media-src": [SELF, "blob:", *MEDIA_ORIGINS],
         "connect-src": [SELF, *MEDIA_ORIGINS, *_janus_origin],
         "worker-src": [SELF, "blob:"],
+        # The web app manifest (/manifest.webmanifest, apps/pwa).
+        "manifest-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],

@@ -34,3 +34,9 @@ if (invite) {
     navigator.clipboard?.writeText(invite.value).catch(() => {});
   });
 }
+
+// The installable app's service worker (apps/pwa, /sw.js): the shell and the offline page without
+// a network, and Web Push. It never stores a page, an API answer or a medium.
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+}

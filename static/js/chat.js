@@ -32,6 +32,7 @@ import { Gateway } from "./gateway.js";
 import { Presence } from "./members.js";
 import { attachNotifications } from "./notifications.js";
 import { Sidebar } from "./sidebar.js";
+import { attachWarnings } from "./warnings.js";
 
 const TOAST_MS = 6000;
 
@@ -83,6 +84,7 @@ class ChatPage {
     new Presence(this.gateway, this.guildId).start();
     new Sidebar(this.gateway, this.guildId).start();
     attachNotifications(this.gateway);
+    attachWarnings(this.gateway);
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape") return;
       if (!this.emojiPicker.close()) this.pins.close();

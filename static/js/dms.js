@@ -1,13 +1,9 @@
 // Direct messages: the DM list (the sidebar of /channels/@me pages), its unread badges and the DM
-// item of the guild rail, kept live over the gateway. On a page with a chat it listens on the chat
-// page's socket (one socket per tab); on the DM home, which has no chat, it opens the socket itself.
-// Either way it hands that socket to the warning notices too.
+// item of the guild rail, kept live over the tab's one gateway (tab_gateway.js), on every page.
+// The number of unread DMs goes to the tab title too ("smartc:dm-unread", rail.js).
 import { h, quoteText } from "./dom.js";
 import { emojify } from "./emoji.js";
-import { Gateway } from "./gateway.js";
-import { attachNotifications } from "./notifications.js";
 import { isChannelMuted } from "./notify_settings.js";
-import { attachWarnings } from "./warnings.js";
 
 class DirectMessages {
   constructor() {
@@ -100,6 +96,7 @@ class DirectMessages {
     for (const entry of this.channels.values()) {
       if (entry.id !== this.openId && !isChannelMuted(entry.id)) total += entry.unread || 0;
     }
+    document.dispatchEvent(new CustomEvent("smartc:dm-unread", { detail: total }));
     if (this.rail) {
       this.rail.classList.toggle("unread", total > 0);
       this.railCount.hidden = total === 0;
@@ -129,20 +126,4 @@ class DirectMessages {
   }
 }
 
-const dms = new DirectMessages();
-if (document.getElementById("chat")) {
-  document.addEventListener("smartc:chat", (event) => {
-    dms.attach(event.detail.gateway);
-    attachWarnings(event.detail.gateway); // the one socket of the tab also tells of warnings
-  }, { once: true });
-} else if (dms.list) {
-  const gateway = new Gateway();
-  dms.attach(gateway);
-  attachWarnings(gateway);
-  attachNotifications(gateway); // the DM home's socket: desktop notifications and muted DMs
-  gateway.connect();
-  window.addEventListener("pagehide", () => gateway.close());
-  window.addEventListener("pageshow", (event) => {
-    if (event.persisted) gateway.connect();
-  });
-}
+export const directMessages = new DirectMessages();

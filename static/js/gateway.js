@@ -38,6 +38,8 @@ export class Gateway {
     this.reconnectTimer = null;
     this.awaitingAck = false;
     this.stopped = false;
+    // The shell's parts (tab_gateway.js) share the page's socket rather than open a second one.
+    document.dispatchEvent(new CustomEvent("smartc:gateway", { detail: this }));
   }
 
   /** Call `handler(data, frame)` for a dispatch type ("MESSAGE_CREATE"...) or a life-cycle event:

@@ -1,6 +1,7 @@
 // Read state: the open channel is marked read up to its newest message while the reader can see it
 // (op 7 on the gateway, REST when the socket is down), and the other channels' unread dots and
-// mention counts in the sidebar and the guild rail follow READY, MESSAGE_CREATE and MESSAGE_ACK.
+// mention counts in the sidebar follow READY, MESSAGE_CREATE and MESSAGE_ACK (the guild rail's
+// badges and the tab title are rail.js's, on every page).
 import { request } from "../api.js";
 import { Op } from "../gateway.js";
 
@@ -36,7 +37,6 @@ export class ReadState {
         this.unread.set(ch.id, { guildId: guild.id, unread: ch.unread || 0, mentions: ch.mentions || 0 });
         this.paintBadge(ch.id);
       }
-      this.paintGuild(guild.id);
     }
   }
 
@@ -48,7 +48,6 @@ export class ReadState {
     if (this.page.view.mentionsMe(m)) entry.mentions += 1;
     this.unread.set(m.channel_id, entry);
     this.paintBadge(m.channel_id);
-    this.paintGuild(entry.guildId);
   }
 
   /** Mark the channel read up to its newest message, if the reader can see it. A burst of new
@@ -92,7 +91,6 @@ export class ReadState {
       entry.mentions = 0;
     }
     this.paintBadge(channelId);
-    if (entry) this.paintGuild(entry.guildId);
   }
 
   paintBadge(channelId) {
@@ -110,20 +108,5 @@ export class ReadState {
       badge.hidden = mentions === 0;
       badge.textContent = mentions > 99 ? "99+" : String(mentions);
     }
-  }
-
-  paintGuild(guildId) {
-    if (!guildId || guildId === this.page.guildId) return;
-    const item = document.querySelector(`.rail-item[data-guild-id="${guildId}"]`);
-    if (!item) return;
-    let unread = 0;
-    let mentions = 0;
-    for (const entry of this.unread.values()) {
-      if (entry.guildId !== guildId) continue;
-      unread += entry.unread;
-      mentions += entry.mentions;
-    }
-    item.classList.toggle("unread", unread > 0);
-    item.classList.toggle("mentioned", mentions > 0);
   }
 }

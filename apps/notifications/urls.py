@@ -1,9 +1,0 @@
-from django.urls import path
-
-from . import views
-
-app_name = "notifications"
-
-urlpatterns = [
-    path("sw.js", views.service_worker, name="service_worker"),
-]

@@ -11,7 +11,7 @@ from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 
-from . import payloads, selectors, services
+from . import artist_api, payloads, selectors, services
 from . import serializers as s
 
 
@@ -57,6 +57,14 @@ class TrackView(APIView):
     @extend_schema(responses=s.TrackOut, summary="A track (members of its guild)")
     def get(self, request, track_id):
         return Response(payloads.track_payload(selectors.readable_track(request.user, track_id)))
+
+    @extend_schema(request=s.TrackEdit, responses=s.TrackDetailsOut,
+                   summary="Edit a track (its uploader, or MANAGE_TRACKS)",
+                   description="Title, description, genre, tags, credits, licence, release date (scheduled: the "
+                   "track stays its owner's until then; 400 `release_in_past` or `release_too_far` past a year) "
+                   "and the download toggle. The new text is scored by moderation as a new upload's.")
+    def patch(self, request, track_id):
+        return artist_api.edit(request, track_id)
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a track (its uploader, or MANAGE_MESSAGES)")
     def delete(self, request, track_id):

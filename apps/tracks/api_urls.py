@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import api
+from . import api, artist_api
 
 urlpatterns = [
     path("guilds/<int:guild_id>/tracks", api.GuildTracksView.as_view()),
     path("tracks/trending", api.TrendingView.as_view()),
     path("tracks/search", api.SearchView.as_view()),
     path("tracks/<int:track_id>", api.TrackView.as_view()),
+    path("tracks/<int:track_id>/audio", artist_api.TrackAudioView.as_view()),
+    path("tracks/<int:track_id>/insights", artist_api.TrackInsightsView.as_view()),
     path("tracks/<int:track_id>/like", api.TrackLikeView.as_view()),
     path("tracks/<int:track_id>/repost", api.TrackRepostView.as_view()),
     path("tracks/<int:track_id>/comments", api.TrackCommentsView.as_view()),

@@ -102,3 +102,22 @@ def playlist_payload(playlist: Playlist, *, entries: list[PlaylistEntry] | None 
         out["track_count"] = len(entries)
         out["entries"] = [{"id": e.id, "position": e.position, "track": track_payload(e.track)} for e in entries]
     return out
+
+
+def track_details(track: Track) -> dict:
+    """A track with what its artist set after the upload (editing.py): the answer of PATCH."""
+    return {**track_payload(track), "credits": track.credits, "licence": track.licence,
+            "release_at": track.release_at.isoformat() if track.release_at else None,
+            "released": track.released, "downloadable": track.downloadable,
+            "download_url": reverse("tracks:download", args=[track.id])
+            if track.downloadable and track.state == Track.State.READY else None}
+
+
+def replacement(track_id: int, found: Track) -> dict:
+    return {"track_id": track_id, "state": found.state, "failure_reason": found.failure_reason}
+
+
+def insights(found) -> dict:
+    return {"listeners": found.listeners,
+            "days": [{"day": d.day.isoformat(), "plays": d.plays, "listeners": d.listeners, "likes": d.likes,
+                      "reposts": d.reposts, "comments": d.comments} for d in found.days]}

@@ -25,7 +25,7 @@ def readable_track(user, track_id: int) -> Track:
     moderation holds is seen only by its owner and by members with MANAGE_TRACKS in its guild (both
     see it marked held); a removed one by nobody (as held and removed messages)."""
     track = Track.objects.select_related("owner", "guild").filter(pk=track_id).first()
-    if track is None or track.visibility == Track.Visibility.REMOVED:
+    if track is None or track.visibility == Track.Visibility.REMOVED or track.replaces_id is not None:
         raise NotFound(gettext("Unknown track."))
     if track.owner_id == user.id:
         return track
@@ -33,6 +33,8 @@ def readable_track(user, track_id: int) -> Track:
     if member is None:
         raise NotFound(gettext("Unknown track."))
     if track.visibility == Track.Visibility.HELD and not guild_permissions(member) & Permission.MANAGE_TRACKS:
+        raise NotFound(gettext("Unknown track."))
+    if not track.released:  # a scheduled release: its owner's alone until its time (editing.py)
         raise NotFound(gettext("Unknown track."))
     return track
 
@@ -47,9 +49,12 @@ def playable_track(user, track_id: int) -> Track:
 
 def shown_tracks(viewer, *, manages: bool = False) -> Q:
     """The tracks moderation lets the viewer see: the visible ones and its own that are held; with
-    `manages` (MANAGE_TRACKS in the guild being listed) every held one. Removed ones never."""
+    `manages` (MANAGE_TRACKS in the guild being listed) every held one. Removed ones never; scheduled
+    releases only their owner."""
     held = Q(visibility=Track.Visibility.HELD)
-    return Q(visibility=Track.Visibility.VISIBLE) | (held if manages else held & Q(owner_id=viewer.id))
+    shown = Q(visibility=Track.Visibility.VISIBLE) | (held if manages else held & Q(owner_id=viewer.id))
+    # Scheduled releases wait for their time; audio replacements in the pipeline are never listed.
+    return shown & (Q(released=True) | Q(owner_id=viewer.id)) & Q(replaces__isnull=True)
 
 
 def guild_tracks(guild, *, viewer, manages: bool = False, limit: int = 100) -> list[Track]:

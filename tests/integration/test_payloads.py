@@ -608,6 +608,12 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
     api("post", "/api/tracks/{track_id}/comments", {"body": "again", "position_ms": 2000, "channel_id": general},
         track_id=song.id)
     api("get", "/api/tracks/{track_id}/comments", track_id=song.id)
+    api.as_(owner)("patch", "/api/tracks/{track_id}", {"credits": "Mixed by Ada", "downloadable": True},
+                   track_id=song.id)
+    api("get", "/api/tracks/{track_id}/insights", track_id=song.id)
+    api("post", "/api/tracks/{track_id}/audio", {"file": SimpleUploadedFile("s.mp3", sine)}, multipart=True,
+        track_id=song.id)
+    api.as_(alice)
     api("put", "/api/users/{user_id}/follow", user_id=owner.id)
     api("get", "/api/stream")
     api("delete", "/api/users/{user_id}/follow", user_id=owner.id)

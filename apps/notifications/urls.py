@@ -6,4 +6,5 @@ app_name = "notifications"
 
 urlpatterns = [
     path("sw.js", views.service_worker, name="service_worker"),
+    path("activity", views.activity_page, name="activity"),
 ]

@@ -645,6 +645,12 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
     api("get", "/api/push/vapid-key")
     api("post", "/api/push/subscriptions", Device("http://127.0.0.1:9/push/alice").subscription())
     api("get", "/api/push/subscriptions")
+    # The activity bell: alice's follow and comments above are the owner's activity.
+    api.as_(owner)("get", "/api/users/@me/activity")
+    api("post", "/api/users/@me/activity/read")
+    api("get", "/api/users/@me/activity-settings")
+    api("patch", "/api/users/@me/activity-settings", {"like": False})
+    api.as_(alice)
 
     # Voice: renewing ICE servers while in a room, a moderator muting someone.
     voice = Channel.objects.get(guild_id=gid, type="voice")

@@ -37,14 +37,15 @@ def track_payload(track: Track) -> dict:
         "page_url": reverse("tracks:page", args=[track.id]),
         "stream_url": reverse("tracks:stream", args=[track.id]) if ready else None,
         "hls_url": reverse("tracks:hls", args=[track.id, "master.m3u8"]) if ready else None,
-        "peaks_url": reverse("tracks:peaks", args=[track.id]) if ready else None,
+        # Versioned by the media folder: a browser that cached the peaks of replaced audio asks again.
+        "peaks_url": f"{reverse('tracks:peaks', args=[track.id])}?v={track.key.hex[:8]}" if ready else None,
         "cover_urls": {size: reverse("tracks:cover", args=[track.id, int(size)]) for size in track.covers},
     }
 
 
 def user_payload(user) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.shown_name,
-            "profile_url": reverse("tracks:profile", args=[user.username])}
+            "profile_url": reverse("tracks:profile", args=[user.username]), "avatar": user.avatar_url(48)}
 
 
 def counts_payload(track: Track, viewer) -> dict:

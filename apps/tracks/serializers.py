@@ -20,6 +20,7 @@ class Owner(serializers.Serializer):
     username = StrictCharField()
     display_name = StrictCharField()
     profile_url = StrictCharField()
+    avatar = StrictCharField(allow_null=True, help_text="A thumbnail of at least 48 px, or null.")
 
 
 class TrackStatus(serializers.Serializer):

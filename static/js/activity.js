@@ -39,6 +39,9 @@ class Bell {
   }
 
   attach(gateway) {
+    const live = () => { this.root.dataset.live = "true"; };
+    gateway.on("READY", live);
+    if (gateway.everReady) live();
     gateway.on("ACTIVITY_CREATE", (d) => {
       if (this.items.some((a) => a.id === d.id)) return;
       this.items.unshift(d);

@@ -229,3 +229,32 @@ async def test_replacing_the_audio_keeps_likes_comments_and_plays_on_a_real_work
     assert comment.position_ms == 3500  # kept; the page shows it at the end
     r = await db(get)(alice, f"/tracks/{track_id}")
     assert "at the end" in r.content.decode()
+
+
+def test_a_new_cover_gets_new_thumbnails_and_the_old_ones_go(guild, owner, alice):
+    import io
+
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    def png(color) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (640, 480), color).save(out, "PNG")
+        return out.getvalue()
+
+    song = make_track(guild, owner, title="Night Drive")
+    client = page_as(owner)
+    r = client.post(f"/tracks/{song.id}/edit", {"title": "Night Drive", "licence": "arr",
+                                                "cover": SimpleUploadedFile("a.png", png("red"))})
+    assert r.status_code == 200
+    first = Track.objects.get(pk=song.id).covers
+    assert sorted(first) == ["300", "600", "96"] and all(default_storage.exists(n) for n in first.values())
+    r = client.post(f"/tracks/{song.id}/edit", {"title": "Night Drive", "licence": "arr",
+                                                "cover": SimpleUploadedFile("b.png", png("blue"))})
+    second = Track.objects.get(pk=song.id).covers
+    assert set(second.values()).isdisjoint(first.values())
+    assert not any(default_storage.exists(n) for n in first.values())
+    assert page_as(alice).get(f"/tracks/{song.id}/cover-96.webp").status_code == 200
+    r = client.post(f"/tracks/{song.id}/edit", {"title": "Night Drive", "licence": "arr",
+                                                "cover": SimpleUploadedFile("c.png", b"not an image")})
+    assert r.status_code == 400 and Track.objects.get(pk=song.id).covers == second

@@ -115,7 +115,8 @@ def deliver_push(*, subscription_id: int, activity_id: int) -> str:
 # --- the bell -----------------------------------------------------------------------------------------
 
 def unread_count(user_id: int) -> int:
-    return Activity.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+    blocked = Block.objects.filter(blocker_id=user_id).values("blocked_id")
+    return Activity.objects.filter(recipient_id=user_id, read_at__isnull=True).exclude(actor_id__in=blocked).count()
 
 
 def recent(user, *, limit: int = PAGE) -> list[Activity]:

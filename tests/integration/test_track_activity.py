@@ -84,6 +84,16 @@ def test_blocked_users_never_notify_either_way(people):
     tracks.like_track(user=cy, track_id=song.id)  # cy blocked ada: ada does not hear of cy either
     assert bell(ada)["items"] == []
 
+    # Blocking someone later hides what they did before.
+    tracks.repost_track(user=cy, track_id=song.id)
+    Block.objects.filter(blocker=cy).delete()
+    tracks.repost_track(user=people["guild"].owner, track_id=song.id)  # her own: nothing
+    tracks.unlike_track(user=cy, track_id=song.id)
+    tracks.like_track(user=cy, track_id=song.id)
+    assert bell(ada)["unread_count"] == 1
+    Block.objects.create(blocker=ada, blocked=cy)
+    assert bell(ada) == {"unread_count": 0, "items": []}
+
 
 def test_a_kind_turned_off_is_not_heard_of_and_the_others_still_are(people):
     ada, bo, song = people["ada"], people["bo"], people["song"]

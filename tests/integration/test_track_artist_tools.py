@@ -258,3 +258,48 @@ def test_a_new_cover_gets_new_thumbnails_and_the_old_ones_go(guild, owner, alice
     r = client.post(f"/tracks/{song.id}/edit", {"title": "Night Drive", "licence": "arr",
                                                 "cover": SimpleUploadedFile("c.png", b"not an image")})
     assert r.status_code == 400 and Track.objects.get(pk=song.id).covers == second
+
+
+def test_a_failed_replacement_leaves_the_track_as_it_was_and_says_why(guild, owner, alice, tmp_path):
+    from apps.tracks import pipeline
+
+    first = audio.track_file(tmp_path / "a.flac", 3.0).read_bytes()
+    r = api_as(owner).post(f"/api/guilds/{guild.id}/tracks", {"file": SimpleUploadedFile("a.flac", first),
+                                                              "title": "Night Drive"}, format="multipart")
+    track_id = r.json()["id"]
+    for step in (pipeline.probe_track, pipeline.make_waveform, pipeline.make_renditions, pipeline.make_artwork):
+        step(track_id)  # the pipeline's steps, run here in order as the worker runs them
+    before = Track.objects.get(pk=track_id)
+    assert before.state == "ready"
+
+    second = audio.track_file(tmp_path / "b.flac", 2.0).read_bytes()
+    api = api_as(owner)
+    r = api.post(f"/api/tracks/{track_id}/audio", {"file": SimpleUploadedFile("b.flac", second)}, format="multipart")
+    assert r.status_code == 202 and r.json()["state"] == "uploaded"
+    r = api.post(f"/api/tracks/{track_id}/audio", {"file": SimpleUploadedFile("b.flac", second)}, format="multipart")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "replacement_pending"
+    replacement = Track.objects.get(replaces_id=track_id)
+    # Nobody sees the replacement: not in the guild's list, not by its id.
+    assert [t["id"] for t in api.get(f"/api/guilds/{guild.id}/tracks").json()] == [track_id]
+    assert api.get(f"/api/tracks/{replacement.id}").status_code == 404
+
+    pipeline.fail_track(replacement.id, reason="The file is damaged.")
+    after = Track.objects.get(pk=track_id)
+    assert (after.key, after.stream, after.duration_ms, after.state) == (
+        before.key, before.stream, before.duration_ms, "ready")
+    assert page_as(alice).get(f"/tracks/{track_id}/stream.m4a").status_code == 200
+    assert "The file is damaged." in page_as(owner).get(f"/tracks/{track_id}/edit").content.decode()
+
+    # Another try goes through: its steps, then the swap; the old media are deleted.
+    r = api.post(f"/api/tracks/{track_id}/audio", {"file": SimpleUploadedFile("b.flac", second)}, format="multipart")
+    assert r.status_code == 202
+    replacement = Track.objects.get(replaces_id=track_id, state="uploaded")
+    for step in (pipeline.probe_track, pipeline.make_waveform, pipeline.make_renditions, pipeline.make_artwork):
+        step(replacement.id)
+    after = Track.objects.get(pk=track_id)
+    assert abs(after.duration_ms - 2000) <= 100 and after.key == replacement.key
+    assert Track.objects.filter(replaces_id=track_id).count() == 0
+    from django.core.files.storage import default_storage
+
+    assert not any(default_storage.exists(n) for n in [before.original.name, before.stream, *before.hls_files])
+    assert all(default_storage.exists(n) for n in after.stored_names())

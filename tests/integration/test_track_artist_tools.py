@@ -119,6 +119,8 @@ def test_a_scheduled_track_is_its_owners_until_the_beat_task_publishes_it(guild,
     assert song.id not in [t["id"] for t in api_as(alice).get(f"/api/guilds/{guild.id}/tracks").json()]
     assert api_as(owner).get(f"/api/tracks/{song.id}").status_code == 200
 
+    job = celery_app.conf.beat_schedule["publish-released-tracks"]
+    assert job["task"] == "tracks.publish_released_tracks" and job["schedule"] <= 60
     assert tasks.publish_released_tracks() == 0  # not yet
     Track.objects.filter(pk=song.id).update(release_at=timezone.now() - timedelta(seconds=1))  # its time came
     assert tasks.publish_released_tracks() == 1

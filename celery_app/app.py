@@ -29,6 +29,8 @@ def beat_schedule(sender, **kwargs):
                                       "schedule": settings.TRENDING_EVERY_SECONDS},
         # tracks whose worker was killed (or whose task was lost) end `failed`, not `processing` forever
         "fail-stalled-tracks": {"task": "tracks.fail_stalled_tracks", "schedule": 600.0},
+        # scheduled track releases become visible within a minute of their time
+        "publish-released-tracks": {"task": "tracks.publish_released_tracks", "schedule": 60.0},
         "retrain-toxicity-model": {"task": "moderation.retrain_toxicity", "schedule": 86400.0},
         # live messages are drained as they come; this picks up the ones a dead worker had claimed
         "score-pending-messages": {"task": "moderation.score_pending", "schedule": 60.0},

@@ -52,6 +52,7 @@ urlpatterns = [
     path("", include("apps.moderation.urls")),
     path("", include("apps.dms.urls")),
     path("", include("apps.pwa.urls")),
+    path("", include("apps.notifications.urls")),
     path("", include("apps.privacy.urls")),
     path("", guild_views.home, name="home"),
 ]

@@ -10,7 +10,11 @@ NOTIFICATION_CREATE = "NOTIFICATION_CREATE"
 # their other tabs follow (mutes hide unread badges).
 NOTIFICATION_SETTINGS_UPDATE = "NOTIFICATION_SETTINGS_UPDATE"
 
-EVENTS = (NOTIFICATION_CREATE, NOTIFICATION_SETTINGS_UPDATE)
+# Someone followed the user, or liked, reposted or commented on one of their tracks, or replied to
+# their comment (payloads.activity, with the bell's `unread_count`).
+ACTIVITY_CREATE = "ACTIVITY_CREATE"
+
+EVENTS = (NOTIFICATION_CREATE, NOTIFICATION_SETTINGS_UPDATE, ACTIVITY_CREATE)
 
 
 def to_user(user_id: int, event_type: str, data: dict) -> None:

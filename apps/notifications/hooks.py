@@ -31,5 +31,9 @@ def message_sent(message) -> None:
 def connect() -> None:
     """Fill the slots of the apps below (NotificationsConfig.ready)."""
     from apps.chat import hooks as chat
+    from apps.tracks import hooks as tracks
+
+    from . import activity
 
     chat.message_sent.fill(message_sent)
+    tracks.activity.fill(activity.happened)

@@ -106,3 +106,54 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"push for {self.user_id} ({self.user_agent[:40]})"
+
+
+# --- activity on a member's tracks and profile -----------------------------------------------------
+
+class ActivityKind(models.TextChoices):
+    FOLLOW = "follow", _("New followers")
+    LIKE = "like", _("Likes on your tracks")
+    REPOST = "repost", _("Reposts of your tracks")
+    COMMENT = "comment", _("Comments on your tracks")
+    REPLY = "reply", _("Replies to your comments")
+
+
+class Activity(models.Model):
+    """Someone followed the recipient, or liked, reposted or commented on one of their tracks, or
+    replied to their comment (activity.py decides; never the recipient's own act)."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activities")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=ActivityKind.choices)
+    track = models.ForeignKey("tracks.Track", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    comment = models.ForeignKey("tracks.TrackComment", on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "activities"
+        constraints = [models.CheckConstraint(condition=~Q(recipient=models.F("actor")), name="activity_not_self")]
+        indexes = [models.Index(fields=["recipient", "-id"], name="activity_recipient_newest"),
+                   models.Index(fields=["recipient"], name="activity_unread", condition=Q(read_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.kind} → {self.recipient_id}"
+
+
+class ActivitySettings(models.Model):
+    """Which kinds of activity a member hears of (inbox, live and Web Push). No row: all of them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    follow = models.BooleanField(default=True)
+    like = models.BooleanField(default=True)
+    repost = models.BooleanField(default=True)
+    comment = models.BooleanField(default=True)
+    reply = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name_plural = "activity settings"
+
+    def __str__(self) -> str:
+        return f"activity settings of {self.user_id}"

@@ -5,8 +5,9 @@ the message), a member's settings for a guild, a channel or a DM (the API, READY
 serializers.py; tests/integration/test_payloads.py checks them against /api/schema/."""
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from apps.chat import markdown
 from apps.chat.models import Message
@@ -99,3 +100,36 @@ def subscription(sub: PushSubscription) -> dict:
     return {"id": sub.id, "endpoint": sub.endpoint, "user_agent": sub.user_agent,
             "created_at": sub.created_at.isoformat(),
             "last_used_at": sub.last_used_at.isoformat() if sub.last_used_at else None}
+
+
+def activity_title(activity) -> str:
+    """"Ada liked Night Drive", in the active language."""
+    name, title = activity.actor.shown_name, activity.track.title if activity.track else ""
+    words = {
+        "follow": gettext("%(name)s started following you"),
+        "like": gettext("%(name)s liked %(title)s"),
+        "repost": gettext("%(name)s reposted %(title)s"),
+        "comment": gettext("%(name)s commented on %(title)s"),
+        "reply": gettext("%(name)s replied to you on %(title)s"),
+    }
+    return words[activity.kind] % {"name": name, "title": title}
+
+
+def activity(row) -> dict:
+    """An activity on the member's tracks or profile: the bell's list, ACTIVITY_CREATE (with the
+    unread count) and its Web Push (title, body, url and tag, as the service worker reads them)."""
+    actor, track, comment = row.actor, row.track, row.comment
+    if row.kind == "follow":
+        url = reverse("tracks:profile", args=[actor.username])
+    else:
+        url = reverse("tracks:page", args=[track.id]) + (f"?t={comment.position_ms // 1000}" if comment else "")
+    return {"id": row.id, "kind": row.kind, "title": activity_title(row),
+            "body": comment.body[:BODY_MAX] if comment else "",
+            "actor": {"id": actor.id, "display_name": actor.shown_name, "avatar": actor.avatar_url()},
+            "track_id": track.id if track else None, "comment_id": comment.id if comment else None,
+            "url": url, "tag": f"activity-{row.id}", "created_at": row.created_at.isoformat(),
+            "read": row.read_at is not None}
+
+
+def activity_settings(row) -> dict:
+    return {kind: getattr(row, kind) for kind in ("follow", "like", "repost", "comment", "reply")}

@@ -62,7 +62,51 @@ class NotificationEventOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ActivityOut(serializers.Serializer):
+    """Activity on your tracks or profile (payloads.activity)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["follow", "like", "repost", "comment", "reply"])
+    title = StrictCharField(help_text="The words to show: \"Ada liked Night Drive\".")
+    body = StrictCharField(allow_blank=True, help_text="The comment's text (comment and reply), else empty.")
+    actor = NotificationAuthorOut()
+    track_id = serializers.IntegerField(allow_null=True)
+    comment_id = serializers.IntegerField(allow_null=True)
+    url = StrictCharField(help_text="Where a click leads: the follower's profile, or the track (at the comment).")
+    tag = StrictCharField(help_text="activity-<id>: a device shows it once.")
+    created_at = serializers.DateTimeField()
+    read = serializers.BooleanField()
+
+
+class ActivityEventOut(ActivityOut):
+    """ACTIVITY_CREATE: a new activity, and how many are now unread (the bell's count)."""
+
+    unread_count = serializers.IntegerField()
+
+
+class ActivityListOut(serializers.Serializer):
+    unread_count = serializers.IntegerField()
+    items = ActivityOut(many=True)
+
+
+class ActivitySettingsOut(serializers.Serializer):
+    follow = serializers.BooleanField()
+    like = serializers.BooleanField()
+    repost = serializers.BooleanField()
+    comment = serializers.BooleanField()
+    reply = serializers.BooleanField()
+
+
+class ActivitySettingsIn(serializers.Serializer):
+    follow = serializers.BooleanField(required=False)
+    like = serializers.BooleanField(required=False)
+    repost = serializers.BooleanField(required=False)
+    comment = serializers.BooleanField(required=False)
+    reply = serializers.BooleanField(required=False)
+
+
 EVENT_SHAPES = {
     events.NOTIFICATION_CREATE: NotificationEventOut,
     events.NOTIFICATION_SETTINGS_UPDATE: SettingsOut,
+    events.ACTIVITY_CREATE: ActivityEventOut,
 }

@@ -5,7 +5,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from . import push, services
+from . import activity, push, services
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,21 @@ def deliver_push(self, subscription_id: int, message_id: int, reason: str) -> st
         if tries >= settings.PUSH_MAX_RETRIES:
             log.warning("push %s to subscription %s dropped after %s tries: %s", message_id, subscription_id,
                         tries + 1, exc)
+            return "dropped"
+        delay = exc.retry_after or settings.PUSH_RETRY_SECONDS * 2 ** tries * random.uniform(1.0, 1.25)
+        raise self.retry(exc=exc, countdown=delay) from exc
+
+
+@shared_task(name="notifications.deliver_activity_push", bind=True, acks_late=True, max_retries=None)
+def deliver_activity_push(self, subscription_id: int, activity_id: int) -> str:
+    """One activity (a follow, a like…) to one device, retried as deliver_push is."""
+    try:
+        return activity.deliver_push(subscription_id=subscription_id, activity_id=activity_id)
+    except push.Retry as exc:
+        tries = self.request.retries
+        if tries >= settings.PUSH_MAX_RETRIES:
+            log.warning("activity push %s to subscription %s dropped after %s tries", activity_id, subscription_id,
+                        tries + 1)
             return "dropped"
         delay = exc.retry_after or settings.PUSH_RETRY_SECONDS * 2 ** tries * random.uniform(1.0, 1.25)
         raise self.retry(exc=exc, countdown=delay) from exc

@@ -12,7 +12,7 @@ from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
 
-from . import payloads, selectors, services
+from . import artist_api, payloads, selectors, services
 from . import serializers as s
 from .visibility import payload_via_link, visitor_key
 
@@ -75,6 +75,14 @@ class TrackView(APIView):
         secret = request.query_params.get("secret")
         track = selectors.readable_track(request.user, track_id, secret=secret)
         return Response(payload_via_link(payloads.track_payload(track), secret))
+
+    @extend_schema(request=s.TrackEdit, responses=s.TrackDetailsOut,
+                   summary="Edit a track (its uploader, or MANAGE_TRACKS)",
+                   description="Title, description, genre, tags, credits, licence, release date (scheduled: the "
+                   "track stays its owner's until then; 400 `release_in_past` or `release_too_far` past a year) "
+                   "and the download toggle. The new text is scored by moderation as a new upload's.")
+    def patch(self, request, track_id):
+        return artist_api.edit(request, track_id)
 
     @extend_schema(responses=NO_CONTENT, summary="Delete a track (its uploader, or MANAGE_MESSAGES)")
     def delete(self, request, track_id):

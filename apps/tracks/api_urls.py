@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, sharing_api
+from . import api, artist_api, sharing_api
 
 urlpatterns = [
     path("guilds/<int:guild_id>/tracks", api.GuildTracksView.as_view()),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("tracks/<int:track_id>/sharing", sharing_api.TrackSharingView.as_view()),
     path("tracks/<int:track_id>/secret", sharing_api.TrackSecretView.as_view()),
     path("guilds/<int:guild_id>/track-settings", sharing_api.GuildTrackSettingsView.as_view()),
+    path("tracks/<int:track_id>/audio", artist_api.TrackAudioView.as_view()),
+    path("tracks/<int:track_id>/insights", artist_api.TrackInsightsView.as_view()),
     path("tracks/<int:track_id>/like", api.TrackLikeView.as_view()),
     path("tracks/<int:track_id>/repost", api.TrackRepostView.as_view()),
     path("tracks/<int:track_id>/comments", api.TrackCommentsView.as_view()),

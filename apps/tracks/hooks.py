@@ -7,3 +7,7 @@ track_written = Slot("tracks.track_written")
 
 # (comment) → None: a track comment was posted, after its event (inside the transaction).
 comment_written = Slot("tracks.comment_written")
+
+# (kind, *, actor, track=None, comment=None, user=None) → None: someone followed `user`, or liked,
+# reposted or commented on `track` (inside the write's transaction; notifications tells the people concerned).
+activity = Slot("tracks.activity")

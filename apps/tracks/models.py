@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.guilds.models import Guild
 
@@ -34,6 +35,17 @@ class Tag(models.Model):
 
 def new_secret() -> str:
     return secrets.token_urlsafe(16)
+
+
+class Licence(models.TextChoices):
+    ALL_RIGHTS_RESERVED = "arr", _("All rights reserved")
+    CC_BY = "cc-by", "CC BY"
+    CC_BY_SA = "cc-by-sa", "CC BY-SA"
+    CC_BY_ND = "cc-by-nd", "CC BY-ND"
+    CC_BY_NC = "cc-by-nc", "CC BY-NC"
+    CC_BY_NC_SA = "cc-by-nc-sa", "CC BY-NC-SA"
+    CC_BY_NC_ND = "cc-by-nc-nd", "CC BY-NC-ND"
+    CC0 = "cc0", "CC0"
 
 
 class Track(models.Model):
@@ -109,6 +121,18 @@ class Track(models.Model):
     # Title, tags, genre and artist names: what full-text search reads (selectors.search_tracks).
     search_text = models.TextField(blank=True, editable=False)
 
+    # Artist tools (editing.py): credits, licence, a scheduled release and the download toggle.
+    credits = models.TextField(max_length=2000, blank=True)
+    licence = models.CharField(max_length=12, choices=Licence.choices, default=Licence.ALL_RIGHTS_RESERVED)
+    release_at = models.DateTimeField(null=True, blank=True)
+    # False while a scheduled release waits: only its owner sees it, until tasks.publish_released_tracks.
+    released = models.BooleanField(default=True)
+    downloadable = models.BooleanField(default=False)
+    # A replacement of another track's audio, in the pipeline (editing.replace_audio): never listed,
+    # never shown; once ready its media move onto `replaces` and the row goes.
+    replaces = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="replacements")
+
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["guild", "-id"], name="track_guild_newest",
@@ -116,7 +140,8 @@ class Track(models.Model):
                    models.Index(fields=["-trending_score"], name="track_trending",
                                 condition=Q(state="ready", trending_score__gt=0)),
                    models.Index(fields=["progressed_at"], name="track_in_pipeline",
-                                condition=Q(state__in=["uploaded", "processing"]))]
+                                condition=Q(state__in=["uploaded", "processing"])),
+                   models.Index(fields=["release_at"], name="track_release_waiting", condition=Q(released=False))]
         constraints = [
             models.CheckConstraint(condition=Q(state="failed") | Q(failure_reason=""),
                                    name="track_reason_only_when_failed"),

@@ -37,14 +37,15 @@ def track_payload(track: Track) -> dict:
         "page_url": reverse("tracks:page", args=[track.id]),
         "stream_url": reverse("tracks:stream", args=[track.id]) if ready else None,
         "hls_url": reverse("tracks:hls", args=[track.id, "master.m3u8"]) if ready else None,
-        "peaks_url": reverse("tracks:peaks", args=[track.id]) if ready else None,
+        # Versioned by the media folder: a browser that cached the peaks of replaced audio asks again.
+        "peaks_url": f"{reverse('tracks:peaks', args=[track.id])}?v={track.key.hex[:8]}" if ready else None,
         "cover_urls": {size: reverse("tracks:cover", args=[track.id, int(size)]) for size in track.covers},
     }
 
 
 def user_payload(user) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.shown_name,
-            "profile_url": reverse("tracks:profile", args=[user.username])}
+            "profile_url": reverse("tracks:profile", args=[user.username]), "avatar": user.avatar_url(48)}
 
 
 def counts_payload(track: Track, viewer) -> dict:
@@ -110,3 +111,20 @@ def sharing_payload(track: Track) -> dict:
             "secret_url": reverse("tracks:secret_page", args=[track.id, track.secret]),
             "embed_url": reverse("tracks:embed", args=[track.id]),
             "secret_embed_url": reverse("tracks:secret_embed", args=[track.id, track.secret])}
+def track_details(track: Track) -> dict:
+    """A track with what its artist set after the upload (editing.py): the answer of PATCH."""
+    return {**track_payload(track), "credits": track.credits, "licence": track.licence,
+            "release_at": track.release_at.isoformat() if track.release_at else None,
+            "released": track.released, "downloadable": track.downloadable,
+            "download_url": reverse("tracks:download", args=[track.id])
+            if track.downloadable and track.state == Track.State.READY else None}
+
+
+def replacement(track_id: int, found: Track) -> dict:
+    return {"track_id": track_id, "state": found.state, "failure_reason": found.failure_reason}
+
+
+def insights(found) -> dict:
+    return {"listeners": found.listeners,
+            "days": [{"day": d.day.isoformat(), "plays": d.plays, "listeners": d.listeners, "likes": d.likes,
+                      "reposts": d.reposts, "comments": d.comments} for d in found.days]}

@@ -161,6 +161,10 @@ def make_artwork(track_id: int) -> str:
             delete_stored(list(covers.values()))
             covers = {}
         track.covers = covers
+    if track.replaces_id is not None:  # a new audio file for a ready track: it takes the track's place
+        from .editing import swap_in
+
+        return swap_in(track)
     track.state, track.step, track.ready_at = Track.State.READY, "", timezone.now()
     with transaction.atomic():
         track.save(update_fields=["covers", "state", "step", "ready_at"])

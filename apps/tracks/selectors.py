@@ -27,7 +27,9 @@ def readable_track(user, track_id: int, *, secret: str | None = None) -> Track:
     track = Track.objects.select_related("owner", "guild").filter(pk=track_id).first()
     # The membership is looked up for a missing track too: a refusal and a miss cost the same queries.
     member = member_of(user, track.guild_id if track else 0)
-    if track is None or not may_hear(user, track, member=member, secret=secret):
+    if track is None or track.replaces_id is not None or not may_hear(user, track, member=member, secret=secret):
+        raise NotFound(gettext("Unknown track."))
+    if not track.released and track.owner_id != user.id:  # a scheduled release: its owner's alone until its time
         raise NotFound(gettext("Unknown track."))
     return track
 
@@ -42,9 +44,12 @@ def playable_track(user, track_id: int, *, secret: str | None = None) -> Track:
 
 def shown_tracks(viewer, *, manages: bool = False) -> Q:
     """The tracks moderation lets the viewer see: the visible ones and its own that are held; with
-    `manages` (MANAGE_TRACKS in the guild being listed) every held one. Removed ones never."""
+    `manages` (MANAGE_TRACKS in the guild being listed) every held one. Removed ones never; scheduled
+    releases only their owner."""
     held = Q(visibility=Track.Visibility.HELD)
-    return Q(visibility=Track.Visibility.VISIBLE) | (held if manages else held & Q(owner_id=viewer.id))
+    shown = Q(visibility=Track.Visibility.VISIBLE) | (held if manages else held & Q(owner_id=viewer.id))
+    # Scheduled releases wait for their time; audio replacements in the pipeline are never listed.
+    return shown & (Q(released=True) | Q(owner_id=viewer.id)) & Q(replaces__isnull=True)
 
 
 def guild_tracks(guild, *, viewer, manages: bool = False, limit: int = 100) -> list[Track]:

@@ -20,6 +20,7 @@ class Owner(serializers.Serializer):
     username = StrictCharField()
     display_name = StrictCharField()
     profile_url = StrictCharField()
+    avatar = StrictCharField(allow_null=True, help_text="A thumbnail of at least 48 px, or null.")
 
 
 class TrackStatus(serializers.Serializer):
@@ -196,3 +197,51 @@ class SharingOut(serializers.Serializer):
 
 class GuildTrackSettingsIO(serializers.Serializer):
     allow_public = serializers.BooleanField(help_text="Off: no track of the guild may be public.")
+# --- artist tools (editing.py, stats.py) -------------------------------------------------------------
+
+LICENCES = ["arr", "cc-by", "cc-by-sa", "cc-by-nd", "cc-by-nc", "cc-by-nc-sa", "cc-by-nc-nd", "cc0"]
+
+
+class TrackEdit(serializers.Serializer):
+    title = StrictCharField(max_length=100, required=False)
+    description = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    genre = StrictCharField(max_length=40, required=False, allow_blank=True)
+    tags = serializers.ListField(child=StrictCharField(max_length=30), required=False, max_length=10)
+    credits = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    licence = serializers.ChoiceField(choices=LICENCES, required=False, help_text="arr: all rights reserved.")
+    release_at = serializers.DateTimeField(required=False, allow_null=True,
+                                           help_text="In the future, at most a year ahead; null: released now.")
+    downloadable = serializers.BooleanField(required=False)
+
+
+class TrackDetailsOut(TrackOut):
+    credits = StrictCharField()
+    licence = serializers.ChoiceField(choices=LICENCES)
+    release_at = serializers.DateTimeField(allow_null=True)
+    released = serializers.BooleanField(help_text="False while a scheduled release waits: only its owner sees it.")
+    downloadable = serializers.BooleanField()
+    download_url = StrictCharField(allow_null=True, help_text="The original file, when downloads are allowed.")
+
+
+class AudioReplace(serializers.Serializer):
+    file = serializers.FileField(help_text="The new audio, checked as an upload is.")
+
+
+class ReplacementOut(serializers.Serializer):
+    track_id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=["uploaded", "processing", "ready", "failed"])
+    failure_reason = StrictCharField()
+
+
+class InsightDayOut(serializers.Serializer):
+    day = serializers.DateField()
+    plays = serializers.IntegerField()
+    listeners = serializers.IntegerField()
+    likes = serializers.IntegerField()
+    reposts = serializers.IntegerField()
+    comments = serializers.IntegerField()
+
+
+class InsightsOut(serializers.Serializer):
+    listeners = serializers.IntegerField(help_text="Distinct listeners over the period.")
+    days = InsightDayOut(many=True)

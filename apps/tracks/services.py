@@ -218,6 +218,8 @@ def _toggle(model, field: str, *, user, track_id: int, on: bool) -> Track:
             changed = model.objects.filter(user=user, track=track).delete()[0] > 0
         if changed:
             _bump(track.id, field, 1 if on else -1)
+        if changed and on:
+            hooks.activity("like" if model is TrackLike else "repost", actor=user, track=track)
     track.refresh_from_db(fields=["like_count", "repost_count", "comment_count", "play_count"])
     return track
 
@@ -267,6 +269,7 @@ def comment_on_track(*, author, track_id: int, body, position_ms) -> TrackCommen
         _bump(track.id, "comment_count", 1)
         events.track_comment_create(comment)
         hooks.comment_written(comment)  # after the event: showing it never waits for scoring
+        hooks.activity("comment", actor=author, track=track, comment=comment)
     return comment
 
 
@@ -367,7 +370,11 @@ def follow_user(*, follower, user_id: int) -> bool:
     if followee.pk == follower.pk:
         message = gettext("You cannot follow yourself.")
         raise ValidationFailed(message, code="cannot_follow_self")
-    return _insert(Follow, follower=follower, followee=followee)
+    with transaction.atomic():
+        started = _insert(Follow, follower=follower, followee=followee)
+        if started:
+            hooks.activity("follow", actor=follower, user=followee)
+    return started
 
 
 def unfollow_user(*, follower, user_id: int) -> None:

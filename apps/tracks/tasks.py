@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from apps.core import unavailable
 
-from . import audio, limits, pipeline, services
+from . import audio, editing, limits, pipeline, services
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +85,10 @@ def fail_stalled_tracks() -> int:
     """Celery beat runs this every 10 minutes (celery_app/app.py); running it twice is harmless."""
     limits.forget_old_days()
     return pipeline.fail_stalled_tracks()
+
+
+@shared_task(name="tracks.publish_released_tracks", acks_late=True)
+def publish_released_tracks() -> int:
+    """Celery beat runs this every minute (celery_app/app.py): scheduled releases whose time has come
+    become visible. Running it twice is harmless."""
+    return len(editing.publish_released_tracks())

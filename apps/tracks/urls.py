@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import public_views, views
+from . import artist_views, public_views, views
 
 app_name = "tracks"
 
@@ -22,6 +22,10 @@ urlpatterns = [
     path("embed/tracks/<int:track_id>/s/<str:secret>", public_views.embed_track, name="secret_embed"),
     path("embed/playlists/<int:playlist_id>", public_views.embed_playlist, name="embed_playlist"),
     path("oembed", public_views.oembed, name="oembed"),
+    path("tracks/<int:track_id>/edit", artist_views.edit_page, name="edit"),
+    path("tracks/<int:track_id>/edit/audio", artist_views.replace_audio_page, name="replace_audio"),
+    path("tracks/<int:track_id>/insights", artist_views.insights_page, name="insights"),
+    path("tracks/<int:track_id>/download", artist_views.download, name="download"),
     path("tracks/search", views.search_page, name="search"),
     # Tags and genres are free text: "drum/bass" is one tag, hence <path:>.
     path("tracks/tag/<path:tag>", views.tag_page, name="tag"),

@@ -71,6 +71,11 @@ export class Gateway {
   }
 
   connect() {
+    if (!Gateway.current) {
+      // The tab's socket, for modules of every page (the activity bell) that listen on whichever one the page opened.
+      Gateway.current = this;
+      document.dispatchEvent(new CustomEvent("smartc:gateway", { detail: this }));
+    }
     this.stopped = false;
     clearTimeout(this.reconnectTimer);
     this.setState("connecting");

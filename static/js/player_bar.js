@@ -5,6 +5,7 @@
 //
 // Buttons anywhere on the page drive it through data attributes (no import needed):
 //   data-queue-add + data-track-id      append the track to the queue
+//   data-play-now + data-track-id       play the track now (after the current one in the queue)
 //   data-play-queue + data-queue-source the id of a json_script list of tracks: the queue becomes that
 //                   list and plays from data-start-index (0 unless given)
 import { get, send } from "./api.js";
@@ -71,6 +72,17 @@ class PlayerBar {
       this.save();
       this.renderQueue();
     }
+  }
+
+  /** Play `track` now (a list's inline play button): right after the current one; the current one pauses or resumes. */
+  playNow(track) {
+    if (!track?.stream_url) return;
+    if (this.current?.id === track.id && this.player.track) {
+      this.player.playPause();
+      return;
+    }
+    this.tracks.splice(this.tracks.length ? this.index + 1 : 0, 0, track);
+    this.go(this.tracks.length === 1 ? 0 : this.index + 1);
   }
 
   go(index) {
@@ -163,6 +175,13 @@ class PlayerBar {
       e.preventDefault();
       const track = await get(`/api/tracks/${add.dataset.trackId}`).catch(() => null);
       if (track) this.append(track);
+      return;
+    }
+    const now = e.target.closest("[data-play-now]");
+    if (now) {
+      e.preventDefault();
+      const track = await get(`/api/tracks/${now.dataset.trackId}`).catch(() => null);
+      if (track) this.playNow(track);
       return;
     }
     const playList = e.target.closest("[data-play-queue]");

@@ -65,9 +65,19 @@ function social(track, regions, wave) {
     }
   }
 
+  // The commenter's avatar marks the moment (styled here: regions live in the waveform's shadow DOM).
+  // A comment past the end (the audio was replaced by a shorter one) is kept and marked at the end.
   function addMarker(comment) {
-    regions.addRegion({ id: `comment-${comment.id}`, start: comment.position_ms / 1000, color: "#f0b232",
-      drag: false, resize: false });
+    const author = comment.author || {};
+    const content = author.avatar ? h("img", { src: author.avatar, alt: "" })
+      : h("span", { text: (author.display_name || "?").slice(0, 1) });
+    content.className = "comment-marker";
+    content.title = `${author.display_name || ""}: ${comment.body}`;
+    Object.assign(content.style, { width: "16px", height: "16px", borderRadius: "50%", objectFit: "cover",
+      display: "grid", placeItems: "center", background: "#f0b232", color: "#111", fontSize: "10px",
+      marginTop: "auto", transform: "translateX(-8px)" });
+    regions.addRegion({ id: `comment-${comment.id}`, start: Math.min(comment.position_ms, track.duration_ms) / 1000,
+      color: "#f0b232", drag: false, resize: false, content });
   }
 
   function addComment(comment) {

@@ -21,10 +21,23 @@ function duration(ms) {
   return `${hours ? `${hours}:` : ""}${mm}:${String(seconds).padStart(2, "0")}`;
 }
 
+// How far along the pipeline a state is: an answer or event that arrives late (the upload's 201
+// after the worker already made the track ready) never puts the list back to an older state.
+const STEPS = ["probe", "waveform", "renditions", "artwork"];
+function rank(state, step) {
+  if (state === "ready" || state === "failed") return STEPS.length + 2;
+  if (state === "processing") return 1 + Math.max(0, STEPS.indexOf(step || ""));
+  return 0;
+}
+
+function newer(row, state, step) {
+  return !row || rank(state, step) >= rank(row.dataset.state, row.dataset.step);
+}
+
 function item(track) {
   const ready = track.state === "ready";
   const cover = track.cover_urls?.["96"];
-  return h("li", { class: "track-item", dataset: { trackId: String(track.id), state: track.state } },
+  return h("li", { class: "track-item", dataset: { trackId: String(track.id), state: track.state, step: track.step || "" } },
     cover ? h("img", { class: "track-cover", src: cover, alt: "", width: 48, height: 48 })
       : h("span", { class: "track-cover placeholder", "aria-hidden": "true", text: "\u266b" }),
     h("span", { class: "track-text" },
@@ -43,6 +56,7 @@ function item(track) {
 
 function show(track) {
   const old = list.querySelector(`[data-track-id="${track.id}"]`);
+  if (!newer(old, track.state, track.step)) return;
   const fresh = item(track);
   if (old) old.replaceWith(fresh);
   else {
@@ -98,7 +112,10 @@ if (page) {
     // A ready track, a held one (moderation) or one not listed yet is fetched whole again.
     if (d.state === "ready" || d.held || !list.querySelector(`[data-track-id="${d.id}"]`)) refresh(d.id);
     else {
-      const state = list.querySelector(`[data-track-id="${d.id}"] .track-state`);
+      const row = list.querySelector(`[data-track-id="${d.id}"]`);
+      if (!newer(row, d.state, d.step)) return;
+      Object.assign(row.dataset, { state: d.state, step: d.step || "" });
+      const state = row.querySelector(".track-state");
       state.dataset.state = d.state;
       state.textContent = stateText(d.state, d.failure_reason);
     }

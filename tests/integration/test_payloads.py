@@ -625,6 +625,12 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
     api("post", "/api/tracks/{track_id}/comments", {"body": "again", "position_ms": 2000, "channel_id": general},
         track_id=song.id)
     api("get", "/api/tracks/{track_id}/comments", track_id=song.id)
+    api.as_(owner)("patch", "/api/tracks/{track_id}", {"credits": "Mixed by Ada", "downloadable": True},
+                   track_id=song.id)
+    api("get", "/api/tracks/{track_id}/insights", track_id=song.id)
+    api("post", "/api/tracks/{track_id}/audio", {"file": SimpleUploadedFile("s.mp3", sine)}, multipart=True,
+        track_id=song.id)
+    api.as_(alice)
     api("put", "/api/users/{user_id}/follow", user_id=owner.id)
     api("get", "/api/stream")
     api("delete", "/api/users/{user_id}/follow", user_id=owner.id)
@@ -662,6 +668,12 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
     api("get", "/api/push/vapid-key")
     api("post", "/api/push/subscriptions", Device("http://127.0.0.1:9/push/alice").subscription())
     api("get", "/api/push/subscriptions")
+    # The activity bell: alice's follow and comments above are the owner's activity.
+    api.as_(owner)("get", "/api/users/@me/activity")
+    api("post", "/api/users/@me/activity/read")
+    api("get", "/api/users/@me/activity-settings")
+    api("patch", "/api/users/@me/activity-settings", {"like": False})
+    api.as_(alice)
 
     # Voice: renewing ICE servers while in a room, a moderator muting someone.
     voice = Channel.objects.get(guild_id=gid, type="voice")

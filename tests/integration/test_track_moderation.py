@@ -229,6 +229,7 @@ def test_a_track_over_the_hide_threshold_is_held_from_others_until_approved(  # 
     note = tracks.comment_on_track(author=mod, track_id=track.id, body="Checking this one", position_ms=5)
     assert guild_sockets.nothing()
     assert owners_tabs.receive()["d"]["id"] == note.id
+    assert owners_tabs.receive()["t"] == "ACTIVITY_CREATE"  # a comment on the owner's track: its bell hears of it
     # Held tracks are not reportable by those who cannot see them (the same 404 as an unknown one).
     assert api_as(bob).post("/api/reports", {"type": "track", "id": track.id, "reason": "hate"},
                             format="json").status_code == 404

@@ -23,3 +23,34 @@ def user_by_id(user_id: int) -> User:
     if user is None:
         raise NotFound(gettext("Unknown user."))
     return user
+
+
+def user_sessions(user) -> QuerySet:
+    """The browsers signed in to `user`'s account, most recently seen first."""
+    from .models import UserSession
+
+    return UserSession.objects.filter(user=user).order_by("-last_seen_at", "-id")
+
+
+def api_tokens(user) -> QuerySet:
+    """`user`'s API tokens that were not revoked (expired ones too, marked as such), newest first."""
+    from .models import ApiToken
+
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-id")
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chromium/", "Chromium"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """“Firefox on Linux” from a User-Agent header; the raw start of it for anything else."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), "")
+    if "HeadlessChrome/" in user_agent:
+        browser = "Chrome (headless)"
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
+    if browser and system:
+        return f"{browser} · {system}"
+    return browser or system or (user_agent[:60] if user_agent else "?")

@@ -16,6 +16,7 @@ def sign_up(page, base, username, next_path=""):
     page.goto(f"{base}/accounts/signup{next_path}")
     page.fill("#id_username", username)
     page.fill("#id_display_name", username.title())
+    page.fill("#id_email", f"{username}@example.com")
     page.fill("#id_password", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.click("button[type=submit]")

@@ -27,9 +27,19 @@ def user_by_id(user_id: int) -> User:
 
 def user_sessions(user) -> QuerySet:
     """The browsers signed in to `user`'s account, most recently seen first."""
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
     from .models import UserSession
 
-    return UserSession.objects.filter(user=user).order_by("-last_seen_at", "-id")
+    rows = UserSession.objects.filter(user=user)
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        # Signing in again (or changing the password) gives the browser a new key; the old one's
+        # row stays until the list is next cleaned, and only live sessions are shown.
+        rows = rows.filter(session_key__in=Session.objects.filter(expire_date__gt=timezone.now())
+                           .values("session_key"))
+    return rows.order_by("-last_seen_at", "-id")
 
 
 def api_tokens(user) -> QuerySet:

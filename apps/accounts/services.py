@@ -127,12 +127,17 @@ def make_avatar_thumbnails(user_id: int) -> str:
     return "done"
 
 
-def change_password(user: User, *, old_password: str, new_password: str) -> None:
+@transaction.atomic
+def change_password(user: User, *, old_password: str, new_password: str, keep_session_key: str | None = None) -> None:
+    """A new password; every other session of the account ends (their sockets close too)."""
+    from . import session_services
+
     if not user.check_password(old_password):
         raise ValidationFailed.field("old_password", gettext("Your current password is wrong."))
     _password_errors(new_password, user, "new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    session_services.end_other_sessions(user, keep_session_key=keep_session_key)
 
 
 # --- Login throttling ---------------------------------------------------------------------

@@ -121,7 +121,8 @@ def password_change(request):
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_password(request.user, **form.cleaned_data)
+            services.change_password(request.user, **form.cleaned_data,
+                                     keep_session_key=request.session.session_key)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:

@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from apps.accounts.models import ApiToken, UserSession
-from tests.factories import UserFactory, api_token
+from tests.factories import PASSWORD, UserFactory, api_token
 from tests.servers import running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -223,3 +223,12 @@ def test_gateway_tokens_need_the_gateway_scope_and_close_when_revoked(user, guil
             session.force_login(user)
             assert session.delete(f"/api/users/@me/tokens/{token.id}").status_code == 204
             assert close_code(ws) == 4003
+
+
+def test_a_password_change_signs_the_other_browsers_out_and_the_list_shows_live_sessions_only(user):
+    laptop, phone = browser(user, FIREFOX), browser(user, SAFARI)
+    response = laptop.post("/accounts/password", {"old_password": PASSWORD, "new_password": "fresh-and-long-88"})
+    assert response.status_code == 302
+    assert phone.get("/accounts/profile").status_code == 302
+    page = laptop.get("/accounts/sessions").content.decode()  # the laptop's key changed with the password
+    assert page.count('class="session-row"') == 1 and "this session" in page

@@ -111,6 +111,8 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Handed out by POST /api/auth/token for a username and password (not made on the tokens page).
+    from_login = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -20,7 +20,8 @@ from .models import ApiToken, User
 log = logging.getLogger(__name__)
 SCOPES = tuple(ApiToken.Scope.values)
 PREFIX = "smartc_"
-MAX_TOKENS = 50  # live tokens per user
+MAX_TOKENS = 50  # live tokens per user made on the tokens page or the API
+LOGIN_TOKENS_KEPT = 10  # live tokens per user from POST /api/auth/token
 USED_EVERY = timedelta(seconds=60)  # last_used_at is written at most this often
 
 
@@ -55,7 +56,8 @@ def create_token(user: User, *, name: str, scopes, expires_in_days: int) -> tupl
         raise ValidationFailed.field("expires_in_days", ngettext(
             "A token lasts from 1 to %(n)s day.", "A token lasts from 1 to %(n)s days.", n) % {"n": n})
     User.objects.select_for_update().filter(pk=user.pk).first()  # one creation at a time per user
-    if ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).count() >= MAX_TOKENS:
+    if ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now(),
+                               from_login=False).count() >= MAX_TOKENS:
         raise ValidationFailed(gettext("You have too many tokens: revoke some first."), code="too_many_tokens")
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=secret[:len(PREFIX) + 6], key_hash=_hash(secret),
@@ -65,11 +67,19 @@ def create_token(user: User, *, name: str, scopes, expires_in_days: int) -> tupl
     return token, secret
 
 
+@transaction.atomic
 def issue_login_token(user: User) -> str:
     """The token POST /api/auth/token hands out for a username and password: every scope,
-    API_TOKEN_LOGIN_DAYS days."""
-    _, secret = create_token(user, name=gettext("API login"), scopes=list(SCOPES),
-                             expires_in_days=settings.API_TOKEN_LOGIN_DAYS)
+    API_TOKEN_LOGIN_DAYS days. A script that signs in on every run would pile them up: past
+    LOGIN_TOKENS_KEPT live ones, the oldest are revoked."""
+    token, secret = create_token(user, name=gettext("API login"), scopes=list(SCOPES),
+                                 expires_in_days=settings.API_TOKEN_LOGIN_DAYS)
+    ApiToken.objects.filter(pk=token.pk).update(from_login=True)
+    stale = list(ApiToken.objects.filter(user=user, from_login=True, revoked_at__isnull=True)
+                 .order_by("-created_at", "-id").values_list("id", flat=True)[LOGIN_TOKENS_KEPT:])
+    if stale:
+        ApiToken.objects.filter(pk__in=stale).update(revoked_at=timezone.now())
+        events.end_sessions(token_ids=stale)
     return secret
 
 

@@ -232,3 +232,13 @@ def test_a_password_change_signs_the_other_browsers_out_and_the_list_shows_live_
     assert phone.get("/accounts/profile").status_code == 302
     page = laptop.get("/accounts/sessions").content.decode()  # the laptop's key changed with the password
     assert page.count('class="session-row"') == 1 and "this session" in page
+
+
+def test_signing_in_to_the_api_again_and_again_keeps_the_ten_latest_tokens(user):
+    def sign_in():
+        return APIClient().post("/api/auth/token", {"username": user.username, "password": PASSWORD},
+                                format="json").json()["token"]
+
+    secrets = [sign_in() for _ in range(12)]
+    assert [with_token(s).get("/api/users/@me").status_code for s in secrets] == [401] * 2 + [200] * 10
+    assert ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() == 10

@@ -62,6 +62,7 @@ def test_sign_up_create_guild_channel_and_invite_a_friend(live_url, new_page):
     bo.click("text=Sign up to join")
     bo.fill("#id_username", "bo")
     bo.fill("#id_display_name", "Bo")
+    bo.fill("#id_email", "bo@example.com")
     bo.fill("#id_password", PASSWORD)
     bo.fill("#id_password2", PASSWORD)
     bo.click("button[type=submit]")

@@ -9,6 +9,7 @@ from django.views.static import serve
 from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from apps.accounts.forms import AdminOTPLoginForm
 from apps.chat import views as chat_views
 from apps.guilds import views as guild_views
 
@@ -17,6 +18,8 @@ admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "SmaRTC administration"
 admin.site.site_title = "SmaRTC admin"
 admin.site.login_template = "admin/otp_login.html"
+# One step for an authenticator code: no device to pick, no challenge button (apps/accounts/forms.py).
+admin.site.login_form = AdminOTPLoginForm
 
 # A dependency that is down is a 503, also when it fails outside a view (apps/core/unavailable.py).
 handler500 = "apps.core.unavailable.server_error"

@@ -75,3 +75,10 @@ def make_track(guild, owner=None, *, title="A song", tags=(), genre="", duration
         search_text=search_text(title=title, tags=list(tags), genre=genre, owner=owner), **kwargs)
     track.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tags])
     return track
+
+
+def api_token(user, scopes=("read", "write", "gateway"), days: int = 30) -> str:
+    """The secret of a new API token of `user` (made by the service, as the tokens page does)."""
+    from apps.accounts import token_services
+
+    return token_services.create_token(user, name="test", scopes=list(scopes), expires_in_days=days)[1]

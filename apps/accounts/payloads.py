@@ -15,3 +15,14 @@ def me(user, *, two_factor: bool) -> dict:
 
 def blocked_user(user) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.shown_name}
+
+
+def api_token(token, *, secret: str | None = None) -> dict:
+    """An API token as its owner sees it; `secret` only in the answer that created it."""
+    out = {"id": token.id, "name": token.name, "prefix": token.prefix, "scopes": list(token.scopes),
+           "created_at": token.created_at.isoformat(), "expires_at": token.expires_at.isoformat(),
+           "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+           "expired": not token.is_live}
+    if secret is not None:
+        out["secret"] = secret
+    return out

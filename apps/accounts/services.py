@@ -22,7 +22,6 @@ from django.utils.translation import gettext, ngettext
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
 from apps.core import images, ratelimit, unavailable
 from apps.core.errors import NotAuthenticated, NotFound, RateLimited, ValidationFailed
@@ -42,11 +41,22 @@ def _password_errors(password: str, user: User | None, field: str) -> None:
 
 
 @transaction.atomic
-def sign_up(*, username: str, email: str, password: str, display_name: str = "") -> User:
+def sign_up(*, username: str, email: str, password: str, display_name: str = "", base_url: str = "",
+            email_verified: bool = False) -> User:
+    """A new account. Its address gets a verification link (sent to `base_url`'s pages) unless
+    `email_verified` (demo users). An address another account verified is accepted unverified, so
+    the form tells nobody whose it is; that account keeps it."""
+    from . import email_services
+
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationFailed.field("username", gettext("This username is taken."))
-    user = User(username=username, email=email.strip(), display_name=display_name.strip())
+    if "@" in username:
+        raise ValidationFailed.field("username", gettext("A username cannot contain “@”."))
+    email = email_services.clean_email(email)
+    if email_verified and email_services.verified_owner(email) is not None:
+        email_verified = False
+    user = User(username=username, email=email, display_name=display_name.strip(), email_verified=email_verified)
     try:
         user.full_clean(exclude=["password"])
     except DjangoValidationError as exc:
@@ -54,6 +64,8 @@ def sign_up(*, username: str, email: str, password: str, display_name: str = "")
     _password_errors(password, user, "password")
     user.set_password(password)
     user.save()
+    if not email_verified:
+        email_services.after_sign_up(user, base_url=base_url)
     return user
 
 
@@ -115,12 +127,17 @@ def make_avatar_thumbnails(user_id: int) -> str:
     return "done"
 
 
-def change_password(user: User, *, old_password: str, new_password: str) -> None:
+@transaction.atomic
+def change_password(user: User, *, old_password: str, new_password: str, keep_session_key: str | None = None) -> None:
+    """A new password; every other session of the account ends (their sockets close too)."""
+    from . import session_services
+
     if not user.check_password(old_password):
         raise ValidationFailed.field("old_password", gettext("Your current password is wrong."))
     _password_errors(new_password, user, "new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    session_services.end_other_sessions(user, keep_session_key=keep_session_key)
 
 
 # --- Login throttling ---------------------------------------------------------------------
@@ -228,11 +245,12 @@ def authenticate(request, *, username: str, password: str, client: LoginClient, 
     failure. For an account with two-factor authentication `otp` is its code, checked as
     verify_login_code does; with `otp_later` the caller asks for the code on its own step (the
     login page's second page) and nothing counts as a success until it is given there."""
+    username = account_username(username)
     check_login_allowed(username=username, ip=client.ip, device=client.device)
     user = check_credentials(request, username=username, password=password)
     if user is None:
         record_login_failure(username=username, ip=client.ip, device=client.device)
-        raise NotAuthenticated(gettext("Wrong username or password."), code="invalid_credentials")
+        raise NotAuthenticated(gettext("Wrong username, email or password."), code="invalid_credentials")
     if has_two_factor(user):
         if otp_later:
             return user
@@ -242,6 +260,17 @@ def authenticate(request, *, username: str, password: str, client: LoginClient, 
         return user
     record_login_success(username=username, ip=client.ip, device=client.device)
     return user
+
+
+def account_username(login: str) -> str:
+    """What a login form's first field names: a username, or the verified address of an account
+    (then its username). An unknown address stays as typed: it fails like a wrong username."""
+    login = login.strip()
+    if "@" in login:
+        owner = User.objects.filter(email__iexact=login, email_verified=True).only("username").first()
+        if owner is not None:
+            return owner.username
+    return login
 
 
 def verify_login_code(user: User, *, code: str, client: LoginClient, field: str = "token"):
@@ -259,9 +288,11 @@ def verify_login_code(user: User, *, code: str, client: LoginClient, field: str 
 
 
 def issue_token(user: User) -> str:
-    """The user's API token (created on first use; the same one until it is revoked)."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    """A new API token with every scope for a user who just gave their credentials
+    (token_services.issue_login_token)."""
+    from . import token_services
+
+    return token_services.issue_login_token(user)
 
 
 # --- Two-factor authentication (TOTP with recovery codes). ---

@@ -16,11 +16,11 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.core.bodylimit import body_limit
-from apps.core.clientaddr import client_address
+from apps.core.clientaddr import client_address, site_url
 from apps.core.errors import DomainError, RateLimited
 from apps.core.forms import add_domain_error
 
-from . import services
+from . import services, session_services
 from .forms import LoginForm, PasswordChangeForm, ProfileForm, SignUpForm, TokenForm
 
 PENDING_2FA = "pending_2fa_user"
@@ -53,11 +53,13 @@ def signup(request):
         try:
             user = services.sign_up(username=form.cleaned_data["username"], email=form.cleaned_data["email"],
                                     password=form.cleaned_data["password"],
-                                    display_name=form.cleaned_data["display_name"])
+                                    display_name=form.cleaned_data["display_name"], base_url=site_url(request))
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.info(request, _("We sent a link to %(email)s: open it to confirm your address.")
+                          % {"email": user.email})
             return redirect(_next_url(request))
     return render(request, "accounts/signup.html", {"form": form, "next": _next_url(request)},
                   status=400 if form.errors else 200)
@@ -108,6 +110,7 @@ def login_verify(request):
 
 @require_POST
 def logout_view(request):
+    session_services.forget_session(request.session.session_key)
     logout(request)
     return redirect("/")
 
@@ -117,7 +120,8 @@ def password_change(request):
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_password(request.user, **form.cleaned_data)
+            services.change_password(request.user, **form.cleaned_data,
+                                     keep_session_key=request.session.session_key)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:

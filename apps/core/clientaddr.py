@@ -1,4 +1,4 @@
-"""The address of the client behind a request, as the rate limits count it.
+"""The address of the client behind a request, as the rate limits count it, and the site it came to.
 
 X-Forwarded-For is believed only from the proxies named in TRUSTED_PROXIES (addresses or CIDR
 blocks): when the direct peer is one of them, the header is read from the right, skipping the
@@ -56,3 +56,8 @@ def client_address(request) -> str:
             return str(parsed)
         nearest = str(parsed)
     return nearest
+
+
+def site_url(request) -> str:
+    """Where links in mail point: SITE_URL, or the site this request came to."""
+    return (settings.SITE_URL or f"{request.scheme}://{request.get_host()}").rstrip("/")

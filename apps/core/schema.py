@@ -18,8 +18,10 @@ from apps.core.fields import StrictCharField
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `validation_failed` names the fields in `fields`; `parse_error` is a body that "
          "is not JSON.",
-    401: "No valid credentials (`not_authenticated`): send a session cookie or `Authorization: Token <key>`.",
-    403: "Not allowed: `missing_permission` names the permission in `permission`; `forbidden` otherwise "
+    401: "No valid credentials (`not_authenticated`): send a session cookie or `Authorization: Token <secret>`; "
+         "an unknown, expired or revoked token is `authentication_failed`.",
+    403: "Not allowed: `missing_permission` names the permission in `permission`; `missing_scope` names in "
+         "`scope` what an API token lacks (`read` for GET, `write` for other methods); `forbidden` otherwise "
          "(also a session request without its CSRF token).",
     404: "Not found, or not visible to you (`not_found` and more precise codes such as `unknown_invite`).",
     409: "The request conflicts with the current state (`conflict` and more precise codes).",
@@ -38,6 +40,7 @@ class ErrorDetailOut(serializers.Serializer):
     permission = StrictCharField(required=False, help_text="With `missing_permission`: the permission's name.")
     retry_after = serializers.IntegerField(required=False, help_text="With a 429: seconds to wait, as the "
                                            "`Retry-After` header says.")
+    scope = StrictCharField(required=False, help_text="With `missing_scope`: the scope the API token lacks.")
 
 
 class ErrorOut(serializers.Serializer):

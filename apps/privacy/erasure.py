@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts import session_services
 from apps.chat import events as chat_events
 from apps.chat import payloads as chat_payloads
 from apps.chat import services as chat
@@ -171,6 +172,10 @@ def _leave_everything(user) -> None:
 
 def _end_sessions(user_id: int) -> None:
     """Every signed-in browser of the member (sessions hold the user id in their signed data)."""
+    # Those the sessions page knows first (their sockets close), then any older one.
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is not None:
+        session_services.end_other_sessions(user, keep_session_key=None)
     wanted = str(user_id)
     doomed = [s.session_key for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
               if s.get_decoded().get("_auth_user_id") == wanted]

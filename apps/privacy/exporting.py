@@ -102,7 +102,7 @@ def _files(user) -> list[tuple[str, str]]:
     return out
 
 
-def build(export_id: int) -> str:
+def build(export_id: int, *, site: str = "") -> str:
     """Build the zip of one export, store it, mail its link. Idempotent: an export that is no
     longer pending is skipped; a failure marks it failed (it then does not count for the day)."""
     with transaction.atomic():
@@ -137,7 +137,7 @@ def build(export_id: int) -> str:
     export.state, export.size, export.finished_at = DataExport.State.READY, size, now
     export.expires_at = now + timedelta(days=settings.DATA_EXPORT_LINK_DAYS)
     export.save(update_fields=["state", "file", "size", "finished_at", "expires_at"])
-    _mail_link(export)
+    _mail_link(export, site)
     return "done"
 
 
@@ -147,11 +147,11 @@ def download_path(export: DataExport) -> str:
     return reverse("privacy:export_download", args=[export_token(export)])
 
 
-def _mail_link(export: DataExport) -> None:
+def _mail_link(export: DataExport, site: str) -> None:
     user = export.user
     if not user.email:
         return
-    url = f"{settings.SITE_URL.rstrip('/')}{download_path(export)}"
+    url = f"{(settings.SITE_URL or site).rstrip('/')}{download_path(export)}"
     with translation.override(export.language or settings.LANGUAGE_CODE):
         subject = gettext("Your SmaRTC data export is ready")
         body = gettext("Hello %(name)s,\n\nThe copy of your SmaRTC data you asked for is ready. Download it "

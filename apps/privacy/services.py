@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from apps.accounts import session_services, token_services
 from apps.accounts.services import has_two_factor, verify_second_factor
 from apps.core import ratelimit, unavailable
 from apps.core.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
@@ -89,10 +90,9 @@ def request_deletion(*, user, password: str, otp: str = "", messages: str = Dele
     due = timezone.now() + timedelta(days=settings.ACCOUNT_DELETION_GRACE_DAYS)
     request, _ = DeletionRequest.objects.update_or_create(user=user, defaults={
         "delete_after": due, "messages": messages, "requested_at": timezone.now()})
-    # The API token would let a client carry on as if nothing happened: signing in is the way back.
-    from rest_framework.authtoken.models import Token
-
-    Token.objects.filter(user=user).delete()
+    # API tokens and other browsers would carry on as if nothing happened: signing in is the way back.
+    token_services.revoke_all_tokens(user)
+    session_services.end_other_sessions(user, keep_session_key=None)
     return request
 
 
@@ -126,8 +126,9 @@ def delete_due_accounts(*, now=None) -> dict[str, int]:
 # --- exports -------------------------------------------------------------------------------
 
 @transaction.atomic
-def request_export(*, user, language: str = "") -> DataExport:
-    """Queue a zip of the member's data. One at a time, and one a day."""
+def request_export(*, user, language: str = "", site: str = "") -> DataExport:
+    """Queue a zip of the member's data. One at a time, and one a day. `site`: where the mailed link
+    points (the site the member asked from, unless SITE_URL says otherwise)."""
     user = get_user_model().objects.select_for_update().get(pk=user.pk)  # two clicks at once: one export
     running = selectors.running_export(user)
     if running is not None:
@@ -149,7 +150,7 @@ def request_export(*, user, language: str = "") -> DataExport:
     from . import tasks
 
     export_id = export.id
-    unavailable.after_commit(lambda: tasks.build_export.delay(export_id), what="queueing a data export")
+    unavailable.after_commit(lambda: tasks.build_export.delay(export_id, site), what="queueing a data export")
     return export
 
 

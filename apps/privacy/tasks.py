@@ -5,9 +5,9 @@ from . import exporting, services
 
 
 @shared_task(name="privacy.build_export", acks_late=True)
-def build_export(export_id: int) -> str:
+def build_export(export_id: int, site: str = "") -> str:
     """Build one data export (skipped if it is no longer pending: a redelivery does nothing)."""
-    return exporting.build(export_id)
+    return exporting.build(export_id, site=site)
 
 
 @shared_task(name="privacy.delete_due_accounts")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.accounts.services import has_two_factor
+from apps.core.clientaddr import site_url
 from apps.core.errors import DomainError
 from apps.core.forms import add_domain_error
 
@@ -39,7 +40,8 @@ def data(request):
 @require_POST
 def export_request(request):
     try:
-        services.request_export(user=request.user, language=translation.get_language() or "")
+        services.request_export(user=request.user, language=translation.get_language() or "",
+                                site=site_url(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

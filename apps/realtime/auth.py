@@ -17,7 +17,12 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.contrib import auth
 
-from .reads import cookies_of, on_ready_threads
+from apps.accounts import events as account_events
+from apps.accounts import token_services
+from apps.accounts.auth import secret_from_header
+from apps.core.errors import DomainError
+
+from .reads import cookies_of, header, on_ready_threads
 
 
 def user_of(session_key: str | None):
@@ -28,8 +33,27 @@ def user_of(session_key: str | None):
     return auth.get_user(SimpleNamespace(session=session))
 
 
+def credentials_of(session_key: str | None, authorization: str):
+    """(user, the group that ends this socket's sign-in, error): from the session cookie, else from
+    an API token with the `gateway` scope in the Authorization header (bots and scripts)."""
+    user = user_of(session_key)
+    if user.is_authenticated:
+        return user, account_events.session_group(session_key), None
+    secret = secret_from_header(authorization) if authorization else None
+    if secret is None:
+        return user, None, None
+    try:
+        token_user, token = token_services.authenticate_token(secret)
+        token_services.require_scope(token, "gateway")
+    except DomainError as exc:
+        return user, None, exc.as_dict()
+    return token_user, account_events.token_group(token.id), None
+
+
 async def authenticate(scope) -> None:
-    """Set the scope's `user` from the session cookie. Set on the server's own scope rather than on
-    a copy, as uvicorn's proxy-headers middleware does with "client": a copy would be kept for the
-    socket's life."""
-    scope["user"] = await on_ready_threads(user_of)(cookies_of(scope).get(settings.SESSION_COOKIE_NAME))
+    """Set the scope's `user` from the session cookie or an API token, with `auth_group` (signing
+    that session out or revoking that token closes the socket) and `auth_error` (why a token was
+    refused). Set on the server's own scope rather than on a copy, as uvicorn's proxy-headers
+    middleware does with "client": a copy would be kept for the socket's life."""
+    scope["user"], scope["auth_group"], scope["auth_error"] = await on_ready_threads(credentials_of)(
+        cookies_of(scope).get(settings.SESSION_COOKIE_NAME), header(scope, b"authorization"))

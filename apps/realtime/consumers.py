@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import translation
 
+from apps.accounts import events as account_events
 from apps.chat import events as ce
 from apps.chat import payloads as chat_payloads
 from apps.chat import services as chat
@@ -81,7 +82,7 @@ class GatewayConsumer:
     async def run(self, receive):
         await authenticate(self.scope)
         if not getattr(self.scope.get("user"), "is_authenticated", False):
-            await refuse_anonymous(receive, self.send)
+            await refuse_anonymous(receive, self.send, self.scope.get("auth_error"))
             return
         metrics.CONNECTIONS.inc()
         try:
@@ -115,6 +116,8 @@ class GatewayConsumer:
         self._put(protocol.hello(settings.GATEWAY_HEARTBEAT_INTERVAL_MS))
         self.last_heartbeat = loop.time()
         await self._join(user_group(self.user.id))
+        if self.scope.get("auth_group"):  # its session signed out, or its token revoked: SESSION_END
+            await self._join(self.scope["auth_group"])
         ids, guilds, self.visible, private, notify = await on_ready_threads(self._read_state)()
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
@@ -474,7 +477,12 @@ class GatewayConsumer:
         # Addressed to one voice session: the user's other tabs are not in the call.
         return d if d["session_id"] == self.session_id and self._sees(t, d) else None
 
+    async def _on_session_end(self, t, d):
+        """The session or token this socket signed in with has ended: close at once (4003)."""
+        self.end(Close.NOT_AUTHENTICATED)
+
     EVENT_HOOKS = {
+        account_events.SESSION_END: _on_session_end,
         rtc_events.VOICE_SIGNAL: _on_voice_signal,
         rtc_events.VOICE_TOPOLOGY_UPDATE: _on_voice_signal,
         ge.GUILD_CREATE: _on_guild_create,
@@ -574,9 +582,12 @@ def language_of(scope) -> str:
     return translation.get_language_from_request(request)
 
 
-async def refuse_anonymous(receive, send):
-    """Accept, so that a browser sees the code, then close 4003; nothing joins the hub."""
+async def refuse_anonymous(receive, send, error: dict | None = None):
+    """Accept, so that a browser sees the code, then close 4003; nothing joins the hub. `error`: why
+    an API token was refused (expired, revoked, no `gateway` scope), sent first as an error frame."""
     metrics.HANDSHAKES_REFUSED.labels(metrics.NOT_AUTHENTICATED).inc()
     if (await receive())["type"] == "websocket.connect":
         await send({"type": "websocket.accept"})
+        if error:
+            await send({"type": "websocket.send", "text": protocol.frame(Op.ERROR, error)})
         await send({"type": "websocket.close", "code": int(Close.NOT_AUTHENTICATED)})

@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -75,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Keeps the sessions page's list of signed-in browsers (apps/accounts/models.py UserSession).
+    "apps.accounts.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -224,9 +225,48 @@ LOGIN_USER_LIMIT = env.int("LOGIN_USER_LIMIT", default=20)
 LOGIN_USER_MAX_DELAY = env.int("LOGIN_USER_MAX_DELAY", default=60)
 LOGIN_ADDRESS_USERNAMES = env.int("LOGIN_ADDRESS_USERNAMES", default=20)
 LOGIN_DEVICE_DAYS = env.int("LOGIN_DEVICE_DAYS", default=365)
+# Email verification links last this long; password reset links PASSWORD_RESET_TIMEOUT seconds.
+# Reset requests per address and per client address in PASSWORD_RESET_RATE_WINDOW seconds.
+EMAIL_VERIFY_SECONDS = env.int("EMAIL_VERIFY_SECONDS", default=3 * 86400)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+PASSWORD_RESET_IP_LIMIT = env.int("PASSWORD_RESET_IP_LIMIT", default=10)
+PASSWORD_RESET_RATE_WINDOW = env.int("PASSWORD_RESET_RATE_WINDOW", default=3600)
+# API tokens: longest life a member may give one (days), and the life of the token the login
+# endpoint (POST /api/auth/token) hands out.
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+API_TOKEN_LOGIN_DAYS = env.int("API_TOKEN_LOGIN_DAYS", default=30)
 # Proxies (addresses or CIDR blocks) whose X-Forwarded-For is believed (apps/core/clientaddr.py);
 # from any other peer the header is ignored. Empty: the peer is the client.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# --- Mail: sent by a Celery task, never inside a request (apps/accounts/tasks.py). ---
+# EMAIL_URL: smtp://user:password@host:587 (plain), smtp+tls://… (STARTTLS), smtps://…:465 (SSL);
+# or the usual EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
+# EMAIL_USE_SSL. With neither, mail is printed on the console (`make run`: the links show there).
+if env("EMAIL_URL", default=""):
+    _email = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email.get("EMAIL_HOST", "")
+    EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+else:
+    EMAIL_HOST = env("EMAIL_HOST", default="")
+    EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                        else "django.core.mail.backends.console.EmailBackend")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SmaRTC <noreply@localhost>")
+# The address links in mail start with (https://chat.example.org); empty: the one of the request
+# that asked for the mail.
+SITE_URL = env("SITE_URL", default="")
 
 # --- i18n ---
 LANGUAGE_CODE = "en"
@@ -386,18 +426,6 @@ AVATAR_SIZES = (32, 96, 256)
 # meanwhile cancels it); days an export's download link works.
 ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=14)
 DATA_EXPORT_LINK_DAYS = env.int("DATA_EXPORT_LINK_DAYS", default=7)
-# The site's address as mail shows it (links in emails).
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
-
-# Mail (Django's email framework): printed on the console unless EMAIL_BACKEND says otherwise
-# (django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER...).
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SmaRTC <no-reply@localhost>")
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
@@ -447,7 +475,8 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Named, scoped, expiring tokens (apps/accounts/models.py ApiToken), stored hashed.
+        "apps.accounts.auth.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Bodies are JSON (uploads declare their multipart parser): one encoding for clients and the schema.

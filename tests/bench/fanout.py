@@ -36,11 +36,11 @@ def percentiles(values: list[float]) -> str:
 def setup_guild(members: int):
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
-    from rest_framework.authtoken.models import Token
 
     from apps.accounts.models import User
     from apps.guilds import services
     from apps.guilds.models import Channel, Member
+    from tests.factories import api_token
 
     tag = uuid.uuid4().hex[:8]
     users = User.objects.bulk_create(
@@ -54,7 +54,7 @@ def setup_guild(members: int):
         s[HASH_SESSION_KEY] = u.get_session_auth_hash()
         s.create()
         cookies.append(f"sessionid={s.session_key}")
-    token = Token.objects.create(user=users[0]).key
+    token = api_token(users[0])
     channel = Channel.objects.get(guild=guild, name="general")
     return channel.id, cookies, token
 

@@ -41,9 +41,10 @@ def test_sign_up_logs_in_and_shows_home(client):
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"username": "x", "password": "123", "password2": "123"}, "too short"),
-    ({"username": "y", "password": PASSWORD, "password2": PASSWORD + "x"}, "differ"),
-    ({"username": "bad name!", "password": PASSWORD, "password2": PASSWORD}, "valid username"),
+    ({"username": "x", "email": "x@example.com", "password": "123", "password2": "123"}, "too short"),
+    ({"username": "y", "email": "y@example.com", "password": PASSWORD, "password2": PASSWORD + "x"}, "differ"),
+    ({"username": "bad name!", "email": "b@example.com", "password": PASSWORD, "password2": PASSWORD},
+     "valid username"),
 ])
 def test_sign_up_errors_are_shown_and_nothing_is_created(client, data, message):
     response = client.post("/accounts/signup", data)
@@ -54,7 +55,8 @@ def test_sign_up_errors_are_shown_and_nothing_is_created(client, data, message):
 
 def test_usernames_are_unique_without_case(client):
     UserFactory(username="Alice")
-    response = client.post("/accounts/signup", {"username": "alice", "password": PASSWORD, "password2": PASSWORD})
+    response = client.post("/accounts/signup", {"username": "alice", "email": "a@example.com",
+                                                "password": PASSWORD, "password2": PASSWORD})
     assert response.status_code == 400
     assert "taken" in response.content.decode()
 

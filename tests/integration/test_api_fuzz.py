@@ -13,14 +13,13 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 
 from apps.chat import services as chat
 from apps.guilds.models import Category
 from apps.guilds.permissions import Permission
 from apps.tracks import services as tracks
 from smartc.wsgi import application
-from tests.factories import UserFactory, add_member, add_member_with, make_guild, make_invite, make_track
+from tests.factories import UserFactory, add_member, add_member_with, api_token, make_guild, make_invite, make_track
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +82,7 @@ def seeded(in_process_requests):
         "comment_id": [comment.id], "code": [invite.code], "target_id": [r.id for r in guild.roles.all()],
         "target_type": ["role", "member"],
     })
-    yield Token.objects.create(user=member).key
+    yield api_token(member)
     SEEDED.clear()
 
 

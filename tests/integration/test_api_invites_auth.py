@@ -208,7 +208,9 @@ def test_token_from_username_and_password_works_as_authorization_header(user):
     assert me.status_code == 200
     assert me.json() == {"id": user.id, "username": user.username, "display_name": user.display_name,
                          "email": user.email, "bio": "", "two_factor": False}
-    assert token_for(user.username).json()["token"] == key
+    # Each sign-in gets a token of its own (only a hash is stored: an earlier secret cannot be shown again).
+    other = token_for(user.username).json()["token"]
+    assert other != key and with_token(other).get("/api/users/@me").status_code == 200
 
 
 def test_a_bad_token_is_refused(user):

@@ -15,7 +15,6 @@ import requests
 from django.conf import settings
 from django.test import Client
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from websockets.exceptions import ConnectionClosed
 
 from apps.chat.models import Attachment, Message
@@ -24,7 +23,7 @@ from apps.guilds.models import Channel
 from apps.tracks.models import Track
 from celery_app import app as celery_app
 from tests import audio
-from tests.factories import PASSWORD, make_track
+from tests.factories import PASSWORD, api_token, make_track
 from tests.integration.test_gateway import db, run_async
 from tests.integration.test_gateway import gateway as ws_gateway
 from tests.integration.test_gateway_server import gateway, start_redis, stop
@@ -38,10 +37,16 @@ def general(guild):
     return Channel.objects.get(guild=guild, name="general")
 
 
+def token_of(user) -> str:
+    """`user`'s API token, made once per user object (a test makes it before the database goes away)."""
+    if not hasattr(user, "api_secret"):
+        user.api_secret = api_token(user)
+    return user.api_secret
+
+
 def api(base: str, user, method: str, path: str, **kwargs) -> requests.Response:
     """A request of an API client holding `user`'s token."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return requests.request(method, base + path, headers={"Authorization": f"Token {token.key}"}, timeout=20,
+    return requests.request(method, base + path, headers={"Authorization": f"Token {token_of(user)}"}, timeout=20,
                             **kwargs)
 
 
@@ -194,8 +199,8 @@ def test_a_postgresql_restart_mid_traffic_is_answered_503_and_loses_no_committed
     page: a short 503 page), never a 500; once it is back the same app process serves again (its
     connection pool drops the dead connections) and every message it said was sent is there."""
     signed_in = browser("", alice)  # the session row goes into the copy below
-    Token.objects.get_or_create(user=owner)
-    Token.objects.get_or_create(user=alice)
+    token_of(owner)
+    token_of(alice)
     with postgres_copy() as pg, running_server(env={"DATABASE_URL": pg.url, "DB_POOL_TIMEOUT": "2"}) as base:
         writer = Writer(base, owner, general)
         writer.start()

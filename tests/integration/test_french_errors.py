@@ -28,4 +28,4 @@ def test_a_guild_refusal_is_in_french(api_as, guild, owner):
 def test_a_sign_in_refusal_is_in_french(api, user):
     response = api.post("/api/auth/token", {"username": user.username, "password": "wrong"}, format="json", **FR)
     assert error(response, 401) == {"code": "invalid_credentials", "fields": {},
-                                    "message": "Nom d'utilisateur ou mot de passe incorrect."}
+                                    "message": "Nom d'utilisateur, e-mail ou mot de passe incorrect."}

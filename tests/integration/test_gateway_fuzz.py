@@ -18,14 +18,13 @@ from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from apps.chat import services as chat
 from apps.guilds.models import Channel
 from apps.realtime.protocol import PAYLOADS, Op
-from tests.factories import UserFactory, add_member
+from tests.factories import UserFactory, add_member, api_token
 from tests.servers import running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -167,7 +166,7 @@ def test_gateway_frames_never_hurt_the_socket(guild, owner):
     client = Client()
     client.force_login(alice)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    token = Token.objects.create(user=owner).key
+    token = api_token(owner)
 
     sent = []
 

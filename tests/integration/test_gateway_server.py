@@ -13,12 +13,12 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from apps.chat.models import Message
 from apps.guilds.models import Channel
+from tests.factories import api_token
 from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,9 +66,9 @@ def gateway(base: str, user=None, *, ready: bool = True):
 
 
 def api(base: str, user, method: str, path: str, body: dict | None = None):
-    token, _ = Token.objects.get_or_create(user=user)
+    token = api_token(user)
     req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
-                                 headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"})
+                                 headers={"Authorization": f"Token {token}", "Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return resp.status, json.loads(resp.read())
 

@@ -34,7 +34,7 @@ import json, sys, django
 django.setup()
 from django.conf import settings
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from tests.factories import api_token
 from tests.factories import UserFactory, add_member, make_guild
 owner = UserFactory(username="m0")
 guild = make_guild(owner, name="Burst")
@@ -43,7 +43,7 @@ members = []
 for user in users:
     client = Client()
     client.force_login(user)
-    members.append({"id": user.id, "token": Token.objects.create(user=user).key,
+    members.append({"id": user.id, "token": api_token(user),
                     "session": client.cookies[settings.SESSION_COOKIE_NAME].value})
 print(json.dumps({"guild": guild.id, "channel": guild.channels.get(name="general").id, "members": members}))
 """

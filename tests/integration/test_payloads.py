@@ -508,6 +508,9 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
     api("get", "/api/users/@me/blocks")
     api("delete", "/api/users/@me/blocks/{user_id}", user_id=bob.id)
     api("get", "/api/users/@me")
+    token = api("post", "/api/users/@me/tokens", {"name": "bot", "scopes": ["read"], "expires_in_days": 7})
+    api("get", "/api/users/@me/tokens")
+    api("delete", "/api/users/@me/tokens/{token_id}", token_id=token["id"])
 
     # Guilds, channels, categories, overwrites, roles, members, bans, invites, the audit log.
     gid = api("post", "/api/guilds", {"name": "Night Owls", "discoverable": True})["id"]

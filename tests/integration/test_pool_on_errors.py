@@ -14,9 +14,9 @@ from channels.testing import HttpCommunicator
 from django.db import connection, connections
 from django.http import HttpResponse
 from django.urls import path
-from rest_framework.authtoken.models import Token
 
 from smartc.asgi import application
+from tests.factories import api_token
 from tests.servers import running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,7 +34,7 @@ def call(base: str, token: str, method: str, path_: str, body: str | None = None
 
 
 def test_odd_text_under_the_dev_server_leaves_the_pool_whole(user):
-    token = Token.objects.create(user=user).key
+    token = api_token(user)
     env = {"DEBUG": "true", "DB_POOL_MIN_SIZE": "1", "DB_POOL_MAX_SIZE": "2", "DB_POOL_TIMEOUT": "3"}
     with running_server(server="daphne", env=env) as base:
         for title in ["a\\ud800", "\\udfff", "b\\u0000"] * 3:

@@ -245,7 +245,7 @@ import json, sys, django
 django.setup()
 from django.conf import settings
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from tests.factories import api_token
 from apps.dms import services as dms
 from apps.notifications.models import PushSubscription
 from tests.factories import UserFactory, add_member, make_guild
@@ -257,7 +257,7 @@ sub = json.loads(sys.argv[1])
 PushSubscription.objects.create(user=bob, endpoint=sub["endpoint"], **sub["keys"])
 client = Client()
 client.force_login(bob)
-print(json.dumps({"dm": dm.id, "token": Token.objects.create(user=alice).key,
+print(json.dumps({"dm": dm.id, "token": api_token(alice),
                   "bob_session": client.cookies[settings.SESSION_COOKIE_NAME].value}))
 """
 

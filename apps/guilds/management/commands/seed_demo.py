@@ -42,11 +42,12 @@ class Command(BaseCommand):
         users = {}
         for username, display, bio in USERS:
             users[username] = User.objects.filter(username=username).first() or accounts.sign_up(
-                username=username, email=f"{username}@example.com", password=DEMO_PASSWORD, display_name=display)
+                username=username, email=f"{username}@example.com", password=DEMO_PASSWORD, display_name=display,
+                email_verified=True)
             users[username].bio = bio
             users[username].save(update_fields=["bio"])
         if not User.objects.filter(username="admin").exists():
-            User.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
+            User.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD, email_verified=True)
 
         alice, bob, carol = users["alice"], users["bob"], users["carol"]
         guild = services.create_guild(owner=alice, name=GUILD_NAME, discoverable=True,

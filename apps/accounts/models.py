@@ -26,6 +26,9 @@ class User(AbstractUser):
     # queue after an upload; empty until then.
     avatar_thumbs = models.JSONField(default=dict, blank=True, editable=False)
     bio = models.TextField(_("bio"), max_length=1000, blank=True)
+    # A bot account (apps.bots): it signs in with its application's token only, never a password,
+    # and shows a BOT tag wherever its name does.
+    is_bot = models.BooleanField(_("bot"), default=False, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("username"), name="user_username_ci_unique")]

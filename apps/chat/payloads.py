@@ -25,7 +25,7 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
         "channel_id": msg.channel_id,
         "author": {"id": author.id, "username": author.username, "display_name": author.shown_name,
                    "avatar": author.avatar_url(),
-                   "color": getattr(msg, "author_color", "")} if author else None,
+                   "color": getattr(msg, "author_color", ""), "bot": author.is_bot} if author else None,
         "content": msg.content,
         "content_html": msg.content_html,
         "reply_to": {"id": reply.id, "content": _preview(reply),

@@ -46,6 +46,7 @@ class AuthorOut(serializers.Serializer):
     display_name = StrictCharField()
     avatar = StrictCharField(allow_null=True)
     color = StrictCharField()
+    bot = serializers.BooleanField(help_text="A bot account (shown with a BOT tag).")
 
 
 class ReplyOut(serializers.Serializer):

@@ -473,6 +473,34 @@ def leave_guild(*, user, guild: Guild) -> None:
     remove_member(access.member)
 
 
+@transaction.atomic
+def add_bot_member(*, actor, guild: Guild, bot, permissions: int, role_name: str) -> tuple[Member, Role]:
+    """Add a bot user to a guild on behalf of someone with MANAGE_GUILD, with a role of its own
+    holding `permissions` (no more than the actor holds), placed just above @everyone, at the
+    bottom of the hierarchy. A bot already in the guild keeps its membership and role."""
+    access = moderator_access(actor, guild.id)
+    access.require(Permission.MANAGE_GUILD)
+    permissions = _permission_bits(permissions, field="permissions")
+    _check_grantable(access, permissions)
+    if guild.bans.filter(user=bot).exists():
+        raise Forbidden(gettext("This bot is banned from this guild."), code="banned")
+    existing = Member.objects.filter(guild=guild, user=bot).first()
+    if existing is not None:
+        raise Conflict(gettext("This bot is already in this guild."), code="already_member")
+    if Role.objects.filter(guild=guild).count() >= MAX_ROLES:
+        raise Conflict(gettext("A guild has at most %(n)s roles.") % {"n": MAX_ROLES}, code="too_many_roles")
+    Role.objects.filter(guild=guild, is_default=False).update(position=F("position") + 1)
+    role = Role.objects.create(guild=guild, name=_name(role_name), permissions=permissions, position=1)
+    member = Member.objects.create(guild=guild, user=bot)
+    member.roles.add(role)
+    record_audit(guild, actor, "member_join", target=member, changes={"bot": bot.username,
+                                                                       "permissions": str(permissions)})
+    events.to_guild(guild.id, events.ROLE_CREATE, payloads.role_payload(role))
+    events.to_guild(guild.id, events.MEMBER_ADD, payloads.member_payload(member))
+    events.to_user(bot.id, events.GUILD_CREATE, payloads.guild_payload(guild))
+    return member, role
+
+
 # --- channel permission overwrites ----------------------------------------------------------
 
 @transaction.atomic

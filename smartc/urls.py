@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("apps.moderation.urls")),
     path("", include("apps.dms.urls")),
     path("", include("apps.notifications.urls")),
+    path("", include("apps.bots.urls")),
     path("", guild_views.home, name="home"),
 ]
 

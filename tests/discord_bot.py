@@ -1,6 +1,7 @@
 """A bot written with the real discord.py, run in a thread of its own against a served SmaRTC: only
-discord.py's REST base (discord.http.Route.BASE) is pointed at it; the gateway URL comes from
-discord.py's DEFAULT_GATEWAY points at GET /gateway's answer. And a TCP proxy a test can cut, to drop the bot's connections."""
+discord.py's two base URLs are pointed at it (discord.http.Route.BASE for REST, and the gateway's
+DiscordWebSocket.DEFAULT_GATEWAY, from GET /api/v10/gateway). And a TCP proxy a test can cut, to
+drop the bot's connections."""
 from __future__ import annotations
 
 import asyncio

@@ -91,7 +91,8 @@ def make_bot(seen: queue.Queue, *, message_content: bool = True) -> commands.Bot
 
     @bot.event
     async def on_message(message: discord.Message):
-        seen.put(("message", message.content, message.author.bot, message.id))
+        seen.put(("message", message.content, message.author.bot, message.id,
+                  isinstance(message.author, discord.Member)))
         await bot.process_commands(message)
 
     @bot.command()

@@ -85,6 +85,7 @@ def test_a_discord_py_bot_answers_ping_reacts_edits_deletes_and_resumes(guild, a
                 # Replayed first, then RESUMED, as Discord does; never a new READY.
                 got = wait_for(seen, "message", timeout=30, where=lambda item: item[3] == missed["id"])
                 assert got[1] == "!echo while you were away"
+                assert got[4], "a guild message's author is a Member, with roles"
                 after = [wait_for(seen, "resumed")]
                 until(lambda: Message.objects.filter(author=app.bot, content="echo: while you were away").exists())
                 assert Message.objects.filter(author=app.bot, content="echo: while you were away").count() == 1

@@ -62,6 +62,15 @@ def guild_ids(bot) -> list[int]:
     return list(guilds_of(bot).values_list("id", flat=True))
 
 
+def member_partial(guild_id, user_id) -> dict | None:
+    """The author's guild member as MESSAGE_CREATE carries it (without its user), so that a library
+    sees a member, with roles, rather than a bare user."""
+    if guild_id is None or user_id is None:
+        return None
+    m = Member.objects.filter(guild_id=guild_id, user_id=user_id).prefetch_related("roles").first()
+    return shapes.member(m, with_user=False) if m is not None else None
+
+
 def users(ids) -> list[dict]:
     return [shapes.user(u) for u in get_user_model().objects.filter(id__in=list(ids))]
 
@@ -69,5 +78,9 @@ def users(ids) -> list[dict]:
 def message(msg, viewer_id: int) -> dict:
     """A Message (model) as Discord's, with its reactions, for a REST answer."""
     d = chat_payloads.message_payload(msg)
-    return shapes.message(d, guild_id=msg.channel.guild_id, mention_users=[shapes.user(u) for u in msg.mentions.all()],
-                          reactions=chat_selectors.reaction_summary(msg, viewer_id))
+    out = shapes.message(d, guild_id=msg.channel.guild_id, mention_users=[shapes.user(u) for u in msg.mentions.all()],
+                         reactions=chat_selectors.reaction_summary(msg, viewer_id))
+    member = member_partial(msg.channel.guild_id, msg.author_id)
+    if member is not None:
+        out["member"] = member
+    return out

@@ -222,7 +222,12 @@ class Session:
             return
         if t in (ce.MESSAGE_CREATE, ce.MESSAGE_UPDATE):
             mentions = await database_sync_to_async(reads.users)(d["mentions"]) if d.get("mentions") else []
-            self.emit(*translate.message(t, d, bot_id=self.bot.id, intents=self.intents, mention_users=mentions))
+            t, out = translate.message(t, d, bot_id=self.bot.id, intents=self.intents, mention_users=mentions)
+            member = await database_sync_to_async(reads.member_partial)(d.get("guild_id"),
+                                                                       (d.get("author") or {}).get("id"))
+            if member is not None:
+                out["member"] = member
+            self.emit(t, out)
             return
         out = translate.simple(t, d)
         if out is not None:

@@ -69,7 +69,7 @@ def test_wrong_or_reset_tokens_are_401_with_discords_error_body(bot, as_bot, own
     assert as_bot.get("/api/v10/users/@me").status_code == 200
 
 
-def test_send_reply_edit_history_react_and_delete_through_the_chat_services(bot, as_bot, general, alice):
+def test_send_reply_edit_history_react_and_delete_through_the_chat_services(bot, as_bot, general, alice, api_as):
     first = chat.send_message(author=alice, channel_id=general.id, content="hello bot")
     sent = as_bot.post(f"/api/v10/channels/{general.id}/messages",
                        {"content": "hi!", "message_reference": {"message_id": str(first.id)}}, format="json")
@@ -79,6 +79,10 @@ def test_send_reply_edit_history_react_and_delete_through_the_chat_services(bot,
     assert body["author"]["bot"] is True
     stored = Message.objects.get(pk=int(body["id"]))
     assert stored.reply_to_id == first.id and stored.author_id == bot.bot_id
+    # People see it in SmaRTC's own API as a bot's message (the page shows a BOT tag from it).
+    seen = api_as(alice).get(f"/api/channels/{general.id}/messages").json()
+    assert [(m["author"]["username"], m["author"]["bot"]) for m in seen] == [(alice.username, False),
+                                                                             (bot.bot.username, True)]
 
     page = as_bot.get(f"/api/v10/channels/{general.id}/messages?limit=2").json()
     assert [m["id"] for m in page] == [body["id"], str(first.id)]  # newest first

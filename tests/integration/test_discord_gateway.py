@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -65,16 +66,23 @@ class Bot:
                                                                          "device": "test"}})
 
 
+@pytest.fixture
 def socket(base):
-    ws = connect(base.replace("http://", "ws://") + "/gateway/discord?v=10&encoding=json", open_timeout=10)
-    b = Bot(ws)
-    hello = b.frame()
-    assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] > 0
-    return b
+    """Opens bot sockets past HELLO; all are closed when the test ends."""
+    with ExitStack() as stack:
+        def open_socket():
+            ws = stack.enter_context(connect(base.replace("http://", "ws://") + "/gateway/discord?v=10&encoding=json",
+                                             open_timeout=10))
+            b = Bot(ws)
+            hello = b.frame()
+            assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] > 0
+            return b
+
+        yield open_socket
 
 
-def test_identify_gets_ready_then_guild_create_and_heartbeats_are_acked(base, bot, guild):
-    b = socket(base)
+def test_identify_gets_ready_then_guild_create_and_heartbeats_are_acked(socket, bot, guild):
+    b = socket()
     b.identify(bot.token)
     ready = b.dispatch("READY")
     assert ready["s"] == 1
@@ -92,53 +100,53 @@ def test_identify_gets_ready_then_guild_create_and_heartbeats_are_acked(base, bo
     b.ws.close()
 
 
-def test_bad_tokens_double_identify_and_ops_before_identify_are_closed_with_discord_codes(base, bot):
-    b = socket(base)
+def test_bad_tokens_double_identify_and_ops_before_identify_are_closed_with_discord_codes(socket, bot):
+    b = socket()
     b.identify("not-a-token")
     assert b.closed_with() == 4004
 
-    b = socket(base)
+    b = socket()
     b.send(3, {"status": "online", "since": 0, "activities": [], "afk": False})
     assert b.closed_with() == 4003
 
-    b = socket(base)
+    b = socket()
     b.identify(bot.token)
     b.dispatch("GUILD_CREATE")
     b.identify(bot.token)
     assert b.closed_with() == 4005
 
-    b = socket(base)
+    b = socket()
     b.send(99, {})
     assert b.closed_with() == 4001
 
-    b = socket(base)
+    b = socket()
     b.ws.send("{" * 10 + "x" * 5000)
     assert b.closed_with() == 4002
 
-    b = socket(base)
+    b = socket()
     b.ws.send("this is not json")
     assert b.closed_with() == 4002
 
 
-def test_intents_must_be_known_and_privileged_ones_turned_on(base, bot, owner):
-    b = socket(base)
+def test_intents_must_be_known_and_privileged_ones_turned_on(socket, bot, owner):
+    b = socket()
     b.identify(bot.token, intents=1 << 40)
     assert b.closed_with() == 4013
 
-    b = socket(base)
+    b = socket()
     b.identify(bot.token, intents=GUILDS | MESSAGE_CONTENT)
     assert b.closed_with() == 4014
 
     bots.set_intents(actor=owner, application=bot, members=True, presence=False, message_content=True)
-    b = socket(base)
+    b = socket()
     b.identify(bot.token, intents=GUILDS | GUILD_MEMBERS | MESSAGE_CONTENT)
     assert b.dispatch("READY")["d"]["application"]["id"] == str(bot.id)
     b.ws.close()
 
 
-def test_without_the_message_content_intent_content_is_empty_unless_the_bot_is_mentioned(base, bot, guild, alice):
+def test_without_the_message_content_intent_content_is_empty_unless_the_bot_is_mentioned(socket, bot, guild, alice):
     general = Channel.objects.get(guild=guild, name="general")
-    b = socket(base)
+    b = socket()
     b.identify(bot.token, intents=GUILDS | GUILD_MESSAGES)
     b.dispatch("GUILD_CREATE")
     chat.send_message(author=alice, channel_id=general.id, content="a secret for humans")
@@ -151,7 +159,7 @@ def test_without_the_message_content_intent_content_is_empty_unless_the_bot_is_m
     b.ws.close()
 
     # No GUILD_MESSAGES intent: no message events at all.
-    b = socket(base)
+    b = socket()
     b.identify(bot.token, intents=GUILDS)
     b.dispatch("GUILD_CREATE")
     chat.send_message(author=alice, channel_id=general.id, content="unseen")
@@ -160,38 +168,38 @@ def test_without_the_message_content_intent_content_is_empty_unless_the_bot_is_m
     b.ws.close()
 
 
-def test_resume_with_a_wrong_session_or_a_seq_from_the_future_is_an_invalid_session(base, bot):
-    b = socket(base)
+def test_resume_with_a_wrong_session_or_a_seq_from_the_future_is_an_invalid_session(socket, bot):
+    b = socket()
     b.identify(bot.token)
     session = b.dispatch("READY")["d"]["session_id"]
     b.dispatch("GUILD_CREATE")
     b.ws.close()
 
-    r = socket(base)
+    r = socket()
     r.send(6, {"token": bot.token, "session_id": "no-such-session", "seq": 1})
     assert r.frame() == {"op": 9, "d": False, "s": None, "t": None}
 
-    r = socket(base)
+    r = socket()
     r.send(6, {"token": bot.token, "session_id": session, "seq": 999})
     assert r.frame()["op"] == 9
 
-    r = socket(base)
+    r = socket()
     r.send(6, {"token": "wrong", "session_id": session, "seq": 2})
     assert r.closed_with() == 4004
 
-    r = socket(base)
+    r = socket()
     r.send(6, {"token": bot.token, "session_id": session, "seq": 2})
     resumed = r.dispatch("RESUMED")
     assert resumed["s"] == 3
     r.ws.close()
 
 
-def test_a_token_reset_closes_the_bots_socket_and_the_old_token_stops_working(base, bot, owner):
-    b = socket(base)
+def test_a_token_reset_closes_the_bots_socket_and_the_old_token_stops_working(socket, bot, owner):
+    b = socket()
     b.identify(bot.token)
     b.dispatch("GUILD_CREATE")
     bots.reset_token(actor=owner, application=bot)
     assert b.closed_with() == 4004
-    again = socket(base)
+    again = socket()
     again.identify(bot.token)
     assert again.closed_with() == 4004

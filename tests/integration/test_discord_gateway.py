@@ -203,3 +203,20 @@ def test_a_token_reset_closes_the_bots_socket_and_the_old_token_stops_working(so
     again = socket()
     again.identify(bot.token)
     assert again.closed_with() == 4004
+
+
+def test_a_bot_that_stops_heartbeating_is_closed_and_can_resume(bot):
+    with running_server(env={"GATEWAY_HEARTBEAT_INTERVAL_MS": "400"}) as url:
+        address = url.replace("http://", "ws://") + "/gateway/discord?v=10&encoding=json"
+        with connect(address, open_timeout=10) as ws:
+            b = Bot(ws)
+            assert b.frame()["d"]["heartbeat_interval"] == 400
+            b.identify(bot.token)
+            session = b.dispatch("READY")["d"]["session_id"]
+            b.dispatch("GUILD_CREATE")
+            assert b.closed_with(timeout=5) == 4009
+        with connect(address, open_timeout=10) as ws:
+            b = Bot(ws)
+            b.frame()
+            b.send(6, {"token": bot.token, "session_id": session, "seq": 2})
+            assert b.dispatch("RESUMED")["s"] == 3

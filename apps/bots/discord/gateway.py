@@ -25,7 +25,7 @@ RESUME, RECONNECT, REQUEST_GUILD_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK 
 CLIENT_OPS = {HEARTBEAT, IDENTIFY, PRESENCE_UPDATE, VOICE_STATE_UPDATE, RESUME, REQUEST_GUILD_MEMBERS}
 # Discord's close codes.
 UNKNOWN_ERROR, UNKNOWN_OPCODE, DECODE_ERROR, NOT_AUTHENTICATED, AUTHENTICATION_FAILED = 4000, 4001, 4002, 4003, 4004
-ALREADY_AUTHENTICATED, RATE_LIMITED, INVALID_API_VERSION = 4005, 4008, 4012
+ALREADY_AUTHENTICATED, RATE_LIMITED, SESSION_TIMED_OUT, INVALID_API_VERSION = 4005, 4008, 4009, 4012
 INVALID_INTENTS, DISALLOWED_INTENTS = 4013, 4014
 MAX_FRAME_BYTES = 4096  # Discord's limit on a client's payload
 FRAMES_PER_MINUTE = 120
@@ -42,6 +42,8 @@ class Connection:
         self.scope, self.send = scope, send
         self.out: asyncio.Queue = asyncio.Queue()
         self.writer: asyncio.Task | None = None
+        self.watch: asyncio.Task | None = None
+        self.last_beat = 0.0
         self.session: sessions.Session | None = None
         self.closing = False
         self.frames: list[float] = []
@@ -69,8 +71,9 @@ class Connection:
             self.closing = True
             if self.session is not None:
                 self.session.detach(self)
-            if self.writer is not None:
-                self.writer.cancel()
+            for task in (self.writer, self.watch):
+                if task is not None:
+                    task.cancel()
 
     async def connect(self):
         await self.send({"type": "websocket.accept"})
@@ -80,6 +83,17 @@ class Connection:
             self.close(INVALID_API_VERSION, "Invalid API version: this gateway speaks v10.")
             return
         self.put(frame(HELLO, {"heartbeat_interval": settings.GATEWAY_HEARTBEAT_INTERVAL_MS}))
+        self.last_beat = asyncio.get_running_loop().time()
+        self.watch = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self):
+        """A socket that stops heartbeating is a zombie: closed 4009, and its session waits for a RESUME."""
+        interval = settings.GATEWAY_HEARTBEAT_INTERVAL_MS / 1000
+        loop = asyncio.get_running_loop()
+        while not self.closing:
+            await asyncio.sleep(interval)
+            if loop.time() - self.last_beat > interval * settings.GATEWAY_HEARTBEAT_GRACE:
+                self.close(SESSION_TIMED_OUT, "No heartbeat: session timed out.")
 
     # --- output ---------------------------------------------------------------------------------
 
@@ -129,6 +143,7 @@ class Connection:
             return
         d = payload.get("d")
         if op == HEARTBEAT:
+            self.last_beat = asyncio.get_running_loop().time()
             self.put(frame(HEARTBEAT_ACK))
         elif op == IDENTIFY:
             await self.identify(d)

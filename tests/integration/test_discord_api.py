@@ -200,3 +200,26 @@ def test_the_developers_page_shows_a_token_once(user):
     page.post(f"/developers/{app.id}/intents", {"message_content": "on"})
     app.refresh_from_db()
     assert app.message_content_intent and not app.members_intent
+
+
+def test_the_bots_role_is_managed_kept_by_it_alone_and_leaves_with_it(bot, guild, owner, alice, as_bot):
+    from apps.core.errors import Conflict
+    from apps.guilds import sanctions
+    from apps.guilds import services as guild_services
+
+    role = BotInstall.objects.get(application=bot, guild=guild).role
+    assert role.managed
+    with pytest.raises(Conflict):
+        guild_services.assign_role(actor=owner, member=Member.objects.get(guild=guild, user=alice), role=role)
+    with pytest.raises(Conflict):
+        guild_services.remove_role(actor=owner, member=Member.objects.get(guild=guild, user=bot.bot), role=role)
+    with pytest.raises(Conflict):
+        guild_services.delete_role(actor=owner, role=role)
+    roles = as_bot.get(f"/api/v10/guilds/{guild.id}/roles").json()
+    assert next(r for r in roles if r["id"] == str(role.id))["managed"] is True
+
+    sanctions.kick_member(actor=owner, member=Member.objects.get(guild=guild, user=bot.bot))
+    assert not Role.objects.filter(pk=role.pk).exists() and not BotInstall.objects.filter(application=bot).exists()
+    assert as_bot.get(f"/api/v10/guilds/{guild.id}").json()["code"] == 10004
+    bots.authorize_bot(actor=owner, application=bot, guild_id=guild.id, permissions=READ_AND_SEND)  # can come back
+    assert as_bot.get(f"/api/v10/guilds/{guild.id}").status_code == 200

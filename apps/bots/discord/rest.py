@@ -51,6 +51,7 @@ class DiscordView(APIView):
 
     authentication_classes = [BotAuthentication]
     permission_classes = [IsAuthenticated]
+    schema = None  # Discord's API, documented by Discord (docs/discord-compat.md), not in /api/schema/
     route = ""
     major = ""
     unknown = UNKNOWN_CHANNEL  # Discord's code for a 404 of this route

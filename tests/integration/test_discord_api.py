@@ -223,3 +223,16 @@ def test_the_bots_role_is_managed_kept_by_it_alone_and_leaves_with_it(bot, guild
     assert as_bot.get(f"/api/v10/guilds/{guild.id}").json()["code"] == 10004
     bots.authorize_bot(actor=owner, application=bot, guild_id=guild.id, permissions=READ_AND_SEND)  # can come back
     assert as_bot.get(f"/api/v10/guilds/{guild.id}").status_code == 200
+
+
+@pytest.mark.usefixtures("moderators_group")
+def test_automod_refuses_a_bots_message_as_anyones(bot, as_bot, guild, owner, general):
+    from apps.moderation import services as moderation
+
+    moderation.create_automod_rule(actor=owner, guild=guild, kind="links", name="links", action="block",
+                                   allowed_domains=["smartc.example"], reason="No links.")
+    refused = as_bot.post(f"/api/v10/channels/{general.id}/messages", {"content": "win at https://evil.example"},
+                          format="json")
+    assert refused.status_code == 400
+    assert (refused.json()["code"], refused.json()["message"]) == (200000, "No links.")
+    assert not Message.objects.filter(author=bot.bot).exists()

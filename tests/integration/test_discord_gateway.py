@@ -220,3 +220,55 @@ def test_a_bot_that_stops_heartbeating_is_closed_and_can_resume(bot):
             b.frame()
             b.send(6, {"token": bot.token, "session_id": session, "seq": 2})
             assert b.dispatch("RESUMED")["s"] == 3
+
+
+def test_events_arrive_in_discords_shapes_for_the_intents_asked(socket, bot, guild, owner, alice):
+    from apps.dms import services as dms
+    from apps.guilds import invites
+    from apps.guilds import services as guilds
+    from tests.factories import UserFactory
+
+    bots.set_intents(actor=owner, application=bot, members=True, presence=False, message_content=True)
+    general = Channel.objects.get(guild=guild, name="general")
+    b = socket()
+    b.identify(bot.token, intents=GUILDS | GUILD_MEMBERS | GUILD_MESSAGES | MESSAGE_CONTENT | (1 << 10) | (1 << 11)
+               | (1 << 12))
+    b.dispatch("GUILD_CREATE")
+
+    msg = chat.send_message(author=alice, channel_id=general.id, content="first")
+    created = b.dispatch("MESSAGE_CREATE")["d"]
+    assert (created["id"], created["content"], created["guild_id"]) == (str(msg.id), "first", str(guild.id))
+    assert created["member"]["roles"] == [] and created["author"]["bot"] is False
+    chat.edit_message(actor=alice, message=msg, content="first, edited")
+    assert b.dispatch("MESSAGE_UPDATE")["d"]["content"] == "first, edited"
+    chat.add_reaction(actor=alice, message=msg, emoji="🎵")
+    reaction = b.dispatch("MESSAGE_REACTION_ADD")["d"]
+    assert (reaction["user_id"], reaction["message_id"], reaction["emoji"]) == (str(alice.id), str(msg.id),
+                                                                                {"id": None, "name": "🎵"})
+    chat.remove_reaction(actor=alice, message=msg, emoji="🎵")
+    assert b.dispatch("MESSAGE_REACTION_REMOVE")["d"]["emoji"]["name"] == "🎵"
+    chat.start_typing(user=alice, channel_id=general.id)
+    typing = b.dispatch("TYPING_START")["d"]
+    assert (typing["user_id"], typing["channel_id"]) == (str(alice.id), str(general.id))
+    msg_id = msg.id
+    chat.delete_message(actor=alice, message=msg)
+    assert b.dispatch("MESSAGE_DELETE")["d"] == {"id": str(msg_id), "channel_id": str(general.id),
+                                                 "guild_id": str(guild.id)}
+
+    lounge = guilds.create_channel(actor=owner, guild=guild, name="lounge")
+    lounge_id = lounge.id
+    made = b.dispatch("CHANNEL_CREATE")["d"]
+    assert (made["id"], made["name"], made["type"]) == (str(lounge_id), "lounge", 0)
+    guilds.delete_channel(actor=owner, channel=lounge)
+    assert b.dispatch("CHANNEL_DELETE")["d"]["id"] == str(lounge_id)
+
+    newcomer = UserFactory(username="newcomer")
+    invite = invites.create_invite(actor=owner, guild=guild)
+    invites.join_by_invite(user=newcomer, code=invite.code)
+    joined = b.dispatch("GUILD_MEMBER_ADD")["d"]
+    assert (joined["guild_id"], joined["user"]["username"]) == (str(guild.id), "newcomer")
+
+    dm, _ = dms.open_dm(user=alice, recipient_id=bot.bot_id)
+    chat.send_message(author=alice, channel_id=dm.id, content="psst, bot")
+    direct = b.dispatch("MESSAGE_CREATE")["d"]
+    assert (direct["content"], direct["guild_id"], direct["channel_id"]) == ("psst, bot", None, str(dm.id))

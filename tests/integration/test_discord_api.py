@@ -236,3 +236,20 @@ def test_automod_refuses_a_bots_message_as_anyones(bot, as_bot, guild, owner, ge
     assert refused.status_code == 400
     assert (refused.json()["code"], refused.json()["message"]) == (200000, "No links.")
     assert not Message.objects.filter(author=bot.bot).exists()
+
+
+def test_pins_guilds_and_typing_as_discord_py_asks_for_them(guild, owner, general):
+    app, token = bots.create_application(owner=owner, name="Pinner")
+    bots.authorize_bot(actor=owner, application=app, guild_id=guild.id,
+                       permissions=READ_AND_SEND | int(Permission.MANAGE_MESSAGES))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bot {token}")
+    assert [g["id"] for g in client.get("/api/v10/users/@me/guilds").json()] == [str(guild.id)]
+    msg = chat.send_message(author=owner, channel_id=general.id, content="pin me")
+    assert client.put(f"/api/v10/channels/{general.id}/messages/pins/{msg.id}").status_code == 204
+    pins = client.get(f"/api/v10/channels/{general.id}/messages/pins").json()
+    assert [p["message"]["id"] for p in pins["items"]] == [str(msg.id)] and pins["has_more"] is False
+    assert [m["id"] for m in client.get(f"/api/v10/channels/{general.id}/pins").json()] == [str(msg.id)]
+    assert client.delete(f"/api/v10/channels/{general.id}/pins/{msg.id}").status_code == 204
+    assert client.get(f"/api/v10/channels/{general.id}/pins").json() == []
+    assert client.post(f"/api/v10/channels/{general.id}/typing").status_code == 204

@@ -108,6 +108,10 @@ class Session:
         if self.closed:
             return
         self.closed = True
+        await self._release()
+
+    async def _release(self) -> None:
+        """Forget the session and leave the hub (once closed)."""
         _sessions.pop(self.id, None)
         if self.expiry is not None:
             self.expiry.cancel()
@@ -126,8 +130,15 @@ class Session:
     # --- events from the hub --------------------------------------------------------------------
 
     def relay(self, ev) -> bool:
-        if not self.closed:
-            self.queue.put_nowait((ev.t, ev.d))
+        if self.closed:
+            return False
+        if self.queue.qsize() >= settings.GATEWAY_MAX_BACKLOG:  # far behind: start over rather than grow
+            self.closed = True
+            if self.conn is not None:
+                self.conn.invalid_session()
+            asyncio.ensure_future(self._release())
+            return False
+        self.queue.put_nowait((ev.t, ev.d))
         return False
 
     def resume(self) -> None:

@@ -50,6 +50,7 @@ migrate:
 demo:
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py seed_demo_tracks
+	$(BIN)/python manage.py seed_demo_bot --base-url http://$(HOST):$(PORT)
 
 ## run: set up and serve the whole platform with daphne at http://$(HOST):$(PORT)
 ## (DEBUG off, so --insecure has runserver serve the static files)

@@ -4,6 +4,8 @@ from django.urls import include, path
 from apps.chat.webhook_api import WebhookExecuteView
 
 urlpatterns = [
+    # Discord's API v10 for bots written with Discord libraries (apps/bots/discord).
+    path("v10/", include("apps.bots.discord.urls")),
     path("", include("apps.accounts.api_urls")),
     path("", include("apps.guilds.api_urls")),
     path("", include("apps.chat.api_urls")),

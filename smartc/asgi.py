@@ -21,7 +21,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from apps.core.bodylimit import refuse_oversized_bodies  # noqa: E402
 from apps.realtime.reads import header  # noqa: E402
-from smartc.routing import websocket_routes  # noqa: E402
+from smartc.routing import any_origin_routes, websocket_routes  # noqa: E402
 
 # A body over its endpoint's limit is answered 413 before Django reads it.
 http_application = refuse_oversized_bodies(django_asgi_app)
@@ -35,10 +35,13 @@ async def refuse(scope, receive, send):
 
 def websocket_application(scope, receive, send):
     """The route's application for the socket, or a refusal for an unknown path or a foreign origin."""
-    route = websocket_routes.get(scope.get("path"))
+    path = scope.get("path")
+    route = websocket_routes.get(path)
     origin = header(scope, b"origin")
-    # Channels' check of the Origin against ALLOWED_HOSTS (the validator is only used for it).
-    if route is None or not AllowedHostsOriginValidator(None).valid_origin(urlparse(origin) if origin else None):
+    # Channels' check of the Origin against ALLOWED_HOSTS (the validator is only used for it); routes
+    # that never read a cookie (bots send a token) take any origin.
+    if route is None or (path not in any_origin_routes and not AllowedHostsOriginValidator(None).valid_origin(
+            urlparse(origin) if origin else None)):
         return refuse(scope, receive, send)
     return route(scope, receive, send)
 

@@ -57,6 +57,7 @@ urlpatterns = [
     path("", include("apps.pwa.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.privacy.urls")),
+    path("", include("apps.bots.urls")),
     path("", guild_views.home, name="home"),
 ]
 

@@ -31,6 +31,9 @@ class User(AbstractUser):
     # is opened, and the current one stays in use meanwhile.
     email_verified = models.BooleanField(_("email verified"), default=False)
     pending_email = models.EmailField(_("pending email"), blank=True)
+    # A bot account (apps.bots): it signs in with its application's token only, never a password,
+    # and shows a BOT tag wherever its name does.
+    is_bot = models.BooleanField(_("bot"), default=False, editable=False)
 
     class Meta:
         constraints = [

@@ -27,7 +27,7 @@ def message_payload(msg: Message, *, nonce: str | None = None) -> dict:
     elif author:
         shown_author = {"id": author.id, "username": author.username, "display_name": author.shown_name,
                         "avatar": author.avatar_url(), "color": getattr(msg, "author_color", ""),
-                        "bot": bool(getattr(author, "is_bot", False))}
+                        "bot": author.is_bot}
     else:
         shown_author = None
     return {

@@ -54,7 +54,8 @@ class AuthorOut(serializers.Serializer):
     display_name = StrictCharField()
     avatar = StrictCharField(allow_null=True)
     color = StrictCharField()
-    bot = serializers.BooleanField(help_text="True for a bot or a webhook (then `id` is the webhook's).")
+    bot = serializers.BooleanField(help_text="True for a bot account or a webhook (then `id` is the webhook's); "
+                                   "shown with a BOT tag.")
 
 
 class ReplyOut(serializers.Serializer):

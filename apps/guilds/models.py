@@ -112,6 +112,9 @@ class Role(models.Model):
     hoist = models.BooleanField(_("shown separately"), default=False)
     mentionable = models.BooleanField(default=False)
     is_default = models.BooleanField(default=False, editable=False, help_text="The @everyone role.")
+    # A bot's own role, made when it was added (apps.bots): nobody else can be given it, and it goes
+    # when the bot leaves.
+    managed = models.BooleanField(default=False, editable=False, help_text="A bot's own role.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -406,6 +406,8 @@ def delete_role(*, actor, role: Role) -> None:
     access.require(Permission.MANAGE_ROLES)
     if role.is_default:
         raise ValidationFailed(gettext("The @everyone role cannot be deleted."), code="default_role")
+    if role.managed and role.members.exists():
+        raise Conflict(gettext("This role belongs to a bot of the guild: remove the bot first."), code="managed_role")
     _check_role_below(access, role)
     payload = payloads.role_payload(role)
     record_audit(role.guild, actor, "role_delete", target=role, changes={"name": role.name})
@@ -427,6 +429,9 @@ def _check_role_change(actor, member: Member, role: Role) -> None:
     access.require(Permission.MANAGE_ROLES)
     if role.guild_id != member.guild_id or role.is_default:
         raise ValidationFailed.field("role_id", gettext("Pick a role of this guild other than @everyone."))
+    if role.managed:
+        raise Conflict(gettext("This role is managed by a bot: it cannot be given or taken away."),
+                       code="managed_role")
     _check_role_below(access, role)
 
 
@@ -480,8 +485,13 @@ def remove_member(member: Member) -> None:
     """Take a member out of the guild and tell the sockets. Precondition: the caller checked the
     right to (leaving oneself, or a kick or ban in sanctions.py), inside its transaction."""
     guild_id, user_id = member.guild_id, member.user_id
+    managed = list(member.roles.filter(managed=True))  # a bot's own role leaves with it
     member.delete()
     events.to_guild(guild_id, events.MEMBER_REMOVE, payloads.guild_user(guild_id, user_id))
+    for role in managed:
+        payload = payloads.role_payload(role)
+        role.delete()
+        events.to_guild(guild_id, events.ROLE_DELETE, payload)
     events.to_user(user_id, events.GUILD_DELETE, payloads.guild_deleted(guild_id))
 
 
@@ -492,6 +502,34 @@ def leave_guild(*, user, guild: Guild) -> None:
         raise Conflict(gettext("The owner cannot leave: transfer ownership or delete the guild."),
                        code="owner_cannot_leave")
     remove_member(access.member)
+
+
+@transaction.atomic
+def add_bot_member(*, actor, guild: Guild, bot, permissions: int, role_name: str) -> tuple[Member, Role]:
+    """Add a bot user to a guild on behalf of someone with MANAGE_GUILD, with a role of its own
+    holding `permissions` (no more than the actor holds), placed just above @everyone, at the
+    bottom of the hierarchy. A bot already in the guild keeps its membership and role."""
+    access = moderator_access(actor, guild.id)
+    access.require(Permission.MANAGE_GUILD)
+    permissions = _permission_bits(permissions, field="permissions")
+    _check_grantable(access, permissions)
+    if guild.bans.filter(user=bot).exists():
+        raise Forbidden(gettext("This bot is banned from this guild."), code="banned")
+    existing = Member.objects.filter(guild=guild, user=bot).first()
+    if existing is not None:
+        raise Conflict(gettext("This bot is already in this guild."), code="already_member")
+    if Role.objects.filter(guild=guild).count() >= MAX_ROLES:
+        raise Conflict(gettext("A guild has at most %(n)s roles.") % {"n": MAX_ROLES}, code="too_many_roles")
+    Role.objects.filter(guild=guild, is_default=False).update(position=F("position") + 1)
+    role = Role.objects.create(guild=guild, name=_name(role_name), permissions=permissions, position=1, managed=True)
+    member = Member.objects.create(guild=guild, user=bot)
+    member.roles.add(role)
+    record_audit(guild, actor, "member_join", target=member, changes={"bot": bot.username,
+                                                                       "permissions": str(permissions)})
+    events.to_guild(guild.id, events.ROLE_CREATE, payloads.role_payload(role))
+    events.to_guild(guild.id, events.MEMBER_ADD, payloads.member_payload(member))
+    events.to_user(bot.id, events.GUILD_CREATE, payloads.guild_payload(guild))
+    return member, role
 
 
 # --- channel permission overwrites ----------------------------------------------------------

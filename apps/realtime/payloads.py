@@ -49,7 +49,8 @@ def permissions_changed(d: dict, channels: list[dict]) -> dict:
 def member_list_entry(member: Member) -> dict:
     """A member of GUILD_MEMBERS_CHUNK (the gateway adds the status)."""
     return {"user_id": member.user_id, "username": member.user.username,
-            "display_name": member.nickname or member.user.shown_name, "roles": [r.id for r in member.roles.all()]}
+            "display_name": member.nickname or member.user.shown_name, "roles": [r.id for r in member.roles.all()],
+            "bot": member.user.is_bot}
 
 
 def members_chunk(guild_id: int, members: list[dict], total: int) -> dict:

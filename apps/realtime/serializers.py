@@ -72,6 +72,7 @@ class ListedMemberOut(serializers.Serializer):
     display_name = StrictCharField()
     roles = serializers.ListField(child=serializers.IntegerField())
     status = StrictCharField(help_text="online, idle, dnd or offline.")
+    bot = serializers.BooleanField(help_text="A bot account (shown with a BOT tag).")
 
 
 class MembersChunkEventOut(serializers.Serializer):

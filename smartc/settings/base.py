@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.privacy",
     "apps.pwa",
+    "apps.bots",
 ]
 
 MIDDLEWARE = [
@@ -286,6 +287,13 @@ GATEWAY_RATE_LIMIT = env.int("GATEWAY_RATE_LIMIT", default=120)
 GATEWAY_RATE_WINDOW = env.int("GATEWAY_RATE_WINDOW", default=60)
 # Frames a connection may have waiting to be written; past it the client is too slow and is closed.
 GATEWAY_MAX_BACKLOG = env.int("GATEWAY_MAX_BACKLOG", default=1000)
+# The Discord-compatible API (apps/bots): requests per bot and route bucket per window (seconds),
+# answered with Discord's X-RateLimit-* headers and 429 body; a bot gateway session survives a
+# dropped socket this long, keeping up to BOT_RESUME_EVENTS events to replay on RESUME.
+BOT_API_RATE_LIMIT = env.int("BOT_API_RATE_LIMIT", default=50)
+BOT_API_RATE_WINDOW = env.int("BOT_API_RATE_WINDOW", default=1)
+BOT_RESUME_SECONDS = env.int("BOT_RESUME_SECONDS", default=60)
+BOT_RESUME_EVENTS = env.int("BOT_RESUME_EVENTS", default=1000)
 # Threads per process reading READY state (each holds a database connection while it runs).
 GATEWAY_READY_THREADS = env.int("GATEWAY_READY_THREADS", default=4)
 # Presence changes are gathered per guild for this long and sent as one PRESENCE_UPDATE.

@@ -41,7 +41,8 @@ export class MessageView {
   authorName(author) {
     const name = h("span", { class: "msg-author", text: author?.display_name || this.t.deletedUser });
     if (author?.color && COLOR_RE.test(author.color)) name.style.color = author.color;
-    return name;
+    if (!author?.bot) return name;
+    return h("span", { class: "msg-author-wrap" }, name, h("span", { class: "bot-tag", text: "BOT" }));
   }
 
   /** Whether `m` is the viewer's own message (a webhook's never is, whatever its id). */

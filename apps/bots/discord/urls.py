@@ -1,0 +1,28 @@
+"""/api/v10/: the Discord-compatible REST routes (Discord's paths, without trailing slashes)."""
+from django.urls import path
+
+from . import messages as m
+from . import views as v
+
+urlpatterns = [
+    path("gateway", v.Gateway.as_view()),
+    path("gateway/bot", v.GatewayBot.as_view()),
+    path("users/@me", v.Me.as_view()),
+    path("users/@me/guilds", v.MyGuilds.as_view()),
+    path("oauth2/applications/@me", v.MyApplication.as_view()),
+    path("applications/@me", v.MyApplication.as_view()),
+    path("guilds/<int:guild_id>", v.GuildDetail.as_view()),
+    path("guilds/<int:guild_id>/channels", v.GuildChannels.as_view()),
+    path("guilds/<int:guild_id>/roles", v.GuildRoles.as_view()),
+    path("guilds/<int:guild_id>/members", v.GuildMembers.as_view()),
+    path("guilds/<int:guild_id>/members/<int:user_id>", v.GuildMember.as_view()),
+    path("channels/<int:channel_id>", v.ChannelDetail.as_view()),
+    path("channels/<int:channel_id>/messages", m.Messages.as_view()),
+    path("channels/<int:channel_id>/messages/pins", m.Pins.as_view(items=True)),
+    path("channels/<int:channel_id>/messages/pins/<int:message_id>", m.Pin.as_view()),
+    path("channels/<int:channel_id>/messages/<int:message_id>", m.MessageDetail.as_view()),
+    path("channels/<int:channel_id>/messages/<int:message_id>/reactions/<str:emoji>/@me", m.OwnReaction.as_view()),
+    path("channels/<int:channel_id>/pins", m.Pins.as_view()),
+    path("channels/<int:channel_id>/pins/<int:message_id>", m.Pin.as_view()),
+    path("channels/<int:channel_id>/typing", m.Typing.as_view()),
+]

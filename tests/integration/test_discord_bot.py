@@ -1,0 +1,96 @@
+"""A bot written with the real discord.py against SmaRTC served by daphne: only its REST base URL
+points here. It logs in, sees its guild, answers !ping, reacts, edits, deletes, and RESUMEs after
+its connection is cut without missing the message sent meanwhile."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from apps.bots import services as bots
+from apps.chat.models import Message, Reaction
+from apps.guilds.models import Channel
+from apps.guilds.permissions import Permission
+from tests.discord_bot import Proxy, running_bot, wait_for
+from tests.servers import running_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BOT_PERMISSIONS = int(Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY
+                      | Permission.ADD_REACTIONS)
+
+
+def post(base: str, user, channel_id: int, content: str) -> dict:
+    token, _ = Token.objects.get_or_create(user=user)
+    req = urllib.request.Request(f"{base}/api/channels/{channel_id}/messages", method="POST",
+                                 data=json.dumps({"content": content}).encode(),
+                                 headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def until(check, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def pingbot(guild, owner):
+    app, token = bots.create_application(owner=owner, name="Pingbot")
+    bots.set_intents(actor=owner, application=app, members=False, presence=False, message_content=True)
+    bots.authorize_bot(actor=owner, application=app, guild_id=guild.id, permissions=BOT_PERMISSIONS)
+    return app, token
+
+
+def test_a_discord_py_bot_answers_ping_reacts_edits_deletes_and_resumes(guild, alice, pingbot):
+    app, token = pingbot
+    general = Channel.objects.get(guild=guild, name="general")
+    with running_server() as base:
+        proxy = Proxy(int(base.rsplit(":", 1)[1]))
+        try:
+            with running_bot(f"http://127.0.0.1:{proxy.port}", token) as (bot, seen, loop):
+                _, guilds, channels = wait_for(seen, "ready")
+                assert guilds == [guild.name]
+                assert "general" in channels
+
+                post(base, alice, general.id, "!ping")
+                pong_id = wait_for(seen, "ponged")[1]
+                pong = Message.objects.get(pk=pong_id)
+                assert (pong.content, pong.author_id, pong.channel_id) == ("pong", app.bot_id, general.id)
+                assert Reaction.objects.filter(message=pong, user=app.bot, emoji="👍").exists()
+
+                post(base, alice, general.id, "!edit")
+                wait_for(seen, "edited")
+                pong.refresh_from_db()
+                assert pong.content == "pong (edited)" and pong.edited_at is not None
+
+                post(base, alice, general.id, "!delete")
+                wait_for(seen, "deleted")
+                assert not Message.objects.filter(pk=pong_id).exists()
+
+                # The connection drops; a message is sent while the bot is away; it comes back.
+                proxy.cut()
+                time.sleep(1)
+                missed = post(base, alice, general.id, "!echo while you were away")
+                time.sleep(0.5)
+                proxy.restore()
+                # Replayed first, then RESUMED, as Discord does; never a new READY.
+                got = wait_for(seen, "message", timeout=30, where=lambda item: item[3] == missed["id"])
+                assert got[1] == "!echo while you were away"
+                assert got[4], "a guild message's author is a Member, with roles"
+                after = [wait_for(seen, "resumed")]
+                until(lambda: Message.objects.filter(author=app.bot, content="echo: while you were away").exists())
+                assert Message.objects.filter(author=app.bot, content="echo: while you were away").count() == 1
+                while not seen.empty():
+                    after.append(seen.get())
+                assert "ready" not in [item[0] for item in after]
+        finally:
+            proxy.close()

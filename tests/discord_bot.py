@@ -113,6 +113,14 @@ def make_bot(seen: queue.Queue, *, message_content: bool = True) -> commands.Bot
         seen.put(("deleted", sent["pong"].id))
 
     @bot.command()
+    async def embed(ctx):
+        card = discord.Embed(title="Release 1.2", description="**Notes** inside", colour=0x5865F2,
+                             url="https://example.com/release")
+        card.add_field(name="Size", value="3 MB").set_footer(text="CI")
+        msg = await ctx.send(embed=card)
+        seen.put(("embedded", msg.id, [e.title for e in msg.embeds]))
+
+    @bot.command()
     async def echo(ctx, *, text: str):
         await ctx.send(f"echo: {text}")
 

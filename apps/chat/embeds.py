@@ -24,8 +24,9 @@ MAX_FIELDS = 25
 MAX_URL = 2048
 TEXT_LIMITS = {"title": 256, "description": 4096, "author.name": 256, "footer.text": 2048,
                "field.name": 256, "field.value": 1024}
+# `flags` is accepted and dropped: Discord's libraries (discord.py) send it with every embed.
 _KEYS = {"type", "title", "description", "url", "color", "timestamp", "author", "footer", "fields", "image",
-         "thumbnail"}
+         "thumbnail", "flags"}
 _PARTS = {"author": {"name", "url", "icon_url"}, "footer": {"text", "icon_url"}, "image": {"url"},
           "thumbnail": {"url"}}
 # The image URLs an embed names, the ones the unfurl task copies.
@@ -77,6 +78,8 @@ def _clean_one(raw, where: str) -> tuple[dict, int]:
     raw = _object(raw, where, _KEYS)
     if raw.get("type", "rich") != "rich":
         raise _fail(f"{where}.type", gettext("Only rich embeds can be sent."))
+    if raw.get("flags") is not None and not (isinstance(raw["flags"], int) and not isinstance(raw["flags"], bool)):
+        raise _fail(f"{where}.flags", gettext("Must be a whole number."))
     out: dict = {"type": "rich"}
     total = 0
     for key in ("title", "description"):

@@ -8,26 +8,26 @@ import time
 import urllib.request
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from apps.bots import services as bots
 from apps.chat.models import Message, Reaction
 from apps.guilds.models import Channel
 from apps.guilds.permissions import Permission
 from tests.discord_bot import Proxy, running_bot, wait_for
+from tests.factories import api_token
 from tests.servers import running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BOT_PERMISSIONS = int(Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY
-                      | Permission.ADD_REACTIONS)
+                      | Permission.ADD_REACTIONS | Permission.EMBED_LINKS)
 
 
 def post(base: str, user, channel_id: int, content: str) -> dict:
-    token, _ = Token.objects.get_or_create(user=user)
+    token = api_token(user)
     req = urllib.request.Request(f"{base}/api/channels/{channel_id}/messages", method="POST",
                                  data=json.dumps({"content": content}).encode(),
-                                 headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"})
+                                 headers={"Authorization": f"Token {token}", "Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())
 
@@ -71,6 +71,14 @@ def test_a_discord_py_bot_answers_ping_reacts_edits_deletes_and_resumes(guild, a
                 wait_for(seen, "edited")
                 pong.refresh_from_db()
                 assert pong.content == "pong (edited)" and pong.edited_at is not None
+
+                post(base, alice, general.id, "!embed")
+                _, embedded_id, titles = wait_for(seen, "embedded")
+                assert titles == ["Release 1.2"]  # discord.py read back the embed it sent
+                [card] = Message.objects.get(pk=embedded_id).embeds
+                fields = [(f["name"], f["value"], f["inline"]) for f in card["fields"]]
+                assert (card["title"], card["url"], card["color"], fields, card["footer"]["text"]) == (
+                    "Release 1.2", "https://example.com/release", 0x5865F2, [("Size", "3 MB", True)], "CI")
 
                 post(base, alice, general.id, "!delete")
                 wait_for(seen, "deleted")

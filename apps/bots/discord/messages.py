@@ -54,10 +54,11 @@ class Messages(DiscordView):
         content = body.get("content") or ""
         if not isinstance(content, str):
             raise ValidationFailed.field("content", gettext("A message is text."))
-        if not content.strip():
+        embeds = body.get("embeds") or None  # checked, field by field, by the send service (chat.embeds)
+        if not content.strip() and not embeds:
             return discord_error(400, EMPTY_MESSAGE, gettext("Cannot send an empty message."))
         msg = chat.send_message(author=request.user, channel_id=channel_id, content=content,
-                                reply_to_id=_reply_to(body), nonce=_nonce(body.get("nonce")))
+                                reply_to_id=_reply_to(body), nonce=_nonce(body.get("nonce")), embeds=embeds)
         return Response(reads.message(msg, request.user.id))
 
 

@@ -507,6 +507,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_PATCH": False,
     # Swagger UI assets come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
+    # The list is long enough that Swagger UI draws only what is near the screen: a filter by tag
+    # and links to each operation (/api/docs/#/<tag>/<operationId>) help readers find their way.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "filter": True},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Two choice sets meet in fields named "type"; each gets a name of its own.

@@ -1,8 +1,6 @@
 """Every app's API routes under /api/."""
 from django.urls import include, path
 
-from apps.chat.webhook_api import WebhookExecuteView
-
 urlpatterns = [
     # Discord's API v10 for bots written with Discord libraries (apps/bots/discord).
     path("v10/", include("apps.bots.discord.urls")),
@@ -15,6 +13,3 @@ urlpatterns = [
     path("", include("apps.rtc.api_urls")),
     path("", include("apps.notifications.api_urls")),
 ]
-
-# Discord's URL for the same execute-webhook view, for Discord clients and libraries.
-urlpatterns += [path("v10/webhooks/<int:webhook_id>/<str:token>", WebhookExecuteView.as_view())]

@@ -128,5 +128,9 @@ class WebhookExecuteView(APIView):
             body = {"message": exc.message, "retry_after": exc.retry_after, "global": False, "error": exc.as_dict()}
             return Response(body, status=429, headers={"Retry-After": str(exc.retry_after)})
         if request.query_params.get("wait", "").lower() in ("true", "1"):
-            return Response(payloads.sent_message(msg, nonce=None, reactions=[]))
+            return Response(self.answer(msg))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def answer(self, msg) -> dict:
+        """The message sent, as `?wait=true` returns it (Discord's shape under /api/v10/)."""
+        return payloads.sent_message(msg, nonce=None, reactions=[])

@@ -25,4 +25,5 @@ urlpatterns = [
     path("channels/<int:channel_id>/pins", m.Pins.as_view()),
     path("channels/<int:channel_id>/pins/<int:message_id>", m.Pin.as_view()),
     path("channels/<int:channel_id>/typing", m.Typing.as_view()),
+    path("webhooks/<int:webhook_id>/<str:token>", v.WebhookExecute.as_view()),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.utils.translation import gettext
 from rest_framework.response import Response
 
+from apps.chat.webhook_api import WebhookExecuteView
 from apps.core.errors import Forbidden
 from apps.guilds.selectors import (
     access_channel,
@@ -132,3 +133,10 @@ class ChannelDetail(DiscordView):
         overwrites = access.channel.overwrites.select_related("role", "member") if access.channel.guild_id else ()
         return Response(shapes.channel(access.channel, list(overwrites)))
 
+
+class WebhookExecute(WebhookExecuteView):
+    """Discord's execute-webhook URL: SmaRTC's view (the same checks and send path), answering
+    `?wait=true` with Discord's message shape, as Discord's webhook libraries read it."""
+
+    def answer(self, msg) -> dict:
+        return reads.message(msg, 0)

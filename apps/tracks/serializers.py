@@ -242,6 +242,10 @@ class InsightDayOut(serializers.Serializer):
     comments = serializers.IntegerField()
 
 
+class InsightsQuery(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=365, default=30, help_text="Days back from today.")
+
+
 class InsightsOut(serializers.Serializer):
     listeners = serializers.IntegerField(help_text="Distinct listeners over the period.")
     days = InsightDayOut(many=True)

@@ -251,6 +251,12 @@ def test_every_page_fits_a_phone_and_the_drawers_open_by_button_and_swipe(live_u
 
     # The player bar: a track played from its page; its buttons fit and answer a tap.
     page.goto(live_url + f"/playlists/{world['playlist'].id}")
+    small = page.locator(".playlist-entries .entry-up:visible, .playlist-entries .entry-down:visible, "
+                         ".playlist-entries .entry-remove:visible, .playlist-entries .queue-add:visible, "
+                         ".topbar form.inline button.link:visible").all()
+    assert len(small) >= 4  # the owner's move, remove and queue buttons, and "Log out"
+    for button in small:
+        assert_tappable(button, button.get_attribute("class"))
     page.locator("#play-playlist").tap()
     bar = page.locator("#player-bar")
     expect(bar).to_be_visible()

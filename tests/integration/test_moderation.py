@@ -204,7 +204,7 @@ def admin_client(user) -> Client:
     client = Client()
     code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
     r = client.post("/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD,
-                                                   "otp_device": device.persistent_id, "otp_token": code,
+                                                   "otp_token": code,
                                                    "next": "/admin/"})
     assert r.status_code == 302, r.content.decode()[:2000]
     assert client.get("/admin/").status_code == 200

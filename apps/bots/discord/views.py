@@ -136,7 +136,10 @@ class ChannelDetail(DiscordView):
 
 class WebhookExecute(WebhookExecuteView):
     """Discord's execute-webhook URL: SmaRTC's view (the same checks and send path), answering
-    `?wait=true` with Discord's message shape, as Discord's webhook libraries read it."""
+    `?wait=true` with Discord's message shape, as Discord's webhook libraries read it. Like the rest
+    of /api/v10/ it stays out of SmaRTC's own OpenAPI schema (docs/discord-compat.md covers it)."""
+
+    schema = None
 
     def answer(self, msg) -> dict:
         return reads.message(msg, 0)

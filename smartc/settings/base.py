@@ -517,6 +517,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelTypeEnum": "apps.guilds.models.Channel.Type",
         "ReportTypeEnum": "apps.moderation.models.Report.Kind",
         "TrackStateEnum": ["uploaded", "processing", "ready", "failed"],
+        "ActivityKindEnum": ["follow", "like", "repost", "comment", "reply"],
     },
     # The gateway's events are documented in the schema too (x-gateway-events), before the enums
     # of every component are named.

@@ -128,11 +128,18 @@ def test_notifications_from_the_settings_dialog_to_a_push_shown_by_the_service_w
     registrations = []
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
     cdp.send("ServiceWorker.enable")
+
+    def live_registration():
+        # The newest state of each registration: one replaced or deleted meanwhile gets no push.
+        latest = {r["registrationId"]: r for r in registrations}
+        found = [r for r in latest.values() if r["scopeURL"] == f"{live_url}/" and not r.get("isDeleted")]
+        return found[-1]["registrationId"] if found else None
+
     for _ in range(100):  # Playwright hands CDP events over while it waits
-        if any(r["scopeURL"] == f"{live_url}/" for r in registrations):
+        if live_registration() is not None:
             break
         blank.wait_for_timeout(100)
-    registration_id = next(r["registrationId"] for r in registrations if r["scopeURL"] == f"{live_url}/")
+    registration_id = live_registration()
     cdp.send("ServiceWorker.deliverPushMessage", {"origin": live_url, "registrationId": registration_id,
                                                   "data": json.dumps(payload)})
     shown = "self.registration.getNotifications().then((ns) => ns.map((n) => [n.title, n.body, n.tag, n.data.url]))"

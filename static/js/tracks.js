@@ -107,6 +107,7 @@ async function submit(event) {
 
 if (page) {
   form?.addEventListener("submit", submit);
+if (form) form.querySelector("button[type=submit]").disabled = false;  // the upload is handled from now on
   const gateway = new Gateway();
   gateway.on("TRACK_UPDATE", (d) => {
     // A ready track, a held one (moderation) or one not listed yet is fetched whole again.

@@ -140,8 +140,6 @@ def test_notifications_from_the_settings_dialog_to_a_push_shown_by_the_service_w
             break
         blank.wait_for_timeout(100)
     registration_id = live_registration()
-    cdp.send("ServiceWorker.deliverPushMessage", {"origin": live_url, "registrationId": registration_id,
-                                                  "data": json.dumps(payload)})
     shown = "self.registration.getNotifications().then((ns) => ns.map((n) => [n.title, n.body, n.tag, n.data.url]))"
 
     def notifications_shown():
@@ -156,5 +154,17 @@ def test_notifications_from_the_settings_dialog_to_a_push_shown_by_the_service_w
                     pass
         return found
 
-    wait_until(lambda: any(n[2] == f"msg-{hello.id}" for n in notifications_shown()), timeout=40)
+    def delivered_and_shown(wait: float) -> bool:
+        cdp.send("ServiceWorker.deliverPushMessage", {"origin": live_url, "registrationId": registration_id,
+                                                      "data": json.dumps(payload)})
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if any(n[2] == f"msg-{hello.id}" for n in notifications_shown()):
+                return True
+            blank.wait_for_timeout(250)
+        return False
+
+    # Late in a long browser session Chromium has been seen to drop a push handed over while it
+    # starts the worker; a push service retries a push it could not deliver, and so does this.
+    assert delivered_and_shown(15) or delivered_and_shown(30)
     assert ["Ada", "Dinner at 8?", f"msg-{hello.id}", payload["url"]] in notifications_shown()

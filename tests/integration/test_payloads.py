@@ -583,9 +583,10 @@ def test_every_answer_of_the_api_has_its_documented_shape(schema):
     api("get", "/api/webhooks/{webhook_id}", webhook_id=hook["id"])
     api("patch", "/api/webhooks/{webhook_id}", {"name": "Builds"}, webhook_id=hook["id"])
     token = api("post", "/api/webhooks/{webhook_id}/token", webhook_id=hook["id"])["token"]
-    for route in ("/api/webhooks/{webhook_id}/{token}", "/api/v10/webhooks/{webhook_id}/{token}"):
-        api("post", route, {"content": "Deployed", "username": "Deploy bot", "embeds": [embed]}, query="wait=true",
-            webhook_id=hook["id"], token=token)
+    # (Discord's /api/v10/ route answers in Discord's shape, outside this schema: test_discord_webhook.py.)
+    api("post", "/api/webhooks/{webhook_id}/{token}", {"content": "Deployed", "username": "Deploy bot",
+                                                       "embeds": [embed]}, query="wait=true",
+        webhook_id=hook["id"], token=token)
     seen = api.as_(owner)("post", "/api/channels/{channel_id}/messages", {"content": f"see {embed['url']}",
                                                                           "embeds": [embed]}, channel_id=general)
     api("post", "/api/channels/{channel_id}/messages/{message_id}/suppress-embeds", {"suppress": True},

@@ -7,7 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import NO_CONTENT, CappedUploadView, validated
+from apps.core.api import NO_CONTENT, CappedUploadView, validated, validated_query
 from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel, access_guild, member_color, members_of
@@ -40,7 +40,7 @@ class MessagesView(APIView):
     def get(self, request, channel_id):
         access = access_channel(request.user, channel_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
-        q = validated(s.HistoryQuery, request.query_params)
+        q = validated_query(s.HistoryQuery, request.query_params)
         page = selectors.history(access.channel, viewer=access, **q)
         return Response(present(page, request.user, access.channel))
 
@@ -179,7 +179,7 @@ class GuildSearchView(APIView):
         params = request.query_params.copy()
         if "has" in params:
             params.setlist("has", [h for h in params.getlist("has") if h])
-        q = validated(s.SearchQuery, params)
+        q = validated_query(s.SearchQuery, params)
         found = selectors.search_messages(access.member, **q)
         return Response(payloads.search_results(found))
 
@@ -188,5 +188,5 @@ class MentionsView(APIView):
     @extend_schema(parameters=[s.MentionsQuery], responses=s.SearchResultOut(many=True),
                    summary="Recent messages that mention you, your roles or @everyone, newest first")
     def get(self, request):
-        q = validated(s.MentionsQuery, request.query_params)
+        q = validated_query(s.MentionsQuery, request.query_params)
         return Response([payloads.found_message(m) for m in selectors.mentions_of(request.user, **q)])

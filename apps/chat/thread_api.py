@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import NO_CONTENT, validated
+from apps.core.api import NO_CONTENT, validated, validated_query
 from apps.core.fields import StrictCharField
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
@@ -55,7 +55,7 @@ class ChannelThreadsView(APIView):
                    summary="A channel's active threads, or its archived ones (READ_MESSAGE_HISTORY)")
     def get(self, request, channel_id):
         access = access_channel(request.user, channel_id)
-        q = validated(ThreadListQuery, request.query_params)
+        q = validated_query(ThreadListQuery, request.query_params)
         if q["archived"]:
             access.require(Permission.READ_MESSAGE_HISTORY)
         threads = selectors.threads_of(access.channel, archived=q["archived"], limit=q["limit"])

@@ -8,7 +8,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -96,6 +96,21 @@ def validated(serializer_class, data, *, partial: bool = False) -> dict:
     ser = serializer_class(data=data, partial=partial)
     ser.is_valid(raise_exception=True)
     return ser.validated_data
+
+
+def validated_query(serializer_class, params) -> dict:
+    """Query parameters checked by a serializer, read as values rather than as an HTML form: DRF
+    takes an empty `?days=` for a missing field and applies its default, while the API documents an
+    integer there, so an empty value is refused (or is null, where the field allows null)."""
+    fields = serializer_class().fields
+    data = {}
+    for name in params:
+        field, values = fields.get(name), params.getlist(name)
+        if isinstance(field, serializers.ListField):
+            data[name] = values
+        else:
+            data[name] = None if values[-1] == "" and getattr(field, "allow_null", False) else values[-1]
+    return validated(serializer_class, data)
 
 
 class _SizeCap(FileUploadHandler):

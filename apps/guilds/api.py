@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.selectors import user_by_id
-from apps.core.api import NO_CONTENT, validated
+from apps.core.api import NO_CONTENT, validated, validated_query
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.pagination import IdCursorPagination, NewestFirstPagination, paginated
 
@@ -247,7 +247,7 @@ class MemberSearchView(APIView):
                    summary="Members whose name starts with a query, by username (for mention autocomplete)")
     def get(self, request, guild_id):
         access = selectors.access_guild(request.user, guild_id)
-        query = validated(s.MemberSearchQuery, request.query_params)
+        query = validated_query(s.MemberSearchQuery, request.query_params)
         return Response(s.MemberOut(selectors.search_members(access.guild, query["query"], limit=query["limit"]),
                                     many=True).data)
 
@@ -379,7 +379,7 @@ def _audit_entries(request, guild_id):
     access = selectors.access_guild(request.user, guild_id)
     access.require(Permission.VIEW_AUDIT_LOG)
     return selectors.audit_log(access.guild, viewer=access.member,
-                               **validated(s.AuditLogQuery, request.query_params))
+                               **validated_query(s.AuditLogQuery, request.query_params))
 
 
 class _Payload:

@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import CappedUploadView, body_object, validated
+from apps.core.api import CappedUploadView, body_object, validated, validated_query
 from apps.core.errors import ValidationFailed
 
 from . import editing, payloads, services, stats
@@ -49,5 +49,5 @@ class TrackInsightsView(APIView):
                    parameters=[OpenApiParameter("days", int, description="1-365, 30 by default.")])
     def get(self, request, track_id):
         track = editing.manageable_track(request.user, track_id)
-        days = validated(s.InsightsQuery, request.query_params)["days"]
+        days = validated_query(s.InsightsQuery, request.query_params)["days"]
         return Response(payloads.insights(stats.track_insights(track, days=days)))

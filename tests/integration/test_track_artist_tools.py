@@ -163,6 +163,9 @@ def test_insights_count_plays_listeners_and_likes_per_day(guild, owner, alice, b
     assert api_as(alice).get(f"/api/tracks/{song.id}/insights").status_code == 403
     body = api_as(owner).get(f"/api/tracks/{song.id}/insights?days=3").json()
     assert len(body["days"]) == 3 and body["listeners"] >= 1
+    for bad in ("", "soon", "0", "366"):  # an empty value is not "the default" (it is documented as 1-365)
+        r = api_as(owner).get(f"/api/tracks/{song.id}/insights?days={bad}")
+        assert r.status_code == 400 and "days" in r.json()["error"]["fields"], bad
     page = page_as(owner).get(f"/tracks/{song.id}/insights")
     assert page.status_code == 200 and b"<svg" in page.content
 

@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import CappedUploadView, body_object, validated, validated_query
+from apps.core.api import CappedUploadView, body_object, validated_query
 from apps.core.errors import ValidationFailed
 
 from . import editing, payloads, services, stats

@@ -76,6 +76,19 @@ MEMBER_MODERATION = (Permission.KICK_MEMBERS, Permission.BAN_MEMBERS, Permission
 
 # --- settings: overview ---
 
+def _moved(ids: list[int], item_id: int, direction: str | None) -> list[int]:
+    """The order after moving one item a place up or down (unchanged at either end); a 404 for an id
+    that is not in it."""
+    if item_id not in ids:
+        raise Http404
+    ids = list(ids)
+    i = ids.index(item_id)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+    return ids
+
+
 @login_required
 @body_limit(lambda: settings.MAX_IMAGE_UPLOAD_BYTES)
 def settings_overview(request, guild_id):
@@ -137,13 +150,7 @@ def channel_move(request, guild_id, channel_id):
     """Move a channel one place up or down among those the member can view (the sidebar's order)."""
     access = _settings(request.user, guild_id, Permission.MANAGE_CHANNELS)
     channels = [c for c, _ in selectors.visible_channels(access.member)]
-    ids = [c.id for c in channels]
-    if channel_id not in ids:
-        raise Http404
-    i = ids.index(channel_id)
-    j = i - 1 if request.POST.get("direction") == "up" else i + 1
-    if 0 <= j < len(ids):
-        ids[i], ids[j] = ids[j], ids[i]
+    ids = _moved([c.id for c in channels], channel_id, request.POST.get("direction"))
     by_id = {c.id: c for c in channels}
     try:
         services.reorder_channels(actor=request.user, guild=access.guild,
@@ -285,13 +292,9 @@ def role_edit(request, guild_id, role_id):
 def role_move(request, guild_id, role_id):
     access = guild_access(request.user, guild_id)
     order = selectors.ordered_role_ids(access.guild)
-    if role_id not in order:
-        raise Http404
-    i = order.index(role_id)
-    j = i - 1 if request.POST.get("direction") == "up" else i + 1
-    if 0 <= j < len(order):
-        pair = [order[i], order[j]] if i < j else [order[j], order[i]]
-        pair.reverse()
+    moved = _moved(order, role_id, request.POST.get("direction"))
+    if moved != order:  # reorder_roles takes the two roles that swapped, in their new order
+        pair = [rid for rid, was in zip(moved, order, strict=True) if rid != was]
         try:
             services.reorder_roles(actor=request.user, guild=access.guild, order=pair)
         except DomainError as exc:

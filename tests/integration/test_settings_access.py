@@ -166,3 +166,23 @@ def test_the_audit_log_leaves_out_what_concerns_a_channel_the_reader_cannot_view
     staff.roles.add(Role.objects.get(guild=guild, name="Staff"))
     assert SECRET_TOPIC in api_as(staff.user).get(f"/api/guilds/{guild.id}/audit-log").content.decode()
     assert PermissionOverwrite.objects.filter(channel=channel).count() == 2
+
+
+def test_the_roles_page_moves_a_role_one_place_and_stops_at_the_ends(guild, owner):
+    low, high = make_role(guild, name="Low"), make_role(guild, name="High")
+    services.reorder_roles(actor=owner, guild=guild, order=[high.id, low.id])
+    client = page_as(owner)
+
+    def names():
+        return [r.name for r in Role.objects.filter(guild=guild, is_default=False).order_by("-position", "id")]
+
+    top = names()
+    assert top.index("High") < top.index("Low")
+    url = f"/guilds/{guild.id}/settings/roles/{low.id}/move"
+    assert client.post(url, {"direction": "up"}).status_code == 302
+    moved = names()
+    assert moved.index("Low") == top.index("High") and moved.index("High") == top.index("Low")
+    for _ in range(len(moved) + 1):  # past the top, nothing changes any more
+        client.post(url, {"direction": "up"})
+    assert names()[0] == "Low" and sorted(names()) == sorted(top)
+    assert client.post(f"/guilds/{guild.id}/settings/roles/999999/move", {"direction": "up"}).status_code == 404

@@ -5,6 +5,7 @@ drop the bot's connections."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import queue
 import socket
@@ -119,6 +120,12 @@ def make_bot(seen: queue.Queue, *, message_content: bool = True) -> commands.Bot
         card.add_field(name="Size", value="3 MB").set_footer(text="CI")
         msg = await ctx.send(embed=card)
         seen.put(("embedded", msg.id, [e.title for e in msg.embeds]))
+
+    @bot.command()
+    async def file(ctx):
+        report = discord.File(io.BytesIO(b"all green\n"), filename="report.txt")
+        msg = await ctx.send("the report", file=report)
+        seen.put(("filed", msg.id, [(a.filename, a.size) for a in msg.attachments]))
 
     @bot.command()
     async def echo(ctx, *, text: str):

@@ -434,6 +434,12 @@ def upload_attachment(*, uploader, channel_id: int, upload) -> Attachment:
     soon as the upload commits, so it is usually ready by the time the message is sent."""
     access = access_channel(uploader, channel_id)
     access.require(Permission.SEND_MESSAGES, Permission.ATTACH_FILES)
+    return store_attachment(channel=access.channel, uploader=uploader, upload=upload)
+
+
+def store_attachment(*, channel: Channel, uploader, upload) -> Attachment:
+    """upload_attachment's checks and write, for a caller that has checked the right to attach (a
+    webhook's files have no uploader)."""
     if upload is None:
         raise ValidationFailed.field("file", gettext("Choose a file to upload."))
     limit = settings.ATTACHMENT_MAX_BYTES
@@ -443,7 +449,7 @@ def upload_attachment(*, uploader, channel_id: int, upload) -> Attachment:
         raise ValidationFailed.field("file", gettext("The file is empty."))
     filename = media.clean_filename(upload.name)
     found = media.inspect(upload, filename=filename, declared_type=getattr(upload, "content_type", ""))
-    att = Attachment(channel=access.channel, uploader=uploader, filename=filename, size=upload.size,
+    att = Attachment(channel=channel, uploader=uploader, filename=filename, size=upload.size,
                      content_type=found.content_type, width=found.width, height=found.height,
                      state=Attachment.State.PENDING if found.width else Attachment.State.READY)
     att.file.save(filename, upload, save=False)

@@ -1,7 +1,6 @@
 """Incoming webhooks over the API: managed by members (MANAGE_WEBHOOKS), executed by anyone holding
 the URL. The execute view answers at /api/webhooks/{id}/{token} and, for Discord clients and
 libraries, at /api/v10/webhooks/{id}/{token}: one view, two routes."""
-from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser
@@ -10,12 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, validated
-from apps.core.errors import RateLimited, ValidationFailed
+from apps.core.errors import RateLimited
 from apps.core.fields import StrictCharField
 from apps.core.parsers import JSONParser, MultiPartParser
-from apps.core.untrusted import loads
 
-from . import payloads, webhooks
+from . import payloads, uploads, webhooks
 from . import serializers as s
 
 
@@ -102,6 +100,7 @@ class WebhookExecuteView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    max_body_bytes = staticmethod(uploads.max_body_bytes)  # files travel with the message
 
     @extend_schema(request={"application/json": WebhookExecuteIn, "multipart/form-data": WebhookExecuteIn},
                    parameters=[OpenApiParameter("wait", bool, description="true: answer with the message sent.")],
@@ -110,19 +109,9 @@ class WebhookExecuteView(APIView):
                    description="Past the webhook's rate the 429 also carries Discord's `message`, `retry_after` "
                    "and `global` at the top level, next to `error`.")
     def post(self, request, webhook_id, token):
-        data = request.data
-        if getattr(request, "FILES", None):
-            raise ValidationFailed.field("attachments", gettext("Webhooks cannot send files yet."))
-        # Multipart: Discord's way of sending the JSON next to files.
-        if hasattr(data, "getlist") and "payload_json" in data:
-            try:
-                data = loads(data["payload_json"])
-            except ValueError:
-                raise ValidationFailed.field("payload_json", gettext("payload_json is not valid JSON.")) from None
-        elif hasattr(data, "getlist"):  # a form body
-            data = {k: data.get(k) for k in data}
+        data, files = uploads.json_and_files(request)
         try:
-            msg = webhooks.execute(webhook_id=webhook_id, token=token, data=data)
+            msg = webhooks.execute(webhook_id=webhook_id, token=token, data=data, files=files)
         except RateLimited as exc:
             # Discord's shape (message, retry_after, global) around SmaRTC's error.
             body = {"message": exc.message, "retry_after": exc.retry_after, "global": False, "error": exc.as_dict()}

@@ -12,6 +12,7 @@ import hmac
 import math
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from apps.guilds.selectors import ChannelAccess, access_channel
 from apps.guilds.services import record_audit
 
 from . import embeds as embed_rules
-from . import services
+from . import services, uploads
 from .models import Message, Webhook
 
 MAX_PER_CHANNEL = 15
@@ -34,7 +35,7 @@ NAME_MAX = 80
 # What a webhook may do in its channel: post, with embeds and previews, and ping @everyone when the
 # call's allowed_mentions asks for it (never by default).
 WEBHOOK_PERMISSIONS = (Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.EMBED_LINKS
-                       | Permission.READ_MESSAGE_HISTORY | Permission.MENTION_EVERYONE)
+                       | Permission.ATTACH_FILES | Permission.READ_MESSAGE_HISTORY | Permission.MENTION_EVERYONE)
 _POSTABLE = (Channel.Type.TEXT, Channel.Type.ANNOUNCEMENT)
 # Compared against when the id is unknown, so an unknown id takes as long as a wrong token.
 _NO_HASH = hashlib.sha256(b"no webhook").hexdigest()
@@ -210,21 +211,22 @@ def _poster(webhook: Webhook) -> ChannelAccess:
     return ChannelAccess(member=member, permissions=WEBHOOK_PERMISSIONS, channel=webhook.channel)
 
 
-def execute(*, webhook_id: int, token: str, data) -> Message:
+def execute(*, webhook_id: int, token: str, data, files=()) -> Message:
     """Post a message through a webhook (Discord's execute-webhook body: content, username,
-    avatar_url, embeds, allowed_mentions)."""
+    avatar_url, embeds, allowed_mentions; `files` sent with it, `attachments` describing them)."""
     webhook = authenticate(webhook_id, token)
-    if not isinstance(data, dict):
+    if not isinstance(data, Mapping):
         raise ValidationFailed.field("non_field_errors", gettext("The body must be a JSON object."))
     unknown = set(data) - {"content", "username", "avatar_url", "embeds", "allowed_mentions", "tts", "flags",
                            "attachments"}
     if unknown:
         raise ValidationFailed.field(sorted(unknown)[0], gettext("Unknown field."))
-    if data.get("attachments"):
-        raise ValidationFailed.field("attachments", gettext("Webhooks cannot send files yet."))
+    if data.get("attachments") and not files:
+        raise ValidationFailed.field("attachments", gettext(
+            "Send the files themselves with the message (multipart: payload_json and files[n])."))
     embeds = embed_rules.clean(data.get("embeds"))
     content = data.get("content") if data.get("content") is not None else ""
-    content = services._clean_content(content, allow_empty=bool(embeds))
+    content = services._clean_content(content, allow_empty=bool(embeds or files))
     username = data.get("username")
     name = _name(username) if username not in (None, "") else webhook.name
     avatar = data.get("avatar_url")
@@ -233,4 +235,10 @@ def execute(*, webhook_id: int, token: str, data) -> Message:
     _check_rate(webhook)
     msg = Message(author=None, webhook=webhook, webhook_name=name, webhook_avatar_url=avatar, content=content,
                   embeds=embeds)
-    return services.deliver(_poster(webhook), msg, allowed_mentions=allowed)
+    poster = _poster(webhook)
+    if not files:
+        return services.deliver(poster, msg, allowed_mentions=allowed)
+    return uploads.send_with_files(
+        lambda ids: services.deliver(poster, msg, attachment_ids=ids, allowed_mentions=allowed),
+        store=lambda upload: services.store_attachment(channel=webhook.channel, uploader=None, upload=upload),
+        files=list(files))

@@ -155,6 +155,9 @@ def test_nginx_refuses_exactly_what_the_app_refuses(settings):
     assert limits[""] == limit_for("/api/guilds") == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     assert limits[r"^/api/guilds/[0-9]+/tracks$"] == limit_for("/api/guilds/7/tracks")
     assert limits[r"^/api/channels/[0-9]+/attachments$"] == limit_for("/api/channels/7/attachments")
+    files_with_message = limits[r"^/api/(v10/channels/[0-9]+/messages|(v10/)?webhooks/[0-9]+/[^/]+)$"]
+    for path in ("/api/v10/channels/7/messages", "/api/webhooks/7/tok", "/api/v10/webhooks/7/tok"):
+        assert files_with_message == limit_for(path) == limit_for("/api/channels/7/attachments"), path
     # Pages with an image field fit under the general limit.
     assert limit_for("/accounts/profile") <= limits[""]
     assert limit_for("/guilds/7/settings") <= limits[""]

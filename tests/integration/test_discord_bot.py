@@ -20,7 +20,7 @@ from tests.servers import running_server
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BOT_PERMISSIONS = int(Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY
-                      | Permission.ADD_REACTIONS | Permission.EMBED_LINKS)
+                      | Permission.ADD_REACTIONS | Permission.EMBED_LINKS | Permission.ATTACH_FILES)
 
 
 def post(base: str, user, channel_id: int, content: str) -> dict:
@@ -79,6 +79,13 @@ def test_a_discord_py_bot_answers_ping_reacts_edits_deletes_and_resumes(guild, a
                 fields = [(f["name"], f["value"], f["inline"]) for f in card["fields"]]
                 assert (card["title"], card["url"], card["color"], fields, card["footer"]["text"]) == (
                     "Release 1.2", "https://example.com/release", 0x5865F2, [("Size", "3 MB", True)], "CI")
+
+                post(base, alice, general.id, "!file")  # discord.py's multipart send: payload_json + files[0]
+                _, filed_id, files = wait_for(seen, "filed")
+                assert files == [("report.txt", 10)]
+                [stored] = Message.objects.get(pk=filed_id).attachments.all()
+                assert (stored.filename, stored.uploader_id, stored.file.read()) == ("report.txt", app.bot_id,
+                                                                                     b"all green\n")
 
                 post(base, alice, general.id, "!delete")
                 wait_for(seen, "deleted")

@@ -2,6 +2,8 @@
 library's base URL pointed at the server. (`SyncWebhook.from_url` insists on discord.com and a
 17-digit id, so a SmaRTC URL goes in as `SyncWebhook.partial(id, token)`; see
 docs/discord-compat.md. Senders that just POST to the URL, as CI systems do, change the host.)"""
+import io
+
 import discord
 import pytest
 from discord.http import Route
@@ -34,3 +36,19 @@ def test_discord_py_sync_webhook_posts_text_and_an_embed(guild, owner, monkeypat
         with pytest.raises(discord.NotFound):
             stranger.send("nope", wait=True)
     assert Message.objects.filter(channel=general).count() == 1
+
+
+def test_discord_py_sync_webhook_sends_files_with_the_message(guild, owner, monkeypatch):
+    general = guild.channels.get(name="general")
+    hook, token = webhooks.create_webhook(actor=owner, channel_id=general.id, name="CI")
+    with running_server() as base:
+        monkeypatch.setattr(Route, "BASE", f"{base}/api/v10")
+        sender = discord.SyncWebhook.partial(hook.id, token)
+        log = discord.File(io.BytesIO(b"build log\n" * 100), filename="build.log")
+        notes = discord.File(io.BytesIO(b"# Notes\n"), filename="notes.md")
+        sent = sender.send("Artifacts", files=[log, notes], wait=True)
+
+        assert [(a.filename, a.size) for a in sent.attachments] == [("build.log", 1000), ("notes.md", 8)]
+        stored = Message.objects.get(pk=sent.id)
+        assert [(a.filename, a.uploader_id) for a in stored.attachments.order_by("id")] == [
+            ("build.log", None), ("notes.md", None)]

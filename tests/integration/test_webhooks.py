@@ -2,12 +2,15 @@
 MANAGE_WEBHOOKS (every act in the audit log), executed with Discord's bodies (JSON or multipart
 payload_json) at /api/webhooks/{id}/{token} and /api/v10/..., mentions narrowed by allowed_mentions,
 rate limited, and posting through the one send path (automod included)."""
+import io
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 from rest_framework.test import APIClient
 
-from apps.chat.models import Message, Webhook
+from apps.chat.models import Attachment, Message, Webhook
 from apps.guilds import services as guild_services
 from apps.guilds.models import AuditLogEntry
 from apps.guilds.permissions import Permission as P
@@ -69,6 +72,29 @@ def test_multipart_with_payload_json_is_accepted(owner, general):
     assert r.json()["content"] == "from multipart" and r.json()["embeds"][0]["title"] == "T"
     assert execute(hook, {"payload_json": "{nope"}, format="multipart").json()["error"]["fields"] == {
         "payload_json": ["payload_json is not valid JSON."]}
+
+
+def test_files_travel_with_the_message_and_a_refused_file_leaves_nothing(owner, general):
+    hook = make_hook(owner, general)
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(png, "PNG")
+    body = {"payload_json": json.dumps({"attachments": [{"id": 0, "filename": "red.png"}]}),
+            "files[1]": SimpleUploadedFile("b.txt", b"second"),
+            "files[0]": SimpleUploadedFile("red.png", png.getvalue())}
+    r = execute(hook, body, format="multipart")
+    assert r.status_code == 200, r.json()
+    got = r.json()["attachments"]
+    assert [(a["filename"], a["width"]) for a in got] == [("red.png", 40), ("b.txt", None)]  # files[n] order
+
+    before = Attachment.objects.count()
+    hostile = {"payload_json": json.dumps({"content": "look"}),
+               "files[0]": SimpleUploadedFile("fine.txt", b"fine"),
+               "files[1]": SimpleUploadedFile("broken.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)}
+    r = execute(hook, hostile, format="multipart")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_image", r.json()
+    assert Attachment.objects.count() == before and Message.objects.count() == 1  # the good file went too
+    r = execute(hook, {"content": "x", "attachments": [{"id": 0}]})  # described but not sent
+    assert r.status_code == 400 and "attachments" in r.json()["error"]["fields"]
 
 
 def test_a_wrong_or_old_token_is_refused_and_regenerating_invalidates_the_old(owner, general):

@@ -2,14 +2,18 @@
 apps.chat's services (the same permission checks, automod, slow mode and scoring as anyone's)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.utils.translation import gettext
 from rest_framework.response import Response
 
 from apps.chat import selectors as chat_selectors
 from apps.chat import services as chat
+from apps.chat import uploads
 from apps.core.api import body_object
 from apps.core.errors import ValidationFailed
+from apps.core.parsers import JSONParser, MultiPartParser
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 
@@ -40,6 +44,8 @@ def _reply_to(body) -> int | None:
 
 class Messages(DiscordView):
     route, major = "channels/{id}/messages", "channel_id"
+    parser_classes = [JSONParser, MultiPartParser]
+    max_body_bytes = staticmethod(uploads.max_body_bytes)  # files travel with the message
 
     def get(self, request, channel_id):
         access = access_channel(request.user, channel_id)
@@ -50,15 +56,26 @@ class Messages(DiscordView):
         return Response([reads.message(m, request.user.id) for m in reversed(page)])  # newest first
 
     def post(self, request, channel_id):
-        body = body_object(request)
+        body, files = uploads.json_and_files(request)
+        if not isinstance(body, Mapping):
+            raise ValidationFailed.field("non_field_errors", gettext("The body must be a JSON object."))
         content = body.get("content") or ""
         if not isinstance(content, str):
             raise ValidationFailed.field("content", gettext("A message is text."))
         embeds = body.get("embeds") or None  # checked, field by field, by the send service (chat.embeds)
-        if not content.strip() and not embeds:
+        if not content.strip() and not embeds and not files:
             return discord_error(400, EMPTY_MESSAGE, gettext("Cannot send an empty message."))
-        msg = chat.send_message(author=request.user, channel_id=channel_id, content=content,
-                                reply_to_id=_reply_to(body), nonce=_nonce(body.get("nonce")), embeds=embeds)
+
+        def send(attachment_ids):
+            return chat.send_message(author=request.user, channel_id=channel_id, content=content,
+                                     reply_to_id=_reply_to(body), nonce=_nonce(body.get("nonce")), embeds=embeds,
+                                     attachment_ids=attachment_ids or None)
+
+        if files:  # Discord's multipart send: payload_json and files[n]
+            msg = uploads.send_with_files(send, files=files, store=lambda upload: chat.upload_attachment(
+                uploader=request.user, channel_id=channel_id, upload=upload))
+        else:
+            msg = send([])
         return Response(reads.message(msg, request.user.id))
 
 

@@ -272,7 +272,13 @@ def test_public_pages_unfurl_with_open_graph_and_oembed(world):
     assert '<meta property="og:title" content="Artist">' in profile
     listing = Client().get(f"/playlists/{playlist.id}").content.decode()
     assert '<meta property="og:title" content="Ringo&#x27;s picks">' in listing
-    assert framing(Client().get(f"/embed/playlists/{playlist.id}")) == "framable"
+    embedded = Client().get(f"/embed/playlists/{playlist.id}")
+    assert framing(embedded) == "framable"
+    page = embedded.content.decode()  # the visitor sees the playlist, its track and the controls
+    assert "<title>Ringo&#x27;s picks · SmaRTC</title>" in page and 'id="playlist-data"' in page
+    assert ">Velvet Harbour</button>" in page and 'id="play"' in page and "Listen on SmaRTC" in page
+    track_page = Client().get(f"/embed/tracks/{track.id}").content.decode()
+    assert 'aria-valuemax="' in track_page and 'id="track-data"' in track_page
     # Every other page still refuses to be framed.
     assert framing(Client().get(f"/tracks/{track.id}")) == "not framable"
 

@@ -19,7 +19,7 @@ from tests.servers import running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT, GUILD_MEMBERS = 1 << 0, 1 << 9, 1 << 15, 1 << 1
+GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT, GUILD_MEMBERS, GUILD_PRESENCES = 1 << 0, 1 << 9, 1 << 15, 1 << 1, 1 << 8
 READ_AND_SEND = int(Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY)
 
 
@@ -272,3 +272,40 @@ def test_events_arrive_in_discords_shapes_for_the_intents_asked(socket, bot, gui
     chat.send_message(author=alice, channel_id=dm.id, content="psst, bot")
     direct = b.dispatch("MESSAGE_CREATE")["d"]
     assert (direct["content"], direct["guild_id"], direct["channel_id"]) == ("psst, bot", None, str(dm.id))
+
+
+def test_with_the_presences_intent_a_bot_sees_members_come_online_and_leave(socket, bot, guild, owner, alice, base):
+    from django.conf import settings
+    from django.test import Client
+
+    bots.set_intents(actor=owner, application=bot, members=True, presence=True, message_content=False)
+    b = socket()
+    b.identify(bot.token, intents=GUILDS | GUILD_MEMBERS | GUILD_PRESENCES)
+    created = b.dispatch("GUILD_CREATE")["d"]
+    assert str(alice.id) not in [p["user"]["id"] for p in created["presences"]]  # alice has no tab open
+
+    client = Client()
+    client.force_login(alice)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    def browser_tab():
+        return connect(base.replace("http://", "ws://") + "/ws/gateway/", open_timeout=10,
+                       additional_headers={"Cookie": cookie, "Origin": base})
+
+    with browser_tab():
+        online = b.dispatch("PRESENCE_UPDATE", timeout=10)["d"]
+        assert (online["user"]["id"], online["guild_id"], online["status"]) == (str(alice.id), str(guild.id), "online")
+        assert online["client_status"] == {"web": "online"}
+        again = socket()  # a bot identifying now finds alice online in GUILD_CREATE
+        again.identify(bot.token, intents=GUILDS | GUILD_MEMBERS | GUILD_PRESENCES)
+        listed = {p["user"]["id"]: p["status"] for p in again.dispatch("GUILD_CREATE")["d"]["presences"]}
+        assert listed[str(alice.id)] == "online"
+    offline = b.dispatch("PRESENCE_UPDATE", timeout=10)["d"]
+    assert (offline["user"]["id"], offline["status"]) == (str(alice.id), "offline")
+
+    quiet = socket()  # without the intent (members only), no presence reaches the bot
+    quiet.identify(bot.token, intents=GUILDS | GUILD_MEMBERS)
+    assert quiet.dispatch("GUILD_CREATE")["d"]["presences"] == []
+    with browser_tab():
+        assert b.dispatch("PRESENCE_UPDATE", timeout=10)["d"]["status"] == "online"  # the other one hears it
+        with pytest.raises(TimeoutError):
+            quiet.dispatch("PRESENCE_UPDATE", timeout=2)

@@ -15,9 +15,10 @@ from django.conf import settings
 
 from apps.bots import events as bot_events
 from apps.chat import events as ce
-from apps.core.events import guild_group, user_group
+from apps.core.events import guild_group, member_list_group, user_group
 from apps.guilds import events as ge
-from apps.realtime import hub
+from apps.realtime import events as rt_events
+from apps.realtime import hub, presence
 from apps.realtime.selectors import guild_state
 
 from . import reads, shapes, translate
@@ -166,7 +167,13 @@ class Session:
         elif t == ge.GUILD_DELETE:
             if self.visible.pop(d["id"], None) is not None:
                 await self._leave(guild_group(d["id"]))
+                await self._leave(member_list_group(d["id"]))
                 self._send(translate.GUILDS, "GUILD_DELETE", {"id": str(d["id"])})
+        elif t == rt_events.PRESENCE_UPDATE:
+            if d.get("guild_id") in self.visible:
+                for p in d["presences"]:
+                    self._send(translate.GUILD_PRESENCES, "PRESENCE_UPDATE",
+                               shapes.presence(d["guild_id"], p["user_id"], p["status"]))
         elif t in translate.RECOMPUTE:
             if d.get("guild_id") in self.visible:
                 await self._recompute(d["guild_id"])
@@ -194,6 +201,13 @@ class Session:
             await self._leave(guild_group(guild_id))
             return
         await self._recompute(guild_id)
+        if self.intents & translate.GUILD_PRESENCES:
+            # Joined before the statuses are read: a change between the two arrives after GUILD_CREATE.
+            await self._join(member_list_group(guild_id))
+            ids = [int(m["user"]["id"]) for m in data["members"]]
+            now = await presence.statuses(ids)
+            data["presences"] = [shapes.presence(guild_id, uid, status) for uid, status in now.items()
+                                 if status != "offline"]
         self._send(translate.GUILDS, "GUILD_CREATE", data)
 
     async def _recompute(self, guild_id: int) -> None:

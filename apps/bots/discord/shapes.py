@@ -160,6 +160,13 @@ def attachment(a: dict) -> dict:
             "height": a.get("height")}
 
 
+def presence(guild_id: int, user_id: int, status: str) -> dict:
+    """PRESENCE_UPDATE's data (and GUILD_CREATE's `presences`): SmaRTC knows a status, not activities
+    or which client; its members are on the web."""
+    return {"user": {"id": str(user_id)}, "guild_id": str(guild_id), "status": status, "activities": [],
+            "client_status": {} if status == "offline" else {"web": status}}
+
+
 def reaction_event(d: dict) -> dict:
     """MESSAGE_REACTION_ADD/REMOVE data (apps.chat.payloads.reaction plus channel and guild)."""
     return {"user_id": str(d["user_id"]), "channel_id": str(d["channel_id"]), "message_id": str(d["message_id"]),

@@ -20,6 +20,7 @@ from tests.servers import running_server
 pytestmark = pytest.mark.django_db(transaction=True)
 
 GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT, GUILD_MEMBERS, GUILD_PRESENCES = 1 << 0, 1 << 9, 1 << 15, 1 << 1, 1 << 8
+GUILD_VOICE_STATES = 1 << 7
 READ_AND_SEND = int(Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY)
 
 
@@ -309,3 +310,37 @@ def test_with_the_presences_intent_a_bot_sees_members_come_online_and_leave(sock
         assert b.dispatch("PRESENCE_UPDATE", timeout=10)["d"]["status"] == "online"  # the other one hears it
         with pytest.raises(TimeoutError):
             quiet.dispatch("PRESENCE_UPDATE", timeout=2)
+
+
+def test_with_the_voice_states_intent_a_bot_sees_who_is_in_voice(socket, bot, guild, owner, alice):
+    from apps.guilds import services as guilds
+    from apps.rtc import services as rtc
+
+    lounge = guilds.create_channel(actor=owner, guild=guild, name="Lounge", type=Channel.Type.VOICE)
+    b = socket()
+    b.identify(bot.token, intents=GUILDS | GUILD_VOICE_STATES)
+    assert b.dispatch("GUILD_CREATE")["d"]["voice_states"] == []
+
+    rtc.join_voice(user=alice, session_id="alice-tab", channel_id=lounge.id, self_mute=True)
+    joined = b.dispatch("VOICE_STATE_UPDATE", timeout=10)["d"]
+    assert (joined["guild_id"], joined["channel_id"], joined["user_id"], joined["self_mute"]) == (
+        str(guild.id), str(lounge.id), str(alice.id), True)
+    assert joined["member"]["user"]["username"] == alice.username
+
+    late = socket()  # a bot identifying now finds alice in the lounge
+    late.identify(bot.token, intents=GUILDS | GUILD_VOICE_STATES)
+    [state] = late.dispatch("GUILD_CREATE")["d"]["voice_states"]
+    assert (state["channel_id"], state["user_id"]) == (str(lounge.id), str(alice.id))
+
+    rtc.leave_voice(user=alice, session_id="alice-tab", guild_id=guild.id)
+    left = b.dispatch("VOICE_STATE_UPDATE", timeout=10)["d"]
+    assert (left["user_id"], left["channel_id"]) == (str(alice.id), None)
+
+    blind = socket()  # without the intent: no voice states at all
+    blind.identify(bot.token, intents=GUILDS)
+    assert blind.dispatch("GUILD_CREATE")["d"]["voice_states"] == []
+    rtc.join_voice(user=alice, session_id="alice-tab", channel_id=lounge.id)
+    assert b.dispatch("VOICE_STATE_UPDATE", timeout=10)["d"]["channel_id"] == str(lounge.id)
+    with pytest.raises(TimeoutError):
+        blind.dispatch("VOICE_STATE_UPDATE", timeout=2)
+    rtc.leave_voice(user=alice, session_id="alice-tab", guild_id=guild.id)

@@ -62,13 +62,14 @@ def guild_ids(bot) -> list[int]:
     return list(guilds_of(bot).values_list("id", flat=True))
 
 
-def member_partial(guild_id, user_id) -> dict | None:
+def member_partial(guild_id, user_id, *, with_user: bool = False) -> dict | None:
     """The author's guild member as MESSAGE_CREATE carries it (without its user), so that a library
-    sees a member, with roles, rather than a bare user."""
+    sees a member, with roles, rather than a bare user; a voice state's member has its user."""
     if guild_id is None or user_id is None:
         return None
-    m = Member.objects.filter(guild_id=guild_id, user_id=user_id).prefetch_related("roles").first()
-    return shapes.member(m, with_user=False) if m is not None else None
+    m = Member.objects.filter(guild_id=guild_id, user_id=user_id).select_related("user").prefetch_related(
+        "roles").first()
+    return shapes.member(m, with_user=with_user) if m is not None else None
 
 
 def users(ids) -> list[dict]:

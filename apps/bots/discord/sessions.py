@@ -20,6 +20,8 @@ from apps.guilds import events as ge
 from apps.realtime import events as rt_events
 from apps.realtime import hub, presence
 from apps.realtime.selectors import guild_state
+from apps.rtc import events as voice_events
+from apps.rtc import services as voice
 
 from . import reads, shapes, translate
 
@@ -169,6 +171,10 @@ class Session:
                 await self._leave(guild_group(d["id"]))
                 await self._leave(member_list_group(d["id"]))
                 self._send(translate.GUILDS, "GUILD_DELETE", {"id": str(d["id"])})
+        elif t == voice_events.VOICE_STATE_UPDATE:
+            # A leave (no channel) goes to every bot of the guild, as Discord sends it.
+            if d["channel_id"] is None and d["guild_id"] in self.visible or self._sees(d):
+                await self._voice_state(d)
         elif t == rt_events.PRESENCE_UPDATE:
             if d.get("guild_id") in self.visible:
                 for p in d["presences"]:
@@ -208,6 +214,10 @@ class Session:
             now = await presence.statuses(ids)
             data["presences"] = [shapes.presence(guild_id, uid, status) for uid, status in now.items()
                                  if status != "offline"]
+        if self.intents & translate.GUILD_VOICE_STATES:
+            found = await database_sync_to_async(voice.voice_states)(guild_id=guild_id,
+                                                                     channel_ids=self.visible[guild_id])
+            data["voice_states"] = [shapes.voice_state(s) for s in found["voice_states"]]
         self._send(translate.GUILDS, "GUILD_CREATE", data)
 
     async def _recompute(self, guild_id: int) -> None:
@@ -238,6 +248,15 @@ class Session:
                       "roles": [str(r) for r in d.get("roles", [])], "joined_at": None, "deaf": False,
                       "mute": False, "flags": 0, "pending": False, "avatar": None,
                       "communication_disabled_until": d.get("timed_out_until")})
+
+    async def _voice_state(self, d: dict) -> None:
+        if not self.intents & translate.GUILD_VOICE_STATES:
+            return
+        out = shapes.voice_state(d)
+        member = await database_sync_to_async(reads.member_partial)(d["guild_id"], d["user_id"], with_user=True)
+        if member is not None:
+            out["member"] = member
+        self.emit("VOICE_STATE_UPDATE", out)
 
     async def _message_event(self, t: str, d: dict) -> None:
         if not self._sees(d) or (d.get("held") and t != ce.MESSAGE_DELETE):

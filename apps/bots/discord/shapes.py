@@ -167,6 +167,13 @@ def presence(guild_id: int, user_id: int, status: str) -> dict:
             "client_status": {} if status == "offline" else {"web": status}}
 
 
+def voice_state(d: dict) -> dict:
+    """SmaRTC's voice state (apps.rtc.payloads.voice_state, already Discord's fields) with Discord's
+    string ids."""
+    return {**d, "guild_id": sid(d["guild_id"]), "channel_id": sid(d["channel_id"]), "user_id": str(d["user_id"]),
+            "request_to_speak_timestamp": None}
+
+
 def reaction_event(d: dict) -> dict:
     """MESSAGE_REACTION_ADD/REMOVE data (apps.chat.payloads.reaction plus channel and guild)."""
     return {"user_id": str(d["user_id"]), "channel_id": str(d["channel_id"]), "message_id": str(d["message_id"]),

@@ -10,6 +10,7 @@ import json
 import queue
 import socket
 import threading
+import traceback
 import urllib.request
 from contextlib import contextmanager, suppress
 
@@ -128,6 +129,13 @@ def make_bot(seen: queue.Queue, *, message_content: bool = True) -> commands.Bot
         seen.put(("filed", msg.id, [(a.filename, a.size) for a in msg.attachments]))
 
     @bot.command()
+    async def listen(ctx):  # a role picker: the role, then a DM saying so
+        role = discord.utils.get(ctx.guild.roles, name="Listener")
+        await ctx.author.add_roles(role, reason="picked in #general")
+        dm = await ctx.author.send(f"You are a {role.name} now")
+        seen.put(("given", role.id, dm.channel.id, dm.id))
+
+    @bot.command()
     async def echo(ctx, *, text: str):
         await ctx.send(f"echo: {text}")
 
@@ -151,6 +159,7 @@ def running_bot(base_url: str, token: str, **kwargs):
         try:
             loop.run_until_complete(bot.start(token))
         except Exception as exc:  # reported to the test, which fails with it
+            traceback.print_exc()  # where in the library it broke, in the test's captured output
             seen.put(("error", repr(exc)))
         finally:
             loop.run_until_complete(loop.shutdown_asyncgens())

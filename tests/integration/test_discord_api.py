@@ -253,3 +253,47 @@ def test_pins_guilds_and_typing_as_discord_py_asks_for_them(guild, owner, genera
     assert client.delete(f"/api/v10/channels/{general.id}/pins/{msg.id}").status_code == 204
     assert client.get(f"/api/v10/channels/{general.id}/pins").json() == []
     assert client.post(f"/api/v10/channels/{general.id}/typing").status_code == 204
+
+
+def test_role_pickers_and_moderation_bots_change_members_through_the_services(bot, as_bot, guild, owner, alice, bob):
+    from apps.dms.selectors import direct_channel
+    from apps.guilds import services as guild_services
+    from apps.guilds.models import AuditLogEntry, Ban
+    from tests.factories import make_role
+
+    listener = make_role(guild, name="Listener")
+    member_url = f"/api/v10/guilds/{guild.id}/members/{alice.id}"
+    refused = as_bot.put(f"{member_url}/roles/{listener.id}")
+    assert (refused.status_code, refused.json()["code"]) == (403, 50013)  # no MANAGE_ROLES yet
+
+    bot_role = BotInstall.objects.get(application=bot, guild=guild).role
+    powers = READ_AND_SEND | int(Permission.MANAGE_ROLES | Permission.KICK_MEMBERS | Permission.BAN_MEMBERS)
+    guild_services.update_role(actor=owner, role=bot_role, permissions=powers)
+    guild_services.reorder_roles(actor=owner, guild=guild, order=[bot_role.id, listener.id])
+
+    assert as_bot.put(f"{member_url}/roles/{listener.id}").status_code == 204
+    assert Member.objects.get(guild=guild, user=alice).roles.filter(pk=listener.pk).exists()
+    assert as_bot.delete(f"{member_url}/roles/{listener.id}").status_code == 204
+    assert not Member.objects.get(guild=guild, user=alice).roles.filter(pk=listener.pk).exists()
+    assert as_bot.put(f"{member_url}/roles/999999").json()["code"] == 10011
+
+    dm = as_bot.post("/api/v10/users/@me/channels", {"recipient_id": str(bob.id)}, format="json").json()
+    assert (dm["type"], [u["id"] for u in dm["recipients"]]) == (1, [str(bob.id)])
+    sent = as_bot.post(f"/api/v10/channels/{dm['id']}/messages", {"content": "welcome!"}, format="json")
+    assert sent.status_code == 200
+    assert direct_channel(bot.bot_id, bob.id).messages.get().content == "welcome!"
+
+    assert as_bot.delete(member_url, HTTP_X_AUDIT_LOG_REASON="spam%20links").status_code == 204
+    assert not Member.objects.filter(guild=guild, user=alice).exists()
+    assert AuditLogEntry.objects.get(guild=guild, action="member_kick").reason == "spam links"
+
+    ban_url = f"/api/v10/guilds/{guild.id}/bans"
+    assert as_bot.put(f"{ban_url}/{alice.id}", {"delete_message_seconds": 3600}, format="json").status_code == 204
+    assert Ban.objects.filter(guild=guild, user=alice).exists()
+    owner_ban = as_bot.put(f"{ban_url}/{owner.id}", {}, format="json")
+    assert (owner_ban.status_code, owner_ban.json()["code"]) == (403, 50013)
+    assert as_bot.put(f"{ban_url}/{alice.id}", {"delete_message_seconds": -1}, format="json").json()["code"] == 50035
+    assert as_bot.put(f"{ban_url}/99999999", {}, format="json").json()["code"] == 10013
+    assert as_bot.delete(f"{ban_url}/{alice.id}").status_code == 204
+    assert as_bot.delete(f"{ban_url}/{alice.id}").json()["code"] == 10026
+    assert not Ban.objects.filter(guild=guild, user=alice).exists()

@@ -10,17 +10,20 @@ import urllib.request
 import pytest
 
 from apps.bots import services as bots
+from apps.bots.models import BotInstall
 from apps.chat.models import Message, Reaction
-from apps.guilds.models import Channel
+from apps.guilds import services as guild_services
+from apps.guilds.models import AuditLogEntry, Channel, Member
 from apps.guilds.permissions import Permission
 from tests.discord_bot import Proxy, running_bot, wait_for
-from tests.factories import api_token
+from tests.factories import api_token, make_role
 from tests.servers import running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BOT_PERMISSIONS = int(Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY
-                      | Permission.ADD_REACTIONS | Permission.EMBED_LINKS | Permission.ATTACH_FILES)
+                      | Permission.ADD_REACTIONS | Permission.EMBED_LINKS | Permission.ATTACH_FILES
+                      | Permission.MANAGE_ROLES)
 
 
 def post(base: str, user, channel_id: int, content: str) -> dict:
@@ -47,6 +50,9 @@ def pingbot(guild, owner):
     app, token = bots.create_application(owner=owner, name="Pingbot")
     bots.set_intents(actor=owner, application=app, members=False, presence=False, message_content=True)
     bots.authorize_bot(actor=owner, application=app, guild_id=guild.id, permissions=BOT_PERMISSIONS)
+    listener = make_role(guild, name="Listener")  # the role its picker gives; its own role sits above
+    guild_services.reorder_roles(actor=owner, guild=guild, order=[BotInstall.objects.get(application=app).role_id,
+                                                                  listener.id])
     return app, token
 
 
@@ -86,6 +92,15 @@ def test_a_discord_py_bot_answers_ping_reacts_edits_deletes_and_resumes(guild, a
                 [stored] = Message.objects.get(pk=filed_id).attachments.all()
                 assert (stored.filename, stored.uploader_id, stored.file.read()) == ("report.txt", app.bot_id,
                                                                                      b"all green\n")
+
+                post(base, alice, general.id, "!listen")  # add_roles, then member.send (opens a DM)
+                _, role_id, dm_id, _ = wait_for(seen, "given")
+                assert Member.objects.get(guild=guild, user=alice).roles.filter(pk=role_id, name="Listener").exists()
+                assert AuditLogEntry.objects.get(action="member_role_add").reason == ""  # roles take no reason
+                dm = Channel.objects.get(pk=dm_id)
+                assert dm.type == "dm" and dm.messages.get().content == "You are a Listener now"
+                post(base, alice, dm_id, "!echo thanks, in private")  # a DM to the bot: commands work there too
+                until(lambda: dm.messages.filter(author=app.bot, content="echo: thanks, in private").exists())
 
                 post(base, alice, general.id, "!delete")
                 wait_for(seen, "deleted")

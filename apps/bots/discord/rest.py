@@ -21,7 +21,8 @@ UNKNOWN_CHANNEL, UNKNOWN_GUILD, UNKNOWN_MEMBER, UNKNOWN_MESSAGE = 10003, 10004, 
 UNKNOWN_EMOJI, MISSING_ACCESS, EMPTY_MESSAGE, MISSING_PERMISSIONS, INVALID_FORM_BODY = 10014, 50001, 50006, 50013, 50035
 _CODES = {"unknown_message": UNKNOWN_MESSAGE, "unknown_guild": UNKNOWN_GUILD, "unknown_channel": UNKNOWN_CHANNEL,
           "unknown_member": UNKNOWN_MEMBER, "invalid_emoji": UNKNOWN_EMOJI, "unknown_emoji": UNKNOWN_EMOJI,
-          "automod_blocked": 200000}  # Discord's "message blocked by automatic moderation"
+          "automod_blocked": 200000,  # Discord's "message blocked by automatic moderation"
+          "role_hierarchy": MISSING_PERMISSIONS, "managed_role": MISSING_PERMISSIONS}
 _BY_STATUS = {400: INVALID_FORM_BODY, 401: 0, 403: MISSING_ACCESS, 409: 0, 413: 40005}
 
 

@@ -14,6 +14,14 @@ def sid(value) -> str | None:
     return None if value is None else str(value)
 
 
+def in_guild(d: dict, guild_id) -> dict:
+    """`d` with Discord's `guild_id` when there is a guild. In a DM the key is absent, not null:
+    discord.py reads `int(data["guild_id"])` and takes a KeyError to mean a DM."""
+    if guild_id is not None:
+        d["guild_id"] = str(guild_id)
+    return d
+
+
 def user(u) -> dict:
     """A User (model) as Discord's user object."""
     return {"id": str(u.id), "username": u.username, "discriminator": "0",
@@ -81,6 +89,13 @@ def channel(ch, overwrites=()) -> dict:
     return d
 
 
+def dm_channel(ch, *, viewer_id: int) -> dict:
+    """A DM (model) as Discord's DM channel: its other recipient, as the bot sees it."""
+    others = [r.user for r in ch.recipients.select_related("user") if r.user_id != viewer_id]
+    return {"id": str(ch.id), "type": CHANNEL_TYPES.get(ch.type, 1), "last_message_id": sid(ch.last_message_id),
+            "recipients": [user(u) for u in others], "flags": 0}
+
+
 def channel_from_event(d: dict) -> dict:
     """CHANNEL_CREATE/UPDATE data (apps.guilds.payloads.channel_payload) as Discord's channel."""
     out = {"id": str(d["id"]), "type": CHANNEL_TYPES.get(d.get("type"), 0), "name": d.get("name", ""),
@@ -132,7 +147,7 @@ def message(d: dict, *, guild_id, mention_users: list[dict], role_ids: dict[int,
     content, embeds or attachments."""
     reply = d.get("reply_to")
     out = {
-        "id": str(d["id"]), "channel_id": str(d["channel_id"]), "guild_id": sid(guild_id),
+        "id": str(d["id"]), "channel_id": str(d["channel_id"]),
         "type": 19 if reply else 0, "content": "" if hide_content else d["content"],
         "author": user_from_author(d["author"]) if d.get("author") else None,
         "timestamp": d["created_at"], "edited_timestamp": d.get("edited_at"), "tts": False,
@@ -142,11 +157,12 @@ def message(d: dict, *, guild_id, mention_users: list[dict], role_ids: dict[int,
         "embeds": [] if hide_content else list(d.get("embeds") or []),
         "pinned": d.get("pinned", False), "flags": 0, "components": [],
     }
+    in_guild(out, guild_id)
     if d.get("nonce"):
         out["nonce"] = d["nonce"]
     if reply:
-        out["message_reference"] = {"type": 0, "message_id": str(reply["id"]), "channel_id": str(d["channel_id"]),
-                                    "guild_id": sid(guild_id)}
+        out["message_reference"] = in_guild({"type": 0, "message_id": str(reply["id"]),
+                                             "channel_id": str(d["channel_id"])}, guild_id)
     if reactions is not None:
         out["reactions"] = [{"emoji": {"id": None, "name": r["emoji"]}, "count": r["count"], "me": r["me"],
                              "count_details": {"burst": 0, "normal": r["count"]}, "burst_colors": [],
@@ -176,6 +192,6 @@ def voice_state(d: dict) -> dict:
 
 def reaction_event(d: dict) -> dict:
     """MESSAGE_REACTION_ADD/REMOVE data (apps.chat.payloads.reaction plus channel and guild)."""
-    return {"user_id": str(d["user_id"]), "channel_id": str(d["channel_id"]), "message_id": str(d["message_id"]),
-            "guild_id": sid(d.get("guild_id")), "emoji": {"id": None, "name": d["emoji"]}, "burst": False,
-            "type": 0}
+    return in_guild({"user_id": str(d["user_id"]), "channel_id": str(d["channel_id"]),
+                     "message_id": str(d["message_id"]), "emoji": {"id": None, "name": d["emoji"]}, "burst": False,
+                     "type": 0}, d.get("guild_id"))

@@ -65,13 +65,13 @@ def message(t: str, d: dict, *, bot_id: int, intents: int, mention_users: list[d
 def simple(t: str, d: dict) -> tuple[str, dict] | None:
     """The message-side events that need nothing from the database."""
     if t == ce.MESSAGE_DELETE:
-        return t, {"id": str(d["id"]), "channel_id": str(d["channel_id"]), "guild_id": shapes.sid(d.get("guild_id"))}
+        return t, shapes.in_guild({"id": str(d["id"]), "channel_id": str(d["channel_id"])}, d.get("guild_id"))
     if t in (ce.MESSAGE_REACTION_ADD, ce.MESSAGE_REACTION_REMOVE):
         return t, shapes.reaction_event(d)
     if t == ce.TYPING_START:
-        return t, {"channel_id": str(d["channel_id"]), "guild_id": shapes.sid(d.get("guild_id")),
-                   "user_id": str(d["user_id"]), "timestamp": int(d["timestamp"])}
+        return t, shapes.in_guild({"channel_id": str(d["channel_id"]), "user_id": str(d["user_id"]),
+                                   "timestamp": int(d["timestamp"])}, d.get("guild_id"))
     if t == ce.CHANNEL_PINS_UPDATE:
-        return t, {"channel_id": str(d["channel_id"]), "guild_id": shapes.sid(d.get("guild_id")),
-                   "last_pin_timestamp": None}
+        return t, shapes.in_guild({"channel_id": str(d["channel_id"]), "last_pin_timestamp": None},
+                                  d.get("guild_id"))
     return None

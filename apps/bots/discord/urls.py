@@ -2,6 +2,7 @@
 from django.urls import path
 
 from . import messages as m
+from . import moderation as mod
 from . import views as v
 
 urlpatterns = [
@@ -9,13 +10,16 @@ urlpatterns = [
     path("gateway/bot", v.GatewayBot.as_view()),
     path("users/@me", v.Me.as_view()),
     path("users/@me/guilds", v.MyGuilds.as_view()),
+    path("users/@me/channels", mod.DirectChannels.as_view()),
     path("oauth2/applications/@me", v.MyApplication.as_view()),
     path("applications/@me", v.MyApplication.as_view()),
     path("guilds/<int:guild_id>", v.GuildDetail.as_view()),
     path("guilds/<int:guild_id>/channels", v.GuildChannels.as_view()),
     path("guilds/<int:guild_id>/roles", v.GuildRoles.as_view()),
     path("guilds/<int:guild_id>/members", v.GuildMembers.as_view()),
-    path("guilds/<int:guild_id>/members/<int:user_id>", v.GuildMember.as_view()),
+    path("guilds/<int:guild_id>/members/<int:user_id>", mod.Member.as_view()),
+    path("guilds/<int:guild_id>/members/<int:user_id>/roles/<int:role_id>", mod.MemberRole.as_view()),
+    path("guilds/<int:guild_id>/bans/<int:user_id>", mod.Ban.as_view()),
     path("channels/<int:channel_id>", v.ChannelDetail.as_view()),
     path("channels/<int:channel_id>/messages", m.Messages.as_view()),
     path("channels/<int:channel_id>/messages/pins", m.Pins.as_view(items=True)),

@@ -277,6 +277,9 @@ def test_role_pickers_and_moderation_bots_change_members_through_the_services(bo
     assert not Member.objects.get(guild=guild, user=alice).roles.filter(pk=listener.pk).exists()
     assert as_bot.put(f"{member_url}/roles/999999").json()["code"] == 10011
 
+    fetched = as_bot.get(f"/api/v10/users/{bob.id}").json()  # bot.fetch_user
+    assert (fetched["id"], fetched["username"], fetched["bot"]) == (str(bob.id), bob.username, False)
+    assert as_bot.get("/api/v10/users/99999999").json()["code"] == 10013
     dm = as_bot.post("/api/v10/users/@me/channels", {"recipient_id": str(bob.id)}, format="json").json()
     assert (dm["type"], [u["id"] for u in dm["recipients"]]) == (1, [str(bob.id)])
     sent = as_bot.post(f"/api/v10/channels/{dm['id']}/messages", {"content": "welcome!"}, format="json")

@@ -82,6 +82,15 @@ class Ban(DiscordView):
         return Response(status=204)
 
 
+class UserDetail(DiscordView):
+    """GET /users/{id}: `bot.fetch_user`."""
+
+    route, unknown = "users/{id}", UNKNOWN_USER
+
+    def get(self, request, user_id):
+        return Response(shapes.user(user_by_id(user_id)))
+
+
 class DirectChannels(DiscordView):
     """POST /users/@me/channels {"recipient_id"}: `user.send` opens (or finds) the DM first."""
 

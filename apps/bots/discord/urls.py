@@ -11,6 +11,7 @@ urlpatterns = [
     path("users/@me", v.Me.as_view()),
     path("users/@me/guilds", v.MyGuilds.as_view()),
     path("users/@me/channels", mod.DirectChannels.as_view()),
+    path("users/<int:user_id>", mod.UserDetail.as_view()),
     path("oauth2/applications/@me", v.MyApplication.as_view()),
     path("applications/@me", v.MyApplication.as_view()),
     path("guilds/<int:guild_id>", v.GuildDetail.as_view()),

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import F
+from django.db import connection
+from django.db.models import F, IntegerField, Value
 
 from apps.chat.payloads import thread_payload
 from apps.chat.selectors import unread_counts
 from apps.chat.thread_selectors import active_threads
 from apps.dms.selectors import dm_list
 from apps.guilds.layout import GuildLayout, guild_layout
-from apps.guilds.models import Ban, Member
+from apps.guilds.models import Ban, DMRecipient, Member
 from apps.guilds.selectors import member_of, visible_channels
+from apps.notifications.models import ChannelSettings, GuildSettings
+from apps.notifications.payloads import all_settings
 from apps.notifications.selectors import settings_of
 
 from . import payloads
@@ -138,7 +141,27 @@ def ready_state(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]]]:
 def ready_reads(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]], list[dict], dict]:
     """What READY carries for a user of those guilds (guild_ids, read once the connection has
     joined their groups): its guilds, the ids it may relay per guild, its DMs and its notification
-    settings."""
+    settings. Most users have no DM and no setting: one read tells, and the DMs and the settings
+    are read only when there are some."""
     guilds, visible = ready_state(user, ids)
-    private = dm_list(user)
-    return guilds, visible, private, settings_of(user, guild_ids=ids, dm_ids=[c["id"] for c in private])
+    kinds = _private_rows(user)
+    private = dm_list(user) if _DM in kinds else []
+    if kinds - {_DM}:
+        notify = settings_of(user, guild_ids=ids, dm_ids=[c["id"] for c in private])
+    else:
+        notify = all_settings([], [])
+    return guilds, visible, private, notify
+
+
+_DM, _GUILD_SETTINGS, _CHANNEL_SETTINGS = 1, 2, 3
+
+
+def _private_rows(user) -> set[int]:
+    """Which of the user's DMs, guild settings and channel settings exist (a row of each at most)."""
+    def first(qs, kind):
+        qs = qs.filter(user=user).annotate(kind=Value(kind, output_field=IntegerField())).values_list("kind")
+        return qs[:1] if connection.features.supports_slicing_ordering_in_compound else qs  # not SQLite
+
+    rows = first(DMRecipient.objects, _DM).union(first(GuildSettings.objects, _GUILD_SETTINGS),
+                                                  first(ChannelSettings.objects, _CHANNEL_SETTINGS), all=True)
+    return {kind for (kind,) in rows}

@@ -142,3 +142,28 @@ def test_one_ready_reads_memberships_and_roles_together_whatever_the_guild_count
     assert [g["name"] for g in guilds] == ["Layout Guild", "Other 0", "Other 1"]
     assert [len(g["role_ids"]) for g in guilds] == [1, 2, 2]
     assert len(three.captured_queries) == len(one.captured_queries) == 2  # memberships and roles; read markers
+
+
+def test_ready_lists_dms_and_notification_settings_only_when_there_are_some(guild):
+    """READY reads a user's DMs and notification settings only when a first probe finds some: what
+    it carries is the same as the full reads, settings of every kind included."""
+    from apps.dms import services as dms
+    from apps.dms.selectors import dm_list
+    from apps.notifications import services as notify
+    from apps.notifications.selectors import settings_of
+
+    ann = add_member(guild).user
+    ids = selectors.guild_ids(ann)
+    _, _, private, settings = selectors.ready_reads(ann, ids)
+    assert private == [] and settings == {"guilds": [], "channels": []}
+
+    general = guild.channels.get(name="general")
+    notify.update_channel_settings(user=ann, channel_id=general.id, muted=True)
+    _, _, private, settings = selectors.ready_reads(ann, ids)
+    assert [c["channel_id"] for c in settings["channels"]] == [general.id] and settings["guilds"] == []
+
+    notify.update_guild_settings(user=ann, guild_id=guild.id, suppress_everyone=True)
+    dm, _ = dms.open_dm(user=ann, recipient_id=guild.owner_id)
+    _, _, private, settings = selectors.ready_reads(ann, ids)
+    assert [c["id"] for c in private] == [dm.id] and private == dm_list(ann)
+    assert settings == settings_of(ann) and [g["guild_id"] for g in settings["guilds"]] == [guild.id]

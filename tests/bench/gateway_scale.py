@@ -12,7 +12,7 @@ Redis). Client worker processes (tests/bench/wsclient.py) open the sockets from 
 For each kind, with one socket per member (--members, guild "big"; the first --small members are
 also in guild "small"):
   - memory per idle connection: growth of the server processes' resident memory / sockets;
-  - failed handshakes and the connect rate;
+  - failed handshakes, the connect rate and the server processes' CPU time per socket meanwhile;
   - one broadcast to the small and the big group, --broadcasts times each, spaced out: time until
     each member has it, and until the last member has it (p50/p95/p99). Bare: a Redis PUBLISH the
     servers relay with websockets.broadcast. Gateway: chat.services.send_message (database write,

@@ -159,7 +159,8 @@ _DM, _GUILD_SETTINGS, _CHANNEL_SETTINGS = 1, 2, 3
 def _private_rows(user) -> set[int]:
     """Which of the user's DMs, guild settings and channel settings exist (a row of each at most)."""
     def first(qs, kind):
-        qs = qs.filter(user=user).annotate(kind=Value(kind, output_field=IntegerField())).values_list("kind")
+        qs = (qs.filter(user=user).annotate(kind=Value(kind, output_field=IntegerField())).values_list("kind")
+              .order_by())
         return qs[:1] if connection.features.supports_slicing_ordering_in_compound else qs  # not SQLite
 
     rows = first(DMRecipient.objects, _DM).union(first(GuildSettings.objects, _GUILD_SETTINGS),

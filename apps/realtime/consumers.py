@@ -83,7 +83,11 @@ class GatewayConsumer:
         # Until the accept nothing is written; a backlog overflow meanwhile refuses the handshake.
         self.outbox = hub.Outbox(self.send, settings.GATEWAY_MAX_BACKLOG,
                                  (self.scope.get("extensions") or {}).get(hub.SEND_TEXT))
-        state = await on_ready_threads(self._open)(asyncio.get_running_loop())
+        try:
+            state = await on_ready_threads(self._open)(asyncio.get_running_loop())
+        except BaseException:  # a read failed, or the task was cancelled, maybe after the joins
+            await self._cleanup()
+            raise
         if state is None:
             await refuse_anonymous(self.send, self.scope.get("auth_error"))
             return

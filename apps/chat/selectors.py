@@ -1,6 +1,7 @@
 """Reads of messages: history pages, one message, pins, unread counts."""
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -146,18 +147,42 @@ def _unread_messages(user, after: dict[int, int]):
     channel with news; a query each would cost a trip each)."""
     if not after:
         return []
+    if len(after) == 1 or not connection.features.supports_slicing_ordering_in_compound:
+        return [row for cid, marker in after.items() for row in _unread_part(cid, marker, user.id)]
+    # Building the ORM query costs far more than running it (a READY in a reconnect storm built
+    # one part per channel with news): the part is compiled once per process, and the union of
+    # n parts is its SQL n times, with each part's own channel, marker and user as parameters.
+    sql, slots = _unread_part_sql()
+    params = [param for cid, marker in after.items()
+              for param in (slot if slot not in _UNREAD_SLOTS else (cid, marker, user.id)[_UNREAD_SLOTS.index(slot)]
+                            for slot in slots)]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([f"({sql})"] * len(after)), params)
+        return cursor.fetchall()
+
+
+def _unread_part(channel_id: int, marker: int, user_id: int):
     mentioned = ExpressionWrapper(
         Q(mention_everyone=True)
-        | Exists(Message.mentions.through.objects.filter(message_id=OuterRef("pk"), user_id=user.id))
+        | Exists(Message.mentions.through.objects.filter(message_id=OuterRef("pk"), user_id=user_id))
         | Exists(Message.mention_roles.through.objects.filter(message_id=OuterRef("pk"),
-                                                              role__members__user_id=user.id)),
+                                                              role__members__user_id=user_id)),
         output_field=BooleanField())
-    parts = [Message.objects.filter(channel_id=cid, id__gt=marker, visibility=Message.Visibility.VISIBLE)
-             .exclude(author=user).order_by("id").annotate(mentioned=mentioned)
-             .values_list("channel_id", "mentioned")[:UNREAD_CAP] for cid, marker in after.items()]
-    if len(parts) > 1 and connection.features.supports_slicing_ordering_in_compound:
-        return list(parts[0].union(*parts[1:], all=True))
-    return [row for part in parts for row in part]
+    return (Message.objects.filter(channel_id=channel_id, id__gt=marker, visibility=Message.Visibility.VISIBLE)
+            .exclude(author_id=user_id).order_by("id").annotate(mentioned=mentioned)
+            .values_list("channel_id", "mentioned")[:UNREAD_CAP])
+
+
+# Stand-ins for a part's channel, marker and user while it is compiled (no real id is negative).
+_UNREAD_SLOTS = (-101, -102, -103)
+
+
+@functools.cache
+def _unread_part_sql() -> tuple[str, tuple]:
+    """One part's SQL and its parameters, the channel, marker and user as _UNREAD_SLOTS."""
+    sql, params = _unread_part(*_UNREAD_SLOTS).query.sql_with_params()
+    assert set(_UNREAD_SLOTS) <= set(params), "a part must take its channel, marker and user as parameters"
+    return sql, tuple(params)
 
 
 def readable_attachment(user, attachment_id: int) -> Attachment:

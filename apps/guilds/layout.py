@@ -1,8 +1,8 @@
-"""A guild's layout: what every member's channel permissions are computed from besides the member's
-own roles (the @everyone permissions, the top-level channels, their overwrites, the threads under
-them). A gateway node computes it for each socket that connects; in a reconnect storm thousands of
-members of one guild ask for the same layout within seconds, so each process keeps it, keyed by
-the guild's `layout_version`.
+"""A guild's layout: what every member's channel permissions are computed from besides which
+roles the member has (the @everyone permissions, the roles' permissions, the top-level channels,
+their overwrites, the threads under them). A gateway node computes it for each socket that
+connects; in a reconnect storm thousands of members of one guild ask for the same layout within
+seconds, so each process keeps it, keyed by the guild's `layout_version`.
 
 The version lives on the guild row, which every membership read already joins, so checking it
 costs nothing; every process sees a bump at its next read. It is bumped by receivers on the
@@ -27,6 +27,7 @@ LAYOUTS_PER_PROCESS = 2048
 @dataclass(frozen=True)
 class GuildLayout:
     everyone: int
+    roles: dict[int, Role]  # every role of the guild by id, @everyone included; read-only (shared)
     channels: tuple[Channel, ...]  # top-level channels in order; read-only (shared by threads)
     overwrites: dict[int, tuple[PermissionOverwrite, ...]]  # by channel id
     threads: dict[int, int]  # thread id -> parent id, every thread under the channels
@@ -41,14 +42,14 @@ def guild_layout(guild: Guild) -> GuildLayout:
 @functools.lru_cache(maxsize=LAYOUTS_PER_PROCESS)
 def _layout(guild_id: int, created_at, version: int) -> GuildLayout:
     # created_at is in the key so that a guild id used again (a test database) never meets an old entry.
-    everyone = (Role.objects.filter(guild_id=guild_id, is_default=True)
-                .values_list("permissions", flat=True).first()) or 0
+    roles = {r.id: r for r in Role.objects.filter(guild_id=guild_id)}
+    everyone = next((r.permissions for r in roles.values() if r.is_default), 0)
     channels = tuple(Channel.objects.filter(guild_id=guild_id, parent__isnull=True))
     overwrites: dict[int, list] = {}
     for ow in PermissionOverwrite.objects.filter(channel__guild_id=guild_id).select_related("role"):
         overwrites.setdefault(ow.channel_id, []).append(ow)
     threads = dict(Channel.objects.filter(guild_id=guild_id, parent__isnull=False).values_list("id", "parent_id"))
-    return GuildLayout(everyone=everyone, channels=channels,
+    return GuildLayout(everyone=everyone, roles=roles, channels=channels,
                        overwrites={k: tuple(v) for k, v in overwrites.items()}, threads=threads)
 
 

@@ -150,13 +150,17 @@ def default_channel_settings(user, channel: Channel) -> ChannelSettings:
     return row
 
 
-def settings_of(user) -> dict:
+def settings_of(user, *, guild_ids: list[int] | None = None, dm_ids: list[int] | None = None) -> dict:
     """The user's settings that differ from the defaults, in every guild they are in and every
-    channel and DM they can still reach (READY's `notification_settings`, the REST list)."""
+    channel and DM they can still reach (READY's `notification_settings`, the REST list).
+    `guild_ids` and `dm_ids`: the user's guilds and DMs when the caller has just read them (READY);
+    the reads then join nothing."""
     now = timezone.now()
-    guild_ids = Member.objects.filter(user=user).values("guild_id")
+    channels = ChannelSettings.objects.filter(user=user).select_related("channel").order_by("channel_id")
+    if guild_ids is None or dm_ids is None:
+        guild_ids = Member.objects.filter(user=user).values("guild_id")
+        channels = channels.filter(Q(channel__guild_id__in=guild_ids) | Q(channel__recipients__user=user)).distinct()
+    else:
+        channels = channels.filter(Q(channel__guild_id__in=guild_ids) | Q(channel_id__in=dm_ids))
     guilds = GuildSettings.objects.filter(user=user, guild_id__in=guild_ids).order_by("guild_id")
-    channels = (ChannelSettings.objects.filter(user=user).select_related("channel")
-                .filter(Q(channel__guild_id__in=guild_ids) | Q(channel__recipients__user=user))
-                .order_by("channel_id").distinct())
     return payloads.all_settings(guilds, channels, now)

@@ -2,12 +2,12 @@
 sees it (the session's password hash is checked, so a password change logs sockets out too).
 
 It replaces Channels' AuthMiddlewareStack (cookie, session and auth middleware) because of what
-matters on a node holding tens of thousands of sockets: it reads the session and the user in one
-trip to a thread of the READY pool instead of queueing on Channels' single database thread; it
-leaves `send` unwrapped (the session middleware wraps it, a coroutine per frame on every
-broadcast); it copies no scope (the stack kept three copies per socket); and it is a call the
-consumer makes, not a middleware whose coroutine would stay suspended, a frame per socket, until
-the socket closes. The gateway only reads the session; nothing here writes it.
+matters on a node holding tens of thousands of sockets: it reads the session and the user on a
+thread of the READY pool, in the trip that reads READY too, instead of queueing on Channels'
+single database thread; it leaves `send` unwrapped (the session middleware wraps it, a coroutine
+per frame on every broadcast); it copies no scope (the stack kept three copies per socket); and it
+is a call the consumer makes, not a middleware whose coroutine would stay suspended, a frame per
+socket, until the socket closes. The gateway only reads the session; nothing here writes it.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from apps.accounts import token_services
 from apps.accounts.auth import secret_from_header
 from apps.core.errors import DomainError
 
-from .reads import cookies_of, header, on_ready_threads
+from .reads import cookies_of, header
 
 
 def user_of(session_key: str | None):
@@ -50,10 +50,12 @@ def credentials_of(session_key: str | None, authorization: str):
     return token_user, account_events.token_group(token.id), None
 
 
-async def authenticate(scope) -> None:
-    """Set the scope's `user` from the session cookie or an API token, with `auth_group` (signing
-    that session out or revoking that token closes the socket) and `auth_error` (why a token was
-    refused). Set on the server's own scope rather than on a copy, as uvicorn's proxy-headers
-    middleware does with "client": a copy would be kept for the socket's life."""
-    scope["user"], scope["auth_group"], scope["auth_error"] = await on_ready_threads(credentials_of)(
+def authenticate(scope):
+    """The scope's user from the session cookie or an API token (also set as `user`), with
+    `auth_group` (signing that session out or revoking that token closes the socket) and
+    `auth_error` (why a token was refused). Run on a READY thread, in the same trip as the READY
+    reads (consumers.py). Set on the server's own scope rather than on a copy, as uvicorn's
+    proxy-headers middleware does with "client": a copy would be kept for the socket's life."""
+    scope["user"], scope["auth_group"], scope["auth_error"] = credentials_of(
         cookies_of(scope).get(settings.SESSION_COOKIE_NAME), header(scope, b"authorization"))
+    return scope["user"]

@@ -14,7 +14,6 @@ import uuid
 from collections import deque
 from types import SimpleNamespace
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import translation
@@ -25,10 +24,8 @@ from apps.chat import payloads as chat_payloads
 from apps.chat import services as chat
 from apps.core.errors import DomainError
 from apps.core.events import guild_group, member_list_group, user_group
-from apps.dms import selectors as dm_selectors
 from apps.guilds import events as ge
 from apps.guilds import payloads as guild_payloads
-from apps.notifications import selectors as notify_selectors
 from apps.rtc import events as rtc_events
 from apps.rtc import payloads as rtc_payloads
 from apps.rtc import services as rtc
@@ -80,19 +77,28 @@ class GatewayConsumer:
         return app
 
     async def run(self, receive):
-        await authenticate(self.scope)
-        if not getattr(self.scope.get("user"), "is_authenticated", False):
-            await refuse_anonymous(receive, self.send, self.scope.get("auth_error"))
+        if (await receive())["type"] != "websocket.connect":
+            return
+        self.accepted_at = asyncio.get_running_loop().time()
+        # Until the accept nothing is written; a backlog overflow meanwhile refuses the handshake.
+        self.outbox = hub.Outbox(self.send, settings.GATEWAY_MAX_BACKLOG,
+                                 (self.scope.get("extensions") or {}).get(hub.SEND_TEXT))
+        try:
+            state = await on_ready_threads(self._open)(asyncio.get_running_loop())
+        except BaseException:  # a read failed, or the task was cancelled, maybe after the joins
+            await self._cleanup()
+            raise
+        if state is None:
+            await refuse_anonymous(self.send, self.scope.get("auth_error"))
             return
         metrics.CONNECTIONS.inc()
         try:
+            await self.connect(state)
             while True:
                 message = await receive()
                 kind = message["type"]
                 if kind == "websocket.receive":
                     await self.receive(message.get("text"), message.get("bytes"))
-                elif kind == "websocket.connect":
-                    await self.connect()
                 elif kind == "websocket.disconnect":
                     return
         finally:
@@ -102,23 +108,15 @@ class GatewayConsumer:
 
     # --- connection -------------------------------------------------------------------------
 
-    async def connect(self):
-        self.user = self.scope["user"]
+    async def connect(self, state):
+        ids, guilds, self.visible, private, notify = state
         self.language = language_of(self.scope)
         await self.send({"type": "websocket.accept"})
         loop = asyncio.get_running_loop()
-        self.accepted_at = loop.time()
-        self.outbox = hub.Outbox(self.send, settings.GATEWAY_MAX_BACKLOG,
-                                 (self.scope.get("extensions") or {}).get(hub.SEND_TEXT))
         self.session_id = uuid.uuid4().hex
         self.rate = protocol.FrameRateLimit(settings.GATEWAY_RATE_LIMIT, settings.GATEWAY_RATE_WINDOW)
         self.max_frame = settings.GATEWAY_MAX_FRAME_BYTES
         self._put(protocol.hello(settings.GATEWAY_HEARTBEAT_INTERVAL_MS))
-        self.last_heartbeat = loop.time()
-        await self._join(user_group(self.user.id))
-        if self.scope.get("auth_group"):  # its session signed out, or its token revoked: SESSION_END
-            await self._join(self.scope["auth_group"])
-        ids, guilds, self.visible, private, notify = await on_ready_threads(self._read_state)()
         for guild_id in set(ids) - set(self.visible):
             await self._leave(guild_group(guild_id))
         self.private = frozenset(c["id"] for c in private) or NONE
@@ -132,16 +130,24 @@ class GatewayConsumer:
         watchdog().watch(self)
         await self._release()
 
-    def _read_state(self):
-        """What READY carries, read in one trip to a READY thread (reads.py): in a reconnect
-        storm every connection's trips queue on those few threads, so each extra trip delays every READY.
-        The guild groups are joined before the state is read (from this thread, on the event loop):
+    def _open(self, loop):
+        """Who the socket is and what READY carries, read in one trip to a READY thread (reads.py),
+        before the accept: in a reconnect storm every connection's trips queue on those few threads,
+        and each trip also lends and checks a pooled database connection. None: not signed in.
+        The user's groups are joined before the state is read (from this thread, on the event loop):
         an event published in between waits in the inbox and is relayed after READY instead of
         falling between the read and the subscription."""
-        ids = selectors.guild_ids(self.user)
-        async_to_sync(self._join_all)([guild_group(guild_id) for guild_id in ids])
-        guilds, visible = selectors.ready_state(self.user, ids)
-        return ids, guilds, visible, dm_selectors.dm_list(self.user), notify_selectors.settings_of(self.user)
+        user = authenticate(self.scope)
+        if not user.is_authenticated:
+            return None
+        self.user = user
+        ids = selectors.guild_ids(user)
+        groups = [user_group(user.id), *[guild_group(guild_id) for guild_id in ids]]
+        if self.scope.get("auth_group"):  # its session signed out, or its token revoked: SESSION_END
+            groups.append(self.scope["auth_group"])
+        # Not async_to_sync: the tasks a join starts would inherit its executor, gone after this trip.
+        asyncio.run_coroutine_threadsafe(self._join_all(groups), loop).result()
+        return ids, *selectors.ready_reads(user, ids)
 
     async def _join_all(self, groups: list[str]):
         for group in groups:
@@ -582,12 +588,11 @@ def language_of(scope) -> str:
     return translation.get_language_from_request(request)
 
 
-async def refuse_anonymous(receive, send, error: dict | None = None):
+async def refuse_anonymous(send, error: dict | None = None):
     """Accept, so that a browser sees the code, then close 4003; nothing joins the hub. `error`: why
     an API token was refused (expired, revoked, no `gateway` scope), sent first as an error frame."""
     metrics.HANDSHAKES_REFUSED.labels(metrics.NOT_AUTHENTICATED).inc()
-    if (await receive())["type"] == "websocket.connect":
-        await send({"type": "websocket.accept"})
-        if error:
-            await send({"type": "websocket.send", "text": protocol.frame(Op.ERROR, error)})
-        await send({"type": "websocket.close", "code": int(Close.NOT_AUTHENTICATED)})
+    await send({"type": "websocket.accept"})
+    if error:
+        await send({"type": "websocket.send", "text": protocol.frame(Op.ERROR, error)})
+    await send({"type": "websocket.close", "code": int(Close.NOT_AUTHENTICATED)})

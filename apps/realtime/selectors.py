@@ -2,18 +2,29 @@
 Visibility comes from the one permission engine (apps.guilds.selectors.visible_channels)."""
 from __future__ import annotations
 
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import F, IntegerField, Value
+
 from apps.chat.payloads import thread_payload
 from apps.chat.selectors import unread_counts
 from apps.chat.thread_selectors import active_threads
+from apps.dms.selectors import dm_list
 from apps.guilds.layout import GuildLayout, guild_layout
-from apps.guilds.models import Ban, Member
-from apps.guilds.selectors import guilds_of, member_of, visible_channels
+from apps.guilds.models import Ban, DMRecipient, Member
+from apps.guilds.selectors import member_of, visible_channels
+from apps.notifications.models import ChannelSettings, GuildSettings
+from apps.notifications.payloads import all_settings
+from apps.notifications.selectors import settings_of
 
 from . import payloads
 
 
 def guild_ids(user) -> list[int]:
-    return list(guilds_of(user).values_list("id", flat=True))
+    """The user's guilds in the order they joined (guilds_of's order, read from the membership
+    rows alone: READY runs it for every socket)."""
+    return list(Member.objects.filter(user=user).order_by("joined_at", "guild_id").values_list("guild_id", flat=True))
 
 
 def guild_entry(user, guild_id: int, *, unread: bool = True) -> tuple[dict | None, GuildLayout | None]:
@@ -41,17 +52,37 @@ def _member_entry(member: Member, *, unread: bool, layout: GuildLayout | None = 
 
 def ready_guilds(user, ids: list[int]) -> list[tuple[dict, GuildLayout]]:
     """The READY guild list for the given memberships (a guild left meanwhile is skipped), each
-    with its layout. A connect storm runs this once per socket: the memberships are read together
-    and each guild's layout comes from the process's cache (apps.guilds.layout)."""
-    members = {m.guild_id: m for m in Member.objects.filter(user=user, guild_id__in=ids)
-               .select_related("guild").prefetch_related("roles")}
+    with its layout. A connect storm runs this once per socket: the memberships are read together,
+    each guild's layout comes from the process's cache (apps.guilds.layout), and the unread counts
+    of every guild's channels come from one read (and one more for the channels with news)."""
+    members, role_ids = {}, defaultdict(list)
+    # One row per membership and role of it (none: one row, role_id null); the roles themselves
+    # come from the layout, which a role's save or deletion bumps.
+    for m in (Member.objects.filter(user=user, guild_id__in=ids).select_related("guild")
+              .annotate(role_id=F("roles__id"))):
+        members.setdefault(m.guild_id, m)
+        if m.role_id is not None:
+            role_ids[m.guild_id].append(m.role_id)
     out = []
     for gid in ids:
         if (m := members.get(gid)) is not None:
             m.user = user
             layout = guild_layout(m.guild)
-            out.append((_member_entry(m, unread=True, layout=layout), layout))
+            _set_roles(m, [layout.roles[r] for r in role_ids[gid] if r in layout.roles])
+            out.append((_member_entry(m, unread=False, layout=layout), layout))
+    # The layouts' last_message_id may be behind: unread_counts reads the newest ids itself.
+    counts = unread_counts(user, [c["id"] for entry, _ in out for c in entry["channels"]])
+    for entry, _ in out:
+        for c in entry["channels"]:
+            c.update(counts[c["id"]])
     return out
+
+
+def _set_roles(member: Member, roles: list) -> None:
+    """`member.roles.all()` answers `roles` without a query, as prefetch_related("roles") would."""
+    qs = member.roles.all()
+    qs._result_cache, qs._prefetch_done = roles, True
+    member._prefetched_objects_cache = {"roles": qs}
 
 
 def is_banned(user, guild_id: int) -> bool:
@@ -105,3 +136,33 @@ def ready_state(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]]]:
         guilds.append(_with_threads(entry, thread_ids))
         visible[entry["id"]] = _visible_ids(entry, thread_ids)
     return guilds, visible
+
+
+def ready_reads(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]], list[dict], dict]:
+    """What READY carries for a user of those guilds (guild_ids, read once the connection has
+    joined their groups): its guilds, the ids it may relay per guild, its DMs and its notification
+    settings. Most users have no DM and no setting: one read tells, and the DMs and the settings
+    are read only when there are some."""
+    guilds, visible = ready_state(user, ids)
+    kinds = _private_rows(user)
+    private = dm_list(user) if _DM in kinds else []
+    if kinds - {_DM}:
+        notify = settings_of(user, guild_ids=ids, dm_ids=[c["id"] for c in private])
+    else:
+        notify = all_settings([], [])
+    return guilds, visible, private, notify
+
+
+_DM, _GUILD_SETTINGS, _CHANNEL_SETTINGS = 1, 2, 3
+
+
+def _private_rows(user) -> set[int]:
+    """Which of the user's DMs, guild settings and channel settings exist (a row of each at most)."""
+    def first(qs, kind):
+        qs = (qs.filter(user=user).annotate(kind=Value(kind, output_field=IntegerField())).values_list("kind")
+              .order_by())
+        return qs[:1] if connection.features.supports_slicing_ordering_in_compound else qs  # not SQLite
+
+    rows = first(DMRecipient.objects, _DM).union(first(GuildSettings.objects, _GUILD_SETTINGS),
+                                                  first(ChannelSettings.objects, _CHANNEL_SETTINGS), all=True)
+    return {kind for (kind,) in rows}

@@ -12,7 +12,7 @@ Redis). Client worker processes (tests/bench/wsclient.py) open the sockets from 
 For each kind, with one socket per member (--members, guild "big"; the first --small members are
 also in guild "small"):
   - memory per idle connection: growth of the server processes' resident memory / sockets;
-  - failed handshakes and the connect rate;
+  - failed handshakes, the connect rate and the server processes' CPU time per socket meanwhile;
   - one broadcast to the small and the big group, --broadcasts times each, spaced out: time until
     each member has it, and until the last member has it (p50/p95/p99). Bare: a Redis PUBLISH the
     servers relay with websockets.broadcast. Gateway: chat.services.send_message (database write,
@@ -151,6 +151,17 @@ def rss(procs: list[subprocess.Popen]) -> int:
         with open(f"/proc/{p.pid}/status") as f:
             total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) * 1024
     return total
+
+
+def cpu_seconds(procs: list[subprocess.Popen]) -> float:
+    """User and system CPU time the processes (and their threads) have used, in seconds: on a box
+    shared with other work it is steadier than the wall time a phase takes."""
+    total = 0
+    for p in procs:
+        with open(f"/proc/{p.pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class Clients:
@@ -316,8 +327,9 @@ def measure(kind: str, clients: Clients, probe_client: Clients, data: dict, args
         for port in ports[1:]:
             probe_client.ask([{**target.probe(0.2), "port": port}])
         time.sleep(1)
-        before = rss(procs)
+        before, cpu = rss(procs), cpu_seconds(procs)
         out["connect"] = connect_all(clients, target, args.members)
+        out["connect"]["server_cpu_ms"] = round(1000 * (cpu_seconds(procs) - cpu) / max(out["connect"]["ready"], 1), 2)
         print(f"[{kind}] connect: {out['connect']}", flush=True)
         time.sleep(3)
         out["bytes_per_socket"] = round((rss(procs) - before) / max(out["connect"]["ready"], 1))
@@ -401,13 +413,15 @@ def report(results: dict, args) -> None:
         if not r:
             continue
         print(f"{r['kind']:8} connect {r['connect']['ready']:,}/{r['connect']['sockets']:,} "
-              f"({r['connect']['failed']} failed, {r['connect']['rate']}/s); "
+              f"({r['connect']['failed']} failed, {r['connect']['rate']}/s, server CPU "
+              f"{r['connect']['server_cpu_ms']} ms per socket); "
               f"{r['bytes_per_socket'] / 1024:.1f} KB per idle socket; delivery {r['delivery_ratio']:.3%}")
         for group in ("small", "big"):
             print(f"{r['kind']:8} {group:5} ({r[group]['members']:,}) last member: {fmt(r[group]['last'])}")
         print(f"{r['kind']:8} deliveries/s {r['burst']['deliveries_per_s']:,}; stall during burst: "
               f"{fmt(r['burst']['stall'])} (idle: {fmt(r['idle_probe'])})")
     if bare and gw:
+        print(f"gateway connect rate = {gw['connect']['rate'] / bare['connect']['rate']:.1%} of bare")
         print(f"gateway deliveries/s = {gw['burst']['deliveries_per_s'] / bare['burst']['deliveries_per_s']:.0%} "
               "of bare")
     if "hold" in results:

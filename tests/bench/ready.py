@@ -1,17 +1,21 @@
 """What one gateway READY costs in database reads, with each guild's layout cached per process
 (apps/guilds/layout.py, the normal case) and read afresh for every socket (the cache emptied
-before each READY: what every READY cost before the cache).
+before each READY: what every READY cost before the cache). The reads are those of a new socket's
+one trip to a READY thread: its session and user, its guilds, READY's state, its DMs and its
+notification settings (`GatewayConsumer._open`, without the group joins).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/smartc_bench .venv/bin/python -m tests.bench.ready
 
 Builds (once) the guild "bench-ready": 12 text channels, 2 of them private to a role, 6 threads,
 --members members each with a read marker on half the channels and a message after it in a
-quarter of them. Then times the reads of the gateway's connect path (`guild_ids`, `ready_state`,
-`dm_list`: what `GatewayConsumer._read_state` runs on a READY thread) for each member in turn.
+quarter of them, and a signed-in session each. Then times the reads of the gateway's connect
+path for each member in turn (`--profile`: a cProfile of the cached rounds, by function).
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import statistics
 import time
 
@@ -59,16 +63,30 @@ def build(members: int):
     return guild
 
 
-def ready_reads(user):
-    from apps.dms import selectors as dm_selectors
+def sessions_of(users) -> dict:
+    """A signed-in session per user, as Django's login writes it."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    keys = {}
+    for u in users:
+        store = SessionStore()
+        store.update({SESSION_KEY: str(u.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                      HASH_SESSION_KEY: u.get_session_auth_hash()})
+        store.create()
+        keys[u.pk] = store.session_key
+    return keys
+
+
+def ready_reads(session_key: str):
     from apps.realtime import selectors
+    from apps.realtime.auth import credentials_of
 
-    ids = selectors.guild_ids(user)
-    selectors.ready_state(user, ids)
-    dm_selectors.dm_list(user)
+    user, _, _ = credentials_of(session_key, "")
+    selectors.ready_reads(user, selectors.guild_ids(user))
 
 
-def measure(users, *, cold: bool) -> tuple[list[float], float]:
+def measure(keys: list[str], *, cold: bool) -> tuple[list[float], float]:
     from django.db import connection
 
     from apps.guilds import layout
@@ -82,32 +100,39 @@ def measure(users, *, cold: bool) -> tuple[list[float], float]:
 
     times = []
     with connection.execute_wrapper(count):
-        for user in users:
+        for key in keys:
             if cold:
                 layout._layout.cache_clear()
             start = time.perf_counter()
-            ready_reads(user)
+            ready_reads(key)
             times.append((time.perf_counter() - start) * 1000)
-    return times, queries / len(users)
+    return times, queries / len(keys)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the cached rounds")
     args = parser.parse_args()
     setup()
     from django.contrib.auth import get_user_model
 
     guild = build(args.members)
     users = list(get_user_model().objects.filter(memberships__guild=guild).exclude(pk=guild.owner_id))
+    keys = list(sessions_of(users).values())
+    profile = cProfile.Profile() if args.profile else None
     print(f"{len(users)} members of {guild.name}: one READY's reads each, {args.rounds} interleaved rounds")
     print("| layout | READYs | queries per READY | p50 ms | p95 ms | READYs/s (one thread) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     results = {"read for every READY": ([], 0.0), "cached per process": ([], 0.0)}
     for _ in range(args.rounds):
         for label, cold in (("read for every READY", True), ("cached per process", False)):
-            times, queries = measure(users, cold=cold)
+            if profile and not cold:
+                profile.enable()
+            times, queries = measure(keys, cold=cold)
+            if profile and not cold:
+                profile.disable()
             results[label][0].extend(times)
             results[label] = (results[label][0], queries)
     for label, (times, queries) in results.items():
@@ -115,6 +140,9 @@ def main() -> None:
         p95 = times[int(len(times) * 0.95)]
         print(f"| {label} | {len(times):,} | {queries:.1f} | {statistics.median(times):.2f} | {p95:.2f} "
               f"| {1000 * len(times) / sum(times):,.0f} |")
+
+    if profile:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
 
 
 if __name__ == "__main__":

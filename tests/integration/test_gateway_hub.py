@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
@@ -23,7 +24,7 @@ from apps.core.events import guild_group, user_group
 from apps.realtime import hub
 from apps.realtime.consumers import GatewayConsumer
 from apps.realtime.protocol import Close
-from tests.integration.test_gateway import db, gateway, run_async, send, text_channel
+from tests.integration.test_gateway import application, db, gateway, run_async, send, session_cookie, text_channel
 from tests.integration.test_gateway_server import api, start_redis, stop
 from tests.integration.test_gateway_server import gateway as server_gateway
 from tests.servers import free_port, running_server
@@ -165,6 +166,32 @@ async def test_a_crashed_connection_leaves_the_hub(guild, owner, alice, monkeypa
         assert len(registry[guild_group(guild.id)]) == 1
         assert user_group(owner.id) not in registry
         message = await db(send)(alice, general, "after the crash")
+        assert (await other.event("MESSAGE_CREATE"))["id"] == message.id
+
+
+@run_async
+async def test_a_connection_whose_ready_read_fails_leaves_the_hub(guild, owner, alice, monkeypatch):
+    """READY is read after the socket joined its groups: a read that fails (the database went
+    away) must not leave it in them."""
+    from apps.realtime import selectors
+
+    general = await db(text_channel)(guild)
+
+    def database_gone(user, ids):
+        raise RuntimeError("the database went away")
+
+    async with gateway(alice) as other:
+        monkeypatch.setattr(selectors, "ready_reads", database_gone)
+        cookie = await db(session_cookie)(owner)
+        comm = WebsocketCommunicator(application, "/ws/gateway/", headers=[
+            (b"origin", b"http://testserver"), (b"host", b"testserver"),
+            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())])
+        with pytest.raises(RuntimeError):
+            await comm.connect(3)
+        registry = hub.hub().groups
+        assert len(registry[guild_group(guild.id)]) == 1 and user_group(owner.id) not in registry
+        monkeypatch.undo()
+        message = await db(send)(alice, general, "still here")
         assert (await other.event("MESSAGE_CREATE"))["id"] == message.id
 
 

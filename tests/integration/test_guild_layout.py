@@ -8,7 +8,7 @@ from apps.guilds import services
 from apps.guilds.models import Channel, PermissionOverwrite, Role
 from apps.guilds.permissions import Permission
 from apps.realtime import selectors
-from tests.factories import UserFactory, add_member, make_guild
+from tests.factories import UserFactory, add_member, make_guild, make_role
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,10 @@ def channel_names(user, guild):
 
 
 def layout_queries(user, guild) -> list[str]:
-    """The queries a READY read makes for the layout: @everyone, channels and threads, overwrites."""
+    """The queries a READY read makes for the layout: roles, channels and threads, overwrites."""
     with CaptureQueriesContext(connection) as ctx:
         selectors.ready_state(user, [guild.id])
-    tables = ('"guilds_permissionoverwrite"', '"guilds_role"."is_default"', '"guilds_channel"."parent_id"')
+    tables = ('"guilds_permissionoverwrite"', '"guilds_role"."guild_id"', '"guilds_channel"."parent_id"')
     return [q["sql"] for q in ctx.captured_queries if any(t in q["sql"].partition("WHERE")[2] for t in tables)]
 
 
@@ -92,3 +92,78 @@ def test_a_new_thread_is_among_the_ids_a_socket_relays_at_once(guild):
                                            message_id=starter.id)
     _, visible = selectors.ready_state(owner, [guild.id])
     assert thread.channel_id in visible[guild.id]
+
+
+def test_a_roles_permissions_and_who_has_it_show_at_the_next_ready(guild):
+    """The roles' permissions come from the cached layout, which members hold comes from the
+    membership read of each READY."""
+    owner = guild.owner
+    lounge = guild.channels.get(name="lounge")
+    everyone = Role.objects.get(guild=guild, is_default=True)
+    services.set_overwrite(actor=owner, channel=lounge, role=everyone, allow=0, deny=int(Permission.VIEW_CHANNEL))
+    crew = make_role(guild, name="crew")
+    services.set_overwrite(actor=owner, channel=lounge, role=crew, allow=int(Permission.VIEW_CHANNEL), deny=0)
+    ann = add_member(guild)
+    assert channel_names(ann.user, guild) == ["general"]
+
+    ann.roles.add(crew)  # as the admin's member form writes it: no layout change
+    assert channel_names(ann.user, guild) == ["general", "lounge"]
+    guilds, _ = selectors.ready_state(ann.user, [guild.id])
+    assert guilds[0]["role_ids"] == [crew.id]
+
+    # A role's own permissions: ADMINISTRATOR on a plain save (the admin's role form) shows every channel.
+    services.set_overwrite(actor=owner, channel=lounge, role=crew, allow=0, deny=0)
+    assert channel_names(ann.user, guild) == ["general"]
+    crew.permissions = int(Permission.ADMINISTRATOR)
+    crew.save()
+    assert channel_names(ann.user, guild) == ["general", "lounge"]
+    crew.delete()
+    assert channel_names(ann.user, guild) == ["general"]
+    ann.roles.add(make_role(guild, name="stage"))
+    assert selectors.ready_state(ann.user, [guild.id])[0][0]["role_ids"] == [Role.objects.get(name="stage").id]
+
+    ann.roles.clear()
+    assert selectors.ready_state(ann.user, [guild.id])[0][0]["role_ids"] == []
+
+
+def test_one_ready_reads_memberships_and_roles_together_whatever_the_guild_count(guild):
+    """With the layouts cached, a READY for a member of three guilds with roles in each reads the
+    memberships once and the unread counts once: its query count does not grow with its guilds."""
+    ann = add_member(guild, roles=[make_role(guild, name="a")]).user
+    others = [make_guild(UserFactory(), name=f"Other {i}") for i in range(2)]
+    for g in others:
+        add_member(g, user=ann, roles=[make_role(g, name="b"), make_role(g, name="c")])
+    ids = selectors.guild_ids(ann)
+    selectors.ready_state(ann, ids)  # caches the layouts
+    with CaptureQueriesContext(connection) as one:
+        guilds, _ = selectors.ready_state(ann, ids[:1])
+    with CaptureQueriesContext(connection) as three:
+        guilds, _ = selectors.ready_state(ann, ids)
+    assert [g["name"] for g in guilds] == ["Layout Guild", "Other 0", "Other 1"]
+    assert [len(g["role_ids"]) for g in guilds] == [1, 2, 2]
+    assert len(three.captured_queries) == len(one.captured_queries) == 2  # memberships and roles; read markers
+
+
+def test_ready_lists_dms_and_notification_settings_only_when_there_are_some(guild):
+    """READY reads a user's DMs and notification settings only when a first probe finds some: what
+    it carries is the same as the full reads, settings of every kind included."""
+    from apps.dms import services as dms
+    from apps.dms.selectors import dm_list
+    from apps.notifications import services as notify
+    from apps.notifications.selectors import settings_of
+
+    ann = add_member(guild).user
+    ids = selectors.guild_ids(ann)
+    _, _, private, settings = selectors.ready_reads(ann, ids)
+    assert private == [] and settings == {"guilds": [], "channels": []}
+
+    general = guild.channels.get(name="general")
+    notify.update_channel_settings(user=ann, channel_id=general.id, muted=True)
+    _, _, private, settings = selectors.ready_reads(ann, ids)
+    assert [c["channel_id"] for c in settings["channels"]] == [general.id] and settings["guilds"] == []
+
+    notify.update_guild_settings(user=ann, guild_id=guild.id, suppress_everyone=True)
+    dm, _ = dms.open_dm(user=ann, recipient_id=guild.owner_id)
+    _, _, private, settings = selectors.ready_reads(ann, ids)
+    assert [c["id"] for c in private] == [dm.id] and private == dm_list(ann)
+    assert settings == settings_of(ann) and [g["guild_id"] for g in settings["guilds"]] == [guild.id]

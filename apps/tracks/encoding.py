@@ -32,8 +32,9 @@ PROGRESSIVE = 128_000
 # bound keeps memory flat whatever the track's length.
 _QUEUED = 32
 
-# FFmpeg's AAC encoder options for every rendition.
-_AAC_OPTIONS: dict[str, str] = {}
+# FFmpeg's default coder, named so nobody swaps it for "fast" to save time: fast costs 2-3 times less CPU but drops
+# most of 4-11 kHz at 64 kb/s and is 7 dB noisier at 256 kb/s (docs/benchmarks.md, tracks media pipeline).
+_AAC_OPTIONS = {"aac_coder": "twoloop"}
 
 
 def renditions(

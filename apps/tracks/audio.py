@@ -1,8 +1,8 @@
 """The audio work of the tracks media pipeline, on local files.
 
-Validate an upload (`sniff` while the request is open, `probe` in the worker), draw its waveform (`peaks`, in
-BBC audiowaveform's JSON) and encode what listeners stream: one progressive AAC .m4a (`progressive`) and an HLS
-ladder of AAC renditions (`hls`). No database and no storage here: the tracks services fetch the upload to a
+Validate an upload (`sniff` while the request is open, `probe` in the worker) and draw its waveform (`peaks`, in
+BBC audiowaveform's JSON). What listeners stream is encoded by encoding.py from the same decoder
+(`open_source`, `decoded_frames`). No database and no storage here: the tracks services fetch the upload to a
 local path, call these functions and store what they write.
 
 Bad input raises `NotAudio` (its `code` is machine-readable, its text is shown to the uploader); anything else
@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from fractions import Fraction
 from itertools import islice
 from typing import BinaryIO
 
@@ -50,8 +47,6 @@ _TAGS = frozenset({
     "track", "disc", "comment", "description", "copyright", "publisher",
 })
 _TAG_MAX = 1000
-
-LADDER = (64_000, 128_000, 256_000)
 
 
 class NotAudio(Exception):
@@ -93,17 +88,17 @@ class _Unnamed:
 
 
 @dataclass
-class _Source:
+class Source:
     container: av.container.InputContainer
     stream: av.AudioStream
     format: str
 
 
 @contextmanager
-def _open(path: str) -> Iterator[_Source]:
+def open_source(path: str) -> Iterator[Source]:
     """Opens an upload and picks its audio stream, refusing what is not one of the SUPPORTED formats."""
     if os.path.getsize(path) == 0:
-        raise _empty()
+        raise empty_audio()
     with open(path, "rb") as file:
         try:
             container = av.open(
@@ -123,7 +118,7 @@ def _open(path: str) -> Iterator[_Source]:
             stream = container.streams.audio[0]
             if fmt is None or stream.codec.canonical_name not in SUPPORTED[fmt]:
                 raise _not_audio(_UNSUPPORTED)
-            yield _Source(container, stream, fmt)
+            yield Source(container, stream, fmt)
 
 
 def _reraise_machine_fault(exc: av.FFmpegError) -> None:
@@ -133,7 +128,7 @@ def _reraise_machine_fault(exc: av.FFmpegError) -> None:
         raise exc
 
 
-def _frames(source: _Source) -> Iterator[av.AudioFrame]:
+def decoded_frames(source: Source) -> Iterator[av.AudioFrame]:
     """Every decoded frame of the source's audio stream. Damage part way raises NotAudio("truncated_audio"); a change
     of sample rate, layout or sample format part way raises NotAudio("not_audio"), as the rest of this module (and
     many players) cannot follow one."""
@@ -158,7 +153,7 @@ def _frames(source: _Source) -> Iterator[av.AudioFrame]:
         raise _damaged(first is not None) from exc
 
 
-def _whole_samples(source: _Source, packet: av.Packet) -> bool:
+def _whole_samples(source: Source, packet: av.Packet) -> bool:
     width = _PCM_BYTES.get(source.stream.codec.canonical_name)
     return width is not None and packet.size % (width * source.stream.codec_context.channels) == 0
 
@@ -169,7 +164,7 @@ def _damaged(started: bool) -> NotAudio:
     return NotAudio("The file is damaged: it stops before its end.", code="truncated_audio")
 
 
-def _empty() -> NotAudio:
+def empty_audio() -> NotAudio:
     return NotAudio("The audio is empty.", code="empty_audio")
 
 
@@ -185,11 +180,11 @@ class Sniffed:
 def sniff(path: str) -> Sniffed:
     """What the upload is, from opening it and decoding its first frames: cheap enough for the upload request,
     whatever the size. Raises NotAudio. The full check is `probe`, later, in a worker."""
-    with _open(path) as source:
-        frames = _frames(source)
+    with open_source(path) as source:
+        frames = decoded_frames(source)
         first = next(frames, None)
         if first is None:
-            raise _empty()
+            raise empty_audio()
         for _ in islice(frames, 7):  # a few frames more: a file that only starts like audio fails here
             pass
         frames.close()
@@ -202,18 +197,18 @@ def sniff(path: str) -> Sniffed:
 def probe(path: str, *, max_seconds: float) -> Probe:
     """Decodes the whole file, so that a damaged file, or a file that only looks like audio, is refused here rather
     than by a listener's player. Raises NotAudio; stops decoding as soon as the audio passes `max_seconds`."""
-    with _open(path) as source:
+    with open_source(path) as source:
         container, stream = source.container, source.stream
         samples = 0
         first: av.AudioFrame | None = None
-        for frame in _frames(source):
+        for frame in decoded_frames(source):
             if first is None:
                 first = frame
             samples += frame.samples
             if samples > max_seconds * first.sample_rate:
                 raise NotAudio(f"The audio is longer than {clock(max_seconds)}.", code="too_long")
         if first is None or samples == 0:
-            raise _empty()
+            raise empty_audio()
         seconds = samples / first.sample_rate
         declared = _declared_seconds(path, source)
         # Formats that state their length (FLAC, MP4, WAV, an MP3 with a Xing/VBRI frame) can be cut without a
@@ -232,7 +227,7 @@ def probe(path: str, *, max_seconds: float) -> Probe:
         )
 
 
-def _declared_seconds(path: str, source: _Source) -> float | None:
+def _declared_seconds(path: str, source: Source) -> float | None:
     """The length the file states, or None where FFmpeg only estimated it."""
     stream = source.stream
     if source.format == "mp3" and not _mp3_states_length(path):
@@ -323,7 +318,7 @@ def peaks(path: str, *, pixels: int = 1800, bits: int = 8) -> dict:
         raise ValueError("pixels must be positive")
     total, sample_rate = 0, 0
     kept: list[np.ndarray] | None = []
-    with _open(path) as source:
+    with open_source(path) as source:
         for rate, mono in _mono_chunks(source):
             sample_rate = rate
             total += len(mono)
@@ -332,10 +327,10 @@ def peaks(path: str, *, pixels: int = 1800, bits: int = 8) -> dict:
                 if total > _IN_MEMORY:
                     kept = None
     if not total:
-        raise _empty()
+        raise empty_audio()
     per_pixel = math.ceil(total / pixels)
     if kept is None:
-        with _open(path) as source:
+        with open_source(path) as source:
             lows, highs = _buckets((mono for _, mono in _mono_chunks(source)), per_pixel)
     else:
         lows, highs = _buckets(kept, per_pixel)
@@ -354,7 +349,7 @@ def peaks(path: str, *, pixels: int = 1800, bits: int = 8) -> dict:
     }
 
 
-def _mono_chunks(source: _Source) -> Iterator[tuple[int, np.ndarray]]:
+def _mono_chunks(source: Source) -> Iterator[tuple[int, np.ndarray]]:
     """(sample rate, float32 samples) pairs of the channels' average, as audiowaveform downmixes (FFmpeg's own
     downmix would scale by 1/sqrt(2) instead)."""
     fifo = av.AudioFifo()
@@ -370,7 +365,7 @@ def _mono_chunks(source: _Source) -> Iterator[tuple[int, np.ndarray]]:
                 samples = converted.to_ndarray().reshape(-1, converted.layout.nb_channels)
                 yield rate, samples.mean(axis=1, dtype=np.float32)
 
-    for frame in _frames(source):
+    for frame in decoded_frames(source):
         rate = frame.sample_rate
         # The FIFO only regroups samples; decoders' timestamps (which skip encoder delay) would upset its checks.
         frame.pts = None
@@ -399,193 +394,3 @@ def _buckets(chunks: Iterable[np.ndarray], per_pixel: int) -> tuple[np.ndarray, 
         lows.append(carry.min(keepdims=True))
         highs.append(carry.max(keepdims=True))
     return np.concatenate(lows), np.concatenate(highs)
-
-
-# --- Renditions -------------------------------------------------------------------------------------------------
-
-
-def progressive(path: str, out_path: str, *, bitrate: int = 128_000) -> None:
-    """Writes one AAC .m4a for progressive (HTTP Range) playback: stereo at most, 44.1 or 48 kHz, with its index at
-    the front ("faststart") so that a browser can seek before the whole file has loaded. Raises NotAudio; on any
-    failure out_path is left as it was."""
-    # Written beside out_path and renamed, so that nobody reads a half-written file under the final name.
-    partial = f"{out_path}.part"
-    try:
-        with _open(path) as source:
-            frames = _frames(source)
-            first = _first(frames)
-            layout, rate = _output_shape(first)
-            with av.open(partial, "w", format="ipod", options={"movflags": "+faststart"}) as output:
-                stream = _aac_stream(output, layout, rate, bitrate)
-                _encode(_resampled(first, frames, layout, rate), [(output, stream)])
-        os.replace(partial, out_path)
-    except BaseException:
-        _remove(partial)
-        raise
-
-
-def hls(path: str, out_dir: str, *, ladder: Iterable[int] = LADDER, segment_seconds: int = 6) -> list[str]:
-    """Writes an HLS VOD ladder of AAC renditions: out_dir/<kbps>k/index.m3u8 with its MPEG-TS segments for each
-    bit rate, and out_dir/master.m3u8 naming them. Every URI is relative, so the folder works wherever it is served
-    from. Returns the paths written, relative to out_dir with "/" separators, master first. Raises NotAudio; on any
-    failure nothing this call wrote stays in out_dir. An earlier ladder's renditions of the same names are replaced.
-    """
-    bitrates = sorted(ladder)
-    names = [f"{round(bitrate / 1000)}k" for bitrate in bitrates]
-    if not names or len(set(names)) != len(names):
-        raise ValueError("ladder must hold distinct bit rates")
-    if segment_seconds < 1:
-        raise ValueError("segment_seconds must be at least 1")
-    os.makedirs(out_dir, exist_ok=True)
-    # Renditions are written into a hidden folder and moved into place at the end, so a failure half way (a
-    # damaged upload, a full disk) is cleaned up by removing one folder.
-    staging = tempfile.mkdtemp(dir=out_dir, prefix=".hls-")
-    try:
-        with _open(path) as source:
-            frames = _frames(source)
-            first = _first(frames)
-            layout, rate = _output_shape(first)
-            outputs: list[av.container.OutputContainer] = []
-            streams: list[tuple[av.container.OutputContainer, av.AudioStream]] = []
-            try:
-                for name, bitrate in zip(names, bitrates, strict=True):
-                    folder = os.path.join(staging, name)
-                    os.mkdir(folder)
-                    output = av.open(os.path.join(folder, "index.m3u8"), "w", format="hls", options={
-                        "hls_time": str(segment_seconds),
-                        "hls_playlist_type": "vod",
-                        "hls_segment_type": "mpegts",
-                        "hls_flags": "independent_segments",
-                        "hls_segment_filename": os.path.join(folder, "seg_%03d.ts"),
-                        # Lets MPEG-TS put several AAC frames in one PES packet (ffmpeg's command line does the
-                        # same). With no delay each 23 ms frame gets its own packet and a 64 kb/s rendition
-                        # weighs 130 kb/s.
-                        "max_delay": "700000",
-                    })
-                    outputs.append(output)
-                    streams.append((output, _aac_stream(output, layout, rate, bitrate)))
-                _encode(_resampled(first, frames, layout, rate), streams)
-            finally:
-                for output in outputs:
-                    output.close()
-        variants = [(name, _segments(os.path.join(staging, name, "index.m3u8"))) for name in names]
-        with open(os.path.join(staging, "master.m3u8"), "w", encoding="utf-8") as master:
-            master.write(_master_playlist(staging, variants, segment_seconds))
-        written = ["master.m3u8"]
-        for name, segments in variants:
-            written += [f"{name}/index.m3u8", *(f"{name}/{uri}" for _, uri in segments)]
-        _move_into(staging, out_dir, [*names, "master.m3u8"])
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _move_into(staging: str, out_dir: str, entries: list[str]) -> None:
-    moved: list[str] = []
-    try:
-        for entry in entries:
-            target = os.path.join(out_dir, entry)
-            if os.path.isdir(target):
-                shutil.rmtree(target)
-            os.replace(os.path.join(staging, entry), target)
-            moved.append(target)
-    except BaseException:
-        for target in moved:
-            if os.path.isdir(target):
-                shutil.rmtree(target)
-            else:
-                os.remove(target)
-        raise
-
-
-def _first(frames: Iterator[av.AudioFrame]) -> av.AudioFrame:
-    first = next(frames, None)
-    if first is None:
-        raise _empty()
-    return first
-
-
-def _output_shape(first: av.AudioFrame) -> tuple[str, int]:
-    """Mono stays mono, anything wider becomes stereo. The rate is 44.1 kHz for the CD family of rates (11.025,
-    22.05, 88.2 kHz...) and 48 kHz for the others, so that a 44.1 or 48 kHz source is not resampled."""
-    layout = "mono" if first.layout.nb_channels == 1 else "stereo"
-    rate = 44_100 if first.sample_rate % 11_025 == 0 else 48_000
-    return layout, rate
-
-
-def _aac_stream(output: av.container.OutputContainer, layout: str, rate: int, bitrate: int) -> av.AudioStream:
-    stream = output.add_stream("aac", rate=rate, layout=layout)
-    stream.bit_rate = bitrate
-    return stream
-
-
-def _resampled(
-    first: av.AudioFrame, rest: Iterator[av.AudioFrame], layout: str, rate: int
-) -> Iterator[av.AudioFrame]:
-    """The source's frames as the AAC encoder takes them, with timestamps counted from zero in samples."""
-    resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-    time_base = Fraction(1, rate)
-    position = 0
-
-    def stamped(frames: list[av.AudioFrame | None]) -> Iterator[av.AudioFrame]:
-        nonlocal position
-        for frame in frames:
-            if frame is not None:
-                frame.pts, frame.time_base = position, time_base
-                position += frame.samples
-                yield frame
-
-    yield from stamped(resampler.resample(first))
-    for frame in rest:
-        yield from stamped(resampler.resample(frame))
-    yield from stamped(resampler.resample(None))
-
-
-def _encode(
-    frames: Iterable[av.AudioFrame], outputs: list[tuple[av.container.OutputContainer, av.AudioStream]]
-) -> None:
-    for frame in frames:
-        for output, stream in outputs:
-            output.mux(stream.encode(frame))
-    for output, stream in outputs:
-        output.mux(stream.encode(None))
-
-
-def _segments(playlist: str) -> list[tuple[float, str]]:
-    """(duration, URI) of each segment of a media playlist FFmpeg wrote."""
-    segments: list[tuple[float, str]] = []
-    duration = None
-    with open(playlist, encoding="utf-8") as file:
-        for line in file:
-            line = line.strip()
-            if line.startswith("#EXTINF:"):
-                duration = float(line[len("#EXTINF:") :].split(",")[0])
-            elif line and not line.startswith("#") and duration is not None:
-                segments.append((duration, line))
-                duration = None
-    return segments
-
-
-def _master_playlist(root: str, variants: list[tuple[str, list[tuple[float, str]]]], segment_seconds: int) -> str:
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    for name, segments in variants:
-        sized = [(duration, os.path.getsize(os.path.join(root, name, uri))) for duration, uri in segments]
-        rates = [size * 8 / duration for duration, size in sized if duration > 0]
-        # BANDWIDTH is the peak segment bit rate (players pick a variant by it). A short last segment is mostly
-        # MPEG-TS headers and would overstate the peak, so it counts only when no segment is near full length.
-        full = [size * 8 / duration for duration, size in sized if duration >= segment_seconds / 2]
-        peak = max(full or rates)
-        average = sum(size for _, size in sized) * 8 / sum(duration for duration, _ in sized)
-        lines.append(
-            f'#EXT-X-STREAM-INF:BANDWIDTH={math.ceil(peak)},AVERAGE-BANDWIDTH={math.ceil(average)},CODECS="mp4a.40.2"'
-        )
-        lines.append(f"{name}/index.m3u8")
-    return "\n".join(lines) + "\n"
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-

@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 
 from apps.core import images
 
-from . import audio, events, limits
+from . import audio, encoding, events, limits
 from .models import Track, track_path
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def make_waveform(track_id: int) -> str:
 
 
 def make_renditions(track_id: int) -> str:
-    """The progressive AAC stream and the HLS ladder."""
+    """The progressive AAC stream and the HLS ladder, from one decode of the original."""
     track = _load(track_id)
     if track is None:
         return "skipped"
@@ -121,10 +121,8 @@ def make_renditions(track_id: int) -> str:
     with _failing_on_bad_audio(track), _original_on_disk(track) as path:
         out = os.path.dirname(path)
         stream_path = os.path.join(out, "stream.m4a")
-        audio.progressive(path, stream_path)
         hls_dir = os.path.join(out, "hls")
-        os.makedirs(hls_dir)
-        written = audio.hls(path, hls_dir)
+        written = encoding.renditions(path, stream_path, hls_dir)
         stored = []
         try:
             with open(stream_path, "rb") as fh:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from apps.tracks import audio
+from apps.tracks import audio, encoding
 from apps.tracks.audio import NotAudio
 from tests.audio import FORMATS, stereo, wav_bytes, write_audio
 from tests.audio import sine as _sine
@@ -311,7 +311,7 @@ def top_level_boxes(path: Path) -> list[str]:
 @pytest.mark.parametrize(("name", "rate"), [("mp3", 44_100), ("wav", 44_100), ("ogg", 48_000)])
 def test_progressive_is_aac_in_mp4(files, name, rate, tmp_path):
     out = tmp_path / "track.m4a"
-    audio.progressive(str(files[name]), str(out))
+    encoding.progressive(str(files[name]), str(out))
     with av.open(str(out)) as container:
         assert "mp4" in container.format.name
         (stream,) = container.streams.audio
@@ -327,7 +327,7 @@ def test_progressive_is_aac_in_mp4(files, name, rate, tmp_path):
 def test_progressive_keeps_mono_and_moves_odd_rates_to_48k(tmp_path):
     source = write_audio(tmp_path / "voice.wav", sine(32_000)[None], muxer="wav", encoder="pcm_s16le", rate=32_000)
     out = tmp_path / "voice.m4a"
-    audio.progressive(str(source), str(out), bitrate=64_000)
+    encoding.progressive(str(source), str(out), bitrate=64_000)
     found = audio.probe(str(out), max_seconds=60)
     assert (found.format, found.codec, found.channels, found.sample_rate) == ("m4a", "aac", 1, 48_000)
     assert found.duration == pytest.approx(SECONDS, abs=0.1)
@@ -339,7 +339,7 @@ def test_progressive_leaves_nothing_on_failure(files, tmp_path):
     cut.write_bytes(data[: len(data) // 2])
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    assert refused(audio.progressive, str(cut), str(out_dir / "track.m4a")) == "truncated_audio"
+    assert refused(encoding.progressive, str(cut), str(out_dir / "track.m4a")) == "truncated_audio"
     assert os.listdir(out_dir) == []
 
 
@@ -359,7 +359,7 @@ def media_playlist(path: Path) -> tuple[list[str], list[tuple[float, str]]]:
 
 def test_hls_ladder(files, tmp_path):
     out = tmp_path / "hls"
-    written = audio.hls(str(files["mp3"]), str(out), segment_seconds=1)
+    written = encoding.hls(str(files["mp3"]), str(out), segment_seconds=1)
     on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert written[0] == "master.m3u8" and sorted(written) == on_disk
 
@@ -393,5 +393,45 @@ def test_hls_leaves_nothing_on_failure(files, tmp_path):
     out = tmp_path / "hls"
     out.mkdir()
     (out / "keep.txt").write_text("not ours")
-    assert refused(audio.hls, str(cut), str(out)) == "truncated_audio"
+    assert refused(encoding.hls, str(cut), str(out)) == "truncated_audio"
     assert os.listdir(out) == ["keep.txt"]
+
+
+# --- renditions: the progressive file and the ladder from one decode ----------------------------------------------
+
+
+def test_renditions_write_the_progressive_file_and_the_ladder(files, tmp_path):
+    stream, out = tmp_path / "stream.m4a", tmp_path / "hls"
+    written = encoding.renditions(str(files["flac"]), str(stream), str(out), segment_seconds=1)
+    assert written[0] == "master.m3u8"
+    assert sorted(written) == sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert (out / "master.m3u8").read_text().count("#EXT-X-STREAM-INF:") == 3
+    # The progressive file reuses the 128 kb/s rendition's packets: it is the file a separate encode writes.
+    alone = tmp_path / "alone.m4a"
+    encoding.progressive(str(files["flac"]), str(alone))
+    assert stream.read_bytes() == alone.read_bytes()
+    found = audio.probe(str(stream), max_seconds=60)
+    assert (found.codec, found.channels, found.sample_rate) == ("aac", 2, 44_100)
+    assert found.duration == pytest.approx(SECONDS, abs=0.1)
+    assert sorted(os.listdir(tmp_path)) == ["alone.m4a", "hls", "stream.m4a"]
+
+
+def test_renditions_leave_nothing_on_failure(files, tmp_path):
+    data = files["flac"].read_bytes()
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "out"
+    out.mkdir()
+    assert refused(encoding.renditions, str(cut), str(out / "stream.m4a"), str(out / "hls")) == "truncated_audio"
+    assert sorted(p.name for p in out.rglob("*")) == ["hls"]
+
+
+def test_an_encoder_that_fails_stops_the_others_and_leaves_nothing(tmp_path):
+    # NaN samples stop FFmpeg's AAC encoder, in its own thread: the error reaches the caller.
+    signal = stereo(sine(44_100, 2.0))
+    signal[:, 40_000:40_010] = np.nan
+    nan_wav = write_audio(tmp_path / "nan.wav", signal, muxer="wav", encoder="pcm_f32le", rate=44_100)
+    out = tmp_path / "out"
+    with pytest.raises(av.FFmpegError):
+        encoding.renditions(str(nan_wav), str(out / "stream.m4a"), str(out / "hls"))
+    assert sorted(p.name for p in out.rglob("*")) == ["hls"]

@@ -4,7 +4,8 @@
         .venv/bin/python -m tests.bench.fanout --members 1000 --messages 30 --server uvicorn
 
 Creates a guild with --members members (sessions made directly, no logins), starts the app
-(`--server daphne` or `uvicorn --ws websockets-sansio`) on a free loopback port, connects one
+(`--server daphne`, or uvicorn with `--ws apps.realtime.server:GatewayWebSocketProtocol` as gateway
+nodes run) on a free loopback port, connects one
 WebSocket per member, waits for READY on all of them, then sends --messages messages through
 `POST /api/channels/{id}/messages` (token auth) one at a time and records when each member's
 MESSAGE_CREATE arrives. Prints latency percentiles over all deliveries, the time until the last
@@ -63,9 +64,10 @@ def start_server(kind: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.dev", "DEBUG": "false",
            "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     if kind == "uvicorn":
+        # As a gateway node runs: the sans-I/O protocol with the gateway's synchronous write (server.py).
         cmd = [sys.executable, "-m", "uvicorn", "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning", "--ws-per-message-deflate",
-               "false"]
+               "--ws", "apps.realtime.server:GatewayWebSocketProtocol", "--ws-ping-interval", "0", "--no-access-log",
+               "--log-level", "warning", "--ws-per-message-deflate", "false"]
     else:
         cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "smartc.asgi:application"]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -57,7 +57,9 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             return False
         self._drop_handshake()
         data = text.encode() if isinstance(text, str) else text
-        if conn.extensions or conn.expect_continuation_frame:  # compressed, or mid-message: the library frames it
+        # Compressed, mid-message, or behind bytes the library has queued (uvicorn flushes them at
+        # once, so never seen): the library frames it, after them.
+        if conn.extensions or conn.expect_continuation_frame or conn.writes:
             conn.send_text(data)
             self.transport.write(b"".join(conn.data_to_send()))
         else:

@@ -18,14 +18,17 @@ statuses = Slot("notifications.statuses", empty={})
 
 
 def message_sent(message) -> None:
-    """A message was sent: decide who hears of it once it commits (chat.hooks.message_sent)."""
+    """A message was sent: decide who hears of it once it commits (chat.hooks.message_sent). Even
+    whether anyone could (`may_notify`, four reads) waits for the commit: the message's event is
+    published then, before this runs (on_commit callbacks run in order), so delivery to the open
+    sockets never waits for these reads."""
     from . import selectors, tasks
 
-    if not selectors.may_notify(message):
-        return
-    message_id = message.id
-    unavailable.after_commit(lambda: tasks.notify_message.delay(message_id),
-                             what="queueing the message's notifications")
+    def queue() -> None:
+        if selectors.may_notify(message):
+            tasks.notify_message.delay(message.id)
+
+    unavailable.after_commit(queue, what="queueing the message's notifications")
 
 
 def connect() -> None:

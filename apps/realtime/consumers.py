@@ -324,7 +324,7 @@ class GatewayConsumer:
         elif not self._sees_ids(ev.guild_id, ev.channel_id):
             return False
         self.seq += 1
-        self._put(f"{ev.prefix}{self.seq}}}")
+        self._put(ev.head + b"%d}" % self.seq)  # UTF-8, as the server writes it: no encoding per member
         return not self.closing
 
     def _wait(self, ev: hub.Event):

@@ -4,7 +4,8 @@
         .venv/bin/python -m tests.bench.fanout --members 1000 --messages 30 --server uvicorn
 
 Creates a guild with --members members (sessions made directly, no logins), starts the app
-(`--server daphne` or `uvicorn --ws websockets-sansio`) on a free loopback port, connects one
+(`--server daphne`, or uvicorn with `--ws apps.realtime.server:GatewayWebSocketProtocol` as gateway
+nodes run) on a free loopback port, connects one
 WebSocket per member, waits for READY on all of them, then sends --messages messages through
 `POST /api/channels/{id}/messages` (token auth) one at a time and records when each member's
 MESSAGE_CREATE arrives. Prints latency percentiles over all deliveries, the time until the last
@@ -63,15 +64,24 @@ def start_server(kind: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smartc.settings.dev", "DEBUG": "false",
            "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     if kind == "uvicorn":
+        # As a gateway node runs: the sans-I/O protocol with the gateway's synchronous write (server.py).
         cmd = [sys.executable, "-m", "uvicorn", "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               "--ws", "websockets-sansio", "--no-access-log", "--log-level", "warning", "--ws-per-message-deflate",
-               "false"]
+               "--ws", "apps.realtime.server:GatewayWebSocketProtocol", "--ws-ping-interval", "0", "--no-access-log",
+               "--log-level", "warning", "--ws-per-message-deflate", "false"]
     else:
         cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "smartc.asgi:application"]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def run(args, channel_id: int, cookies: list[str], token: str, port: int) -> None:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used: what the sends cost the server, steadier than
+    wall time on a shared machine."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(args, channel_id: int, cookies: list[str], token: str, port: int, server_pid: int) -> None:
     import websockets
 
     received: dict[str, list[float]] = {}
@@ -116,6 +126,7 @@ async def run(args, channel_id: int, cookies: list[str], token: str, port: int) 
         urllib.request.urlopen(req, timeout=30).read()
 
     sent: dict[str, float] = {}
+    cpu = cpu_seconds(server_pid)
     for _ in range(args.messages):
         nonce = uuid.uuid4().hex[:16]
         sent[nonce] = time.perf_counter()
@@ -124,6 +135,8 @@ async def run(args, channel_id: int, cookies: list[str], token: str, port: int) 
         while len(received.get(nonce, [])) < len(cookies) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         await asyncio.sleep(args.gap)
+    # The gaps are idle: this is the request, its database writes and the fan-out, per message.
+    cpu_ms = (cpu_seconds(server_pid) - cpu) / len(sent) * 1000
     for t in tasks:
         t.cancel()
 
@@ -133,10 +146,12 @@ async def run(args, channel_id: int, cookies: list[str], token: str, port: int) 
     print(f"deliveries: {len(lat):,} of {len(sent) * len(cookies):,} ({delivered:.2%})")
     print(f"send -> each member:      {percentiles(lat)}")
     print(f"send -> last member:      {percentiles(last)}")
+    print(f"server CPU per message:   {cpu_ms:.1f} ms (the request and {len(cookies):,} frames)")
     if args.json:
         q, ql = statistics.quantiles(lat, n=100), statistics.quantiles(last, n=100)
         Path(args.json).write_text(json.dumps({
             "members": len(cookies), "messages": len(sent), "delivered": round(delivered, 4),
+            "server_cpu_ms_per_message": round(cpu_ms, 1),
             "each_ms": {"p50": round(q[49], 1), "p95": round(q[94], 1), "p99": round(q[98], 1)},
             "last_ms": {"p50": round(ql[49], 1), "p95": round(ql[94], 1), "p99": round(ql[98], 1)}}, indent=2))
 
@@ -176,7 +191,7 @@ def main() -> None:
     server = start_server(args.server, port)
     try:
         wait_for_port(port, server)
-        asyncio.run(run(args, channel_id, cookies, token, port))
+        asyncio.run(run(args, channel_id, cookies, token, port, server.pid))
     finally:
         server.terminate()
         try:

@@ -17,7 +17,8 @@ also in guild "small"):
     each member has it, and until the last member has it (p50/p95/p99). Bare: a Redis PUBLISH the
     servers relay with websockets.broadcast. Gateway: chat.services.send_message (database write,
     commit, one publish to the hub), delivered as MESSAGE_CREATE;
-  - sustained deliveries/s: --burst broadcasts to the big group back to back;
+  - sustained deliveries/s: --burst broadcasts to the big group back to back, and the servers' CPU
+    time per delivery over the burst (steadier than wall time on a shared machine);
   - event-loop stall: heartbeat (gateway) or ping (bare) round trips of an unrelated socket on the
     first process during the burst;
   - delivery ratio over all of it.
@@ -358,16 +359,19 @@ def measure(kind: str, clients: Clients, probe_client: Clients, data: dict, args
         prober.start()
         time.sleep(1.0)
         burst = {}
+        cpu_before = cpu_seconds(procs)
         for i in range(args.burst):
             mid = f"burst{i}"
             burst[mid] = target.broadcast("big", mid)
         got = wait_for(clients, {m: members["big"] for m in burst}, args.burst_timeout)
+        cpu = cpu_seconds(procs) - cpu_before
         prober.join()
         delivered = sum(len(got.get(m, [])) for m in burst)
         last = max((burst[m] + max(got[m]) for m in burst if got.get(m)), default=time.time())
         seconds = last - min(burst.values())
         out["burst"] = {"broadcasts": args.burst, "delivered": delivered, "expected": args.burst * members["big"],
                         "seconds": round(seconds, 2), "deliveries_per_s": round(delivered / seconds),
+                        "server_cpu_us_per_delivery": round(cpu / max(delivered, 1) * 1e6, 1),
                         "stall": pct(box.get("rtts", []))}
         print(f"[{kind}] burst: {out['burst']}", flush=True)
         out["open_after"], out["closes"] = sockets_left(clients)
@@ -418,7 +422,8 @@ def report(results: dict, args) -> None:
               f"{r['bytes_per_socket'] / 1024:.1f} KB per idle socket; delivery {r['delivery_ratio']:.3%}")
         for group in ("small", "big"):
             print(f"{r['kind']:8} {group:5} ({r[group]['members']:,}) last member: {fmt(r[group]['last'])}")
-        print(f"{r['kind']:8} deliveries/s {r['burst']['deliveries_per_s']:,}; stall during burst: "
+        print(f"{r['kind']:8} deliveries/s {r['burst']['deliveries_per_s']:,} "
+              f"({r['burst']['server_cpu_us_per_delivery']} µs of server CPU each); stall during burst: "
               f"{fmt(r['burst']['stall'])} (idle: {fmt(r['idle_probe'])})")
     if bare and gw:
         print(f"gateway connect rate = {gw['connect']['rate'] / bare['connect']['rate']:.1%} of bare")

@@ -191,6 +191,25 @@ def test_a_held_message_never_notifies(owner, alice, general):
 
 # --- what reaches the sockets ----------------------------------------------------------------------
 
+def test_deciding_who_hears_waits_for_the_commit(owner, alice, general, django_capture_on_commit_callbacks):
+    """The message's event is published at the commit; the reads that decide whether anyone could
+    be notified run after it, so delivery to the open sockets never waits for them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def settings_reads(queries) -> int:
+        return sum("notifications_" in q["sql"] for q in queries.captured_queries)
+
+    with CaptureQueriesContext(connection) as inside, \
+            django_capture_on_commit_callbacks(execute=False) as after_commit:
+        send(owner, general, "hello")
+    assert settings_reads(inside) == 0
+    with CaptureQueriesContext(connection) as later:
+        for callback in after_commit:
+            callback()
+    assert settings_reads(later) > 0
+
+
 def test_each_member_hears_on_their_own_sockets(owner, alice, general, listen,  # noqa: F811
                                                django_capture_on_commit_callbacks):
     socket = listen(f"user.{alice.id}")

@@ -14,3 +14,13 @@ def test_the_protocol_module_imports_without_django_set_up():
     done = subprocess.run([sys.executable, "-c", "import apps.realtime.server"], capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin"}, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_frame_written_by_hand_is_the_one_the_websockets_library_writes():
+    """The synchronous write frames an uncompressed text by hand: every length class of RFC 6455 (7-bit,
+    16-bit, 64-bit) must come out byte for byte as the library's own server frame, which clients parse."""
+    from websockets.frames import Frame, Opcode
+
+    for length in (0, 1, 125, 126, 127, 65535, 65536, 70000):
+        data = ("é" * length).encode()[:length]
+        assert server.text_header(len(data)) + data == Frame(Opcode.TEXT, data).serialize(mask=False), length

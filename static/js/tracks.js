@@ -3,11 +3,12 @@
 // pipeline live (TRACK_UPDATE on the gateway).
 import { get, upload } from "./api.js";
 import { h } from "./dom.js";
-import { Gateway } from "./gateway.js";
+import { onPage } from "./page.js";
+import { pageGateway } from "./tab_gateway.js";
 
-const page = document.getElementById("tracks");
-const form = document.getElementById("track-upload");
-const list = document.getElementById("track-list");
+// The page shown now (page.js sets them as it mounts).
+let form = null;
+let list = null;
 
 function stateText(state, reason) {
   if (state === "failed") return `${list.dataset.stateFailed}: ${reason}`;
@@ -105,10 +106,12 @@ async function submit(event) {
   form.reset();
 }
 
-if (page) {
+onPage("#tracks", (_page, signal) => {
+  form = document.getElementById("track-upload");
+  list = document.getElementById("track-list");
   form?.addEventListener("submit", submit);
-if (form) form.querySelector("button[type=submit]").disabled = false;  // the upload is handled from now on
-  const gateway = new Gateway();
+  if (form) form.querySelector("button[type=submit]").disabled = false; // the upload is handled from now on
+  const gateway = pageGateway(signal);
   gateway.on("TRACK_UPDATE", (d) => {
     // A ready track, a held one (moderation) or one not listed yet is fetched whole again.
     if (d.state === "ready" || d.held || !list.querySelector(`[data-track-id="${d.id}"]`)) refresh(d.id);
@@ -122,6 +125,4 @@ if (form) form.querySelector("button[type=submit]").disabled = false;  // the up
     }
   });
   gateway.on("TRACK_DELETE", (d) => list.querySelector(`[data-track-id="${d.id}"]`)?.remove());
-  gateway.connect();
-  window.addEventListener("pagehide", () => gateway.close());
-}
+});

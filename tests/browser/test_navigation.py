@@ -2,11 +2,13 @@
 bar, then follows links inside the app (a guild, a chat channel where they send a message, their
 settings) and goes back. Turbo Drive swaps the pages: the bar's <audio> is the same node, still
 playing on from where it was, the tab opened one gateway socket for the whole visit, and the back
-button shows the previous page with its content."""
+button shows the previous page with its content. Nothing breaks the Content-Security-Policy of the
+first page, which holds for the whole visit (Turbo's progress bar styles itself with its nonce)."""
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_chat import in_worker_thread, lab, message  # noqa: F401 (a fixture)
+from tests.browser.test_csp import watch
 from tests.browser.test_track_player import _playlist, ready_tracks
 from tests.browser.test_track_social import log_in
 
@@ -30,7 +32,9 @@ def test_the_player_bar_and_the_gateway_live_on_across_pages(live_url, new_page,
     page = new_page()
     sockets = []
     page.on("websocket", lambda ws: sockets.append(ws.url) if "/ws/gateway/" in ws.url else None)
+    violations = watch(page)
     errors = log_in(page, live_url, lab["bo"], path)
+    page.evaluate("() => { window.Turbo.config.drive.progressBarDelay = 0; }")  # shown on every visit
     bar = page.locator("#player-bar")
     page.click("#play-playlist")
     expect(bar.locator(".bar-title")).to_have_text("Long drive")
@@ -67,4 +71,6 @@ def test_the_player_bar_and_the_gateway_live_on_across_pages(live_url, new_page,
     playing_on(page, at)
 
     assert len(sockets) == 1, sockets
+    assert page.evaluate("() => window.Turbo.session.drive")  # no page of the sequence opted out
+    assert violations == []
     assert errors == []

@@ -71,7 +71,8 @@ async function refresh(id) {
   if (track) show(track);
 }
 
-async function submit(event) {
+/** The upload goes with the page (`signal`, page.js), as it did with a full page load. */
+async function submit(event, signal) {
   event.preventDefault();
   const status = document.getElementById("upload-status");
   const progress = document.getElementById("upload-progress");
@@ -91,8 +92,10 @@ async function submit(event) {
   try {
     track = await upload(form.dataset.url, new FormData(form), {
       onProgress: (loaded, total) => { progress.value = Math.round((loaded / total) * 100); },
+      signal,
     });
   } catch (err) {
+    if (signal.aborted) return;
     button.disabled = false;
     progress.hidden = true;
     status.textContent = err.message || form.dataset.failed;
@@ -109,7 +112,7 @@ async function submit(event) {
 onPage("#tracks", (_page, signal) => {
   form = document.getElementById("track-upload");
   list = document.getElementById("track-list");
-  form?.addEventListener("submit", submit);
+  form?.addEventListener("submit", (event) => submit(event, signal));
   if (form) form.querySelector("button[type=submit]").disabled = false; // the upload is handled from now on
   const gateway = pageGateway(signal);
   gateway.on("TRACK_UPDATE", (d) => {

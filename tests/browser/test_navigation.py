@@ -72,5 +72,16 @@ def test_the_player_bar_and_the_gateway_live_on_across_pages(live_url, new_page,
 
     assert len(sockets) == 1, sockets
     assert page.evaluate("() => window.Turbo.session.drive")  # no page of the sequence opted out
+
+    # Forward to the settings, then to two-factor authentication, a page that opts out: a full page
+    # load, a new visit (a new socket); the bar finds its queue again, paused at its track.
+    page.go_forward()
+    page.wait_for_url(f"{live_url}/accounts/profile")
+    page.get_by_role("link", name="Two-factor authentication").click()
+    page.wait_for_url(f"{live_url}/accounts/2fa")
+    expect(bar.locator(".bar-title")).to_have_text("Long drive")
+    assert page.evaluate(f"() => window.smartcTestAudio === undefined && {BAR_AUDIO}.paused")
+    expect(page.locator("#bell")).to_have_attribute("data-live", "true")  # this visit's socket is ready
+    assert len(sockets) == 2, sockets
     assert violations == []
     assert errors == []

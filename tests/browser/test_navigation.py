@@ -4,10 +4,13 @@ settings) and goes back. Turbo Drive swaps the pages: the bar's <audio> is the s
 playing on from where it was, the tab opened one gateway socket for the whole visit, and the back
 button shows the previous page with its content. Nothing breaks the Content-Security-Policy of the
 first page, which holds for the whole visit (Turbo's progress bar styles itself with its nonce)."""
+import time
+
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_chat import in_worker_thread, lab, message  # noqa: F401 (a fixture)
+from apps.chat import services as chat
+from tests.browser.test_chat import in_worker_thread, lab, message, open_channel  # noqa: F401 (a fixture)
 from tests.browser.test_csp import watch
 from tests.browser.test_track_player import _playlist, ready_tracks
 from tests.browser.test_track_social import log_in
@@ -85,3 +88,38 @@ def test_the_player_bar_and_the_gateway_live_on_across_pages(live_url, new_page,
     assert len(sockets) == 2, sockets
     assert violations == []
     assert errors == []
+
+
+def test_a_followed_link_costs_one_page_not_a_whole_load(live_url, new_page, lab):  # noqa: F811
+    """#general -> #random and back, followed by Turbo Drive and as full page loads (Drive off):
+    the requests each costs, the sockets it opens and the time until the channel's history shows
+    (printed for `pytest -s`; docs/benchmarks.md)."""
+    in_worker_thread(lambda: chat.send_message(author=lab["ada"], channel_id=lab["general"].id, content="hi general"))
+    in_worker_thread(lambda: chat.send_message(author=lab["ada"], channel_id=lab["random"].id, content="hi random"))
+    page = new_page()
+    open_channel(page, live_url, lab["bo"], lab["general"])
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    seen = {"requests": 0, "sockets": 0}
+    cdp.on("Network.requestWillBeSent", lambda _e: seen.__setitem__("requests", seen["requests"] + 1))
+    cdp.on("Network.webSocketCreated", lambda _e: seen.__setitem__("sockets", seen["sockets"] + 1))
+    runs = {"turbo": [], "full": []}
+    for _round in range(3):
+        for mode in runs:
+            for channel, text in ((lab["random"], "hi random"), (lab["general"], "hi general")):
+                page.evaluate(f"() => {{ window.Turbo.session.drive = {str(mode == 'turbo').lower()}; }}")
+                seen.update(requests=0, sockets=0)
+                started = time.perf_counter()
+                page.locator(f".channel-link[data-channel-id='{channel.id}']").click()
+                expect(message(page, text)).to_be_visible()
+                expect(page.locator("#chat")).to_have_attribute("data-gateway", "open")
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                page.wait_for_timeout(300)  # late requests (read marks, members) count too
+                runs[mode].append((elapsed_ms, seen["requests"], seen["sockets"]))
+    for mode, rows in runs.items():
+        times = sorted(ms for ms, *_ in rows)
+        print(f"{mode}: median {times[len(times) // 2]:.0f} ms, requests {[r for _, r, _ in rows]},"
+              f" sockets {[s for *_, s in rows]}")
+    assert all(sockets == 0 for *_, sockets in runs["turbo"])
+    assert all(sockets == 1 for *_, sockets in runs["full"])
+    assert max(r for _, r, _ in runs["turbo"]) * 3 < min(r for _, r, _ in runs["full"])

@@ -31,7 +31,7 @@ $(VENV)/.test-installed: requirements/base.txt requirements/prod.txt requirement
 	$(BIN)/pip install -q -r requirements/test.txt
 	@touch $@
 
-# Third-party browser libraries (wavesurfer.js, hls.js) and ESLint, exactly as package-lock.json pins them.
+# Third-party browser libraries (wavesurfer.js, hls.js, Turbo) and ESLint, exactly as package-lock.json pins them.
 node_modules/.installed: package.json package-lock.json
 	$(call need,command -v npm,npm)
 	npm ci --no-audit --no-fund --loglevel=error

@@ -13,6 +13,8 @@ from django.urls import reverse
 # Folders of static/ whose files make the shell. Never media, never a page that checks permissions.
 SHELL_FOLDERS = ("css", "js", "icons")
 SHELL_SUFFIXES = (".css", ".js", ".png", ".svg", ".ico")
+# Third-party files every page loads (from npm, STATICFILES_DIRS): Turbo Drive, in base.html's head.
+SHELL_VENDOR = ("vendor/turbo/turbo.es2017-esm.js",)
 OFFLINE_TEMPLATE = settings.BASE_DIR / "templates" / "pwa" / "offline.html"
 
 
@@ -20,12 +22,12 @@ def shell() -> tuple[str, list[str]]:
     """(version, URLs to precache). The files are hashed again only when one of them changed
     (its size or time), so an edit under `make run` reaches the browser without a restart."""
     files = []
-    for folder in SHELL_FOLDERS:
-        for path in sorted(_static_files(folder)):
-            source = finders.find(path)
-            if source:
-                stat = os.stat(source)
-                files.append((path, source, stat.st_mtime_ns, stat.st_size))
+    paths = [path for folder in SHELL_FOLDERS for path in sorted(_static_files(folder))]
+    for path in [*paths, *SHELL_VENDOR]:
+        source = finders.find(path)
+        if source:
+            stat = os.stat(source)
+            files.append((path, source, stat.st_mtime_ns, stat.st_size))
     stat = os.stat(OFFLINE_TEMPLATE)
     return _shell(tuple(files), (stat.st_mtime_ns, stat.st_size))
 

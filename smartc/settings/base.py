@@ -399,6 +399,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/wavesurfer", BASE_DIR / "node_modules" / "wavesurfer.js" / "dist"),
     ("vendor/hls", BASE_DIR / "node_modules" / "hls.js" / "dist"),
+    # Turbo Drive: in-app links swap the page's body, the player bar and the gateway live on.
+    ("vendor/turbo", BASE_DIR / "node_modules" / "@hotwired" / "turbo" / "dist"),
     # Emoji glyphs (Twemoji SVGs, CC-BY 4.0) and data (emojibase: names, shortcodes, keywords, groups).
     ("vendor/twemoji", BASE_DIR / "node_modules" / "@discordapp" / "twemoji" / "dist"),
     *((f"vendor/emojibase/{code}", BASE_DIR / "node_modules" / "emojibase-data" / code) for code, _name in LANGUAGES),

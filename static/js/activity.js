@@ -1,13 +1,13 @@
 // The activity bell of the guild rail: new followers, likes, reposts, comments and replies on your
 // tracks, with an unread count kept live by ACTIVITY_CREATE on the gateway. It listens on the
-// socket the page opened (Gateway.current); on a page with none it opens one itself. Opening the
-// dropdown marks everything read.
+// tab's one gateway (tab_gateway.js). Opening the dropdown marks everything read.
 import { get, send } from "./api.js";
 import { h, momentText } from "./dom.js";
-import { Gateway } from "./gateway.js";
+import { onPage } from "./page.js";
+import { pageGateway } from "./tab_gateway.js";
 
 class Bell {
-  constructor(root) {
+  constructor(root, signal) {
     this.root = root;
     this.button = root.querySelector(".bell-button");
     this.count = root.querySelector(".bell-count");
@@ -18,10 +18,10 @@ class Bell {
     this.button.addEventListener("click", () => this.toggle());
     document.addEventListener("click", (event) => {
       if (!this.panel.hidden && !this.root.contains(event.target)) this.close();
-    });
+    }, { signal });
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && !this.panel.hidden) this.close();
-    });
+    }, { signal });
   }
 
   async load() {
@@ -102,25 +102,8 @@ class Bell {
   }
 }
 
-const root = document.getElementById("bell");
-if (root) {
-  const bell = new Bell(root);
+onPage("#bell", (root, signal) => {
+  const bell = new Bell(root, signal);
   bell.load();
-  if (Gateway.current) {
-    bell.attach(Gateway.current);
-  } else {
-    let attached = false;
-    document.addEventListener("smartc:gateway", (event) => {
-      attached = true;
-      bell.attach(event.detail);
-    }, { once: true });
-    // Module scripts have all run by `load`: a page that opened no socket gets the bell's own.
-    window.addEventListener("load", () => {
-      if (attached || Gateway.current) return;
-      const gateway = new Gateway();
-      bell.attach(gateway);
-      gateway.connect();
-      window.addEventListener("pagehide", () => gateway.close());
-    }, { once: true });
-  }
-}
+  bell.attach(pageGateway(signal));
+});

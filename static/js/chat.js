@@ -10,6 +10,8 @@
 //   suggestions.js, autocomplete.js  @member, #channel and :emoji: completion in the message boxes
 //   keyboard.js   one tab stop per message, the arrows between them, the skip links
 // The emoji picker (../emoji_picker.js) is the page's one, for reactions and the message box.
+// The page lives until Turbo Drive shows another (page.js): its parts pass `page.signal` to their
+// document and window listeners, and subscribe to the tab's gateway through `page.gateway`.
 // Message HTML (content_html) is sanitised by the server and inserted as HTML; every other string
 // (names, emoji, reply previews) goes in through textContent.
 import { ApiError, errorMessage } from "./api.js";
@@ -28,18 +30,18 @@ import { ReadState } from "./chat/unread.js";
 import { MessageView } from "./chat/view.js";
 import { fillText, flag, momentText } from "./dom.js";
 import { EmojiPicker } from "./emoji_picker.js";
-import { Gateway } from "./gateway.js";
 import { Presence } from "./members.js";
-import { attachNotifications } from "./notifications.js";
+import { onPage } from "./page.js";
 import { Sidebar } from "./sidebar.js";
-import { attachWarnings } from "./warnings.js";
+import { pageGateway } from "./tab_gateway.js";
 
 const TOAST_MS = 6000;
 
 class ChatPage {
-  constructor(rootEl) {
+  constructor(rootEl, signal) {
     const d = rootEl.dataset;
     this.root = rootEl;
+    this.signal = signal;
     this.channelId = Number(d.channelId);
     this.guildId = Number(d.guildId);
     this.userId = Number(d.userId);
@@ -54,8 +56,9 @@ class ChatPage {
     this.scroller = document.getElementById("messages");
     this.toastLine = document.getElementById("chat-toast");
 
-    this.gateway = new Gateway({ catchUp: () => this.history.catchUp() });
-    this.emojiPicker = new EmojiPicker(document.getElementById("emoji-picker"), this.t);
+    this.gateway = pageGateway(signal);
+    this.gateway.catchUp = () => this.history.catchUp();
+    this.emojiPicker = new EmojiPicker(document.getElementById("emoji-picker"), this.t, signal);
     this.view = new MessageView(this);
     this.list = new MessageList(this);
     this.attachments = new Attachments(this);
@@ -75,27 +78,24 @@ class ChatPage {
     this.pins.start();
     this.reactions.start();
     bindLive(this);
-    keyboardMessages(this.list.el, { hintId: "msg-keys-hint" });
+    const { signal } = this;
+    keyboardMessages(this.list.el, { hintId: "msg-keys-hint", signal });
     const threadList = document.getElementById("thread-messages");
-    if (threadList) keyboardMessages(threadList, { hintId: "msg-keys-hint" });
+    if (threadList) keyboardMessages(threadList, { hintId: "msg-keys-hint", signal });
     bindSkipLinks();
     this.typing.start();
     this.unread.start();
-    new Presence(this.gateway, this.guildId).start();
+    new Presence(this.gateway, this.guildId, signal).start();
     new Sidebar(this.gateway, this.guildId).start();
-    attachNotifications(this.gateway);
-    attachWarnings(this.gateway);
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape") return;
       if (!this.emojiPicker.close()) this.pins.close();
-    });
-    this.gateway.connect();
-    window.addEventListener("pagehide", () => {
-      this.unread.flush(); // before the socket closes: it carries the ack
-      this.gateway.close();
-    });
-    window.addEventListener("pageshow", (event) => {
-      if (event.persisted) this.gateway.connect(); // back from the back/forward cache
+    }, { signal });
+    // Before the tab's socket closes (it carries the ack), or when another page is shown.
+    window.addEventListener("pagehide", () => this.unread.flush(), { signal });
+    signal.addEventListener("abort", () => {
+      this.unread.flush();
+      clearTimeout(this.toastTimer);
     });
     this.history.start();
   }
@@ -122,11 +122,9 @@ class ChatPage {
   }
 }
 
-const root = document.getElementById("chat");
-if (root) {
-  const page = new ChatPage(root);
+onPage("#chat", (root, signal) => {
+  const page = new ChatPage(root, signal);
   page.start();
-  // Other modules (the DM list) listen on this page's gateway rather than open a second socket.
   document.dispatchEvent(new CustomEvent("smartc:chat", { detail: page }));
   attachThreads(page);
-}
+});

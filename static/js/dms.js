@@ -7,13 +7,23 @@ import { isChannelMuted } from "./notify_settings.js";
 
 class DirectMessages {
   constructor() {
+    this.channels = new Map(); // id -> DM entry (as in READY's private_channels), most recent first
+    this.ready = false; // READY came: until then the server's list stands
+    this.userId = 0;
+    this.showPage();
+  }
+
+  /** A new page (page.js): its DM list, its rail item and its open DM. */
+  showPage() {
     this.list = document.getElementById("dm-list");
     this.rail = document.getElementById("rail-dms");
     this.railCount = this.rail?.querySelector(".rail-dm-count");
     const chat = document.getElementById("chat");
     this.openId = chat?.dataset.dm === "true" ? Number(chat.dataset.channelId) : 0;
-    this.userId = Number(this.list?.dataset.userId || chat?.dataset.userId || 0);
-    this.channels = new Map(); // id -> DM entry (as in READY's private_channels), most recent first
+    this.userId = this.userId || Number(this.list?.dataset.userId || chat?.dataset.userId || 0);
+    const open = this.channels.get(this.openId);
+    if (open) open.unread = 0; // the chat page marks it read
+    if (this.ready) this.render();
   }
 
   /** Follow the DM events of a gateway. */
@@ -32,6 +42,7 @@ class DirectMessages {
   onReady(d) {
     this.userId = d?.user?.id ?? this.userId;
     this.channels = new Map((d?.private_channels || []).map((c) => [c.id, c]));
+    this.ready = true;
     const open = this.channels.get(this.openId);
     if (open) open.unread = 0; // the chat page marks it read
     this.render();

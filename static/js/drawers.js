@@ -51,7 +51,8 @@ export class Drawers {
     this.touch = null;
   }
 
-  start() {
+  /** Bind this page's drawers; `signal` (page.js) ends the document-wide listeners with the page. */
+  start(signal) {
     const both = [this.left, this.right];
     for (const drawer of both) {
       drawer.sync();
@@ -66,15 +67,15 @@ export class Drawers {
     for (const media of this.media) {
       media.addEventListener("change", () => {
         for (const drawer of both) drawer.set(false, { focus: false });
-      });
+      }, { signal });
     }
     this.backdrop?.addEventListener("click", () => this.closeAll());
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && (this.left.open || this.right.open)) this.closeAll();
-    });
-    document.addEventListener("touchstart", (event) => this.onTouchStart(event), { passive: true });
-    document.addEventListener("touchend", (event) => this.onTouchEnd(event), { passive: true });
-    document.addEventListener("touchcancel", () => (this.touch = null), { passive: true });
+    }, { signal });
+    document.addEventListener("touchstart", (event) => this.onTouchStart(event), { passive: true, signal });
+    document.addEventListener("touchend", (event) => this.onTouchEnd(event), { passive: true, signal });
+    document.addEventListener("touchcancel", () => (this.touch = null), { passive: true, signal });
   }
 
   toggle(drawer) {

@@ -28,9 +28,10 @@ function readRecent() {
 
 export class EmojiPicker {
   /** `el` is the (hidden) dialog to fill; `t` the translated words (emojiSearch, emojiNone,
-   *  emojiRecent, emojiLoading). */
-  constructor(el, t) {
+   *  emojiRecent, emojiLoading); `signal` (page.js) ends its document listener with the page. */
+  constructor(el, t, signal) {
     this.el = el;
+    this.signal = signal;
     this.t = t;
     this.set = null;
     this.tab = RECENT;
@@ -97,7 +98,7 @@ export class EmojiPicker {
       const path = event.composedPath();
       if (!this.isOpen || path.includes(this.el) || (this.opener && path.includes(this.opener))) return;
       this.close({ restoreFocus: false });
-    });
+    }, { signal: this.signal });
   }
 
   /** Open next to `anchor`; `onPick(emoji)` is told the emoji chosen. Opening it again from the

@@ -7,24 +7,27 @@ const IDLE_AFTER_MS = 5 * 60 * 1000;
 const IDLE_CHECK_MS = 30 * 1000;
 const STATUSES = new Set(["online", "idle", "dnd", "offline"]);
 const STORED = "smartc.status";
+// What the server has for this tab's connection (it starts online); it outlives a page (page.js).
+let sent = "online";
 
 export class Presence {
-  constructor(gateway, guildId) {
+  /** `signal` (page.js) ends its window listeners and its idle check with the page. */
+  constructor(gateway, guildId, signal) {
     this.gateway = gateway;
+    this.signal = signal;
     this.guildId = guildId;
     this.picker = document.getElementById("presence-status");
     this.labels = { offline: this.picker?.dataset.offline || "offline" };
     for (const option of this.picker?.options || []) this.labels[option.value] = option.textContent;
     const stored = localStorage.getItem(STORED);
     this.chosen = stored === "idle" || stored === "dnd" ? stored : "online";
-    this.sent = "online"; // what the server has for this connection (it starts online)
     this.lastActive = Date.now();
   }
 
   start() {
     const g = this.gateway;
-    g.on("READY", () => {
-      this.sent = "online";
+    g.on("READY", (d) => {
+      if (d) sent = "online"; // a new connection; without data, the page came after READY
       if (this.guildId > 0) g.send(Op.REQUEST_MEMBERS, { guild_id: this.guildId }); // not on DM pages
       this.sync();
     });
@@ -47,10 +50,11 @@ export class Presence {
     }
     const active = () => {
       this.lastActive = Date.now();
-      if (this.sent === "idle" && this.chosen === "online") this.sync();
+      if (sent === "idle" && this.chosen === "online") this.sync();
     };
-    for (const type of ["pointerdown", "keydown", "wheel", "focus"]) window.addEventListener(type, active, { passive: true });
-    setInterval(() => this.sync(), IDLE_CHECK_MS);
+    for (const type of ["pointerdown", "keydown", "wheel", "focus"]) window.addEventListener(type, active, { passive: true, signal: this.signal });
+    const timer = setInterval(() => this.sync(), IDLE_CHECK_MS);
+    this.signal?.addEventListener("abort", () => clearInterval(timer));
   }
 
   /** The status this tab should have now: the one chosen, or idle when "online" has gone quiet. */
@@ -61,7 +65,7 @@ export class Presence {
 
   sync() {
     const status = this.wanted();
-    if (status !== this.sent && this.gateway.send(Op.PRESENCE_UPDATE, { status })) this.sent = status;
+    if (status !== sent && this.gateway.send(Op.PRESENCE_UPDATE, { status })) sent = status;
   }
 
   show(userId, status) {

@@ -2,6 +2,7 @@
 // it scrolls into view, as SVG bars from the track's stored peaks (the same peaks.json the player
 // reads). An inline play button beside it plays the track in the player bar (data-play-now).
 import { get } from "./api.js";
+import { onPage } from "./page.js";
 import { normalisedPeaks } from "./player.js";
 
 const BARS = 64;
@@ -37,8 +38,7 @@ async function draw(svg) {
   svg.dataset.drawn = "true";
 }
 
-const waves = document.querySelectorAll(".mini-wave[data-peaks-url]");
-if (waves.length) {
+onPage(".mini-wave[data-peaks-url]", (_first, signal) => {
   const seen = new IntersectionObserver((entries) => {
     for (const entry of entries) {
       if (!entry.isIntersecting) continue;
@@ -46,5 +46,6 @@ if (waves.length) {
       draw(entry.target);
     }
   }, { rootMargin: "200px" });
-  for (const svg of waves) seen.observe(svg);
-}
+  for (const svg of document.querySelectorAll(".mini-wave[data-peaks-url]")) seen.observe(svg);
+  signal.addEventListener("abort", () => seen.disconnect());
+});

@@ -7,6 +7,7 @@
 import { bindNotifyDialog } from "./notify_dialog.js";
 import { attachNotifySettings } from "./notify_settings.js";
 import { disablePush, enablePush, refreshPush, workerRegistration } from "./push.js";
+import { onPage } from "./page.js";
 import { openMessage } from "./search.js";
 
 const STORAGE_KEY = "smartc.notifications";
@@ -60,14 +61,13 @@ async function show(d, t) {
 }
 
 /**
- * @param {import("./gateway.js").Gateway} gateway the page's gateway
+ * @param {import("./gateway.js").Gateway} gateway the tab's gateway
  */
 export function attachNotifications(gateway) {
-  const dialog = document.getElementById("notify-dialog");
-  const t = { ...(dialog?.dataset || {}) };
   attachNotifySettings(gateway);
   gateway.on("NOTIFICATION_CREATE", (d) => {
     if (!d || document.visibilityState !== "hidden" || !notificationsWanted()) return;
+    const t = { ...(document.getElementById("notify-dialog")?.dataset || {}) };
     show(d, t).catch((err) => console.error("notification failed", err));
   });
   // A click on a notification, told by the service worker to the window it brought forward.
@@ -80,5 +80,9 @@ export function attachNotifications(gateway) {
     workerRegistration().catch((err) => console.warn("service worker:", err));
     refreshPush();
   }
-  if (dialog) bindNotifyDialog(dialog, { wanted: notificationsWanted, setWanted: setNotificationsWanted });
 }
+
+// The settings dialog of the page that has one (a channel, a DM).
+onPage("#notify-dialog", (dialog, signal) => {
+  bindNotifyDialog(dialog, { wanted: notificationsWanted, setWanted: setNotificationsWanted }, signal);
+});

@@ -11,8 +11,9 @@ const CURRENT = "current"; // the select's option that tells a running mute's en
 /**
  * @param {HTMLDialogElement} dialog
  * @param {{wanted: () => boolean, setWanted: (on: boolean) => Promise<boolean>}} device
+ * @param {AbortSignal} signal the page's (page.js)
  */
-export function bindNotifyDialog(dialog, device) {
+export function bindNotifyDialog(dialog, device, signal) {
   const t = { ...dialog.dataset };
   const guildId = Number(t.guildId) || null;
   const channelId = Number(t.channelId);
@@ -73,7 +74,7 @@ export function bindNotifyDialog(dialog, device) {
   });
   document.addEventListener("smartc:notify-settings", () => {
     if (dialog.open) paint();
-  });
+  }, { signal });
   deviceBox.addEventListener("change", async () => {
     deviceBox.disabled = true;
     const on = await device.setWanted(deviceBox.checked);

@@ -39,6 +39,10 @@ function loadPeaks(url) {
   return peaksCache.get(url);
 }
 
+// The nonce of the page this tab first loaded: its Content-Security-Policy is the one in force for
+// the whole visit (Turbo Drive swaps pages under it; each later page's meta tells its own nonce).
+const CSP_NONCE = document.querySelector('meta[name="csp-nonce"]')?.content || document.querySelector("script[nonce]")?.nonce;
+
 document.addEventListener("play", (e) => {
   for (const media of document.querySelectorAll("audio")) if (media !== e.target && !media.paused) media.pause();
 }, true);
@@ -78,7 +82,7 @@ export class Player {
       height: this.height, barWidth: 2, barGap: 1, barRadius: 1, waveColor: "#6d7280", progressColor: "#5865f2",
       cursorColor: "#f2f3f5", normalize: true, interact: this.interact,
       // wavesurfer styles its shadow DOM with a <style>: the page's CSP nonce lets it apply.
-      cspNonce: document.querySelector("script[nonce]")?.nonce,
+      cspNonce: CSP_NONCE,
     });
     if (markReady) this.container.dataset.ready = "true";
   }

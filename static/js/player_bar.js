@@ -1,5 +1,6 @@
-// The player bar at the bottom of the tracks pages and the chat page: one Player (player.js) over a
-// queue. Playing a playlist fills the queue; "add to queue" buttons append to it; the bar goes on to
+// The player bar at the bottom of every signed-in page: one Player (player.js) over a queue. It is
+// a permanent element (data-turbo-permanent): Turbo Drive (page.js) keeps this very node, and its
+// <audio> playing, from page to page, so this module builds it once per visit. Playing a playlist fills the queue; "add to queue" buttons append to it; the bar goes on to
 // the next queued track when one ends. The queue is kept in sessionStorage, so a reload (or another
 // page of the same tab) finds it again, paused at its current track.
 //
@@ -10,6 +11,7 @@
 //                   list and plays from data-start-index (0 unless given)
 import { get, send } from "./api.js";
 import { h } from "./dom.js";
+import { onPage } from "./page.js";
 import { Player, clock } from "./player.js";
 
 const KEY = "smartc-queue";
@@ -200,4 +202,8 @@ class PlayerBar {
   }
 }
 
-if (bar) new PlayerBar(bar);
+if (bar) {
+  new PlayerBar(bar);
+  // Each page brings its own <body>: it makes room for the bar again.
+  onPage("body", (body) => body.classList.toggle("has-player-bar", !bar.hidden));
+}

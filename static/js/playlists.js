@@ -3,6 +3,7 @@
 // deletion. Every change goes through the playlists API; the page shows what the server answered.
 import { send } from "./api.js";
 import { fillText, h } from "./dom.js";
+import { onPage } from "./page.js";
 
 function addControl(box) {
   const status = document.getElementById("playlist-status");
@@ -115,7 +116,7 @@ function ownerControls(page) {
   });
 }
 
-const box = document.getElementById("add-to-playlist");
-if (box) addControl(box);
-const page = document.getElementById("playlist");
-if (page && page.dataset.owner === "true") ownerControls(page);
+onPage("#add-to-playlist", addControl);
+onPage("#playlist", (page) => {
+  if (page.dataset.owner === "true") ownerControls(page);
+});

@@ -11,13 +11,21 @@ function countText(n) {
 
 export class UnreadRail {
   constructor() {
-    const chat = document.getElementById("chat");
-    this.openChannelId = chat && chat.dataset.dm !== "true" ? Number(chat.dataset.channelId) : 0;
-    this.userId = Number(chat?.dataset.userId || 0);
     this.channels = new Map(); // channel id -> {guildId, unread, mentions}
     this.roleIds = new Map(); // guild id -> Set of the member's role ids
     this.dmUnread = 0;
+    this.userId = 0;
+    this.showPage();
+  }
+
+  /** A new page (page.js): its open channel, its title and its rail. */
+  showPage() {
+    const chat = document.getElementById("chat");
+    this.openChannelId = chat && chat.dataset.dm !== "true" ? Number(chat.dataset.channelId) : 0;
+    this.userId = this.userId || Number(chat?.dataset.userId || 0);
+    this.channels.delete(this.openChannelId); // the chat page marks it read
     this.baseTitle = document.title;
+    this.paint();
   }
 
   attach(gateway) {

@@ -2,8 +2,9 @@
 // comments and members. Buttons carry data-report-type and data-report-id; the chat page calls
 // openReport() from its message actions.
 import { send } from "./api.js";
+import { onPage } from "./page.js";
 
-const dialog = document.getElementById("report-dialog");
+let dialog = null; // the page's (page.js)
 let target = null;
 
 function show(text, isError) {
@@ -38,13 +39,15 @@ async function submit(event) {
   setTimeout(() => dialog.close(), 2500);
 }
 
-if (dialog) {
+onPage("#report-dialog", (root, signal) => {
+  dialog = root;
+  signal.addEventListener("abort", () => { dialog = null; });
   document.getElementById("report-form").addEventListener("submit", submit);
-  document.getElementById("report-cancel").addEventListener("click", () => dialog.close());
+  document.getElementById("report-cancel").addEventListener("click", () => root.close());
   document.addEventListener("click", (event) => {
     const button = event.target.closest?.("[data-report-type]");
     if (!button) return;
     event.preventDefault();
     openReport(button.dataset.reportType, button.dataset.reportId, button.dataset.reportGuild);
-  });
-}
+  }, { signal });
+});

@@ -6,6 +6,7 @@
 import { get } from "./api.js";
 import { fillText, h } from "./dom.js";
 import { emojify } from "./emoji.js";
+import { onPage } from "./page.js";
 
 const PAGE = 25;
 
@@ -184,5 +185,4 @@ class SearchPanel {
   }
 }
 
-const root = document.getElementById("search-tools");
-if (root) new SearchPanel(root).start();
+onPage("#search-tools", (root) => new SearchPanel(root).start());

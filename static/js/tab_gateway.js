@@ -1,10 +1,10 @@
-// One gateway per tab. A page that opens its own socket (the chat, the voice room, the tracks
-// pages) announces it as it is made (gateway.js fires "smartc:gateway"); the shell's parts (the
-// guild rail's badges, the DM list, the tab title) listen on that one. A page that opens none gets
-// one opened here once its modules have run, which also carries warnings and notifications.
+// One gateway per tab, for the whole visit: Turbo Drive (page.js) swaps pages under it, so the
+// socket opened on the first page carries every page after it. The shell's parts (the guild rail's
+// badges, the DM list, the tab title, warnings and notifications) attach to it once; a page module
+// subscribes through pageGateway(signal), whose handlers go when the page goes. A page loaded in
+// full that opens its own socket (the voice room) announces it as it is made (gateway.js fires
+// "smartc:gateway") and that one becomes the tab's.
 import { Gateway } from "./gateway.js";
-import { attachNotifications } from "./notifications.js";
-import { attachWarnings } from "./warnings.js";
 
 let tabGateway = null;
 const waiting = [];
@@ -21,15 +21,63 @@ export function onTabGateway(callback) {
   else waiting.push(callback);
 }
 
-/** Open the tab's own socket if no page module did (call once the page's modules have run). */
+/** The tab's gateway, opened now if no module opened one. */
 export function ensureTabGateway() {
-  if (tabGateway) return;
+  if (tabGateway) return tabGateway;
   const gateway = new Gateway();
-  attachWarnings(gateway);
-  attachNotifications(gateway);
   gateway.connect();
   window.addEventListener("pagehide", () => gateway.close());
   window.addEventListener("pageshow", (event) => {
-    if (event.persisted) gateway.connect();
+    if (event.persisted) gateway.connect(); // back from the back/forward cache
   });
+  return gateway;
+}
+
+/** One page's hold on the tab's gateway: what it subscribes to is dropped when `signal` aborts. */
+class PageGateway {
+  constructor(gateway, signal) {
+    this.gateway = gateway;
+    this.signal = signal;
+  }
+
+  /** As Gateway.on. A page shown after the socket became ready gets "READY" at once, without its
+   *  data (stale by then: the server rendered this page afresh), so it can ask for what it needs. */
+  on(event, handler) {
+    if (this.signal.aborted) return () => {}; // the page went while it was loading
+    const off = this.gateway.on(event, handler);
+    this.signal.addEventListener("abort", off, { once: true });
+    if (event === "READY" && this.gateway.isOpen) {
+      queueMicrotask(() => this.signal.aborted || handler(undefined));
+    }
+    return off;
+  }
+
+  send(op, d) {
+    return this.gateway.send(op, d);
+  }
+
+  get state() {
+    return this.gateway.state;
+  }
+
+  get everReady() {
+    return this.gateway.everReady;
+  }
+
+  get isOpen() {
+    return this.gateway.isOpen;
+  }
+
+  /** Where to look for missed messages after a reconnect, while this page is shown. */
+  set catchUp(find) {
+    this.gateway.catchUp = find;
+    this.signal.addEventListener("abort", () => {
+      if (this.gateway.catchUp === find) this.gateway.catchUp = null;
+    }, { once: true });
+  }
+}
+
+/** The tab's gateway as seen by the page that `signal` belongs to. */
+export function pageGateway(signal) {
+  return new PageGateway(ensureTabGateway(), signal);
 }

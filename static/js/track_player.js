@@ -7,13 +7,11 @@
 // (TRACK_COMMENT_CREATE / TRACK_COMMENT_DELETE on the gateway).
 import { send } from "./api.js";
 import { flag, h } from "./dom.js";
-import { Gateway } from "./gateway.js";
+import { onPage } from "./page.js";
 import { Player, clock } from "./player.js";
+import { pageGateway } from "./tab_gateway.js";
 
-const page = document.getElementById("track-page");
-const audio = document.getElementById("audio");
-
-async function start() {
+async function start(audio, signal) {
   const track = JSON.parse(document.getElementById("track-data").textContent);
   const container = document.getElementById("waveform");
   const button = document.getElementById("play");
@@ -24,7 +22,7 @@ async function start() {
     player.load(track, { markReady: false })]);
   const wave = player.wave;
   const regions = wave.registerPlugin(RegionsPlugin.create());
-  social(track, regions, wave);
+  social(track, regions, wave, audio, signal);
   container.dataset.ready = "true";
   button.addEventListener("click", () => player.playPause());
   player.bindButton(button);
@@ -48,9 +46,10 @@ function showCounts(counts) {
   }
 }
 
-function social(track, regions, wave) {
+function social(track, regions, wave, audio, signal) {
   const list = document.getElementById("comment-list");
   const form = document.getElementById("comment-form");
+  const page = document.getElementById("track-page");
   const me = Number(page.dataset.userId);
   const canManage = flag(page.dataset.canManage);
 
@@ -162,7 +161,7 @@ function social(track, regions, wave) {
     });
   }
 
-  const gateway = new Gateway();
+  const gateway = pageGateway(signal);
   gateway.on("TRACK_COMMENT_CREATE", (d) => {
     if (d.track_id !== track.id) return;
     addComment(d);
@@ -173,8 +172,9 @@ function social(track, regions, wave) {
     removeComment(d.id);
     document.getElementById("comment-count").textContent = String(list.children.length);
   });
-  gateway.connect();
-  window.addEventListener("pagehide", () => gateway.close());
 }
 
-if (page && audio) start();
+onPage("#track-page", (_page, signal) => {
+  const audio = document.getElementById("audio");
+  if (audio) start(audio, signal);
+});

@@ -3,8 +3,9 @@
 // /api/tracks/{id}/secret: the old link stops working), and the embed's iframe code. On a guild's
 // track page, MANAGE_GUILD's switch allowing public tracks (PUT /api/guilds/{id}/track-settings).
 import { errorMessage, get, send } from "./api.js";
+import { onPage } from "./page.js";
 
-const panel = document.getElementById("share-panel");
+let panel = null; // the page's (page.js)
 
 function show(sharing) {
   const origin = window.location.origin;
@@ -48,6 +49,8 @@ function policy(form) {
   });
 }
 
-if (panel) start();
-const policyForm = document.getElementById("guild-track-policy");
-if (policyForm) policy(policyForm);
+onPage("#share-panel", (root) => {
+  panel = root;
+  start();
+});
+onPage("#guild-track-policy", policy);

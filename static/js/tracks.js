@@ -3,11 +3,12 @@
 // pipeline live (TRACK_UPDATE on the gateway).
 import { get, upload } from "./api.js";
 import { h } from "./dom.js";
-import { Gateway } from "./gateway.js";
+import { onPage } from "./page.js";
+import { pageGateway } from "./tab_gateway.js";
 
-const page = document.getElementById("tracks");
-const form = document.getElementById("track-upload");
-const list = document.getElementById("track-list");
+// The page shown now (page.js sets them as it mounts).
+let form = null;
+let list = null;
 
 function stateText(state, reason) {
   if (state === "failed") return `${list.dataset.stateFailed}: ${reason}`;
@@ -70,7 +71,8 @@ async function refresh(id) {
   if (track) show(track);
 }
 
-async function submit(event) {
+/** The upload goes with the page (`signal`, page.js), as it did with a full page load. */
+async function submit(event, signal) {
   event.preventDefault();
   const status = document.getElementById("upload-status");
   const progress = document.getElementById("upload-progress");
@@ -90,8 +92,10 @@ async function submit(event) {
   try {
     track = await upload(form.dataset.url, new FormData(form), {
       onProgress: (loaded, total) => { progress.value = Math.round((loaded / total) * 100); },
+      signal,
     });
   } catch (err) {
+    if (signal.aborted) return;
     button.disabled = false;
     progress.hidden = true;
     status.textContent = err.message || form.dataset.failed;
@@ -105,10 +109,12 @@ async function submit(event) {
   form.reset();
 }
 
-if (page) {
-  form?.addEventListener("submit", submit);
-if (form) form.querySelector("button[type=submit]").disabled = false;  // the upload is handled from now on
-  const gateway = new Gateway();
+onPage("#tracks", (_page, signal) => {
+  form = document.getElementById("track-upload");
+  list = document.getElementById("track-list");
+  form?.addEventListener("submit", (event) => submit(event, signal));
+  if (form) form.querySelector("button[type=submit]").disabled = false; // the upload is handled from now on
+  const gateway = pageGateway(signal);
   gateway.on("TRACK_UPDATE", (d) => {
     // A ready track, a held one (moderation) or one not listed yet is fetched whole again.
     if (d.state === "ready" || d.held || !list.querySelector(`[data-track-id="${d.id}"]`)) refresh(d.id);
@@ -122,6 +128,4 @@ if (form) form.querySelector("button[type=submit]").disabled = false;  // the up
     }
   });
   gateway.on("TRACK_DELETE", (d) => list.querySelector(`[data-track-id="${d.id}"]`)?.remove());
-  gateway.connect();
-  window.addEventListener("pagehide", () => gateway.close());
-}
+});

@@ -4,13 +4,14 @@
 import { send } from "./api.js";
 import { fillText, h } from "./dom.js";
 
-const box = document.getElementById("warning-notices");
+// The page's box: Turbo Drive (page.js) brings a new one with each page.
+const notices = () => document.getElementById("warning-notices");
 
 function notice(warningId) {
-  return box?.querySelector(`.warning-notice[data-warning-id="${warningId}"]`) || null;
+  return notices()?.querySelector(`.warning-notice[data-warning-id="${warningId}"]`) || null;
 }
 
-function render(d) {
+function render(box, d) {
   const form = h("form", { method: "post", action: `/warnings/${d.id}/seen` },
     h("button", { type: "submit", class: "small", text: box.dataset.ok }));
   return h("section", { class: "warning-notice", role: "alert", dataset: { warningId: String(d.id) } },
@@ -34,14 +35,16 @@ async function acknowledge(event) {
   form.closest(".warning-notice").remove();
 }
 
-box?.addEventListener("submit", acknowledge);
+document.addEventListener("submit", (event) => {
+  if (notices()?.contains(event.target)) acknowledge(event);
+});
 
 /** Show the warnings that arrive on a gateway while the page is open. */
 export function attachWarnings(gateway) {
-  if (!box) return;
   gateway.on("MEMBER_WARNING", (d) => {
-    if (!d?.id || notice(d.id)) return;
-    box.append(render(d));
+    const box = notices();
+    if (!box || !d?.id || notice(d.id)) return;
+    box.append(render(box, d));
   });
   gateway.on("MEMBER_WARNING_ACK", (d) => notice(d?.id)?.remove());
 }

@@ -20,10 +20,10 @@ pytestmark = [pytest.mark.browser]
 SECONDS = 6.0
 
 
-def ready_tracks(owner, guild, tmp_path, titles):
+def ready_tracks(owner, guild, tmp_path, titles, seconds=SECONDS):
     """Uploaded through the service, then processed here step by step, as a worker would."""
     def build():
-        data = audio.track_file(tmp_path / "tone.wav", SECONDS).read_bytes()
+        data = audio.track_file(tmp_path / "tone.wav", seconds).read_bytes()
         made = []
         for title in titles:
             with mock.patch("apps.tracks.tasks.process_track"):  # the steps run right below

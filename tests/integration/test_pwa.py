@@ -65,7 +65,8 @@ def test_the_service_worker_precaches_static_files_only_and_keeps_web_push(clien
     assert re.fullmatch(r"[0-9a-f]{16}", config["version"]) and config["offline"] == "/offline"
     shell = config["shell"]
     for must in ("/static/css/app.css", "/static/css/phone.css", "/static/js/app.js", "/static/js/shell.js",
-                 "/static/icons/icon-192.png", "/offline"):
+                 "/static/js/page.js", "/static/vendor/turbo/turbo.es2017-esm.js", "/static/icons/icon-192.png",
+                 "/offline"):
         assert must in shell
     # Never an API answer, a medium, or a page that checks who is asking.
     assert [url for url in shell if url != "/offline" and not url.startswith("/static/")] == []

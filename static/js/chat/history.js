@@ -27,7 +27,7 @@ export class History {
     }, { passive: true });
     document.addEventListener("smartc:jump", (event) => {
       if (event.detail?.channelId === this.page.channelId) this.openAt(event.detail.messageId);
-    });
+    }, { signal: this.page.signal });
     const around = Number(new URLSearchParams(location.search).get("around"));
     if (around > 0) this.openAt(around);
     else this.loadInitial();

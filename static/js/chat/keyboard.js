@@ -9,7 +9,7 @@ const CONTROLS = "a[href], button, input, select, textarea, audio[controls], vid
 const OWN_KEYS = "input, textarea, select, audio, video, .msg-editor"; // keys there are theirs
 
 /** Make `list`'s messages (and any drawn later) one tab stop each, moved between with the arrows. */
-export function keyboardMessages(list, { hintId = "" } = {}) {
+export function keyboardMessages(list, { hintId = "", signal } = {}) {
   let focused = null; // the id of the message the focus was last in, to find it again once redrawn
 
   const prepare = (msg) => {
@@ -37,7 +37,7 @@ export function keyboardMessages(list, { hintId = "" } = {}) {
 
   document.addEventListener("focusin", (event) => {
     focused = list.contains(event.target) ? event.target.closest(".msg")?.id || null : null;
-  });
+  }, { signal });
   list.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey || event.target.closest(OWN_KEYS)) return;
     const msg = event.target.closest(".msg");

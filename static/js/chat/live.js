@@ -16,6 +16,7 @@ export function bindLive(page) {
     status.textContent = text;
     status.hidden = !text;
   };
+  showConnection(g.state); // the tab's socket may be open already (page.js)
   g.on("state", showConnection);
   g.on("fatal", () => showConnection("closed"));
 

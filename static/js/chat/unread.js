@@ -16,8 +16,9 @@ export class ReadState {
   start() {
     const { gateway: g, channelId, list } = this.page;
     this.clearBadge(channelId);
-    document.addEventListener("visibilitychange", () => this.maybeAck());
-    window.addEventListener("focus", () => this.maybeAck());
+    const { signal } = this.page;
+    document.addEventListener("visibilitychange", () => this.maybeAck(), { signal });
+    window.addEventListener("focus", () => this.maybeAck(), { signal });
     this.page.scroller.addEventListener("scroll", () => {
       if (list.isNearBottom()) this.maybeAck();
     }, { passive: true });

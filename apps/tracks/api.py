@@ -229,6 +229,16 @@ def _playlist(request, playlist_id, status_code=status.HTTP_200_OK):
     return Response(payloads.playlist_payload(playlist, entries=entries), status=status_code)
 
 
+def _playlist_body(request):
+    """A playlist's fields as sent. The services read None as "not given" (the default, or no
+    change), so an explicit null, which the schema does not allow, is refused here."""
+    data = body_object(request)
+    for name in ("title", "description", "is_public"):
+        if name in data and data[name] is None:
+            raise ValidationFailed.field(name, gettext("This field may not be null."))
+    return data
+
+
 class PlaylistsView(APIView):
     @extend_schema(responses=s.PlaylistOut(many=True), summary="Your playlists, most recently changed first")
     def get(self, request):
@@ -236,7 +246,7 @@ class PlaylistsView(APIView):
 
     @extend_schema(request=s.PlaylistIn, responses={201: s.PlaylistDetailOut}, summary="Create a playlist")
     def post(self, request):
-        data = body_object(request)
+        data = _playlist_body(request)
         playlist = services.create_playlist(owner=request.user, title=data.get("title"),
                                             description=data.get("description", ""), is_public=data.get("is_public"))
         return _playlist(request, playlist.id, status.HTTP_201_CREATED)
@@ -252,7 +262,7 @@ class PlaylistView(APIView):
 
     @extend_schema(request=s.PlaylistPatch, responses=s.PlaylistDetailOut, summary="Change a playlist (its owner)")
     def patch(self, request, playlist_id):
-        data = body_object(request)
+        data = _playlist_body(request)
         services.update_playlist(actor=request.user, playlist_id=playlist_id, title=data.get("title"),
                                  description=data.get("description"), is_public=data.get("is_public"))
         return _playlist(request, playlist_id)

@@ -177,3 +177,16 @@ def test_deeply_nested_json_is_a_parse_error(api_as, ada, depth):
 def test_json_nested_within_the_limit_reaches_the_view(api_as, ada):
     nested = json.dumps({"title": "Mix", "extra": [[[[["deep but fine"]]]]]})
     assert post_json(api_as(ada), "/api/playlists", nested).status_code == 201
+
+
+# --- explicit nulls where the schema allows none --------------------------------------------------
+
+@pytest.mark.parametrize("field", ["title", "description", "is_public"])
+def test_a_null_playlist_field_is_refused_not_read_as_missing(api_as, ada, mix, field):
+    made = api_as(ada).post("/api/playlists", {"title": "Other", field: None}, format="json")
+    assert made.status_code == 400 and field in made.json()["error"]["fields"]
+    changed = api_as(ada).patch(f"/api/playlists/{mix.id}", {field: None}, format="json")
+    assert changed.status_code == 400 and field in changed.json()["error"]["fields"]
+    mix.refresh_from_db()
+    assert (mix.title, mix.is_public) == ("Mix", True)
+    assert Playlist.objects.filter(owner=ada).count() == 1

@@ -546,16 +546,18 @@ def purge_stale_attachments(*, older_than: timedelta | None = None) -> int:
         Q(sent_at__isnull=True, created_at__lt=timezone.now() - older_than)
         | Q(sent_at__isnull=False, message__isnull=True)
     )
-    count = 0
-    for att in stale.iterator():
-        names = [n for n in (att.file.name, att.thumbnail.name) if n]
-        with transaction.atomic():
-            deleted, _ = Attachment.objects.filter(pk=att.pk, message__isnull=True).delete()
-        if deleted:
-            for name in names:
-                default_storage.delete(name)
-            count += 1
-    return count
+    return sum(delete_attachment(att, message__isnull=True) for att in stale.iterator())
+
+
+def delete_attachment(att: Attachment, **still) -> bool:
+    """Delete an attachment's row if it still matches `still` (it was not sent meanwhile), then its
+    stored files. Whether it went."""
+    names = [n for n in (att.file.name, att.thumbnail.name) if n]
+    with transaction.atomic():
+        deleted, _ = Attachment.objects.filter(pk=att.pk, **still).delete()
+    for name in names if deleted else ():
+        default_storage.delete(name)
+    return bool(deleted)
 
 
 def fail_attachment(attachment_id: int, *, reason: str) -> None:

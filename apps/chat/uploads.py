@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils.translation import gettext
 
 from apps.core.errors import ValidationFailed
@@ -62,15 +60,6 @@ def send_with_files(send: Callable[[list[int]], Message], *, store: Callable[[ob
             stored.append(store(upload))
         return send([a.id for a in stored])
     except Exception:
-        _discard(stored)
+        for att in stored:
+            services.delete_attachment(att, sent_at__isnull=True)
         raise
-
-
-def _discard(attachments: list[Attachment]) -> None:
-    for att in attachments:
-        names = [n for n in (att.file.name, att.thumbnail.name) if n]
-        with transaction.atomic():
-            deleted, _ = Attachment.objects.filter(pk=att.pk, sent_at__isnull=True).delete()
-        if deleted:
-            for name in names:
-                default_storage.delete(name)

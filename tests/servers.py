@@ -66,6 +66,7 @@ def running_server(*, server: str = "daphne", env: dict | None = None, make_run:
         cmd = [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"]
     else:
         cmd = [sys.executable, "-m", "uvicorn", "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+               "--http", "apps.realtime.server:GatewayHttpProtocol",
                "--ws", "apps.realtime.server:GatewayWebSocketProtocol", "--ws-per-message-deflate", "false",
                "--ws-ping-interval", "0", "--no-access-log"]
     ARTIFACTS.mkdir(exist_ok=True)

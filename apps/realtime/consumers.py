@@ -31,6 +31,7 @@ from apps.rtc import payloads as rtc_payloads
 from apps.rtc import services as rtc
 
 from . import events, hub, metrics, payloads, presence, protocol, selectors
+from .admission import refuse, too_many, user_sockets
 from .auth import authenticate
 from .protocol import Close, GatewayError, Op
 from .reads import cookies_of, header, on_ready_threads
@@ -47,7 +48,7 @@ class GatewayConsumer:
     # Slots rather than a __dict__: a node holds tens of thousands of these.
     __slots__ = ("scope", "send", "visible", "private", "joined", "seq", "closing", "status", "member_lists",
                  "outbox", "inbox", "held", "draining", "drainer", "user", "language", "accepted_at", "session_id",
-                 "rate", "max_frame", "last_heartbeat", "voice", "__weakref__")
+                 "rate", "max_frame", "last_heartbeat", "voice", "admitted", "__weakref__")
 
     def __init__(self, scope, send):
         self.scope, self.send = scope, send
@@ -67,6 +68,7 @@ class GatewayConsumer:
         self.draining = False
         self.drainer: asyncio.Task | None = None  # a drain started by an event (kept: tasks are weakly held)
         self.voice: int | None = None  # the guild of this connection's voice session, if it joined one
+        self.admitted: int | None = None  # the user id this socket counts for (admission.user_sockets)
 
     @classmethod
     def as_asgi(cls):
@@ -89,7 +91,11 @@ class GatewayConsumer:
             await self._cleanup()
             raise
         if state is None:
-            await refuse_anonymous(self.send, self.scope.get("auth_error"))
+            await refuse(self.send, Close.NOT_AUTHENTICATED, metrics.NOT_AUTHENTICATED, self.scope.get("auth_error"))
+            return
+        if state is Close.TOO_MANY_CONNECTIONS:
+            cap = settings.GATEWAY_MAX_SOCKETS_PER_USER
+            await refuse(self.send, state, metrics.TOO_MANY_CONNECTIONS, too_many(cap))
             return
         metrics.CONNECTIONS.inc()
         try:
@@ -140,7 +146,9 @@ class GatewayConsumer:
         user = authenticate(self.scope)
         if not user.is_authenticated:
             return None
-        self.user = user
+        if not user_sockets.admit(user.id, settings.GATEWAY_MAX_SOCKETS_PER_USER):
+            return Close.TOO_MANY_CONNECTIONS
+        self.user, self.admitted = user, user.id
         ids = selectors.guild_ids(user)
         groups = [user_group(user.id), *[guild_group(guild_id) for guild_id in ids]]
         if self.scope.get("auth_group"):  # its session signed out, or its token revoked: SESSION_END
@@ -170,6 +178,9 @@ class GatewayConsumer:
             except Exception:
                 log.exception("could not remove the voice state of a closed connection")
             self.voice = None
+        if self.admitted is not None:
+            user_sockets.release(self.admitted)
+            self.admitted = None
 
     # --- client frames ----------------------------------------------------------------------
 
@@ -586,13 +597,3 @@ def language_of(scope) -> str:
     request = SimpleNamespace(COOKIES=cookies_of(scope),
                               META={"HTTP_ACCEPT_LANGUAGE": header(scope, b"accept-language")})
     return translation.get_language_from_request(request)
-
-
-async def refuse_anonymous(send, error: dict | None = None):
-    """Accept, so that a browser sees the code, then close 4003; nothing joins the hub. `error`: why
-    an API token was refused (expired, revoked, no `gateway` scope), sent first as an error frame."""
-    metrics.HANDSHAKES_REFUSED.labels(metrics.NOT_AUTHENTICATED).inc()
-    await send({"type": "websocket.accept"})
-    if error:
-        await send({"type": "websocket.send", "text": protocol.frame(Op.ERROR, error)})
-    await send({"type": "websocket.close", "code": int(Close.NOT_AUTHENTICATED)})

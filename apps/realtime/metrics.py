@@ -35,7 +35,9 @@ READY_SECONDS = Histogram(
 OTHER = "other"  # the event label of a type the bus does not meter, so the label stays bounded
 
 NOT_AUTHENTICATED = "not_authenticated"
-HANDSHAKES_REFUSED.labels(NOT_AUTHENTICATED)
+TOO_MANY_CONNECTIONS = "too_many_connections"  # the user's sockets on this node reached the cap
+for _reason in (NOT_AUTHENTICATED, TOO_MANY_CONNECTIONS):
+    HANDSHAKES_REFUSED.labels(_reason)
 
 
 def count_events() -> None:

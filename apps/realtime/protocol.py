@@ -42,6 +42,7 @@ class Close(IntEnum):
     BANNED = 4010
     TOO_SLOW = 4011  # the client read too slowly: its backlog passed GATEWAY_MAX_BACKLOG frames
     RESUME = 4012  # the node lost events (its Redis connection dropped): reconnect and catch up
+    TOO_MANY_CONNECTIONS = 4013  # the user already holds GATEWAY_MAX_SOCKETS_PER_USER sockets on this node
 
 
 # Error codes the gateway itself emits (service errors keep their DomainError code).

@@ -1,5 +1,12 @@
-"""The WebSocket protocol gateway nodes run under uvicorn:
-`uvicorn smartc.asgi:application --ws apps.realtime.server:GatewayWebSocketProtocol`.
+"""The protocols gateway nodes run under uvicorn:
+`uvicorn smartc.asgi:application --http apps.realtime.server:GatewayHttpProtocol
+--ws apps.realtime.server:GatewayWebSocketProtocol`.
+
+`GatewayHttpProtocol` is uvicorn's HTTP protocol with a deadline on the request head: a client that
+opens a TCP connection and never finishes its upgrade request (a slow-loris storm, or sockets left
+half-open by a client that died mid-handshake) is dropped after GATEWAY_HANDSHAKE_TIMEOUT seconds
+(default 10). uvicorn itself waits for a first request forever, holding a file descriptor and its
+parser per connection: a few thousand of them would use up a node's descriptors.
 
 It is uvicorn's sans-I/O `websockets` protocol (`--ws websockets-sansio`) with two changes that
 matter on a node holding tens of thousands of sockets and relaying broadcasts to them:
@@ -24,12 +31,44 @@ matter on a node holding tens of thousands of sockets and relaying broadcasts to
 from __future__ import annotations
 
 import asyncio
+import os
 import struct
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
+try:  # what uvicorn's `--http auto` picks
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as HttpProtocol
+except ImportError:
+    from uvicorn.protocols.http.h11_impl import H11Protocol as HttpProtocol
+
 SEND_TEXT = "smartc.send_text"  # hub.SEND_TEXT (this module loads before Django: it cannot import it)
+
+
+# Read here, not from Django's settings: uvicorn loads this module before Django.
+HANDSHAKE_TIMEOUT = float(os.environ.get("GATEWAY_HANDSHAKE_TIMEOUT", "10"))
+
+
+class GatewayHttpProtocol(HttpProtocol):
+    """uvicorn's HTTP protocol, closing a connection whose first request head has not arrived in time."""
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self.head_deadline = self.loop.call_later(HANDSHAKE_TIMEOUT, self.head_timeout)
+
+    def connection_lost(self, exc) -> None:
+        self.head_deadline.cancel()
+        super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self, *args) -> None:
+        self.head_deadline.cancel()  # the WebSocket protocol takes the connection from here
+        super().handle_websocket_upgrade(*args)
+
+    def head_timeout(self) -> None:
+        # A request under way (`cycle`) or a socket handed to the WebSocket protocol is left alone.
+        transport = self.transport
+        if self.cycle is None and transport.get_protocol() is self and not transport.is_closing():
+            transport.close()
 
 
 class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):

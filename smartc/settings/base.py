@@ -287,6 +287,8 @@ GATEWAY_RATE_LIMIT = env.int("GATEWAY_RATE_LIMIT", default=120)
 GATEWAY_RATE_WINDOW = env.int("GATEWAY_RATE_WINDOW", default=60)
 # Frames a connection may have waiting to be written; past it the client is too slow and is closed.
 GATEWAY_MAX_BACKLOG = env.int("GATEWAY_MAX_BACKLOG", default=1000)
+# Gateway sockets one user may hold in one process (browser tabs, devices, bot shards); past it 4013.
+GATEWAY_MAX_SOCKETS_PER_USER = env.int("GATEWAY_MAX_SOCKETS_PER_USER", default=200)
 # The Discord-compatible API (apps/bots): requests per bot and route bucket per window (seconds),
 # answered with Discord's X-RateLimit-* headers and 429 body; a bot gateway session survives a
 # dropped socket this long, keeping up to BOT_RESUME_EVENTS events to replay on RESUME.

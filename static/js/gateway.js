@@ -12,7 +12,8 @@ export const Op = Object.freeze({
 
 // Close codes after which trying again cannot help.
 const FATAL_CLOSE_CODES = new Set([4003, 4010]);
-const RATE_LIMITED = 4008;
+// Too many frames (4008) or too many sockets of this account on the node (4013): wait, then retry.
+const PAUSE_CLOSE_CODES = new Set([4008, 4013]);
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 const CATCH_UP_PAGE = 100;
@@ -190,7 +191,7 @@ export class Gateway {
       this.emit("fatal", event);
       return;
     }
-    this.scheduleReconnect(event.code === RATE_LIMITED ? 5000 : 0);
+    this.scheduleReconnect(PAUSE_CLOSE_CODES.has(event.code) ? 5000 : 0);
   }
 
   scheduleReconnect(extraDelay = 0) {

@@ -1,4 +1,5 @@
-"""A reconnect storm: 2,000 WebSockets opened at once against a real server must all get in.
+"""A reconnect storm: 2,000 WebSockets opened at once against a real server must all get in (20
+members with 100 tabs each: one account may hold GATEWAY_MAX_SOCKETS_PER_USER sockets per process).
 (With redis-py 8's default pool of 100 connections, such a burst fails handshakes with HTTP 500;
 settings size the channel layer's pool explicitly.)"""
 import asyncio
@@ -8,11 +9,12 @@ import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
-from tests.factories import make_guild
+from tests.factories import UserFactory, add_member, make_guild
 from tests.servers import running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CONNECTIONS = 2000
+MEMBERS = 20
 
 
 def session_cookie(user) -> str:
@@ -23,14 +25,14 @@ def session_cookie(user) -> str:
     return f"sessionid={s.session_key}"
 
 
-async def storm(url: str, cookie: str) -> tuple[int, list[str]]:
+async def storm(url: str, cookies: list[str]) -> tuple[int, list[str]]:
     import websockets
 
     ws_url = url.replace("http://", "ws://") + "/ws/gateway/"
     opened: list = []
     errors: list[str] = []
 
-    async def one():
+    async def one(cookie: str):
         try:
             ws = await websockets.connect(ws_url, additional_headers={"Cookie": cookie, "Origin": url},
                                           compression=None, open_timeout=120, ping_interval=None)
@@ -51,16 +53,17 @@ async def storm(url: str, cookie: str) -> tuple[int, list[str]]:
         except Exception as exc:  # counted, and the first few shown in the assertion message
             errors.append(f"{type(exc).__name__}: {exc}")
 
-    await asyncio.gather(*(one() for _ in range(CONNECTIONS)))
+    await asyncio.gather(*(one(cookies[i % len(cookies)]) for i in range(CONNECTIONS)))
     count = len(opened)
     await asyncio.gather(*(ws.close() for ws in opened), return_exceptions=True)
     return count, errors
 
 
 def test_two_thousand_simultaneous_connects_all_succeed(owner):
-    make_guild(owner)
-    cookie = session_cookie(owner)
+    guild = make_guild(owner)
+    members = [owner, *(add_member(guild, UserFactory()).user for _ in range(MEMBERS - 1))]
+    cookies = [session_cookie(member) for member in members]
     with running_server(server="uvicorn") as url:
-        count, errors = asyncio.run(storm(url, cookie))
+        count, errors = asyncio.run(storm(url, cookies))
     assert errors == [], f"{len(errors)} failed, e.g. {errors[:3]}"
     assert count == CONNECTIONS

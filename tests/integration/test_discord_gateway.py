@@ -345,3 +345,28 @@ def test_with_the_voice_states_intent_a_bot_sees_who_is_in_voice(socket, bot, gu
     with pytest.raises(TimeoutError):
         blind.dispatch("VOICE_STATE_UPDATE", timeout=2)
     rtc.leave_voice(user=alice, session_id="alice-tab", guild_id=guild.id)
+
+
+def test_one_bot_opening_more_sockets_than_the_cap_is_refused_with_4008_until_one_closes(bot):
+    """An account's sockets per process are capped (GATEWAY_MAX_SOCKETS_PER_USER), bots included."""
+    with running_server(env={"GATEWAY_MAX_SOCKETS_PER_USER": "3"}) as url:
+        with ExitStack() as stack:
+            def identified() -> Bot:
+                ws = stack.enter_context(connect(url.replace("http://", "ws://") + "/gateway/discord?v=10",
+                                                 open_timeout=10))
+                b = Bot(ws)
+                assert b.frame()["op"] == 10
+                b.identify(bot.token)
+                return b
+
+            shards = [identified() for _ in range(3)]
+            for b in shards:
+                assert b.dispatch("READY")["d"]["user"]["id"] == str(bot.bot_id)
+            extra = identified()
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    extra.frame()
+            assert closed.value.rcvd.code == 4008  # Discord's "rate limited": discord.py retries later
+            shards[0].ws.close()
+            time.sleep(0.5)  # the server sees the close
+            assert identified().dispatch("READY")["op"] == 0

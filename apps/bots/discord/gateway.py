@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from apps.core import untrusted
+from apps.realtime.admission import user_sockets
 from apps.realtime.reads import header
 
 from .. import selectors
@@ -47,6 +48,7 @@ class Connection:
         self.session: sessions.Session | None = None
         self.closing = False
         self.frames: list[float] = []
+        self.admitted: int | None = None  # the bot user this socket counts for, once identified or resumed
 
     @classmethod
     def as_asgi(cls):
@@ -69,6 +71,8 @@ class Connection:
                     return
         finally:
             self.closing = True
+            if self.admitted is not None:
+                user_sockets.release(self.admitted)
             if self.session is not None:
                 self.session.detach(self)
             for task in (self.writer, self.watch):
@@ -159,14 +163,22 @@ class Connection:
         token = d.get("token") if isinstance(d, dict) else None
         if isinstance(token, str) and token.startswith("Bot "):
             token = token[4:]
-        return await database_sync_to_async(selectors.bot_for_token)(token)
+        bot = await database_sync_to_async(selectors.bot_for_token)(token)
+        if bot is not None and self.admitted is None:
+            # One account's sockets per process are capped for bots as for people (apps/realtime/admission.py).
+            cap = settings.GATEWAY_MAX_SOCKETS_PER_USER
+            if not user_sockets.admit(bot.id, cap):
+                self.close(RATE_LIMITED, f"Too many connections: this bot already has {cap} on this server.")
+                return None
+            self.admitted = bot.id
+        return bot
 
     async def identify(self, d):
         if self.session is not None:
             self.close(ALREADY_AUTHENTICATED, "Already identified.")
             return
         bot = await self._bot(d)
-        if bot is None:
+        if bot is None:  # (already closed when the cap refused it: this close does nothing then)
             self.close(AUTHENTICATION_FAILED, "Authentication failed: unknown or reset token.")
             return
         intents = d.get("intents")
@@ -186,7 +198,7 @@ class Connection:
             self.close(ALREADY_AUTHENTICATED, "Already identified.")
             return
         bot = await self._bot(d)
-        if bot is None:
+        if bot is None:  # (already closed when the cap refused it: this close does nothing then)
             self.close(AUTHENTICATION_FAILED, "Authentication failed: unknown or reset token.")
             return
         session = sessions.find(d.get("session_id"))

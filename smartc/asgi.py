@@ -13,6 +13,13 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
 django.setup(set_prefix=False)
 
+from smartc import celery_app  # noqa: E402
+
+# Load the task modules and build Celery's registry now, not on the first message sent: that send
+# would hold the GIL for a few hundred ms of imports while the event loop relays its frames.
+celery_app.loader.import_default_modules()
+celery_app.finalize()
+
 from apps.core.asgi import ASGIHandler  # noqa: E402
 
 django_asgi_app = ASGIHandler()  # Django's, except that a failed error page still ends the request

@@ -100,6 +100,7 @@ class GatewayConsumer:
         metrics.CONNECTIONS.inc()
         try:
             await self.connect(state)
+            del state  # READY's data, else kept by this coroutine (the socket's life) on every idle socket
             while True:
                 message = await receive()
                 kind = message["type"]

@@ -87,16 +87,25 @@ class Outbox:
 
     def put(self, item) -> bool:
         """Queue a frame (str, or bytes: its UTF-8 text) or the close (int); False if the backlog is full."""
+        if self.task is None and not self.done and not isinstance(item, int):
+            # The common case, once per member of every broadcast: nothing waits, written at once.
+            if self.send_text is not None:
+                try:
+                    if self.send_text(item):
+                        return True
+                except Exception:  # one broken socket never stops the others
+                    self._broken()
+                    return True
+            self._write_now(item)
+            return True
         if self.done:
             return True  # the socket is gone: nothing more to send
         if self.task is not None:
             if not isinstance(item, int) and len(self.items) >= self.limit:
                 return False
             self.items.append(item)
-        elif isinstance(item, int):
-            self._closing(item)
         else:
-            self._write_now(item)
+            self._closing(item)
         return True
 
     def abort(self, code: int) -> None:
@@ -117,13 +126,8 @@ class Outbox:
             pass
 
     def _write_now(self, text: str | bytes) -> None:
-        if self.send_text is not None:
-            try:
-                if self.send_text(text):
-                    return
-            except Exception:  # one broken socket never stops the others
-                self._broken()
-                return
+        """The ASGI send, run here up to its first suspension (the server has no synchronous write,
+        or the socket is paused by flow control)."""
         coro = self.send(_message(text))
         try:
             waiting = coro.send(None)

@@ -89,20 +89,26 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         return super().send(message)
 
     def send_text_now(self, text: str | bytes) -> bool:
-        """Write a text frame now if the socket is open and not paused; False otherwise."""
+        """Write a text frame now if the socket is open and not paused; False otherwise. Run once per
+        member of every broadcast: the checks are plain attributes and the header is built inline."""
         conn = self.conn
-        if (not self.handshake_complete or self.close_sent or self.disconnected or not self.writable.is_set()
+        if (self.close_sent or self.disconnected or not self.handshake_complete or not self.writable.value
                 or conn.state is not State.OPEN):
             return False
-        self._drop_handshake()
-        data = text.encode() if isinstance(text, str) else text
+        if self.response is not None:  # the first frame after the accept (_drop_handshake)
+            self.request = self.response = None
+        data = text if text.__class__ is bytes else text.encode()
         # Compressed, mid-message, or behind bytes the library has queued (uvicorn flushes them at
         # once, so never seen): the library frames it, after them.
         if conn.extensions or conn.expect_continuation_frame or conn.writes:
             conn.send_text(data)
             self.transport.write(b"".join(conn.data_to_send()))
+            return True
+        length = len(data)
+        if 125 < length < 65536:  # an event's frame, most often
+            self.transport.write(_MEDIUM_HEADER(0x81, 126, length) + data)
         else:
-            self.transport.write(text_header(len(data)) + data)
+            self.transport.write(text_header(length) + data)
         return True
 
     def _drop_handshake(self) -> None:
@@ -177,6 +183,9 @@ class Flag:
                 self.waiters.remove(waiter)
             if not self.waiters:
                 self.waiters = None
+
+
+_MEDIUM_HEADER = struct.Struct("!BBH").pack
 
 
 def text_header(length: int) -> bytes:

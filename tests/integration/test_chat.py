@@ -153,6 +153,18 @@ def test_mentions(guild, owner, general):
     assert "@nobody" in send(owner, general, "@nobody here").content
 
 
+def test_the_answer_to_a_send_shows_its_mentions_as_the_history_does(api_as, guild, owner, general):
+    bob = add_member(guild, UserFactory(username="bob", display_name="Bob")).user
+    mods = make_role(guild, name="mods", mentionable=True)
+    api = api_as(owner)
+    answers = [api.post(f"/api/channels/{general.id}/messages", {"content": content}, format="json").json()
+               for content in ("plain", "hi @bob", f"hi <@&{mods.id}>", f"@bob <@&{mods.id}>")]
+    shown = [(a["mentions"], a["mention_roles"], a["attachments"]) for a in answers]
+    assert shown == [([], [], []), ([bob.id], [], []), ([], [mods.id], []), ([bob.id], [mods.id], [])]
+    page = api.get(f"/api/channels/{general.id}/messages").json()[-4:]
+    assert shown == [(m["mentions"], m["mention_roles"], m["attachments"]) for m in page]
+
+
 def test_a_channel_link_names_only_a_channel_its_author_can_see(api_as, guild, owner, general):
     secret = guild_services.create_channel(actor=owner, guild=guild, name="staff-room", category=general.category)
     random = guild_services.create_channel(actor=owner, guild=guild, name="random", category=general.category)

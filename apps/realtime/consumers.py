@@ -23,15 +23,14 @@ from apps.chat import events as ce
 from apps.chat import payloads as chat_payloads
 from apps.chat import services as chat
 from apps.core.errors import DomainError
-from apps.core.events import guild_group, member_list_group, user_group
+from apps.core.events import guild_group, member_list_group
 from apps.guilds import events as ge
 from apps.guilds import payloads as guild_payloads
 from apps.rtc import events as rtc_events
 from apps.rtc import payloads as rtc_payloads
 from apps.rtc import services as rtc
 
-from . import events, hub, metrics, payloads, presence, protocol, selectors
-from .auth import authenticate
+from . import events, hub, metrics, payloads, presence, protocol, ready, selectors
 from .protocol import Close, GatewayError, Op
 from .reads import cookies_of, header, on_ready_threads
 from .watchdog import presence_ttl, watchdog
@@ -134,20 +133,18 @@ class GatewayConsumer:
         """Who the socket is and what READY carries, read in one trip to a READY thread (reads.py),
         before the accept: in a reconnect storm every connection's trips queue on those few threads,
         and each trip also lends and checks a pooled database connection. None: not signed in.
-        The user's groups are joined before the state is read (from this thread, on the event loop):
-        an event published in between waits in the inbox and is relayed after READY instead of
-        falling between the read and the subscription."""
-        user = authenticate(self.scope)
-        if not user.is_authenticated:
+        The user's groups are joined between its guild ids and READY's state (ready.py), from this
+        thread on the event loop: an event published in between waits in the inbox and is relayed
+        after READY instead of falling between the read and the subscription."""
+        def join(groups):
+            # Not async_to_sync: the tasks a join starts would inherit its executor, gone after this trip.
+            asyncio.run_coroutine_threadsafe(self._join_all(groups), loop).result()
+
+        opened = ready.open_socket(self.scope, join)
+        if opened is None:
             return None
-        self.user = user
-        ids = selectors.guild_ids(user)
-        groups = [user_group(user.id), *[guild_group(guild_id) for guild_id in ids]]
-        if self.scope.get("auth_group"):  # its session signed out, or its token revoked: SESSION_END
-            groups.append(self.scope["auth_group"])
-        # Not async_to_sync: the tasks a join starts would inherit its executor, gone after this trip.
-        asyncio.run_coroutine_threadsafe(self._join_all(groups), loop).result()
-        return ids, *selectors.ready_reads(user, ids)
+        self.user = opened.user
+        return opened.ids, opened.guilds, opened.visible, opened.private, opened.notify
 
     async def _join_all(self, groups: list[str]):
         for group in groups:

@@ -5,7 +5,8 @@ PostgreSQL in raw SQL, with parameters bound and no ORM query built per socket.
 2. the user and the ids of its guilds, in one statement;
    (the connection then joins its groups: an event published from here on waits in its inbox)
 3. in one batch of statements: the memberships with their guild and role ids, every top-level
-   channel's unread and mention counts, and whether the user has any DM or notification setting.
+   channel's unread and mention counts, whether the user has any DM or notification setting, and
+   the active threads.
 
 What the rows mean comes from the same code as before: the guild layout (apps.guilds.layout),
 the one permission engine (apps.guilds.selectors.visible_channels) and the payload builders. The
@@ -29,10 +30,11 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from apps.accounts import events as account_events
-from apps.chat.models import Message
+from apps.chat.models import Message, Thread
+from apps.chat.payloads import thread_payload
 from apps.core.events import guild_group, user_group
 from apps.guilds.layout import guild_layout
-from apps.guilds.models import Guild, Member
+from apps.guilds.models import Channel, Guild, Member
 from apps.guilds.selectors import visible_channels
 from apps.notifications.payloads import all_settings
 
@@ -146,10 +148,10 @@ def ready_reads(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]], 
     if connection.vendor != "postgresql":
         return selectors.ready_reads(user, ids)
     if not ids:
-        memberships, counts, kinds = [], {}, _kinds(user.id)
+        memberships, counts, kinds, threads = [], {}, _kinds(user.id), []
     else:
-        memberships, counts, kinds = _state_rows(user.id, ids)
-    guilds, visible = _guilds(user, ids, memberships, counts)
+        memberships, counts, kinds, threads = _state_rows(user.id, ids)
+    guilds, visible = _guilds(user, ids, memberships, counts, threads)
     private = selectors.dm_list(user) if _DM in kinds else []
     if kinds - {_DM}:
         notify = selectors.settings_of(user, guild_ids=ids, dm_ids=[c["id"] for c in private])
@@ -172,17 +174,22 @@ def _state_rows(user_id: int, ids: list[int]):
     with connection.cursor() as cursor:
         if _server_side_binding():  # one statement per execute
             rows = []
-            for sql in (_MEMBERSHIPS_SQL(), _UNREAD_SQL, _KINDS_SQL):
+            for sql in _statements():
                 cursor.execute(sql, params)
                 rows.append(cursor.fetchall())
-        else:  # client-side binding: the three statements in one trip
-            cursor.execute(";\n".join((_MEMBERSHIPS_SQL(), _UNREAD_SQL, _KINDS_SQL)), params)
+        else:  # client-side binding: the statements in one trip
+            cursor.execute(";\n".join(_statements()), params)
             rows = [cursor.fetchall()]
             while cursor.nextset():
                 rows.append(cursor.fetchall())
-    memberships, unread, kinds = rows
+    memberships, unread, kinds, threads = rows
     counts = {cid: {"unread": n or 0, "mentions": m or 0} for cid, n, m in unread}
-    return memberships, counts, {kind for (kind,) in kinds}
+    return memberships, counts, {kind for (kind,) in kinds}, threads
+
+
+@functools.cache
+def _statements() -> tuple[str, ...]:
+    return _MEMBERSHIPS_SQL(), _UNREAD_SQL, _KINDS_SQL, _THREADS_SQL()
 
 
 def _server_side_binding() -> bool:
@@ -225,6 +232,35 @@ LEFT JOIN LATERAL (
 ) n ON COALESCE(c.last_message_id, 0) > COALESCE(r.last_read_id, 0)
 WHERE c.guild_id = ANY(%(ids)s) AND c.parent_id IS NULL"""
 
+_THREAD_FIELDS = [f.attname for f in Thread._meta.concrete_fields]
+_CHANNEL_FIELDS = [f.attname for f in Channel._meta.concrete_fields]
+
+
+@functools.cache
+def _THREADS_SQL() -> str:  # noqa: N802
+    """Every active thread of those guilds, with its channel and its member count, most recently
+    active first (apps.chat.thread_selectors.active_threads; the threads under channels the member
+    cannot view are dropped in Python)."""
+    tcols = ", ".join(f't."{f.column}"' for f in Thread._meta.concrete_fields)
+    ccols = ", ".join(f'ch."{f.column}"' for f in Channel._meta.concrete_fields)
+    return (f"SELECT {tcols}, {ccols}, (SELECT count(*) FROM chat_threadmember tm WHERE tm.thread_id = t.channel_id) "
+            "FROM chat_thread t JOIN guilds_channel ch ON ch.id = t.channel_id "
+            "WHERE ch.guild_id = ANY(%(ids)s) AND ch.parent_id IS NOT NULL AND NOT t.archived "
+            "ORDER BY t.last_message_at DESC, t.channel_id DESC")
+
+
+def _thread_payloads(rows) -> dict[int, list[tuple[int, dict]]]:
+    """{guild id: [(parent id, thread payload), ...]} in the rows' order."""
+    out: dict[int, list] = {}
+    n = len(_THREAD_FIELDS)
+    for row in rows:
+        thread = Thread.from_db(connection.alias, _THREAD_FIELDS, row[:n])
+        thread.channel = Channel.from_db(connection.alias, _CHANNEL_FIELDS, row[n:-1])
+        thread.member_count = row[-1]
+        out.setdefault(thread.channel.guild_id, []).append((thread.channel.parent_id, thread_payload(thread)))
+    return out
+
+
 # Which of the user's DMs, guild settings and channel settings exist (a row of each at most).
 _KINDS_SQL = """
 (SELECT 1 FROM guilds_dmrecipient WHERE user_id = %(u)s LIMIT 1) UNION ALL
@@ -232,7 +268,8 @@ _KINDS_SQL = """
 (SELECT 3 FROM notifications_channelsettings WHERE user_id = %(u)s LIMIT 1)"""
 
 
-def _guilds(user, ids, memberships, counts) -> tuple[list[dict], dict[int, set[int]]]:
+def _guilds(user, ids, memberships, counts, threads) -> tuple[list[dict], dict[int, set[int]]]:
+    threads = _thread_payloads(threads)
     by_guild = {}
     for member_id, nickname, joined_at, timed_out_until, role_ids, *guild_row in memberships:
         guild = Guild.from_db(connection.alias, _GUILD_FIELDS, guild_row)
@@ -254,7 +291,8 @@ def _guilds(user, ids, memberships, counts) -> tuple[list[dict], dict[int, set[i
             entry.update(counts.get(ch.id) or {"unread": 0, "mentions": 0})
             channels.append(entry)
         entry = payloads.guild_entry(member, channels)
-        thread_ids = selectors.threads_under(entry, layout)
-        guilds.append(selectors.with_threads(entry, thread_ids))
-        visible[gid] = selectors.relay_ids(entry, thread_ids)
+        shown = {c["id"] for c in channels}
+        entry["threads"] = [t for parent, t in threads.get(gid, ()) if parent in shown]
+        guilds.append(entry)
+        visible[gid] = selectors.relay_ids(entry, selectors.threads_under(entry, layout))
     return guilds, visible

@@ -33,7 +33,7 @@ from apps.accounts import events as account_events
 from apps.chat.models import Message, Thread
 from apps.chat.payloads import thread_payload
 from apps.core.events import guild_group, user_group
-from apps.guilds.layout import guild_layout
+from apps.guilds.layout import LAYOUTS_PER_PROCESS, guild_layout
 from apps.guilds.models import Channel, Guild, Member
 from apps.guilds.selectors import visible_channels
 from apps.notifications.payloads import all_settings
@@ -285,14 +285,67 @@ def _guilds(user, ids, memberships, counts, threads) -> tuple[list[dict], dict[i
         member, role_ids = by_guild[gid]
         layout = guild_layout(member.guild)
         selectors.set_roles(member, [layout.roles[r] for r in role_ids if r in layout.roles])
-        channels = []
-        for ch, _ in visible_channels(member, layout=layout):
-            entry = payloads.channel_entry(ch)
-            entry.update(counts.get(ch.id) or {"unread": 0, "mentions": 0})
-            channels.append(entry)
+        view = _view(member, layout)
+        channels = [{**entry, **counts.get(entry["id"], _NO_NEWS)} for entry in view.channels]
         entry = payloads.guild_entry(member, channels)
-        shown = {c["id"] for c in channels}
-        entry["threads"] = [t for parent, t in threads.get(gid, ()) if parent in shown]
+        entry["threads"] = [t for parent, t in threads.get(gid, ()) if parent in view.shown]
         guilds.append(entry)
-        visible[gid] = selectors.relay_ids(entry, selectors.threads_under(entry, layout))
+        visible[gid] = set(view.relayed)
     return guilds, visible
+
+
+_NO_NEWS = {"unread": 0, "mentions": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a member sees of a guild: READY's channel entries (without counts), their ids, and the
+    ids a connection relays (those and every thread under them)."""
+    channels: tuple[dict, ...]  # shared: copied before counts are added
+    shown: frozenset[int]
+    relayed: frozenset[int]
+
+
+VIEWS_PER_LAYOUT = 512
+
+
+def _view(member: Member, layout) -> View:
+    """The member's view of its guild. Members whose permissions come from the same things (owner
+    or not, the same roles, timed out or not, no overwrite of their own) see the same channels:
+    their view is computed once per guild layout version and process, as the layout itself
+    (apps/guilds/layout.py: a save or deletion of a channel, role or overwrite bumps the version).
+    A guild that requires two-factor authentication, or a member with an overwrite of their own,
+    is computed for each socket."""
+    guild = member.guild
+    views = _views(guild.id, guild.created_at, guild.layout_version)
+    if views.own is None:  # `layout` is of this same version
+        views.own = frozenset(ow.member_id for ows in layout.overwrites.values() for ow in ows if ow.member_id)
+    key = None
+    if not guild.mfa_required and member.id not in views.own:
+        key = (guild.owner_id == member.user_id, frozenset(r.id for r in member.roles.all()), member.is_timed_out)
+        if (view := views.seen.get(key)) is not None:
+            return view
+    channels = tuple(payloads.channel_entry(ch) for ch, _ in visible_channels(member, layout=layout))
+    entry = {"channels": channels}
+    view = View(channels, frozenset(c["id"] for c in channels),
+                frozenset(selectors.relay_ids(entry, selectors.threads_under(entry, layout))))
+    if key is not None:
+        if len(views.seen) >= VIEWS_PER_LAYOUT:  # a guild with very many role combinations: start again
+            views.seen = {}
+        views.seen[key] = view
+    return view
+
+
+class _Views:
+    __slots__ = ("own", "seen")
+
+    def __init__(self):
+        self.own: frozenset[int] | None = None  # members with an overwrite of their own
+        self.seen: dict[tuple, View] = {}
+
+
+@functools.lru_cache(maxsize=LAYOUTS_PER_PROCESS)
+def _views(guild_id: int, created_at, version: int) -> _Views:
+    """The views of one guild version computed so far in this process (READY threads share them:
+    a race computes a view twice, never a wrong one)."""
+    return _Views()

@@ -189,7 +189,7 @@ def _state_rows(user_id: int, ids: list[int]):
 
 @functools.cache
 def _statements() -> tuple[str, ...]:
-    return _MEMBERSHIPS_SQL(), _UNREAD_SQL, _KINDS_SQL, _THREADS_SQL()
+    return _memberships_sql(), _UNREAD_SQL, _KINDS_SQL, _threads_sql()
 
 
 def _server_side_binding() -> bool:
@@ -200,7 +200,7 @@ _GUILD_FIELDS = [f.attname for f in Guild._meta.concrete_fields]
 
 
 @functools.cache
-def _MEMBERSHIPS_SQL() -> str:  # noqa: N802 (a constant built once the models are loaded)
+def _memberships_sql() -> str:
     gcols = ", ".join(f'g."{f.column}"' for f in Guild._meta.concrete_fields)
     return ('SELECT m.id, m.nickname, m.joined_at, m.timed_out_until, '
             'ARRAY(SELECT mr.role_id FROM guilds_member_roles mr WHERE mr.member_id = m.id), '
@@ -237,7 +237,7 @@ _CHANNEL_FIELDS = [f.attname for f in Channel._meta.concrete_fields]
 
 
 @functools.cache
-def _THREADS_SQL() -> str:  # noqa: N802
+def _threads_sql() -> str:
     """Every active thread of those guilds, with its channel and its member count, most recently
     active first (apps.chat.thread_selectors.active_threads; the threads under channels the member
     cannot view are dropped in Python)."""

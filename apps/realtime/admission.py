@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+from django.conf import settings
+
 from . import metrics, protocol
 from .protocol import Close, Op
 
@@ -47,9 +49,14 @@ def too_many(cap: int) -> dict:
     return {"code": TOO_MANY, "message": f"This account already has {cap} connections open on this server."}
 
 
-async def refuse(send, code: Close, reason: str, error: dict | None = None):
-    """Accept, so that a browser sees the code, then close with `code`; nothing joins the hub.
-    `error` (an error frame's `d`: why) is sent first."""
+async def refuse(send, code: Close, auth_error: dict | None = None):
+    """Accept, so that a browser sees the code, then close with `code` (NOT_AUTHENTICATED or
+    TOO_MANY_CONNECTIONS); nothing joins the hub. An error frame saying why goes first: for a
+    refused API token, `auth_error` (expired, revoked, no `gateway` scope)."""
+    if code == Close.TOO_MANY_CONNECTIONS:
+        reason, error = metrics.TOO_MANY_CONNECTIONS, too_many(settings.GATEWAY_MAX_SOCKETS_PER_USER)
+    else:
+        reason, error = metrics.NOT_AUTHENTICATED, auth_error
     metrics.HANDSHAKES_REFUSED.labels(reason).inc()
     await send({"type": "websocket.accept"})
     if error:

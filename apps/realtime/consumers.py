@@ -23,16 +23,15 @@ from apps.chat import events as ce
 from apps.chat import payloads as chat_payloads
 from apps.chat import services as chat
 from apps.core.errors import DomainError
-from apps.core.events import guild_group, member_list_group, user_group
+from apps.core.events import guild_group, member_list_group
 from apps.guilds import events as ge
 from apps.guilds import payloads as guild_payloads
 from apps.rtc import events as rtc_events
 from apps.rtc import payloads as rtc_payloads
 from apps.rtc import services as rtc
 
-from . import events, hub, metrics, payloads, presence, protocol, selectors
-from .admission import refuse, too_many, user_sockets
-from .auth import authenticate
+from . import events, hub, metrics, payloads, presence, protocol, ready, selectors
+from .admission import refuse, user_sockets
 from .protocol import Close, GatewayError, Op
 from .reads import cookies_of, header, on_ready_threads
 from .watchdog import presence_ttl, watchdog
@@ -90,12 +89,8 @@ class GatewayConsumer:
         except BaseException:  # a read failed, or the task was cancelled, maybe after the joins
             await self._cleanup()
             raise
-        if state is None:
-            await refuse(self.send, Close.NOT_AUTHENTICATED, metrics.NOT_AUTHENTICATED, self.scope.get("auth_error"))
-            return
-        if state is Close.TOO_MANY_CONNECTIONS:
-            cap = settings.GATEWAY_MAX_SOCKETS_PER_USER
-            await refuse(self.send, state, metrics.TOO_MANY_CONNECTIONS, too_many(cap))
+        if state is None or state is Close.TOO_MANY_CONNECTIONS:
+            await refuse(self.send, state or Close.NOT_AUTHENTICATED, self.scope.get("auth_error"))
             return
         metrics.CONNECTIONS.inc()
         try:
@@ -141,22 +136,24 @@ class GatewayConsumer:
         """Who the socket is and what READY carries, read in one trip to a READY thread (reads.py),
         before the accept: in a reconnect storm every connection's trips queue on those few threads,
         and each trip also lends and checks a pooled database connection. None: not signed in.
-        The user's groups are joined before the state is read (from this thread, on the event loop):
-        an event published in between waits in the inbox and is relayed after READY instead of
-        falling between the read and the subscription."""
-        user = authenticate(self.scope)
-        if not user.is_authenticated:
+        The user's groups are joined between its guild ids and READY's state (ready.py), from this
+        thread on the event loop: an event published in between waits in the inbox and is relayed
+        after READY instead of falling between the read and the subscription."""
+        def join(groups):
+            # Not async_to_sync: the tasks a join starts would inherit its executor, gone after this trip.
+            asyncio.run_coroutine_threadsafe(self._join_all(groups), loop).result()
+
+        def admit(user) -> bool:  # counted from here, released in _cleanup
+            self.admitted = user.id if user_sockets.admit(user.id, settings.GATEWAY_MAX_SOCKETS_PER_USER) else None
+            return self.admitted is not None
+
+        opened = ready.open_socket(self.scope, join, admit)
+        if opened is None:
             return None
-        if not user_sockets.admit(user.id, settings.GATEWAY_MAX_SOCKETS_PER_USER):
+        if opened is False:
             return Close.TOO_MANY_CONNECTIONS
-        self.user, self.admitted = user, user.id
-        ids = selectors.guild_ids(user)
-        groups = [user_group(user.id), *[guild_group(guild_id) for guild_id in ids]]
-        if self.scope.get("auth_group"):  # its session signed out, or its token revoked: SESSION_END
-            groups.append(self.scope["auth_group"])
-        # Not async_to_sync: the tasks a join starts would inherit its executor, gone after this trip.
-        asyncio.run_coroutine_threadsafe(self._join_all(groups), loop).result()
-        return ids, *selectors.ready_reads(user, ids)
+        self.user = opened.user
+        return opened.ids, opened.guilds, opened.visible, opened.private, opened.notify
 
     async def _join_all(self, groups: list[str]):
         for group in groups:

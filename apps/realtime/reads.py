@@ -3,10 +3,13 @@ its session (auth.py) and READY state (consumers.py) on a pool of their own."""
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
-from channels.db import DatabaseSyncToAsync
+from asgiref.sync import SyncToAsync
 from django.conf import settings
+from django.db import connection
 from django.http.cookie import parse_cookie
 
 
@@ -21,7 +24,41 @@ def ready_executor() -> ThreadPoolExecutor:
 
 def on_ready_threads(func):
     """`func` as a coroutine function that runs on the READY threads."""
-    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=ready_executor())
+    return ReadyThreadCall(func, thread_sensitive=False, executor=ready_executor())
+
+
+# How long a READY thread may keep one pooled connection while sockets keep coming.
+KEEP_CONNECTION_SECONDS = 30.0
+_held = threading.local()
+
+
+class ReadyThreadCall(SyncToAsync):
+    """As Channels' DatabaseSyncToAsync, except that a READY thread keeps its pooled database
+    connection while other sockets wait for the READY threads. Each lend from the pool checks the
+    connection (a round trip, CONN_HEALTH_CHECKS) and sets it up again: in a reconnect storm that
+    was a trip and a good share of the CPU of every socket. The connection goes back to the pool
+    as soon as no socket waits, after KEEP_CONNECTION_SECONDS, and after any error (the pool's
+    check then replaces it if it died)."""
+
+    def thread_handler(self, loop, *args, **kwargs):
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        except BaseException:
+            _give_back()
+            raise
+        finally:
+            since = getattr(_held, "since", None)
+            if connection.connection is None:
+                _held.since = None
+            elif since is None:
+                _held.since = time.monotonic()
+            if ready_executor()._work_queue.empty() or time.monotonic() - (_held.since or 0) > KEEP_CONNECTION_SECONDS:
+                _give_back()
+
+
+def _give_back():
+    _held.since = None
+    connection.close()
 
 
 def header(scope, name: bytes) -> str:

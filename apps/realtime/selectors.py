@@ -68,7 +68,7 @@ def ready_guilds(user, ids: list[int]) -> list[tuple[dict, GuildLayout]]:
         if (m := members.get(gid)) is not None:
             m.user = user
             layout = guild_layout(m.guild)
-            _set_roles(m, [layout.roles[r] for r in role_ids[gid] if r in layout.roles])
+            set_roles(m, [layout.roles[r] for r in role_ids[gid] if r in layout.roles])
             out.append((_member_entry(m, unread=False, layout=layout), layout))
     # The layouts' last_message_id may be behind: unread_counts reads the newest ids itself.
     counts = unread_counts(user, [c["id"] for entry, _ in out for c in entry["channels"]])
@@ -78,7 +78,7 @@ def ready_guilds(user, ids: list[int]) -> list[tuple[dict, GuildLayout]]:
     return out
 
 
-def _set_roles(member: Member, roles: list) -> None:
+def set_roles(member: Member, roles: list) -> None:
     """`member.roles.all()` answers `roles` without a query, as prefetch_related("roles") would."""
     qs = member.roles.all()
     qs._result_cache, qs._prefetch_done = roles, True
@@ -98,19 +98,19 @@ def member_list(guild_id: int, limit: int) -> tuple[list[dict], int]:
     return out, total
 
 
-def _thread_ids(entry: dict, layout: GuildLayout) -> dict[int, int]:
+def threads_under(entry: dict, layout: GuildLayout) -> dict[int, int]:
     """{thread id: parent id} for the threads under the entry's channels: a thread is visible
     exactly when its parent is."""
     shown = {c["id"] for c in entry["channels"]}
     return {t: p for t, p in layout.threads.items() if p in shown}
 
 
-def _visible_ids(entry: dict, thread_ids: dict[int, int]) -> set[int]:
+def relay_ids(entry: dict, thread_ids: dict[int, int]) -> set[int]:
     """The ids a connection relays events of: the entry's channels and every thread under them."""
     return {c["id"] for c in entry["channels"]} | set(thread_ids)
 
 
-def _with_threads(entry: dict, thread_ids: dict[int, int]) -> dict:
+def with_threads(entry: dict, thread_ids: dict[int, int]) -> dict:
     """Add the active threads of the entry's channels (READY, GUILD_CREATE); `thread_ids` are all
     the threads under them (none: nothing to read)."""
     threads = active_threads(c["id"] for c in entry["channels"]) if thread_ids else []
@@ -124,17 +124,17 @@ def guild_state(user, guild_id: int, *, full: bool = True) -> tuple[dict | None,
     entry, layout = guild_entry(user, guild_id, unread=full)
     if entry is None:
         return None, set()
-    thread_ids = _thread_ids(entry, layout)
-    return (_with_threads(entry, thread_ids) if full else entry), _visible_ids(entry, thread_ids)
+    thread_ids = threads_under(entry, layout)
+    return (with_threads(entry, thread_ids) if full else entry), relay_ids(entry, thread_ids)
 
 
 def ready_state(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]]]:
     """READY's guild list (each with its active threads) and the visible ids per guild."""
     guilds, visible = [], {}
     for entry, layout in ready_guilds(user, ids):
-        thread_ids = _thread_ids(entry, layout)
-        guilds.append(_with_threads(entry, thread_ids))
-        visible[entry["id"]] = _visible_ids(entry, thread_ids)
+        thread_ids = threads_under(entry, layout)
+        guilds.append(with_threads(entry, thread_ids))
+        visible[entry["id"]] = relay_ids(entry, thread_ids)
     return guilds, visible
 
 

@@ -1,6 +1,7 @@
 """What one gateway READY costs in database reads, with each guild's layout cached per process
 (apps/guilds/layout.py, the normal case) and read afresh for every socket (the cache emptied
-before each READY: what every READY cost before the cache). The reads are those of a new socket's
+before each READY: what every READY cost before the cache), through the ORM path and through the
+gateway's raw SQL path (apps/realtime/ready.py). The reads are those of a new socket's
 one trip to a READY thread: its session and user, its guilds, READY's state, its DMs and its
 notification settings (`GatewayConsumer._open`, without the group joins).
 
@@ -9,7 +10,7 @@ notification settings (`GatewayConsumer._open`, without the group joins).
 Builds (once) the guild "bench-ready": 12 text channels, 2 of them private to a role, 6 threads,
 --members members each with a read marker on half the channels and a message after it in a
 quarter of them, and a signed-in session each. Then times the reads of the gateway's connect
-path for each member in turn (`--profile`: a cProfile of the cached rounds, by function).
+path for each member in turn (`--profile orm|raw`: a cProfile of that path's cached rounds).
 """
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ def sessions_of(users) -> dict:
     return keys
 
 
-def ready_reads(session_key: str):
+def orm_reads(session_key: str):
+    """The general path: Django's session and user reads, then the ORM's (apps.realtime.selectors)."""
     from apps.realtime import selectors
     from apps.realtime.auth import credentials_of
 
@@ -86,7 +88,15 @@ def ready_reads(session_key: str):
     selectors.ready_reads(user, selectors.guild_ids(user))
 
 
-def measure(keys: list[str], *, cold: bool) -> tuple[list[float], float]:
+def raw_reads(session_key: str):
+    """The gateway's path (apps.realtime.ready): three trips in raw SQL."""
+    from apps.realtime import ready
+
+    scope = {"headers": [(b"cookie", f"sessionid={session_key}".encode())]}
+    assert ready.open_socket(scope, lambda groups: None, lambda user: True) is not None
+
+
+def measure(keys: list[str], *, cold: bool, reads=orm_reads) -> tuple[list[float], float]:
     from django.db import connection
 
     from apps.guilds import layout
@@ -104,7 +114,7 @@ def measure(keys: list[str], *, cold: bool) -> tuple[list[float], float]:
             if cold:
                 layout._layout.cache_clear()
             start = time.perf_counter()
-            ready_reads(key)
+            reads(key)
             times.append((time.perf_counter() - start) * 1000)
     return times, queries / len(keys)
 
@@ -113,7 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of the cached rounds")
+    parser.add_argument("--profile", choices=["orm", "raw"], help="print a cProfile of that path's cached rounds")
     args = parser.parse_args()
     setup()
     from django.contrib.auth import get_user_model
@@ -125,13 +135,16 @@ def main() -> None:
     print(f"{len(users)} members of {guild.name}: one READY's reads each, {args.rounds} interleaved rounds")
     print("| layout | READYs | queries per READY | p50 ms | p95 ms | READYs/s (one thread) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    results = {"read for every READY": ([], 0.0), "cached per process": ([], 0.0)}
+    paths = (("ORM, read for every READY", True, orm_reads, False),
+             ("ORM, cached per process", False, orm_reads, args.profile == "orm"),
+             ("raw SQL, cached per process", False, raw_reads, args.profile == "raw"))
+    results = {label: ([], 0.0) for label, *_ in paths}
     for _ in range(args.rounds):
-        for label, cold in (("read for every READY", True), ("cached per process", False)):
-            if profile and not cold:
+        for label, cold, reads, profiled in paths:
+            if profiled:
                 profile.enable()
-            times, queries = measure(keys, cold=cold)
-            if profile and not cold:
+            times, queries = measure(keys, cold=cold, reads=reads)
+            if profiled:
                 profile.disable()
             results[label][0].extend(times)
             results[label] = (results[label][0], queries)

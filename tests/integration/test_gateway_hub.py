@@ -173,7 +173,7 @@ async def test_a_crashed_connection_leaves_the_hub(guild, owner, alice, monkeypa
 async def test_a_connection_whose_ready_read_fails_leaves_the_hub(guild, owner, alice, monkeypatch):
     """READY is read after the socket joined its groups: a read that fails (the database went
     away) must not leave it in them."""
-    from apps.realtime import selectors
+    from apps.realtime import ready
 
     general = await db(text_channel)(guild)
 
@@ -181,7 +181,7 @@ async def test_a_connection_whose_ready_read_fails_leaves_the_hub(guild, owner, 
         raise RuntimeError("the database went away")
 
     async with gateway(alice) as other:
-        monkeypatch.setattr(selectors, "ready_reads", database_gone)
+        monkeypatch.setattr(ready, "ready_reads", database_gone)
         cookie = await db(session_cookie)(owner)
         comm = WebsocketCommunicator(application, "/ws/gateway/", headers=[
             (b"origin", b"http://testserver"), (b"host", b"testserver"),

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.guilds import services
 from apps.guilds.models import Channel, PermissionOverwrite, Role
 from apps.guilds.permissions import Permission
-from apps.realtime import selectors
+from apps.realtime import ready, selectors
 from tests.factories import UserFactory, add_member, make_guild, make_role
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +22,10 @@ def guild():
 
 
 def channel_names(user, guild):
-    """The text channels the user's READY lists, in order."""
-    guilds, _ = selectors.ready_state(user, [guild.id])
+    """The text channels the user's READY lists, in order, as the gateway reads it (apps.realtime.ready,
+    with its per-process views of each layout version) and as the general path reads it: the two agree."""
+    guilds, visible = ready.ready_reads(user, [guild.id])[:2]
+    assert (guilds, visible) == selectors.ready_state(user, [guild.id])
     return [c["name"] for c in guilds[0]["channels"] if c["type"] == Channel.Type.TEXT] if guilds else []
 
 
@@ -167,3 +169,53 @@ def test_ready_lists_dms_and_notification_settings_only_when_there_are_some(guil
     _, _, private, settings = selectors.ready_reads(ann, ids)
     assert [c["id"] for c in private] == [dm.id] and private == dm_list(ann)
     assert settings == settings_of(ann) and [g["guild_id"] for g in settings["guilds"]] == [guild.id]
+
+
+def test_an_overwrite_of_a_members_own_shows_to_that_member_only(guild):
+    """Members with the same roles share one computed view; an overwrite for one member is theirs alone."""
+    ann, ben = add_member(guild), add_member(guild)
+    assert channel_names(ann.user, guild) == channel_names(ben.user, guild) == ["general", "lounge"]
+    lounge = guild.channels.get(name="lounge")
+    PermissionOverwrite.objects.create(channel=lounge, member=ann, deny=int(Permission.VIEW_CHANNEL))
+    assert channel_names(ann.user, guild) == ["general"]
+    assert channel_names(ben.user, guild) == ["general", "lounge"]
+
+
+def test_the_owner_sees_every_channel_and_a_new_owner_does_at_once(guild):
+    lounge = guild.channels.get(name="lounge")
+    everyone = Role.objects.get(guild=guild, is_default=True)
+    services.set_overwrite(actor=guild.owner, channel=lounge, role=everyone, allow=0,
+                           deny=int(Permission.VIEW_CHANNEL))
+    ann = add_member(guild)
+    assert channel_names(guild.owner, guild) == ["general", "lounge"]
+    assert channel_names(ann.user, guild) == ["general"]
+    guild.owner = ann.user  # a transfer: a guild row change, no layout change
+    guild.save()
+    assert channel_names(ann.user, guild) == ["general", "lounge"]
+
+
+def test_ready_counts_unread_messages_and_mentions_as_the_general_path_does(guild):
+    """The gateway's one-batch READY (unread and mention counts, active threads, role ids) carries
+    what the ORM path carries, for a member with news, mentions of every kind and threads."""
+    from apps.chat import services as chat
+    from apps.chat import thread_services
+
+    owner = guild.owner
+    crew = make_role(guild, name="crew", mentionable=True)
+    ann = add_member(guild, roles=[crew])
+    general, lounge = guild.channels.get(name="general"), guild.channels.get(name="lounge")
+    chat.ack_message(user=ann.user, channel_id=general.id,
+                     message_id=chat.send_message(author=owner, channel_id=general.id, content="read").id)
+    chat.send_message(author=owner, channel_id=general.id, content=f"hi <@{ann.user_id}>")
+    chat.send_message(author=owner, channel_id=general.id, content="plain news")
+    chat.send_message(author=ann.user, channel_id=general.id, content="my own")
+    chat.send_message(author=owner, channel_id=lounge.id, content="@everyone gig tonight")
+    starter = chat.send_message(author=owner, channel_id=lounge.id, content=f"<@&{crew.id}> plans")
+    thread = thread_services.create_thread(actor=owner, channel_id=lounge.id, message_id=starter.id, name="Plans")
+    ids = selectors.guild_ids(ann.user)
+    fast, general_path = ready.ready_reads(ann.user, ids), selectors.ready_reads(ann.user, ids)
+    assert fast == general_path
+    channels = {c["name"]: (c["unread"], c["mentions"]) for c in fast[0][0]["channels"]}
+    assert (channels["general"], channels["lounge"]) == ((2, 1), (2, 2))
+    assert [t["id"] for t in fast[0][0]["threads"]] == [thread.channel_id]
+    assert fast[0][0]["role_ids"] == [crew.id]

@@ -1,0 +1,354 @@
+"""A new gateway socket's reads before READY, in a reconnect storm's budget: three trips to
+PostgreSQL in raw SQL, with parameters bound and no ORM query built per socket.
+
+1. the session row (decoded in Python: its data is signed);
+2. the user and the ids of its guilds, in one statement;
+   (the connection then joins its groups: an event published from here on waits in its inbox)
+3. in one batch of statements: the memberships with their guild and role ids, every top-level
+   channel's unread and mention counts, whether the user has any DM or notification setting, and
+   the active threads.
+
+What the rows mean comes from the same code as before: the guild layout (apps.guilds.layout),
+the one permission engine (apps.guilds.selectors.visible_channels) and the payload builders. The
+session is checked as Django's own `auth.get_user` checks it (backend, active user, the password's
+session hash); any case that path would handle differently (another session engine or
+authentication backend, a hash signed with an old secret, a token in place of a cookie) goes
+through the general path in auth.py instead.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from apps.accounts import events as account_events
+from apps.chat.models import Message, Thread
+from apps.chat.payloads import thread_payload
+from apps.core.events import guild_group, user_group
+from apps.guilds.layout import LAYOUTS_PER_PROCESS, guild_layout
+from apps.guilds.models import Channel, Guild, Member
+from apps.guilds.selectors import visible_channels
+from apps.notifications.payloads import all_settings
+
+from . import payloads, selectors
+from .auth import credentials_of
+from .reads import cookies_of, header
+
+_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@dataclass(slots=True)
+class Opened:
+    user: object
+    ids: list[int]  # the user's guilds, in the order they joined
+    guilds: list[dict]
+    visible: dict[int, set[int]]
+    private: list[dict]
+    notify: dict
+
+
+def open_socket(scope, join, admit) -> Opened | None | bool:
+    """Who the socket is and what READY carries (None: not signed in; False: `admit(user)` said no,
+    before anything is joined or read). `join(groups)` subscribes the connection to its groups; it
+    is called between the guild ids and READY's state."""
+    user, ids = authenticate(scope)
+    if not user.is_authenticated:
+        return None
+    if not admit(user):
+        return False
+    join(_groups(user, ids, scope.get("auth_group")))
+    return Opened(user, ids, *ready_reads(user, ids))
+
+
+def _groups(user, ids, auth_group) -> list[str]:
+    groups = [user_group(user.id), *[guild_group(guild_id) for guild_id in ids]]
+    if auth_group:  # its session signed out, or its token revoked: SESSION_END
+        groups.append(auth_group)
+    return groups
+
+
+# --- 1 and 2: the session, the user and its guild ids -----------------------------------------------
+
+
+def authenticate(scope) -> tuple[object, list[int]]:
+    """As auth.authenticate (sets the scope's `user`, `auth_group` and `auth_error`), and the user's
+    guild ids, read with the user when the session cookie signs it in."""
+    session_key = cookies_of(scope).get(settings.SESSION_COOKIE_NAME)
+    found = _session_user(session_key) if _fast_path() and session_key else None
+    if found is not None:
+        user, ids = found
+        scope["user"], scope["auth_group"], scope["auth_error"] = (
+            user, account_events.session_group(session_key), None)
+        return user, ids
+    scope["user"], scope["auth_group"], scope["auth_error"] = credentials_of(
+        session_key, header(scope, b"authorization"))
+    user = scope["user"]
+    return user, (selectors.guild_ids(user) if user.is_authenticated else [])
+
+
+@functools.cache
+def _fast_path() -> bool:
+    return (connection.vendor == "postgresql" and settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+            and _MODEL_BACKEND in settings.AUTHENTICATION_BACKENDS)
+
+
+def _session_user(session_key: str):
+    """(user, guild ids) of a valid session signed in through the model backend whose hash matches
+    the user's password; None for anything else (no row, expired, another backend, an old hash:
+    the general path decides, as before)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s",
+                       [session_key, timezone.now()])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        data = SessionStore().decode(row[0])
+        if data.get(BACKEND_SESSION_KEY) != _MODEL_BACKEND or not data.get(HASH_SESSION_KEY):
+            return None
+        model = auth.get_user_model()
+        try:
+            user_id = model._meta.pk.to_python(data[SESSION_KEY])
+        except (KeyError, ValidationError):
+            return None
+        cursor.execute(_user_sql(), [user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = model.from_db(connection.alias, _user_fields(), row[:-1])
+    if not getattr(user, "is_active", True):  # ModelBackend.user_can_authenticate
+        return None
+    if not constant_time_compare(data[HASH_SESSION_KEY], user.get_session_auth_hash()):
+        return None  # a password changed, or a hash of an old secret: the general path flushes or rotates
+    return user, list(row[-1])
+
+
+@functools.cache
+def _user_fields() -> list[str]:
+    return [f.attname for f in auth.get_user_model()._meta.concrete_fields]
+
+
+@functools.cache
+def _user_sql() -> str:
+    model = auth.get_user_model()
+    cols = ", ".join(f'u."{f.column}"' for f in model._meta.concrete_fields)
+    return (f'SELECT {cols}, ARRAY(SELECT m.guild_id FROM {Member._meta.db_table} m WHERE m.user_id = u."id" '
+            f'ORDER BY m.joined_at, m.guild_id) FROM "{model._meta.db_table}" u WHERE u."id" = %s')
+
+
+# --- 3: READY's state ------------------------------------------------------------------------------
+
+
+def ready_reads(user, ids: list[int]) -> tuple[list[dict], dict[int, set[int]], list[dict], dict]:
+    """selectors.ready_reads, in one trip (PostgreSQL; the general path elsewhere)."""
+    if connection.vendor != "postgresql":
+        return selectors.ready_reads(user, ids)
+    if not ids:
+        memberships, counts, kinds, threads = [], {}, _kinds(user.id), []
+    else:
+        memberships, counts, kinds, threads = _state_rows(user.id, ids)
+    guilds, visible = _guilds(user, ids, memberships, counts, threads)
+    private = selectors.dm_list(user) if _DM in kinds else []
+    if kinds - {_DM}:
+        notify = selectors.settings_of(user, guild_ids=ids, dm_ids=[c["id"] for c in private])
+    else:
+        notify = all_settings([], [])
+    return guilds, visible, private, notify
+
+
+_DM = 1
+
+
+def _kinds(user_id: int) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_KINDS_SQL, {"u": user_id})
+        return {kind for (kind,) in cursor.fetchall()}
+
+
+def _state_rows(user_id: int, ids: list[int]):
+    params = {"u": user_id, "ids": list(ids), "visible": Message.Visibility.VISIBLE}
+    with connection.cursor() as cursor:
+        if _server_side_binding():  # one statement per execute
+            rows = []
+            for sql in _statements():
+                cursor.execute(sql, params)
+                rows.append(cursor.fetchall())
+        else:  # client-side binding: the statements in one trip
+            cursor.execute(";\n".join(_statements()), params)
+            rows = [cursor.fetchall()]
+            while cursor.nextset():
+                rows.append(cursor.fetchall())
+    memberships, unread, kinds, threads = rows
+    counts = {cid: {"unread": n or 0, "mentions": m or 0} for cid, n, m in unread}
+    return memberships, counts, {kind for (kind,) in kinds}, threads
+
+
+@functools.cache
+def _statements() -> tuple[str, ...]:
+    return _memberships_sql(), _UNREAD_SQL, _KINDS_SQL, _threads_sql()
+
+
+def _server_side_binding() -> bool:
+    return bool(connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
+
+
+_GUILD_FIELDS = [f.attname for f in Guild._meta.concrete_fields]
+
+
+@functools.cache
+def _memberships_sql() -> str:
+    gcols = ", ".join(f'g."{f.column}"' for f in Guild._meta.concrete_fields)
+    return ('SELECT m.id, m.nickname, m.joined_at, m.timed_out_until, '
+            'ARRAY(SELECT mr.role_id FROM guilds_member_roles mr WHERE mr.member_id = m.id), '
+            f'{gcols} FROM guilds_member m JOIN guilds_guild g ON g.id = m.guild_id '
+            'WHERE m.user_id = %(u)s AND m.guild_id = ANY(%(ids)s)')
+
+
+# Every top-level channel of those guilds with its unread and mention counts (capped at 100, as
+# apps.chat.selectors.unread_counts counts them: visible messages of others past the read marker);
+# the channels the member cannot view are dropped in Python. The counts are read only for the
+# channels whose newest message is past the marker.
+_UNREAD_SQL = """
+SELECT c.id, n.unread, n.mentions
+FROM guilds_channel c
+LEFT JOIN chat_readstate r ON r.channel_id = c.id AND r.user_id = %(u)s
+LEFT JOIN LATERAL (
+    SELECT count(*) AS unread, count(*) FILTER (WHERE x.mentioned) AS mentions FROM (
+        SELECT (msg.mention_everyone
+                OR EXISTS (SELECT 1 FROM chat_message_mentions mm
+                           WHERE mm.message_id = msg.id AND mm.user_id = %(u)s)
+                OR EXISTS (SELECT 1 FROM chat_message_mention_roles mr
+                           JOIN guilds_member_roles gmr ON gmr.role_id = mr.role_id
+                           JOIN guilds_member gm ON gm.id = gmr.member_id
+                           WHERE mr.message_id = msg.id AND gm.user_id = %(u)s)) AS mentioned
+        FROM chat_message msg
+        WHERE msg.channel_id = c.id AND msg.id > COALESCE(r.last_read_id, 0) AND msg.visibility = %(visible)s
+          AND msg.author_id IS DISTINCT FROM %(u)s
+        ORDER BY msg.id LIMIT 100) x
+) n ON COALESCE(c.last_message_id, 0) > COALESCE(r.last_read_id, 0)
+WHERE c.guild_id = ANY(%(ids)s) AND c.parent_id IS NULL"""
+
+_THREAD_FIELDS = [f.attname for f in Thread._meta.concrete_fields]
+_CHANNEL_FIELDS = [f.attname for f in Channel._meta.concrete_fields]
+
+
+@functools.cache
+def _threads_sql() -> str:
+    """Every active thread of those guilds, with its channel and its member count, most recently
+    active first (apps.chat.thread_selectors.active_threads; the threads under channels the member
+    cannot view are dropped in Python)."""
+    tcols = ", ".join(f't."{f.column}"' for f in Thread._meta.concrete_fields)
+    ccols = ", ".join(f'ch."{f.column}"' for f in Channel._meta.concrete_fields)
+    return (f"SELECT {tcols}, {ccols}, (SELECT count(*) FROM chat_threadmember tm WHERE tm.thread_id = t.channel_id) "
+            "FROM chat_thread t JOIN guilds_channel ch ON ch.id = t.channel_id "
+            "WHERE ch.guild_id = ANY(%(ids)s) AND ch.parent_id IS NOT NULL AND NOT t.archived "
+            "ORDER BY t.last_message_at DESC, t.channel_id DESC")
+
+
+def _thread_payloads(rows) -> dict[int, list[tuple[int, dict]]]:
+    """{guild id: [(parent id, thread payload), ...]} in the rows' order."""
+    out: dict[int, list] = {}
+    n = len(_THREAD_FIELDS)
+    for row in rows:
+        thread = Thread.from_db(connection.alias, _THREAD_FIELDS, row[:n])
+        thread.channel = Channel.from_db(connection.alias, _CHANNEL_FIELDS, row[n:-1])
+        thread.member_count = row[-1]
+        out.setdefault(thread.channel.guild_id, []).append((thread.channel.parent_id, thread_payload(thread)))
+    return out
+
+
+# Which of the user's DMs, guild settings and channel settings exist (a row of each at most).
+_KINDS_SQL = """
+(SELECT 1 FROM guilds_dmrecipient WHERE user_id = %(u)s LIMIT 1) UNION ALL
+(SELECT 2 FROM notifications_guildsettings WHERE user_id = %(u)s LIMIT 1) UNION ALL
+(SELECT 3 FROM notifications_channelsettings WHERE user_id = %(u)s LIMIT 1)"""
+
+
+def _guilds(user, ids, memberships, counts, threads) -> tuple[list[dict], dict[int, set[int]]]:
+    threads = _thread_payloads(threads)
+    by_guild = {}
+    for member_id, nickname, joined_at, timed_out_until, role_ids, *guild_row in memberships:
+        guild = Guild.from_db(connection.alias, _GUILD_FIELDS, guild_row)
+        member = Member(id=member_id, guild_id=guild.id, user_id=user.id, nickname=nickname, joined_at=joined_at,
+                        timed_out_until=timed_out_until)
+        member._state.adding, member._state.db = False, connection.alias
+        member.guild, member.user = guild, user
+        by_guild[guild.id] = (member, role_ids)
+    guilds, visible = [], {}
+    for gid in ids:
+        if gid not in by_guild:  # left since its id was read
+            continue
+        member, role_ids = by_guild[gid]
+        layout = guild_layout(member.guild)
+        selectors.set_roles(member, [layout.roles[r] for r in role_ids if r in layout.roles])
+        view = _view(member, layout)
+        channels = [{**entry, **counts.get(entry["id"], _NO_NEWS)} for entry in view.channels]
+        entry = payloads.guild_entry(member, channels)
+        entry["threads"] = [t for parent, t in threads.get(gid, ()) if parent in view.shown]
+        guilds.append(entry)
+        visible[gid] = set(view.relayed)
+    return guilds, visible
+
+
+_NO_NEWS = {"unread": 0, "mentions": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a member sees of a guild: READY's channel entries (without counts), their ids, and the
+    ids a connection relays (those and every thread under them)."""
+    channels: tuple[dict, ...]  # shared: copied before counts are added
+    shown: frozenset[int]
+    relayed: frozenset[int]
+
+
+VIEWS_PER_LAYOUT = 512
+
+
+def _view(member: Member, layout) -> View:
+    """The member's view of its guild. Members whose permissions come from the same things (owner
+    or not, the same roles, timed out or not, no overwrite of their own) see the same channels:
+    their view is computed once per guild layout version and process, as the layout itself
+    (apps/guilds/layout.py: a save or deletion of a channel, role or overwrite bumps the version).
+    A guild that requires two-factor authentication, or a member with an overwrite of their own,
+    is computed for each socket."""
+    guild = member.guild
+    views = _views(guild.id, guild.created_at, guild.layout_version)
+    if views.own is None:  # `layout` is of this same version
+        views.own = frozenset(ow.member_id for ows in layout.overwrites.values() for ow in ows if ow.member_id)
+    key = None
+    if not guild.mfa_required and member.id not in views.own:
+        key = (guild.owner_id == member.user_id, frozenset(r.id for r in member.roles.all()), member.is_timed_out)
+        if (view := views.seen.get(key)) is not None:
+            return view
+    channels = tuple(payloads.channel_entry(ch) for ch, _ in visible_channels(member, layout=layout))
+    entry = {"channels": channels}
+    view = View(channels, frozenset(c["id"] for c in channels),
+                frozenset(selectors.relay_ids(entry, selectors.threads_under(entry, layout))))
+    if key is not None:
+        if len(views.seen) >= VIEWS_PER_LAYOUT:  # a guild with very many role combinations: start again
+            views.seen = {}
+        views.seen[key] = view
+    return view
+
+
+class _Views:
+    __slots__ = ("own", "seen")
+
+    def __init__(self):
+        self.own: frozenset[int] | None = None  # members with an overwrite of their own
+        self.seen: dict[tuple, View] = {}
+
+
+@functools.lru_cache(maxsize=LAYOUTS_PER_PROCESS)
+def _views(guild_id: int, created_at, version: int) -> _Views:
+    """The views of one guild version computed so far in this process (READY threads share them:
+    a race computes a view twice, never a wrong one)."""
+    return _Views()

@@ -1,0 +1,89 @@
+"""Who a new gateway socket is, as apps.realtime.ready reads it (raw SQL, one trip for the session
+and one for the user and its guild ids): signed in exactly when Django's own session check says so."""
+import datetime
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apps.realtime import ready
+from tests.factories import UserFactory, add_member, api_token, make_guild
+
+pytestmark = pytest.mark.django_db
+
+
+def session_of(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def socket_user(cookie: str | None = None, authorization: str | None = None):
+    headers = []
+    if cookie:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    if authorization:
+        headers.append((b"authorization", authorization.encode()))
+    scope = {"headers": headers}
+    user, ids = ready.authenticate(scope)
+    assert scope["user"] is user
+    return user, ids, scope
+
+
+def django_user(cookie: str):
+    """The user the pages see for that session cookie."""
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    return get_user(client)
+
+
+def test_a_signed_in_session_gives_the_user_and_its_guilds_in_the_order_joined():
+    ann = UserFactory(username="ann")
+    first, second = make_guild(name="First"), make_guild(name="Second")
+    add_member(second, user=ann)
+    add_member(first, user=ann)
+    cookie = session_of(ann)
+    with CaptureQueriesContext(connection) as reads:
+        user, ids, scope = socket_user(cookie)
+    assert len(reads.captured_queries) == 2  # the session; the user with its guild ids
+    assert user == ann and user.username == "ann" and ids == [second.id, first.id]
+    assert scope["auth_group"] and scope["auth_error"] is None
+    assert django_user(cookie) == ann
+
+
+def test_sessions_the_pages_refuse_are_refused():
+    ann = UserFactory(username="ann")
+    expired, inactive, changed, signed_out = (session_of(ann) for _ in range(4))
+    Session.objects.filter(session_key=expired).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    assert not socket_user(expired)[0].is_authenticated
+    assert not socket_user("forged-session-key")[0].is_authenticated
+    Session.objects.filter(session_key=signed_out).delete()
+    assert not socket_user(signed_out)[0].is_authenticated
+
+    ann.set_password("a new password 2026")
+    ann.save()
+    assert not socket_user(changed)[0].is_authenticated
+    assert not django_user(changed).is_authenticated
+
+    bob = UserFactory(username="bob")
+    cookie = session_of(bob)
+    bob.is_active = False
+    bob.save()
+    assert not socket_user(cookie)[0].is_authenticated
+    assert not django_user(cookie).is_authenticated
+    assert not socket_user(inactive)[0].is_authenticated  # ann's, from before her password change
+
+
+def test_without_a_session_an_api_token_with_the_gateway_scope_signs_in():
+    bot = UserFactory(username="helper")
+    guild = make_guild(name="Bots")
+    add_member(guild, user=bot)
+    user, ids, scope = socket_user(authorization=f"Token {api_token(bot)}")
+    assert user == bot and ids == [guild.id] and scope["auth_group"]
+    user, ids, scope = socket_user(authorization=f"Token {api_token(bot, scopes=('read',))}")
+    assert not user.is_authenticated and ids == [] and scope["auth_error"]["code"]

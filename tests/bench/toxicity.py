@@ -294,7 +294,7 @@ def live(scorer, texts: list[str], *, rate: float, cap, label: str, seconds: flo
     elapsed = time.perf_counter() - start
     p95 = statistics.quantiles(waited, n=20)[-1] if len(waited) > 1 else waited[0]
     print(f"{scorer.name:<28} {rate:>7.0f} {label:>7} {done / elapsed:>9.1f} {calls:>8} {largest:>8} "
-          f"{statistics.median(waited) * 1e3:>8.0f} {p95 * 1e3:>8.0f} {(time.process_time() - cpu) / done * 1e3:>7.2f} "
+          f"{statistics.median(waited) * 1e3:>8.0f} {p95 * 1e3:>8.0f} {(time.process_time() - cpu) / max(done, 1) * 1e3:>7.2f} "
           f"{load():>5}{note}", flush=True)
 
 

@@ -69,11 +69,19 @@ class SklearnHead(Versioned):
     alt-profanity-check's own predict_prob and LogisticRegression.predict_proba on one sparse matrix."""
 
     def score(self, texts: list[str]):
-        from apps.moderation.toxicity import classifier
+        return self.head(texts, self.encoder.encode(texts))
 
-        emb = self.encoder.encode(texts)
-        model = self.model
-        proba = model.head.predict_proba(model._matrix(texts, emb))
+    def head(self, texts: list[str], emb):
+        from profanity_check import predict_prob
+        from scipy import sparse
+
+        from apps.moderation.toxicity import classifier, features
+
+        model, norm = self.model, [features.normalise(t) for t in texts]
+        matrix = sparse.hstack([model.chars.transform(norm), model.words.transform(norm),
+                                sparse.csr_matrix(model._embedded(emb)),
+                                sparse.csr_matrix(np.asarray(predict_prob(norm)).reshape(-1, 1))]).tocsr()
+        proba = model.head.predict_proba(matrix)
         toxic = np.array([classifier.is_toxic_class(c) for c in model.head.classes_])
         return classifier.calibrate(proba[:, toxic].sum(axis=1), model.calibration)
 
@@ -237,7 +245,7 @@ def profile_round(scorer: Versioned, batch: list[str], stages: dict[str, float])
         timed("char n-grams", lambda: model.chars.transform(norm))
         timed("word n-grams", lambda: model.words.transform(norm))
         timed("alt-profanity-check", lambda: predict_prob(norm))
-        timed("whole scorer call", lambda: model.head.predict_proba(model._matrix(batch, emb)))
+        timed("whole scorer call", lambda: scorer.head(batch, emb))
     else:
         head = model._fast()
         timed("char n-grams", lambda: head.chars.dot(norm))
@@ -293,8 +301,9 @@ def live(scorer, texts: list[str], *, rate: float, cap, label: str, seconds: flo
         done = ready
     elapsed = time.perf_counter() - start
     p95 = statistics.quantiles(waited, n=20)[-1] if len(waited) > 1 else waited[0]
+    cpu_ms = (time.process_time() - cpu) / max(done, 1) * 1e3
     print(f"{scorer.name:<28} {rate:>7.0f} {label:>7} {done / elapsed:>9.1f} {calls:>8} {largest:>8} "
-          f"{statistics.median(waited) * 1e3:>8.0f} {p95 * 1e3:>8.0f} {(time.process_time() - cpu) / max(done, 1) * 1e3:>7.2f} "
+          f"{statistics.median(waited) * 1e3:>8.0f} {p95 * 1e3:>8.0f} {cpu_ms:>7.2f} "
           f"{load():>5}{note}", flush=True)
 
 

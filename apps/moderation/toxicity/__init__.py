@@ -1,8 +1,9 @@
 """The context-aware toxicity model: sentence embeddings (all-MiniLM-L6-v2 for English and
 multilingual-e5-small for French and the rest, each shipped inside a wheel, run on CPU) side by side
 with character and word n-grams and alt-profanity-check, under one linear head. `features` turns
-texts into features, `classifier` is the trained head, `training` builds, evaluates, stores and
-promotes versions, `scorer` is what the moderation queue calls.
+texts into features, `classifier` is the trained head (`linear` scores it and alt-profanity-check
+from arrays read once), `training` builds, evaluates, stores and promotes versions, `scorer` is what
+the moderation queue calls.
 
 `engines` picks what embeds for a version: its ONNX encoders (`onnx_export` writes them at train
 time, `onnx_encoder` runs them, `wheels` reads the model wheels) or the previous engine in

@@ -14,7 +14,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from . import features
+from . import features, linear
 
 CATEGORIES = ("insult", "threat", "hate", "harassment", "sexual", "self_harm")
 TOXIC_OTHER = "toxic"  # a moderator's "toxic" decision: no category given
@@ -88,9 +88,21 @@ class Classifier:
         self.head.fit(self._matrix(texts, embeddings), classes)
         return self
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_linear"}  # rebuilt on load, not stored
+
+    def _fast(self) -> linear.Head:
+        """The fitted head read into arrays (linear.Head), built on first use after fit or load."""
+        head = self.__dict__.get("_linear")
+        if head is None or head.model is not self or head.fitted is not self.head:
+            head = self.__dict__["_linear"] = linear.Head(self)
+        return head
+
     def raw(self, texts: list[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(summed toxic probability per text, class probability matrix)."""
-        proba = self.head.predict_proba(self._matrix(texts, embeddings))
+        """(summed toxic probability per text, class probability matrix): scikit-learn's
+        predict_proba on _matrix, computed by linear.Head."""
+        norm = [features.normalise(t) for t in texts]
+        proba = self._fast().predict_proba(norm, embeddings, features.profanity(norm).ravel())
         toxic = np.array([is_toxic_class(c) for c in self.head.classes_])
         return proba[:, toxic].sum(axis=1), proba
 

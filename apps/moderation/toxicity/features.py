@@ -162,6 +162,7 @@ def encoder() -> Encoder:
 
 
 def profanity(texts: list[str]) -> np.ndarray:
-    from profanity_check import predict_prob
+    """alt-profanity-check's probability per text, as a column (computed by linear.Profanity)."""
+    from . import linear
 
-    return np.asarray(predict_prob(list(texts)), dtype=np.float64).reshape(-1, 1) if texts else np.zeros((0, 1))
+    return linear.profanity(list(texts)).reshape(-1, 1)

@@ -67,16 +67,6 @@ def test_the_onnx_encoders_give_the_previous_engines_vectors(onnx):
     assert (exact * old[:, features.columns(features.MINILM)]).sum(axis=1).min() > 0.9999
 
 
-def test_smoothing_moves_e5s_outliers_into_its_weights_without_changing_what_it_computes():
-    texts = [e.text for e in training.read_csv(training.HOLDOUT_FILE)][::30] + SAMPLES
-    smooth = onnx_export.smoothing(training.calibration_texts(64))
-    assert len(smooth) == wheels.e5_image().layers
-    assert max(float(s.max() / s.min()) for s in smooth) > 10  # there were outlier channels to move
-    plain = onnx_encoder.E5(onnx_export.e5_float(), threads=1).encode(texts)
-    smoothed = onnx_encoder.E5(onnx_export.e5_float(smooth=smooth), threads=1).encode(texts)
-    assert np.abs(plain - smoothed).max() < 1e-4
-
-
 def test_onnx_scores_rank_the_held_out_split_as_the_previous_engine(onnx):
     train_rows, held_out = training.split(training.read_csv(training.SEED_FILE), [])
     fit_on = stratified(train_rows, 100, seed=1)

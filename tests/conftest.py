@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -55,8 +57,25 @@ def _flush_restores_content_types():
         ContentType.objects.clear_cache()
 
     flush.emit_post_migrate_signal = emit_post_migrate_signal
+    handle = flush.Command.handle
+
+    def handle_retrying_a_deadlock(self, *args, **options):
+        # A server process of the test (tests/browser) may still be reading when the TRUNCATE
+        # comes; PostgreSQL then ends one of the two. The flush is one transaction: run it again.
+        from django.core.management.base import CommandError
+
+        for attempt in range(5):
+            try:
+                return handle(self, *args, **options)
+            except CommandError as exc:
+                if attempt == 4 or "deadlock" not in str(exc.__cause__ or ""):
+                    raise
+                time.sleep(0.2)
+
+    flush.Command.handle = handle_retrying_a_deadlock
     yield
     flush.emit_post_migrate_signal = original
+    flush.Command.handle = handle
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """Browser tests: real Chromium (Debian's, never a downloaded one) driven by Playwright against the
 app served by daphne in a subprocess, on the test database."""
 import os
+import time
 
 import pytest
 
@@ -35,6 +36,24 @@ def live_url(_served, transactional_db):
     if _served.proc.poll() is not None:
         pytest.fail("the shared daphne has exited; see its log in test-results/")
     yield _served
+    _wait_until_the_server_is_idle()
+
+
+def _wait_until_the_server_is_idle(timeout: float = 10.0) -> None:
+    """The flush after the test truncates every table; the server may still be finishing what the
+    closed pages started (a socket's goodbye, a last read), and a TRUNCATE waiting on its reads
+    while it waits on the TRUNCATE is a deadlock. Wait until no other session of the test database
+    is in a query or a transaction (the flush also retries a deadlock: tests/conftest.py)."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')")
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="package")

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -28,6 +30,52 @@ def _close_database_pools(django_db_setup, django_db_blocker):
         default.close()
         if "default" in getattr(default, "_connection_pools", {}):
             default.close_pool()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_restores_content_types():
+    """A transactional test ends with a flush, after which Django's post_migrate handlers rebuild
+    every content type and permission row by row (most of the flush's time). The rows they make
+    never change within a run: the first flush runs them, later flushes put the same rows back,
+    ids included, in two inserts. Stable ids also keep a long-lived server's ContentType cache
+    right across tests."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.commands import flush
+
+    original = flush.emit_post_migrate_signal
+    made: dict[str, tuple[list[dict], list[dict]]] = {}
+
+    def emit_post_migrate_signal(verbosity, interactive, db, **kwargs):
+        if db not in made:
+            original(verbosity, interactive, db, **kwargs)
+            made[db] = (list(ContentType.objects.using(db).values()), list(Permission.objects.using(db).values()))
+        else:
+            content_types, permissions = made[db]
+            ContentType.objects.using(db).bulk_create([ContentType(**row) for row in content_types])
+            Permission.objects.using(db).bulk_create([Permission(**row) for row in permissions])
+        ContentType.objects.clear_cache()
+
+    flush.emit_post_migrate_signal = emit_post_migrate_signal
+    handle = flush.Command.handle
+
+    def handle_retrying_a_deadlock(self, *args, **options):
+        # A server process of the test (tests/browser) may still be reading when the TRUNCATE
+        # comes; PostgreSQL then ends one of the two. The flush is one transaction: run it again.
+        from django.core.management.base import CommandError
+
+        for attempt in range(5):
+            try:
+                return handle(self, *args, **options)
+            except CommandError as exc:
+                if attempt == 4 or "deadlock" not in str(exc.__cause__ or ""):
+                    raise
+                time.sleep(0.2)
+
+    flush.Command.handle = handle_retrying_a_deadlock
+    yield
+    flush.emit_post_migrate_signal = original
+    flush.Command.handle = handle
 
 
 @pytest.fixture(autouse=True)

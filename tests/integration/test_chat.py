@@ -12,6 +12,7 @@ from apps.core.errors import (
     NotFound,
     RateLimited,
     ValidationFailed,
+    shown_time,
 )
 from apps.guilds import sanctions
 from apps.guilds import services as guild_services
@@ -74,7 +75,7 @@ def test_a_timed_out_member_is_told_until_when(api_as, guild, owner, general):
     r = api_as(m.user).post(f"/api/channels/{general.id}/messages", {"content": "hi"}, format="json")
     assert r.status_code == 403
     assert r.json()["error"] == {
-        "code": "timed_out", "message": f"You are timed out until {until:%H:%M} UTC.", "fields": {},
+        "code": "timed_out", "message": f"You are timed out until {shown_time(until)}.", "fields": {},
         "permission": "SEND_MESSAGES", "timed_out_until": until.isoformat()}
     assert api_as(m.user).get(f"/api/channels/{general.id}/messages").status_code == 200  # reading is kept
     assert not Message.objects.exists()

@@ -24,6 +24,7 @@ from django.test import Client
 from apps.chat import services as chat
 from apps.chat.models import Message, ReadState
 from apps.core import bus
+from apps.core.errors import shown_time
 from apps.guilds import invites, sanctions
 from apps.guilds import services as guilds
 from apps.guilds.models import Ban, Channel, PermissionOverwrite, Role
@@ -778,7 +779,7 @@ async def test_timed_out_member_still_receives_but_cannot_send(guild, owner, ali
         until = (await db(member)(guild, alice)).timed_out_until
         await a.send(6, {"channel_id": general.id, "content": "let me talk", "nonce": "t-1"})
         # Told until when (and when in a form a client can show in its reader's time zone).
-        assert await a.error() == {"code": "timed_out", "message": f"You are timed out until {until:%H:%M} UTC.",
+        assert await a.error() == {"code": "timed_out", "message": f"You are timed out until {shown_time(until)}.",
                                    "permission": "SEND_MESSAGES", "timed_out_until": until.isoformat(), "ref": "t-1"}
         await a.send(4, {"channel_id": general.id})
         err = await a.error()

@@ -2,6 +2,7 @@
 import pytest
 from django.core.management import call_command
 
+from apps.core.errors import shown_time
 from apps.guilds import invites, sanctions, services
 from apps.guilds.models import Channel, Guild, Invite, Member, Role
 from apps.guilds.permissions import Permission as P
@@ -174,7 +175,7 @@ def test_a_timed_out_member_is_told_until_when_instead_of_a_missing_permission(c
     client.force_login(member.user)
     page = html(client.get(f"/guilds/{guild.id}/channels/{general.id}"))
     until = member.timed_out_until
-    assert (f'You are timed out until <time datetime="{until.isoformat()}" data-local-time>{until:%H:%M} UTC</time>.'
+    assert (f'You are timed out until <time datetime="{until.isoformat()}" data-local-time>{shown_time(until)}</time>.'
             in page)
     assert "You do not have permission to send messages" not in page
     assert 'data-timed-out="You are timed out until {time}."' in page  # for a refusal after the page loaded

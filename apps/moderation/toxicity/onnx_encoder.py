@@ -7,9 +7,10 @@ per text, MiniLM's vector then e5's, each L2-normalised), about ten times faster
 - token embeddings looked up in numpy from the wheels' tables (e5's dequantised from its 4-bit
   blocks, row by row), so the stored graphs hold only the transformer layers;
 - texts sorted by length and run in chunks, so a long message does not pad the whole batch;
-- a fixed number of threads per session (TOXICITY_THREADS, default 1) and no spinning: two worker
-  processes on two cores each keep one, and a busy core slows a batch down rather than stalling it
-  behind threads that wait on each other."""
+- a fixed number of threads per session (features.threads: the cores a worker owns over the tasks
+  it runs at once, or TOXICITY_THREADS) and no spinning: one worker on two cores computes a batch
+  on both, two workers keep one each, and a busy core slows a batch down rather than stalling it
+  behind threads that spin while they wait on each other."""
 from __future__ import annotations
 
 import threading

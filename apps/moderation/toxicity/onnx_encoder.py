@@ -126,16 +126,20 @@ class OnnxEncoder(features.MemoEncoder):
     def __init__(self, models: dict[str, bytes], *, threads: int):
         super().__init__()
         self._models, self._threads = models, threads
-        self._loaded: tuple[MiniLM, E5] | None = None
+        self._loaded: tuple[MiniLM | None, E5] | None = None
         self._load_lock = threading.Lock()
 
-    def _encoders(self) -> tuple[MiniLM, E5]:
+    def _encoders(self) -> tuple[MiniLM | None, E5]:
+        """(MiniLM, or None for a version exported without it, e5)."""
         with self._load_lock:
             if self._loaded is None:
-                self._loaded = (MiniLM(self._models[onnx_export.MINILM_FILE], self._threads),
+                minilm = self._models.get(onnx_export.MINILM_FILE)
+                self._loaded = (MiniLM(minilm, self._threads) if minilm else None,
                                 E5(self._models[onnx_export.E5_FILE], self._threads))
         return self._loaded
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         minilm, e5 = self._encoders()
-        return np.hstack([minilm.encode(texts), e5.encode(texts)]).astype(np.float32)
+        # without MiniLM its columns stay zero: the head of such a version does not read them
+        english = minilm.encode(texts) if minilm else np.zeros((len(texts), features.DIM), np.float32)
+        return np.hstack([english, e5.encode(texts)]).astype(np.float32)

@@ -110,7 +110,10 @@ class E5:
                 seqs.append(np.asarray([self.tokenizer.bos, *part, self.tokenizer.eos]))
                 owner.append(i)
                 weight.append(max(len(part), 1))
-        pooled = _run(self.session, [wheels.q4_dequantise(self.words[s]) for s in seqs], self.positions, self.type_row)
+        # one lookup and dequantisation for the whole batch, then a view per sequence
+        flat = wheels.q4_dequantise(self.words[np.concatenate(seqs)])
+        embeds = np.split(flat, np.cumsum([len(s) for s in seqs])[:-1])
+        pooled = _run(self.session, embeds, self.positions, self.type_row)
         if len(seqs) == len(texts):
             return _unit(pooled)
         out = np.zeros((len(texts), pooled.shape[1]), np.float32)

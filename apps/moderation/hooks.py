@@ -90,7 +90,7 @@ def connect() -> None:
     from apps.chat import hooks as chat
     from apps.tracks import hooks as tracks
 
-    worker_init.connect(worker_started, weak=False)
+    worker_init.connect(worker_started, weak=False, dispatch_uid="moderation.toxicity-threads")
     chat.check_message.fill(check_message)
     chat.message_written.fill(message_written)
     tracks.track_written.fill(track_written)

@@ -42,13 +42,6 @@ def training_encoder() -> features.MemoEncoder:
     return features.encoder()
 
 
-def _whole(depth: dict[str, int] | None) -> bool:
-    """Whether a version's encoders are the models' whole depth (all versions before depth was recorded)."""
-    from . import onnx_export
-
-    return not depth or all(n >= onnx_export.FULL_DEPTH.get(name, n) for name, n in depth.items())
-
-
 def save_encoders(version: int, encoder: features.MemoEncoder, folder: str) -> dict[str, str]:
     """Store the ONNX files `encoder` runs (none for the previous engine): {file name: storage name}."""
     if encoder.engine != ONNX:

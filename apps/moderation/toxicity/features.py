@@ -76,8 +76,8 @@ _worker_slots: int | None = None  # tasks a Celery worker runs at once (set_work
 
 
 def set_worker_slots(slots: int) -> None:
-    """Called when a Celery worker starts (moderation.hooks.worker_started): how many tasks it runs at once, which share
-    the process's cores."""
+    """How many tasks this process's Celery worker runs at once, sharing its cores: set when the
+    worker starts (apps.moderation.hooks.worker_started)."""
     global _worker_slots
     _worker_slots = max(1, slots)
 

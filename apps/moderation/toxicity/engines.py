@@ -72,7 +72,10 @@ def version_encoder(metadata: dict, *, engine: str | None = None, threads: int |
     if engine == ONNX:
         raise RuntimeError("this version has no ONNX encoders" if not files else "onnxruntime is not installed")
     if not _whole(metadata.get("encoder_depth")):
-        cut = ", ".join(f"{n} layers of {name}" for name, n in metadata["encoder_depth"].items())
+        from . import onnx_export
+
+        cut = ", ".join(f"{name} cut to {n} layers" for name, n in metadata["encoder_depth"].items()
+                        if 0 < n < onnx_export.FULL_DEPTH.get(name, n))
         raise RuntimeError(f"its head reads {cut}, which only its own ONNX files give, in onnxruntime "
                            "(requirements/ml.txt)")
     if not features.torch_available():
@@ -85,7 +88,8 @@ def version_encoder(metadata: dict, *, engine: str | None = None, threads: int |
 
 
 def _whole(depth: dict[str, int] | None) -> bool:
-    """Whether a version's encoders are the models' whole depth (all versions before depth was recorded)."""
+    """Whether the encoders a version reads run at the models' whole depth (all versions before depth
+    was recorded); one it does not read (depth 0) does not matter."""
     from . import onnx_export
 
-    return not depth or all(n >= onnx_export.FULL_DEPTH.get(name, n) for name, n in depth.items())
+    return not depth or all(n == 0 or n >= onnx_export.FULL_DEPTH.get(name, n) for name, n in depth.items())

@@ -33,8 +33,8 @@ MINILM_FILE, E5_FILE = "all-MiniLM-L6-v2.int8.onnx", "multilingual-e5-small.int8
 # records them (metadata "encoder_depth") and only its own files give its vectors. e5's first 8 of
 # 12 layers, and no MiniLM (the head weights it 0: classifier.Params): on the held-out split English
 # AUC 0.957 → 0.965, French 0.939 → 0.956, recall at review 0.753 → 0.764, trained side by side,
-# and as good or better on cross-validation of the training part; a message costs half the CPU
-# time (docs/moderation.md, docs/benchmarks.md). Kept MiniLM (6 or 3 layers) beside e5's 8 gave
+# and as good or better on cross-validation of the training part; a message costs 1.6-2.1 times
+# less CPU time (docs/moderation.md, docs/benchmarks.md). Kept MiniLM (6 or 3 layers) beside e5's 8 gave
 # English 0.970-0.971 but French 0.947-0.952, for a third more time; e5 at 6 layers lost a little
 # French, at 10 more (docs/moderation.md).
 FULL_DEPTH = {"all-MiniLM-L6-v2": 6, "multilingual-e5-small": 12}

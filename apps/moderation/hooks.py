@@ -5,6 +5,7 @@ and delivered by then, so a failure there (a broker down, a task run inline by a
 command) is only logged."""
 import logging
 
+from celery.signals import worker_init
 from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
@@ -73,11 +74,23 @@ def comment_written(comment) -> None:
                              what="queueing the comment's scoring")
 
 
+def worker_started(sender, **kwargs) -> None:
+    """A Celery worker is starting (before its pool forks): the toxicity encoders' threads share its
+    cores among the tasks it runs at once (toxicity.features.threads): one for a solo pool, its
+    concurrency otherwise."""
+    from .toxicity import features
+
+    pool = getattr(sender.pool_cls, "__module__", str(sender.pool_cls))
+    slots = sender.concurrency if isinstance(sender.concurrency, int) else features.cores()
+    features.set_worker_slots(1 if "solo" in pool else slots)
+
+
 def connect() -> None:
     """Fill the slots of the apps below (ModerationConfig.ready)."""
     from apps.chat import hooks as chat
     from apps.tracks import hooks as tracks
 
+    worker_init.connect(worker_started, weak=False, dispatch_uid="moderation.toxicity-threads")
     chat.check_message.fill(check_message)
     chat.message_written.fill(message_written)
     tracks.track_written.fill(track_written)

@@ -335,9 +335,10 @@ MODERATION_SCORE_CLAIM_SECONDS = env.int("MODERATION_SCORE_CLAIM_SECONDS", defau
 # The toxicity model is retrained (and promoted only if it evaluates at least as well) once this
 # many moderator decisions came in since the promoted version; the beat job checks daily.
 MODERATION_RETRAIN_MIN_LABELS = env.int("MODERATION_RETRAIN_MIN_LABELS", default=200)
-# Threads each toxicity encoder computes with, per worker process: fixed, so that two workers on
-# the same cores do not each start a pool as wide as the machine and fight over it.
-TOXICITY_THREADS = env.int("TOXICITY_THREADS", default=1)
+# Threads each toxicity encoder computes with, per worker process; 0 (the default): the cores the
+# process owns divided by the tasks its worker runs at once (apps/moderation/toxicity/features.threads),
+# so that one worker uses the machine and two workers on the same cores do not fight over them.
+TOXICITY_THREADS = env.int("TOXICITY_THREADS", default=0)
 
 # --- Notifications and Web Push (docs/notifications.md) ---
 # The VAPID key pair push services know this server by: the private key as base64url (the raw

@@ -8,12 +8,17 @@ message's arrival to its score under a live arrival rate.
         --messages 256 --batches 1,32 --profile --live 100 --live-seconds 10
 
 Texts are the 300 messages of data/toxicity_holdout.csv, cycled; each engine's per-text memo is
-emptied before every batch so each message is really embedded. The ONNX engine runs with
-TOXICITY_THREADS threads (default 1); the previous one with --previous-threads (default 2, its old
-default). Each row prints the load average, since the machine may be shared, and the process's CPU
-time per message ("CPU ms", all its threads), steadier than the wall clock when other jobs take
-the cores. "p95" is the 95th
-percentile of one batch's scoring time: every message of a batch waits for the whole batch.
+emptied before every batch so each message is really embedded. The ONNX engine runs with --threads
+threads per session (default: what a worker would take here, features.threads(): TOXICITY_THREADS,
+or the cores over the tasks a worker runs at once; the header says how many, and each row's name
+ends with "×threads"); the previous one with --previous-threads (default 2, its old default). Each
+row prints the load average, since the machine may be shared, and the process's CPU time per
+message ("CPU ms", all its threads), steadier than the wall clock when other jobs take the cores.
+"p95" is the 95th percentile of one batch's scoring time: every message of a batch waits for the
+whole batch. A session of more than one thread runs a chunk on one thread when the cores are
+busy (onnx_encoder.Sessions); `--threads 1,2,2w` compares one thread, two as a worker runs them,
+and two even when the cores are busy. `--also N` puts version N (its own encoders and head) first in each table, for a
+before/after of two versions in one run.
 
 `--profile` splits a message's CPU time into the stages of the scorer (tokenizers, each encoder, the
 n-grams and alt-profanity-check, the head).
@@ -118,8 +123,13 @@ def main() -> None:
                         help="messages per batch size for the previous engine (it is slow)")
     parser.add_argument("--busy", type=int, default=0, help="processes spinning on the CPU meanwhile")
     parser.add_argument("--engines", default="onnxruntime,torch,profanity")
+    parser.add_argument("--threads", default="",
+                        help="ONNX Runtime threads per session, e.g. 1,2 (default: what a worker here would take, "
+                             "features.threads()); 2w: on 2 threads even when the cores are busy")
     parser.add_argument("--json", help="also write the throughput rows to this file")
     parser.add_argument("--version", type=int, help="a model version (default: the promoted one)")
+    parser.add_argument("--also", type=int,
+                        help="also score with this version (its own ONNX encoders and head), first in each table")
     parser.add_argument("--before", type=int,
                         help="also score with this version's ONNX encoders and the head as scikit-learn ran it "
                              "(before/after in one run)")
@@ -131,7 +141,7 @@ def main() -> None:
     from django.conf import settings
 
     from apps.moderation.models import ToxicityModel
-    from apps.moderation.toxicity import engines, features, training
+    from apps.moderation.toxicity import engines, features, onnx_encoder, training
 
     row = ToxicityModel.objects.filter(**({"version": args.version} if args.version else {"promoted": True})).first()
     if row is None:
@@ -139,19 +149,37 @@ def main() -> None:
     model, meta = training.load_artifact(row.artifact)
     texts = [e.text for e in training.read_csv(training.HOLDOUT_FILE)]
     scorers = []
+    onnx_threads = args.threads.split(",") if args.threads else [str(features.threads())]
+    if any(n.endswith("w") for n in onnx_threads):  # "2w": the wide session even when the cores are busy
+        busy = onnx_encoder.Sessions.busy
+        onnx_encoder.Sessions.busy = lambda self: not getattr(self, "threads_forced", False) and busy(self)
+    onnx_threads = [(int(n.rstrip("w")), n.endswith("w")) for n in onnx_threads]
     for name in args.engines.split(","):
         if name == "profanity":
             scorers.append(Profanity())
             continue
-        encoder = (features.Encoder(num_threads=args.previous_threads) if name == engines.TORCH else
-                   engines.version_encoder(meta, engine=name))
-        threads = args.previous_threads if name == engines.TORCH else features.threads()
-        scorers.append(Versioned(f"v{row.version} {name} ×{threads}", model, encoder))
+        if name == engines.TORCH:
+            scorers.append(Versioned(f"v{row.version} {name} ×{args.previous_threads}", model,
+                                     features.Encoder(num_threads=args.previous_threads)))
+            continue
+        for n, forced in onnx_threads:
+            encoder = engines.version_encoder(meta, engine=name, threads=n)
+            scorers.append(Versioned(f"v{row.version} {name} ×{n}{' wide' if forced else ''}", model, encoder))
+            for part in encoder._encoders():
+                if part is not None:
+                    part.session.threads_forced = forced
+    if args.also:
+        other = ToxicityModel.objects.get(version=args.also)
+        other_model, other_meta = training.load_artifact(other.artifact)
+        scorers[0:0] = [Versioned(f"v{other.version} onnxruntime ×{n}", other_model,
+                                  engines.version_encoder(other_meta, engine=engines.ONNX, threads=n))
+                        for n, _ in onnx_threads]
     if args.before:
         old = ToxicityModel.objects.get(version=args.before)
         old_model, old_meta = training.load_artifact(old.artifact)
-        scorers.insert(0, SklearnHead(f"v{old.version} before ×{features.threads()}", old_model,
-                                      engines.version_encoder(old_meta, engine=engines.ONNX)))
+        scorers.insert(0, SklearnHead(f"v{old.version} before ×{onnx_threads[0][0]}", old_model,
+                                      engines.version_encoder(old_meta, engine=engines.ONNX,
+                                                              threads=onnx_threads[0][0])))
     for s in scorers:
         s.score(["warm up", "on se chauffe"])
     if args.busy:
@@ -160,7 +188,9 @@ def main() -> None:
         for p in burners:
             p.start()
         time.sleep(2)
-    print(f"{os.cpu_count()} CPUs, {args.busy} spinning processes, load average {load()}")
+    print(f"{os.cpu_count()} CPUs, {args.busy} spinning processes, load average {load()}; ONNX Runtime threads "
+          f"per session {args.threads or features.threads()} (a worker here would take {features.threads()}); "
+          f"v{row.version}, encoder layers {meta.get('encoder_depth') or 'all'}")
     try:
         print(f"\n{'scorer':<28} {'batch':>5} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>7} {'load':>5}")
         rows = []
@@ -227,8 +257,9 @@ def profile_round(scorer: Versioned, batch: list[str], stages: dict[str, float])
 
     if isinstance(enc, onnx_encoder.OnnxEncoder):
         minilm, e5 = enc._encoders()
-        timed("MiniLM: tokenizer", lambda: minilm.tokenizer.encode_batch(batch))
-        timed("MiniLM: tokens + encoder", lambda: minilm.encode(batch))
+        if minilm is not None:  # a version exported without it has none
+            timed("MiniLM: tokenizer", lambda: minilm.tokenizer.encode_batch(batch))
+            timed("MiniLM: tokens + encoder", lambda: minilm.encode(batch))
         timed("e5: tokenizer", lambda: e5.tokenizer.content_ids([e5.PREFIX + t for t in batch]))
         timed("e5: tokens + encoder", lambda: e5.encode(batch))
     else:

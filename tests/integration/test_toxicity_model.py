@@ -102,8 +102,10 @@ def test_train_promote_refuse_a_worse_retrain_and_evaluate(settings, tmp_path, g
     scorer = ToxicityScorer()
     [bad, good] = scorer.score(["i know where you live and i'm going to hurt you", "lovely mix, thanks!"])
     assert scorer.name == f"toxicity-v{first.version}" and bad > 0.5 > good
-    assert scorer.engine == "onnxruntime" and sorted(first_files(first)) == sorted(
-        ["all-MiniLM-L6-v2.int8.onnx", "multilingual-e5-small.int8.onnx"])
+    # a version trained now runs e5's first 8 layers and no MiniLM, and says so
+    assert scorer.engine == "onnxruntime" and sorted(first_files(first)) == ["multilingual-e5-small.int8.onnx"]
+    meta = training.load_artifact(first.artifact)[1]
+    assert meta["encoder_depth"] == {"all-MiniLM-L6-v2": 0, "multilingual-e5-small": 8}
     settings.MODERATION_SCORER = "apps.moderation.toxicity.scorer.ToxicityScorer"
     from apps.moderation import scoring
 

@@ -37,8 +37,11 @@ def stratified(examples, per_stratum: int, seed: int):
 
 @pytest.fixture(scope="module")
 def onnx():
-    """The encoders a version trained now would store (exported once per test session)."""
-    encoder = engines.training_encoder()
+    """The ONNX encoders at the models' whole depth, as the previous engine runs them and as every
+    version before the cut encoders stored them (a version trained now reads fewer layers, which
+    only its own files give: test_a_version_scores_with_its_own_onnx_files_or_says_why_not)."""
+    encoder = onnx_encoder.OnnxEncoder(onnx_export.export(onnx_export.FULL_DEPTH[features.MINILM],
+                                                          onnx_export.FULL_DEPTH[features.E5]), threads=1)
     assert encoder.engine == engines.ONNX
     return encoder
 
@@ -70,8 +73,9 @@ def test_the_onnx_encoders_give_the_previous_engines_vectors(onnx):
 def test_onnx_scores_rank_the_held_out_split_as_the_previous_engine(onnx):
     train_rows, held_out = training.split(training.read_csv(training.SEED_FILE), [])
     fit_on = stratified(train_rows, 100, seed=1)
-    head = Classifier(Params()).fit([e.text for e in fit_on], [e.fine for e in fit_on],
-                                    onnx.encode([e.text for e in fit_on]))
+    # both encoders read, as by the versions the previous engine may score
+    head = Classifier(Params(embedding_weight=1.0)).fit([e.text for e in fit_on], [e.fine for e in fit_on],
+                                                        onnx.encode([e.text for e in fit_on]))
     rows = stratified(held_out, 35, seed=2)
     texts, y = [e.text for e in rows], np.array([e.toxic for e in rows])
     lang = np.array([e.lang for e in rows])
@@ -91,10 +95,20 @@ def test_a_version_scores_with_its_own_onnx_files_or_says_why_not(settings, tmp_
                                                           "OPTIONS": {"location": str(tmp_path)}}}
     encoder = engines.training_encoder()
     files = engines.save_encoders(99, encoder, "models")
-    assert sorted(files) == [onnx_export.MINILM_FILE, onnx_export.E5_FILE]
+    depth = engines.encoder_depth()
+    assert sorted(files) == sorted(name for name, model in ((onnx_export.MINILM_FILE, features.MINILM),
+                                                           (onnx_export.E5_FILE, features.E5)) if depth[model])
     assert all((tmp_path / path).stat().st_size > 5e6 for path in files.values())
-    assert engines.version_encoder({"encoder_files": files}).engine == engines.ONNX
-    assert engines.version_encoder({"encoder_files": files}, engine=engines.TORCH).engine == engines.TORCH
+    version = {"encoder_files": files, "encoder_depth": depth}
+    scorer = engines.version_encoder(version)
+    assert scorer.engine == engines.ONNX
+    assert scorer.encode(SAMPLES[:2]).shape == (2, features.DIM * len(features.ENCODERS))
+    # its head reads vectors of fewer layers than the previous engine computes: that engine cannot score it
+    with pytest.raises(RuntimeError, match="only its own ONNX files give"):
+        engines.version_encoder(version, engine=engines.TORCH)
+    # a version stored before the cut (whole depth, no record of it) may be scored by either
+    whole = {"encoder_files": files}
+    assert engines.version_encoder(whole, engine=engines.TORCH).engine == engines.TORCH
     # a version trained before the ONNX encoders has none: the previous engine scores it
     assert engines.version_encoder({}).engine == engines.TORCH
     with pytest.raises(RuntimeError, match="no ONNX encoders"):

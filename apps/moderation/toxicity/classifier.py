@@ -40,10 +40,12 @@ class Params:
     # n-grams all moved it by less than 0.005, so the simplest stayed. The multilingual encoder is
     # what French needed: at weight 1 it took cross-validated French AUC from 0.82 to 0.86, and
     # weighting it up (less regularised than the n-grams) to 0.91 at 3; 2.5-6 with MiniLM at
-    # 0.7-1.5 were all within 0.01 of that, on English too.
+    # 0.7-1.5 were all within 0.01 of that, on English too. Since e5 is read at its 8th layer
+    # (onnx_export.E5_DEPTH), MiniLM adds nothing (held-out and cross-validated AUC as good or
+    # better without it, in both languages): weight 0, it is neither read nor run.
     C: float = 4.0
     class_weight: str | None = "balanced"
-    embedding_weight: float = 1.0  # all-MiniLM-L6-v2
+    embedding_weight: float = 0.0  # all-MiniLM-L6-v2
     multilingual_weight: float = 3.0  # multilingual-e5-small
     max_iter: int = 3000
     tol: float = 1e-3  # newton-cg at this tolerance: same AUC as lbfgs at 1e-4, five times faster
@@ -61,10 +63,12 @@ class Classifier:
     # before the multilingual encoder (its pickle has no such field) reads MiniLM's columns only.
     encoders: tuple[str, ...] = (features.MINILM,)
 
+    def _weights(self) -> dict[str, float]:
+        return {features.MINILM: self.params.embedding_weight, features.E5: self.params.multilingual_weight}
+
     def _embedded(self, embeddings: np.ndarray) -> np.ndarray:
         """The columns of features.Encoder.encode this head reads, weighted."""
-        weights = {features.MINILM: self.params.embedding_weight,
-                   features.E5: self.params.multilingual_weight}
+        weights = self._weights()
         return np.hstack([embeddings[:, features.columns(name)] * weights[name] for name in self.encoders])
 
     def _matrix(self, texts: list[str], embeddings: np.ndarray) -> sparse.csr_matrix:
@@ -77,7 +81,8 @@ class Classifier:
         ]).tocsr()
 
     def fit(self, texts: list[str], classes: list[str], embeddings: np.ndarray) -> Classifier:
-        self.encoders = features.ENCODERS
+        # an encoder weighted 0 is not read at all (nor exported: onnx_export.depth)
+        self.encoders = tuple(name for name, w in self._weights().items() if w > 0)
         norm = [features.normalise(t) for t in texts]
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
                                      dtype=np.float32).fit(norm)

@@ -50,19 +50,34 @@ def save_encoders(version: int, encoder: features.MemoEncoder, folder: str) -> d
             for name, data in _exported().items()}
 
 
-def version_encoder(metadata: dict, *, engine: str | None = None) -> features.MemoEncoder:
+def encoder_depth() -> dict[str, int]:
+    """The layers of each encoder a version trained now is exported with (recorded in its metadata)."""
+    from . import onnx_export
+
+    return onnx_export.depth()
+
+
+def version_encoder(metadata: dict, *, engine: str | None = None, threads: int | None = None) -> features.MemoEncoder:
     """The encoder a stored version scores with: its own ONNX files in ONNX Runtime when it has
-    them and onnxruntime is installed (or `engine` says so), else the previous engine. Raises
-    RuntimeError when neither can run here."""
+    them and onnxruntime is installed (or `engine` says so), else the previous engine, which runs
+    the encoders whole: a version whose head reads vectors of fewer layers (its `encoder_depth`)
+    can only be scored with its own files. Raises RuntimeError when no engine can run it here."""
     files = metadata.get("encoder_files") or {}
     if engine != TORCH and files and onnx_encoder.available():
         models = {}
         for name, path in files.items():
             with default_storage.open(path, "rb") as fh:
                 models[name] = fh.read()
-        return onnx_encoder.OnnxEncoder(models, threads=features.threads())
+        return onnx_encoder.OnnxEncoder(models, threads=threads or features.threads())
     if engine == ONNX:
         raise RuntimeError("this version has no ONNX encoders" if not files else "onnxruntime is not installed")
+    if not _whole(metadata.get("encoder_depth")):
+        from . import onnx_export
+
+        cut = ", ".join(f"{name} cut to {n} layers" for name, n in metadata["encoder_depth"].items()
+                        if 0 < n < onnx_export.FULL_DEPTH.get(name, n))
+        raise RuntimeError(f"its head reads {cut}, which only its own ONNX files give, in onnxruntime "
+                           "(requirements/ml.txt)")
     if not features.torch_available():
         raise RuntimeError("it was trained before the ONNX encoders and torch is not installed; retrain it "
                            "(manage.py train_toxicity)" if not files else
@@ -70,3 +85,11 @@ def version_encoder(metadata: dict, *, engine: str | None = None) -> features.Me
     if files:
         log.warning("Toxicity scoring runs on torch, about ten times slower: onnxruntime is not installed.")
     return features.encoder()
+
+
+def _whole(depth: dict[str, int] | None) -> bool:
+    """Whether the encoders a version reads run at the models' whole depth (all versions before depth
+    was recorded); one it does not read (depth 0) does not matter."""
+    from . import onnx_export
+
+    return not depth or all(n == 0 or n >= onnx_export.FULL_DEPTH.get(name, n) for name, n in depth.items())

@@ -72,12 +72,35 @@ def ml_available() -> bool:
     return onnx_encoder.available() or torch_available()
 
 
+_worker_slots: int | None = None  # tasks a Celery worker runs at once (set_worker_slots)
+
+
+def set_worker_slots(slots: int) -> None:
+    """How many tasks this process's Celery worker runs at once, sharing its cores: set when the
+    worker starts (apps.moderation.hooks.worker_started)."""
+    global _worker_slots
+    _worker_slots = max(1, slots)
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def threads() -> int:
-    """Intra-op threads per encoder (TOXICITY_THREADS): fixed, so that workers sharing cores do not
-    each start a pool as wide as the machine and fight over it."""
+    """Intra-op threads per encoder: TOXICITY_THREADS when set, else the cores the process owns
+    shared among the tasks its worker runs at once (2 on two cores for a `-P solo` or `-c 1`
+    worker, 1 for `-c 2`), so that one worker uses the machine and two workers sharing cores do not
+    each start a pool as wide as the machine and fight over it. Fixed once a session is built."""
     from django.conf import settings
 
-    return max(1, int(getattr(settings, "TOXICITY_THREADS", 1)))
+    fixed = int(getattr(settings, "TOXICITY_THREADS", 0) or 0)
+    if fixed > 0:
+        return fixed
+    return max(1, cores() // (_worker_slots or 1))
 
 
 def columns(name: str) -> slice:

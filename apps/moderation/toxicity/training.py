@@ -230,6 +230,8 @@ def train(*, force: bool = False, params: Params | None = None, extra: list[Exam
                 "held_out_rows": len(held_out), "label_count": len(labels), "encoder": features.ENCODER_NAME,
                 "engine": encoder.engine, "libraries": library_versions(), "trained_at": started.isoformat()}
     metadata["encoder_files"] = engines.save_encoders(version, encoder, ARTIFACT_DIR)
+    # the layers the stored files run: a version cut short can only be scored with them (engines)
+    metadata["encoder_depth"] = engines.encoder_depth() if metadata["encoder_files"] else None
     artifact = save_artifact(version, model, metadata)
     with transaction.atomic():
         row = ToxicityModel.objects.create(version=version, artifact=artifact, metrics=metrics,

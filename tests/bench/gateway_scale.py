@@ -113,7 +113,8 @@ def start_servers(kind: str, ports: list[int], args) -> list[subprocess.Popen]:
             cmd = [sys.executable, "-m", "tests.bench.bare_server", str(port), os.environ["REDIS_URL"]]
         else:
             cmd = [sys.executable, "-c", RAISE_NOFILE + "import uvicorn.main; uvicorn.main.main()",
-                   "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--ws",
+                   "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                   "--http", "apps.realtime.server:GatewayHttpProtocol", "--ws",
                    "apps.realtime.server:GatewayWebSocketProtocol", "--ws-per-message-deflate", "false",
                    "--ws-ping-interval", "0", "--no-access-log", "--log-level", "warning", "--backlog", "4096"]
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=args.server_log))

@@ -6,8 +6,9 @@
 Starts --processes server processes of each kind on loopback: bare servers (tests/bench/bare_server.py)
 and SmaRTC gateway nodes (uvicorn with the gateway's protocols, as production runs them:
 `--http apps.realtime.server:GatewayHttpProtocol --ws apps.realtime.server:GatewayWebSocketProtocol`;
-compression off, real PostgreSQL and Redis). Client worker processes (tests/bench/wsclient.py) open the sockets from source addresses
-127.0.0.2, 127.0.0.3, ...; gateway sockets are authenticated with a session cookie per member.
+compression off, real PostgreSQL and Redis). Client worker processes (tests/bench/wsclient.py) open
+the sockets from source addresses 127.0.0.2, 127.0.0.3, ...; gateway sockets are authenticated with a
+session cookie per member.
 
 For each kind, with one socket per member (--members, guild "big"; the first --small members are
 also in guild "small"):

@@ -6,7 +6,9 @@
 opens a TCP connection and never finishes its upgrade request (a slow-loris storm, or sockets left
 half-open by a client that died mid-handshake) is dropped after GATEWAY_HANDSHAKE_TIMEOUT seconds
 (default 10). uvicorn itself waits for a first request forever, holding a file descriptor and its
-parser per connection: a few thousand of them would use up a node's descriptors.
+parser per connection: a few thousand of them would use up a node's descriptors. A first packet that
+is one whole WebSocket upgrade head goes to the WebSocket protocol as it came, without uvicorn's HTTP
+parser reading it first (the WebSocket protocol parses and checks it anyway).
 
 It is uvicorn's sans-I/O `websockets` protocol (`--ws websockets-sansio`) with two changes that
 matter on a node holding tens of thousands of sockets and relaying broadcasts to them:

@@ -33,7 +33,7 @@ from apps.rtc import services as rtc
 from . import events, hub, metrics, payloads, presence, protocol, ready, selectors
 from .admission import refuse, user_sockets
 from .protocol import Close, GatewayError, Op
-from .reads import cookies_of, header, on_ready_threads
+from .reads import cookies_of, header, join_from_thread, on_ready_threads
 from .watchdog import presence_ttl, watchdog
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class GatewayConsumer:
         self.outbox = hub.Outbox(self.send, settings.GATEWAY_MAX_BACKLOG,
                                  (self.scope.get("extensions") or {}).get(hub.SEND_TEXT))
         try:
-            state = await on_ready_threads(self._open)(asyncio.get_running_loop())
+            state = await on_ready_threads(self._open, asyncio.get_running_loop())
         except BaseException:  # a read failed, or the task was cancelled, maybe after the joins
             await self._cleanup()
             raise
@@ -140,8 +140,7 @@ class GatewayConsumer:
         thread on the event loop: an event published in between waits in the inbox and is relayed
         after READY instead of falling between the read and the subscription."""
         def join(groups):
-            # Not async_to_sync: the tasks a join starts would inherit its executor, gone after this trip.
-            asyncio.run_coroutine_threadsafe(self._join_all(groups), loop).result()
+            join_from_thread(loop, self, groups)
 
         def admit(user) -> bool:  # counted from here, released in _cleanup
             self.admitted = user.id if user_sockets.admit(user.id, settings.GATEWAY_MAX_SOCKETS_PER_USER) else None
@@ -154,10 +153,6 @@ class GatewayConsumer:
             return Close.TOO_MANY_CONNECTIONS
         self.user = opened.user
         return opened.ids, opened.guilds, opened.visible, opened.private, opened.notify
-
-    async def _join_all(self, groups: list[str]):
-        for group in groups:
-            await self._join(group)
 
     async def _cleanup(self):
         self.closing = True

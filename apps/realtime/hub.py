@@ -211,6 +211,7 @@ class Hub:
         self.pubsub = None  # None: not connected (yet, or since Redis was lost)
         self.lock = asyncio.Lock()  # one (re)connection at a time
         self.reader: asyncio.Task | None = None
+        self.pending: list[tuple[list[str], object, asyncio.Future]] = []  # joins waiting for their SUBSCRIBE
 
     # --- membership -----------------------------------------------------------------------------
 
@@ -233,6 +234,52 @@ class Hub:
             raise
         if self.reader is None or self.reader.done():
             self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    def join(self, groups: list[str], member) -> asyncio.Future:
+        """Register a local member in several groups now; the future is done once the node is
+        subscribed to all of them. The groups that sockets join in one turn of the event loop are
+        subscribed in one command (a reconnect storm's sockets each join their user's and their
+        session's group: two SUBSCRIBEs per socket otherwise)."""
+        new = []
+        for group in groups:
+            members = self.groups.setdefault(group, set())
+            if not members:
+                new.append(group)
+            members.add(member)
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        if not new or not self.url:
+            done.set_result(None)
+            return done
+        self.pending.append((new, member, done))
+        if len(self.pending) == 1:
+            loop.create_task(self._subscribe_pending())
+        return done
+
+    async def _subscribe_pending(self) -> None:
+        async with self.lock:  # joins that arrive meanwhile go into this same command
+            pending, self.pending = self.pending, []
+            if not pending:
+                return
+            try:
+                if self.pubsub is None:
+                    await self._connect()
+                else:  # not the groups whose members all left meanwhile (their UNSUBSCRIBE is sent)
+                    channels = {bus.channel(g) for new, _, _ in pending for g in new if g in self.groups}
+                    if channels:
+                        await self._subscribe(self.pubsub, *channels)
+            except Exception as exc:
+                for new, member, done in pending:
+                    for group in new:
+                        await self.discard(group, member)
+                    if not done.done():
+                        done.set_exception(exc)
+                return
+        if self.reader is None or self.reader.done():
+            self.reader = asyncio.get_running_loop().create_task(self._read())
+        for _, _, done in pending:
+            if not done.done():
+                done.set_result(None)
 
     async def discard(self, group: str, member) -> None:
         members = self.groups.get(group)
@@ -435,6 +482,15 @@ class ClusterHub:
 
     async def add(self, group: str, member) -> None:
         await (await self._shard(group)).add(group, member)
+
+    def join(self, groups: list[str], member) -> asyncio.Future:
+        return asyncio.ensure_future(self._join(groups, member))
+
+    async def _join(self, groups: list[str], member) -> None:
+        by_shard: dict[Hub, list[str]] = {}
+        for group in groups:
+            by_shard.setdefault(await self._shard(group), []).append(group)
+        await asyncio.gather(*(shard.join(groups, member) for shard, groups in by_shard.items()))
 
     async def discard(self, group: str, member) -> None:
         for shard in list(self.shards.values()):

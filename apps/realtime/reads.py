@@ -2,15 +2,18 @@
 its session (auth.py) and READY state (consumers.py) on a pool of their own."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import connection
 from django.http.cookie import parse_cookie
+
+from . import hub
 
 
 @functools.cache
@@ -22,9 +25,70 @@ def ready_executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(settings.GATEWAY_READY_THREADS, thread_name_prefix="gateway-ready")
 
 
-def on_ready_threads(func):
-    """`func` as a coroutine function that runs on the READY threads."""
-    return ReadyThreadCall(func, thread_sensitive=False, executor=ready_executor())
+async def on_ready_threads(func, *args):
+    """`func(*args)` on a READY thread, awaited on the event loop: one hop there and one back,
+    without asgiref's SyncToAsync around it (a context copy, a shield and a chained future per
+    call, a tenth of a socket's connect on the loop in a storm)."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    ready_executor().submit(_ready_call, loop, done, func, args)
+    return await done
+
+
+def _ready_call(loop, done, func, args):
+    try:
+        outcome = (func(*args), None)
+    except BaseException as exc:
+        outcome = (None, exc)
+        _give_back()
+    finally:
+        _keep_or_give_back()
+    try:
+        loop.call_soon_threadsafe(_settle, done, *outcome)
+    except RuntimeError:  # the loop has ended: no one waits
+        pass
+
+
+def _settle(done, result, exc) -> None:
+    if done.done():  # the socket's task was cancelled meanwhile
+        return
+    if exc is None:
+        done.set_result(result)
+    else:
+        done.set_exception(exc)
+
+
+def join_from_thread(loop, consumer, groups: list[str]) -> None:
+    """On a READY thread: join `consumer` to `groups` on its event loop and wait until the node is
+    subscribed to them (hub.Hub.join: one SUBSCRIBE for every socket joining in the same turn)."""
+    joined = concurrent.futures.Future()
+    loop.call_soon_threadsafe(_start_join, consumer, groups, joined)
+    joined.result()
+
+
+def _start_join(consumer, groups, joined) -> None:
+    if consumer.closing:  # its task was cancelled and cleaned up while this thread read
+        joined.set_exception(asyncio.CancelledError())
+        return
+    consumer.joined.update(groups)  # first: a failed join is still undone by its cleanup
+    try:
+        subscribed = hub.hub().join(groups, consumer)
+    except BaseException as exc:
+        joined.set_exception(exc)
+        return
+
+    def settled(f):
+        if f.cancelled():
+            joined.set_exception(asyncio.CancelledError())
+        elif f.exception() is not None:
+            joined.set_exception(f.exception())
+        else:
+            joined.set_result(None)
+
+    if subscribed.done():
+        settled(subscribed)
+    else:
+        subscribed.add_done_callback(settled)
 
 
 # How long a READY thread may keep one pooled connection while sockets keep coming.
@@ -32,28 +96,19 @@ KEEP_CONNECTION_SECONDS = 30.0
 _held = threading.local()
 
 
-class ReadyThreadCall(SyncToAsync):
-    """As Channels' DatabaseSyncToAsync, except that a READY thread keeps its pooled database
-    connection while other sockets wait for the READY threads. Each lend from the pool checks the
-    connection (a round trip, CONN_HEALTH_CHECKS) and sets it up again: in a reconnect storm that
-    was a trip and a good share of the CPU of every socket. The connection goes back to the pool
-    as soon as no socket waits, after KEEP_CONNECTION_SECONDS, and after any error (the pool's
-    check then replaces it if it died)."""
-
-    def thread_handler(self, loop, *args, **kwargs):
-        try:
-            return super().thread_handler(loop, *args, **kwargs)
-        except BaseException:
-            _give_back()
-            raise
-        finally:
-            since = getattr(_held, "since", None)
-            if connection.connection is None:
-                _held.since = None
-            elif since is None:
-                _held.since = time.monotonic()
-            if ready_executor()._work_queue.empty() or time.monotonic() - (_held.since or 0) > KEEP_CONNECTION_SECONDS:
-                _give_back()
+def _keep_or_give_back() -> None:
+    """A READY thread keeps its pooled database connection while other sockets wait for the READY
+    threads. Each lend from the pool checks the connection (a round trip, CONN_HEALTH_CHECKS) and
+    sets it up again: in a reconnect storm that was a trip and a good share of the CPU of every
+    socket. The connection goes back to the pool as soon as no socket waits, after
+    KEEP_CONNECTION_SECONDS, and after any error (the pool's check then replaces it if it died)."""
+    since = getattr(_held, "since", None)
+    if connection.connection is None:
+        _held.since = None
+    elif since is None:
+        _held.since = time.monotonic()
+    if ready_executor()._work_queue.empty() or time.monotonic() - (_held.since or 0) > KEEP_CONNECTION_SECONDS:
+        _give_back()
 
 
 def _give_back():

@@ -6,7 +6,9 @@
 opens a TCP connection and never finishes its upgrade request (a slow-loris storm, or sockets left
 half-open by a client that died mid-handshake) is dropped after GATEWAY_HANDSHAKE_TIMEOUT seconds
 (default 10). uvicorn itself waits for a first request forever, holding a file descriptor and its
-parser per connection: a few thousand of them would use up a node's descriptors.
+parser per connection: a few thousand of them would use up a node's descriptors. A first packet that
+is one whole WebSocket upgrade head goes to the WebSocket protocol as it came, without uvicorn's HTTP
+parser reading it first (the WebSocket protocol parses and checks it anyway).
 
 It is uvicorn's sans-I/O `websockets` protocol (`--ws websockets-sansio`) with two changes that
 matter on a node holding tens of thousands of sockets and relaying broadcasts to them:
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import struct
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -55,6 +58,25 @@ class GatewayHttpProtocol(HttpProtocol):
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self.head_deadline = self.loop.call_later(HANDSHAKE_TIMEOUT, self.head_timeout)
+        self.first_data = True
+
+    def data_received(self, data: bytes) -> None:
+        # A WebSocket upgrade whose whole head came in the first packet (every browser's) goes to
+        # the WebSocket protocol as it is: it parses and checks the request itself, so the HTTP
+        # parser's pass over it and the head uvicorn rebuilds from it for that protocol were done
+        # twice. Anything else, or in doubt, takes the general path.
+        if self.first_data:
+            self.first_data = False
+            if self.ws_protocol_class is not None and is_websocket_upgrade(data):
+                self.head_deadline.cancel()
+                self.connections.discard(self)
+                protocol = self.ws_protocol_class(config=self.config, server_state=self.server_state,
+                                                  app_state=self.app_state)
+                protocol.connection_made(self.transport)
+                protocol.data_received(data)
+                self.transport.set_protocol(protocol)
+                return
+        super().data_received(data)
 
     def connection_lost(self, exc) -> None:
         self.head_deadline.cancel()
@@ -71,6 +93,18 @@ class GatewayHttpProtocol(HttpProtocol):
             transport.close()
 
 
+_CONNECTION_UPGRADE = re.compile(rb"\r\nconnection:[^\r\n]*\bupgrade\b")
+
+
+def is_websocket_upgrade(data: bytes) -> bool:
+    """Whether `data` is one whole request head, a GET asking for a WebSocket upgrade, as uvicorn's
+    HTTP protocol would judge it (its `Connection` naming `upgrade`, its `Upgrade` `websocket`)."""
+    if not data.startswith(b"GET ") or data.find(b"\r\n\r\n") != len(data) - 4:
+        return False
+    head = data.lower()
+    return b"\r\nupgrade: websocket\r\n" in head and _CONNECTION_UPGRADE.search(head) is not None
+
+
 class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,6 +116,9 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         if getattr(self, "scope", None) is not None:  # absent when the handshake was refused
             self.scope["extensions"][SEND_TEXT] = self.send_text_now
+            # ASGI names headers in lower case. uvicorn's HTTP parser lowered them before handing the
+            # head over; a head handed over as it came (GatewayHttpProtocol) keeps the client's case.
+            self.scope["headers"] = [(name.lower(), value) for name, value in self.scope["headers"]]
 
     def send(self, message):
         # A plain function handing back uvicorn's coroutine, not a second coroutine layer.

@@ -4,10 +4,11 @@
         .venv/bin/python -m tests.bench.gateway_scale --processes 6 --members 10000 --hold 100000
 
 Starts --processes server processes of each kind on loopback: bare servers (tests/bench/bare_server.py)
-and SmaRTC gateway nodes (uvicorn with `--ws apps.realtime.server:GatewayWebSocketProtocol`, its
-websockets-sansio protocol that drops the handshake once accepted; compression off, real PostgreSQL and
-Redis). Client worker processes (tests/bench/wsclient.py) open the sockets from source addresses
-127.0.0.2, 127.0.0.3, ...; gateway sockets are authenticated with a session cookie per member.
+and SmaRTC gateway nodes (uvicorn with the gateway's protocols, as production runs them:
+`--http apps.realtime.server:GatewayHttpProtocol --ws apps.realtime.server:GatewayWebSocketProtocol`;
+compression off, real PostgreSQL and Redis). Client worker processes (tests/bench/wsclient.py) open
+the sockets from source addresses 127.0.0.2, 127.0.0.3, ...; gateway sockets are authenticated with a
+session cookie per member.
 
 For each kind, with one socket per member (--members, guild "big"; the first --small members are
 also in guild "small"):
@@ -113,7 +114,8 @@ def start_servers(kind: str, ports: list[int], args) -> list[subprocess.Popen]:
             cmd = [sys.executable, "-m", "tests.bench.bare_server", str(port), os.environ["REDIS_URL"]]
         else:
             cmd = [sys.executable, "-c", RAISE_NOFILE + "import uvicorn.main; uvicorn.main.main()",
-                   "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--ws",
+                   "smartc.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                   "--http", "apps.realtime.server:GatewayHttpProtocol", "--ws",
                    "apps.realtime.server:GatewayWebSocketProtocol", "--ws-per-message-deflate", "false",
                    "--ws-ping-interval", "0", "--no-access-log", "--log-level", "warning", "--backlog", "4096"]
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=args.server_log))

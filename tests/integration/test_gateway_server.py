@@ -147,6 +147,23 @@ def test_the_gateway_does_not_negotiate_compression(server, guild, alice):
         assert sock.ready["guilds"][0]["id"] == guild.id
 
 
+def test_a_gateway_node_upgrades_a_head_sent_in_pieces_and_still_serves_plain_http(guild, alice):
+    """Whole upgrade heads go straight to the WebSocket protocol (apps/realtime/server.py); a head
+    that arrives in pieces, and any other request, go through uvicorn's HTTP parser as before."""
+    with running_server(server="uvicorn") as base:
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /ws/gateway/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n")
+            time.sleep(0.3)
+            s.sendall(b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 101 ")
+        with urllib.request.urlopen(base + "/accounts/login", timeout=10) as resp:
+            assert resp.status == 200
+        with gateway(base, alice) as sock:  # and a whole head, as every client sends it
+            assert sock.ready["guilds"][0]["id"] == guild.id
+
+
 def start_redis(port: int) -> subprocess.Popen:
     proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

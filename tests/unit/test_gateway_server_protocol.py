@@ -24,3 +24,16 @@ def test_a_frame_written_by_hand_is_the_one_the_websockets_library_writes():
     for length in (0, 1, 125, 126, 127, 65535, 65536, 70000):
         data = ("é" * length).encode()[:length]
         assert server.text_header(len(data)) + data == Frame(Opcode.TEXT, data).serialize(mask=False), length
+
+
+def test_only_a_whole_websocket_upgrade_head_skips_the_http_parser():
+    head = (b"GET /ws/gateway/ HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+    assert server.is_websocket_upgrade(head)
+    assert server.is_websocket_upgrade(head.replace(b"Upgrade: websocket", b"UPGRADE: WebSocket"))
+    assert not server.is_websocket_upgrade(head[:-2])  # the head is not whole yet
+    assert not server.is_websocket_upgrade(head + b"GET / HTTP/1.1\r\n\r\n")  # something after it
+    assert not server.is_websocket_upgrade(head.replace(b"GET ", b"POST "))
+    assert not server.is_websocket_upgrade(head.replace(b"Upgrade: websocket", b"Upgrade: h2c"))
+    assert not server.is_websocket_upgrade(head.replace(b"keep-alive, Upgrade", b"keep-alive"))
+    assert not server.is_websocket_upgrade(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")

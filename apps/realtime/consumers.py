@@ -34,12 +34,13 @@ from . import events, hub, metrics, payloads, presence, protocol, ready, selecto
 from .admission import refuse, user_sockets
 from .protocol import Close, GatewayError, Op
 from .reads import cookies_of, header, join_from_thread, on_ready_threads
+from .relaying import Relaying
 from .watchdog import presence_ttl, watchdog
 
 log = logging.getLogger(__name__)
 NONE: frozenset = frozenset()
 
-class GatewayConsumer:
+class GatewayConsumer(Relaying):
     """One gateway socket, as a plain ASGI application: it reads the client's frames in its own
     coroutine and gets events from the hub (`relay`), with no Channels layer, no task and no queue
     of its own while idle (each of those cost memory on every open socket)."""
@@ -307,39 +308,7 @@ class GatewayConsumer:
            Op.VOICE_STATE_UPDATE: _voice_state_update, Op.VOICE_SIGNAL: _voice_signal,
            Op.REQUEST_VOICE_STATES: _request_voice_states, Op.LISTENING_PARTY: _listening_party}
 
-    # --- events from the hub (hub.py) -------------------------------------------------------------
-
-    def relay(self, ev: hub.Event) -> bool:
-        """An event published to one of this connection's groups. Most are an in-memory check and
-        a frame made of the hub's prefix and this connection's sequence number, written at once;
-        those with a hook, and any event while others wait, go through the inbox, in order.
-        True if a frame was queued here."""
-        if self.closing:
-            return False
-        if self.inbox is not None or ev.t in self.EVENT_HOOKS:
-            self._wait(ev)
-            return False
-        return self._emit(ev)
-
-    def _emit(self, ev: hub.Event) -> bool:
-        if ev.t == events.PRESENCE_UPDATE:
-            if not self._follows_presence(ev.d):
-                return False
-        elif not self._sees_ids(ev.guild_id, ev.channel_id):
-            return False
-        self.seq += 1
-        self._put(ev.head + b"%d}" % self.seq)  # UTF-8, as the server writes it: no encoding per member
-        return not self.closing
-
-    def _wait(self, ev: hub.Event):
-        if self.inbox is None:
-            self.inbox = deque()
-        if len(self.inbox) >= settings.GATEWAY_MAX_BACKLOG:
-            self._too_slow()
-            return
-        self.inbox.append(ev)
-        if not self.held and not self.draining:
-            self.drainer = asyncio.get_running_loop().create_task(self._drain())
+    # --- events from the hub (hub.py; the relay itself is in relaying.py) ------------------------
 
     def _hold(self):
         """Keep events in the inbox until `_release`."""
@@ -351,52 +320,12 @@ class GatewayConsumer:
         self.held -= 1
         await self._drain()
 
-    async def _drain(self):
-        """Relay the waiting events in order, running their hooks (one drainer at a time)."""
-        if self.draining:
-            return
-        self.draining = True
-        try:
-            while self.inbox and not self.held and not self.closing:
-                ev = self.inbox.popleft()
-                hook = self.EVENT_HOOKS.get(ev.t)
-                if hook is None:
-                    metrics.delivered(ev.t, self._emit(ev))  # the hub counts only the frames it wrote
-                    continue
-                try:
-                    out = await hook(self, ev.t, ev.d)
-                except Exception:  # one event's failure must not end the connection
-                    log.exception("could not relay %s", ev.t)
-                    continue
-                if out is not None:
-                    self._dispatch(ev.t, out)
-                    metrics.delivered(ev.t, 1)
-            if not self.inbox and not self.held:
-                self.inbox = None
-        finally:
-            self.draining = False
-
     def resume(self):
         """The hub lost events for a while: the client reconnects and catches up."""
         self.end(Close.RESUME)
 
     async def _if_visible(self, t, d):
         return d if self._sees(t, d) else None
-
-    def _sees(self, t, d) -> bool:
-        return self._sees_ids(protocol.event_guild_id(t, d), d.get("channel_id"))
-
-    def _sees_ids(self, guild_id: int | None, channel_id: int | None) -> bool:
-        if guild_id is not None:
-            visible = self.visible.get(guild_id)
-            if visible is None:
-                return False  # a guild this connection has just left: the publish raced the unsubscribe
-            return channel_id is None or channel_id in visible
-        if channel_id is None:
-            return True
-        if channel_id in self.private:
-            return True
-        return any(channel_id in s for s in self.visible.values())
 
     async def _on_guild_create(self, t, d):
         guild_id = d["id"]
@@ -464,9 +393,6 @@ class GatewayConsumer:
             return None
         visible.discard(d["id"])  # a deleted channel changes no one's view of the others
         return d
-
-    def _follows_presence(self, d) -> bool:
-        return d["guild_id"] in self.member_lists and d["guild_id"] in self.visible
 
     async def _on_thread_create(self, t, d):
         # A thread is visible exactly when its parent is (channel_id is the parent).
@@ -565,13 +491,6 @@ class GatewayConsumer:
     def _put(self, text: str):
         if not self.closing and not self.outbox.put(text):
             self._too_slow()
-
-    def _too_slow(self):
-        """Too far behind: drop the backlog and close; the client resumes over REST."""
-        self.closing = True
-        self.inbox = None
-        self.outbox.abort(int(Close.TOO_SLOW))
-        metrics.SLOW_CLOSES.inc()
 
     def _dispatch(self, t: str, d: dict):
         self.seq += 1

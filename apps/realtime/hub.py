@@ -80,7 +80,7 @@ class Outbox:
 
     def __init__(self, send, limit: int, send_text=None):
         """`send_text`: the server's synchronous write (apps/realtime/server.py), if it has one."""
-        self.send, self.send_text, self.limit = send, send_text, limit
+        self.send, self.send_text, self.limit = send, send_text or _no_write, limit
         self.items: deque | None = None  # while the writer runs: frames waiting, maybe then the close code
         self.task: asyncio.Task | None = None  # the writer, while frames wait
         self.done = False  # closed or broken: nothing more is sent
@@ -88,16 +88,7 @@ class Outbox:
     def put(self, item) -> bool:
         """Queue a frame (str, or bytes: its UTF-8 text) or the close (int); False if the backlog is full."""
         if self.task is None and not self.done and not isinstance(item, int):
-            # The common case, once per member of every broadcast: nothing waits, written at once.
-            if self.send_text is not None:
-                try:
-                    if self.send_text(item):
-                        return True
-                except Exception:  # one broken socket never stops the others
-                    self._broken()
-                    return True
-            self._write_now(item)
-            return True
+            return self.write(item)
         if self.done:
             return True  # the socket is gone: nothing more to send
         if self.task is not None:
@@ -107,6 +98,20 @@ class Outbox:
         else:
             self._closing(item)
         return True
+
+    def write(self, frame: str | bytes) -> bool:
+        """`put` of a frame: the common case, once per member of every broadcast (nothing waits,
+        written at once), without the checks for a close."""
+        if self.task is None and not self.done:
+            try:
+                if self.send_text(frame):
+                    return True
+            except Exception:  # one broken socket never stops the others
+                self._broken()
+                return True
+            self._write_now(frame)
+            return True
+        return self.put(frame)
 
     def abort(self, code: int) -> None:
         """Drop the backlog and close now (the writer may be stuck on a socket that does not read)."""
@@ -166,6 +171,11 @@ class Outbox:
         self.done = True
         if self.task is not None:
             self.task.cancel()
+
+
+def _no_write(text) -> bool:
+    """The synchronous write of a server that has none: every frame goes through the ASGI send."""
+    return False
 
 
 def _message(text: str | bytes) -> dict:

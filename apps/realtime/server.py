@@ -46,6 +46,7 @@ except ImportError:
     from uvicorn.protocols.http.h11_impl import H11Protocol as HttpProtocol
 
 SEND_TEXT = "smartc.send_text"  # hub.SEND_TEXT (this module loads before Django: it cannot import it)
+OPEN = State.OPEN
 
 
 # Read here, not from Django's settings: uvicorn loads this module before Django.
@@ -129,8 +130,9 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         """Write a text frame now if the socket is open and not paused; False otherwise. Run once per
         member of every broadcast: the checks are plain attributes and the header is built inline."""
         conn = self.conn
+        # `_state` is what the library's `state` property reads: the property is a Python call per member.
         if (self.close_sent or self.disconnected or not self.handshake_complete or not self.writable.value
-                or conn.state is not State.OPEN):
+                or conn._state is not OPEN):
             return False
         if self.response is not None:  # the first frame after the accept (_drop_handshake)
             self.request = self.response = None

@@ -16,8 +16,10 @@ also in guild "small"):
   - failed handshakes, the connect rate and the server processes' CPU time per socket meanwhile;
   - one broadcast to the small and the big group, --broadcasts times each, spaced out: time until
     each member has it, and until the last member has it (p50/p95/p99). Bare: a Redis PUBLISH the
-    servers relay with websockets.broadcast. Gateway: chat.services.send_message (database write,
-    commit, one publish to the hub), delivered as MESSAGE_CREATE;
+    servers relay with websockets.broadcast, of a frame shaped and sized as the gateway's (a
+    MESSAGE_CREATE read off the hub once), so that clients and kernel do the same work per frame for
+    both. Gateway: chat.services.send_message (database write, commit, one publish to the hub),
+    delivered as MESSAGE_CREATE;
   - sustained deliveries/s: --burst broadcasts to the big group back to back, and the servers' CPU
     time per delivery over the burst (steadier than wall time on a shared machine);
   - event-loop stall: heartbeat (gateway) or ping (bare) round trips of an unrelated socket on the
@@ -228,11 +230,12 @@ class Target:
     def __init__(self, kind: str, ports: list[int], data: dict, args):
         self.kind, self.ports, self.data, self.args = kind, ports, data, args
         self.gateway = kind == "gateway"
-        self.sender = None
-        if self.gateway:
-            from apps.accounts.models import User
+        from apps.accounts.models import User
 
-            self.sender = User.objects.get(pk=data["sender"])
+        self.sender = User.objects.get(pk=data["sender"])
+        self.frames = 0
+        if not self.gateway:
+            self.template, self.template_content = message_template(self.sender, data["channels"]["big"])
 
     def sockets(self, n: int, workers: int) -> list[dict]:
         """connect commands for n sockets: socket j belongs to member j % members, on server j % processes."""
@@ -258,13 +261,45 @@ class Target:
         else:
             import redis
 
+            from apps.realtime.hub import frame_prefix
+
+            # The frame a gateway member gets (its sequence number about as long): the clients do the
+            # same work per frame for both kinds, and the servers write as many bytes.
+            self.frames += 1
+            text = self.template.replace(self.template_content, content)
             client = redis.Redis.from_url(os.environ["REDIS_URL"])
-            client.publish(f"bench:bare:{group}", json.dumps({"content": content}, separators=(",", ":")))
+            client.publish(f"bench:bare:{group}", frame_prefix("MESSAGE_CREATE", text) + f"{10 + self.frames}}}")
         return sent
 
     def probe(self, seconds: float) -> dict:
         return {"cmd": "probe", "port": self.ports[0], "gateway": self.gateway, "seconds": seconds, "every": 0.01,
                 "path": "/ws/gateway/" if self.gateway else "/?g=probe", "cookie": self.data["probe"]}
+
+
+def message_template(sender, channel_id: int) -> tuple[str, str]:
+    """The data of a MESSAGE_CREATE in the big group as the gateway relays it (JSON, read off the hub's
+    Redis channel as the gateway nodes get it), and the content it carries."""
+    import redis
+    from django.conf import settings
+
+    from apps.chat import services as chat
+    from apps.core import bus
+    from apps.core.events import guild_group
+    from apps.guilds.models import Channel
+
+    pubsub = redis.Redis.from_url(settings.HUB_REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(bus.channel(guild_group(Channel.objects.get(pk=channel_id).guild_id)))
+    content = f"bench burst00 {time.time():.6f}"  # as long as a burst's
+    chat.send_message(author=sender, channel_id=channel_id, content=content)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=1.0)
+        if message and message["type"] == "message":
+            t, _, text = bus.decode(message["data"].decode())
+            if t == "MESSAGE_CREATE" and content in text:
+                pubsub.close()
+                return text, content
+    raise SystemExit("the template message was not published on the hub")
 
 
 def connect_all(clients: Clients, target: Target, n: int) -> dict:

@@ -4,7 +4,8 @@ Run as a worker process: it reads one JSON command per line on stdin and answers
 command on stdout. Each connection is a bare asyncio protocol (an HTTP upgrade, then frame parsing)
 rather than a `websockets` client: at tens of thousands of sockets per process a full client library
 costs more CPU and memory than the servers being measured. Frames are parsed just enough to find
-the benchmark's marker (content `bench <id> <unix time>`) and the gateway's HELLO, READY and heartbeat ACK.
+the benchmark's marker (content `bench <id> <unix time>`), the sequence number, and the gateway's HELLO,
+READY and heartbeat ACK.
 
 Commands:
   {"cmd": "connect", "port": P, "path": "/ws/gateway/", "cookies": [...], "source": "127.0.0.2",
@@ -103,16 +104,23 @@ class Conn(asyncio.Protocol):
 
     def _frame(self, opcode: int, payload: bytes):
         if opcode == 1:
+            # The same work per frame for both kinds: the bare server relays frames of the gateway's
+            # shape and size (gateway_scale.py), so both look for the marker and the sequence number.
             i = payload.find(MARKER)
             if i >= 0:
                 i += len(MARKER)
                 end = payload.find(b'"', i)
                 mid, ts = payload[i:end].split(b" ")
                 self.worker.record(mid.decode(), time.time() - float(ts))
-            if self.gateway:
-                self._gateway_frame(payload)
-            elif self.acks is not None and payload.startswith(b"pong"):
-                self.acks.put_nowait(time.perf_counter())
+            # The top-level sequence number follows the event data: `..."s":123,"t":...}` or `..."s":123}`.
+            m = SEQ.match(payload, max(payload.rfind(b'"s":'), 0))
+            if m:
+                self.seq = int(m[1])
+            if self.acks is not None:
+                if payload.startswith(b'{"op":11' if self.gateway else b"pong"):
+                    self.acks.put_nowait(time.perf_counter())
+            elif self.gateway and not self.ready.done():
+                self._gateway_start(payload)
         elif opcode == 9:  # ping
             self.transport.write(frame(payload, 10))
         elif opcode == 8:
@@ -120,15 +128,7 @@ class Conn(asyncio.Protocol):
             self.worker.closes[code] = self.worker.closes.get(code, 0) + 1
             self._fail(f"close {code}")
 
-    def _gateway_frame(self, payload: bytes):
-        # The top-level sequence number follows the event data: `..."s":123,"t":...}` or `..."s":123}`.
-        m = SEQ.match(payload, max(payload.rfind(b'"s":'), 0))
-        if m:
-            self.seq = int(m[1])
-        if self.ready.done():
-            if self.acks is not None and payload.startswith(b'{"op":11'):
-                self.acks.put_nowait(time.perf_counter())
-            return
+    def _gateway_start(self, payload: bytes):
         if payload.startswith(b'{"op":10'):
             self.interval = json.loads(payload)["d"]["heartbeat_interval"] / 1000
         elif payload.endswith(b'"t":"READY"}'):

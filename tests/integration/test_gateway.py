@@ -767,6 +767,26 @@ async def test_events_that_raced_the_unsubscribe_are_not_relayed(guild, owner, a
 
 
 @run_async
+async def test_events_held_in_the_inbox_keep_their_order_with_those_relayed_at_once(guild, owner, alice):
+    general = await db(text_channel)(guild)
+    async with gateway(alice) as a:
+        [connection] = watchdog().watched
+
+        def message(content):
+            d = {"id": 10**9, "channel_id": general.id, "guild_id": guild.id, "content": content}
+            return hub.Event("MESSAGE_CREATE", d, hub.frame_prefix("MESSAGE_CREATE", json.dumps(d)))
+
+        connection._hold()  # as while a request reads state: events wait behind its answer
+        connection.relay(message("held 1"))
+        connection.relay(message("held 2"))
+        connection._dispatch("MESSAGE_CREATE", {"id": 1, "channel_id": general.id, "content": "answer"})
+        await connection._release()
+        connection.relay(message("after"))  # no inbox any more: written at once
+        assert [(await a.event("MESSAGE_CREATE"))["content"] for _ in range(4)] == ["answer", "held 1", "held 2",
+                                                                                   "after"]
+
+
+@run_async
 async def test_timed_out_member_still_receives_but_cannot_send(guild, owner, alice):
     general = await db(text_channel)(guild)
     async with gateway(alice) as a:

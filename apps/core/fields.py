@@ -4,6 +4,9 @@ StrictCharField is DRF's CharField that takes only a JSON string: DRF's would tu
 "12" and "1.5", so a body the schema calls invalid would pass (query strings and forms are text
 anyway). Every string field of the API's serializers is one; ruff's banned-api rule (pyproject.toml)
 refuses DRF's own CharField in apps/.
+
+Its max_length applies to the string as sent, as the OpenAPI schema's maxLength says: DRF checks the
+length after trimming, so 101 characters with a leading U+0085 would pass a limit of 100.
 """
 from rest_framework import serializers
 
@@ -12,4 +15,6 @@ class StrictCharField(serializers.CharField):  # noqa: TID251 (the one subclass)
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)

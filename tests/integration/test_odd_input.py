@@ -89,6 +89,19 @@ def test_a_text_field_takes_only_a_string(api, api_as, guild, owner, value):
     assert error(response)["fields"] == {"username": ["Not a valid string."]}
 
 
+@pytest.mark.parametrize("space", ["\u0085", " ", "\t", "\u3000"])
+def test_a_length_limit_counts_what_was_sent_not_what_is_left_after_trimming(api_as, ada, space):
+    """The schema's maxLength is on the string sent: 101 characters are refused even when trimming
+    would leave 100 (a fuzzer found "\u0085" + 100 characters accepted as a guild name)."""
+    name = space + "\U0001F600" + "z" * 99
+    response = api_as(ada).post("/api/guilds", {"name": name}, format="json")
+    assert error(response)["fields"] == {"name": ["Ensure this field has no more than 100 characters."]}
+    assert not ada.owned_guilds.exists()
+    response = api_as(ada).post("/api/guilds", {"name": " " + "z" * 98 + " "}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == "z" * 98
+
+
 def test_the_api_takes_json_bodies_not_forms(api_as, ada):
     response = api_as(ada).post("/api/playlists", "title=Mix", content_type="application/x-www-form-urlencoded")
     assert error(response, 415)["code"] == "unsupported_media_type"

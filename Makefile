@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+TEST_WORKERS ?= 2
 
 .PHONY: run test bench worker lint messages migrate demo clean
 
@@ -63,7 +64,8 @@ run: $(VENV)/.dev-installed node_modules/.installed
 worker: $(VENV)/.dev-installed
 	$(BIN)/celery -A celery_app worker -Q default,media,moderation -l info
 
-## test: set up and run the whole suite on real PostgreSQL, Redis and Chromium
+## test: set up and run the whole suite on real PostgreSQL, Redis and Chromium, in TEST_WORKERS
+## processes (2; much of the suite waits on servers and browsers), each taking a whole file at a time
 test: $(VENV)/.test-installed node_modules/.installed
 	$(call need,[ -n "$$DATABASE_URL" ] || ls /usr/lib/postgresql/*/bin/initdb,postgresql)
 	$(call need,[ -n "$$REDIS_URL" ] || command -v redis-server,redis-server)
@@ -71,7 +73,7 @@ test: $(VENV)/.test-installed node_modules/.installed
 	$(call need,command -v turnserver,coturn)
 	$(call need,command -v janus,janus)
 	@$(MAKE) --no-print-directory messages
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## bench: the benchmark suite at a small size (under 15 minutes on 2 cores), beside its baselines;
 ## writes bench-results/bench.json and bench-results/bench.md (full-size runs: docs/benchmarks.md)

@@ -1,10 +1,14 @@
 """The test suite: real PostgreSQL and Redis (started by tests/plugins/services.py when the
 environment does not name them)."""
+import os
+
 from .base import *  # noqa: F401,F403
 from .base import BASE_DIR, REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = str(BASE_DIR / ".test-media")
+# One folder per parallel worker (pytest-xdist; the servers and Celery workers a test starts inherit
+# the variable): ids repeat across the workers' databases, and so would the files' names.
+MEDIA_ROOT = str(BASE_DIR / ".test-media" / os.environ.get("PYTEST_XDIST_WORKER", "main"))
 ALLOWED_HOSTS = ["*"]
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 PRESENCE_BATCH_SECONDS = 0.1

@@ -1,7 +1,8 @@
 """Real PostgreSQL and Redis for the suite.
 
 Uses DATABASE_URL / REDIS_URL when they are set; otherwise starts throwaway servers from the
-machine's binaries on free loopback ports, in a temporary folder, for the length of the run.
+machine's binaries on free loopback ports, in a temporary folder, for the length of the run. A
+parallel worker (pytest-xdist) starts a Redis of its own whatever REDIS_URL says.
 PostgreSQL refuses to run as root, so as root it runs as the `postgres` user (runuser).
 Loaded with `-p tests.plugins.services` (pytest.ini) as a hook wrapper, so the environment is
 ready before pytest-django reads the settings.
@@ -100,6 +101,12 @@ def start_redis(workdir: str) -> str:
 
 
 def provision() -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") and shutil.which("redis-server"):
+        # `make test` runs the suite in parallel workers (pytest-xdist). Each has a Redis of its own:
+        # pub/sub channels are not per database, and ids repeat across the workers' test databases,
+        # so two workers' gateways would hear each other's guild events. The PostgreSQL server is
+        # shared (pytest-django gives each worker its own test database).
+        os.environ["REDIS_URL"] = ""
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
         return
     workdir = tempfile.mkdtemp(prefix="smartc-test-")

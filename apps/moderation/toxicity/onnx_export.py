@@ -49,7 +49,7 @@ MINILM_DEPTH, E5_DEPTH = 0, 8
 # now only for the few channels with the largest outputs, measured on CALIBRATION_TEXTS training
 # messages (in 7 of 8 layers one channel reaches 11-66 where the others stay under 7), int8 for the
 # rest, whose scale is then set by typical values (LLM.int8()'s decomposition, done at export).
-# A message in batches of 32 costs 1.41-1.51 times less CPU, at the same AUC (English 0.966 → 0.964,
+# A message in batches of 32 costs 1.41-1.50 times less CPU, at the same AUC (English 0.966 → 0.964,
 # French 0.953 → 0.955: docs/moderation.md, docs/benchmarks.md).
 E5_FLOAT_CHANNELS, CALIBRATION_TEXTS = 4, 256
 

@@ -251,8 +251,9 @@ def calibration_texts() -> list[str]:
 
 def export(minilm_depth: int = MINILM_DEPTH, e5_depth: int = E5_DEPTH,
            float_channels: int = E5_FLOAT_CHANNELS) -> dict[str, bytes]:
-    """{file name: ONNX bytes} for the encoders (a few seconds; about 54 MB together at full
-    depth); an encoder of depth 0 is left out. `float_channels`: per layer of e5, the feed-forward
+    """{file name: ONNX bytes} for the encoders (several seconds, about 5 of them to run e5's float
+    graph over the calibration texts; about 54 MB together at full depth before e5's split, 15 MB
+    for e5 at 8 layers now); an encoder of depth 0 is left out. `float_channels`: per layer of e5, the feed-forward
     channels whose output projection stays float32 (those with the largest outputs on the
     calibration texts), the rest int8; 0: all of it float32, as versions before."""
     out = {MINILM_FILE: _int8(minilm_float(minilm_depth))} if minilm_depth else {}

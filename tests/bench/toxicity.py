@@ -17,8 +17,8 @@ message ("CPU ms", all its threads), steadier than the wall clock when other job
 "p95" is the 95th percentile of one batch's scoring time: every message of a batch waits for the
 whole batch. A session of more than one thread runs a chunk on one thread when the cores are
 busy (onnx_encoder.Sessions); `--threads 1,2,2w` compares one thread, two as a worker runs them,
-and two even when the cores are busy. `--also N` puts version N (its own encoders and head) first in each table, for a
-before/after of two versions in one run.
+and two even when the cores are busy. `--also N` (or `--also 1,2`) puts version N (its own encoders and
+head) first in each table, for a before/after of versions in one run.
 
 `--profile` splits a message's CPU time into the stages of the scorer (tokenizers, each encoder, the
 n-grams and alt-profanity-check, the head).
@@ -128,8 +128,9 @@ def main() -> None:
                              "features.threads()); 2w: on 2 threads even when the cores are busy")
     parser.add_argument("--json", help="also write the throughput rows to this file")
     parser.add_argument("--version", type=int, help="a model version (default: the promoted one)")
-    parser.add_argument("--also", type=int,
-                        help="also score with this version (its own ONNX encoders and head), first in each table")
+    parser.add_argument("--also", type=lambda v: [int(n) for n in v.split(",")], default=[],
+                        help="also score with these versions, e.g. 1,2 (each with its own ONNX encoders and "
+                             "head), first in each table, in this order")
     parser.add_argument("--before", type=int,
                         help="also score with this version's ONNX encoders and the head as scikit-learn ran it "
                              "(before/after in one run)")
@@ -168,12 +169,13 @@ def main() -> None:
             for part in encoder._encoders():
                 if part is not None:
                     part.session.threads_forced = forced
-    if args.also:
-        other = ToxicityModel.objects.get(version=args.also)
+    for place, version in enumerate(args.also):
+        other = ToxicityModel.objects.get(version=version)
         other_model, other_meta = training.load_artifact(other.artifact)
-        scorers[0:0] = [Versioned(f"v{other.version} onnxruntime ×{n}", other_model,
-                                  engines.version_encoder(other_meta, engine=engines.ONNX, threads=n))
-                        for n, _ in onnx_threads]
+        at = place * len(onnx_threads)
+        scorers[at:at] = [Versioned(f"v{other.version} onnxruntime ×{n}", other_model,
+                                    engines.version_encoder(other_meta, engine=engines.ONNX, threads=n))
+                          for n, _ in onnx_threads]
     if args.before:
         old = ToxicityModel.objects.get(version=args.before)
         old_model, old_meta = training.load_artifact(old.artifact)

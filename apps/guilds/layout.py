@@ -2,7 +2,9 @@
 roles the member has (the @everyone permissions, the roles' permissions, the top-level channels,
 their overwrites, the threads under them). A gateway node computes it for each socket that
 connects; in a reconnect storm thousands of members of one guild ask for the same layout within
-seconds, so each process keeps it, keyed by the guild's `layout_version`.
+seconds, so each process keeps it, keyed by the guild's `layout_version`. Every request that checks
+a member's access to a channel (selectors.access_channel: each message sent) reads the @everyone
+permissions and the overwrites from it too.
 
 The version lives on the guild row, which every membership read already joins, so checking it
 costs nothing; every process sees a bump at its next read. It is bumped by receivers on the

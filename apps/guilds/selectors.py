@@ -208,15 +208,26 @@ def channel_access_of(member: Member, channel: Channel) -> ChannelAccess:
 
 
 def access_channel(user, channel_id: int) -> ChannelAccess:
-    """The channel and the user's permissions in it; 404 unless the user can view it."""
+    """The channel and the user's permissions in it; 404 unless the user can view it. The @everyone
+    permissions and the channel's overwrites come from the guild's layout (layout.py), read at most
+    once per layout version and process: every message sent asks this first, and waits for it."""
     channel = Channel.objects.select_related("guild").filter(pk=channel_id).first()
     if channel is not None and channel.is_private:
         return _private_channel_access(user, channel)
     member = member_of(user, channel.guild_id) if channel else None
-    perms = channel_permissions(member, channel) if member else NONE
+    perms = _laid_out_permissions(member, channel) if member else NONE
     if not perms & Permission.VIEW_CHANNEL:
         raise NotFound(gettext("Unknown channel."))
     return ChannelAccess(member=member, permissions=perms, channel=channel)
+
+
+def _laid_out_permissions(member: Member, channel: Channel) -> Permission:
+    """channel_permissions, from the layout of the guild as `channel.guild` was just read (a thread:
+    its parent's overwrites)."""
+    layout = guild_layout(channel.guild)
+    overwrites = layout.overwrites.get(channel.parent_id or channel.id, ())
+    return compute_permissions(member_context(member, everyone=layout.everyone),
+                               _channel_overwrites(channel, member, overwrites))
 
 
 def moderator_channel_access(user, channel_id: int) -> ChannelAccess:

@@ -84,7 +84,7 @@ class GatewayConsumer(Relaying):
         self.accepted_at = asyncio.get_running_loop().time()
         # Until the accept nothing is written; a backlog overflow meanwhile refuses the handshake.
         self.outbox = hub.Outbox(self.send, settings.GATEWAY_MAX_BACKLOG,
-                                 (self.scope.get("extensions") or {}).get(hub.SEND_TEXT))
+                                 (self.scope.get("extensions") or {}).get(hub.SEND_FRAME))
         try:
             state = await on_ready_threads(self._open, asyncio.get_running_loop())
         except BaseException:  # a read failed, or the task was cancelled, maybe after the joins

@@ -30,13 +30,13 @@ from django.conf import settings
 
 from apps.core import bus
 
-from . import metrics
+from . import frames, metrics
 from .protocol import event_guild_id
 
 log = logging.getLogger(__name__)
-# The ASGI extension of a server's synchronous text write (apps/realtime/server.py, which holds the
+# The ASGI extension of a server's synchronous frame write (apps/realtime/server.py, which holds the
 # same name: it is imported by uvicorn before Django is set up, so it cannot import this module).
-SEND_TEXT = "smartc.send_text"
+SEND_FRAME = "smartc.send_frame"
 RECONNECT_DELAY = 0.2  # seconds, doubled per failed attempt up to RECONNECT_MAX
 RECONNECT_MAX = 2.0
 # A big group's broadcast turns the event loop over after about SLICE_SECONDS of relaying (checked
@@ -57,11 +57,13 @@ class Event:
     """One published event as a node hands it to its members: parsed once, with what every
     member's visibility check reads computed once."""
 
-    __slots__ = ("t", "d", "prefix", "head", "guild_id", "channel_id")
+    __slots__ = ("t", "d", "prefix", "framed", "guild_id", "channel_id")
 
     def __init__(self, t: str, d: dict, prefix: str):
         self.t, self.d, self.prefix = t, d, prefix
-        self.head = prefix.encode()  # encoded once: a member's frame is this, its `s` and b"}"
+        # Encoded once. A member's frame is framed[len(ending)] + ending, its ending its `s` and b"}":
+        # the header, the same for every member whose `s` has as many digits, is built once for them.
+        self.framed = frames.Framed(prefix.encode())
         self.guild_id = event_guild_id(t, d)
         self.channel_id = d.get("channel_id")
 
@@ -76,17 +78,18 @@ class Outbox:
     If it suspends, a writer task finishes it and drains the frames queued meanwhile, then ends. An
     idle connection holds no task, and a broadcast costs no task switch per member."""
 
-    __slots__ = ("send", "send_text", "limit", "items", "task", "done")
+    __slots__ = ("send", "send_frame", "limit", "items", "task", "done")
 
-    def __init__(self, send, limit: int, send_text=None):
-        """`send_text`: the server's synchronous write (apps/realtime/server.py), if it has one."""
-        self.send, self.send_text, self.limit = send, send_text or _no_write, limit
+    def __init__(self, send, limit: int, send_frame=None):
+        """`send_frame`: the server's synchronous write of a whole frame (apps/realtime/server.py), if it
+        has one."""
+        self.send, self.send_frame, self.limit = send, send_frame or _no_write, limit
         self.items: deque | None = None  # while the writer runs: frames waiting, maybe then the close code
         self.task: asyncio.Task | None = None  # the writer, while frames wait
         self.done = False  # closed or broken: nothing more is sent
 
     def put(self, item) -> bool:
-        """Queue a frame (str, or bytes: its UTF-8 text) or the close (int); False if the backlog is full."""
+        """Queue a frame's text (str, or bytes: its UTF-8) or the close (int); False if the backlog is full."""
         if self.task is None and not self.done and not isinstance(item, int):
             return self.write(item)
         if self.done:
@@ -99,19 +102,34 @@ class Outbox:
             self._closing(item)
         return True
 
-    def write(self, frame: str | bytes) -> bool:
-        """`put` of a frame: the common case, once per member of every broadcast (nothing waits,
-        written at once), without the checks for a close."""
+    def write(self, text: str | bytes) -> bool:
+        """`put` of a frame's text, without the checks for a close."""
+        if self.task is None and not self.done:
+            if self.send_frame is not _no_write:
+                try:
+                    if self.send_frame(frames.text_frame(text if text.__class__ is bytes else text.encode())):
+                        return True
+                except Exception:  # one broken socket never stops the others
+                    self._broken()
+                    return True
+            self._write_now(text)
+            return True
+        return self.put(text)
+
+    def write_frame(self, frame: bytes) -> bool:
+        """A whole frame (frames.text_header and its text): the common case, once per member of every
+        broadcast (nothing waits, written at once). Its text is taken out of it only when the server
+        cannot write it now (paused, closing, or without the synchronous write)."""
         if self.task is None and not self.done:
             try:
-                if self.send_text(frame):
+                if self.send_frame(frame):
                     return True
             except Exception:  # one broken socket never stops the others
                 self._broken()
                 return True
-            self._write_now(frame)
+            self._write_now(frames.payload(frame))
             return True
-        return self.put(frame)
+        return self.put(frames.payload(frame))
 
     def abort(self, code: int) -> None:
         """Drop the backlog and close now (the writer may be stuck on a socket that does not read)."""
@@ -173,7 +191,7 @@ class Outbox:
             self.task.cancel()
 
 
-def _no_write(text) -> bool:
+def _no_write(frame) -> bool:
     """The synchronous write of a server that has none: every frame goes through the ASGI send."""
     return False
 

@@ -4,7 +4,8 @@ every broadcast, and the inbox that keeps events in order behind those that read
 A mixin of GatewayConsumer (consumers.py), with no state of its own: the connection's slots hold it.
 `relay` runs once per member of every broadcast, so its common case (no inbox, no hook, a guild
 event) is written out in one function: the visibility check, the sequence number and the frame go
-to the Outbox's write without a call per step.
+to the Outbox's write without a call per step. The frame is the event's, header included, built once
+per broadcast (hub.Event.framed), and this member's sequence number.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class Relaying:
 
     def relay(self, ev: hub.Event) -> bool:
         """An event published to one of this connection's groups. Most are an in-memory check and
-        a frame made of the hub's prefix and this connection's sequence number, written at once;
+        a frame made of the hub's prebuilt one and this connection's sequence number, written at once;
         those with a hook, and any event while others wait, go through the inbox, in order.
         True if a frame was queued here."""
         if self.closing:
@@ -44,7 +45,8 @@ class Relaying:
         if visible is None or (ev.channel_id is not None and ev.channel_id not in visible):
             return False
         self.seq = seq = self.seq + 1
-        if not self.outbox.write(ev.head + b"%d}" % seq):
+        ending = b"%d}" % seq
+        if not self.outbox.write_frame(ev.framed[len(ending)] + ending):
             self._too_slow()
             return False
         return True
@@ -56,7 +58,8 @@ class Relaying:
         elif not self._sees_ids(ev.guild_id, ev.channel_id):
             return False
         self.seq += 1
-        if not self.outbox.write(ev.head + b"%d}" % self.seq):  # UTF-8, as the server writes it
+        ending = b"%d}" % self.seq
+        if not self.outbox.write_frame(ev.framed[len(ending)] + ending):
             self._too_slow()
             return False
         return True

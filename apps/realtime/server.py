@@ -20,32 +20,36 @@ matter on a node holding tens of thousands of sockets and relaying broadcasts to
   and an asyncio.Event: those hold four empty deques between them, 760 bytes each, on every idle
   socket, for a queue that never holds more than one message (uvicorn stops reading until the
   application takes it) and a flag with one waiter at most (the application's send);
-- it offers the application a synchronous text write as the ASGI extension `smartc.send_text`
-  (`scope["extensions"]["smartc.send_text"](text) -> bool`, `text` a str or its UTF-8 bytes): the
-  frame is written at once when the socket can take it, without building an ASGI message and
-  running uvicorn's send coroutine for each member of a broadcast (what `websockets.broadcast`
-  does too). It answers False when the socket is paused by flow control or closing; the caller
-  then goes through the ASGI send, which waits, so back-pressure works as before. Without a
-  compression extension a server's text frame is a 2-, 4- or 10-byte header and the bytes as they
-  are (RFC 6455 5.2; a server never masks), so it is written here rather than by the `websockets`
-  state machine's Frame objects: what that would write, for a tenth of the work per member.
+- it offers the application a synchronous write of a whole text frame as the ASGI extension
+  `smartc.send_frame` (`scope["extensions"]["smartc.send_frame"](frame) -> bool`, `frame` an
+  uncompressed text frame as apps/realtime/frames.py builds it): the frame is written at once when
+  the socket can take it, without building an ASGI message and running uvicorn's send coroutine for
+  each member of a broadcast (what `websockets.broadcast` does too). It answers False when the
+  socket is paused by flow control or closing; the caller then goes through the ASGI send, which
+  waits, so back-pressure works as before. Without a compression extension a server's text frame
+  is its header and the bytes as they are (RFC 6455 5.2; a server never masks), so the caller
+  builds it, and a broadcast's header once for all its members (hub.Event): what the `websockets`
+  state machine's Frame objects would write, for a tenth of the work per member. A socket that
+  negotiated compression gets the frame's text framed by the library. Either way a frame is one
+  `transport.write`, whole or not at all: a closing socket never gets part of one.
 """
 from __future__ import annotations
 
 import asyncio
 import os
 import re
-import struct
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
+
+from apps.realtime import frames
 
 try:  # what uvicorn's `--http auto` picks
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as HttpProtocol
 except ImportError:
     from uvicorn.protocols.http.h11_impl import H11Protocol as HttpProtocol
 
-SEND_TEXT = "smartc.send_text"  # hub.SEND_TEXT (this module loads before Django: it cannot import it)
+SEND_FRAME = "smartc.send_frame"  # hub.SEND_FRAME (this module loads before Django: it cannot import it)
 OPEN = State.OPEN
 
 
@@ -116,7 +120,7 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
     def handle_connect(self, event) -> None:
         super().handle_connect(event)
         if getattr(self, "scope", None) is not None:  # absent when the handshake was refused
-            self.scope["extensions"][SEND_TEXT] = self.send_text_now
+            self.scope["extensions"][SEND_FRAME] = self.send_frame_now
             # ASGI names headers in lower case. uvicorn's HTTP parser lowered them before handing the
             # head over; a head handed over as it came (GatewayHttpProtocol) keeps the client's case.
             self.scope["headers"] = [(name.lower(), value) for name, value in self.scope["headers"]]
@@ -126,9 +130,10 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self._drop_handshake()
         return super().send(message)
 
-    def send_text_now(self, text: str | bytes) -> bool:
-        """Write a text frame now if the socket is open and not paused; False otherwise. Run once per
-        member of every broadcast: the checks are plain attributes and the header is built inline."""
+    def send_frame_now(self, frame: bytes) -> bool:
+        """Write a whole uncompressed text frame (frames.text_header and its payload) now if the socket
+        is open and not paused; False otherwise. Run once per member of every broadcast: the checks
+        are plain attributes, and the frame goes to the transport as it is, in one write."""
         conn = self.conn
         # `_state` is what the library's `state` property reads: the property is a Python call per member.
         if (self.close_sent or self.disconnected or not self.handshake_complete or not self.writable.value
@@ -136,18 +141,13 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             return False
         if self.response is not None:  # the first frame after the accept (_drop_handshake)
             self.request = self.response = None
-        data = text if text.__class__ is bytes else text.encode()
         # Compressed, mid-message, or behind bytes the library has queued (uvicorn flushes them at
-        # once, so never seen): the library frames it, after them.
+        # once, so never seen): the library frames the text, after them.
         if conn.extensions or conn.expect_continuation_frame or conn.writes:
-            conn.send_text(data)
+            conn.send_text(frames.payload(frame))
             self.transport.write(b"".join(conn.data_to_send()))
             return True
-        length = len(data)
-        if 125 < length < 65536:  # an event's frame, most often
-            self.transport.write(_MEDIUM_HEADER(0x81, 126, length) + data)
-        else:
-            self.transport.write(text_header(length) + data)
+        self.transport.write(frame)
         return True
 
     def _drop_handshake(self) -> None:
@@ -222,15 +222,3 @@ class Flag:
                 self.waiters.remove(waiter)
             if not self.waiters:
                 self.waiters = None
-
-
-_MEDIUM_HEADER = struct.Struct("!BBH").pack
-
-
-def text_header(length: int) -> bytes:
-    """The header of an unmasked, final, uncompressed text frame of `length` bytes (RFC 6455 5.2)."""
-    if length < 126:
-        return bytes((0x81, length))
-    if length < 65536:
-        return struct.pack("!BBH", 0x81, 126, length)
-    return struct.pack("!BBQ", 0x81, 127, length)

@@ -107,7 +107,7 @@ async def gateway(args, folder: str) -> tuple[callable, int]:
     members = set()
     for scope, send in accepted:
         c = GatewayConsumer(scope, send)
-        c.outbox = hub.Outbox(send, 1000, scope["extensions"][hub.SEND_TEXT])
+        c.outbox = hub.Outbox(send, 1000, scope["extensions"][hub.SEND_FRAME])
         c.inbox, c.held = None, 0
         c.visible = {GUILD: {CHANNEL, CHANNEL + 1, CHANNEL + 2}, 2: {20, 21}}
         members.add(c)

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.guilds import services
-from apps.guilds.models import Channel, PermissionOverwrite, Role
+from apps.guilds.models import Channel, Member, PermissionOverwrite, Role
 from apps.guilds.permissions import Permission
 from apps.realtime import ready, selectors
 from tests.factories import UserFactory, add_member, make_guild, make_role
@@ -219,3 +219,44 @@ def test_ready_counts_unread_messages_and_mentions_as_the_general_path_does(guil
     assert (channels["general"], channels["lounge"]) == ((2, 1), (2, 2))
     assert [t["id"] for t in fast[0][0]["threads"]] == [thread.channel_id]
     assert fast[0][0]["role_ids"] == [crew.id]
+
+
+def test_access_to_a_channel_follows_every_layout_change_at_once(guild):
+    """access_channel (every send asks it) reads the @everyone permissions and the overwrites from the
+    cached layout: an overwrite, a role's permissions or a change of @everyone written anywhere (the
+    admin's plain saves here) applies to the next request, and a thread follows its parent."""
+    from apps.core.errors import MissingPermission, NotFound
+    from apps.guilds.selectors import access_channel
+
+    ann = add_member(guild).user
+    lounge = guild.channels.get(name="lounge")
+    everyone = Role.objects.get(guild=guild, is_default=True)
+    thread = Channel.objects.create(guild=guild, parent=lounge, name="a thread", type=Channel.Type.THREAD)
+    assert access_channel(ann, lounge.id).permissions & Permission.SEND_MESSAGES
+    with CaptureQueriesContext(connection) as ctx:
+        access_channel(ann, lounge.id)
+    assert not [q for q in ctx.captured_queries if '"guilds_permissionoverwrite"' in q["sql"]]  # from the layout
+
+    ow = PermissionOverwrite.objects.create(channel=lounge, role=everyone, deny=int(Permission.SEND_MESSAGES))
+    with pytest.raises(MissingPermission):
+        access_channel(ann, lounge.id).require(Permission.SEND_MESSAGES)
+    role = make_role(guild, name="speakers", permissions=0)
+    Member.objects.get(guild=guild, user=ann).roles.add(role)  # not part of the layout: read per request
+    PermissionOverwrite.objects.create(channel=lounge, role=role, allow=int(Permission.SEND_MESSAGES))
+    access_channel(ann, lounge.id).require(Permission.SEND_MESSAGES)  # the role's overwrite allows it again
+
+    ow.deny = int(Permission.VIEW_CHANNEL)
+    ow.save()
+    role.permissions = int(Permission.ADMINISTRATOR)
+    role.save()
+    assert access_channel(ann, lounge.id).permissions & Permission.VIEW_CHANNEL  # an administrator sees it
+    role.permissions = 0
+    role.save()
+    for channel in (lounge, thread):
+        with pytest.raises(NotFound):
+            access_channel(ann, channel.id)
+    ow.delete()
+    everyone.permissions = int(everyone.permissions) & ~int(Permission.VIEW_CHANNEL)
+    everyone.save()
+    with pytest.raises(NotFound):
+        access_channel(ann, lounge.id)

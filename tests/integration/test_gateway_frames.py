@@ -1,0 +1,149 @@
+"""A broadcast's frame is built once (header included) and written as it is to every member's socket
+(apps/realtime/frames.py, hub.Event.framed, server.GatewayWebSocketProtocol.send_frame_now): each
+member must still get its own whole text, on a socket that negotiated compression as on one that did
+not, on a socket paused by flow control, and never part of a frame on a socket that is closing.
+
+The server is the gateway's uvicorn protocol on a Unix socket, the clients the `websockets` library."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+
+import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+from websockets.asyncio.client import unix_connect
+from websockets.exceptions import ConnectionClosed
+
+from apps.core import bus
+from apps.realtime import hub
+from apps.realtime.server import GatewayWebSocketProtocol
+
+
+class Served:
+    """Gateway protocol sockets whose application only accepts, then waits: the test writes to them
+    through an Outbox, as the hub does."""
+
+    def __init__(self):
+        self.accepted: list[tuple[dict, object]] = []
+        self.protocols: list[GatewayWebSocketProtocol] = []
+
+    async def app(self, scope, receive, send):
+        await receive()
+        await send({"type": "websocket.accept"})
+        self.accepted.append((scope, send))
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+    def protocol(self, config, state):
+        p = GatewayWebSocketProtocol(config, state, {})
+        self.protocols.append(p)
+        return p
+
+
+async def serve(folder: str, deflate: bool):
+    served = Served()
+    config = Config(app=served.app, interface="asgi3", ws="websockets-sansio", ws_per_message_deflate=deflate,
+                    ws_ping_interval=None, lifespan="off", log_level="warning")
+    config.load()
+    state = ServerState()
+    path = os.path.join(folder, "gw.sock")
+    server = await asyncio.get_running_loop().create_unix_server(lambda: served.protocol(config, state), path)
+    return served, server, path
+
+
+def event(content: str) -> hub.Event:
+    d = {"id": 1, "channel_id": 10, "guild_id": 1, "content": content}
+    t, _, text = bus.decode(bus.encode("MESSAGE_CREATE", d))
+    return hub.Event(t, json.loads(text), hub.frame_prefix(t, text))
+
+
+def frame_of(ev: hub.Event, seq: int) -> bytes:
+    """A member's frame, as relaying.Relaying.relay builds it."""
+    ending = b"%d}" % seq
+    return ev.framed[len(ending)] + ending
+
+
+async def outbox(served: Served, i: int) -> hub.Outbox:
+    while len(served.accepted) <= i:
+        await asyncio.sleep(0.01)
+    scope, send = served.accepted[i]
+    return hub.Outbox(send, 100, scope["extensions"][hub.SEND_FRAME])
+
+
+def run(coro):
+    asyncio.run(asyncio.wait_for(coro, 30))
+
+
+@pytest.mark.parametrize("deflate", [False, True])
+def test_every_member_gets_its_whole_text_compressed_or_not(deflate):
+    async def main():
+        with tempfile.TemporaryDirectory() as folder:
+            served, server, path = await serve(folder, deflate)
+            plain = await unix_connect(path, compression=None)
+            compressed = await unix_connect(path)  # offers permessage-deflate, as browsers do
+            boxes = [await outbox(served, 0), await outbox(served, 1)]
+            assert bool(served.protocols[1].conn.extensions) is deflate
+            sent = []
+            for n, content in enumerate(["short", "é" * 40, "x" * 700, "y" * 70000]):
+                ev = event(content)
+                for box, seq in zip(boxes, (9 + n, 99_999 + n), strict=True):
+                    assert box.write_frame(frame_of(ev, seq))
+                    sent.append((box, f'{{"op":0,"t":"MESSAGE_CREATE","d":{json.dumps(ev.d, separators=(",", ":"))},'
+                                      f'"s":{seq}}}'))
+            for ws, box in ((plain, boxes[0]), (compressed, boxes[1])):
+                for text in [t for b, t in sent if b is box]:
+                    got = await ws.recv()
+                    assert got == text
+                    assert json.loads(got)["d"]["content"]
+            await plain.close()
+            await compressed.close()
+            server.close()
+
+    run(main())
+
+
+def test_a_paused_socket_gets_the_frame_whole_once_it_drains():
+    async def main():
+        with tempfile.TemporaryDirectory() as folder:
+            served, server, path = await serve(folder, False)
+            ws = await unix_connect(path, compression=None)
+            box = await outbox(served, 0)
+            protocol = served.protocols[0]
+            protocol.pause_writing()  # as the transport does when its buffer is full
+            ev = event("waited")
+            assert box.write_frame(frame_of(ev, 5))
+            assert box.task is not None  # the ASGI send waits for the socket
+            assert box.write_frame(frame_of(ev, 6))  # queued behind it, in order
+            protocol.resume_writing()
+            assert json.loads(await ws.recv())["s"] == 5
+            assert json.loads(await ws.recv())["s"] == 6
+            await ws.close()
+            server.close()
+
+    run(main())
+
+
+def test_a_closing_socket_gets_no_part_of_a_frame():
+    async def main():
+        with tempfile.TemporaryDirectory() as folder:
+            served, server, path = await serve(folder, False)
+            ws = await unix_connect(path, compression=None)
+            box = await outbox(served, 0)
+            ev = event("before")
+            assert box.write_frame(frame_of(ev, 1))
+            box.put(4000)  # the close, as GatewayConsumer.end queues it
+            await asyncio.sleep(0.05)
+            assert served.protocols[0].close_sent
+            # The server's write refuses it, and the Outbox drops it: the socket is done.
+            assert served.protocols[0].send_frame_now(frame_of(event("after"), 2)) is False
+            assert box.write_frame(frame_of(event("after"), 2))
+            assert json.loads(await ws.recv())["d"]["content"] == "before"
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd.code == 4000
+            server.close()
+
+    run(main())

@@ -460,7 +460,7 @@ class GatewayConsumer(Relaying):
 
     async def _join(self, group: str):
         self.joined.add(group)  # first: a cancelled join is still undone by _cleanup
-        await hub.hub().add(group, self)
+        await hub.hub().join([group], self)
 
     async def _leave(self, group: str):
         self.joined.discard(group)

@@ -414,8 +414,10 @@ class GatewayConsumer(Relaying):
         return d if d["session_id"] == self.session_id and self._sees(t, d) else None
 
     async def _on_session_end(self, t, d):
-        """The session or token this socket signed in with has ended: close at once (4003)."""
-        self.end(Close.NOT_AUTHENTICATED)
+        """One of the user's sign-ins (a session or a token) has ended: the sockets that signed in
+        with it close at once (4003); the user's other sockets hear nothing."""
+        if self.scope.get("sign_in") in d["sign_ins"]:
+            self.end(Close.NOT_AUTHENTICATED)
 
     EVENT_HOOKS = {
         account_events.SESSION_END: _on_session_end,

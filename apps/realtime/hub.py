@@ -230,7 +230,7 @@ class Hub:
         subscribed to all of them, or failed (Redis unreachable: the member is then out of the groups
         it brought, and the socket cannot be served). The one way in: the groups that sockets join
         in one turn of the event loop are subscribed in one command (a reconnect storm's sockets
-        each join their user's and their session's group: two SUBSCRIBEs per socket otherwise)."""
+        each join their user's group: a SUBSCRIBE per socket otherwise)."""
         new = []
         for group in groups:
             members = self.groups.setdefault(group, set())

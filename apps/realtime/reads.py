@@ -13,8 +13,6 @@ from django.conf import settings
 from django.db import connection
 from django.http.cookie import parse_cookie
 
-from . import hub
-
 log = logging.getLogger(__name__)
 
 
@@ -97,59 +95,6 @@ def _settle(done, result, exc) -> None:
         done.set_result(result)
     else:
         done.set_exception(exc)
-
-
-def join_from_thread(loop, consumer, groups: list[str]) -> None:
-    """On a READY thread: join `consumer` to `groups` on its event loop and wait until the node is
-    subscribed to them (hub.Hub.join: one SUBSCRIBE for every socket joining in the same turn).
-    The thread waits on a bare lock the loop releases, not a concurrent Future (a Condition to set
-    up, take and notify, per socket)."""
-    joined = _Joined()
-    loop.call_soon_threadsafe(_start_join, consumer, groups, joined)
-    joined.wait()
-
-
-class _Joined:
-    """A join's outcome, handed from the event loop to the READY thread waiting for it."""
-
-    __slots__ = ("lock", "error")
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.lock.acquire()  # held until the outcome is known
-        self.error: BaseException | None = None
-
-    def settle(self, error: BaseException | None = None) -> None:
-        self.error = error
-        self.lock.release()
-
-    def wait(self) -> None:
-        self.lock.acquire()
-        if self.error is not None:
-            raise self.error
-
-
-def _start_join(consumer, groups, joined: _Joined) -> None:
-    if consumer.closing:  # its task was cancelled and cleaned up while this thread read
-        joined.settle(asyncio.CancelledError())
-        return
-    consumer.joined.update(groups)  # first: a failed join is still undone by its cleanup
-    try:
-        subscribed = hub.hub().join(groups, consumer)
-    except BaseException as exc:
-        joined.settle(exc)
-        return
-
-    def settled(f):
-        if f.cancelled():
-            joined.settle(asyncio.CancelledError())
-        else:
-            joined.settle(f.exception())
-
-    if subscribed.done():
-        settled(subscribed)
-    else:
-        subscribed.add_done_callback(settled)
 
 
 # How long a READY thread may keep one pooled connection while sockets keep coming.

@@ -55,16 +55,25 @@ class Opened:
     notify: dict
 
 
-def open_socket(scope, join, admit) -> Opened | None | bool:
-    """Who the socket is and what READY carries (None: not signed in; False: `admit(user)` said no,
-    before anything is joined or read). `join(groups)` subscribes the connection to its groups; it
-    is called between the guild ids and READY's state."""
+def identify(scope, admit) -> tuple[object, list[int]] | None | bool:
+    """Who the socket is: (the user, its guild ids); None: not signed in; False: `admit(user)` said
+    no. The socket then joins its `groups`, and only once it is subscribed reads its state
+    (`read_state`): an event published after that read reaches it."""
     user, ids = authenticate(scope)
     if not user.is_authenticated:
         return None
     if not admit(user):
         return False
-    join([user_group(user.id), *[guild_group(guild_id) for guild_id in ids]])
+    return user, ids
+
+
+def groups(user, ids: list[int]) -> list[str]:
+    """The groups a socket joins between its guild ids and READY's state."""
+    return [user_group(user.id), *[guild_group(guild_id) for guild_id in ids]]
+
+
+def read_state(user, ids: list[int]) -> Opened:
+    """What READY carries, read once the socket is subscribed to its groups."""
     return Opened(user, ids, *ready_reads(user, ids))
 
 

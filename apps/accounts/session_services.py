@@ -49,7 +49,7 @@ def end_session(user: User, *, session_id: int) -> None:
     row = UserSession.objects.select_for_update().filter(pk=session_id, user=user).first()
     if row is None:
         raise NotFound(gettext("This session has already ended."), code="unknown_session")
-    _end([row.session_key])
+    _end(user.id, [row.session_key])
     log.info("user %s signed out session %s", user.pk, row.pk)
 
 
@@ -58,20 +58,20 @@ def end_other_sessions(user: User, *, keep_session_key: str | None) -> int:
     """Sign out every browser of `user` but the one with `keep_session_key`; how many ended."""
     keys = list(UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or "")
                 .values_list("session_key", flat=True))
-    _end(keys)
+    _end(user.id, keys)
     return len(keys)
 
 
-def forget_session(session_key: str | None) -> None:
+def forget_session(user: User, session_key: str | None) -> None:
     """The browser signed out by itself: drop its row and close its sockets."""
-    if session_key:
+    if session_key and user.is_authenticated:
         with transaction.atomic():
             UserSession.objects.filter(session_key=session_key).delete()
-            events.end_sessions(session_keys=[session_key])
+            events.end_sessions(user.id, session_keys=[session_key])
 
 
-def _end(keys: list[str]) -> None:
+def _end(user_id: int, keys: list[str]) -> None:
     for key in keys:
         _store(key).delete()
     UserSession.objects.filter(session_key__in=keys).delete()
-    events.end_sessions(session_keys=keys)
+    events.end_sessions(user_id, session_keys=keys)

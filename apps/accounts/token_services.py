@@ -79,7 +79,7 @@ def issue_login_token(user: User) -> str:
                  .order_by("-created_at", "-id").values_list("id", flat=True)[LOGIN_TOKENS_KEPT:])
     if stale:
         ApiToken.objects.filter(pk__in=stale).update(revoked_at=timezone.now())
-        events.end_sessions(token_ids=stale)
+        events.end_sessions(user.id, token_ids=stale)
     return secret
 
 
@@ -89,7 +89,7 @@ def revoke_token(user: User, *, token_id: int) -> None:
     updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if not updated:
         raise NotFound(gettext("Unknown token."), code="unknown_token")
-    events.end_sessions(token_ids=[token_id])
+    events.end_sessions(user.id, token_ids=[token_id])
     log.info("user %s revoked API token %s", user.pk, token_id)
 
 
@@ -99,7 +99,7 @@ def revoke_all_tokens(user: User) -> int:
     ids = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).values_list("pk", flat=True))
     ApiToken.objects.filter(pk__in=ids).update(revoked_at=timezone.now())
     if ids:
-        events.end_sessions(token_ids=ids)
+        events.end_sessions(user.id, token_ids=ids)
     return len(ids)
 
 

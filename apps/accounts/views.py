@@ -110,7 +110,7 @@ def login_verify(request):
 
 @require_POST
 def logout_view(request):
-    session_services.forget_session(request.session.session_key)
+    session_services.forget_session(request.user, request.session.session_key)
     logout(request)
     return redirect("/")
 

@@ -34,11 +34,11 @@ def user_of(session_key: str | None):
 
 
 def credentials_of(session_key: str | None, authorization: str):
-    """(user, the group that ends this socket's sign-in, error): from the session cookie, else from
+    """(user, the name of this sign-in (SESSION_END names it), error): from the session cookie, else from
     an API token with the `gateway` scope in the Authorization header (bots and scripts)."""
     user = user_of(session_key)
     if user.is_authenticated:
-        return user, account_events.session_group(session_key), None
+        return user, account_events.session_sign_in(session_key), None
     secret = secret_from_header(authorization) if authorization else None
     if secret is None:
         return user, None, None
@@ -47,15 +47,15 @@ def credentials_of(session_key: str | None, authorization: str):
         token_services.require_scope(token, "gateway")
     except DomainError as exc:
         return user, None, exc.as_dict()
-    return token_user, account_events.token_group(token.id), None
+    return token_user, account_events.token_sign_in(token.id), None
 
 
 def authenticate(scope):
     """The scope's user from the session cookie or an API token (also set as `user`), with
-    `auth_group` (signing that session out or revoking that token closes the socket) and
+    `sign_in` (signing that session out or revoking that token closes the socket) and
     `auth_error` (why a token was refused). Run on a READY thread, in the same trip as the READY
     reads (consumers.py). Set on the server's own scope rather than on a copy, as uvicorn's
     proxy-headers middleware does with "client": a copy would be kept for the socket's life."""
-    scope["user"], scope["auth_group"], scope["auth_error"] = credentials_of(
+    scope["user"], scope["sign_in"], scope["auth_error"] = credentials_of(
         cookies_of(scope).get(settings.SESSION_COOKIE_NAME), header(scope, b"authorization"))
     return scope["user"]

@@ -33,7 +33,7 @@ from apps.rtc import services as rtc
 from . import events, hub, metrics, payloads, presence, protocol, ready, selectors
 from .admission import refuse, user_sockets
 from .protocol import Close, GatewayError, Op
-from .reads import cookies_of, header, join_from_thread, on_ready_threads
+from .reads import cookies_of, header, on_ready_threads
 from .relaying import Relaying
 from .watchdog import presence_ttl, watchdog
 
@@ -86,7 +86,7 @@ class GatewayConsumer(Relaying):
         self.outbox = hub.Outbox(self.send, settings.GATEWAY_MAX_BACKLOG,
                                  (self.scope.get("extensions") or {}).get(hub.SEND_FRAME))
         try:
-            state = await on_ready_threads(self._open, asyncio.get_running_loop())
+            state = await self._open()
         except BaseException:  # a read failed, or the task was cancelled, maybe after the joins
             await self._cleanup()
             raise
@@ -133,27 +133,31 @@ class GatewayConsumer(Relaying):
         watchdog().watch(self)
         await self._release()
 
-    def _open(self, loop):
-        """Who the socket is and what READY carries, read in one trip to a READY thread (reads.py),
-        before the accept: in a reconnect storm every connection's trips queue on those few threads,
-        and each trip also lends and checks a pooled database connection. None: not signed in.
-        The user's groups are joined between its guild ids and READY's state (ready.py), from this
-        thread on the event loop: an event published in between waits in the inbox and is relayed
-        after READY instead of falling between the read and the subscription."""
-        def join(groups):
-            join_from_thread(loop, self, groups)
-
-        def admit(user) -> bool:  # counted from here, released in _cleanup
-            self.admitted = user.id if user_sockets.admit(user.id, settings.GATEWAY_MAX_SOCKETS_PER_USER) else None
-            return self.admitted is not None
-
-        opened = ready.open_socket(self.scope, join, admit)
-        if opened is None:
+    async def _open(self):
+        """Who the socket is and what READY carries, read in two trips to a READY thread (reads.py,
+        ready.py), before the accept: in a reconnect storm every connection's trips queue on those
+        few threads. None: not signed in. The user's groups are joined between the two, here: an
+        event published after the second trip's read waits in the inbox and is relayed after READY
+        instead of falling between the read and the subscription. No thread waits for the
+        SUBSCRIBE meanwhile (it serves the next socket), and in a storm the second trip queues
+        behind busy threads rather than waking one that waited."""
+        who = await on_ready_threads(ready.identify, self.scope, self._admit)
+        if who is None:
             return None
-        if opened is False:
+        if who is False:
             return Close.TOO_MANY_CONNECTIONS
+        groups = ready.groups(*who)
+        self.joined.update(groups)  # first: a failed or cancelled join is still undone by _cleanup
+        await hub.hub().join(groups, self)
+        opened = await on_ready_threads(ready.read_state, *who)
         self.user = opened.user
         return opened.ids, opened.guilds, opened.visible, opened.private, opened.notify
+
+    def _admit(self, user) -> bool:
+        """On a READY thread: whether the user may open one more socket (counted from here,
+        released in _cleanup)."""
+        self.admitted = user.id if user_sockets.admit(user.id, settings.GATEWAY_MAX_SOCKETS_PER_USER) else None
+        return self.admitted is not None
 
     async def _cleanup(self):
         self.closing = True
@@ -414,8 +418,10 @@ class GatewayConsumer(Relaying):
         return d if d["session_id"] == self.session_id and self._sees(t, d) else None
 
     async def _on_session_end(self, t, d):
-        """The session or token this socket signed in with has ended: close at once (4003)."""
-        self.end(Close.NOT_AUTHENTICATED)
+        """One of the user's sign-ins (a session or a token) has ended: the sockets that signed in
+        with it close at once (4003); the user's other sockets hear nothing."""
+        if self.scope.get("sign_in") in d["sign_ins"]:
+            self.end(Close.NOT_AUTHENTICATED)
 
     EVENT_HOOKS = {
         account_events.SESSION_END: _on_session_end,
@@ -460,7 +466,7 @@ class GatewayConsumer(Relaying):
 
     async def _join(self, group: str):
         self.joined.add(group)  # first: a cancelled join is still undone by _cleanup
-        await hub.hub().add(group, self)
+        await hub.hub().join([group], self)
 
     async def _leave(self, group: str):
         self.joined.discard(group)

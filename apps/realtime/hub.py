@@ -243,31 +243,12 @@ class Hub:
 
     # --- membership -----------------------------------------------------------------------------
 
-    async def add(self, group: str, member) -> None:
-        """Register a local member; the first one of a group subscribes the node (an error if Redis
-        is unreachable: the socket cannot be served)."""
-        members = self.groups.setdefault(group, set())
-        first = not members
-        members.add(member)
-        if not first or not self.url:
-            return
-        try:
-            async with self.lock:
-                if self.pubsub is None:
-                    await self._connect()
-                else:
-                    await self._subscribe(self.pubsub, bus.channel(group))
-        except Exception:
-            await self.discard(group, member)
-            raise
-        if self.reader is None or self.reader.done():
-            self.reader = asyncio.get_running_loop().create_task(self._read())
-
     def join(self, groups: list[str], member) -> asyncio.Future:
         """Register a local member in several groups now; the future is done once the node is
-        subscribed to all of them. The groups that sockets join in one turn of the event loop are
-        subscribed in one command (a reconnect storm's sockets each join their user's and their
-        session's group: two SUBSCRIBEs per socket otherwise)."""
+        subscribed to all of them, or failed (Redis unreachable: the member is then out of the groups
+        it brought, and the socket cannot be served). The one way in: the groups that sockets join
+        in one turn of the event loop are subscribed in one command (a reconnect storm's sockets
+        each join their user's group: a SUBSCRIBE per socket otherwise)."""
         new = []
         for group in groups:
             members = self.groups.setdefault(group, set())
@@ -507,9 +488,6 @@ class ClusterHub:
             url = urlunsplit((parts.scheme, f"{credentials}@{address}" if credentials else address, "", "", ""))
             self.shards[address] = Hub(url, sharded=True)
         return self.shards[address]
-
-    async def add(self, group: str, member) -> None:
-        await (await self._shard(group)).add(group, member)
 
     def join(self, groups: list[str], member) -> asyncio.Future:
         return asyncio.ensure_future(self._join(groups, member))

@@ -18,11 +18,13 @@ follower one event per window, not a thousand, and costs the other connections n
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 import weakref
 
 from django.conf import settings
+from redis.exceptions import NoScriptError
 
 from apps.core import bus
 from apps.core.events import member_list_group
@@ -87,6 +89,9 @@ end
 return {before, strongest()}
 """
 _READ = _COMMON + "return strongest()"
+# Sent by digest (EVALSHA): a storm's batch of thousands of writes carried the script's text, about
+# 1 KB, in each of them, for the client to pack and Redis to hash.
+_SHA = {script: hashlib.sha1(script.encode()).hexdigest() for script in (_UPDATE, _READ)}
 
 
 def _status(raw) -> str:
@@ -127,10 +132,8 @@ class RedisStore:
     async def update_many(self, entries: list[tuple[int, str, str, float]]) -> list[tuple[str, str]]:
         """`update` for many (user id, connection, status, ttl) at once, in one round trip."""
         now = time.time()
-        async with self._client().pipeline(transaction=False) as pipe:
-            for user_id, conn, status, ttl in entries:
-                pipe.eval(_UPDATE, 3, *self._keys(user_id), now, conn, status, now + ttl, int(ttl) + 1)
-            results = await pipe.execute()
+        results = await self._run(_UPDATE, [(*self._keys(user_id), now, conn, status, now + ttl, int(ttl) + 1)
+                                            for user_id, conn, status, ttl in entries])
         return [(_status(before), _status(after)) for before, after in results]
 
     async def close(self) -> None:
@@ -142,11 +145,29 @@ class RedisStore:
         if not user_ids:
             return {}
         now = time.time()
-        async with self._client().pipeline(transaction=False) as pipe:
-            for uid in user_ids:
-                pipe.eval(_READ, 3, *self._keys(uid), now)
-            results = await pipe.execute()
+        results = await self._run(_READ, [(*self._keys(uid), now) for uid in user_ids])
         return {uid: _status(raw) for uid, raw in zip(user_ids, results, strict=True)}
+
+    async def _run(self, script: str, calls: list[tuple]) -> list:
+        """`script` (3 keys, then its arguments) once per call, in one round trip. Redis forgets
+        scripts when it restarts (or on SCRIPT FLUSH): the calls it did not know the script for are
+        sent again once it is loaded (none of them ran)."""
+        results = await self._pipelined(_SHA[script], calls)
+        missed = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+        if missed:
+            await self._client().script_load(script)
+            for i, r in zip(missed, await self._pipelined(_SHA[script], [calls[i] for i in missed]), strict=True):
+                results[i] = r
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+        return results
+
+    async def _pipelined(self, sha: str, calls: list[tuple]) -> list:
+        async with self._client().pipeline(transaction=False) as pipe:
+            for call in calls:
+                pipe.evalsha(sha, 3, *call)
+            return await pipe.execute(raise_on_error=False)
 
 
 class MemoryStore:

@@ -3,26 +3,65 @@ its session (auth.py) and READY state (consumers.py) on a pool of their own."""
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
+import logging
+import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection
 from django.http.cookie import parse_cookie
 
-from . import hub
+log = logging.getLogger(__name__)
 
 
-@functools.cache
-def ready_executor() -> ThreadPoolExecutor:
+class ReadyThreads:
     """The threads that read a new socket's session and READY state. Channels runs every other ORM
     call on one thread per process; in a reconnect storm these reads would queue there, each
     waiting on the database in turn. These threads overlap those waits (each holds its own pooled
-    connection)."""
-    return ThreadPoolExecutor(settings.GATEWAY_READY_THREADS, thread_name_prefix="gateway-ready")
+    connection).
+
+    A queue and threads that take from it, not a ThreadPoolExecutor: its submit takes a semaphore
+    whose lock the threads also take after every item, and a lock shared with every executor of
+    the process; in a storm the event loop waited there for a thread that held it and waited for
+    the GIL (a tenth of a gateway process's samples), and each item also built a Future of its own
+    that no one awaits. Here a submit is one put on a C queue."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    def submit(self, func, *args) -> None:
+        self.queue.put((func, args))
+        if len(self.threads) < self.size:
+            self._start()
+
+    def waiting(self) -> bool:
+        """Whether items wait for a thread."""
+        return not self.queue.empty()
+
+    def _start(self) -> None:
+        with self.lock:
+            while len(self.threads) < self.size:
+                thread = threading.Thread(target=self._work, name=f"gateway-ready_{len(self.threads)}", daemon=True)
+                thread.start()
+                self.threads.append(thread)
+
+    def _work(self) -> None:
+        while True:
+            func, args = self.queue.get()
+            try:
+                func(*args)  # _ready_call settles its socket's future whatever happens
+            except BaseException:  # a thread lost would shrink the pool for the process's life
+                log.exception("a READY thread's call failed")
+
+
+@functools.cache
+def ready_executor() -> ReadyThreads:
+    return ReadyThreads(settings.GATEWAY_READY_THREADS)
 
 
 async def on_ready_threads(func, *args):
@@ -58,39 +97,6 @@ def _settle(done, result, exc) -> None:
         done.set_exception(exc)
 
 
-def join_from_thread(loop, consumer, groups: list[str]) -> None:
-    """On a READY thread: join `consumer` to `groups` on its event loop and wait until the node is
-    subscribed to them (hub.Hub.join: one SUBSCRIBE for every socket joining in the same turn)."""
-    joined = concurrent.futures.Future()
-    loop.call_soon_threadsafe(_start_join, consumer, groups, joined)
-    joined.result()
-
-
-def _start_join(consumer, groups, joined) -> None:
-    if consumer.closing:  # its task was cancelled and cleaned up while this thread read
-        joined.set_exception(asyncio.CancelledError())
-        return
-    consumer.joined.update(groups)  # first: a failed join is still undone by its cleanup
-    try:
-        subscribed = hub.hub().join(groups, consumer)
-    except BaseException as exc:
-        joined.set_exception(exc)
-        return
-
-    def settled(f):
-        if f.cancelled():
-            joined.set_exception(asyncio.CancelledError())
-        elif f.exception() is not None:
-            joined.set_exception(f.exception())
-        else:
-            joined.set_result(None)
-
-    if subscribed.done():
-        settled(subscribed)
-    else:
-        subscribed.add_done_callback(settled)
-
-
 # How long a READY thread may keep one pooled connection while sockets keep coming.
 KEEP_CONNECTION_SECONDS = 30.0
 _held = threading.local()
@@ -107,7 +113,7 @@ def _keep_or_give_back() -> None:
         _held.since = None
     elif since is None:
         _held.since = time.monotonic()
-    if ready_executor()._work_queue.empty() or time.monotonic() - (_held.since or 0) > KEEP_CONNECTION_SECONDS:
+    if not ready_executor().waiting() or time.monotonic() - (_held.since or 0) > KEEP_CONNECTION_SECONDS:
         _give_back()
 
 

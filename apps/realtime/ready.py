@@ -55,40 +55,42 @@ class Opened:
     notify: dict
 
 
-def open_socket(scope, join, admit) -> Opened | None | bool:
-    """Who the socket is and what READY carries (None: not signed in; False: `admit(user)` said no,
-    before anything is joined or read). `join(groups)` subscribes the connection to its groups; it
-    is called between the guild ids and READY's state."""
+def identify(scope, admit) -> tuple[object, list[int]] | None | bool:
+    """Who the socket is: (the user, its guild ids); None: not signed in; False: `admit(user)` said
+    no. The socket then joins its `groups`, and only once it is subscribed reads its state
+    (`read_state`): an event published after that read reaches it."""
     user, ids = authenticate(scope)
     if not user.is_authenticated:
         return None
     if not admit(user):
         return False
-    join(_groups(user, ids, scope.get("auth_group")))
+    return user, ids
+
+
+def groups(user, ids: list[int]) -> list[str]:
+    """The groups a socket joins between its guild ids and READY's state."""
+    return [user_group(user.id), *[guild_group(guild_id) for guild_id in ids]]
+
+
+def read_state(user, ids: list[int]) -> Opened:
+    """What READY carries, read once the socket is subscribed to its groups."""
     return Opened(user, ids, *ready_reads(user, ids))
-
-
-def _groups(user, ids, auth_group) -> list[str]:
-    groups = [user_group(user.id), *[guild_group(guild_id) for guild_id in ids]]
-    if auth_group:  # its session signed out, or its token revoked: SESSION_END
-        groups.append(auth_group)
-    return groups
 
 
 # --- 1 and 2: the session, the user and its guild ids -----------------------------------------------
 
 
 def authenticate(scope) -> tuple[object, list[int]]:
-    """As auth.authenticate (sets the scope's `user`, `auth_group` and `auth_error`), and the user's
+    """As auth.authenticate (sets the scope's `user`, `sign_in` and `auth_error`), and the user's
     guild ids, read with the user when the session cookie signs it in."""
     session_key = cookies_of(scope).get(settings.SESSION_COOKIE_NAME)
     found = _session_user(session_key) if _fast_path() and session_key else None
     if found is not None:
         user, ids = found
-        scope["user"], scope["auth_group"], scope["auth_error"] = (
-            user, account_events.session_group(session_key), None)
+        scope["user"], scope["sign_in"], scope["auth_error"] = (
+            user, account_events.session_sign_in(session_key), None)
         return user, ids
-    scope["user"], scope["auth_group"], scope["auth_error"] = credentials_of(
+    scope["user"], scope["sign_in"], scope["auth_error"] = credentials_of(
         session_key, header(scope, b"authorization"))
     user = scope["user"]
     return user, (selectors.guild_ids(user) if user.is_authenticated else [])

@@ -93,7 +93,7 @@ def raw_reads(session_key: str):
     from apps.realtime import ready
 
     scope = {"headers": [(b"cookie", f"sessionid={session_key}".encode())]}
-    assert ready.open_socket(scope, lambda groups: None, lambda user: True) is not None
+    assert ready.read_state(*ready.identify(scope, lambda user: True)) is not None
 
 
 def measure(keys: list[str], *, cold: bool, reads=orm_reads) -> tuple[list[float], float]:

@@ -52,7 +52,7 @@ def test_a_signed_in_session_gives_the_user_and_its_guilds_in_the_order_joined()
         user, ids, scope = socket_user(cookie)
     assert len(reads.captured_queries) == 2  # the session; the user with its guild ids
     assert user == ann and user.username == "ann" and ids == [second.id, first.id]
-    assert scope["auth_group"] and scope["auth_error"] is None
+    assert scope["sign_in"] and scope["auth_error"] is None
     assert django_user(cookie) == ann
 
 
@@ -84,6 +84,6 @@ def test_without_a_session_an_api_token_with_the_gateway_scope_signs_in():
     guild = make_guild(name="Bots")
     add_member(guild, user=bot)
     user, ids, scope = socket_user(authorization=f"Token {api_token(bot)}")
-    assert user == bot and ids == [guild.id] and scope["auth_group"]
+    assert user == bot and ids == [guild.id] and scope["sign_in"]
     user, ids, scope = socket_user(authorization=f"Token {api_token(bot, scopes=('read',))}")
     assert not user.is_authenticated and ids == [] and scope["auth_error"]["code"]

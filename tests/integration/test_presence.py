@@ -161,3 +161,17 @@ async def test_the_last_write_of_a_connection_wins(alice):
     presence.set_status(alice.id, "tab", None, [], ttl=5)
     await asyncio.sleep(0.3)  # past the window
     assert (await presence.statuses([alice.id]))[alice.id] == "offline"
+
+
+@run_async
+async def test_presence_writes_and_reads_survive_redis_forgetting_its_scripts(alice, bob):
+    """The scripts go by digest (EVALSHA): a Redis that restarted, or flushed its scripts, is sent
+    them again, and no write of the batch is lost."""
+    store = presence.store()
+    if not isinstance(store, presence.RedisStore):
+        pytest.skip("presence kept in memory (no REDIS_URL)")
+    await store._client().script_flush()
+    assert await store.update_many([(alice.id, "tab", "dnd", 5.0), (bob.id, "tab", "online", 5.0)]) == [
+        ("offline", "dnd"), ("offline", "online")]
+    await store._client().script_flush()
+    assert await presence.statuses([alice.id, bob.id]) == {alice.id: "dnd", bob.id: "online"}

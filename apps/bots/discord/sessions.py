@@ -74,7 +74,7 @@ class Session:
 
     async def _join(self, group: str) -> None:
         self.groups.add(group)
-        await hub.hub().add(group, self)
+        await hub.hub().join([group], self)
 
     async def _leave(self, group: str) -> None:
         self.groups.discard(group)

@@ -168,8 +168,7 @@ async def test_presence_writes_and_reads_survive_redis_forgetting_its_scripts(al
     """The scripts go by digest (EVALSHA): a Redis that restarted, or flushed its scripts, is sent
     them again, and no write of the batch is lost."""
     store = presence.store()
-    if not isinstance(store, presence.RedisStore):
-        pytest.skip("presence kept in memory (no REDIS_URL)")
+    assert isinstance(store, presence.RedisStore), "the suite runs on a real Redis (tests/plugins/services.py)"
     await store._client().script_flush()
     assert await store.update_many([(alice.id, "tab", "dnd", 5.0), (bob.id, "tab", "online", 5.0)]) == [
         ("offline", "dnd"), ("offline", "online")]

@@ -18,8 +18,6 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-pytest.importorskip("sentence_transformers")
-
 from apps.chat import services as chat  # noqa: E402
 from apps.moderation import services  # noqa: E402
 from apps.moderation.models import ToxicityModel  # noqa: E402

@@ -15,9 +15,6 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-pytest.importorskip("onnxruntime")
-pytest.importorskip("sentence_transformers")
-
 from apps.moderation.toxicity import engines, features, onnx_encoder, onnx_export, training, wheels  # noqa: E402
 from apps.moderation.toxicity.classifier import Classifier, Params  # noqa: E402
 

@@ -8,27 +8,16 @@ ONNX Runtime only (no torch): e5 at the depth versions are trained with now, on 
 of the held-out split, a head fitted on a stratified part of the training split."""
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import onnx
 import pytest
 from scipy.stats import spearmanr
 
-pytest.importorskip("onnxruntime")
-
 from apps.moderation.toxicity import features, onnx_encoder, onnx_export, training  # noqa: E402
 from apps.moderation.toxicity.classifier import Classifier, Params  # noqa: E402
+from tests.integration.test_toxicity_onnx import stratified  # noqa: E402
 
 DEPTH = onnx_export.E5_DEPTH
-
-
-def stratified(examples, per_stratum: int, seed: int):
-    rng, out = random.Random(seed), []
-    for stratum in sorted({(e.lang, e.toxic) for e in examples}):
-        rows = [e for e in examples if (e.lang, e.toxic) == stratum]
-        out += rng.sample(rows, min(per_stratum, len(rows)))
-    return out
 
 
 def encoder(models: dict[str, bytes]) -> onnx_encoder.OnnxEncoder:

@@ -75,6 +75,7 @@ export class PartyPlayer {
     this.seekLead = 0.1; // seconds a seek lands behind target (learnt from each seek)
     this.reseeks = 0;
     this.seekFrom = null;
+    this.seekStarts = false; // that seek went with a play(): where it lands says nothing of seeks
     this.lastDrift = null;
   }
 
@@ -211,19 +212,21 @@ export class PartyPlayer {
     }
     if (a.paused) {
       if (this.blocked || this.starting) return;
-      this.seekTo(target + this.seekLead);
+      this.seekTo(target + this.seekLead, { starting: true });
       this.startPlay();
       return;
     }
     if (a.readyState < 3) return; // waiting for data: its position does not move
     this.lastDrift = drift;
     if (this.seekFrom !== null) {
-      if (Date.now() - this.seekFrom < SETTLE_MS) {
+      if (this.starting || Date.now() - this.seekFrom < SETTLE_MS) {
         a.playbackRate = 1;
         return;
       }
-      // A seek (or a start) lands behind by as long as it took: aim that much further ahead next time.
-      this.seekLead = Math.min(1, Math.max(0, this.seekLead - drift));
+      // A seek lands behind by as long as it took: aim that much further ahead next time. Not a
+      // start's: the audio stood still until play() went through (long on a busy machine), which a
+      // seek while playing does not wait for; its miss is put right by a seek that learns.
+      if (!this.seekStarts) this.seekLead = Math.min(1, Math.max(0, this.seekLead - drift));
       this.seekFrom = null;
       if (Math.abs(drift) > RESEEK_OVER_S && this.reseeks < MAX_RESEEKS) {
         this.reseeks += 1;
@@ -242,8 +245,9 @@ export class PartyPlayer {
     }
   }
 
-  seekTo(seconds) {
+  seekTo(seconds, { starting = false } = {}) {
     this.seekFrom = Date.now();
+    this.seekStarts = starting;
     this.audio.currentTime = Math.min(seconds, this.state.track.duration_ms / 1000);
   }
 
@@ -251,7 +255,7 @@ export class PartyPlayer {
     // play() inside the click, which is what lets it through; the tick leaves it alone meanwhile.
     this.blocked = false;
     const target = this.target();
-    if (target !== null && this.state.playing) this.seekTo(target + this.seekLead);
+    if (target !== null && this.state.playing) this.seekTo(target + this.seekLead, { starting: true });
     this.startPlay();
     this.render();
   }
@@ -265,6 +269,7 @@ export class PartyPlayer {
       if (this.starting !== attempt) return;
       this.starting = null;
       this.blocked = false;
+      if (this.seekFrom !== null) this.seekFrom = Date.now(); // it lands from here on
       this.render();
     }, (err) => {
       if (this.starting !== attempt) return;

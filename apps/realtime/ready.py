@@ -1,5 +1,6 @@
 """A new gateway socket's reads before READY, in a reconnect storm's budget: three trips to
-PostgreSQL in raw SQL, with parameters bound and no ORM query built per socket.
+PostgreSQL in raw SQL, prepared once per pooled connection (prepared.py), with no ORM query built
+per socket.
 
 1. the session row (decoded in Python: its data is signed);
 2. the user and the ids of its guilds, in one statement;
@@ -38,7 +39,7 @@ from apps.guilds.models import Channel, Guild, Member
 from apps.guilds.selectors import visible_channels
 from apps.notifications.payloads import all_settings
 
-from . import payloads, selectors
+from . import payloads, prepared, selectors
 from .auth import credentials_of
 from .reads import cookies_of, header
 
@@ -106,22 +107,18 @@ def _session_user(session_key: str):
     """(user, guild ids) of a valid session signed in through the model backend whose hash matches
     the user's password; None for anything else (no row, expired, another backend, an old hash:
     the general path decides, as before)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s",
-                       [session_key, timezone.now()])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        data = SessionStore().decode(row[0])
-        if data.get(BACKEND_SESSION_KEY) != _MODEL_BACKEND or not data.get(HASH_SESSION_KEY):
-            return None
-        model = auth.get_user_model()
-        try:
-            user_id = model._meta.pk.to_python(data[SESSION_KEY])
-        except (KeyError, ValidationError):
-            return None
-        cursor.execute(_user_sql(), [user_id])
-        row = cursor.fetchone()
+    row = _one(_SESSION_SQL, [session_key, timezone.now()])
+    if row is None:
+        return None
+    data = SessionStore().decode(row[0])
+    if data.get(BACKEND_SESSION_KEY) != _MODEL_BACKEND or not data.get(HASH_SESSION_KEY):
+        return None
+    model = auth.get_user_model()
+    try:
+        user_id = model._meta.pk.to_python(data[SESSION_KEY])
+    except (KeyError, ValidationError):
+        return None
+    row = _one(_user_sql(), [user_id])
     if row is None:
         return None
     user = model.from_db(connection.alias, _user_fields(), row[:-1])
@@ -130,6 +127,18 @@ def _session_user(session_key: str):
     if not constant_time_compare(data[HASH_SESSION_KEY], user.get_session_auth_hash()):
         return None  # a password changed, or a hash of an old secret: the general path flushes or rotates
     return user, list(row[-1])
+
+
+_SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s"
+
+
+def _one(sql: str, params) -> tuple | None:
+    if prepared.enabled():
+        rows = prepared.fetch(sql, params)
+        return rows[0] if rows else None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 @functools.cache
@@ -169,13 +178,25 @@ _DM = 1
 
 
 def _kinds(user_id: int) -> set[int]:
+    if prepared.enabled():
+        return {kind for (kind,) in prepared.fetch(_KINDS_SQL, {"u": user_id})}
     with connection.cursor() as cursor:
         cursor.execute(_KINDS_SQL, {"u": user_id})
         return {kind for (kind,) in cursor.fetchall()}
 
 
 def _state_rows(user_id: int, ids: list[int]):
-    params = {"u": user_id, "ids": list(ids), "visible": Message.Visibility.VISIBLE}
+    params = {"u": user_id, "ids": list(ids), "visible": Message.Visibility.VISIBLE.value}
+    if prepared.enabled():  # prepared, in one trip
+        rows = prepared.fetch_many(_statements(), params)
+    else:
+        rows = _text_rows(params)
+    memberships, unread, kinds, threads = rows
+    counts = {cid: {"unread": n or 0, "mentions": m or 0} for cid, n, m in unread}
+    return memberships, counts, {kind for (kind,) in kinds}, threads
+
+
+def _text_rows(params) -> list[list[tuple]]:
     with connection.cursor() as cursor:
         if _server_side_binding():  # one statement per execute
             rows = []
@@ -187,9 +208,7 @@ def _state_rows(user_id: int, ids: list[int]):
             rows = [cursor.fetchall()]
             while cursor.nextset():
                 rows.append(cursor.fetchall())
-    memberships, unread, kinds, threads = rows
-    counts = {cid: {"unread": n or 0, "mentions": m or 0} for cid, n, m in unread}
-    return memberships, counts, {kind for (kind,) in kinds}, threads
+    return rows
 
 
 @functools.cache

@@ -105,6 +105,9 @@ TEMPLATES = [
 ]
 
 # --- Database: SQLite on a laptop, PostgreSQL when DATABASE_URL is set. ---
+# A new gateway socket's statements are prepared on the pooled connection they run on; off behind
+# a pooler in transaction mode, which drops prepared statements (PgBouncer before 1.21).
+GATEWAY_PREPARED_STATEMENTS = env.bool("GATEWAY_PREPARED_STATEMENTS", default=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # django-prometheus' wrappers count queries per database for the dashboards.
 DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
@@ -128,6 +131,11 @@ if "postgresql" in DATABASES["default"]["ENGINE"]:
     # The pool checks a connection before lending it: after a PostgreSQL restart the dead ones are
     # replaced instead of failing the next requests.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if GATEWAY_PREPARED_STATEMENTS:
+        # Django turns psycopg's prepared statements off (threshold None). With a threshold no query
+        # reaches, psycopg prepares only the statements that ask for it (apps/realtime/prepared.py:
+        # READY's); Django's own cursors bind on the client and never prepare.
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 2**31 - 1
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # `make run` writes from request threads and the embedded worker's threads at once. WAL lets reads
     # go on beside the one writer; IMMEDIATE makes a transaction take the write lock when it begins (a
@@ -298,6 +306,7 @@ BOT_RESUME_SECONDS = env.int("BOT_RESUME_SECONDS", default=60)
 BOT_RESUME_EVENTS = env.int("BOT_RESUME_EVENTS", default=1000)
 # Threads per process reading READY state (each holds a database connection while it runs).
 GATEWAY_READY_THREADS = env.int("GATEWAY_READY_THREADS", default=4)
+# READY's statements prepared once per pooled connection (PostgreSQL; see the database settings).
 # Presence changes are gathered per guild for this long and sent as one PRESENCE_UPDATE.
 PRESENCE_BATCH_SECONDS = env.float("PRESENCE_BATCH_SECONDS", default=1.0)
 # A member list request (gateway op 8) returns at most this many members.

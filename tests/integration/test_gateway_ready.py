@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.realtime import ready
+from apps.realtime import ready, selectors
 from tests.factories import UserFactory, add_member, api_token, make_guild
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +87,32 @@ def test_without_a_session_an_api_token_with_the_gateway_scope_signs_in():
     assert user == bot and ids == [guild.id] and scope["sign_in"]
     user, ids, scope = socket_user(authorization=f"Token {api_token(bot, scopes=('read',))}")
     assert not user.is_authenticated and ids == [] and scope["auth_error"]["code"]
+
+
+def prepared_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {statement for (statement,) in cursor.fetchall()}
+
+
+def test_ready_statements_are_prepared_once_per_connection_and_read_what_the_orm_reads(settings):
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    guild = make_guild(name="Prepared", owner=bob)
+    add_member(guild, user=ann)
+    cookie = session_of(ann)
+
+    user, ids, _ = socket_user(cookie)
+    first = ready.read_state(user, ids)
+    statements = prepared_statements()
+    # The session, the user with its guild ids, and READY's four statements.
+    assert len(statements) >= 6 and any("django_session" in s for s in statements)
+    user, ids, _ = socket_user(cookie)
+    second = ready.read_state(user, ids)
+    assert prepared_statements() == statements  # the second socket reuses them
+    assert second.guilds == first.guilds and [g["id"] for g in first.guilds] == [guild.id]
+    assert first.guilds == selectors.ready_reads(user, ids)[0]  # the ORM's reading of the same state
+
+    settings.GATEWAY_PREPARED_STATEMENTS = False  # behind a pooler that drops them: sent as text
+    user, ids, _ = socket_user(cookie)
+    assert ready.read_state(user, ids).guilds == first.guilds
+    assert prepared_statements() == statements

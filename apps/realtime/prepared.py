@@ -42,7 +42,7 @@ def fetch_many(statements, params) -> list[list[tuple]]:
                 cursors[0].execute(statements[0], params, prepare=True)
             else:
                 with raw.pipeline():
-                    for cursor, sql in zip(cursors, statements):
+                    for cursor, sql in zip(cursors, statements, strict=True):
                         cursor.execute(sql, params, prepare=True)
             rows = [cursor.fetchall() for cursor in cursors]
         finally:

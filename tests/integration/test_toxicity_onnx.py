@@ -116,3 +116,24 @@ def test_a_version_scores_with_its_own_onnx_files_or_says_why_not(settings, tmp_
     assert engines.version_encoder({}).engine == engines.TORCH
     with pytest.raises(RuntimeError, match="no ONNX encoders"):
         engines.version_encoder({}, engine=engines.ONNX)
+
+
+def test_a_version_reads_e5_after_the_prefix_it_was_trained_with(settings, tmp_path):
+    """A version trained now reads messages without e5's "query: " (onnx_export.E5_PREFIX) and records
+    it; a version stored before has no record and keeps reading "query: "."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                                          "OPTIONS": {"location": str(tmp_path)}}}
+    trained = engines.training_encoder()
+    assert trained.e5_prefix == onnx_export.E5_PREFIX != onnx_encoder.E5.PREFIX
+    files = engines.save_encoders(98, trained, "models")
+    now = {"encoder_files": files, "encoder_depth": engines.encoder_depth(), "e5_prefix": trained.e5_prefix}
+    before = {k: v for k, v in now.items() if k != "e5_prefix"}
+    texts = SAMPLES[:4]
+    cols = features.columns(features.E5)
+    ours, theirs = engines.version_encoder(now), engines.version_encoder(before)
+    assert np.allclose(ours.encode(texts)[:, cols], trained.encode(texts)[:, cols], atol=1e-5)
+    cos = (ours.encode(texts)[:, cols] * theirs.encode(texts)[:, cols]).sum(axis=1)
+    assert cos.max() < 0.995, cos  # "query: " moves a message's vector: the head must read what it was fitted on
+    # the previous engine reads "query: " only: it cannot score a version fitted without it
+    with pytest.raises(RuntimeError, match="only its own ONNX files give"):
+        engines.version_encoder({"encoder_files": files, "e5_prefix": ""}, engine=engines.TORCH)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+from scipy.stats import spearmanr
 
 from apps.moderation.toxicity import features, onnx_encoder, onnx_export, training  # noqa: E402
 from apps.moderation.toxicity.classifier import Classifier, Params  # noqa: E402
@@ -75,3 +76,24 @@ def test_a_head_ranks_the_held_out_split_the_same_on_the_split_export(exports):
     old, _ = head.predict(texts, in_batches(before, texts))
     new, _ = head.predict(texts, in_batches(split, texts))
     assert_same_ranking(new, old, y, lang)
+
+
+def test_a_message_scores_the_same_in_a_batch_cut_by_length_as_alone(exports):
+    """Batches are cut into runs of similar length (onnx_encoder.chunks), each with its own activation
+    scale: a message's score must not depend on the messages it happens to be batched with."""
+    train_rows, held_out = training.split(training.read_csv(training.SEED_FILE), [])
+    split = encoder(exports["split"])
+    fit_on = stratified(train_rows, 60, seed=1)
+    head = Classifier(Params()).fit([e.text for e in fit_on], [e.fine for e in fit_on],
+                                    in_batches(split, [e.text for e in fit_on]))
+    texts = [e.text for e in stratified(held_out, 16, seed=4)]  # 64 messages of every length seen
+    batched = in_batches(split, texts)
+    split.forget()
+    alone = np.vstack([split.encode([t]) for t in texts])
+    cols = features.columns(features.E5)
+    cos = (batched[:, cols] * alone[:, cols]).sum(axis=1)
+    assert cos.min() > 0.99 and cos.mean() > 0.997, cos
+    together, _ = head.predict(texts, batched)
+    one_by_one, _ = head.predict(texts, alone)
+    assert np.abs(together - one_by_one).max() < 0.05, np.abs(together - one_by_one).max()
+    assert spearmanr(together, one_by_one).statistic >= 0.99

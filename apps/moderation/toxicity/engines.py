@@ -38,7 +38,9 @@ def training_encoder() -> features.MemoEncoder:
     """What a new version is trained and evaluated with: the ONNX encoders exported from the wheels
     now (once per process: the export is deterministic), or the previous engine without onnx."""
     if can_export():
-        return onnx_encoder.OnnxEncoder(_exported(), threads=features.threads())
+        from . import onnx_export
+
+        return onnx_encoder.OnnxEncoder(_exported(), threads=features.threads(), e5_prefix=onnx_export.E5_PREFIX)
     return features.encoder()
 
 
@@ -68,7 +70,8 @@ def version_encoder(metadata: dict, *, engine: str | None = None, threads: int |
         for name, path in files.items():
             with default_storage.open(path, "rb") as fh:
                 models[name] = fh.read()
-        return onnx_encoder.OnnxEncoder(models, threads=threads or features.threads())
+        return onnx_encoder.OnnxEncoder(models, threads=threads or features.threads(),
+                                        e5_prefix=metadata.get("e5_prefix", onnx_encoder.E5.PREFIX))
     if engine == ONNX:
         raise RuntimeError("this version has no ONNX encoders" if not files else "onnxruntime is not installed")
     if not _whole(metadata.get("encoder_depth")):
@@ -78,6 +81,9 @@ def version_encoder(metadata: dict, *, engine: str | None = None, threads: int |
                         if 0 < n < onnx_export.FULL_DEPTH.get(name, n))
         raise RuntimeError(f"its head reads {cut}, which only its own ONNX files give, in onnxruntime "
                            "(requirements/ml.txt)")
+    if metadata.get("e5_prefix", onnx_encoder.E5.PREFIX) != onnx_encoder.E5.PREFIX:
+        raise RuntimeError(f"its head reads e5 after {metadata['e5_prefix']!r} where the previous engine reads "
+                           f"{onnx_encoder.E5.PREFIX!r}: only its own ONNX files give that, in onnxruntime")
     if not features.torch_available():
         raise RuntimeError("it was trained before the ONNX encoders and torch is not installed; retrain it "
                            "(manage.py train_toxicity)" if not files else

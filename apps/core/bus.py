@@ -25,7 +25,6 @@ from django.conf import settings
 from .hooks import Slot
 
 
-
 def _prefix() -> str:
     """What a group's Redis channel starts with: `smartc:hub:`, with the events' Redis database
     number after it when that is not 0. Redis pub/sub ignores databases: two sites (or a site and

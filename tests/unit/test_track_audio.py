@@ -416,6 +416,29 @@ def test_renditions_write_the_progressive_file_and_the_ladder(files, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["alone.m4a", "hls", "stream.m4a"]
 
 
+def aac_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(packet) for packet in container.demux(audio=0) if packet.size]
+
+
+@pytest.mark.parametrize("name", ["mp3", "flac"])
+def test_renditions_encode_what_a_plain_encode_does(files, name, tmp_path):
+    # The encoders get the decoded audio regrouped into larger frames: the AAC they write must not change, so it is
+    # compared with an encode fed the decoder's own frames (1152 samples each for MP3) one by one.
+    plain = tmp_path / "plain.m4a"
+    with av.open(str(files[name])) as source, av.open(str(plain), "w", format="ipod") as output:
+        stream = output.add_stream("aac", rate=44_100, layout="stereo", options={"aac_coder": "twoloop"})
+        stream.bit_rate = 128_000
+        for frame in source.decode(audio=0):
+            frame.pts = None
+            output.mux(stream.encode(frame))
+        output.mux(stream.encode(None))
+    stream_path = tmp_path / "stream.m4a"
+    encoding.renditions(str(files[name]), str(stream_path), str(tmp_path / "hls"))
+    assert aac_packets(stream_path) == aac_packets(plain)
+    assert len(aac_packets(plain)) > 3 * encoding._FRAME / 1024, "several of the encoders' frames"
+
+
 def test_renditions_leave_nothing_on_failure(files, tmp_path):
     data = files["flac"].read_bytes()
     cut = tmp_path / "cut.flac"

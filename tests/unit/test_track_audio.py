@@ -15,7 +15,7 @@ from PIL import Image
 
 from apps.tracks import audio, encoding
 from apps.tracks.audio import NotAudio
-from tests.audio import FORMATS, stereo, wav_bytes, write_audio
+from tests.audio import FORMATS, decode_mono, stereo, wav_bytes, write_audio
 from tests.audio import sine as _sine
 
 SECONDS = 3.0
@@ -264,6 +264,26 @@ def test_peaks_of_every_format(files, name):
     assert (data[0::2] <= data[1::2]).all()
     # A half-scale sine: 64 of 128, give or take what the lossy codecs change.
     assert 58 <= data[1::2].max() <= 70 and -70 <= data[0::2].min() <= -58
+
+
+@pytest.mark.parametrize(("muxer", "encoder", "rate", "width"), [
+    ("mp3", "libmp3lame", 44_100, 2), ("ogg", "libopus", 48_000, 1), ("ipod", "aac", 44_100, 2),
+])
+def test_peaks_of_compressed_audio_are_those_of_its_decoded_samples(muxer, encoder, rate, width, tmp_path):
+    # Lossy formats decode to planar floats, which the waveform averages without converting them first.
+    signal = sine(rate, amplitude=0.5, hz=220.0)
+    channels = np.stack([signal, signal * 0.3])[:width]
+    path = write_audio(tmp_path / f"track.{muxer}", channels, muxer=muxer, encoder=encoder, rate=rate)
+    mono, decoded_rate = decode_mono(path)
+    found = audio.peaks(str(path), pixels=150, bits=16)
+    per_pixel = found["samples_per_pixel"]
+    assert (found["sample_rate"], per_pixel) == (decoded_rate, math.ceil(len(mono) / 150))
+    buckets = [mono[i:i + per_pixel] for i in range(0, len(mono), per_pixel)]
+    expected = np.column_stack([[b.min() for b in buckets], [b.max() for b in buckets]]) * 32768
+    assert found["data"] == np.clip(np.floor(expected), -32768, 32767).astype(int).ravel().tolist()
+    # The buckets' tops are the channels' average: 0.325 of full scale in stereo, 0.5 in mono (the median, as a
+    # lossy encoder overshoots where the sine starts).
+    assert np.median(found["data"][1::2]) / 32768 == pytest.approx(0.325 if width == 2 else 0.5, abs=0.03)
 
 
 def test_peaks_of_8_channels_average_them(tmp_path):

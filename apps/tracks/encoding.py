@@ -28,9 +28,15 @@ from .audio import decoded_frames, empty_audio, open_source
 LADDER = (64_000, 128_000, 256_000)
 PROGRESSIVE = 128_000
 
-# Frames waiting for each encoder. A few are enough to keep the encoders busy while the decoder runs ahead; the
-# bound keeps memory flat whatever the track's length.
-_QUEUED = 32
+# Samples per frame handed to the encoders: many of the AAC encoder's 1024-sample frames at a time (PyAV's encode
+# cuts them), so that the Python work per frame (a queue hand-off and a wake-up per encoder, the GIL taken back
+# after each FFmpeg call) is paid once per 8192 samples rather than once per decoded frame (1152 samples for MP3).
+# The encoders see the same samples with the same timestamps: their packets do not change.
+_FRAME = 8192
+# Frames waiting for each encoder (16 are 3 seconds of audio at 44.1 kHz). A few are enough to keep the encoders busy
+# while the decoder runs ahead; the bound keeps memory flat whatever the track's length, and keeps the encoders
+# within as many frames of each other, so that none is left to finish alone on one core.
+_QUEUED = 16
 
 # FFmpeg's default coder, named so nobody swaps it for "fast" to save time: fast costs 2-3 times less CPU but drops
 # most of 4-11 kHz at 64 kb/s and is 7 dB noisier at 256 kb/s (docs/benchmarks.md, tracks media pipeline).
@@ -159,8 +165,9 @@ def _aac_stream(output: av.container.OutputContainer, layout: str, rate: int, bi
 def _resampled(
     first: av.AudioFrame, rest: Iterator[av.AudioFrame], layout: str, rate: int
 ) -> Iterator[av.AudioFrame]:
-    """The source's frames as the AAC encoder takes them, with timestamps counted from zero in samples."""
-    resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+    """The source's frames as the AAC encoder takes them, _FRAME samples each (the last may be shorter), with
+    timestamps counted from zero in samples."""
+    resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate, frame_size=_FRAME)
     time_base = Fraction(1, rate)
     position = 0
 

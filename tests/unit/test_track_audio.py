@@ -15,7 +15,7 @@ from PIL import Image
 
 from apps.tracks import audio, encoding
 from apps.tracks.audio import NotAudio
-from tests.audio import FORMATS, stereo, wav_bytes, write_audio
+from tests.audio import FORMATS, decode_mono, stereo, wav_bytes, write_audio
 from tests.audio import sine as _sine
 
 SECONDS = 3.0
@@ -266,6 +266,26 @@ def test_peaks_of_every_format(files, name):
     assert 58 <= data[1::2].max() <= 70 and -70 <= data[0::2].min() <= -58
 
 
+@pytest.mark.parametrize(("muxer", "encoder", "rate", "width"), [
+    ("mp3", "libmp3lame", 44_100, 2), ("ogg", "libopus", 48_000, 1), ("ipod", "aac", 44_100, 2),
+])
+def test_peaks_of_compressed_audio_are_those_of_its_decoded_samples(muxer, encoder, rate, width, tmp_path):
+    # Lossy formats decode to planar floats, which the waveform averages without converting them first.
+    signal = sine(rate, amplitude=0.5, hz=220.0)
+    channels = np.stack([signal, signal * 0.3])[:width]
+    path = write_audio(tmp_path / f"track.{muxer}", channels, muxer=muxer, encoder=encoder, rate=rate)
+    mono, decoded_rate = decode_mono(path)
+    found = audio.peaks(str(path), pixels=150, bits=16)
+    per_pixel = found["samples_per_pixel"]
+    assert (found["sample_rate"], per_pixel) == (decoded_rate, math.ceil(len(mono) / 150))
+    buckets = [mono[i:i + per_pixel] for i in range(0, len(mono), per_pixel)]
+    expected = np.column_stack([[b.min() for b in buckets], [b.max() for b in buckets]]) * 32768
+    assert found["data"] == np.clip(np.floor(expected), -32768, 32767).astype(int).ravel().tolist()
+    # The buckets' tops are the channels' average: 0.325 of full scale in stereo, 0.5 in mono (the median, as a
+    # lossy encoder overshoots where the sine starts).
+    assert np.median(found["data"][1::2]) / 32768 == pytest.approx(0.325 if width == 2 else 0.5, abs=0.03)
+
+
 def test_peaks_of_8_channels_average_them(tmp_path):
     # 7.1 is the widest a track may be; PyAV 18 crashed the process converting planar frames this wide.
     path = tmp_path / "surround.wav"
@@ -414,6 +434,29 @@ def test_renditions_write_the_progressive_file_and_the_ladder(files, tmp_path):
     assert (found.codec, found.channels, found.sample_rate) == ("aac", 2, 44_100)
     assert found.duration == pytest.approx(SECONDS, abs=0.1)
     assert sorted(os.listdir(tmp_path)) == ["alone.m4a", "hls", "stream.m4a"]
+
+
+def aac_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(packet) for packet in container.demux(audio=0) if packet.size]
+
+
+@pytest.mark.parametrize("name", ["mp3", "flac"])
+def test_renditions_encode_what_a_plain_encode_does(files, name, tmp_path):
+    # The encoders get the decoded audio regrouped into larger frames: the AAC they write must not change, so it is
+    # compared with an encode fed the decoder's own frames (1152 samples each for MP3) one by one.
+    plain = tmp_path / "plain.m4a"
+    with av.open(str(files[name])) as source, av.open(str(plain), "w", format="ipod") as output:
+        stream = output.add_stream("aac", rate=44_100, layout="stereo", options={"aac_coder": "twoloop"})
+        stream.bit_rate = 128_000
+        for frame in source.decode(audio=0):
+            frame.pts = None
+            output.mux(stream.encode(frame))
+        output.mux(stream.encode(None))
+    stream_path = tmp_path / "stream.m4a"
+    encoding.renditions(str(files[name]), str(stream_path), str(tmp_path / "hls"))
+    assert aac_packets(stream_path) == aac_packets(plain)
+    assert len(aac_packets(plain)) > 3 * encoding._FRAME / 1024, "several of the encoders' frames"
 
 
 def test_renditions_leave_nothing_on_failure(files, tmp_path):

@@ -1,9 +1,12 @@
 """What one gateway READY costs in database reads, with each guild's layout cached per process
 (apps/guilds/layout.py, the normal case) and read afresh for every socket (the cache emptied
 before each READY: what every READY cost before the cache), through the ORM path and through the
-gateway's raw SQL path (apps/realtime/ready.py). The reads are those of a new socket's
-one trip to a READY thread: its session and user, its guilds, READY's state, its DMs and its
-notification settings (`GatewayConsumer._open`, without the group joins).
+gateway's raw SQL path (apps/realtime/ready.py), its statements sent as text or prepared, with
+and without the sessions page's row that joins the session to its user. The reads are those of a
+new socket's trips to a READY thread: its session and user, its guilds, READY's state, its DMs and
+its notification settings (`GatewayConsumer._open`, without the group joins). Besides the time,
+the CPU each READY costs this process and the PostgreSQL backend serving it (read from /proc:
+PostgreSQL on this machine).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/smartc_bench .venv/bin/python -m tests.bench.ready
 
@@ -16,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import time
+from pathlib import Path
 
 from tests.bench.history import setup
 
@@ -65,7 +70,8 @@ def build(members: int):
 
 
 def sessions_of(users) -> dict:
-    """A signed-in session per user, as Django's login writes it."""
+    """A signed-in session per user, as Django's login writes it, and the sessions page's row that
+    the browser's first page after the sign-in writes (apps.accounts.middleware)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -79,6 +85,14 @@ def sessions_of(users) -> dict:
     return keys
 
 
+def session_rows(keys: dict, present: bool) -> None:
+    from apps.accounts.models import UserSession
+
+    UserSession.objects.filter(session_key__in=keys.values()).delete()
+    if present:
+        UserSession.objects.bulk_create([UserSession(user_id=pk, session_key=key) for pk, key in keys.items()])
+
+
 def orm_reads(session_key: str):
     """The general path: Django's session and user reads, then the ORM's (apps.realtime.selectors)."""
     from apps.realtime import selectors
@@ -89,34 +103,45 @@ def orm_reads(session_key: str):
 
 
 def raw_reads(session_key: str):
-    """The gateway's path (apps.realtime.ready): three trips in raw SQL."""
+    """The gateway's path (apps.realtime.ready): two or three trips in raw SQL."""
     from apps.realtime import ready
 
     scope = {"headers": [(b"cookie", f"sessionid={session_key}".encode())]}
     assert ready.read_state(*ready.identify(scope, lambda user: True)) is not None
 
 
-def measure(keys: list[str], *, cold: bool, reads=orm_reads) -> tuple[list[float], float]:
+def backend_cpu() -> float:
+    """CPU seconds of the PostgreSQL backend serving this process's connection."""
     from django.db import connection
+
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(keys: list[str], *, cold: bool, reads=orm_reads) -> tuple[list[float], float, float, float]:
+    """Each READY's time (ms); then per READY: statements, this process's CPU and the database's (ms)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from apps.guilds import layout
 
-    queries = 0
-
-    def count(execute, sql, params, many, context):
-        nonlocal queries
-        queries += 1
-        return execute(sql, params, many, context)
-
-    times = []
-    with connection.execute_wrapper(count):
-        for key in keys:
-            if cold:
-                layout._layout.cache_clear()
+    times, statements = [], 0
+    cpu, db = time.process_time(), backend_cpu()
+    for key in keys:
+        if cold:
+            layout._layout.cache_clear()
+        connection.queries_log.clear()  # a full log (9,000) would capture nothing
+        with CaptureQueriesContext(connection) as sent:  # Django's cursors and prepared.py log there
             start = time.perf_counter()
             reads(key)
             times.append((time.perf_counter() - start) * 1000)
-    return times, queries / len(keys)
+        statements += len(sent)
+    n = len(keys)
+    return times, statements / n, (time.process_time() - cpu) * 1000 / n, (backend_cpu() - db) * 1000 / n
 
 
 def main() -> None:
@@ -126,33 +151,41 @@ def main() -> None:
     parser.add_argument("--profile", choices=["orm", "raw"], help="print a cProfile of that path's cached rounds")
     args = parser.parse_args()
     setup()
+    from django.conf import settings
     from django.contrib.auth import get_user_model
 
     guild = build(args.members)
     users = list(get_user_model().objects.filter(memberships__guild=guild).exclude(pk=guild.owner_id))
-    keys = list(sessions_of(users).values())
+    by_user = sessions_of(users)
+    keys = list(by_user.values())
     profile = cProfile.Profile() if args.profile else None
     print(f"{len(users)} members of {guild.name}: one READY's reads each, {args.rounds} interleaved rounds")
-    print("| layout | READYs | queries per READY | p50 ms | p95 ms | READYs/s (one thread) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    paths = (("ORM, read for every READY", True, orm_reads, False),
-             ("ORM, cached per process", False, orm_reads, args.profile == "orm"),
-             ("raw SQL, cached per process", False, raw_reads, args.profile == "raw"))
-    results = {label: ([], 0.0) for label, *_ in paths}
+    print("| path | READYs | executes per READY (a text batch counts once) | p50 ms | p95 ms | READYs/s (one thread) "
+          "| CPU here, ms per READY | PostgreSQL CPU, ms per READY |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    # (label, layout read for every READY, reads, prepared statements, the sessions page's row, profiled)
+    paths = (("ORM, layout read for every READY", True, orm_reads, False, False, False),
+             ("ORM, layout cached per process", False, orm_reads, False, False, args.profile == "orm"),
+             ("raw SQL as text, no sessions-page row", False, raw_reads, False, False, False),
+             ("raw SQL prepared, no sessions-page row", False, raw_reads, True, False, False),
+             ("raw SQL prepared, with the sessions-page row", False, raw_reads, True, True, args.profile == "raw"))
+    results = {label: ([], 0.0, [], []) for label, *_ in paths}
     for _ in range(args.rounds):
-        for label, cold, reads, profiled in paths:
+        for label, cold, reads, prepared, rows, profiled in paths:
+            settings.GATEWAY_PREPARED_STATEMENTS = prepared
+            session_rows(by_user, rows)
             if profiled:
                 profile.enable()
-            times, queries = measure(keys, cold=cold, reads=reads)
+            times, statements, cpu, db = measure(keys, cold=cold, reads=reads)
             if profiled:
                 profile.disable()
-            results[label][0].extend(times)
-            results[label] = (results[label][0], queries)
-    for label, (times, queries) in results.items():
+            done, _, cpus, dbs = results[label]
+            results[label] = (done + times, statements, cpus + [cpu], dbs + [db])
+    for label, (times, statements, cpus, dbs) in results.items():
         times.sort()
         p95 = times[int(len(times) * 0.95)]
-        print(f"| {label} | {len(times):,} | {queries:.1f} | {statistics.median(times):.2f} | {p95:.2f} "
-              f"| {1000 * len(times) / sum(times):,.0f} |")
+        print(f"| {label} | {len(times):,} | {statements:.1f} | {statistics.median(times):.2f} | {p95:.2f} "
+              f"| {1000 * len(times) / sum(times):,.0f} | {statistics.median(cpus):.3f} | {statistics.median(dbs):.3f} |")
 
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(45)

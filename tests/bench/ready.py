@@ -185,7 +185,8 @@ def main() -> None:
         times.sort()
         p95 = times[int(len(times) * 0.95)]
         print(f"| {label} | {len(times):,} | {statements:.1f} | {statistics.median(times):.2f} | {p95:.2f} "
-              f"| {1000 * len(times) / sum(times):,.0f} | {statistics.median(cpus):.3f} | {statistics.median(dbs):.3f} |")
+              f"| {1000 * len(times) / sum(times):,.0f} | {statistics.median(cpus):.3f} "
+              f"| {statistics.median(dbs):.3f} |")
 
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(45)

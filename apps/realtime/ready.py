@@ -117,7 +117,7 @@ def _session_user(session_key: str):
     row = _one(_session_sql(), [session_key, timezone.now()])
     if row is None:
         return None
-    data = SessionStore().decode(row[0])
+    data = _session_decoder().decode(row[0])
     if data.get(BACKEND_SESSION_KEY) != _MODEL_BACKEND or not data.get(HASH_SESSION_KEY):
         return None
     model = auth.get_user_model()
@@ -136,6 +136,12 @@ def _session_user(session_key: str):
     if not constant_time_compare(data[HASH_SESSION_KEY], user.get_session_auth_hash()):
         return None  # a password changed, or a hash of an old secret: the general path flushes or rotates
     return user, list(row[-1])
+
+
+@functools.cache
+def _session_decoder() -> SessionStore:
+    """One store for every socket's decode (stateless: a new store imports its serializer again)."""
+    return SessionStore()
 
 
 def _one(sql: str, params) -> tuple | None:

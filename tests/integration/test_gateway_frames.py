@@ -156,7 +156,7 @@ def test_a_socket_the_client_closes_after_direct_writes_gets_nothing_more():
         with tempfile.TemporaryDirectory() as folder:
             served, server, path = await serve(folder, False)
             ws = await unix_connect(path, compression=None)
-            box = await outbox(served, 0)
+            await outbox(served, 0)  # accepted
             write = served.accepted[0][0]["extensions"][hub.SEND_FRAME]
             assert write(frame_of(event("before"), 1))
             assert json.loads(await ws.recv())["d"]["content"] == "before"

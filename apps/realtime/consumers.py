@@ -45,9 +45,11 @@ class GatewayConsumer(Relaying):
     coroutine and gets events from the hub (`relay`), with no Channels layer, no task and no queue
     of its own while idle (each of those cost memory on every open socket)."""
 
-    # Slots rather than a __dict__: a node holds tens of thousands of these.
-    __slots__ = ("scope", "send", "visible", "private", "joined", "seq", "closing", "status", "member_lists",
-                 "outbox", "inbox", "held", "draining", "drainer", "user", "language", "accepted_at", "session_id",
+    # Slots rather than a __dict__: a node holds tens of thousands of these. The five that `relay`
+    # reads for every member of a broadcast come first, within 56 bytes of the object's start (with
+    # the type it reads too): fewer cache lines to fetch per member than when they were spread out.
+    __slots__ = ("closing", "inbox", "visible", "seq", "outbox", "scope", "send", "private", "joined", "status",
+                 "member_lists", "held", "draining", "drainer", "user", "language", "accepted_at", "session_id",
                  "rate", "max_frame", "last_heartbeat", "voice", "admitted", "__weakref__")
 
     def __init__(self, scope, send):

@@ -31,7 +31,9 @@ matter on a node holding tens of thousands of sockets and relaying broadcasts to
   builds it, and a broadcast's header once for all its members (hub.Event): what the `websockets`
   state machine's Frame objects would write, for a tenth of the work per member. A socket that
   negotiated compression gets the frame's text framed by the library. Either way a frame is one
-  `transport.write`, whole or not at all: a closing socket never gets part of one.
+  `transport.write`, whole or not at all: a closing socket never gets part of one. Once a socket has
+  passed the checks, its next frames skip them (DirectWrite) until anything that could change their
+  outcome happens to it.
 """
 from __future__ import annotations
 
@@ -116,19 +118,59 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self.queue = Inbox()
         self.writable = Flag()
         self.writable.set()
+        self.direct = DirectWrite(self)
 
     def handle_connect(self, event) -> None:
         super().handle_connect(event)
         if getattr(self, "scope", None) is not None:  # absent when the handshake was refused
-            self.scope["extensions"][SEND_FRAME] = self.send_frame_now
+            self.scope["extensions"][SEND_FRAME] = self.direct.send_frame
             # ASGI names headers in lower case. uvicorn's HTTP parser lowered them before handing the
             # head over; a head handed over as it came (GatewayHttpProtocol) keeps the client's case.
             self.scope["headers"] = [(name.lower(), value) for name, value in self.scope["headers"]]
 
     def send(self, message):
-        # A plain function handing back uvicorn's coroutine, not a second coroutine layer.
+        # A plain function handing back uvicorn's coroutine, not a second coroutine layer: a text frame
+        # changes nothing the direct write depends on. Anything else (the accept, the close) may, once
+        # it has waited for the socket: the write is disarmed when it is done.
         self._drop_handshake()
-        return super().send(message)
+        self.direct.transport = None
+        if message["type"] == "websocket.send":
+            return super().send(message)
+        return self._send_then_disarm(message)
+
+    async def _send_then_disarm(self, message) -> None:
+        try:
+            await super().send(message)
+        finally:
+            self.direct.transport = None
+
+    # Whatever may close the socket, change its state or pause it disarms the direct write; the next
+    # frame is written after the full check (send_frame_now), which arms it again if it still holds.
+
+    def data_received(self, data: bytes) -> None:
+        self.direct.transport = None  # a close or a protocol error from the client changes the state
+        super().data_received(data)
+        self.direct.transport = None
+
+    def eof_received(self) -> None:
+        self.direct.transport = None
+        super().eof_received()
+
+    def connection_lost(self, exc) -> None:
+        self.direct.transport = None
+        super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.direct.transport = None
+        super().pause_writing()
+
+    def shutdown(self) -> None:
+        self.direct.transport = None
+        super().shutdown()
+
+    def keepalive_timeout(self) -> None:
+        self.direct.transport = None
+        super().keepalive_timeout()
 
     def send_frame_now(self, frame: bytes) -> bool:
         """Write a whole uncompressed text frame (frames.text_header and its payload) now if the socket
@@ -147,6 +189,7 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             conn.send_text(frames.payload(frame))
             self.transport.write(b"".join(conn.data_to_send()))
             return True
+        self.direct.transport = self.transport  # until something changes what was checked here
         self.transport.write(frame)
         return True
 
@@ -154,6 +197,29 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         """At the first frame after the accept, whichever way it is written."""
         if self.handshake_complete and self.response is not None:
             self.request = self.response = None
+
+
+class DirectWrite:
+    """A socket's `smartc.send_frame`, armed: once the full check (send_frame_now) has found the
+    socket open, not paused and uncompressed, its frames go to the transport with no other check
+    until the protocol disarms it (whatever may change what was checked: a send other than a text
+    frame, bytes from the client, the end of the connection, flow control). Run once per member of
+    every broadcast, it reads one slot: the protocol's attributes are a dict of its own per socket
+    (uvicorn's protocol has too many for shared keys), and the checks read some ten attributes
+    there and in the library's state machine, a cache miss or two each on a node of many sockets."""
+
+    __slots__ = ("protocol", "transport")
+
+    def __init__(self, protocol: GatewayWebSocketProtocol):
+        self.protocol = protocol
+        self.transport = None  # armed: where a frame goes as it is
+
+    def send_frame(self, frame: bytes) -> bool:
+        transport = self.transport
+        if transport is not None:
+            transport.write(frame)
+            return True
+        return self.protocol.send_frame_now(frame)
 
 
 class Inbox:

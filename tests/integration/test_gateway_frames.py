@@ -1,7 +1,8 @@
 """A broadcast's frame is built once (header included) and written as it is to every member's socket
-(apps/realtime/frames.py, hub.Event.framed, server.GatewayWebSocketProtocol.send_frame_now): each
-member must still get its own whole text, on a socket that negotiated compression as on one that did
-not, on a socket paused by flow control, and never part of a frame on a socket that is closing.
+(apps/realtime/frames.py, hub.Event.framed, server.DirectWrite, GatewayWebSocketProtocol.send_frame_now):
+each member must still get its own whole text, on a socket that negotiated compression as on one that
+did not, on a socket paused by flow control, and never part of a frame on a socket that is closing,
+also once frames have been written to it directly (the write skips the checks until something changes).
 
 The server is the gateway's uvicorn protocol on a Unix socket, the clients the `websockets` library."""
 from __future__ import annotations
@@ -126,6 +127,47 @@ def test_a_paused_socket_gets_the_frame_whole_once_it_drains():
     run(main())
 
 
+def test_a_socket_paused_after_direct_writes_waits_for_the_drain_in_order():
+    async def main():
+        with tempfile.TemporaryDirectory() as folder:
+            served, server, path = await serve(folder, False)
+            ws = await unix_connect(path, compression=None)
+            box = await outbox(served, 0)
+            ev = event("direct")
+            assert box.write_frame(frame_of(ev, 1))
+            assert box.write_frame(frame_of(ev, 2))  # written as it is, the checks passed before
+            assert box.task is None
+            served.protocols[0].pause_writing()
+            assert box.write_frame(frame_of(ev, 3))
+            assert box.task is not None  # not written past the flow control: the ASGI send waits
+            assert box.write_frame(frame_of(ev, 4))
+            served.protocols[0].resume_writing()
+            assert [json.loads(await ws.recv())["s"] for _ in range(4)] == [1, 2, 3, 4]
+            assert box.write_frame(frame_of(ev, 5))
+            assert json.loads(await ws.recv())["s"] == 5
+            await ws.close()
+            server.close()
+
+    run(main())
+
+
+def test_a_socket_the_client_closes_after_direct_writes_gets_nothing_more():
+    async def main():
+        with tempfile.TemporaryDirectory() as folder:
+            served, server, path = await serve(folder, False)
+            ws = await unix_connect(path, compression=None)
+            await outbox(served, 0)  # accepted
+            write = served.accepted[0][0]["extensions"][hub.SEND_FRAME]
+            assert write(frame_of(event("before"), 1))
+            assert json.loads(await ws.recv())["d"]["content"] == "before"
+            await ws.close(4001)  # the server answers the close: the socket is closing
+            assert ws.close_code == 4001
+            assert write(frame_of(event("after"), 2)) is False
+            server.close()
+
+    run(main())
+
+
 def test_a_closing_socket_gets_no_part_of_a_frame():
     async def main():
         with tempfile.TemporaryDirectory() as folder:
@@ -139,6 +181,7 @@ def test_a_closing_socket_gets_no_part_of_a_frame():
             assert served.protocols[0].close_sent
             # The server's write refuses it, and the Outbox drops it: the socket is done.
             assert served.protocols[0].send_frame_now(frame_of(event("after"), 2)) is False
+            assert served.accepted[0][0]["extensions"][hub.SEND_FRAME](frame_of(event("after"), 2)) is False
             assert box.write_frame(frame_of(event("after"), 2))
             assert json.loads(await ws.recv())["d"]["content"] == "before"
             with pytest.raises(ConnectionClosed) as closed:

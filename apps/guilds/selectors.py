@@ -47,9 +47,20 @@ from .permissions import (
     compute_permissions,
 )
 
+# The largest id a database column holds (a signed 64-bit integer). A URL's id can be any number:
+# past this one, SQLite refuses the query (OverflowError) where PostgreSQL finds nothing.
+MAX_ID = 2**63 - 1
+
+
+def _is_id(value) -> bool:
+    try:
+        return 0 < int(value) <= MAX_ID
+    except (TypeError, ValueError):
+        return False
+
 
 def member_of(user, guild_id: int) -> Member | None:
-    if not user or not user.is_authenticated:
+    if not user or not user.is_authenticated or not _is_id(guild_id):
         return None
     return (
         Member.objects.select_related("guild", "user")

@@ -286,3 +286,18 @@ def test_categories_need_manage_channels_and_membership(api_as, guild, owner):
     assert outsider.get(f"/api/guilds/{guild.id}/categories").status_code == 404
     assert outsider.delete(f"/api/categories/{category.id}").status_code == 404
     assert category.id in [c["id"] for c in api_as(owner).get(f"/api/guilds/{guild.id}/categories").json()]
+
+
+@pytest.mark.parametrize("guild_id", [2**63, 10**20])
+def test_a_guild_id_past_what_a_database_holds_is_unknown_not_an_error(api_as, owner, guild, client,
+                                                                       django_assert_num_queries, guild_id):
+    from apps.guilds.selectors import member_of
+
+    # SQLite (`make run`) refuses such a number in a query (OverflowError, a 500): it is never sent.
+    with django_assert_num_queries(0):
+        assert member_of(owner, guild_id) is None
+    response = api_as(owner).get(f"/api/guilds/{guild_id}")
+    assert response.status_code == 404 and error(response)["code"] == "not_found"
+    client.force_login(owner)
+    assert client.get(f"/guilds/{guild_id}/channels/1").status_code == 404
+    assert client.get(f"/guilds/{guild_id}").status_code == 404

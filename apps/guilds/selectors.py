@@ -53,8 +53,10 @@ MAX_ID = 2**63 - 1
 
 
 def _is_id(value) -> bool:
+    """Whether a database column can hold it. 0 counts: callers look it up for a missing object so
+    that it costs what a refused one does (a guessed id tells nothing by its timing)."""
     try:
-        return 0 < int(value) <= MAX_ID
+        return 0 <= int(value) <= MAX_ID
     except (TypeError, ValueError):
         return False
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import tempfile
+from contextlib import asynccontextmanager
 
 import pytest
 from uvicorn.config import Config
@@ -78,6 +79,19 @@ def run(coro):
     asyncio.run(asyncio.wait_for(coro, 30))
 
 
+@asynccontextmanager
+async def one_socket():
+    """A served socket without compression: (the server's view, the client's socket)."""
+    with tempfile.TemporaryDirectory() as folder:
+        served, server, path = await serve(folder, False)
+        ws = await unix_connect(path, compression=None)
+        try:
+            yield served, ws
+        finally:
+            await ws.close()
+            server.close()
+
+
 @pytest.mark.parametrize("deflate", [False, True])
 def test_every_member_gets_its_whole_text_compressed_or_not(deflate):
     async def main():
@@ -108,9 +122,7 @@ def test_every_member_gets_its_whole_text_compressed_or_not(deflate):
 
 def test_a_paused_socket_gets_the_frame_whole_once_it_drains():
     async def main():
-        with tempfile.TemporaryDirectory() as folder:
-            served, server, path = await serve(folder, False)
-            ws = await unix_connect(path, compression=None)
+        async with one_socket() as (served, ws):
             box = await outbox(served, 0)
             protocol = served.protocols[0]
             protocol.pause_writing()  # as the transport does when its buffer is full
@@ -121,17 +133,13 @@ def test_a_paused_socket_gets_the_frame_whole_once_it_drains():
             protocol.resume_writing()
             assert json.loads(await ws.recv())["s"] == 5
             assert json.loads(await ws.recv())["s"] == 6
-            await ws.close()
-            server.close()
 
     run(main())
 
 
 def test_a_socket_paused_after_direct_writes_waits_for_the_drain_in_order():
     async def main():
-        with tempfile.TemporaryDirectory() as folder:
-            served, server, path = await serve(folder, False)
-            ws = await unix_connect(path, compression=None)
+        async with one_socket() as (served, ws):
             box = await outbox(served, 0)
             ev = event("direct")
             assert box.write_frame(frame_of(ev, 1))
@@ -145,17 +153,13 @@ def test_a_socket_paused_after_direct_writes_waits_for_the_drain_in_order():
             assert [json.loads(await ws.recv())["s"] for _ in range(4)] == [1, 2, 3, 4]
             assert box.write_frame(frame_of(ev, 5))
             assert json.loads(await ws.recv())["s"] == 5
-            await ws.close()
-            server.close()
 
     run(main())
 
 
 def test_a_socket_the_client_closes_after_direct_writes_gets_nothing_more():
     async def main():
-        with tempfile.TemporaryDirectory() as folder:
-            served, server, path = await serve(folder, False)
-            ws = await unix_connect(path, compression=None)
+        async with one_socket() as (served, ws):
             await outbox(served, 0)  # accepted
             write = served.accepted[0][0]["extensions"][hub.SEND_FRAME]
             assert write(frame_of(event("before"), 1))
@@ -163,16 +167,13 @@ def test_a_socket_the_client_closes_after_direct_writes_gets_nothing_more():
             await ws.close(4001)  # the server answers the close: the socket is closing
             assert ws.close_code == 4001
             assert write(frame_of(event("after"), 2)) is False
-            server.close()
 
     run(main())
 
 
 def test_a_closing_socket_gets_no_part_of_a_frame():
     async def main():
-        with tempfile.TemporaryDirectory() as folder:
-            served, server, path = await serve(folder, False)
-            ws = await unix_connect(path, compression=None)
+        async with one_socket() as (served, ws):
             box = await outbox(served, 0)
             ev = event("before")
             assert box.write_frame(frame_of(ev, 1))
@@ -187,6 +188,5 @@ def test_a_closing_socket_gets_no_part_of_a_frame():
             with pytest.raises(ConnectionClosed) as closed:
                 await ws.recv()
             assert closed.value.rcvd.code == 4000
-            server.close()
 
     run(main())

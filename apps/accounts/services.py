@@ -60,7 +60,7 @@ def sign_up(*, username: str, email: str, password: str, display_name: str = "",
     try:
         user.full_clean(exclude=["password"])
     except DjangoValidationError as exc:
-        raise ValidationFailed(gettext("Some fields are invalid."), fields=exc.message_dict) from None
+        raise ValidationFailed.in_fields(exc.message_dict) from None
     _password_errors(password, user, "password")
     user.set_password(password)
     user.save()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 
 from apps.core.errors import ValidationFailed
+from apps.core.parsers import refuse_unstorable
 from apps.core.untrusted import loads
 
 from . import services
@@ -28,6 +29,7 @@ def json_and_files(request) -> tuple[object, list]:
                 data = loads(data["payload_json"])
             except ValueError:
                 raise ValidationFailed.field("payload_json", gettext("payload_json is not valid JSON.")) from None
+            refuse_unstorable(data)  # a JSON escape (\u0000) passed the form field's own check
         else:
             data = {k: data.get(k) for k in data if k not in request.FILES}
     if len(files) > services.MAX_ATTACHMENTS_PER_MESSAGE:

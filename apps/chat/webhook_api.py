@@ -3,7 +3,6 @@ the URL. The execute view answers at /api/webhooks/{id}/{token} and, for Discord
 libraries, at /api/v10/webhooks/{id}/{token}: one view, two routes."""
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,7 +10,7 @@ from rest_framework.views import APIView
 from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import RateLimited
 from apps.core.fields import StrictCharField
-from apps.core.parsers import JSONParser, MultiPartParser
+from apps.core.parsers import FormParser, JSONParser, MultiPartParser
 
 from . import payloads, uploads, webhooks
 from . import serializers as s

@@ -14,7 +14,7 @@ from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core import bodylimit, unavailable
-from apps.core.errors import DomainError, ValidationFailed
+from apps.core.errors import DomainError, ValidationFailed, fields_invalid_message
 from apps.core.parsers import MultiPartParser
 from apps.core.throttling import UploadRateThrottle
 
@@ -69,7 +69,7 @@ def exception_handler(exc, context):
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        body = {"code": code, "message": "Some fields are invalid.", "fields": detail}
+        body = {"code": code, "message": fields_invalid_message(), "fields": detail}
     else:
         body = {"code": code, "message": _flatten(exc.detail), "fields": {}}
     if response.status_code == status.HTTP_401_UNAUTHORIZED and code == "forbidden":

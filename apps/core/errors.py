@@ -29,6 +29,15 @@ class ValidationFailed(DomainError):
     def field(cls, name: str, message: str) -> ValidationFailed:
         return cls(message, fields={name: [message]})
 
+    @classmethod
+    def in_fields(cls, fields: dict) -> ValidationFailed:
+        """Field errors under the message a serializer's refusal gives: the fields say what is wrong."""
+        return cls(fields_invalid_message(), fields=fields)
+
+
+def fields_invalid_message() -> str:
+    return gettext("Some fields are invalid.")
+
 
 class NotAuthenticated(DomainError):
     status = 401

@@ -17,10 +17,10 @@ class UnstorableTextMiddleware:
         where = self._unstorable(request, with_body=not api)
         if where is None:
             return self.get_response(request)
-        message = untrusted.unstorable_text_message()
         if api:
-            return api_error(400, "validation_failed", message, {where: [message]})
-        raise BadRequest(message)
+            refusal = untrusted.unstorable_text(where)
+            return api_error(refusal.status, refusal.code, refusal.message, refusal.fields)
+        raise BadRequest(untrusted.unstorable_text_message())
 
     @staticmethod
     def _unstorable(request, *, with_body: bool) -> str | None:

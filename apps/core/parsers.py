@@ -7,14 +7,13 @@ from rest_framework import exceptions, parsers
 from rest_framework.utils import json
 
 from apps.core import untrusted
-from apps.core.errors import ValidationFailed
 
 
 def refuse_unstorable(value) -> None:
     """A 400 naming the first field whose text the database cannot store (apps.core.untrusted)."""
     where = untrusted.first_unstorable(value)
     if where is not None:
-        raise ValidationFailed.field(where, untrusted.unstorable_text_message())
+        raise untrusted.unstorable_text(where)
 
 
 class JSONParser(parsers.JSONParser):
@@ -39,6 +38,16 @@ class MultiPartParser(parsers.MultiPartParser):
         parsed = super().parse(stream, media_type, parser_context)
         where = untrusted.first_unstorable_field(parsed.data) or untrusted.first_unstorable_file_name(parsed.files)
         if where is not None:
-            raise ValidationFailed.field(where, untrusted.unstorable_text_message())
+            raise untrusted.unstorable_text(where)
         return parsed
 
+
+class FormParser(parsers.FormParser):
+    """Form bodies (a webhook posted like Discord's): the same text check as JSON bodies."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        where = untrusted.first_unstorable_field(data)
+        if where is not None:
+            raise untrusted.unstorable_text(where)
+        return data

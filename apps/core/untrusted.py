@@ -15,6 +15,8 @@ from collections import deque
 
 from django.utils.translation import gettext
 
+from apps.core.errors import ValidationFailed
+
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A string (escapes skipped whole) or a bracket: what the nesting scan has to look at.
 _JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
@@ -32,6 +34,12 @@ def is_storable(text: str) -> bool:
 
 def unstorable_text_message() -> str:
     return gettext("Text cannot contain NUL characters or unpaired surrogates.")
+
+
+def unstorable_text(where: str) -> ValidationFailed:
+    """The 400 for unstorable text at `where`: a field error like a serializer's, so its message is
+    the generic one and the field carries the reason."""
+    return ValidationFailed.in_fields({where: [unstorable_text_message()]})
 
 
 def first_unstorable(value, root: str = "non_field_errors") -> str | None:

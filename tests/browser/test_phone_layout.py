@@ -252,9 +252,8 @@ def test_every_page_fits_a_phone_and_the_drawers_open_by_button_and_swipe(live_u
     # The player bar: a track played from its page; its buttons fit and answer a tap.
     page.goto(live_url + f"/playlists/{world['playlist'].id}")
     small = page.locator(".playlist-entries .entry-up:visible, .playlist-entries .entry-down:visible, "
-                         ".playlist-entries .entry-remove:visible, .playlist-entries .queue-add:visible, "
-                         ".topbar form.inline button.link:visible").all()
-    assert len(small) >= 4  # the owner's move, remove and queue buttons, and "Log out"
+                         ".playlist-entries .entry-remove:visible, .playlist-entries .queue-add:visible").all()
+    assert len(small) >= 3  # the owner's move, remove and queue buttons ("Log out" is in the account menu)
     for button in small:
         assert_tappable(button, button.get_attribute("class"))
     page.locator("#play-playlist").tap()
@@ -286,6 +285,76 @@ def test_nothing_scrolls_sideways_at_360px(live_url, browser, world):
     page.context.close()
 
 
+def one_row(page, name):
+    """The top bar is one row of controls (each 44px on a phone: two rows would be 88px and more),
+    nothing in it reaches past the screen, and nothing scrolls sideways."""
+    bar = page.locator(".topbar").bounding_box()
+    assert bar["height"] <= 56, f"{name}: the top bar is {bar['height']}px high"
+    for control in page.locator(".topbar > :visible, .topnav > :visible").all():
+        box = control.bounding_box()
+        assert box["y"] >= bar["y"] and box["y"] + box["height"] <= bar["y"] + bar["height"] + 1, name
+    no_sideways_scroll(page, f"topbar-{name}")
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (360, 800)])
+def test_the_top_bar_is_one_row_and_the_account_menu_holds_the_language(live_url, browser, lab, width, height):  # noqa: F811
+    """On a phone the account's links and the language picker are in the account menu (the avatar
+    button), as in Discord's and Zulip's; a visitor's language picker is a globe in the bar."""
+    page = phone_page(browser, width, height)
+    page.goto(f"{live_url}/explore")
+    one_row(page, f"visitor-{width}")
+    globe = page.locator(".topnav > .lang select")
+    assert_tappable(globe, "the visitor's language picker")
+    globe.select_option("fr")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator(".topnav")).to_contain_text("Se connecter")
+    one_row(page, f"visitor-fr-{width}")
+    page.locator(".topnav > .lang select").select_option("en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    general = lab["general"]
+    errors = log_in(page, live_url, lab["ada"], f"/guilds/{general.guild_id}/channels/{general.id}")
+    toggle, menu = page.locator(".account-toggle"), page.locator("#account-menu")
+    for name, url in (("chat", page.url), ("profile", f"{live_url}/accounts/profile")):
+        page.goto(url)
+        one_row(page, f"{name}-{width}")
+        assert_tappable(toggle, "the account button")
+        expect(menu).to_be_hidden()
+    expect(page.locator(".topbar .lang select")).to_be_hidden()
+
+    # The menu opens under its button, on the screen, with the account's links and the language.
+    toggle.tap()
+    expect(menu).to_be_visible()
+    expect(menu).to_be_in_viewport(ratio=1)
+    button = toggle.bounding_box()
+    assert menu.bounding_box()["y"] >= button["y"] + button["height"] - 1
+    for item in (menu.locator("a.me"), menu.get_by_role("link", name="Developers"), menu.locator(".lang select"),
+                 menu.get_by_role("button", name="Log out")):
+        assert_tappable(item, item.inner_text().split("\n")[0])
+    expect(menu.locator("a.me")).to_have_text("Ada")
+    no_sideways_scroll(page, "account-menu")
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+
+    # Its language picker switches the page, which stays one row in the longer French words.
+    toggle.tap()
+    menu.locator(".lang select").select_option("fr")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator(".account-toggle")).to_have_attribute("aria-label", "Compte")
+    one_row(page, f"profile-fr-{width}")
+    page.locator(".account-toggle").tap()
+    expect(menu.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    menu.locator(".lang select").select_option("en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    # And "Log out" logs out.
+    page.locator(".account-toggle").tap()
+    menu.get_by_role("button", name="Log out").tap()
+    expect(page.locator(".topnav").get_by_role("link", name="Log in")).to_be_visible()
+    assert errors == []
+    page.context.close()
+
+
 def test_desktop_keeps_three_columns(live_url, new_page, world):
     page = new_page()
     page.set_viewport_size({"width": 1280, "height": 800})
@@ -297,3 +366,18 @@ def test_desktop_keeps_three_columns(live_url, new_page, world):
     expect(page.locator("#drawer-members-toggle")).to_be_hidden()
     assert not page.locator("#channel-sidebar").evaluate("(el) => el.inert")
     assert page.locator("#channel-sidebar").bounding_box()["x"] == 72
+
+    # The top bar: one row, the account's links and the language picker in it, no menu button;
+    # where the chat column is narrow (the member list beside it) they fold into the menu again.
+    bar = page.locator(".topbar")
+    assert bar.bounding_box()["height"] <= 50
+    for link in (".topnav a.me", ".topnav .lang select", ".topnav .logout button"):
+        expect(bar.locator(link)).to_be_visible()
+    expect(bar.locator(".account-toggle")).to_be_hidden()
+    page.screenshot(path=str(ARTIFACTS / "desktop-1280-chat.png"))
+    page.set_viewport_size({"width": 1000, "height": 800})
+    assert bar.bounding_box()["height"] <= 50
+    expect(bar.locator(".topnav .lang select")).to_be_hidden()
+    bar.locator(".account-toggle").click()
+    expect(page.locator("#account-menu .lang select")).to_be_in_viewport(ratio=1)
+    page.screenshot(path=str(ARTIFACTS / "desktop-1000-account-menu.png"))

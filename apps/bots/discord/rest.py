@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
 from apps.core import unavailable
-from apps.core.errors import DomainError, MissingPermission, RateLimited
+from apps.core.errors import DomainError, MissingPermission, RateLimited, fields_invalid_message
 
 from ..auth import BotAuthentication
 from . import ratelimit
@@ -99,7 +99,7 @@ class DiscordView(APIView):
             return discord_error(404, self.unknown, gettext("Not found."))
         if isinstance(exc, exceptions.ValidationError):
             detail = exc.detail if isinstance(exc.detail, dict) else {"_errors": exc.detail}
-            return discord_error(400, INVALID_FORM_BODY, gettext("Some fields are invalid."), _form_errors(detail))
+            return discord_error(400, INVALID_FORM_BODY, fields_invalid_message(), _form_errors(detail))
         if isinstance(exc, exceptions.APIException):
             return discord_error(exc.status_code, 0, str(exc.detail))
         return super().handle_exception(exc)

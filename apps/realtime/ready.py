@@ -308,13 +308,23 @@ def _threads_sql() -> str:
 def _thread_payloads(rows) -> dict[int, list[tuple[int, dict]]]:
     """{guild id: [(parent id, thread payload), ...]} in the rows' order."""
     out: dict[int, list] = {}
-    n = len(_THREAD_FIELDS)
     for row in rows:
-        thread = Thread.from_db(connection.alias, _THREAD_FIELDS, row[:n])
-        thread.channel = Channel.from_db(connection.alias, _CHANNEL_FIELDS, row[n:-1])
-        thread.member_count = row[-1]
-        out.setdefault(thread.channel.guild_id, []).append((thread.channel.parent_id, thread_payload(thread)))
+        guild_id, parent_id, payload = _thread_entry(row)
+        out.setdefault(guild_id, []).append((parent_id, payload))
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _thread_entry(row: tuple) -> tuple[int, int, dict]:
+    """A thread's row read: its guild, its parent and its payload. Every member of a guild reads the
+    same rows for its active threads, so in a reconnect storm each row is read once per process and
+    the payload shared (read-only) until the thread changes (a new message, member or name is
+    another row). The rows hold no mutable value (ints, text, booleans, datetimes)."""
+    n = len(_THREAD_FIELDS)
+    thread = Thread.from_db(connection.alias, _THREAD_FIELDS, row[:n])
+    thread.channel = Channel.from_db(connection.alias, _CHANNEL_FIELDS, row[n:-1])
+    thread.member_count = row[-1]
+    return thread.channel.guild_id, thread.channel.parent_id, thread_payload(thread)
 
 
 # Which of the user's DMs, guild settings and channel settings exist (a row of each at most).

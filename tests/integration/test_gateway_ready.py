@@ -139,3 +139,40 @@ def test_ready_statements_are_prepared_once_per_connection_and_read_what_the_orm
     user, ids, _ = socket_user(cookie)
     assert ready.read_state(user, ids).guilds == first.guilds
     assert prepared_statements() == statements
+
+
+def test_ready_shows_each_thread_as_it_is_now_for_every_member():
+    """Every member of a guild reads the same rows for its active threads, and each row's payload is
+    built once per process: a renamed thread, a new member, another message or an archive shows in
+    the next READY of every member, as the ORM reads it."""
+    from apps.chat import services as chat
+    from apps.chat import thread_services
+    from apps.chat.models import Channel
+
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    guild = make_guild(name="Threads", owner=bob)
+    add_member(guild, user=ann)
+    general = Channel.objects.get(guild=guild, name="general")
+    first = chat.send_message(author=bob, channel_id=general.id, content="start here")
+    thread = thread_services.create_thread(actor=bob, channel_id=general.id, message_id=first.id, name="plans")
+
+    def threads_of(user):
+        user, ids, _ = socket_user(session_of(user))
+        opened = ready.read_state(user, ids)
+        assert opened.guilds == selectors.ready_reads(user, ids)[0]
+        return opened.guilds[0]["threads"]
+
+    before = threads_of(ann)
+    assert [(t["name"], t["member_count"]) for t in before] == [("plans", 1)]
+    assert threads_of(bob) == before
+
+    thread_services.update_thread(actor=bob, thread_id=thread.channel_id, name="new plans")
+    thread_services.join_thread(user=ann, thread_id=thread.channel_id)
+    chat.send_message(author=ann, channel_id=thread.channel_id, content="in the thread")
+    after = threads_of(bob)
+    assert [(t["name"], t["member_count"], t["message_count"]) for t in after] == [("new plans", 2, 1)]
+    assert threads_of(ann) == after
+    assert before[0]["name"] == "plans"  # what was sent before is not changed
+
+    thread_services.update_thread(actor=bob, thread_id=thread.channel_id, archived=True)
+    assert threads_of(ann) == [] and threads_of(bob) == []

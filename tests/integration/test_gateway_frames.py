@@ -190,3 +190,90 @@ def test_a_closing_socket_gets_no_part_of_a_frame():
             assert closed.value.rcvd.code == 4000
 
     run(main())
+
+
+class Greeting(Served):
+    """Accepts and, in the same turn of the loop, writes `frames` and then sends `then` (a close), as
+    the gateway writes HELLO and READY right after its accept. Counts the writes to each socket."""
+
+    def __init__(self, frames: list[bytes], then: dict | None = None):
+        super().__init__()
+        self.frames, self.then, self.writes = frames, then, []
+
+    async def app(self, scope, receive, send):
+        await receive()
+        await send({"type": "websocket.accept"})
+        for frame in self.frames:
+            assert scope["extensions"][hub.SEND_FRAME](frame)
+        if self.then is not None:
+            await send(self.then)
+        self.accepted.append((scope, send))
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+    def protocol(self, config, state):
+        p = super().protocol(config, state)
+        made = p.connection_made
+
+        def connection_made(transport):
+            made(transport)
+            write, n = transport.write, len(self.writes)
+            self.writes.append(0)
+
+            def counted(data):
+                self.writes[n] += 1
+                write(data)
+
+            transport.write = counted
+
+        p.connection_made = connection_made
+        return p
+
+
+async def greeted(served: Greeting):
+    with tempfile.TemporaryDirectory() as folder:
+        config = Config(app=served.app, interface="asgi3", ws="websockets-sansio", ws_per_message_deflate=False,
+                        ws_ping_interval=None, lifespan="off", log_level="warning")
+        config.load()
+        state = ServerState()
+        path = os.path.join(folder, "gw.sock")
+        server = await asyncio.get_running_loop().create_unix_server(lambda: served.protocol(config, state), path)
+        try:
+            ws = await unix_connect(path, compression=None)
+            got = []
+            try:
+                while True:
+                    got.append(json.loads(await ws.recv())["s"])
+            except ConnectionClosed as closed:
+                return got, closed.rcvd.code if closed.rcvd else None
+            finally:
+                await ws.close()
+        finally:
+            server.close()
+
+
+def test_the_accept_and_the_frames_written_in_its_turn_reach_the_client_in_one_write():
+    async def main():
+        served = Greeting([frame_of(event("hello"), 1), frame_of(event("ready"), 2)], then={"type": "websocket.close",
+                                                                                           "code": 4000})
+        got, code = await greeted(served)
+        assert got == [1, 2] and code == 4000  # the handshake, both frames in order, then the close
+        # One write for the response and the two frames, one for the close.
+        assert served.writes == [2]
+
+    run(main())
+
+
+def test_frames_after_the_accept_s_turn_are_written_as_they_come():
+    async def main():
+        served = Greeting([frame_of(event("ready"), 1)])
+        task = asyncio.ensure_future(greeted(served))
+        box = await outbox(served, 0)
+        await asyncio.sleep(0.05)  # the next turns: what the accept held is written
+        assert served.writes == [1]
+        assert box.write_frame(frame_of(event("later"), 2))
+        assert served.writes == [2]
+        box.put(4001)
+        assert await task == ([1, 2], 4001)
+
+    run(main())

@@ -27,11 +27,12 @@ def channel_entry(channel: Channel) -> dict:
             "position": channel.position}
 
 
-def guild_entry(member: Member, channels: list[dict]) -> dict:
+def guild_entry(member: Member, channels: list[dict], *, role_ids: list[int] | None = None) -> dict:
     """A guild in READY: its channels the member can view, and the member's roles (READY adds the
-    active threads)."""
-    return {"id": member.guild_id, "name": member.guild.name, "channels": channels,
-            "role_ids": [r.id for r in member.roles.all()]}
+    active threads); `role_ids` when the caller has them (else read from the member)."""
+    if role_ids is None:
+        role_ids = [r.id for r in member.roles.all()]
+    return {"id": member.guild_id, "name": member.guild.name, "channels": channels, "role_ids": role_ids}
 
 
 def guild_create(d: dict, entry: dict) -> dict:

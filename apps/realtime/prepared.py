@@ -18,7 +18,7 @@ import time
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 def enabled() -> bool:
@@ -32,10 +32,11 @@ def fetch(sql: str, params) -> list[tuple]:
 
 def fetch_many(statements, params) -> list[list[tuple]]:
     """The rows of each statement, all sent in one trip, with the same parameters."""
-    connection.ensure_connection()
-    raw = connection.connection
+    db = connections[DEFAULT_DB_ALIAS]  # `connection` looks it up again at each attribute
+    db.ensure_connection()
+    raw = db.connection
     started = time.monotonic()
-    with connection.wrap_database_errors:
+    with db.wrap_database_errors:
         cursors = [psycopg.Cursor(raw) for _ in statements]
         try:
             if len(statements) == 1:
@@ -48,7 +49,7 @@ def fetch_many(statements, params) -> list[list[tuple]]:
         finally:
             for cursor in cursors:
                 cursor.close()
-    if connection.queries_logged:
+    if db.queries_logged:
         each = f"{(time.monotonic() - started) / len(statements):.3f}"
-        connection.queries_log.extend({"sql": sql, "time": each} for sql in statements)
+        db.queries_log.extend({"sql": sql, "time": each} for sql in statements)
     return rows

@@ -26,7 +26,7 @@ from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -130,7 +130,7 @@ def _session_user(session_key: str):
         row = _one(_user_sql(), [user_id])
         if row is None:
             return None
-    user = model.from_db(connection.alias, _user_fields(), row[:-1])
+    user = model.from_db(DEFAULT_DB_ALIAS, _user_fields(), row[:-1])
     if not getattr(user, "is_active", True):  # ModelBackend.user_can_authenticate
         return None
     if not constant_time_compare(data[HASH_SESSION_KEY], user.get_session_auth_hash()):
@@ -321,8 +321,8 @@ def _thread_entry(row: tuple) -> tuple[int, int, dict]:
     the payload shared (read-only) until the thread changes (a new message, member or name is
     another row). The rows hold no mutable value (ints, text, booleans, datetimes)."""
     n = len(_THREAD_FIELDS)
-    thread = Thread.from_db(connection.alias, _THREAD_FIELDS, row[:n])
-    thread.channel = Channel.from_db(connection.alias, _CHANNEL_FIELDS, row[n:-1])
+    thread = Thread.from_db(DEFAULT_DB_ALIAS, _THREAD_FIELDS, row[:n])
+    thread.channel = Channel.from_db(DEFAULT_DB_ALIAS, _CHANNEL_FIELDS, row[n:-1])
     thread.member_count = row[-1]
     return thread.channel.guild_id, thread.channel.parent_id, thread_payload(thread)
 
@@ -338,10 +338,10 @@ def _guilds(user, ids, memberships, counts, threads) -> tuple[list[dict], dict[i
     threads = _thread_payloads(threads)
     by_guild = {}
     for member_id, nickname, joined_at, timed_out_until, role_ids, *guild_row in memberships:
-        guild = Guild.from_db(connection.alias, _GUILD_FIELDS, guild_row)
+        guild = Guild.from_db(DEFAULT_DB_ALIAS, _GUILD_FIELDS, guild_row)
         member = Member(id=member_id, guild_id=guild.id, user_id=user.id, nickname=nickname, joined_at=joined_at,
                         timed_out_until=timed_out_until)
-        member._state.adding, member._state.db = False, connection.alias
+        member._state.adding, member._state.db = False, DEFAULT_DB_ALIAS
         member.guild, member.user = guild, user
         by_guild[guild.id] = (member, role_ids)
     guilds, visible = [], {}
@@ -350,10 +350,10 @@ def _guilds(user, ids, memberships, counts, threads) -> tuple[list[dict], dict[i
             continue
         member, role_ids = by_guild[gid]
         layout = guild_layout(member.guild)
-        selectors.set_roles(member, [layout.roles[r] for r in role_ids if r in layout.roles])
-        view = _view(member, layout)
+        role_ids = [r for r in role_ids if r in layout.roles]
+        view = _view(member, role_ids, layout)
         channels = [{**entry, **counts.get(entry["id"], _NO_NEWS)} for entry in view.channels]
-        entry = payloads.guild_entry(member, channels)
+        entry = payloads.guild_entry(member, channels, role_ids=role_ids)
         entry["threads"] = [t for parent, t in threads.get(gid, ()) if parent in view.shown]
         guilds.append(entry)
         visible[gid] = set(view.relayed)
@@ -375,7 +375,7 @@ class View:
 VIEWS_PER_LAYOUT = 512
 
 
-def _view(member: Member, layout) -> View:
+def _view(member: Member, role_ids: list[int], layout) -> View:
     """The member's view of its guild. Members whose permissions come from the same things (owner
     or not, the same roles, timed out or not, no overwrite of their own) see the same channels:
     their view is computed once per guild layout version and process, as the layout itself
@@ -388,9 +388,10 @@ def _view(member: Member, layout) -> View:
         views.own = frozenset(ow.member_id for ows in layout.overwrites.values() for ow in ows if ow.member_id)
     key = None
     if not guild.mfa_required and member.id not in views.own:
-        key = (guild.owner_id == member.user_id, frozenset(r.id for r in member.roles.all()), member.is_timed_out)
+        key = (guild.owner_id == member.user_id, frozenset(role_ids), member.is_timed_out)
         if (view := views.seen.get(key)) is not None:
             return view
+    selectors.set_roles(member, [layout.roles[r] for r in role_ids])
     channels = tuple(payloads.channel_entry(ch) for ch, _ in visible_channels(member, layout=layout))
     entry = {"channels": channels}
     view = View(channels, frozenset(c["id"] for c in channels),

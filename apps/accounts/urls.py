@@ -21,8 +21,8 @@ urlpatterns = [
     path("reset/<uidb64>/<token>/", security.PasswordResetConfirm.as_view(), name="password_reset_confirm"),
     path("reset/done", security.password_reset_done, name="password_reset_done"),
     path("sessions", security.sessions, name="sessions"),
-    path("sessions/<int:session_id>/end", security.session_end, name="session_end"),
+    path("sessions/<id:session_id>/end", security.session_end, name="session_end"),
     path("sessions/end-others", security.sessions_end_others, name="sessions_end_others"),
     path("tokens", security.tokens, name="tokens"),
-    path("tokens/<int:token_id>/revoke", security.token_revoke, name="token_revoke"),
+    path("tokens/<id:token_id>/revoke", security.token_revoke, name="token_revoke"),
 ]

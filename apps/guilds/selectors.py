@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import Block
+from apps.core.converters import MAX_ID
 from apps.core.errors import (
     Forbidden,
     MemberTimedOut,
@@ -46,10 +47,6 @@ from .permissions import (
     Permission,
     compute_permissions,
 )
-
-# The largest id a database column holds (a signed 64-bit integer). A URL's id can be any number:
-# past this one, SQLite refuses the query (OverflowError) where PostgreSQL finds nothing.
-MAX_ID = 2**63 - 1
 
 
 def _is_id(value) -> bool:
@@ -368,7 +365,7 @@ def members_of(guild: Guild) -> QuerySet[Member]:
 def _id(value) -> int | None:
     """An id from a URL, a form or a JSON body; None if it cannot be one."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return value if 0 <= value <= MAX_ID else None
     return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else None
 
 

@@ -4,5 +4,5 @@ from . import api
 
 urlpatterns = [
     path("rtc/ice-servers", api.IceServersView.as_view()),
-    path("guilds/<int:guild_id>/voice-states/<int:user_id>", api.VoiceStateView.as_view()),
+    path("guilds/<id:guild_id>/voice-states/<id:user_id>", api.VoiceStateView.as_view()),
 ]

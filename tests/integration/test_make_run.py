@@ -170,3 +170,13 @@ def test_a_track_upload_answers_at_once_and_becomes_ready_live_then_trends(platf
     while [t["id"] for t in api(platform, fan, "GET", "/tracks/trending").json()] != [track]:
         assert time.monotonic() < deadline, "trending was not recomputed on its schedule"
         time.sleep(0.5)
+
+
+def test_an_id_past_what_sqlite_holds_is_an_unknown_page_not_a_server_error(platform):
+    owner, huge = platform["members"][0], 99999999999999999999
+    for method, path in (("GET", f"/guilds/{platform['guild']}/members/{huge}"),
+                         ("DELETE", f"/users/{huge}/follow"), ("DELETE", f"/users/@me/blocks/{huge}"),
+                         ("GET", f"/v10/guilds/{platform['guild']}/members/{huge}")):
+        r = api(platform, owner, method, path)
+        assert r.status_code == 404, (method, path, r.status_code, r.text[:200])
+        assert r.headers["Content-Type"].startswith("application/json"), (path, r.headers["Content-Type"])

@@ -2,7 +2,7 @@
 attachment uploads."""
 from django.conf import settings
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,7 +34,7 @@ def _message(access, message_id: int):
 
 
 class MessagesView(APIView):
-    @extend_schema(parameters=[OpenApiParameter(n, int) for n in ("before", "after", "around", "limit")],
+    @extend_schema(parameters=[s.HistoryQuery],
                    responses=s.MessageOut(many=True),
                    summary="A page of history, oldest first (READ_MESSAGE_HISTORY)")
     def get(self, request, channel_id):

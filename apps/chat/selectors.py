@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 
+from apps.core.converters import MAX_ID
 from apps.core.errors import NotFound, ValidationFailed
 from apps.guilds.models import Channel, Member
 from apps.guilds.permissions import Permission
@@ -254,7 +255,7 @@ def _bound(value, name: str, *, cursor: bool):
     if value in (None, ""):
         return None
     value = str(value).strip()
-    if value.isdigit() and len(value) <= 19:
+    if value.isdigit() and len(value) <= 19 and int(value) <= MAX_ID:  # an id a column holds
         return int(value)
     when = None
     try:

@@ -2,20 +2,20 @@
 gateway show a message the same way."""
 from rest_framework import serializers
 
-from apps.core.fields import StrictCharField
+from apps.core.fields import IdField, StrictCharField
 
 from . import events
 
 
 class MessageIn(serializers.Serializer):
     content = StrictCharField(max_length=100_000, allow_blank=True, trim_whitespace=False)
-    reply_to = serializers.IntegerField(required=False, allow_null=True, default=None)
+    reply_to = IdField(required=False, allow_null=True, default=None)
     nonce = StrictCharField(required=False, allow_null=True, default=None, max_length=64,
                             help_text="Your key for this send (any string you choose, at most 64 characters, "
                             "new for each message): a retry with the same nonce within 10 minutes returns the "
                             "message already sent instead of sending a second one. Echoed in the answer and "
                             "in MESSAGE_CREATE.")
-    attachment_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+    attachment_ids = serializers.ListField(child=IdField(), required=False, default=list,
                                            help_text="Ids of your unsent uploads to this channel (at most 10).")
     embeds = serializers.ListField(child=serializers.JSONField(), required=False, default=None, allow_null=True,
                                    help_text="Up to 10 rich embeds (EmbedIn; EMBED_LINKS). The service checks "
@@ -32,14 +32,14 @@ class SuppressEmbedsIn(serializers.Serializer):
 
 
 class HistoryQuery(serializers.Serializer):
-    before = serializers.IntegerField(required=False, min_value=0)
-    after = serializers.IntegerField(required=False, min_value=0)
-    around = serializers.IntegerField(required=False, min_value=0)
+    before = IdField(required=False)
+    after = IdField(required=False)
+    around = IdField(required=False)
     limit = serializers.IntegerField(required=False, default=50)
 
 
 class AckIn(serializers.Serializer):
-    message_id = serializers.IntegerField(min_value=1)
+    message_id = IdField(min_value=1)
 
 
 class ReactionOut(serializers.Serializer):
@@ -186,8 +186,8 @@ class SearchQuery(serializers.Serializer):
                         help_text="Words to find (all of them; from three letters on, a word also finds the "
                                   "words it starts; accents are ignored), and optionally the filters "
                                   "from:username in:channel has:link|attachment before:… after:…")
-    author_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
-    channel_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    author_id = IdField(required=False, allow_null=True, default=None, min_value=1)
+    channel_id = IdField(required=False, allow_null=True, default=None, min_value=1)
     before = StrictCharField(required=False, allow_blank=True, default=None, max_length=40,
                              help_text="A message id, or an ISO date (messages before that day) or datetime")
     after = StrictCharField(required=False, allow_blank=True, default=None, max_length=40,
@@ -219,9 +219,9 @@ class SearchOut(serializers.Serializer):
 
 
 class MentionsQuery(serializers.Serializer):
-    before = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    before = IdField(required=False, allow_null=True, default=None, min_value=1)
     limit = serializers.IntegerField(required=False, default=25)
-    guild_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    guild_id = IdField(required=False, allow_null=True, default=None, min_value=1)
 
 
 class ThreadOut(serializers.Serializer):

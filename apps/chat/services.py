@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from PIL import UnidentifiedImageError
 
 from apps.core import unavailable
+from apps.core.converters import is_id
 from apps.core.errors import Conflict, Forbidden, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.guilds import selectors as guild_selectors
 from apps.guilds.models import Channel, DMRecipient, Member, Role
@@ -413,7 +414,7 @@ MAX_ATTACHMENTS_PER_MESSAGE = 10
 def _clean_attachment_ids(ids) -> list[int]:
     if ids is None:
         return []
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not isinstance(ids, list) or not all(is_id(i) for i in ids):
         raise ValidationFailed.field("attachment_ids", gettext("Attachment ids are a list of integers."))
     if len(ids) > MAX_ATTACHMENTS_PER_MESSAGE:
         message = gettext("A message has at most %(n)s attachments.") % {"n": MAX_ATTACHMENTS_PER_MESSAGE}

@@ -19,3 +19,9 @@ class IdConverter:
 
     def to_url(self, value) -> str:
         return str(value)
+
+
+def is_id(value) -> bool:
+    """Whether a value a client sent (in a body or a frame) can be a database id: an integer from 0
+    to MAX_ID. A larger one would reach a query SQLite refuses (an OverflowError, a 500)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID

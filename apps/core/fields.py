@@ -10,6 +10,8 @@ length after trimming, so 101 characters with a leading U+0085 would pass a limi
 """
 from rest_framework import serializers
 
+from apps.core.converters import MAX_ID
+
 
 class StrictCharField(serializers.CharField):  # noqa: TID251 (the one subclass)
     def to_internal_value(self, data):
@@ -18,3 +20,15 @@ class StrictCharField(serializers.CharField):  # noqa: TID251 (the one subclass)
         if self.max_length is not None and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
+
+
+class IdField(serializers.IntegerField):
+    """A database id sent by the client: an integer no wider than the id columns (MAX_ID). A larger
+    one would reach a query that SQLite refuses (an OverflowError, a 500) and PostgreSQL answers
+    with nothing, so it is the field's 400 here, as a number past any other bound is. Every input id
+    of the API's serializers is one (output ids are plain IntegerFields)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)

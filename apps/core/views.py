@@ -1,5 +1,5 @@
 """Django's own error answers (a URL that matches no route, a request Django refuses before any
-view) in the API's one error shape under /api/, and as pages elsewhere."""
+view) in the API's one error shape under /api/ (Discord's under /api/v10/), and as pages elsewhere."""
 from django.http import JsonResponse
 from django.utils.translation import gettext
 from django.views import defaults
@@ -20,6 +20,9 @@ def bad_request(request, exception=None):
 
 
 def page_not_found(request, exception=None):
+    if request.path.startswith("/api/v10/"):
+        # Discord's answer to a route it does not know (an id wider than the id columns, say).
+        return JsonResponse({"code": 0, "message": "404: Not Found"}, status=404)
     if _is_api(request):
         return api_error(404, "not_found", gettext("Not found."))
     return defaults.page_not_found(request, exception)

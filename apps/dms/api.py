@@ -8,15 +8,15 @@ from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, validated
 from apps.core.errors import ValidationFailed
-from apps.core.fields import StrictCharField
+from apps.core.fields import IdField, StrictCharField
 
 from . import selectors, services
 from .serializers import DMChannelOut
 
 
 class OpenIn(serializers.Serializer):
-    recipient_id = serializers.IntegerField(required=False, help_text="Open the 1:1 DM with this user.")
-    recipient_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=50,
+    recipient_id = IdField(required=False, help_text="Open the 1:1 DM with this user.")
+    recipient_ids = serializers.ListField(child=IdField(), required=False, max_length=50,
                                           help_text="Create a group DM with these users (at most 9: 10 with you).")
     name = StrictCharField(required=False, allow_blank=True, max_length=1000, trim_whitespace=False,
                            help_text="The group DM's name (optional).")

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
+from apps.core.converters import is_id
 from apps.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from apps.guilds.models import Channel, DirectPair, DMRecipient
 from apps.guilds.selectors import access_channel
@@ -18,7 +19,7 @@ MAX_NAME_LENGTH = 100
 
 
 def _user_id(value, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if not is_id(value) or value == 0:
         raise ValidationFailed.field(field, gettext("A user id is a positive integer."))
     return value
 

@@ -2,7 +2,7 @@
 from django.utils.translation import gettext
 from rest_framework import serializers
 
-from apps.core.fields import StrictCharField
+from apps.core.fields import IdField, StrictCharField
 
 from . import events
 from .models import Ban, Category, Channel, Guild, Invite, Member, PermissionOverwrite, Role
@@ -131,13 +131,13 @@ class GuildPatch(serializers.Serializer):
 
 
 class TransferIn(serializers.Serializer):
-    owner_id = serializers.IntegerField()
+    owner_id = IdField()
 
 
 class ChannelIn(serializers.Serializer):
     name = StrictCharField(max_length=100)
     type = serializers.ChoiceField(choices=Channel.GUILD_TYPE_CHOICES, default=Channel.Type.TEXT)
-    category_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    category_id = IdField(required=False, allow_null=True, default=None)
     topic = StrictCharField(max_length=1024, required=False, allow_blank=True, default="")
     nsfw = serializers.BooleanField(required=False, default=False)
     slowmode_seconds = serializers.IntegerField(min_value=0, max_value=21600, required=False, default=0)
@@ -146,7 +146,7 @@ class ChannelIn(serializers.Serializer):
 
 class ChannelPatch(serializers.Serializer):
     name = StrictCharField(max_length=100, required=False)
-    category_id = serializers.IntegerField(required=False, allow_null=True)
+    category_id = IdField(required=False, allow_null=True)
     topic = StrictCharField(max_length=1024, required=False, allow_blank=True)
     nsfw = serializers.BooleanField(required=False)
     slowmode_seconds = serializers.IntegerField(min_value=0, max_value=21600, required=False)
@@ -154,8 +154,8 @@ class ChannelPatch(serializers.Serializer):
 
 
 class ChannelPosition(serializers.Serializer):
-    id = serializers.IntegerField()
-    category_id = serializers.IntegerField(allow_null=True, required=False, default=None)
+    id = IdField()
+    category_id = IdField(allow_null=True, required=False, default=None)
 
 
 class CategoryIn(serializers.Serializer):
@@ -179,13 +179,13 @@ class RolePatch(serializers.Serializer):
 
 
 class RoleOrderIn(serializers.Serializer):
-    order = serializers.ListField(child=serializers.IntegerField(), max_length=250,
+    order = serializers.ListField(child=IdField(), max_length=250,
                                   help_text="Role ids from highest to lowest.")
 
 
 class MemberPatch(serializers.Serializer):
     nickname = StrictCharField(max_length=32, required=False, allow_blank=True)
-    roles = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=250)
+    roles = serializers.ListField(child=IdField(), required=False, max_length=250)
 
 
 class MemberSearchQuery(serializers.Serializer):
@@ -214,7 +214,7 @@ class OverwriteIn(serializers.Serializer):
 
 
 class InviteIn(serializers.Serializer):
-    channel_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    channel_id = IdField(required=False, allow_null=True, default=None)
     max_uses = serializers.IntegerField(min_value=0, max_value=100, required=False, default=0)
     max_age_seconds = serializers.IntegerField(min_value=0, max_value=604800, required=False, default=86400)
 
@@ -224,7 +224,7 @@ PERMISSION_NAMES = [p.name for p in Permission]
 
 class AuditLogQuery(serializers.Serializer):
     action = StrictCharField(required=False, default="", allow_blank=True, max_length=64)
-    actor_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    actor_id = IdField(required=False, allow_null=True, default=None)
     since = serializers.DateTimeField(required=False, allow_null=True, default=None,
                                       help_text="From this time (ISO 8601), inclusive.")
     until = serializers.DateTimeField(required=False, allow_null=True, default=None,

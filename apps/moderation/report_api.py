@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import validated
-from apps.core.fields import StrictCharField
+from apps.core.fields import IdField, StrictCharField
 
 from . import payloads
 from . import report_services as services
@@ -16,10 +16,10 @@ from .serializers import ReportOut
 
 class ReportIn(serializers.Serializer):
     type = serializers.ChoiceField(choices=Report.Kind.choices)
-    id = serializers.IntegerField(min_value=1, help_text="The message, track, track comment or user id.")
+    id = IdField(min_value=1, help_text="The message, track, track comment or user id.")
     reason = serializers.ChoiceField(choices=Report.Category.choices)
     details = StrictCharField(max_length=services.DETAILS_MAX, required=False, default="", allow_blank=True)
-    guild_id = serializers.IntegerField(required=False, allow_null=True, default=None,
+    guild_id = IdField(required=False, allow_null=True, default=None,
                                         help_text="For a user: the guild where they are reported.")
 
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.core.fields import StrictCharField
+from apps.core.fields import IdField, StrictCharField
 
 from . import events
 from .models import AutomodRule, Report
@@ -22,13 +22,13 @@ class AutomodRuleIn(serializers.Serializer):
     min_member_age_minutes = serializers.IntegerField(required=False, allow_null=True, default=None)
     timeout_seconds = serializers.IntegerField(required=False, default=0,
                                                help_text="block: also time the author out (MODERATE_MEMBERS).")
-    alert_channel_id = serializers.IntegerField(required=False, allow_null=True, default=None,
+    alert_channel_id = IdField(required=False, allow_null=True, default=None,
                                                 help_text="block: also post an alert in this text channel.")
     keywords = serializers.ListField(child=StrictCharField(max_length=60), required=False, default=list)
     patterns = serializers.ListField(child=StrictCharField(max_length=200), required=False, default=list,
                                      help_text="Regular expressions; unsafe ones (nested quantifiers...) are refused.")
-    exempt_role_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    exempt_channel_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    exempt_role_ids = serializers.ListField(child=IdField(), required=False, default=list)
+    exempt_channel_ids = serializers.ListField(child=IdField(), required=False, default=list)
 
 
 class AutomodRuleOut(serializers.Serializer):
@@ -61,7 +61,7 @@ class AutomodRuleOut(serializers.Serializer):
 class ThresholdsIn(serializers.Serializer):
     review_at = serializers.FloatField(min_value=0, max_value=1)
     hide_at = serializers.FloatField(min_value=0, max_value=1)
-    channel_id = serializers.IntegerField(required=False, allow_null=True, default=None,
+    channel_id = IdField(required=False, allow_null=True, default=None,
                                           help_text="Set one channel's override instead of the guild's thresholds.")
 
 

@@ -11,6 +11,7 @@ import time
 from enum import IntEnum
 
 from apps.core import unavailable, untrusted
+from apps.core.converters import MAX_ID, is_id
 from apps.core.errors import DomainError, MemberTimedOut, MissingPermission
 from apps.guilds import events as guild_events
 
@@ -157,24 +158,29 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# PAYLOADS types of their own: an id past what an id column holds would reach a query SQLite
+# refuses (an OverflowError) and PostgreSQL answers with nothing, so the frame is refused as mistyped.
+ID, IDS = "id", "ids"
 _TYPES = {int: ("an integer", _is_int), str: ("a string", lambda v: isinstance(v, str)),
-          list: ("a list of integers", lambda v: isinstance(v, list) and all(_is_int(x) for x in v)),
+          ID: (f"an id (a whole number from 0 to {MAX_ID})", is_id),
+          IDS: (f"a list of ids (whole numbers from 0 to {MAX_ID})",
+                lambda v: isinstance(v, list) and all(is_id(x) for x in v)),
           bool: ("true or false", lambda v: isinstance(v, bool)), dict: ("an object", lambda v: isinstance(v, dict))}
 
 # op → {field: (type, required)}
-PAYLOADS: dict[Op, dict[str, tuple[type, bool]]] = {
-    Op.TYPING: {"channel_id": (int, True)},
-    Op.SEND_MESSAGE: {"channel_id": (int, True), "content": (str, True), "nonce": (str, False),
-                      "reply_to": (int, False), "attachment_ids": (list, False)},
-    Op.ACK: {"channel_id": (int, True), "message_id": (int, True)},
+PAYLOADS: dict[Op, dict[str, tuple[type | str, bool]]] = {
+    Op.TYPING: {"channel_id": (ID, True)},
+    Op.SEND_MESSAGE: {"channel_id": (ID, True), "content": (str, True), "nonce": (str, False),
+                      "reply_to": (ID, False), "attachment_ids": (IDS, False)},
+    Op.ACK: {"channel_id": (ID, True), "message_id": (ID, True)},
     Op.PRESENCE_UPDATE: {"status": (str, True)},
-    Op.REQUEST_MEMBERS: {"guild_id": (int, True)},
-    Op.VOICE_STATE_UPDATE: {"guild_id": (int, True), "channel_id": (int, False), "self_mute": (bool, False),
+    Op.REQUEST_MEMBERS: {"guild_id": (ID, True)},
+    Op.VOICE_STATE_UPDATE: {"guild_id": (ID, True), "channel_id": (ID, False), "self_mute": (bool, False),
                             "self_deaf": (bool, False), "self_video": (bool, False), "self_stream": (bool, False)},
-    Op.VOICE_SIGNAL: {"to": (int, True), "type": (str, True), "sdp": (str, False), "candidate": (dict, False)},
-    Op.REQUEST_VOICE_STATES: {"guild_id": (int, True)},
-    Op.LISTENING_PARTY: {"action": (str, True), "track_id": (int, False), "position_ms": (int, False),
-                         "queue": (list, False), "nonce": (str, False)},
+    Op.VOICE_SIGNAL: {"to": (ID, True), "type": (str, True), "sdp": (str, False), "candidate": (dict, False)},
+    Op.REQUEST_VOICE_STATES: {"guild_id": (ID, True)},
+    Op.LISTENING_PARTY: {"action": (str, True), "track_id": (ID, False), "position_ms": (int, False),
+                         "queue": (IDS, False), "nonce": (str, False)},
 }
 
 

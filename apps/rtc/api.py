@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import validated
 from apps.core.errors import ValidationFailed
+from apps.core.fields import IdField
 from apps.guilds.selectors import access_guild
 
 from . import services
@@ -16,7 +17,7 @@ from .serializers import IceServersOut, VoiceStateOut
 class VoiceStatePatch(serializers.Serializer):
     mute = serializers.BooleanField(required=False)
     deaf = serializers.BooleanField(required=False)
-    channel_id = serializers.IntegerField(required=False, allow_null=True)
+    channel_id = IdField(required=False, allow_null=True)
 
 
 class IceServersView(APIView):

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import NO_CONTENT, CappedUploadView, body_object
+from apps.core.converters import is_id
 from apps.core.errors import ValidationFailed
 from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_guild
@@ -138,7 +139,7 @@ class TrackCommentsView(APIView):
             comment = services.comment_on_track(author=request.user, track_id=track_id, body=data.get("body"),
                                                 position_ms=data.get("position_ms"))
             return Response(payloads.comment_payload(comment), status=status.HTTP_201_CREATED)
-        if isinstance(channel_id, bool) or not isinstance(channel_id, int):
+        if not is_id(channel_id):
             raise ValidationFailed.field("channel_id", gettext("A channel id is a whole number."))
         comment, message = services.comment_in_channel(
             author=request.user, track_id=track_id, channel_id=channel_id, body=data.get("body"),
@@ -280,7 +281,7 @@ class PlaylistTracksView(APIView):
                    "(400 `playlist_full`).")
     def post(self, request, playlist_id):
         track_id = body_object(request).get("track_id")
-        if isinstance(track_id, bool) or not isinstance(track_id, int):
+        if not is_id(track_id):
             raise ValidationFailed.field("track_id", gettext("A track id is a whole number."))
         services.add_to_playlist(actor=request.user, playlist_id=playlist_id, track_id=track_id)
         return _playlist(request, playlist_id)

@@ -1,7 +1,7 @@
 """Shapes of the tracks API, for validation of what comes in and for the OpenAPI schema."""
 from rest_framework import serializers
 
-from apps.core.fields import StrictCharField
+from apps.core.fields import IdField, StrictCharField
 
 from . import events
 
@@ -70,7 +70,7 @@ class Counts(serializers.Serializer):
 class CommentIn(serializers.Serializer):
     body = StrictCharField(max_length=1000, help_text="1 to 1000 characters.")
     position_ms = serializers.IntegerField(min_value=0, help_text="Where in the track, from 0 to its duration_ms.")
-    channel_id = serializers.IntegerField(required=False, help_text="Also post a message linking this moment and "
+    channel_id = IdField(required=False, help_text="Also post a message linking this moment and "
                                           "the comment to this channel (SEND_MESSAGES).")
 
 
@@ -143,12 +143,12 @@ class PlaylistDetailOut(PlaylistOut):
 
 
 class PlaylistTrackIn(serializers.Serializer):
-    track_id = serializers.IntegerField()
+    track_id = IdField()
 
 
 class PlaylistOrderIn(serializers.Serializer):
     entry_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=IdField(),
         help_text="Every entry id of the playlist you can see, once each, in the new order.")
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from apps.chat.models import Message
 from apps.chat.services import send_message
 from apps.core import ratelimit, unavailable
+from apps.core.converters import is_id
 from apps.core.errors import Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from apps.core.images import validate_image
 from apps.guilds.permissions import Permission
@@ -499,7 +500,7 @@ def reorder_playlist(*, actor, playlist_id: int, entry_ids) -> list[PlaylistEntr
     """Put the entries in the order of `entry_ids`, which names every entry the owner can see,
     once each. Entries of tracks the owner can no longer read (a guild it left) keep their
     relative order after them."""
-    if not isinstance(entry_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in entry_ids):
+    if not isinstance(entry_ids, list) or not all(is_id(i) for i in entry_ids):
         raise ValidationFailed.field("entry_ids", gettext("The order is a list of entry ids."))
     with transaction.atomic():
         playlist = _own_playlist(actor, playlist_id, lock=True)

@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 
 from apps.chat import services as chat
 from apps.guilds.models import Channel
-from apps.realtime.protocol import PAYLOADS, Op
+from apps.realtime.protocol import ID, IDS, PAYLOADS, Op
 from tests.factories import UserFactory, add_member, api_token
 from tests.servers import running_server
 
@@ -40,10 +40,10 @@ json_value = st.recursive(leaf, lambda inner: st.lists(inner, max_size=4) | st.d
                           max_leaves=12)
 
 
-def field_value(kind: type, real: list) -> st.SearchStrategy:
+def field_value(kind: type | str, real: list) -> st.SearchStrategy:
     """A value for one field: a real id now and then, the right type, or anything at all."""
-    right = {int: st.integers(), str: text, bool: st.booleans(), dict: st.dictionaries(text, json_value, max_size=3),
-             list: st.lists(st.integers(), max_size=5)}[kind]
+    right = {int: st.integers(), ID: st.integers(), str: text, bool: st.booleans(),
+             dict: st.dictionaries(text, json_value, max_size=3), IDS: st.lists(st.integers(), max_size=5)}[kind]
     return st.one_of(*([st.sampled_from(real)] if real else []), right, json_value)
 
 

@@ -19,7 +19,7 @@ import requests
 from django.conf import settings
 from websockets.sync.client import connect
 
-from tests import audio, servers
+from tests import audio, big_ids, servers
 
 MEMBERS = 5
 SENDS = 50  # per member: half over REST, half over the gateway
@@ -59,7 +59,7 @@ def platform(tmp_path_factory):
                            capture_output=True, text=True)
     people = json.loads(setup.stdout.strip().splitlines()[-1])
     with servers.running_server(make_run=env) as base:
-        yield {"base": base, "database": folder / "db.sqlite3", **people}
+        yield {"base": base, "database": folder / "db.sqlite3", "env": env, **people}
 
 
 def api(platform, member: dict, method: str, path: str, **kwargs) -> requests.Response:
@@ -180,3 +180,69 @@ def test_an_id_past_what_sqlite_holds_is_an_unknown_page_not_a_server_error(plat
         r = api(platform, owner, method, path)
         assert r.status_code == 404, (method, path, r.status_code, r.text[:200])
         assert r.headers["Content-Type"].startswith("application/json"), (path, r.headers["Content-Type"])
+
+
+
+
+# What the id sweep's paths name, beside the guild, channel and members: a track, a playlist and a
+# role of the owner's, and a bot in the guild (members intent on) for /api/v10/.
+SWEEP_SETUP = """
+import json, sys, django
+django.setup()
+from apps.bots import services as bots
+from apps.guilds.models import Guild
+from apps.guilds.permissions import Permission
+from apps.tracks.models import Playlist
+from tests.factories import make_role, make_track
+guild = Guild.objects.get(pk=int(sys.argv[1]))
+owner = guild.owner
+app, token = bots.create_application(owner=owner, name="Sweeper")
+app.members_intent = True
+app.save(update_fields=["members_intent"])
+bots.authorize_bot(actor=owner, application=app, guild_id=guild.id,
+                   permissions=Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY)
+mix = Playlist.objects.create(owner=owner, title="Mix")
+print(json.dumps({"track_id": make_track(guild, owner).id, "playlist_id": mix.id,
+                  "role_id": make_role(guild, name="Sweep").id, "bot_token": token}))
+"""
+
+
+def test_an_id_past_what_sqlite_holds_is_a_clear_error_in_every_body_query_and_frame(platform):
+    """Every integer field of the schema's query strings and JSON bodies, /api/v10/'s snowflakes and
+    the gateway's ids (tests/big_ids.py): past 2**63-1 each is the field's 400 (or an unknown thing's
+    404) in the surface's own error shape, never a 500 (SQLite cannot hold it: an OverflowError)."""
+    owner, member = platform["members"][:2]
+    made = subprocess.run([sys.executable, "-c", SWEEP_SETUP, str(platform["guild"])], cwd=servers.ROOT,
+                          env=platform["env"], check=True, capture_output=True, text=True)
+    extra = json.loads(made.stdout.strip().splitlines()[-1])
+    guild, channel = platform["guild"], platform["channel"]
+    known = {"guild_id": guild, "channel_id": channel, "user_id": member["id"], **extra}
+    doc = requests.get(platform["base"] + "/api/schema/?format=json", timeout=60).json()
+    swept = big_ids.schema_cases(doc, known)
+    assert len(swept) > 100  # every integer field of most operations: the sweep did not go empty
+    assert big_ids.unbounded_ids(swept) == set()  # each id field documents its bound (apps.core.fields.IdField)
+
+    with requests.Session() as session:
+        def send(prefix):
+            def call(method, path, params, body):
+                r = session.request(method, platform["base"] + prefix + path, params=params, json=body, timeout=60)
+                is_json = r.headers.get("Content-Type", "").startswith("application/json")
+                return r.status_code, r.headers.get("Content-Type", ""), r.json() if is_json else None
+            return call
+
+        session.headers["Authorization"] = f"Token {owner['token']}"
+        assert big_ids.api_failures(send("/api"), big_ids.api_cases(doc, known)) == []
+        session.headers["Authorization"] = f"Bot {extra['bot_token']}"
+        assert big_ids.discord_failures(send("/api/v10"), big_ids.discord_cases(guild, channel)) == []
+
+    # The gateway: one frame at a time, each refused with the error frame that names the field (its
+    # type is an id: docs/gateway.md), and the socket stays open.
+    answers = []
+    with gateway(platform, owner) as ws:
+        for op, d in big_ids.gateway_frames(guild, channel):
+            ws.send(json.dumps({"op": op, "d": d}))
+            answer = next((f["d"] for f in frames(ws, time.monotonic() + 10) if f["op"] == 9), {})
+            answers.append((op, d, answer.get("code"), answer.get("field")))
+        ws.send(json.dumps({"op": 1, "d": None}))
+        assert any(f["op"] == 11 for f in frames(ws, time.monotonic() + 10))
+    assert [a for a in answers if a[2] != "invalid_payload" or a[3] not in a[1]] == []

@@ -2,13 +2,20 @@
 guild cannot hold, bodies that are not objects, text the database cannot store (NUL, lone
 surrogates) wherever it comes in, and JSON nested past any need."""
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from rest_framework.test import APIClient
 
+from apps.bots import services as bots
+from apps.bots.models import Application
 from apps.guilds.models import Channel
+from apps.guilds.permissions import Permission
 from apps.tracks.models import Playlist, Track, TrackComment
-from tests.factories import add_member, make_track
+from tests import big_ids
+from tests.factories import add_member, make_role, make_track
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +255,34 @@ def test_a_null_playlist_field_is_refused_not_read_as_missing(api_as, ada, mix, 
     mix.refresh_from_db()
     assert (mix.title, mix.is_public) == ("Mix", True)
     assert Playlist.objects.filter(owner=ada).count() == 1
+
+
+# --- ids past what an id column holds ------------------------------------------------------------
+
+def test_an_id_past_the_id_columns_is_the_fields_400_on_postgresql_too(api, api_as, guild, owner, ada, track, mix):
+    """The make-run sweep of tests/big_ids.py, here on PostgreSQL (which would find nothing rather
+    than fail): each id field of the schema and of /api/v10/ refuses a number past 2**63-1 as the
+    field's error, so a client learns the same thing on either database."""
+    app, token = bots.create_application(owner=owner, name="Sweeper")
+    bots.authorize_bot(actor=owner, application=app, guild_id=guild.id,
+                       permissions=Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES | Permission.READ_MESSAGE_HISTORY)
+    Application.objects.filter(pk=app.pk).update(members_intent=True)
+    channel = guild.channels.get(name="general").id
+    known = {"guild_id": guild.id, "channel_id": channel, "user_id": ada.id, "track_id": track.id,
+             "playlist_id": mix.id, "role_id": make_role(guild, name="Sweep").id}
+    doc = Client().get("/api/schema/?format=json").json()
+
+    def send(client, prefix):
+        def call(method, path, params, body):
+            if params:
+                path = f"{path}?{urlencode(params)}"
+            r = client.generic(method, prefix + path, json.dumps(body) if body is not None else "",
+                               content_type="application/json")
+            return r.status_code, r.headers.get("Content-Type", ""), r.json() if r.headers.get(
+                "Content-Type", "").startswith("application/json") else None
+        return call
+
+    assert big_ids.api_failures(send(api_as(owner), "/api"), big_ids.api_cases(doc, known)) == []
+    as_bot = APIClient()
+    as_bot.credentials(HTTP_AUTHORIZATION=f"Bot {token}")
+    assert big_ids.discord_failures(send(as_bot, "/api/v10"), big_ids.discord_cases(guild.id, channel)) == []

@@ -18,7 +18,7 @@ from apps.guilds.permissions import Permission
 from apps.guilds.selectors import access_channel
 
 from . import reads
-from .rest import EMPTY_MESSAGE, UNKNOWN_MESSAGE, DiscordView, discord_error, query_int
+from .rest import EMPTY_MESSAGE, UNKNOWN_MESSAGE, DiscordView, discord_error, query_id, query_int, snowflake
 
 
 def _message(request, channel_id, message_id):
@@ -37,8 +37,8 @@ def _reply_to(body) -> int | None:
     if not isinstance(ref, dict) or ref.get("message_id") is None:
         return None
     try:
-        return int(ref["message_id"])
-    except (TypeError, ValueError):
+        return snowflake(ref["message_id"], "message_reference")
+    except ValidationFailed:
         raise ValidationFailed.field("message_reference", gettext("Must be a message id.")) from None
 
 
@@ -51,7 +51,7 @@ class Messages(DiscordView):
         access = access_channel(request.user, channel_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
         limit = query_int(request, "limit", default=50, low=1, high=settings.HISTORY_PAGE_MAX)
-        cursor = {k: query_int(request, k) for k in ("before", "after", "around")}
+        cursor = {k: query_id(request, k) for k in ("before", "after", "around")}
         page = chat_selectors.history(access.channel, viewer=access, limit=limit, **cursor)
         return Response([reads.message(m, request.user.id) for m in reversed(page)])  # newest first
 

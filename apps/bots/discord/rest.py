@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
 from apps.core import unavailable
-from apps.core.errors import DomainError, MissingPermission, RateLimited, fields_invalid_message
+from apps.core.converters import MAX_ID, is_id
+from apps.core.errors import DomainError, MissingPermission, RateLimited, ValidationFailed, fields_invalid_message
 
 from ..auth import BotAuthentication
 from . import ratelimit
@@ -119,3 +120,21 @@ def query_int(request, name: str, *, default=None, low: int | None = None, high:
     if high is not None:
         value = min(high, value)
     return value
+
+
+def snowflake(value, name: str) -> int:
+    """An id a client sent, as a number or Discord's string of digits: past what an id column holds
+    (MAX_ID) it is refused as the form error it is, as Discord refuses a value that is no snowflake;
+    in a query, SQLite could not take it (an OverflowError, a 500) and PostgreSQL would find nothing."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if not is_id(value):
+        raise ValidationFailed.field(name, gettext("Must be an id, a whole number from 0 to %(max)s.")
+                                     % {"max": MAX_ID})
+    return value
+
+
+def query_id(request, name: str, *, default=None):
+    """A snowflake query parameter (`before`, `after`, `around`), checked as snowflake() checks one."""
+    raw = request.query_params.get(name)
+    return default if raw in (None, "") else snowflake(raw, name)

@@ -18,7 +18,7 @@ from apps.guilds.selectors import (
 
 from .. import selectors as bot_selectors
 from . import reads, shapes
-from .rest import UNKNOWN_GUILD, UNKNOWN_MEMBER, DiscordView, query_int
+from .rest import UNKNOWN_GUILD, UNKNOWN_MEMBER, DiscordView, query_id, query_int
 
 GATEWAY_PATH = "/gateway/discord"
 
@@ -61,7 +61,7 @@ class MyGuilds(DiscordView):
 
     def get(self, request):
         limit = query_int(request, "limit", default=200, low=1, high=200)
-        after = query_int(request, "after", default=0)
+        after = query_id(request, "after", default=0)
         out = []
         for guild in guilds_of(request.user).filter(id__gt=after).order_by("id")[:limit]:
             access = access_guild(request.user, guild.id)
@@ -112,7 +112,7 @@ class GuildMembers(DiscordView):
         guild = access_guild(request.user, guild_id).guild
         _members_intent(request)
         limit = query_int(request, "limit", default=1, low=1, high=1000)
-        after = query_int(request, "after", default=0)
+        after = query_id(request, "after", default=0)
         page = members_of(guild).filter(user_id__gt=after).order_by("user_id")[:limit]
         return Response([shapes.member(m) for m in page])
 

@@ -45,8 +45,8 @@ class Served:
         return p
 
 
-async def serve(folder: str, deflate: bool):
-    served = Served()
+async def serve(folder: str, deflate: bool, served: Served | None = None):
+    served = served or Served()
     config = Config(app=served.app, interface="asgi3", ws="websockets-sansio", ws_per_message_deflate=deflate,
                     ws_ping_interval=None, lifespan="off", log_level="warning")
     config.load()
@@ -232,12 +232,7 @@ class Greeting(Served):
 
 async def greeted(served: Greeting):
     with tempfile.TemporaryDirectory() as folder:
-        config = Config(app=served.app, interface="asgi3", ws="websockets-sansio", ws_per_message_deflate=False,
-                        ws_ping_interval=None, lifespan="off", log_level="warning")
-        config.load()
-        state = ServerState()
-        path = os.path.join(folder, "gw.sock")
-        server = await asyncio.get_running_loop().create_unix_server(lambda: served.protocol(config, state), path)
+        _, server, path = await serve(folder, False, served)
         try:
             ws = await unix_connect(path, compression=None)
             got = []

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import Block
-from apps.core.converters import MAX_ID
+from apps.core.converters import is_id
 from apps.core.errors import (
     Forbidden,
     MemberTimedOut,
@@ -49,17 +49,10 @@ from .permissions import (
 )
 
 
-def _is_id(value) -> bool:
-    """Whether a database column can hold it. 0 counts: callers look it up for a missing object so
-    that it costs what a refused one does (a guessed id tells nothing by its timing)."""
-    try:
-        return 0 <= int(value) <= MAX_ID
-    except (TypeError, ValueError):
-        return False
-
-
 def member_of(user, guild_id: int) -> Member | None:
-    if not user or not user.is_authenticated or not _is_id(guild_id):
+    # An id no column can hold is never sent (SQLite refuses it); 0 is: a missing object's lookup
+    # costs what a refused one does (a guessed id tells nothing by its timing).
+    if not user or not user.is_authenticated or _id(guild_id) is None:
         return None
     return (
         Member.objects.select_related("guild", "user")
@@ -364,8 +357,8 @@ def members_of(guild: Guild) -> QuerySet[Member]:
 
 def _id(value) -> int | None:
     """An id from a URL, a form or a JSON body; None if it cannot be one."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if 0 <= value <= MAX_ID else None
+    if is_id(value):
+        return value
     return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else None
 
 
